@@ -1,0 +1,153 @@
+/* The only C in Sandlock: what must run between fork and exec, in the child, where managed code cannot run.
+ * Everything (argv, envp, the Landlock ruleset fd, the seccomp program, rlimits) is prepared by C# in the parent;
+ * this file only applies it. The child is created with vfork semantics, so it shares the parent's memory until
+ * execve and reports a failed step through that shared memory instead of a pipe. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "sandlock_spawn.h"
+
+#ifndef SYS_landlock_restrict_self
+#define SYS_landlock_restrict_self 446
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef PR_SET_THP_DISABLE
+#define PR_SET_THP_DISABLE 41
+#endif
+
+struct child_outcome {
+    volatile int step;
+    volatile int error;
+};
+
+static int send_fd(int sock, int fd)
+{
+    char byte = 'L';
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static void __attribute__((noreturn)) fail(struct child_outcome *outcome, int step)
+{
+    outcome->error = errno ? errno : EINVAL;
+    outcome->step = step;
+    _exit(127);
+}
+
+/* Runs in the vfork child; never returns. Only async-signal-safe calls. */
+static void __attribute__((noinline, noreturn))
+child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    /* .NET installs handlers and ignores SIGPIPE; the command must start with default dispositions. */
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction old;
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        if (sigaction(sig, NULL, &old) != 0) continue;
+        if (old.sa_handler != SIG_IGN || sig == SIGPIPE) sigaction(sig, &dfl, NULL);
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+
+    if (setpgid(0, 0) != 0) fail(outcome, SL_STEP_PROCESS_GROUP);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(outcome, SL_STEP_PARENT_DEATH_SIGNAL);
+    if (getppid() != parent) { errno = ESRCH; fail(outcome, SL_STEP_PARENT_DEATH_SIGNAL); }
+
+    const int stdio[3] = { req->stdin_fd, req->stdout_fd, req->stderr_fd };
+    for (int i = 0; i < 3; i++)
+        if (stdio[i] >= 0 && dup2(stdio[i], i) < 0) fail(outcome, SL_STEP_STDIO);
+
+    for (int i = 0; i < req->rlimit_count; i++) {
+        struct rlimit limit = { .rlim_cur = req->rlimits[i].soft, .rlim_max = req->rlimits[i].hard };
+        if (setrlimit(req->rlimits[i].resource, &limit) != 0) fail(outcome, SL_STEP_RLIMIT);
+    }
+    if (req->personality >= 0 && personality((unsigned long)req->personality) == -1) fail(outcome, SL_STEP_PERSONALITY);
+    if (req->disable_transparent_huge_pages && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) fail(outcome, SL_STEP_PERSONALITY);
+    if (req->no_coredump && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail(outcome, SL_STEP_RLIMIT);
+    if (req->cwd && chdir(req->cwd) != 0) fail(outcome, SL_STEP_CWD);
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(outcome, SL_STEP_NO_NEW_PRIVS);
+    if (req->ruleset_fd >= 0 && syscall(SYS_landlock_restrict_self, req->ruleset_fd, req->landlock_restrict_flags) != 0)
+        fail(outcome, SL_STEP_LANDLOCK);
+    if (req->filter_len > 0) {
+        struct sock_fprog prog = { .len = req->filter_len, .filter = (struct sock_filter *)req->filter };
+        long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, req->seccomp_flags, &prog);
+        if (listener < 0) fail(outcome, SL_STEP_SECCOMP);
+        if (req->notify_socket >= 0 && send_fd(req->notify_socket, (int)listener) != 0) fail(outcome, SL_STEP_LISTENER_HANDOFF);
+    }
+
+    /* Mark rather than close: the kernel closes them at execve, after every step above has used its fd. */
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(outcome, SL_STEP_CLOSE_FDS);
+    sigprocmask(SIG_SETMASK, &empty, NULL);
+    execve(req->path, req->argv, req->envp);
+    fail(outcome, SL_STEP_EXEC);
+}
+
+int sl_spawn(const struct sl_spawn_request *req, struct sl_spawn_result *result)
+{
+    struct child_outcome outcome = { .step = 0, .error = 0 };
+    sigset_t all, old;
+    sigfillset(&all);
+    /* No handler of the parent may run in the child while it borrows the parent's memory. */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t parent = getpid();
+    pid_t pid = vfork();
+    if (pid == 0) child_main(req, parent, &outcome);
+    int spawn_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    memset(result, 0, sizeof *result);
+    result->pidfd = -1;
+    if (pid < 0) {
+        result->failed_step = SL_STEP_FORK;
+        result->error = spawn_errno;
+        return -1;
+    }
+    result->pid = pid;
+    if (outcome.step != 0) {
+        /* The child already _exit-ed; the caller reaps it by pid. */
+        result->failed_step = outcome.step;
+        result->error = outcome.error;
+        return -1;
+    }
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) {
+        result->failed_step = SL_STEP_PIDFD;
+        result->error = errno;
+        return -1;
+    }
+    result->pidfd = pidfd;
+    return 0;
+}

@@ -1,0 +1,60 @@
+/* ABI between Sandlock.Core (Interop/NativeSpawn.cs) and the spawn shim. Keep both sides in step. */
+#ifndef SANDLOCK_SPAWN_H
+#define SANDLOCK_SPAWN_H
+#include <stdint.h>
+
+enum sl_step {
+    SL_STEP_NONE = 0,
+    SL_STEP_FORK = 1,
+    SL_STEP_PROCESS_GROUP = 2,
+    SL_STEP_PARENT_DEATH_SIGNAL = 3,
+    SL_STEP_STDIO = 4,
+    SL_STEP_RLIMIT = 5,
+    SL_STEP_PERSONALITY = 6,
+    SL_STEP_CWD = 7,
+    SL_STEP_NO_NEW_PRIVS = 8,
+    SL_STEP_LANDLOCK = 9,
+    SL_STEP_SECCOMP = 10,
+    SL_STEP_LISTENER_HANDOFF = 11,
+    SL_STEP_CLOSE_FDS = 12,
+    SL_STEP_EXEC = 13,
+    SL_STEP_PIDFD = 14,
+};
+
+struct sl_rlimit {
+    int32_t resource;
+    int32_t reserved;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+struct sl_spawn_request {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;                 /* NULL: inherit */
+    const void *filter;              /* struct sock_filter[filter_len]; NULL: no seccomp */
+    const struct sl_rlimit *rlimits;
+    int32_t stdin_fd;                /* -1: inherit */
+    int32_t stdout_fd;
+    int32_t stderr_fd;
+    int32_t ruleset_fd;              /* -1: no Landlock */
+    uint32_t landlock_restrict_flags;
+    uint32_t seccomp_flags;
+    int32_t notify_socket;           /* -1: no user-notification listener hand-off */
+    int32_t rlimit_count;
+    int32_t personality;             /* -1: unchanged */
+    uint16_t filter_len;
+    uint8_t disable_transparent_huge_pages;
+    uint8_t no_coredump;
+};
+
+struct sl_spawn_result {
+    int32_t pid;
+    int32_t pidfd;
+    int32_t failed_step;             /* enum sl_step */
+    int32_t error;                   /* errno of the failed step */
+};
+
+int sl_spawn(const struct sl_spawn_request *req, struct sl_spawn_result *result);
+#endif

@@ -1,0 +1,7 @@
+using System.Runtime.InteropServices;
+
+namespace Sandlock.Confinement.Seccomp;
+
+/// <summary>One classic BPF instruction, laid out as the kernel's <c>struct sock_filter</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public readonly record struct SockFilter(ushort Code, byte JumpTrue, byte JumpFalse, uint K);

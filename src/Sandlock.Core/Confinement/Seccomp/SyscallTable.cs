@@ -1,0 +1,34 @@
+using System.Collections.Frozen;
+using System.Runtime.InteropServices;
+
+namespace Sandlock.Confinement.Seccomp;
+
+/// <summary>Syscall names and numbers of one architecture, with the AUDIT_ARCH value seccomp reports for it.</summary>
+public sealed partial class SyscallTable
+{
+    private readonly FrozenDictionary<string, int> _numbers;
+
+    private SyscallTable(string architecture, uint auditArch, IEnumerable<KeyValuePair<string, int>> numbers)
+    {
+        Architecture = architecture;
+        AuditArch = auditArch;
+        _numbers = numbers.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    public string Architecture { get; }
+    public uint AuditArch { get; }
+    public IReadOnlyDictionary<string, int> Numbers => _numbers;
+
+    public static SyscallTable Current { get; } = RuntimeInformation.ProcessArchitecture switch
+    {
+        System.Runtime.InteropServices.Architecture.X64 => X64,
+        System.Runtime.InteropServices.Architecture.Arm64 => Arm64,
+        var other => throw new PlatformNotSupportedException($"sandlock supports x86_64 and aarch64, not {other}"),
+    };
+
+    public bool Contains(string name) => _numbers.ContainsKey(name);
+
+    public bool TryGetNumber(string name, out int number) => _numbers.TryGetValue(name, out number);
+
+    public int this[string name] => _numbers[name];
+}

@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+
+namespace Sandlock.Interop;
+
+/// <summary>The libc calls the parent side needs. Raw fds are ints here; owners wrap them in SafeHandles.</summary>
+internal static unsafe partial class Libc
+{
+    private const string Lib = "libc";
+
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
+    public static readonly int O_PATH = 0x200000, O_DIRECTORY = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
+    public const int EINTR = 4, EAGAIN = 11, ECHILD = 10, ESRCH = 3;
+    public const int SIGKILL = 9, SIGCONT = 18, SIGSTOP = 19, SIGTERM = 15;
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, int mode = 0);
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
+    public static partial int Pipe2(int* fds, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    [LibraryImport(Lib, EntryPoint = "waitid", SetLastError = true)]
+    public static partial int WaitId(int idType, int id, byte* siginfo, int options);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static partial int EpollCtl(int epfd, int op, int fd, byte* ev);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
+
+    [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initval, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    public static partial long Syscall(long number, long a1, long a2, long a3);
+
+    [LibraryImport(Lib, EntryPoint = "getrlimit", SetLastError = true)]
+    public static partial int GetRLimit(int resource, ulong* limits);
+
+    [LibraryImport(Lib, EntryPoint = "strerror")]
+    private static partial byte* StrError(int errno);
+
+    public static string ErrorText(int errno) => Marshal.PtrToStringUTF8((nint)StrError(errno)) ?? $"errno {errno}";
+
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x1, EPOLLHUP = 0x10, EPOLLERR = 0x8;
+    public const int P_PIDFD = 3, WEXITED = 4, WNOHANG = 1, P_PID = 1;
+    public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+    public const int RLIMIT_NOFILE = 7, RLIMIT_CORE = 4;
+
+    // struct epoll_event is packed on x86_64 (12 bytes, data at 4) and naturally aligned elsewhere (16 bytes, data at 8).
+    public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+    public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    /// <summary>Closes a raw fd that never reached a SafeHandle.</summary>
+    public static void CloseQuietly(int fd)
+    {
+        if (fd >= 0) Close(fd);
+    }
+}

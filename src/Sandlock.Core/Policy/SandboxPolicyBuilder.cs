@@ -1,0 +1,238 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Sandlock.Confinement.Seccomp;
+
+namespace Sandlock.Policy;
+
+/// <summary>
+/// Fluent, validating builder for <see cref="SandboxPolicy"/>. Every setter takes an optional <c>source</c>
+/// (a flag such as <c>--fs-read</c>, or <c>sandlock.toml:12:3</c>) that error messages name.
+/// </summary>
+public sealed class SandboxPolicyBuilder
+{
+    private SandboxPolicy _policy;
+    private readonly Dictionary<string, string> _sources = new(StringComparer.Ordinal);
+
+    public SandboxPolicyBuilder() : this(SandboxPolicy.Default) { }
+
+    public SandboxPolicyBuilder(SandboxPolicy start) => _policy = start;
+
+    /// <summary>Directory that relative paths are resolved against (a policy file's folder); default: the current directory.</summary>
+    public string? BaseDirectory { get; set; }
+
+    private SandboxPolicyBuilder Set(string field, string? source, Func<SandboxPolicy, SandboxPolicy> change)
+    {
+        _policy = change(_policy);
+        _sources[field] = source ?? field;
+        return this;
+    }
+
+    private string SourceOf(string field) => _sources.TryGetValue(field, out var s) ? s : field;
+
+    private string FullPath(string path, string source)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new PolicyException(source, "empty path");
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+            path = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + path[1..];
+        return Path.TrimEndingDirectorySeparator(Path.GetFullPath(path, BaseDirectory ?? Environment.CurrentDirectory)) is { Length: > 0 } p ? p : "/";
+    }
+
+    // Filesystem
+    public SandboxPolicyBuilder FsRead(string path, string? source = null) =>
+        Set("fs_readable", source, p => p with { FsReadable = p.FsReadable.Add(FullPath(path, source ?? "fs_readable")) });
+    public SandboxPolicyBuilder FsWrite(string path, string? source = null) =>
+        Set("fs_writable", source, p => p with { FsWritable = p.FsWritable.Add(FullPath(path, source ?? "fs_writable")) });
+    public SandboxPolicyBuilder FsDeny(string path, string? source = null) =>
+        Set("fs_denied", source, p => p with { FsDenied = p.FsDenied.Add(FullPath(path, source ?? "fs_denied")) });
+
+    // Syscalls
+    public SandboxPolicyBuilder ExtraDenySyscall(string name, string? source = null) =>
+        Set("extra_deny_syscalls", source, p => p with { ExtraDenySyscalls = p.ExtraDenySyscalls.Add(name.Trim()) });
+    public SandboxPolicyBuilder ExtraAllowSyscall(string group, string? source = null) =>
+        Set("extra_allow_syscalls", source, p => p with { ExtraAllowSyscalls = p.ExtraAllowSyscalls.Add(group.Trim()) });
+
+    // Network
+    public SandboxPolicyBuilder NetAllow(string spec, string? source = null) =>
+        Set("net_allow", source, p => p with { NetAllow = p.NetAllow.Add(NetRule.Parse(spec, source ?? "net_allow")) });
+    public SandboxPolicyBuilder NetDeny(string spec, string? source = null) =>
+        Set("net_deny", source, p => p with { NetDeny = p.NetDeny.Add(NetRule.Parse(spec, source ?? "net_deny")) });
+    public SandboxPolicyBuilder NetAllowBind(string ports, string? source = null) =>
+        Set("net_bind", source, p => p with { NetBind = p.NetBind.AddRange(PortList.Parse(ports, source ?? "net_bind")) });
+    public SandboxPolicyBuilder NetAllowBind(ushort port, string? source = null) => NetAllowBind(port.ToString(CultureInfo.InvariantCulture), source);
+    public SandboxPolicyBuilder NetDenyBind(string ports, string? source = null) =>
+        Set("net_deny_bind", source, p => p with { NetDenyBind = p.NetDenyBind.AddRange(PortList.Parse(ports, source ?? "net_deny_bind")) });
+    public SandboxPolicyBuilder PortRemap(bool on = true, string? source = null) =>
+        Set("port_remap", source, p => p with { PortRemap = on });
+
+    // HTTP
+    public SandboxPolicyBuilder HttpAllow(string rule, string? source = null) =>
+        Set("http_allow", source, p => p with { HttpAllow = p.HttpAllow.Add(HttpRule.Parse(rule, source ?? "http_allow")) });
+    public SandboxPolicyBuilder HttpDeny(string rule, string? source = null) =>
+        Set("http_deny", source, p => p with { HttpDeny = p.HttpDeny.Add(HttpRule.Parse(rule, source ?? "http_deny")) });
+    public SandboxPolicyBuilder HttpPort(string ports, string? source = null) =>
+        Set("http_ports", source, p => p with { HttpPorts = p.HttpPorts.AddRange(PortList.Parse(ports, source ?? "http_ports")) });
+    public SandboxPolicyBuilder HttpCa(string path, string? source = null) =>
+        Set("http_ca", source, p => p with { HttpCa = FullPath(path, source ?? "http_ca") });
+    public SandboxPolicyBuilder HttpKey(string path, string? source = null) =>
+        Set("http_key", source, p => p with { HttpKey = FullPath(path, source ?? "http_key") });
+
+    // Limits
+    public SandboxPolicyBuilder MaxMemory(string size, string? source = null) =>
+        Set("max_memory", source, p => p with { MaxMemory = ByteSize.Parse(size, source ?? "max_memory") });
+    public SandboxPolicyBuilder MaxMemory(ByteSize size, string? source = null) =>
+        Set("max_memory", source, p => p with { MaxMemory = size });
+    public SandboxPolicyBuilder MaxProcesses(int count, string? source = null) =>
+        Set("max_processes", source, p => p with { MaxProcesses = count });
+    public SandboxPolicyBuilder MaxOpenFiles(int count, string? source = null) =>
+        Set("max_open_files", source, p => p with { MaxOpenFiles = count });
+    public SandboxPolicyBuilder Cpu(int percent, string? source = null) =>
+        Set("max_cpu", source, p => p with { MaxCpu = percent });
+    public SandboxPolicyBuilder MaxDisk(string size, string? source = null) =>
+        Set("max_disk", source, p => p with { MaxDisk = ByteSize.Parse(size, source ?? "max_disk") });
+    public SandboxPolicyBuilder GpuDevices(IEnumerable<int> devices, string? source = null) =>
+        Set("gpu_devices", source, p => p with { GpuDevices = [.. devices] });
+    public SandboxPolicyBuilder CpuCores(IEnumerable<int> cores, string? source = null) =>
+        Set("cpu_cores", source, p => p with { CpuCores = [.. cores] });
+    public SandboxPolicyBuilder NumCpus(int count, string? source = null) =>
+        Set("num_cpus", source, p => p with { NumCpus = count });
+
+    // Determinism
+    public SandboxPolicyBuilder RandomSeed(ulong seed, string? source = null) =>
+        Set("random_seed", source, p => p with { RandomSeed = seed });
+    public SandboxPolicyBuilder TimeStart(DateTimeOffset start, string? source = null) =>
+        Set("time_start", source, p => p with { TimeStart = start });
+    public SandboxPolicyBuilder TimeStart(string iso8601, string? source = null)
+    {
+        if (!DateTimeOffset.TryParse(iso8601, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var start))
+            throw new PolicyException(source ?? "time_start", $"invalid time '{iso8601}': expected ISO 8601, e.g. 2024-01-01T00:00:00Z");
+        return TimeStart(start, source);
+    }
+    public SandboxPolicyBuilder NoRandomizeMemory(bool on = true, string? source = null) =>
+        Set("no_randomize_memory", source, p => p with { NoRandomizeMemory = on });
+    public SandboxPolicyBuilder NoHugePages(bool on = true, string? source = null) =>
+        Set("no_huge_pages", source, p => p with { NoHugePages = on });
+    public SandboxPolicyBuilder NoCoredump(bool on = true, string? source = null) =>
+        Set("no_coredump", source, p => p with { NoCoredump = on });
+    public SandboxPolicyBuilder DeterministicDirs(bool on = true, string? source = null) =>
+        Set("deterministic_dirs", source, p => p with { DeterministicDirs = on });
+
+    // Copy-on-write workspace and mounts
+    public SandboxPolicyBuilder FsIsolation(FsIsolation mode, string? source = null) =>
+        Set("fs_isolation", source, p => p with { FsIsolation = mode });
+    public SandboxPolicyBuilder Workdir(string path, string? source = null) =>
+        Set("workdir", source, p => p with { Workdir = FullPath(path, source ?? "workdir") });
+    public SandboxPolicyBuilder FsStorage(string path, string? source = null) =>
+        Set("fs_storage", source, p => p with { FsStorage = FullPath(path, source ?? "fs_storage") });
+    public SandboxPolicyBuilder OnExit(BranchAction action, string? source = null) =>
+        Set("on_exit", source, p => p with { OnExit = action });
+    public SandboxPolicyBuilder OnError(BranchAction action, string? source = null) =>
+        Set("on_error", source, p => p with { OnError = action });
+    public SandboxPolicyBuilder FsMount(string spec, string? source = null) =>
+        Set("fs_mount", source, p => p with { FsMounts = p.FsMounts.Add(Policy.FsMount.Parse(spec, source ?? "fs_mount")) });
+    public SandboxPolicyBuilder Chroot(string path, string? source = null) =>
+        Set("chroot", source, p => p with { Chroot = FullPath(path, source ?? "chroot") });
+
+    // Process
+    public SandboxPolicyBuilder Cwd(string path, string? source = null) =>
+        Set("cwd", source, p => p with { Cwd = FullPath(path, source ?? "cwd") });
+    public SandboxPolicyBuilder CleanEnv(bool on = true, string? source = null) =>
+        Set("clean_env", source, p => p with { CleanEnv = on });
+    public SandboxPolicyBuilder Env(string key, string value, string? source = null)
+    {
+        if (key.Length == 0 || key.Contains('=') || key.Contains('\0'))
+            throw new PolicyException(source ?? "env", $"invalid environment variable name '{key}'");
+        return Set("env", source, p => p with { Env = p.Env.SetItem(key, value) });
+    }
+    public SandboxPolicyBuilder Env(string assignment, string? source = null)
+    {
+        var eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new PolicyException(source ?? "env", $"invalid environment assignment '{assignment}': expected KEY=VALUE");
+        return Env(assignment[..eq], assignment[(eq + 1)..], source);
+    }
+    public SandboxPolicyBuilder Uid(int uid, string? source = null) => Set("uid", source, p => p with { Uid = uid });
+    public SandboxPolicyBuilder Gid(int gid, string? source = null) => Set("gid", source, p => p with { Gid = gid });
+    public SandboxPolicyBuilder Name(string name, string? source = null) => Set("name", source, p => p with { Name = name });
+
+    // Waivers
+    public SandboxPolicyBuilder AllowDegraded(string protection, string? source = null) =>
+        Set("allow_degraded", source, p => p with { AllowDegraded = p.AllowDegraded.Union(ProtectionNames.ParseMany(protection, source ?? "allow_degraded")) });
+    public SandboxPolicyBuilder Disable(string protection, string? source = null) =>
+        Set("disable", source, p => p with { Disabled = p.Disabled.Union(ProtectionNames.ParseMany(protection, source ?? "disable")) });
+
+    /// <summary>Validates and returns the policy; throws <see cref="PolicyException"/> naming the offending source.</summary>
+    public SandboxPolicy Build()
+    {
+        var p = _policy;
+        Validate(p);
+        RejectUnsupported(p);
+        return p;
+    }
+
+    private void Validate(SandboxPolicy p)
+    {
+        if (p.MaxCpu is { } cpu && cpu is < 1 or > 100)
+            throw new PolicyException(SourceOf("max_cpu"), $"invalid CPU percentage {cpu}: expected 1 to 100");
+        if (p.MaxProcesses is { } procs && procs < 1)
+            throw new PolicyException(SourceOf("max_processes"), $"invalid process limit {procs}: expected at least 1");
+        if (p.MaxOpenFiles is { } files && files < 1)
+            throw new PolicyException(SourceOf("max_open_files"), $"invalid open-file limit {files}: expected at least 1");
+        if (p.NumCpus is { } n && n < 1)
+            throw new PolicyException(SourceOf("num_cpus"), $"invalid CPU count {n}: expected at least 1");
+        if (p.FsIsolation != Policy.FsIsolation.None && p.Workdir is null)
+            throw new PolicyException(SourceOf("fs_isolation"), "fs_isolation requires a workdir");
+        if ((p.HttpCa is null) != (p.HttpKey is null))
+            throw new PolicyException(SourceOf(p.HttpCa is null ? "http_key" : "http_ca"), "http_ca and http_key must be given together");
+        foreach (var name in p.ExtraDenySyscalls)
+            if (!SyscallTable.Current.Contains(name))
+                throw new PolicyException(SourceOf("extra_deny_syscalls"), $"unknown syscall name '{name}' for {SyscallTable.Current.Architecture}");
+        foreach (var group in p.ExtraAllowSyscalls)
+            if (!SyscallGroups.IsKnown(group))
+                throw new PolicyException(SourceOf("extra_allow_syscalls"), $"unknown syscall group '{group}': expected one of {string.Join(", ", SyscallGroups.Names)}");
+        CheckPathsExist(p.FsReadable, "fs_readable");
+        CheckPathsExist(p.FsWritable, "fs_writable");
+        if (p.Cwd is { } cwd && !Directory.Exists(cwd))
+            throw new PolicyException(SourceOf("cwd"), $"working directory does not exist: {cwd}");
+    }
+
+    private void CheckPathsExist(ImmutableArray<string> paths, string field)
+    {
+        foreach (var path in paths)
+            if (!File.Exists(path) && !Directory.Exists(path))
+                throw new PolicyException(SourceOf(field), $"path does not exist: {path}");
+    }
+
+    private void RejectUnsupported(SandboxPolicy p)
+    {
+        void Refuse(bool present, string field)
+        {
+            if (present) throw new NotSupportedYetException(SourceOf(field), field);
+        }
+        foreach (var rule in p.NetAllow) Refuse(!rule.AnyHost || rule.Protocol != NetProtocol.Tcp, "net_allow");
+        foreach (var rule in p.NetDeny) Refuse(!rule.AnyHost || rule.Protocol != NetProtocol.Tcp, "net_deny");
+        Refuse(p.PortRemap, "port_remap");
+        Refuse(!p.HttpAllow.IsEmpty, "http_allow");
+        Refuse(!p.HttpDeny.IsEmpty, "http_deny");
+        Refuse(!p.HttpPorts.IsEmpty, "http_ports");
+        Refuse(p.HttpCa is not null, "http_ca");
+        Refuse(p.HttpKey is not null, "http_key");
+        Refuse(p.MaxMemory is not null, "max_memory");
+        Refuse(p.MaxProcesses is not null, "max_processes");
+        Refuse(p.MaxCpu is not null, "max_cpu");
+        Refuse(p.MaxDisk is not null, "max_disk");
+        Refuse(p.GpuDevices is not null, "gpu_devices");
+        Refuse(p.CpuCores is not null, "cpu_cores");
+        Refuse(p.NumCpus is not null, "num_cpus");
+        Refuse(p.RandomSeed is not null, "random_seed");
+        Refuse(p.TimeStart is not null, "time_start");
+        Refuse(p.DeterministicDirs, "deterministic_dirs");
+        Refuse(p.FsIsolation != Policy.FsIsolation.None, "fs_isolation");
+        Refuse(p.Workdir is not null, "workdir");
+        Refuse(p.FsStorage is not null, "fs_storage");
+        Refuse(p.OnExit != BranchAction.Commit, "on_exit");
+        Refuse(p.OnError != BranchAction.Abort, "on_error");
+        Refuse(!p.FsMounts.IsEmpty, "fs_mount");
+        Refuse(p.Chroot is not null, "chroot");
+        Refuse(p.Uid is not null, "uid");
+        Refuse(p.Gid is not null, "gid");
+    }
+}
