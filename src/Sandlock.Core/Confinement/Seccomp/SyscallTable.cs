@@ -19,7 +19,8 @@ public sealed partial class SyscallTable
     public uint AuditArch { get; }
     public IReadOnlyDictionary<string, int> Numbers => _numbers;
 
-    public static SyscallTable Current { get; } = RuntimeInformation.ProcessArchitecture switch
+    // A property, not a field: the per-architecture tables live in other parts of this partial class.
+    public static SyscallTable Current => RuntimeInformation.ProcessArchitecture switch
     {
         System.Runtime.InteropServices.Architecture.X64 => X64,
         System.Runtime.InteropServices.Architecture.Arm64 => Arm64,
