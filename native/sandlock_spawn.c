@@ -95,7 +95,6 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
     }
     if (req->personality >= 0 && personality((unsigned long)req->personality) == -1) fail(outcome, SL_STEP_PERSONALITY);
     if (req->disable_transparent_huge_pages && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) fail(outcome, SL_STEP_PERSONALITY);
-    if (req->no_coredump && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail(outcome, SL_STEP_RLIMIT);
     if (req->cwd && chdir(req->cwd) != 0) fail(outcome, SL_STEP_CWD);
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(outcome, SL_STEP_NO_NEW_PRIVS);

@@ -74,3 +74,36 @@ internal static unsafe partial class Libc
         if (fd >= 0) Close(fd);
     }
 }
+
+internal static unsafe partial class LibcPaths
+{
+    [LibraryImport("libc", EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial byte* RealPathNative(string path, byte* resolved);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    private static partial void Free(byte* p);
+
+    /// <summary>The path with every symlink resolved, or null when it does not exist.</summary>
+    public static string? RealPath(string path)
+    {
+        var p = RealPathNative(path, null);
+        if (p == null) return null;
+        try { return Marshal.PtrToStringUTF8((nint)p); }
+        finally { Free(p); }
+    }
+}
+
+internal static partial class LibcFcntl
+{
+    private const int F_GETFL = 3, F_SETFL = 4;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int cmd, int arg);
+
+    public static void SetNonBlocking(int fd)
+    {
+        var flags = Fcntl(fd, F_GETFL, 0);
+        if (flags < 0 || Fcntl(fd, F_SETFL, flags | Libc.O_NONBLOCK) < 0)
+            throw new IOException($"fcntl O_NONBLOCK failed: {Libc.ErrorText(Libc.LastError)}");
+    }
+}

@@ -1,0 +1,30 @@
+using Sandlock.Confinement;
+using Sandlock.Policy;
+
+namespace Sandlock.Cli;
+
+/// <summary><c>--dry-run</c>: shows what the kernel would be asked to enforce, without running anything.</summary>
+internal static class DryRun
+{
+    public static int Print(SandboxPolicy policy, IReadOnlyList<string> command)
+    {
+        ConfinementPlan plan;
+        try { plan = ConfinementPlan.Create(policy); }
+        catch (SandboxSetupException e) { return ExitCodes.Fail(e.Message); }
+
+        Console.WriteLine($"command: {string.Join(' ', command)}");
+        Console.WriteLine($"landlock ABI: {plan.LandlockAbi}");
+        Console.WriteLine($"filesystem: {(plan.HandledFs == 0 ? "not confined" : $"confined ({plan.FsRules.Count} rules)")}");
+        foreach (var rule in plan.FsRules) Console.WriteLine($"  {rule.Path}: {rule.Access}");
+        Console.WriteLine($"tcp connect: {(plan.HandledNet == 0 ? "not confined" : Ports(plan.ConnectPorts))}");
+        Console.WriteLine($"tcp bind: {(plan.HandledNet == 0 ? "not confined" : Ports(plan.BindPorts))}");
+        Console.WriteLine($"ipc scopes: {plan.Scopes}");
+        Console.WriteLine($"seccomp: {(plan.SeccompFilter.Length == 0 ? "off" : $"deny list, {plan.SeccompFilter.Length} BPF instructions")}");
+        if (plan.Degraded.Count > 0) Console.WriteLine($"degraded: {string.Join(", ", plan.Degraded)}");
+        Console.WriteLine($"environment: {(policy.CleanEnv ? "clean" : "inherited")}{(policy.Env.Count > 0 ? $", {policy.Env.Count} set" : "")}");
+        if (policy.Cwd is not null) Console.WriteLine($"cwd: {policy.Cwd}");
+        return 0;
+    }
+
+    private static string Ports(IReadOnlyList<ushort> ports) => ports.Count == 0 ? "denied" : "only " + string.Join(',', ports);
+}

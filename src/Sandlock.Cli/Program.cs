@@ -1,0 +1,21 @@
+using System.CommandLine;
+using Sandlock.Cli;
+
+var root = new RootCommand("sandlock: run commands confined by Landlock and seccomp, without root")
+{
+    RunCommand.Create(),
+    CheckCommand.Create(),
+    ProfileCommand.Create(),
+};
+foreach (var later in new[] { ("ps", "List running sandboxes"), ("inspect", "Show a running sandbox"), ("kill", "Kill a running sandbox"), ("learn", "Record what a command accesses") })
+{
+    var command = new Command(later.Item1, $"{later.Item2} (not supported yet)");
+    command.TreatUnmatchedTokensAsErrors = false;
+    command.SetAction(_ => ExitCodes.Fail($"not supported yet: sandlock {later.Item1}"));
+    root.Subcommands.Add(command);
+}
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
+    return ExitCodes.Fail(parsed.Errors[0].Message);
+return await parsed.InvokeAsync();

@@ -1,0 +1,91 @@
+using Sandlock.Confinement.Landlock;
+using Sandlock.Confinement.Seccomp;
+using Sandlock.Policy;
+
+namespace Sandlock.Confinement;
+
+/// <summary>
+/// The kernel-level restrictions one spawn applies, decided from a policy and what the kernel can do.
+/// Planning fails (fail closed) when the policy needs a protection the kernel lacks and the policy did not waive it.
+/// </summary>
+public sealed record ConfinementPlan(
+    int LandlockAbi,
+    FsAccess HandledFs,
+    NetAccess HandledNet,
+    ScopeAccess Scopes,
+    IReadOnlyList<FsRule> FsRules,
+    IReadOnlyList<ushort> ConnectPorts,
+    IReadOnlyList<ushort> BindPorts,
+    SockFilter[] SeccompFilter,
+    IReadOnlyList<string> Degraded)
+{
+    public bool UsesLandlock => HandledFs != FsAccess.None || HandledNet != NetAccess.None || Scopes != ScopeAccess.None;
+
+    public static ConfinementPlan Create(SandboxPolicy policy) => Create(policy, KernelFeatures.Current);
+
+    public static ConfinementPlan Create(SandboxPolicy policy, KernelFeatures kernel)
+    {
+        var abi = kernel.LandlockAbi;
+        var degraded = new List<string>();
+
+        bool Wanted(Protection p) => !policy.Disabled.Contains(p);
+
+        void Require(Protection p, int neededAbi)
+        {
+            if (abi >= neededAbi) return;
+            if (policy.AllowDegraded.Contains(p)) { degraded.Add(p.Name()); return; }
+            var have = abi == 0 ? "has no Landlock (not built in, or not in the lsm= boot list)" : $"has Landlock ABI {abi}";
+            throw new SandboxSetupException(SetupFailure.Sandbox,
+                $"this kernel ({kernel.KernelRelease}) {have}; {p.Name()} needs ABI {neededAbi}. " +
+                $"Use --allow-degraded {p.Name()} to run without it, or --disable {p.Name()}");
+        }
+
+        var handledFs = FsAccess.None;
+        IReadOnlyList<FsRule> fsRules = [];
+        if (policy.ConfinesFilesystem && Wanted(Protection.LandlockFs))
+        {
+            Require(Protection.LandlockFs, 1);
+            if (Wanted(Protection.LandlockFsTruncate)) Require(Protection.LandlockFsTruncate, 3);
+            if (Wanted(Protection.LandlockFsIoctlDev)) Require(Protection.LandlockFsIoctlDev, 5);
+            handledFs = LandlockAbiRights.FsAccessFor(abi);
+            if (!Wanted(Protection.LandlockFsTruncate)) handledFs &= ~FsAccess.Truncate;
+            if (!Wanted(Protection.LandlockFsIoctlDev)) handledFs &= ~FsAccess.IoctlDev;
+            // ABI 1 always refuses cross-directory renames; that is stricter, not weaker, so it is not a degradation.
+            if (!Wanted(Protection.LandlockFsRefer)) handledFs &= ~FsAccess.Refer;
+            fsRules = handledFs == FsAccess.None ? [] : FsRulePlanner.Plan(policy);
+        }
+
+        var handledNet = NetAccess.None;
+        ushort[] connect = [], bind = [];
+        if (Wanted(Protection.LandlockNet))
+        {
+            Require(Protection.LandlockNet, 4);
+            handledNet = LandlockAbiRights.NetAccessFor(abi);
+            var deniedConnect = policy.NetDeny.SelectMany(r => r.Ports).ToHashSet();
+            connect = [.. policy.NetAllow.SelectMany(r => r.Ports).Where(p => !deniedConnect.Contains(p)).Distinct().Order()];
+            bind = [.. policy.NetBind.Except(policy.NetDenyBind).Distinct().Order()];
+        }
+
+        var scopes = ScopeAccess.None;
+        if (Wanted(Protection.LandlockScopeAbstractUnix)) { Require(Protection.LandlockScopeAbstractUnix, 6); scopes |= LandlockAbiRights.ScopesFor(abi) & ScopeAccess.AbstractUnixSocket; }
+        if (Wanted(Protection.LandlockScopeSignal)) { Require(Protection.LandlockScopeSignal, 6); scopes |= LandlockAbiRights.ScopesFor(abi) & ScopeAccess.Signal; }
+
+        SockFilter[] filter = [];
+        if (Wanted(Protection.Seccomp))
+        {
+            if (!kernel.SeccompFilter)
+            {
+                if (!policy.AllowDegraded.Contains(Protection.Seccomp))
+                    throw new SandboxSetupException(SetupFailure.Sandbox,
+                        $"this kernel ({kernel.KernelRelease}) has no seccomp filter support; use --allow-degraded seccomp to run without the syscall deny list");
+                degraded.Add(Protection.Seccomp.Name());
+            }
+            else
+            {
+                filter = SeccompProgram.Build(policy, SyscallTable.Current);
+            }
+        }
+
+        return new ConfinementPlan(abi, handledFs, handledNet, scopes, fsRules, connect, bind, filter, degraded);
+    }
+}

@@ -1,0 +1,69 @@
+using Sandlock.Policy;
+
+namespace Sandlock.Confinement.Landlock;
+
+/// <summary>One Landlock path-beneath rule: <see cref="Access"/> on <see cref="Path"/> and everything under it.</summary>
+public sealed record FsRule(string Path, FsAccess Access);
+
+/// <summary>
+/// Turns a policy's read, write and deny paths into Landlock rules. Landlock can only allow, so a denied path
+/// inside an allowed tree is carved out: instead of one rule on the tree, every sibling along the way down to the
+/// denied path gets its own rule, and the ancestors of the denied path get none. The price: those ancestors can be
+/// traversed but not listed, and nothing new can be created directly in them.
+/// </summary>
+public static class FsRulePlanner
+{
+    /// <summary>Device files a confined program needs to behave normally (redirects to /dev/null and the like).</summary>
+    private static readonly string[] StandardDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"];
+
+    private const FsAccess DeviceAccess = FsAccess.ReadFile | FsAccess.WriteFile | FsAccess.IoctlDev;
+
+    public static IReadOnlyList<FsRule> Plan(SandboxPolicy policy)
+    {
+        var rules = new List<FsRule>();
+        if (!policy.ConfinesFilesystem) return rules;
+
+        var denied = policy.FsDenied.Select(Normalize).ToArray();
+        // Without read paths reads stay open (minus denied paths); without any allowed path writes do too.
+        IEnumerable<string> readTrees = policy.FsReadable.IsEmpty ? ["/"] : policy.FsReadable.Concat(policy.FsWritable);
+        IEnumerable<string> writeTrees = policy.FsReadable.IsEmpty && policy.FsWritable.IsEmpty ? ["/"] : policy.FsWritable;
+
+        foreach (var tree in readTrees.Select(Normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
+        foreach (var tree in writeTrees.Select(Normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
+        foreach (var device in StandardDevices)
+            if (File.Exists(device) && !denied.Any(d => IsSameOrUnder(device, d)))
+                rules.Add(new FsRule(device, DeviceAccess));
+        return rules;
+    }
+
+    private static void AddCarved(List<FsRule> rules, string tree, FsAccess access, string[] denied)
+    {
+        if (denied.Any(d => IsSameOrUnder(tree, d))) return;
+        var inside = denied.Where(d => IsSameOrUnder(d, tree)).ToArray();
+        if (inside.Length == 0)
+        {
+            rules.Add(Rule(tree, access));
+            return;
+        }
+        if (!Directory.Exists(tree)) return;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(tree))
+        {
+            var info = new FileInfo(entry);
+            // A symlink is checked at its target, which has rules of its own; a rule here would follow it.
+            if (info.LinkTarget is not null) continue;
+            if (inside.Any(d => d == entry)) continue;
+            if (inside.Any(d => IsSameOrUnder(d, entry))) AddCarved(rules, entry, access, inside);
+            else rules.Add(Rule(entry, access));
+        }
+    }
+
+    private static FsRule Rule(string path, FsAccess access) =>
+        new(path, Directory.Exists(path) ? access : access & FsAccess.FileOnly);
+
+    // Symlinked spellings (/lib -> /usr/lib) must compare equal, or a deny could miss the tree it lies in.
+    private static string Normalize(string path) =>
+        Interop.LibcPaths.RealPath(path) ?? Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+
+    public static bool IsSameOrUnder(string path, string ancestor) =>
+        path == ancestor || ancestor == "/" || path.StartsWith(ancestor + "/", StringComparison.Ordinal);
+}

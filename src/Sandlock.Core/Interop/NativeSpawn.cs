@@ -1,0 +1,134 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Sandlock.Confinement.Seccomp;
+
+namespace Sandlock.Interop;
+
+/// <summary>A resource limit for the child, as the shim's <c>struct sl_rlimit</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly record struct ResourceLimit(int Resource, int Reserved, ulong Soft, ulong Hard);
+
+/// <summary>Everything the shim needs for one spawn, prepared in managed code.</summary>
+internal sealed record SpawnRequest(
+    string Path,
+    IReadOnlyList<string> Arguments,
+    IReadOnlyList<string> Environment,
+    string? WorkingDirectory,
+    int StdinFd,
+    int StdoutFd,
+    int StderrFd,
+    int RulesetFd,
+    SockFilter[] Filter,
+    uint SeccompFlags,
+    int NotifySocket,
+    IReadOnlyList<ResourceLimit> Limits,
+    int Personality,
+    bool DisableTransparentHugePages);
+
+/// <summary>Outcome of the shim: a pid and pidfd, or the step that failed in the child and its errno.</summary>
+internal readonly record struct SpawnOutcome(int Pid, int PidFd, SpawnStep FailedStep, int Error);
+
+/// <summary>Mirrors <c>enum sl_step</c> in native/sandlock_spawn.h.</summary>
+internal enum SpawnStep
+{
+    None = 0, Fork, ProcessGroup, ParentDeathSignal, Stdio, ResourceLimit, Personality, WorkingDirectory,
+    NoNewPrivileges, Landlock, Seccomp, ListenerHandoff, CloseFds, Exec, PidFd,
+}
+
+/// <summary>Calls the C shim (native/sandlock_spawn.c). Must be called on the sandbox spawn thread.</summary>
+internal static unsafe partial class NativeSpawn
+{
+    [StructLayout(LayoutKind.Sequential)]
+    private struct NativeRequest
+    {
+        public byte* Path;
+        public byte** Argv;
+        public byte** Envp;
+        public byte* Cwd;
+        public SockFilter* Filter;
+        public ResourceLimit* Rlimits;
+        public int StdinFd, StdoutFd, StderrFd, RulesetFd;
+        public uint LandlockRestrictFlags, SeccompFlags;
+        public int NotifySocket, RlimitCount, Personality;
+        public ushort FilterLength;
+        public byte DisableTransparentHugePages, Reserved;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct NativeResult
+    {
+        public int Pid, PidFd, FailedStep, Error;
+    }
+
+    [LibraryImport("sandlock", EntryPoint = "sl_spawn")]
+    private static partial int SlSpawn(NativeRequest* request, NativeResult* result);
+
+    public static SpawnOutcome Spawn(SpawnRequest request)
+    {
+        using var arena = new NativeArena();
+        var filter = request.Filter;
+        var limits = request.Limits.ToArray();
+        fixed (SockFilter* filterPtr = filter)
+        fixed (ResourceLimit* limitPtr = limits)
+        {
+            var native = new NativeRequest
+            {
+                Path = arena.String(request.Path),
+                Argv = arena.StringArray(request.Arguments),
+                Envp = arena.StringArray(request.Environment),
+                Cwd = request.WorkingDirectory is null ? null : arena.String(request.WorkingDirectory),
+                Filter = filter.Length == 0 ? null : filterPtr,
+                Rlimits = limits.Length == 0 ? null : limitPtr,
+                StdinFd = request.StdinFd,
+                StdoutFd = request.StdoutFd,
+                StderrFd = request.StderrFd,
+                RulesetFd = request.RulesetFd,
+                SeccompFlags = request.SeccompFlags,
+                NotifySocket = request.NotifySocket,
+                RlimitCount = limits.Length,
+                Personality = request.Personality,
+                FilterLength = checked((ushort)filter.Length),
+                DisableTransparentHugePages = request.DisableTransparentHugePages ? (byte)1 : (byte)0,
+            };
+            NativeResult result;
+            SlSpawn(&native, &result);
+            return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
+        }
+    }
+
+    /// <summary>Native copies of strings and string arrays that live until the spawn returns.</summary>
+    private sealed class NativeArena : IDisposable
+    {
+        private readonly List<nint> _blocks = [];
+
+        public byte* String(string value)
+        {
+            if (value.Contains('\0')) throw new ArgumentException($"argument contains a NUL character: {value.Replace("\0", "\\0")}");
+            var count = Encoding.UTF8.GetByteCount(value);
+            var p = (byte*)Allocate(count + 1);
+            Encoding.UTF8.GetBytes(value, new Span<byte>(p, count));
+            p[count] = 0;
+            return p;
+        }
+
+        public byte** StringArray(IReadOnlyList<string> values)
+        {
+            var array = (byte**)Allocate((values.Count + 1) * sizeof(nint));
+            for (var i = 0; i < values.Count; i++) array[i] = String(values[i]);
+            array[values.Count] = null;
+            return array;
+        }
+
+        private void* Allocate(int bytes)
+        {
+            var p = NativeMemory.Alloc((nuint)bytes);
+            _blocks.Add((nint)p);
+            return p;
+        }
+
+        public void Dispose()
+        {
+            foreach (var block in _blocks) NativeMemory.Free((void*)block);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System.Collections;
+using Sandlock.Policy;
+
+namespace Sandlock.Lifecycle;
+
+/// <summary>The environment a sandboxed command starts with.</summary>
+internal static class ChildEnvironment
+{
+    /// <summary>What <c>clean_env</c> keeps: enough for programs to find themselves and talk to a terminal.</summary>
+    private static readonly string[] KeptWhenClean = ["PATH", "HOME", "USER", "LOGNAME", "TERM", "LANG", "LC_ALL", "TZ"];
+
+    public static List<string> Build(SandboxPolicy policy)
+    {
+        var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var key = (string)entry.Key;
+            if (policy.CleanEnv && !KeptWhenClean.Contains(key)) continue;
+            env[key] = (string?)entry.Value ?? "";
+        }
+        if (policy.CleanEnv && !env.ContainsKey("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        foreach (var (key, value) in policy.Env) env[key] = value;
+        return [.. env.Select(kv => $"{kv.Key}={kv.Value}")];
+    }
+}

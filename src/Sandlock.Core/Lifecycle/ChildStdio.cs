@@ -1,0 +1,69 @@
+using Sandlock.Interop;
+
+namespace Sandlock.Lifecycle;
+
+/// <summary>The fds a child's stdin/stdout/stderr are set to, and the parent ends of capture pipes.</summary>
+internal sealed unsafe class ChildStdio : IDisposable
+{
+    private int _devNull = -1, _outRead = -1, _outWrite = -1, _errRead = -1, _errWrite = -1;
+
+    public int ChildStdin => _devNull;
+    public int ChildStdout { get; private set; } = -1;
+    public int ChildStderr { get; private set; } = -1;
+
+    public static ChildStdio Open(StdioMode mode)
+    {
+        var stdio = new ChildStdio();
+        try
+        {
+            if (mode == StdioMode.Inherit) return stdio;
+            stdio._devNull = Check(Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC), "open /dev/null");
+            if (mode == StdioMode.Null)
+            {
+                stdio.ChildStdout = stdio.ChildStderr = stdio._devNull;
+                return stdio;
+            }
+            (stdio._outRead, stdio._outWrite) = Pipe();
+            (stdio._errRead, stdio._errWrite) = Pipe();
+            stdio.ChildStdout = stdio._outWrite;
+            stdio.ChildStderr = stdio._errWrite;
+            return stdio;
+        }
+        catch
+        {
+            stdio.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Hands the read end of the stdout pipe to the caller, who closes it from then on.</summary>
+    public int? TakeParentStdout() => Take(ref _outRead);
+
+    public int? TakeParentStderr() => Take(ref _errRead);
+
+    private static int? Take(ref int fd)
+    {
+        if (fd < 0) return null;
+        var taken = fd;
+        fd = -1;
+        return taken;
+    }
+
+    private static (int Read, int Write) Pipe()
+    {
+        var fds = stackalloc int[2];
+        Check(Libc.Pipe2(fds, Libc.O_CLOEXEC), "create a pipe");
+        // Only our end is non-blocking: the child must see an ordinary blocking pipe.
+        LibcFcntl.SetNonBlocking(fds[0]);
+        return (fds[0], fds[1]);
+    }
+
+    private static int Check(int result, string what) =>
+        result >= 0 ? result : throw new IOException($"cannot {what}: {Libc.ErrorText(Libc.LastError)}");
+
+    public void Dispose()
+    {
+        foreach (var fd in new[] { _devNull, _outRead, _outWrite, _errRead, _errWrite }) Libc.CloseQuietly(fd);
+        _devNull = _outRead = _outWrite = _errRead = _errWrite = -1;
+    }
+}

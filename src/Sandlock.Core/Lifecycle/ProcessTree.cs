@@ -1,0 +1,45 @@
+using Sandlock.Interop;
+
+namespace Sandlock.Lifecycle;
+
+/// <summary>Signals a sandbox's process group and any descendants that moved to another group.</summary>
+internal static class ProcessTree
+{
+    public static void Signal(int processGroup, int signal)
+    {
+        if (processGroup > 0) Libc.Kill(-processGroup, signal);
+    }
+
+    /// <summary>Kills the group; descendants that left it (setsid, setpgid) are found through /proc and killed too.</summary>
+    public static void Kill(int processGroup)
+    {
+        if (processGroup <= 0) return;
+        foreach (var pid in Descendants(processGroup)) Libc.Kill(pid, Libc.SIGKILL);
+        Libc.Kill(-processGroup, Libc.SIGKILL);
+    }
+
+    private static List<int> Descendants(int root)
+    {
+        var found = new List<int>();
+        var pending = new Stack<int>();
+        pending.Push(root);
+        while (pending.Count > 0 && found.Count < 100_000)
+        {
+            var pid = pending.Pop();
+            string[] tasks;
+            try { tasks = Directory.GetDirectories($"/proc/{pid}/task"); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            foreach (var task in tasks)
+            {
+                string children;
+                try { children = File.ReadAllText(Path.Combine(task, "children")); }
+                catch (IOException) { continue; }
+                catch (UnauthorizedAccessException) { continue; }
+                foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    if (int.TryParse(child, out var c)) { found.Add(c); pending.Push(c); }
+            }
+        }
+        return found;
+    }
+}

@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using Sandlock.Confinement;
+using Sandlock.Confinement.Landlock;
+using Sandlock.Interop;
+using Sandlock.Policy;
+
+namespace Sandlock.Lifecycle;
+
+/// <summary>
+/// One confined command. Create it, <see cref="Start"/> it, then <see cref="WaitAsync"/>; or use
+/// <see cref="RunAsync"/> for all three. Disposing it kills whatever of its process tree is still running.
+/// </summary>
+public sealed class Sandbox : IAsyncDisposable, IDisposable
+{
+    private const int AddrNoRandomize = 0x0040000;
+
+    private readonly Lock _gate = new();
+    private ChildWatcher.ChildExit? _exit;
+    private ChildWatcher.OutputPipe? _stdout, _stderr;
+    private Task<SandboxResult>? _result;
+    private CancellationTokenSource? _timer;
+    private readonly Stopwatch _clock = new();
+    private volatile bool _timedOut, _killed;
+    private int _processGroup;
+
+    public Sandbox(SandboxPolicy policy, IReadOnlyList<string> command, StdioMode stdio = StdioMode.Capture)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.Count == 0 || command[0].Length == 0)
+            throw new SandboxSetupException(SetupFailure.CommandNotFound, "empty command: give the program to run");
+        Policy = policy;
+        Command = [.. command];
+        Stdio = stdio;
+    }
+
+    public SandboxPolicy Policy { get; }
+    public IReadOnlyList<string> Command { get; }
+    public StdioMode Stdio { get; }
+
+    /// <summary>Kills the process group when it runs longer; the result then reports <see cref="ExitStatus.TimedOut"/>.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The child's pid (also its process group id), once started.</summary>
+    public int? Pid { get; private set; }
+
+    /// <summary>Protections the kernel lacked and the policy waived with allow_degraded.</summary>
+    public IReadOnlyList<string> Degraded { get; private set; } = [];
+
+    public bool HasStarted => Pid is not null;
+
+    /// <summary>Runs a command to completion with stdout and stderr captured.</summary>
+    public static Task<SandboxResult> RunAsync(SandboxPolicy policy, IReadOnlyList<string> command,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        RunWithStdioAsync(policy, command, StdioMode.Capture, timeout, cancellationToken);
+
+    /// <summary>Runs a command to completion on the caller's terminal (stdio inherited).</summary>
+    public static Task<SandboxResult> RunInteractiveAsync(SandboxPolicy policy, IReadOnlyList<string> command,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        RunWithStdioAsync(policy, command, StdioMode.Inherit, timeout, cancellationToken);
+
+    private static async Task<SandboxResult> RunWithStdioAsync(SandboxPolicy policy, IReadOnlyList<string> command, StdioMode stdio,
+        TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await using var sandbox = new Sandbox(policy, command, stdio) { Timeout = timeout };
+        sandbox.Start();
+        return await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Confines and starts the command. Throws <see cref="SandboxSetupException"/> when the sandbox cannot be set
+    /// up, the command is not found, or it cannot be executed; nothing is left running then.
+    /// </summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (HasStarted) throw new InvalidOperationException("the sandbox has already been started");
+            var plan = ConfinementPlan.Create(Policy);
+            Degraded = plan.Degraded;
+            var environment = ChildEnvironment.Build(Policy);
+            var workingDirectory = Policy.Cwd ?? Environment.CurrentDirectory;
+            var path = CommandResolver.Resolve(Command[0], environment, workingDirectory);
+
+            using var ruleset = LandlockRuleset.Create(plan);
+            using var stdio = ChildStdio.Open(Stdio);
+            var request = new SpawnRequest(
+                path, Command, environment, Policy.Cwd,
+                stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
+                ruleset is null ? -1 : (int)ruleset.DangerousGetHandle(),
+                plan.SeccompFilter, SeccompFlags: 0, NotifySocket: -1,
+                Limits(Policy),
+                Policy.NoRandomizeMemory ? AddrNoRandomize : -1,
+                Policy.NoHugePages);
+
+            var outcome = SpawnThread.Spawn(request);
+            if (outcome.FailedStep != SpawnStep.None) throw SpawnFailure(outcome, path);
+
+            _clock.Start();
+            Pid = outcome.Pid;
+            _processGroup = outcome.Pid;
+            var pipes = new List<ChildWatcher.OutputPipe>();
+            if (stdio.TakeParentStdout() is { } outFd) pipes.Add(_stdout = new ChildWatcher.OutputPipe(outFd));
+            if (stdio.TakeParentStderr() is { } errFd) pipes.Add(_stderr = new ChildWatcher.OutputPipe(errFd));
+            foreach (var pipe in pipes) ChildWatcher.Add(pipe);
+            _exit = new ChildWatcher.ChildExit(outcome.PidFd, outcome.Pid, pipes);
+            ChildWatcher.Add(_exit);
+            _result = CollectAsync(_exit);
+            if (Timeout is { } timeout) StartTimer(timeout);
+        }
+    }
+
+    /// <summary>Waits for the command to end. Cancelling the token kills the sandbox's process group.</summary>
+    public async Task<SandboxResult> WaitAsync(CancellationToken cancellationToken = default)
+    {
+        var result = _result ?? throw new InvalidOperationException("the sandbox has not been started");
+        if (!cancellationToken.CanBeCanceled || result.IsCompleted) return await result.ConfigureAwait(false);
+        await using (cancellationToken.Register(() => { _killed = true; ProcessTree.Kill(_processGroup); }).ConfigureAwait(false))
+        {
+            var finished = await result.ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return finished;
+        }
+    }
+
+    /// <summary>Stops every process of the sandbox (SIGSTOP to its process group).</summary>
+    public void Pause() => SignalGroup(Libc.SIGSTOP);
+
+    /// <summary>Continues a paused sandbox (SIGCONT to its process group).</summary>
+    public void Resume() => SignalGroup(Libc.SIGCONT);
+
+    /// <summary>Sends a signal to the sandbox's process group (used to pass on terminal signals).</summary>
+    public void Signal(int signal) => SignalGroup(signal);
+
+    /// <summary>Kills every process of the sandbox; the result reports <see cref="ExitStatus.Killed"/>.</summary>
+    public void Kill()
+    {
+        RequireRunning();
+        _killed = true;
+        KillTree();
+    }
+
+    private void SignalGroup(int signal)
+    {
+        RequireRunning();
+        if (_result!.IsCompleted) return;
+        ProcessTree.Signal(_processGroup, signal);
+    }
+
+    private void RequireRunning()
+    {
+        if (!HasStarted) throw new InvalidOperationException("the sandbox has not been started");
+    }
+
+    private void KillTree()
+    {
+        if (_result is { IsCompleted: false }) ProcessTree.Kill(_processGroup);
+    }
+
+    private void StartTimer(TimeSpan timeout)
+    {
+        _timer = new CancellationTokenSource();
+        _ = Task.Delay(timeout, _timer.Token).ContinueWith(t =>
+        {
+            if (t.IsCanceled) return;
+            _timedOut = true;
+            KillTree();
+        }, TaskScheduler.Default);
+    }
+
+    private async Task<SandboxResult> CollectAsync(ChildWatcher.ChildExit exit)
+    {
+        var (code, status) = await exit.Exited.ConfigureAwait(false);
+        if (_stdout is not null) await _stdout.Closed.ConfigureAwait(false);
+        if (_stderr is not null) await _stderr.Closed.ConfigureAwait(false);
+        _clock.Stop();
+        _timer?.Cancel();
+        var exitStatus = code switch
+        {
+            Libc.CLD_EXITED => new ExitStatus(status, null, _timedOut, _killed),
+            Libc.CLD_KILLED => new ExitStatus(null, status, _timedOut, _killed),
+            Libc.CLD_DUMPED => new ExitStatus(null, status, _timedOut, _killed, CoreDumped: true),
+            _ => new ExitStatus(null, null, _timedOut, _killed),
+        };
+        return new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed);
+    }
+
+    private static List<ResourceLimit> Limits(SandboxPolicy policy)
+    {
+        var limits = new List<ResourceLimit>();
+        if (policy.MaxOpenFiles is { } files) limits.Add(new ResourceLimit(Libc.RLIMIT_NOFILE, 0, (ulong)files, (ulong)files));
+        if (policy.NoCoredump) limits.Add(new ResourceLimit(Libc.RLIMIT_CORE, 0, 0, 0));
+        return limits;
+    }
+
+    private static unsafe SandboxSetupException SpawnFailure(SpawnOutcome outcome, string path)
+    {
+        if (outcome.Pid > 0)
+        {
+            var info = stackalloc byte[128];
+            Libc.WaitId(Libc.P_PID, outcome.Pid, info, Libc.WEXITED);
+        }
+        Libc.CloseQuietly(outcome.PidFd);
+        var reason = Libc.ErrorText(outcome.Error);
+        return outcome.FailedStep switch
+        {
+            SpawnStep.Exec when outcome.Error == 2 => new(SetupFailure.CommandNotFound, $"{path}: {reason}"),
+            SpawnStep.Exec => new(SetupFailure.CommandNotExecutable, $"cannot execute {path}: {reason}"),
+            SpawnStep.Landlock => new(SetupFailure.Sandbox, $"cannot enforce the Landlock ruleset: {reason}"),
+            SpawnStep.Seccomp => new(SetupFailure.Sandbox, $"cannot install the seccomp filter: {reason}"),
+            SpawnStep.WorkingDirectory => new(SetupFailure.Sandbox, $"cannot change to the working directory: {reason}"),
+            SpawnStep.ResourceLimit => new(SetupFailure.Sandbox, $"cannot set a resource limit: {reason}"),
+            var step => new(SetupFailure.Sandbox, $"cannot start the sandbox ({step}): {reason}"),
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_result is null) return;
+        KillTree();
+        try { await _result.ConfigureAwait(false); }
+        catch (Exception) { /* the result is already observed by WaitAsync callers */ }
+        _timer?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        KillTree();
+        _timer?.Cancel();
+    }
+}
