@@ -2,21 +2,137 @@ using Sandlock.Policy;
 
 namespace Sandlock.Confinement.Seccomp;
 
-/// <summary>Builds the seccomp-bpf program a policy asks for.</summary>
+/// <summary>Compiles a policy's syscall deny list into the seccomp-bpf program the native shim installs.</summary>
 public static class SeccompProgram
 {
-    // STUB: replaced by the real deny-list compiler.
-    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table)
+    private const uint AuditArchX86_64 = 0xC000003E;
+    private const uint X32SyscallBit = 0x40000000;
+
+    private const int Eperm = 1;
+    private const int Eacces = 13;
+    private const int Enosys = 38;
+
+    private const uint CloneNamespaceFlags =
+        0x00020000   // CLONE_NEWNS
+        | 0x02000000 // CLONE_NEWCGROUP
+        | 0x04000000 // CLONE_NEWUTS
+        | 0x08000000 // CLONE_NEWIPC
+        | 0x10000000 // CLONE_NEWUSER
+        | 0x20000000 // CLONE_NEWPID
+        | 0x40000000 // CLONE_NEWNET
+        | 0x00000080; // CLONE_NEWTIME
+
+    private const uint AfInet = 2;
+    private const uint AfInet6 = 10;
+    private const uint AfPacket = 17;
+    private const uint SockTypeMask = 0xF;
+    private const uint SockStream = 1;
+
+    private const uint Tiocsti = 0x5412;
+    private const uint Tioclinux = 0x541C;
+
+    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table) => Build(policy, table, denyDatagramSockets: true);
+
+    // denyDatagramSockets: whether IPv4/IPv6 sockets other than streams (UDP, raw, ICMP) are refused, for a later
+    // network mode that proxies them; AF_PACKET is refused regardless.
+    internal static SockFilter[] Build(SandboxPolicy policy, SyscallTable table, bool denyDatagramSockets)
     {
-        _ = policy;
-        const ushort LdW = 0x20, JeqK = 0x15, RetK = 0x06;
-        var list = new List<SockFilter> { new(LdW, 0, 0, 0) };
-        foreach (var name in new[] { "ptrace", "mount", "unshare", "bpf" })
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(table);
+
+        var denied = DeniedNumbers(policy, table);
+        var e = new BpfEmitter();
+
+        // Shared exits, last in the program so every check can reach them.
+        var kill = e.Return(Bpf.RetKillProcess);
+        var enosys = e.Return(Bpf.Errno(Enosys));
+        var eacces = e.Return(Bpf.Errno(Eacces));
+        var eperm = e.Return(Bpf.Errno(Eperm));
+        var allow = e.Return(Bpf.RetAllow);
+
+        var special = new Dictionary<uint, BpfEmitter.Label>();
+        // A syscall the policy denies outright needs no argument check.
+        void AddSpecial(string name, Func<BpfEmitter.Label> emit)
         {
-            list.Add(new(JeqK, 0, 1, (uint)table[name]));
-            list.Add(new(RetK, 0, 0, 0x00050000u | 1));
+            if (table.TryGetNumber(name, out var nr) && !denied.Contains((uint)nr))
+                special[(uint)nr] = emit();
         }
-        list.Add(new(RetK, 0, 0, 0x7fff0000u));
-        return [.. list];
+
+        AddSpecial("ioctl", () =>
+        {
+            var notSti = e.JumpIfEqual(Tioclinux, eperm, allow);
+            e.JumpIfEqual(Tiocsti, eperm, notSti);
+            return e.Load(Bpf.ArgLow(1));
+        });
+
+        AddSpecial("socket", () =>
+        {
+            var afterPacket = allow;
+            if (denyDatagramSockets)
+            {
+                e.JumpIfEqual(SockStream, allow, eacces);
+                e.And(SockTypeMask);
+                var checkType = e.Load(Bpf.ArgLow(1));
+                var notInet = e.JumpIfEqual(AfInet6, checkType, allow);
+                afterPacket = e.JumpIfEqual(AfInet, checkType, notInet);
+            }
+            e.JumpIfEqual(AfPacket, eacces, afterPacket);
+            return e.Load(Bpf.ArgLow(0));
+        });
+
+        // clone3 passes its flags in memory BPF cannot read; ENOSYS makes libc fall back to clone.
+        AddSpecial("clone3", () => enosys);
+
+        AddSpecial("clone", () =>
+        {
+            e.JumpIfAnySet(CloneNamespaceFlags, eperm, allow);
+            return e.Load(Bpf.ArgLow(0));
+        });
+
+        var cases = denied.Select(nr => (Number: nr, Target: eperm))
+            .Concat(special.Select(kv => (Number: kv.Key, Target: kv.Value)))
+            .OrderBy(c => c.Number)
+            .ToList();
+        var dispatch = SyscallDispatch.Emit(e, cases, allow);
+
+        if (table.AuditArch == AuditArchX86_64)
+        {
+            // x32 syscalls report the x86_64 arch with this bit set and would slip past the x86_64 numbers.
+            e.JumpIfGreaterOrEqual(X32SyscallBit, eperm, dispatch);
+        }
+        e.Load(Bpf.OffsetNr);
+
+        // Numbers mean different syscalls on other arches, so a foreign ABI cannot be filtered by this table.
+        e.JumpIfEqual(table.AuditArch, e.Next, kill);
+        e.Load(Bpf.OffsetArch);
+
+        return e.ToArray();
+    }
+
+    /// <summary>The numbers denied outright on <paramref name="table"/>'s architecture.</summary>
+    internal static SortedSet<uint> DeniedNumbers(SandboxPolicy policy, SyscallTable table)
+    {
+        foreach (var group in policy.ExtraAllowSyscalls)
+        {
+            if (!SyscallGroups.IsKnown(group))
+                throw new ArgumentException($"unknown syscall group '{group}': expected one of {string.Join(", ", SyscallGroups.Names)}", nameof(policy));
+        }
+
+        var names = DefaultDenyList.Syscalls.Select(s => s.Name)
+            .Concat(DefaultDenyList.Groups.Except(policy.ExtraAllowSyscalls, StringComparer.Ordinal).SelectMany(SyscallGroups.Members));
+
+        var numbers = new SortedSet<uint>();
+        foreach (var name in names)
+        {
+            if (table.TryGetNumber(name, out var nr))
+                numbers.Add((uint)nr);
+        }
+        foreach (var name in policy.ExtraDenySyscalls)
+        {
+            if (!table.TryGetNumber(name, out var nr))
+                throw new ArgumentException($"unknown syscall name '{name}' for {table.Architecture}", nameof(policy));
+            numbers.Add((uint)nr);
+        }
+        return numbers;
     }
 }
