@@ -53,12 +53,12 @@ internal static unsafe class LandlockSyscalls
     public static int AddPathRule(int ruleset, ulong access, int parentFd)
     {
         var attr = new PathBeneathAttr { AllowedAccess = access, ParentFd = parentFd };
-        return (int)Libc.Syscall(SysAddRule, ruleset, RulePathBeneath, (long)&attr);
+        return (int)Libc.Syscall(SysAddRule, ruleset, RulePathBeneath, (long)&attr, 0);
     }
 
     public static int AddPortRule(int ruleset, ulong access, ushort port)
     {
         var attr = new NetPortAttr { AllowedAccess = access, Port = port };
-        return (int)Libc.Syscall(SysAddRule, ruleset, RuleNetPort, (long)&attr);
+        return (int)Libc.Syscall(SysAddRule, ruleset, RuleNetPort, (long)&attr, 0);
     }
 }

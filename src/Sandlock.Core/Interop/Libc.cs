@@ -46,7 +46,7 @@ internal static unsafe partial class Libc
     public static partial int EventFd(uint initval, int flags);
 
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
-    public static partial long Syscall(long number, long a1, long a2, long a3);
+    public static partial long Syscall(long number, long a1, long a2, long a3, long a4 = 0);
 
     [LibraryImport(Lib, EntryPoint = "getrlimit", SetLastError = true)]
     public static partial int GetRLimit(int resource, ulong* limits);

@@ -1,0 +1,56 @@
+using static Sandlock.Tests.TestSupport.Sandboxed;
+
+namespace Sandlock.Tests.Lifecycle;
+
+public sealed class ProcessSettingsTests
+{
+    private const string Variable = "SANDLOCK_TEST_SECRET_TOKEN";
+
+    static ProcessSettingsTests() => Environment.SetEnvironmentVariable(Variable, "inherited");
+
+    [Fact]
+    public async Task The_environment_is_inherited_by_default()
+    {
+        var result = await Sh(SystemOnly(), $"echo ${Variable}");
+        Assert.Equal("inherited\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Clean_env_drops_inherited_variables_but_keeps_path_and_explicit_ones()
+    {
+        var result = await Sh(SystemOnly().CleanEnv().Env("GREETING=hello"), $"echo \"[${Variable}] $GREETING\"; test -n \"$PATH\"");
+        AssertSucceeded(result);
+        Assert.Equal("[] hello\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Cwd_sets_the_working_directory()
+    {
+        var result = await Run(SystemOnly().Cwd("/usr/share"), "pwd");
+        Assert.Equal("/usr/share\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Max_open_files_limits_descriptors()
+    {
+        var result = await Sh(SystemOnly().MaxOpenFiles(64), "ulimit -n");
+        Assert.Equal("64\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task No_coredump_sets_the_core_limit_to_zero()
+    {
+        var result = await Sh(SystemOnly().NoCoredump(), "ulimit -c");
+        Assert.Equal("0\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Sigpipe_has_its_default_action_in_the_child()
+    {
+        // .NET ignores SIGPIPE; a pipeline must still end the writer quietly.
+        var result = await Sh(SystemOnly(), "yes | head -n 1");
+        AssertSucceeded(result);
+        Assert.Equal("y\n", result.StandardOutputText);
+        Assert.Equal("", result.StandardErrorText);
+    }
+}

@@ -1,0 +1,141 @@
+using Sandlock.Confinement;
+using Sandlock.Policy;
+
+namespace Sandlock.Tests.Policy;
+
+public sealed class PolicyBuilderTests
+{
+    [Theory]
+    [InlineData("512M", 512L << 20)]
+    [InlineData("1G", 1L << 30)]
+    [InlineData("64k", 64L << 10)]
+    [InlineData("2048", 2048L)]
+    [InlineData("1GiB", 1L << 30)]
+    public void Sizes_parse(string text, long bytes) => Assert.Equal(bytes, ByteSize.Parse(text, "--max-memory").Bytes);
+
+    [Theory]
+    [InlineData("12X")]
+    [InlineData("")]
+    [InlineData("-5M")]
+    [InlineData("M")]
+    public void Bad_sizes_name_the_value_and_the_source(string text)
+    {
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().MaxMemory(text, "--max-memory"));
+        Assert.Contains($"'{text}'", error.Message);
+        Assert.StartsWith("--max-memory:", error.Message);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("65536")]
+    [InlineData("http")]
+    [InlineData("80-70")]
+    public void Bad_ports_are_rejected(string ports)
+    {
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().NetAllowBind(ports, "--net-allow-bind"));
+        Assert.Contains("--net-allow-bind", error.Message);
+    }
+
+    [Theory]
+    [InlineData("8080")]
+    [InlineData("host")]
+    [InlineData(":")]
+    public void Bad_endpoint_specs_are_rejected(string spec)
+    {
+        Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().NetAllow(spec, "--net-allow"));
+    }
+
+    [Fact]
+    public void Port_lists_and_ranges_parse()
+    {
+        var policy = new SandboxPolicyBuilder().NetAllowBind("80,443").NetAllowBind("8000-8002").NetAllow("*:22").Build();
+        Assert.Equal<ushort>([80, 443, 8000, 8001, 8002], policy.NetBind.ToArray());
+        Assert.Equal<ushort>([22], policy.NetAllow.Single().Ports.ToArray());
+    }
+
+    [Fact]
+    public void Cpu_must_be_a_percentage()
+    {
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().Cpu(150, "--cpu").Build());
+        Assert.Contains("1 to 100", error.Message);
+    }
+
+    [Fact]
+    public void Http_ca_and_key_go_together()
+    {
+        Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().HttpCa("/tmp/ca.pem").Build());
+        Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().HttpKey("/tmp/key.pem").Build());
+    }
+
+    [Fact]
+    public void Fs_isolation_needs_a_workdir()
+    {
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().FsIsolation(FsIsolation.OverlayFs).Build());
+        Assert.Contains("workdir", error.Message);
+    }
+
+    [Theory]
+    [InlineData("max_memory")]
+    [InlineData("max_processes")]
+    [InlineData("random_seed")]
+    [InlineData("time_start")]
+    [InlineData("deterministic_dirs")]
+    [InlineData("http_allow")]
+    [InlineData("chroot")]
+    [InlineData("uid")]
+    [InlineData("workdir")]
+    [InlineData("fs_mount")]
+    [InlineData("cpu_cores")]
+    public void Fields_whose_enforcement_is_not_built_are_refused_not_ignored(string field)
+    {
+        var b = new SandboxPolicyBuilder();
+        _ = field switch
+        {
+            "max_memory" => b.MaxMemory("512M"),
+            "max_processes" => b.MaxProcesses(10),
+            "random_seed" => b.RandomSeed(42),
+            "time_start" => b.TimeStart("2024-01-01T00:00:00Z"),
+            "deterministic_dirs" => b.DeterministicDirs(),
+            "http_allow" => b.HttpAllow("GET example.com/*"),
+            "chroot" => b.Chroot("/tmp"),
+            "uid" => b.Uid(0),
+            "workdir" => b.Workdir("/tmp"),
+            "fs_mount" => b.FsMount("/data:/tmp:ro"),
+            "cpu_cores" => b.CpuCores([0]),
+            _ => throw new ArgumentException(field),
+        };
+        var error = Assert.Throws<NotSupportedYetException>(() => b.Build());
+        Assert.Contains($"not supported yet: {field}", error.Message);
+    }
+
+    [Fact]
+    public void Missing_paths_are_errors_that_name_the_path_and_flag()
+    {
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().FsRead("/no/such/dir", "--fs-read").Build());
+        Assert.Contains("/no/such/dir", error.Message);
+        Assert.Contains("--fs-read", error.Message);
+    }
+
+    [Fact]
+    public void Relative_paths_resolve_against_the_base_directory()
+    {
+        var policy = new SandboxPolicyBuilder { BaseDirectory = "/usr" }.FsRead("share").Build();
+        Assert.Equal(["/usr/share"], policy.FsReadable.ToArray());
+    }
+
+    [Fact]
+    public void Unknown_protections_are_rejected_with_the_known_names()
+    {
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().AllowDegraded("landlok-net", "--allow-degraded"));
+        Assert.Contains("landlock-net", error.Message);
+    }
+
+    [Fact]
+    public void The_policy_is_immutable_and_the_builder_starts_from_it()
+    {
+        var first = new SandboxPolicyBuilder().FsRead("/usr").Build();
+        var second = first.ToBuilder().FsRead("/etc").Build();
+        Assert.Equal(["/usr"], first.FsReadable.ToArray());
+        Assert.Equal(["/usr", "/etc"], second.FsReadable.ToArray());
+    }
+}
