@@ -1,0 +1,59 @@
+namespace Sandlock.Policy.Files;
+
+/// <summary>
+/// A <c>sandlock.toml</c> policy file (the original sandlock profile schema). Loading checks its syntax,
+/// sections, keys and value types; <see cref="ApplyTo"/> then feeds its values to a
+/// <see cref="SandboxPolicyBuilder"/>, each tagged <c>FILE:LINE:COL</c> so later errors point into the file.
+/// </summary>
+public sealed class PolicyFile
+{
+    private readonly PolicyFileContent _content;
+
+    private PolicyFile(string path, PolicyFileContent content)
+    {
+        Path = path;
+        _content = content;
+        Command = content.Exec is { } exec ? [exec.Value, .. content.Args?.Value ?? []] : null;
+    }
+
+    /// <summary>The file as named by the caller; error messages use this spelling.</summary>
+    public string Path { get; }
+
+    /// <summary>The folder that relative paths in the file resolve against.</summary>
+    public string Directory => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path)) ?? "/";
+
+    /// <summary><c>[program] exec</c> followed by <c>[program] args</c>, or null when the file names no program.</summary>
+    public string[]? Command { get; }
+
+    public static PolicyFile Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PolicyException(path, $"cannot read policy file: {e.Message}");
+        }
+        return Parse(text, path);
+    }
+
+    public static PolicyFile Parse(string text, string path) => new(path, PolicyFileParser.Parse(text, path));
+
+    /// <summary>Applies every setting in file order, resolving relative paths against <see cref="Directory"/>.</summary>
+    public void ApplyTo(SandboxPolicyBuilder builder)
+    {
+        var previous = builder.BaseDirectory;
+        builder.BaseDirectory = Directory;
+        try
+        {
+            foreach (var setting in _content.Settings)
+                setting(builder);
+        }
+        finally
+        {
+            builder.BaseDirectory = previous;
+        }
+    }
+}
