@@ -48,6 +48,8 @@ internal static class RunCommand
             return ExitCodes.Fail(e.Message);
         }
 
+        if (command.Length > 0 && command[0].StartsWith('-'))
+            return ExitCodes.Fail($"unknown option '{command[0]}' (put the command after --)");
         if (command.Length == 0 || command[0].Length == 0)
             return ExitCodes.Fail("no command given: usage: sandlock run [OPTIONS] -- COMMAND [ARGS...]");
 

@@ -1,0 +1,52 @@
+using static Sandlock.Tests.CliRunner;
+
+namespace Sandlock.Tests;
+
+public sealed class OtherCommandsTests
+{
+    [Fact]
+    public async Task Check_reports_the_landlock_abi_and_each_protection()
+    {
+        var r = await Run("check");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("landlock: ABI", r.Stdout);
+        Assert.Contains("TCP bind/connect ports", r.Stdout);
+        Assert.Contains("seccomp", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Profiles_are_listed_and_shown_from_the_config_folder()
+    {
+        var home = Directory.CreateTempSubdirectory("sandlock-home-").FullName;
+        try
+        {
+            var profiles = Directory.CreateDirectory(Path.Combine(home, "sandlock", "profiles")).FullName;
+            File.WriteAllText(Path.Combine(profiles, "build.toml"), "[filesystem]\nread = [\"/usr\"]\n");
+            Environment.SetEnvironmentVariable("XDG_CONFIG_HOME", home);
+            var list = await Run("profile", "list");
+            var show = await Run("profile", "show", "build");
+            var missing = await Run("profile", "show", "nope");
+            var used = await Run("run", "-p", "build", "--", "cat", "/etc/hostname");
+            Assert.Equal("build\n", list.Stdout);
+            Assert.Contains("read = [\"/usr\"]", show.Stdout);
+            Assert.Equal(125, missing.ExitCode);
+            Assert.Contains("build", missing.Stderr);
+            Assert.NotEqual(0, used.ExitCode);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("XDG_CONFIG_HOME", null);
+            Directory.Delete(home, true);
+        }
+    }
+
+    [Theory]
+    [InlineData("ps")]
+    [InlineData("learn")]
+    public async Task Later_commands_say_so(string command)
+    {
+        var r = await Run(command);
+        Assert.Equal(125, r.ExitCode);
+        Assert.Contains("not supported yet", r.Stderr);
+    }
+}

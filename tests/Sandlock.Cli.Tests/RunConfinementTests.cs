@@ -1,0 +1,49 @@
+using static Sandlock.Tests.CliRunner;
+
+namespace Sandlock.Tests;
+
+public sealed class RunConfinementTests
+{
+    [Fact]
+    public async Task Etc_hostname_needs_etc_in_the_read_paths()
+    {
+        var denied = await Run("run", "-r", "/usr", "-r", "/lib", "-r", "/lib64", "-r", "/bin", "--", "cat", "/etc/hostname");
+        Assert.NotEqual(0, denied.ExitCode);
+        Assert.Contains("Permission denied", denied.Stderr);
+        var allowed = await Run("run", "-r", "/usr", "-r", "/lib", "-r", "/lib64", "-r", "/bin", "-r", "/etc", "--", "cat", "/etc/hostname");
+        Assert.Equal(0, allowed.ExitCode);
+        Assert.Equal(File.ReadAllText("/etc/hostname"), allowed.Stdout);
+    }
+
+    [Fact]
+    public async Task Writes_outside_the_write_path_fail()
+    {
+        var dir = Directory.CreateTempSubdirectory("sandlock-cli-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "a"));
+            var r = await Run("run", "-w", Path.Combine(dir, "a"), "--", "sh", "-c", $"echo x > {dir}/b");
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains("Permission denied", r.Stderr);
+            Assert.False(File.Exists(Path.Combine(dir, "b")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task Environment_flags_apply()
+    {
+        var r = await Run("run", "--clean-env", "--env", "A=1", "--cwd", "/usr", "--", "sh", "-c", "echo $A $(pwd) ${HOSTNAME:-none}");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("1 /usr none\n", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Dry_run_shows_the_plan_without_running()
+    {
+        var r = await Run("run", "--dry-run", "-r", "/usr", "--net-allow", ":443", "--", "touch", "/tmp/should-not-exist-dry-run");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("tcp connect: only 443", r.Stdout);
+        Assert.False(File.Exists("/tmp/should-not-exist-dry-run"));
+    }
+}

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+using static Sandlock.Tests.CliRunner;
+
+namespace Sandlock.Tests;
+
+/// <summary>
+/// The same escapes, attempted by the CLI running as an ordinary user (nobody, through setpriv when the suite runs
+/// as root): nothing in sandlock needs root.
+/// </summary>
+public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.UnprivilegedCli>
+{
+    private readonly UnprivilegedCli _cli;
+
+    public UnprivilegedTests(UnprivilegedCli cli) => _cli = cli;
+
+    /// <summary>A copy of the CLI in a folder every user can read, run as uid/gid 65534 when we are root.</summary>
+    public sealed class UnprivilegedCli : IDisposable
+    {
+        public UnprivilegedCli()
+        {
+            Folder = Directory.CreateTempSubdirectory("sandlock-unprivileged-").FullName;
+            foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(Executable)!))
+                File.Copy(file, Path.Combine(Folder, Path.GetFileName(file)));
+            foreach (var path in Directory.EnumerateFileSystemEntries(Folder).Append(Folder))
+                File.SetUnixFileMode(path, (UnixFileMode)(Directory.Exists(path) || path.EndsWith("/sandlock") ? 0b111_111_111 : 0b110_100_100));
+            Work = Directory.CreateDirectory(Path.Combine(Folder, "work")).FullName;
+            File.SetUnixFileMode(Work, (UnixFileMode)0b111_111_111);
+            var copy = Path.Combine(Folder, "sandlock");
+            Wrapper = Environment.UserName == "root"
+                ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "/usr/bin/env", "HOME=/tmp", copy]
+                : [copy];
+        }
+
+        public string Folder { get; }
+        public string Work { get; }
+        public string[] Wrapper { get; }
+
+        public Task<Outcome> Run(params string[] args) => RunAs(Wrapper, args);
+
+        public void Dispose() => Directory.Delete(Folder, true);
+    }
+
+    [Fact]
+    public async Task Runs_as_a_user_without_privileges()
+    {
+        var r = await _cli.Run("run", "--", "id", "-u");
+        Assert.Equal(0, r.ExitCode);
+        if (Environment.UserName == "root") Assert.Equal("65534\n", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Reads_outside_the_policy_are_denied_and_inside_allowed()
+    {
+        var denied = await _cli.Run(["run", .. SystemReads, "--", "cat", "/etc/hostname"]);
+        Assert.NotEqual(0, denied.ExitCode);
+        Assert.Contains("Permission denied", denied.Stderr);
+        var allowed = await _cli.Run(["run", .. SystemReads, "-r", "/etc", "--", "cat", "/etc/hostname"]);
+        Assert.Equal(File.ReadAllText("/etc/hostname"), allowed.Stdout);
+    }
+
+    [Fact]
+    public async Task Writes_outside_the_policy_are_denied_and_inside_allowed()
+    {
+        var inside = Directory.CreateDirectory(Path.Combine(_cli.Work, "inside")).FullName;
+        File.SetUnixFileMode(inside, (UnixFileMode)0b111_111_111);
+        var denied = await _cli.Run("run", "-w", inside, "--", "sh", "-c", $"echo x > {_cli.Work}/outside");
+        Assert.Contains("Permission denied", denied.Stderr);
+        Assert.False(File.Exists(Path.Combine(_cli.Work, "outside")));
+        var allowed = await _cli.Run("run", "-w", inside, "--", "sh", "-c", $"echo x > {inside}/file");
+        Assert.Equal(0, allowed.ExitCode);
+    }
+
+    [Fact]
+    public async Task Tcp_connect_is_denied_unless_allowed()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var denied = await _cli.Run("run", "--", "bash", "-c", $"echo > /dev/tcp/127.0.0.1/{port}");
+            Assert.Contains("Permission denied", denied.Stderr);
+            var allowed = await _cli.Run("run", "--net-allow", $":{port}", "--", "bash", "-c", $"echo > /dev/tcp/127.0.0.1/{port}");
+            Assert.Equal(0, allowed.ExitCode);
+        }
+        finally { listener.Stop(); }
+    }
+
+    [Fact]
+    public async Task Namespaces_are_denied()
+    {
+        var r = await _cli.Run("run", "--", "unshare", "--user", "true");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("Operation not permitted", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Exit_codes_and_timeouts_work()
+    {
+        Assert.Equal(7, (await _cli.Run("run", "--", "sh", "-c", "exit 7")).ExitCode);
+        Assert.Equal(124, (await _cli.Run("run", "-t", "0.5", "--", "sleep", "30")).ExitCode);
+    }
+}
