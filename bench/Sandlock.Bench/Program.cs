@@ -2,45 +2,50 @@ using System.Diagnostics;
 using Sandlock.Lifecycle;
 using Sandlock.Policy;
 
-// Spawn-to-exit of /bin/true: Process.Start against a confined start through the C# API, in one process,
-// interleaved so that machine noise hits both alike.
-var rounds = args.Length > 0 ? int.Parse(args[0]) : 300;
-var policy = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/bin").FsRead("/etc").Build();
+// Spawn-to-exit of /bin/true: Process.Start against confined starts through the C# API, measured in one process,
+// in a shuffled order each round so that machine noise and ordering effects hit every variant alike.
+var rounds = args.Length > 0 ? int.Parse(args[0]) : 500;
+const int warmup = 30;
+var system = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/bin").FsRead("/etc").Build();
+var unconfined = new SandboxPolicyBuilder().Disable("landlock").Disable("seccomp").Build();
 
-async Task<double> Bare()
+var variants = new (string Name, Func<Task> Run)[]
 {
-    var sw = Stopwatch.StartNew();
-    using var p = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
-    await p.WaitForExitAsync();
-    return sw.Elapsed.TotalMicroseconds;
-}
+    ("Process.Start(\"/bin/true\")", async () =>
+    {
+        using var p = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
+        await p.WaitForExitAsync();
+    }),
+    ("Sandbox: Landlock fs+net+scopes, seccomp", () => Confined(system, StdioMode.Inherit)),
+    ("Sandbox: same, stdout/stderr captured", () => Confined(system, StdioMode.Capture)),
+    ("Sandbox: no Landlock, no seccomp (spawn path)", () => Confined(unconfined, StdioMode.Inherit)),
+};
 
-async Task<double> Confined(StdioMode stdio)
+static async Task Confined(SandboxPolicy policy, StdioMode stdio)
 {
-    var sw = Stopwatch.StartNew();
     await using var sandbox = new Sandbox(policy, ["/bin/true"], stdio);
     sandbox.Start();
     var result = await sandbox.WaitAsync();
     if (result.ExitCode != 0) throw new InvalidOperationException($"/bin/true failed in the sandbox: {result.Status}");
-    return sw.Elapsed.TotalMicroseconds;
 }
 
-for (var i = 0; i < 30; i++) { await Bare(); await Confined(StdioMode.Inherit); await Confined(StdioMode.Capture); }
-var bare = new List<double>();
-var confined = new List<double>();
-var captured = new List<double>();
-for (var i = 0; i < rounds; i++)
+var samples = variants.Select(_ => new List<double>()).ToArray();
+var shuffle = new Random(42);
+for (var round = 0; round < warmup + rounds; round++)
 {
-    bare.Add(await Bare());
-    confined.Add(await Confined(StdioMode.Inherit));
-    captured.Add(await Confined(StdioMode.Capture));
+    foreach (var i in Enumerable.Range(0, variants.Length).OrderBy(_ => shuffle.Next()))
+    {
+        var clock = Stopwatch.StartNew();
+        await variants[i].Run();
+        if (round >= warmup) samples[i].Add(clock.Elapsed.TotalMicroseconds);
+    }
 }
 
 static double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }
-var b = Median(bare);
-var c = Median(confined);
-var k = Median(captured);
-Console.WriteLine($"rounds: {rounds}");
-Console.WriteLine($"Process.Start(/bin/true)                      median {b,8:F0} us");
-Console.WriteLine($"Sandbox /bin/true (Landlock+seccomp)          median {c,8:F0} us  ratio {c / b:F2}");
-Console.WriteLine($"Sandbox /bin/true, output captured            median {k,8:F0} us  ratio {k / b:F2}");
+var bare = Median(samples[0]);
+Console.WriteLine($"spawn-to-exit of /bin/true, median of {rounds} rounds ({Environment.ProcessorCount} CPUs)");
+for (var i = 0; i < variants.Length; i++)
+{
+    var median = Median(samples[i]);
+    Console.WriteLine($"  {variants[i].Name,-48} {median,7:F0} us   ratio {median / bare:F2}");
+}

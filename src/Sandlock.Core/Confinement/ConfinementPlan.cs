@@ -19,6 +19,9 @@ public sealed record ConfinementPlan(
     SockFilter[] SeccompFilter,
     IReadOnlyList<string> Degraded)
 {
+    // The program depends on the policy alone, and policies are immutable: compile once per policy.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPolicy, SockFilter[]> CompiledFilters = new();
+
     public bool UsesLandlock => HandledFs != FsAccess.None || HandledNet != NetAccess.None || Scopes != ScopeAccess.None;
 
     public static ConfinementPlan Create(SandboxPolicy policy) => Create(policy, KernelFeatures.Current);
@@ -82,7 +85,7 @@ public sealed record ConfinementPlan(
             }
             else
             {
-                filter = SeccompProgram.Build(policy, SyscallTable.Current);
+                filter = CompiledFilters.GetValue(policy, p => SeccompProgram.Build(p, SyscallTable.Current));
             }
         }
 

@@ -74,11 +74,9 @@ internal static unsafe class ChildWatcher
     }
 
     /// <summary>Reaps a child through its pidfd, kills what is left of its process group, then drains its pipes.</summary>
-    internal sealed class ChildExit(int pidFd, int processGroup, IReadOnlyList<OutputPipe> pipes) : Watch(pidFd)
+    /// <remarks><paramref name="onExit"/> runs on the watcher thread with (si_code, si_status): keep it short.</remarks>
+    internal sealed class ChildExit(int pidFd, int processGroup, IReadOnlyList<OutputPipe> pipes, Action<int, int> onExit) : Watch(pidFd)
     {
-        private readonly TaskCompletionSource<(int Code, int Status)> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<(int Code, int Status)> Exited => _exited.Task;
 
         public override bool OnReady(uint events)
         {
@@ -86,7 +84,8 @@ internal static unsafe class ChildWatcher
             var r = Libc.WaitId(Libc.P_PIDFD, Fd, info, Libc.WEXITED | Libc.WNOHANG);
             if (r == 0 && *(int*)(info + 16) == 0) return false;
             var (code, status) = r == 0 ? (*(int*)(info + 8), *(int*)(info + 24)) : (0, 0);
-            ProcessTree.Kill(processGroup);
+            // The leader is gone, so /proc no longer links its descendants: the group is what is left to kill.
+            ProcessTree.Signal(processGroup, Libc.SIGKILL);
             foreach (var pipe in pipes)
             {
                 Remove(pipe);
@@ -94,7 +93,7 @@ internal static unsafe class ChildWatcher
                 pipe.Finish();
             }
             Libc.Close(Fd);
-            _exited.TrySetResult((code, status));
+            onExit(code, status);
             return true;
         }
     }

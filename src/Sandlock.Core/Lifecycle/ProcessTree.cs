@@ -26,6 +26,7 @@ internal static class ProcessTree
         while (pending.Count > 0 && found.Count < 100_000)
         {
             var pid = pending.Pop();
+            if (!Directory.Exists($"/proc/{pid}/task")) continue;
             string[] tasks;
             try { tasks = Directory.GetDirectories($"/proc/{pid}/task"); }
             catch (IOException) { continue; }

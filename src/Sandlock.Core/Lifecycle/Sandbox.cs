@@ -18,6 +18,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private ChildWatcher.ChildExit? _exit;
     private ChildWatcher.OutputPipe? _stdout, _stderr;
     private Task<SandboxResult>? _result;
+    private readonly TaskCompletionSource<SandboxResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _timer;
     private readonly Stopwatch _clock = new();
     private volatile bool _timedOut, _killed;
@@ -104,9 +105,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             if (stdio.TakeParentStdout() is { } outFd) pipes.Add(_stdout = new ChildWatcher.OutputPipe(outFd));
             if (stdio.TakeParentStderr() is { } errFd) pipes.Add(_stderr = new ChildWatcher.OutputPipe(errFd));
             foreach (var pipe in pipes) ChildWatcher.Add(pipe);
-            _exit = new ChildWatcher.ChildExit(outcome.PidFd, outcome.Pid, pipes);
+            _result = _completion.Task;
+            _exit = new ChildWatcher.ChildExit(outcome.PidFd, outcome.Pid, pipes, Complete);
             ChildWatcher.Add(_exit);
-            _result = CollectAsync(_exit);
             if (Timeout is { } timeout) StartTimer(timeout);
         }
     }
@@ -169,11 +170,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         }, TaskScheduler.Default);
     }
 
-    private async Task<SandboxResult> CollectAsync(ChildWatcher.ChildExit exit)
+    /// <summary>Runs on the watcher thread once the child is reaped and its pipes are drained.</summary>
+    private void Complete(int code, int status)
     {
-        var (code, status) = await exit.Exited.ConfigureAwait(false);
-        if (_stdout is not null) await _stdout.Closed.ConfigureAwait(false);
-        if (_stderr is not null) await _stderr.Closed.ConfigureAwait(false);
         _clock.Stop();
         _timer?.Cancel();
         var exitStatus = code switch
@@ -183,7 +182,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             Libc.CLD_DUMPED => new ExitStatus(null, status, _timedOut, _killed, CoreDumped: true),
             _ => new ExitStatus(null, null, _timedOut, _killed),
         };
-        return new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed);
+        _completion.TrySetResult(new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed));
     }
 
     private static List<ResourceLimit> Limits(SandboxPolicy policy)

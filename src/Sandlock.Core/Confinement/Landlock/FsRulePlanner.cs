@@ -24,12 +24,14 @@ public static class FsRulePlanner
         if (!policy.ConfinesFilesystem) return rules;
 
         var denied = policy.FsDenied.Select(Normalize).ToArray();
+        // Symlinks only matter when a deny must be matched against a tree: skip resolving them otherwise.
+        Func<string, string> normalize = denied.Length == 0 ? path => path : Normalize;
         // Without read paths reads stay open (minus denied paths); without any allowed path writes do too.
         IEnumerable<string> readTrees = policy.FsReadable.IsEmpty ? ["/"] : policy.FsReadable.Concat(policy.FsWritable);
         IEnumerable<string> writeTrees = policy.FsReadable.IsEmpty && policy.FsWritable.IsEmpty ? ["/"] : policy.FsWritable;
 
-        foreach (var tree in readTrees.Select(Normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
-        foreach (var tree in writeTrees.Select(Normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
+        foreach (var tree in readTrees.Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
+        foreach (var tree in writeTrees.Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
         foreach (var device in StandardDevices)
             if (File.Exists(device) && !denied.Any(d => IsSameOrUnder(device, d)))
                 rules.Add(new FsRule(device, DeviceAccess));
