@@ -30,7 +30,7 @@ internal static unsafe class ChildWatcher
     }
 
     /// <summary>Reads a non-blocking pipe until EOF into memory.</summary>
-    internal sealed class OutputPipe(int fd) : Watch(fd)
+    internal sealed class OutputPipe(int fd, OutputHandler? observer) : Watch(fd)
     {
         private readonly MemoryStream _buffer = new();
         private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -55,7 +55,10 @@ internal static unsafe class ChildWatcher
                 var n = Libc.Read(Fd, chunk, 65536);
                 if (n > 0)
                 {
-                    lock (_buffer) _buffer.Write(new ReadOnlySpan<byte>(chunk, (int)n));
+                    var data = new ReadOnlySpan<byte>(chunk, (int)n);
+                    lock (_buffer) _buffer.Write(data);
+                    try { observer?.Invoke(data); }
+                    catch (Exception) { /* an observer's bug must not stop the capture or the watcher */ }
                     continue;
                 }
                 if (n < 0 && Libc.LastError == Libc.EINTR) continue;

@@ -42,6 +42,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// <summary>Kills the process group when it runs longer; the result then reports <see cref="ExitStatus.TimedOut"/>.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>Sees captured stdout as it arrives (<see cref="StdioMode.Capture"/> only); the result still holds all of it.</summary>
+    public OutputHandler? OnStandardOutput { get; init; }
+
+    /// <summary>Sees captured stderr as it arrives (<see cref="StdioMode.Capture"/> only).</summary>
+    public OutputHandler? OnStandardError { get; init; }
+
     /// <summary>The child's pid (also its process group id), once started.</summary>
     public int? Pid { get; private set; }
 
@@ -102,8 +108,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             Pid = outcome.Pid;
             _processGroup = outcome.Pid;
             var pipes = new List<ChildWatcher.OutputPipe>();
-            if (stdio.TakeParentStdout() is { } outFd) pipes.Add(_stdout = new ChildWatcher.OutputPipe(outFd));
-            if (stdio.TakeParentStderr() is { } errFd) pipes.Add(_stderr = new ChildWatcher.OutputPipe(errFd));
+            if (stdio.TakeParentStdout() is { } outFd) pipes.Add(_stdout = new ChildWatcher.OutputPipe(outFd, OnStandardOutput));
+            if (stdio.TakeParentStderr() is { } errFd) pipes.Add(_stderr = new ChildWatcher.OutputPipe(errFd, OnStandardError));
             foreach (var pipe in pipes) ChildWatcher.Add(pipe);
             _result = _completion.Task;
             _exit = new ChildWatcher.ChildExit(outcome.PidFd, outcome.Pid, pipes, Complete);

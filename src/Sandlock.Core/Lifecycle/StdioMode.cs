@@ -9,3 +9,6 @@ public enum StdioMode
     /// <summary>All three are /dev/null.</summary>
     Null,
 }
+
+/// <summary>Receives captured output as it arrives, on the watcher thread: copy the bytes and return quickly.</summary>
+public delegate void OutputHandler(ReadOnlySpan<byte> chunk);

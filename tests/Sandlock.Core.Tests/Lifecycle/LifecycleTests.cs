@@ -184,3 +184,22 @@ public sealed class LifecycleTests
         }
     }
 }
+
+public sealed class OutputStreamingTests
+{
+    [Fact]
+    public async Task Output_observers_see_every_byte_as_it_arrives()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<byte[]>();
+        await using var sandbox = new Sandbox(SystemOnly().Build(), ["sh", "-c", "echo one; sleep 0.2; echo two; echo err >&2"])
+        {
+            OnStandardOutput = chunk => seen.Enqueue(chunk.ToArray()),
+            OnStandardError = chunk => seen.Enqueue(chunk.ToArray()),
+        };
+        sandbox.Start();
+        var result = await sandbox.WaitAsync();
+        Assert.Equal("one\ntwo\n", result.StandardOutputText);
+        Assert.Equal(result.StandardOutput.Length + result.StandardError.Length, seen.Sum(c => c.Length));
+        Assert.True(seen.Count >= 2);
+    }
+}
