@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <termios.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -82,6 +83,8 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
     sigemptyset(&empty);
 
     if (setpgid(0, 0) != 0) fail(outcome, SL_STEP_PROCESS_GROUP);
+    /* Signals are still blocked here, so SIGTTOU cannot stop us; a failure only means no terminal to take. */
+    if (req->take_terminal) (void)tcsetpgrp(0, getpid());
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(outcome, SL_STEP_PARENT_DEATH_SIGNAL);
     if (getppid() != parent) { errno = ESRCH; fail(outcome, SL_STEP_PARENT_DEATH_SIGNAL); }
 

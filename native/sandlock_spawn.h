@@ -46,7 +46,7 @@ struct sl_spawn_request {
     int32_t personality;             /* -1: unchanged */
     uint16_t filter_len;
     uint8_t disable_transparent_huge_pages;
-    uint8_t reserved;
+    uint8_t take_terminal;           /* make the child's group the foreground of the terminal on fd 0 */
 };
 
 struct sl_spawn_result {

@@ -65,3 +65,28 @@ public sealed class RunExitStatusTests
         Assert.True(SpinWait.SpinUntil(() => !SleepRunning(), TimeSpan.FromSeconds(30)));
     }
 }
+
+public sealed class InteractiveTests
+{
+    [Fact]
+    public async Task A_command_on_a_terminal_can_read_it_and_the_terminal_comes_back()
+    {
+        // script(1) gives sandlock a pseudo-terminal as its controlling terminal, as an interactive shell would.
+        var inner = $"{CliRunner.Executable} run -i -- sh -c 'read x; echo got $x'; echo first=$?; {CliRunner.Executable} run -- sh -c 'exit 3'; echo second=$?";
+        var info = new System.Diagnostics.ProcessStartInfo("script", ["-qec", inner, "/dev/null"])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        using var script = System.Diagnostics.Process.Start(info)!;
+        var output = script.StandardOutput.ReadToEndAsync();
+        await Task.Delay(500);
+        await script.StandardInput.WriteLineAsync("hello");
+        await script.StandardInput.FlushAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await script.WaitForExitAsync(limit.Token);
+        var text = (await output).Replace("\r", "");
+        Assert.Contains("got hello\n", text);
+        Assert.Contains("first=0\n", text);
+        Assert.Contains("second=3\n", text);
+    }
+}

@@ -23,7 +23,8 @@ internal sealed record SpawnRequest(
     int NotifySocket,
     IReadOnlyList<ResourceLimit> Limits,
     int Personality,
-    bool DisableTransparentHugePages);
+    bool DisableTransparentHugePages,
+    bool TakeTerminal);
 
 /// <summary>Outcome of the shim: a pid and pidfd, or the step that failed in the child and its errno.</summary>
 internal readonly record struct SpawnOutcome(int Pid, int PidFd, SpawnStep FailedStep, int Error);
@@ -51,7 +52,7 @@ internal static unsafe partial class NativeSpawn
         public uint LandlockRestrictFlags, SeccompFlags;
         public int NotifySocket, RlimitCount, Personality;
         public ushort FilterLength;
-        public byte DisableTransparentHugePages, Reserved;
+        public byte DisableTransparentHugePages, TakeTerminal;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -89,6 +90,7 @@ internal static unsafe partial class NativeSpawn
                 Personality = request.Personality,
                 FilterLength = checked((ushort)filter.Length),
                 DisableTransparentHugePages = request.DisableTransparentHugePages ? (byte)1 : (byte)0,
+                TakeTerminal = request.TakeTerminal ? (byte)1 : (byte)0,
             };
             NativeResult result;
             SlSpawn(&native, &result);

@@ -23,6 +23,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private readonly Stopwatch _clock = new();
     private volatile bool _timedOut, _killed;
     private int _processGroup;
+    private bool _ownsTerminal;
 
     public Sandbox(SandboxPolicy policy, IReadOnlyList<string> command, StdioMode stdio = StdioMode.Capture)
     {
@@ -99,7 +100,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 plan.SeccompFilter, SeccompFlags: 0, NotifySocket: -1,
                 Limits(Policy),
                 Policy.NoRandomizeMemory ? AddrNoRandomize : -1,
-                Policy.NoHugePages);
+                Policy.NoHugePages,
+                TakeTerminal: _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal());
 
             var outcome = SpawnThread.Spawn(request);
             if (outcome.FailedStep != SpawnStep.None) throw SpawnFailure(outcome, path);
@@ -180,6 +182,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private void Complete(int code, int status)
     {
         _clock.Stop();
+        if (_ownsTerminal) Terminal.Reclaim();
         _timer?.Cancel();
         var exitStatus = code switch
         {
