@@ -77,7 +77,10 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
         struct sigaction old;
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         if (sigaction(sig, NULL, &old) != 0) continue;
-        if (old.sa_handler != SIG_IGN || sig == SIGPIPE) sigaction(sig, &dfl, NULL);
+        /* A parent handler must not run in this child (it shares the parent's memory) once signals are unblocked
+         * just before execve; ignored signals stay ignored across exec, except SIGPIPE which .NET ignores for itself. */
+        if ((old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) || (sig == SIGPIPE && old.sa_handler == SIG_IGN))
+            sigaction(sig, &dfl, NULL);
     }
     sigset_t empty;
     sigemptyset(&empty);

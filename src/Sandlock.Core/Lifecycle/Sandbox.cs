@@ -109,13 +109,25 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             _clock.Start();
             Pid = outcome.Pid;
             _processGroup = outcome.Pid;
-            var pipes = new List<ChildWatcher.OutputPipe>();
-            if (stdio.TakeParentStdout() is { } outFd) pipes.Add(_stdout = new ChildWatcher.OutputPipe(outFd, OnStandardOutput));
-            if (stdio.TakeParentStderr() is { } errFd) pipes.Add(_stderr = new ChildWatcher.OutputPipe(errFd, OnStandardError));
-            foreach (var pipe in pipes) ChildWatcher.Add(pipe);
-            _result = _completion.Task;
-            _exit = new ChildWatcher.ChildExit(outcome.PidFd, outcome.Pid, pipes, Complete);
-            ChildWatcher.Add(_exit);
+            try
+            {
+                var pipes = new List<ChildWatcher.OutputPipe>();
+                if (stdio.TakeParentStdout() is { } outFd) pipes.Add(_stdout = new ChildWatcher.OutputPipe(outFd, OnStandardOutput));
+                if (stdio.TakeParentStderr() is { } errFd) pipes.Add(_stderr = new ChildWatcher.OutputPipe(errFd, OnStandardError));
+                foreach (var pipe in pipes) ChildWatcher.Add(pipe);
+                _result = _completion.Task;
+                _exit = new ChildWatcher.ChildExit(outcome.PidFd, outcome.Pid, pipes, Complete);
+                ChildWatcher.Add(_exit);
+            }
+            catch
+            {
+                // Nothing may outlive a failed start: the command is already running, so kill and reap it.
+                ProcessTree.Kill(_processGroup);
+                ReapFailedChild(outcome.Pid);
+                Libc.CloseQuietly(outcome.PidFd);
+                Pid = null;
+                throw;
+            }
             if (Timeout is { } timeout) StartTimer(timeout);
         }
     }
@@ -202,13 +214,16 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         return limits;
     }
 
-    private static unsafe SandboxSetupException SpawnFailure(SpawnOutcome outcome, string path)
+    private static unsafe void ReapFailedChild(int pid)
     {
-        if (outcome.Pid > 0)
-        {
-            var info = stackalloc byte[128];
-            Libc.WaitId(Libc.P_PID, outcome.Pid, info, Libc.WEXITED);
-        }
+        if (pid <= 0) return;
+        var info = stackalloc byte[128];
+        Libc.WaitId(Libc.P_PID, pid, info, Libc.WEXITED);
+    }
+
+    private static SandboxSetupException SpawnFailure(SpawnOutcome outcome, string path)
+    {
+        ReapFailedChild(outcome.Pid);
         Libc.CloseQuietly(outcome.PidFd);
         var reason = Libc.ErrorText(outcome.Error);
         return outcome.FailedStep switch

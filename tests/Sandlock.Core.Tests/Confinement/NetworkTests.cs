@@ -85,6 +85,24 @@ public sealed class NetworkTests : IDisposable
     }
 
     [Fact]
+    public async Task Python_sees_udp_and_tcp_denied_where_it_is_installed()
+    {
+        if (!File.Exists("/usr/bin/python3")) return;
+        var script = $$"""
+            import socket
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                try:
+                    s = socket.socket(socket.AF_INET, kind)
+                    s.connect(("127.0.0.1", {{Port}}))
+                    print("open", kind)
+                except PermissionError as e:
+                    print("denied", kind)
+            """;
+        var result = await Run(SystemOnly(), "/usr/bin/python3", "-c", script);
+        Assert.Equal("denied 2\ndenied 1\n", result.StandardOutputText);
+    }
+
+    [Fact]
     public void Host_rules_are_refused_until_the_supervisor_exists()
     {
         var error = Assert.Throws<NotSupportedYetException>(() => new SandboxPolicyBuilder().NetAllow("example.com:443", "--net-allow").Build());
