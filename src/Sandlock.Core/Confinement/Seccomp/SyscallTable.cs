@@ -8,11 +8,12 @@ public sealed partial class SyscallTable
 {
     private readonly FrozenDictionary<string, int> _numbers;
 
-    private SyscallTable(string architecture, uint auditArch, IEnumerable<KeyValuePair<string, int>> numbers)
+    private SyscallTable(string architecture, uint auditArch, IEnumerable<KeyValuePair<string, int>> numbers,
+        IEnumerable<KeyValuePair<string, int>> unified)
     {
         Architecture = architecture;
         AuditArch = auditArch;
-        _numbers = numbers.ToFrozenDictionary(StringComparer.Ordinal);
+        _numbers = numbers.Concat(unified).ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     public string Architecture { get; }

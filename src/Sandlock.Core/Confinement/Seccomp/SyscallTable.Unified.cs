@@ -1,0 +1,55 @@
+namespace Sandlock.Confinement.Seccomp;
+
+public sealed partial class SyscallTable
+{
+    // Since Linux 5.1 (424) new syscalls get one number on every architecture; listed once, up to Linux 6.18.
+    // A property, not a field: the tables in the other parts of this class are initialised in no set order.
+    private static KeyValuePair<string, int>[] UnifiedNumbering =>
+    [
+        new("pidfd_send_signal", 424),
+        new("io_uring_setup", 425),
+        new("io_uring_enter", 426),
+        new("io_uring_register", 427),
+        new("open_tree", 428),
+        new("move_mount", 429),
+        new("fsopen", 430),
+        new("fsconfig", 431),
+        new("fsmount", 432),
+        new("fspick", 433),
+        new("pidfd_open", 434),
+        new("clone3", 435),
+        new("close_range", 436),
+        new("openat2", 437),
+        new("pidfd_getfd", 438),
+        new("faccessat2", 439),
+        new("process_madvise", 440),
+        new("epoll_pwait2", 441),
+        new("mount_setattr", 442),
+        new("quotactl_fd", 443),
+        new("landlock_create_ruleset", 444),
+        new("landlock_add_rule", 445),
+        new("landlock_restrict_self", 446),
+        new("memfd_secret", 447),
+        new("process_mrelease", 448),
+        new("futex_waitv", 449),
+        new("set_mempolicy_home_node", 450),
+        new("cachestat", 451),
+        new("fchmodat2", 452),
+        new("futex_wake", 454),
+        new("futex_wait", 455),
+        new("futex_requeue", 456),
+        new("statmount", 457),
+        new("listmount", 458),
+        new("lsm_get_self_attr", 459),
+        new("lsm_set_self_attr", 460),
+        new("lsm_list_modules", 461),
+        new("mseal", 462),
+        new("setxattrat", 463),
+        new("getxattrat", 464),
+        new("listxattrat", 465),
+        new("removexattrat", 466),
+        new("open_tree_attr", 467),
+        new("file_getattr", 468),
+        new("file_setattr", 469),
+    ];
+}
