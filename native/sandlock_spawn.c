@@ -17,6 +17,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <sched.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -27,6 +30,9 @@
 #endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
 #endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -41,22 +47,8 @@
 struct child_outcome {
     volatile int step;
     volatile int error;
+    volatile int listener;           /* the child's fd number of its seccomp listener */
 };
-
-static int send_fd(int sock, int fd)
-{
-    char byte = 'L';
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-    return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
 
 static void __attribute__((noreturn)) fail(struct child_outcome *outcome, int step)
 {
@@ -67,7 +59,7 @@ static void __attribute__((noreturn)) fail(struct child_outcome *outcome, int st
 
 /* Runs in the vfork child; never returns. Only async-signal-safe calls. */
 static void __attribute__((noinline, noreturn))
-child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome)
+child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome, int go_socket)
 {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -110,7 +102,14 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
         struct sock_fprog prog = { .len = req->filter_len, .filter = (struct sock_filter *)req->filter };
         long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, req->seccomp_flags, &prog);
         if (listener < 0) fail(outcome, SL_STEP_SECCOMP);
-        if (req->notify_socket >= 0 && send_fd(req->notify_socket, (int)listener) != 0) fail(outcome, SL_STEP_LISTENER_HANDOFF);
+        if (go_socket >= 0) {
+            /* The parent must be serving the listener before execve, which may itself be a supervised syscall.
+             * It takes the fd with pidfd_getfd: passing it with sendmsg could hit a held syscall nobody serves yet. */
+            char go = 'L';
+            outcome->listener = (int)listener;
+            if (write(go_socket, &go, 1) != 1) fail(outcome, SL_STEP_LISTENER_HANDOFF);
+            if (read(go_socket, &go, 1) != 1) { errno = ECANCELED; fail(outcome, SL_STEP_LISTENER_HANDOFF); }
+        }
     }
 
     /* Mark rather than close: the kernel closes them at execve, after every step above has used its fd. */
@@ -122,14 +121,14 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
 
 int sl_spawn(const struct sl_spawn_request *req, struct sl_spawn_result *result)
 {
-    struct child_outcome outcome = { .step = 0, .error = 0 };
+    struct child_outcome outcome = { .step = 0, .error = 0, .listener = -1 };
     sigset_t all, old;
     sigfillset(&all);
     /* No handler of the parent may run in the child while it borrows the parent's memory. */
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t parent = getpid();
     pid_t pid = vfork();
-    if (pid == 0) child_main(req, parent, &outcome);
+    if (pid == 0) child_main(req, parent, &outcome, -1);
     int spawn_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
@@ -155,4 +154,128 @@ int sl_spawn(const struct sl_spawn_request *req, struct sl_spawn_result *result)
     }
     result->pidfd = pidfd;
     return 0;
+}
+
+/* ---- Supervised spawn: the child hands its seccomp listener to the parent before execve. ----
+ * vfork cannot be used: the parent would stay suspended until execve, but execve may be a supervised syscall that
+ * only the parent can answer. The child therefore runs on its own stack (still sharing memory, so nothing is copied)
+ * and waits on a socket for the go signal; exec success is seen as EOF on a close-on-exec pipe. */
+
+#define SL_CHILD_STACK_SIZE (256 * 1024)
+
+struct supervised_child {
+    const struct sl_spawn_request *req;
+    pid_t parent;
+    struct child_outcome *outcome;
+    int go_socket;
+    int exec_pipe;
+};
+
+static int supervised_child_entry(void *arg)
+{
+    struct supervised_child *c = arg;
+    child_main(c->req, c->parent, c->outcome, c->go_socket);
+}
+
+int sl_spawn_supervised(const struct sl_spawn_request *req, struct sl_spawn_result *result,
+                        sl_listener_ready on_listener, void *context)
+{
+    struct child_outcome outcome = { .step = 0, .error = 0, .listener = -1 };
+    memset(result, 0, sizeof *result);
+    result->pid = -1;
+    result->pidfd = -1;
+    result->listener = -1;
+
+    int sockets[2], exec_pipe[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0) {
+        result->failed_step = SL_STEP_FORK;
+        result->error = errno;
+        return -1;
+    }
+    if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        result->failed_step = SL_STEP_FORK;
+        result->error = errno;
+        close(sockets[0]);
+        close(sockets[1]);
+        return -1;
+    }
+    void *stack = mmap(NULL, SL_CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        result->failed_step = SL_STEP_FORK;
+        result->error = errno;
+        close(sockets[0]); close(sockets[1]); close(exec_pipe[0]); close(exec_pipe[1]);
+        return -1;
+    }
+
+    struct supervised_child child = { req, getpid(), &outcome, sockets[1], exec_pipe[1] };
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(supervised_child_entry, (char *)stack + SL_CHILD_STACK_SIZE, CLONE_VM | SIGCHLD, &child);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* The child has its own fd table: drop our copies of its ends so its death shows as EOF. */
+    close(sockets[1]);
+    close(exec_pipe[1]);
+
+    int status = 0;
+    if (pid < 0) {
+        result->failed_step = SL_STEP_FORK;
+        result->error = clone_errno;
+        status = -1;
+        goto done;
+    }
+    result->pid = pid;
+
+    char ready;
+    ssize_t got;
+    do got = read(sockets[0], &ready, 1); while (got < 0 && errno == EINTR);
+    if (got != 1) {
+        /* The child failed before the hand-off and has reported why. */
+        waitpid(pid, NULL, __WALL);
+        result->failed_step = outcome.step ? outcome.step : SL_STEP_LISTENER_HANDOFF;
+        result->error = outcome.error ? outcome.error : EPROTO;
+        status = -1;
+        goto done;
+    }
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int listener = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, outcome.listener, 0);
+    if (listener >= 0) result->listener = listener;
+    if (listener < 0 || on_listener(context, listener, pid) != 0) {
+        int err = listener < 0 ? errno : ECANCELED;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, __WALL);
+        if (pidfd >= 0) close(pidfd);
+        if (listener >= 0) close(listener);
+        result->listener = -1;
+        result->failed_step = pidfd < 0 ? SL_STEP_PIDFD : SL_STEP_LISTENER_HANDOFF;
+        result->error = err;
+        status = -1;
+        goto done;
+    }
+    result->pidfd = pidfd;
+
+    char go = 'g';
+    if (write(sockets[0], &go, 1) != 1) {
+        kill(pid, SIGKILL);
+    }
+    /* EOF once execve has closed the write end, or once the child has exited after a failure. */
+    char ignored;
+    ssize_t n;
+    do n = read(exec_pipe[0], &ignored, 1); while (n < 0 && errno == EINTR);
+    if (outcome.step != 0) {
+        waitpid(pid, NULL, __WALL);
+        close(pidfd);
+        result->pidfd = -1;
+        result->failed_step = outcome.step;
+        result->error = outcome.error;
+        status = -1;
+    }
+
+done:
+    close(sockets[0]);
+    close(exec_pipe[0]);
+    /* After execve (or exit) the child no longer uses our memory, so its stack can go. */
+    munmap(stack, SL_CHILD_STACK_SIZE);
+    return status;
 }

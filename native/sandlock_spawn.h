@@ -41,7 +41,6 @@ struct sl_spawn_request {
     int32_t ruleset_fd;              /* -1: no Landlock */
     uint32_t landlock_restrict_flags;
     uint32_t seccomp_flags;
-    int32_t notify_socket;           /* -1: no user-notification listener hand-off */
     int32_t rlimit_count;
     int32_t personality;             /* -1: unchanged */
     uint16_t filter_len;
@@ -54,7 +53,14 @@ struct sl_spawn_result {
     int32_t pidfd;
     int32_t failed_step;             /* enum sl_step */
     int32_t error;                   /* errno of the failed step */
+    int32_t listener;                /* seccomp listener fd (supervised spawns), else -1 */
 };
 
+/* Called in the parent once the child's seccomp listener arrived, before the child may execve: register it with
+ * the supervisor and return 0, or non-zero to abort the spawn. */
+typedef int (*sl_listener_ready)(void *context, int listener, int pid);
+
 int sl_spawn(const struct sl_spawn_request *req, struct sl_spawn_result *result);
+int sl_spawn_supervised(const struct sl_spawn_request *req, struct sl_spawn_result *result,
+                        sl_listener_ready on_listener, void *context);
 #endif

@@ -53,6 +53,7 @@ internal static class PolicyFromFlags
         if (parsed.GetValue(o.DeterministicDirs)) b.DeterministicDirs(true, Name(o.DeterministicDirs));
         if (parsed.GetValue(o.CleanEnv)) b.CleanEnv(true, Name(o.CleanEnv));
         if (parsed.GetValue(o.PortRemap)) b.PortRemap(true, Name(o.PortRemap));
+        if (parsed.GetValue(o.NoSupervisor)) b.NoSupervisor(true, Name(o.NoSupervisor));
     }
 
     private static string Name(Option option) => option.Name;

@@ -81,6 +81,7 @@ internal static class RunCommand
         using var quit = Forward(PosixSignal.SIGQUIT, sandbox);
 
         var result = await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: denied {denial}");
         return result.ExitCode;
     }
 

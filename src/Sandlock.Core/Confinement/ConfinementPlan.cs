@@ -1,6 +1,7 @@
 using Sandlock.Confinement.Landlock;
 using Sandlock.Confinement.Seccomp;
 using Sandlock.Policy;
+using Network = Sandlock.Supervision.Network;
 
 namespace Sandlock.Confinement;
 
@@ -17,7 +18,8 @@ public sealed record ConfinementPlan(
     IReadOnlyList<ushort> ConnectPorts,
     IReadOnlyList<ushort> BindPorts,
     SockFilter[] SeccompFilter,
-    IReadOnlyList<string> Degraded)
+    IReadOnlyList<string> Degraded,
+    global::Sandlock.Supervision.SupervisionPlan? Supervised = null)
 {
     // The program depends on the policy alone, and policies are immutable: compile once per policy.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPolicy, SockFilter[]> CompiledFilters = new();
@@ -58,14 +60,22 @@ public sealed record ConfinementPlan(
             fsRules = handledFs == FsAccess.None ? [] : FsRulePlanner.Plan(policy);
         }
 
+        var supervision = global::Sandlock.Supervision.SupervisionPlan.For(policy, kernel);
         var handledNet = NetAccess.None;
         ushort[] connect = [], bind = [];
         if (Wanted(Protection.LandlockNet))
         {
             Require(Protection.LandlockNet, 4);
             handledNet = LandlockAbiRights.NetAccessFor(abi);
-            var deniedConnect = policy.NetDeny.SelectMany(r => r.Ports).ToHashSet();
-            connect = [.. policy.NetAllow.SelectMany(r => r.Ports).Where(p => !deniedConnect.Contains(p)).Distinct().Order()];
+            // The supervisor connects on the child's behalf, so the child's own connects never reach Landlock.
+            if (supervision?.Network is not null) handledNet &= ~NetAccess.ConnectTcp;
+            // "*:*" allows every port; Landlock can only list ports, so connect is then left unhandled.
+            if (policy.NetAllow.Any(r => r.AnyHost && r.AnyPort && r.Protocol == NetProtocol.Tcp)) handledNet &= ~NetAccess.ConnectTcp;
+            if (handledNet.HasFlag(NetAccess.ConnectTcp))
+            {
+                var deniedConnect = policy.NetDeny.SelectMany(r => r.Ports).ToHashSet();
+                connect = [.. policy.NetAllow.SelectMany(r => r.Ports).Where(p => !deniedConnect.Contains(p)).Distinct().Order()];
+            }
             bind = [.. policy.NetBind.Except(policy.NetDenyBind).Distinct().Order()];
         }
 
@@ -85,10 +95,14 @@ public sealed record ConfinementPlan(
             }
             else
             {
-                filter = CompiledFilters.GetValue(policy, p => SeccompProgram.Build(p, SyscallTable.Current));
+                var held = supervision?.HeldSyscalls ?? [];
+                filter = CompiledFilters.GetValue(policy, p =>
+                    SeccompProgram.Build(p, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(p), held));
             }
         }
 
-        return new ConfinementPlan(abi, handledFs, handledNet, scopes, fsRules, connect, bind, filter, degraded);
+        if (supervision is not null && filter.Length == 0)
+            throw new SandboxSetupException(SetupFailure.Sandbox, "the supervisor needs the seccomp filter, which is disabled or missing");
+        return new ConfinementPlan(abi, handledFs, handledNet, scopes, fsRules, connect, bind, filter, degraded, supervision);
     }
 }

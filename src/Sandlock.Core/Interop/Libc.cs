@@ -18,8 +18,21 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int FcntlDup(int fd, int cmd, int arg);
+
+    /// <summary>dup with close-on-exec (F_DUPFD_CLOEXEC).</summary>
+    public static int Dup(int fd) => FcntlDup(fd, 1030, 0);
+
     [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
     public static partial int Pipe2(int* fds, int flags);
+
+    /// <summary>A close-on-exec pipe, or null (errno in <see cref="LastError"/>).</summary>
+    public static (int Read, int Write)? CreatePipe()
+    {
+        var fds = stackalloc int[2];
+        return Pipe2(fds, O_CLOEXEC) == 0 ? (fds[0], fds[1]) : null;
+    }
 
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, byte* buffer, nuint count);

@@ -20,14 +20,16 @@ internal sealed record SpawnRequest(
     int RulesetFd,
     SockFilter[] Filter,
     uint SeccompFlags,
-    int NotifySocket,
     IReadOnlyList<ResourceLimit> Limits,
     int Personality,
     bool DisableTransparentHugePages,
     bool TakeTerminal);
 
-/// <summary>Outcome of the shim: a pid and pidfd, or the step that failed in the child and its errno.</summary>
-internal readonly record struct SpawnOutcome(int Pid, int PidFd, SpawnStep FailedStep, int Error);
+/// <summary>Outcome of the shim: a pid and pidfd (and seccomp listener when supervised), or the failed step and its errno.</summary>
+internal readonly record struct SpawnOutcome(int Pid, int PidFd, SpawnStep FailedStep, int Error, int Listener = -1);
+
+/// <summary>Registers a supervised child's listener before the child may execve; false aborts the spawn.</summary>
+internal delegate bool ListenerReady(int listener, int pid);
 
 /// <summary>Mirrors <c>enum sl_step</c> in native/sandlock_spawn.h.</summary>
 internal enum SpawnStep
@@ -50,7 +52,7 @@ internal static unsafe partial class NativeSpawn
         public ResourceLimit* Rlimits;
         public int StdinFd, StdoutFd, StderrFd, RulesetFd;
         public uint LandlockRestrictFlags, SeccompFlags;
-        public int NotifySocket, RlimitCount, Personality;
+        public int RlimitCount, Personality;
         public ushort FilterLength;
         public byte DisableTransparentHugePages, TakeTerminal;
     }
@@ -58,13 +60,34 @@ internal static unsafe partial class NativeSpawn
     [StructLayout(LayoutKind.Sequential)]
     private struct NativeResult
     {
-        public int Pid, PidFd, FailedStep, Error;
+        public int Pid, PidFd, FailedStep, Error, Listener;
     }
+
+    private const uint SeccompFilterFlagNewListener = 1 << 3;
 
     [LibraryImport("sandlock", EntryPoint = "sl_spawn")]
     private static partial int SlSpawn(NativeRequest* request, NativeResult* result);
 
-    public static SpawnOutcome Spawn(SpawnRequest request)
+    [LibraryImport("sandlock", EntryPoint = "sl_spawn_supervised")]
+    private static partial int SlSpawnSupervised(NativeRequest* request, NativeResult* result,
+        delegate* unmanaged<nint, int, int, int> onListener, nint context);
+
+    [UnmanagedCallersOnly]
+    private static int OnListener(nint context, int listener, int pid)
+    {
+        try
+        {
+            var ready = (ListenerReady)GCHandle.FromIntPtr(context).Target!;
+            return ready(listener, pid) ? 0 : 1;
+        }
+        catch
+        {
+            return 1;
+        }
+    }
+
+    /// <summary>Spawns the request; with <paramref name="onListener"/>, the child's seccomp listener is handed over first.</summary>
+    public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener = null)
     {
         using var arena = new NativeArena();
         var filter = request.Filter;
@@ -85,7 +108,6 @@ internal static unsafe partial class NativeSpawn
                 StderrFd = request.StderrFd,
                 RulesetFd = request.RulesetFd,
                 SeccompFlags = request.SeccompFlags,
-                NotifySocket = request.NotifySocket,
                 RlimitCount = limits.Length,
                 Personality = request.Personality,
                 FilterLength = checked((ushort)filter.Length),
@@ -93,8 +115,22 @@ internal static unsafe partial class NativeSpawn
                 TakeTerminal = request.TakeTerminal ? (byte)1 : (byte)0,
             };
             NativeResult result;
-            SlSpawn(&native, &result);
-            return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
+            if (onListener is null)
+            {
+                SlSpawn(&native, &result);
+                return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
+            }
+            native.SeccompFlags |= SeccompFilterFlagNewListener;
+            var handle = GCHandle.Alloc(onListener);
+            try
+            {
+                SlSpawnSupervised(&native, &result, &OnListener, GCHandle.ToIntPtr(handle));
+            }
+            finally
+            {
+                handle.Free();
+            }
+            return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error, result.Listener);
         }
     }
 

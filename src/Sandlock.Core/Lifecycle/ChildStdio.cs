@@ -3,7 +3,7 @@ using Sandlock.Interop;
 namespace Sandlock.Lifecycle;
 
 /// <summary>The fds a child's stdin/stdout/stderr are set to, and the parent ends of capture pipes.</summary>
-internal sealed unsafe class ChildStdio : IDisposable
+internal sealed class ChildStdio : IDisposable
 {
     private int _devNull = -1, _outRead = -1, _outWrite = -1, _errRead = -1, _errWrite = -1;
 
@@ -51,11 +51,10 @@ internal sealed unsafe class ChildStdio : IDisposable
 
     private static (int Read, int Write) Pipe()
     {
-        var fds = stackalloc int[2];
-        Check(Libc.Pipe2(fds, Libc.O_CLOEXEC), "create a pipe");
+        var (read, write) = Libc.CreatePipe() ?? throw new IOException($"cannot create a pipe: {Libc.ErrorText(Libc.LastError)}");
         // Only our end is non-blocking: the child must see an ordinary blocking pipe.
-        LibcFcntl.SetNonBlocking(fds[0]);
-        return (fds[0], fds[1]);
+        LibcFcntl.SetNonBlocking(read);
+        return (read, write);
     }
 
     private static int Check(int result, string what) =>

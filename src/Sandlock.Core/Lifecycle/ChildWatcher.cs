@@ -8,18 +8,13 @@ namespace Sandlock.Lifecycle;
 /// thread is blocked per sandbox. Everything about one child (reap, kill the rest of its group, drain and close its
 /// pipes) happens on this thread, in that order, so no output written before exit is lost.
 /// </summary>
-internal static unsafe class ChildWatcher
+internal static class ChildWatcher
 {
-    private static readonly int Epoll;
+    private static readonly EpollSet Epoll = new();
     private static readonly ConcurrentDictionary<ulong, Watch> Watches = new();
     private static long _nextId;
 
-    static ChildWatcher()
-    {
-        Epoll = Libc.EpollCreate1(Libc.O_CLOEXEC);
-        if (Epoll < 0) throw new InvalidOperationException($"epoll_create1 failed: {Libc.ErrorText(Libc.LastError)}");
-        new Thread(Loop) { IsBackground = true, Name = "sandlock child watcher" }.Start();
-    }
+    static ChildWatcher() => new Thread(Loop) { IsBackground = true, Name = "sandlock child watcher" }.Start();
 
     internal abstract class Watch(int fd)
     {
@@ -49,21 +44,19 @@ internal static unsafe class ChildWatcher
         public bool Drain()
         {
             if (_done) return true;
-            var chunk = stackalloc byte[65536];
+            Span<byte> chunk = stackalloc byte[65536];
             while (true)
             {
-                var n = Libc.Read(Fd, chunk, 65536);
+                var n = ChildProcess.Read(Fd, chunk);
                 if (n > 0)
                 {
-                    var data = new ReadOnlySpan<byte>(chunk, (int)n);
+                    var data = chunk[..n];
                     lock (_buffer) _buffer.Write(data);
                     try { observer?.Invoke(data); }
                     catch (Exception) { /* an observer's bug must not stop the capture or the watcher */ }
                     continue;
                 }
-                if (n < 0 && Libc.LastError == Libc.EINTR) continue;
-                if (n < 0 && Libc.LastError == Libc.EAGAIN) return false;
-                return true;
+                return n == 0;
             }
         }
 
@@ -83,10 +76,7 @@ internal static unsafe class ChildWatcher
 
         public override bool OnReady(uint events)
         {
-            var info = stackalloc byte[128];
-            var r = Libc.WaitId(Libc.P_PIDFD, Fd, info, Libc.WEXITED | Libc.WNOHANG);
-            if (r == 0 && *(int*)(info + 16) == 0) return false;
-            var (code, status) = r == 0 ? (*(int*)(info + 8), *(int*)(info + 24)) : (0, 0);
+            if (ChildProcess.TryReap(Fd) is not var (code, status)) return false;
             // The leader is gone, so /proc no longer links its descendants: the group is what is left to kill.
             ProcessTree.Signal(processGroup, Libc.SIGKILL);
             foreach (var pipe in pipes)
@@ -105,37 +95,33 @@ internal static unsafe class ChildWatcher
     {
         watch.Id = (ulong)Interlocked.Increment(ref _nextId);
         Watches[watch.Id] = watch;
-        var ev = stackalloc byte[16];
-        *(uint*)ev = Libc.EPOLLIN;
-        *(ulong*)(ev + Libc.EpollDataOffset) = watch.Id;
-        if (Libc.EpollCtl(Epoll, Libc.EPOLL_CTL_ADD, watch.Fd, ev) != 0)
+        try
+        {
+            Epoll.Add(watch.Fd, watch.Id);
+        }
+        catch
         {
             Watches.TryRemove(watch.Id, out _);
-            throw new InvalidOperationException($"epoll_ctl failed: {Libc.ErrorText(Libc.LastError)}");
+            throw;
         }
     }
 
     private static void Remove(Watch watch)
     {
-        if (Watches.TryRemove(watch.Id, out _)) Libc.EpollCtl(Epoll, Libc.EPOLL_CTL_DEL, watch.Fd, null);
+        if (Watches.TryRemove(watch.Id, out _)) Epoll.Remove(watch.Fd);
     }
 
     private static void Loop()
     {
-        const int max = 64;
-        var size = Libc.EpollEventSize;
-        var events = stackalloc byte[max * 16];
+        var ready = new (ulong Id, uint Events)[64];
         while (true)
         {
-            var n = Libc.EpollWait(Epoll, events, max, -1);
-            if (n < 0) continue;
+            var n = Epoll.Wait(ready);
             for (var i = 0; i < n; i++)
             {
-                var ev = events + i * size;
-                var id = *(ulong*)(ev + Libc.EpollDataOffset);
-                if (!Watches.TryGetValue(id, out var watch)) continue;
+                if (!Watches.TryGetValue(ready[i].Id, out var watch)) continue;
                 bool finished;
-                try { finished = watch.OnReady(*(uint*)ev); }
+                try { finished = watch.OnReady(ready[i].Events); }
                 catch { finished = true; }
                 if (!finished) continue;
                 Remove(watch);

@@ -3,6 +3,7 @@ using Sandlock.Confinement;
 using Sandlock.Confinement.Landlock;
 using Sandlock.Interop;
 using Sandlock.Policy;
+using Sandlock.Supervision;
 
 namespace Sandlock.Lifecycle;
 
@@ -24,6 +25,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private volatile bool _timedOut, _killed;
     private int _processGroup;
     private bool _ownsTerminal;
+    private SupervisedSession? _session;
 
     public Sandbox(SandboxPolicy policy, IReadOnlyList<string> command, StdioMode stdio = StdioMode.Capture)
     {
@@ -97,13 +99,14 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 path, Command, environment, Policy.Cwd,
                 stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
                 ruleset is null ? -1 : (int)ruleset.DangerousGetHandle(),
-                plan.SeccompFilter, SeccompFlags: 0, NotifySocket: -1,
+                plan.SeccompFilter, SeccompFlags: 0,
                 Limits(Policy),
                 Policy.NoRandomizeMemory ? AddrNoRandomize : -1,
                 Policy.NoHugePages,
                 TakeTerminal: _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal());
 
-            var outcome = SpawnThread.Spawn(request);
+            _session = plan.Supervised?.CreateSession();
+            var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
             if (outcome.FailedStep != SpawnStep.None) throw SpawnFailure(outcome, path);
 
             _clock.Start();
@@ -190,6 +193,16 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         }, TaskScheduler.Default);
     }
 
+    /// <summary>Runs on the spawn thread before the child may execve: from here on its held syscalls are served.</summary>
+    private bool AttachSupervisor(int listener, int pid)
+    {
+        _session!.Attach(listener, pid, _ => { _killed = true; ProcessTree.Kill(pid); });
+        // Not fatal when missing (kernels before 6.6): round trips are then slower, not less safe.
+        SeccompNotify.SetSyncWakeUp(listener);
+        Supervisor.Register(_session);
+        return true;
+    }
+
     /// <summary>Runs on the watcher thread once the child is reaped and its pipes are drained.</summary>
     private void Complete(int code, int status)
     {
@@ -203,7 +216,10 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             Libc.CLD_DUMPED => new ExitStatus(null, status, _timedOut, _killed, CoreDumped: true),
             _ => new ExitStatus(null, null, _timedOut, _killed),
         };
-        _completion.TrySetResult(new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed));
+        _completion.TrySetResult(new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed)
+        {
+            Denials = _session?.Denials ?? [],
+        });
     }
 
     private static List<ResourceLimit> Limits(SandboxPolicy policy)
@@ -214,12 +230,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         return limits;
     }
 
-    private static unsafe void ReapFailedChild(int pid)
-    {
-        if (pid <= 0) return;
-        var info = stackalloc byte[128];
-        Libc.WaitId(Libc.P_PID, pid, info, Libc.WEXITED);
-    }
+    private static void ReapFailedChild(int pid) => ChildProcess.Reap(pid);
 
     private static SandboxSetupException SpawnFailure(SpawnOutcome outcome, string path)
     {

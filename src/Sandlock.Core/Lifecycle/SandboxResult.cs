@@ -5,6 +5,9 @@ namespace Sandlock.Lifecycle;
 /// <summary>The outcome of one sandboxed run: exit status and, when captured, its output.</summary>
 public sealed record SandboxResult(int Pid, ExitStatus Status, byte[] StandardOutput, byte[] StandardError, TimeSpan Elapsed)
 {
+    /// <summary>What the supervisor refused during the run (empty when no supervisor was needed).</summary>
+    public IReadOnlyList<Supervision.Denial> Denials { get; init; } = [];
+
     public int ExitCode => Status.ShellCode;
     public bool Success => Status.Success;
     public string StandardOutputText => Encoding.UTF8.GetString(StandardOutput);

@@ -9,9 +9,10 @@ namespace Sandlock.Lifecycle;
 /// </summary>
 internal static class SpawnThread
 {
-    private sealed class Job(SpawnRequest request)
+    private sealed class Job(SpawnRequest request, ListenerReady? onListener)
     {
         public SpawnRequest Request { get; } = request;
+        public ListenerReady? OnListener { get; } = onListener;
         public SpawnOutcome Outcome { get; set; }
         public Exception? Error { get; set; }
         // A spawn takes a few hundred microseconds: spinning that long is cheaper than a sleep/wake on this VM.
@@ -26,9 +27,9 @@ internal static class SpawnThread
         thread.Start();
     }
 
-    public static SpawnOutcome Spawn(SpawnRequest request)
+    public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener = null)
     {
-        var job = new Job(request);
+        var job = new Job(request, onListener);
         Queue.Add(job);
         job.Done.Wait();
         job.Done.Dispose();
@@ -39,7 +40,7 @@ internal static class SpawnThread
     {
         foreach (var job in Queue.GetConsumingEnumerable())
         {
-            try { job.Outcome = NativeSpawn.Spawn(job.Request); }
+            try { job.Outcome = NativeSpawn.Spawn(job.Request, job.OnListener); }
             catch (Exception e) { job.Error = e; }
             job.Done.Set();
         }

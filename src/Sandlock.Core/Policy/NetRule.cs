@@ -7,11 +7,14 @@ public enum NetProtocol { Tcp, Udp, Icmp }
 
 /// <summary>
 /// An outbound endpoint rule: <c>host:port[,port...]</c>, <c>:port</c> or <c>*:port</c> (any host),
-/// optionally prefixed <c>tcp://</c>, <c>udp://</c> or <c>icmp://</c>. <see cref="Host"/> is null for any host.
+/// optionally prefixed <c>tcp://</c>, <c>udp://</c> or <c>icmp://</c>. <see cref="Host"/> is null for any host and
+/// may be a name, an IPv4/IPv6 address or a CIDR block; an empty <see cref="Ports"/> means every port (<c>*</c>).
 /// </summary>
 public sealed record NetRule(NetProtocol Protocol, string? Host, ImmutableArray<ushort> Ports)
 {
     public bool AnyHost => Host is null;
+
+    public bool AnyPort => Ports.IsEmpty;
 
     public static NetRule Parse(string spec, string source)
     {
@@ -30,14 +33,16 @@ public sealed record NetRule(NetProtocol Protocol, string? Host, ImmutableArray<
         if (colon < 0 || rest.StartsWith('[') && !rest[..colon].EndsWith(']'))
             throw new PolicyException(source, $"invalid network rule '{spec}': expected HOST:PORT[,PORT...], :PORT or *:PORT");
         var host = rest[..colon].Trim('[', ']');
-        var ports = PortList.Parse(rest[(colon + 1)..], source, spec);
+        var portText = rest[(colon + 1)..].Trim();
+        // "*" means every port; an empty port list stands for that.
+        var ports = portText == "*" ? [] : PortList.Parse(portText, source, spec);
         return new NetRule(protocol, host is "" or "*" ? null : host, ports);
     }
 
     public override string ToString()
     {
         var prefix = Protocol == NetProtocol.Tcp ? "" : Protocol.ToString().ToLowerInvariant() + "://";
-        return $"{prefix}{Host ?? "*"}:{string.Join(',', Ports)}";
+        return $"{prefix}{Host ?? "*"}:{(AnyPort ? "*" : string.Join(',', Ports))}";
     }
 }
 

@@ -68,6 +68,9 @@ public sealed record SandboxPolicy
     public int? Gid { get; init; }
     public string? Name { get; init; }
 
+    /// <summary>Run without the seccomp user-notification supervisor; features that need it are then refused.</summary>
+    public bool NoSupervisor { get; init; }
+
     // Waivers for protections this kernel may lack
     public ImmutableHashSet<Protection> AllowDegraded { get; init; } = [];
     public ImmutableHashSet<Protection> Disabled { get; init; } = [];

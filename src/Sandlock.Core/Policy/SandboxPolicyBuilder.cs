@@ -153,6 +153,9 @@ public sealed class SandboxPolicyBuilder
     public SandboxPolicyBuilder Gid(int gid, string? source = null) => Set("gid", source, p => p with { Gid = gid });
     public SandboxPolicyBuilder Name(string name, string? source = null) => Set("name", source, p => p with { Name = name });
 
+    public SandboxPolicyBuilder NoSupervisor(bool on = true, string? source = null) =>
+        Set("no_supervisor", source, p => p with { NoSupervisor = on });
+
     // Waivers
     public SandboxPolicyBuilder AllowDegraded(string protection, string? source = null) =>
         Set("allow_degraded", source, p => p with { AllowDegraded = p.AllowDegraded.Union(ProtectionNames.ParseMany(protection, source ?? "allow_degraded")) });
@@ -188,6 +191,9 @@ public sealed class SandboxPolicyBuilder
         foreach (var group in p.ExtraAllowSyscalls)
             if (!SyscallGroups.IsKnown(group))
                 throw new PolicyException(SourceOf("extra_allow_syscalls"), $"unknown syscall group '{group}': expected one of {string.Join(", ", SyscallGroups.Names)}");
+        foreach (var rule in p.NetDeny)
+            if (rule.Host is { } host && !System.Net.IPNetwork.TryParse(host, out _) && !System.Net.IPAddress.TryParse(host, out _))
+                throw new PolicyException(SourceOf("net_deny"), $"invalid deny rule '{rule}': expected an IP address or CIDR block, not a host name");
         CheckPathsExist(p.FsReadable, "fs_readable");
         CheckPathsExist(p.FsWritable, "fs_writable");
         if (p.Cwd is { } cwd && !Directory.Exists(cwd))
@@ -207,8 +213,6 @@ public sealed class SandboxPolicyBuilder
         {
             if (present) throw new NotSupportedYetException(SourceOf(field), field);
         }
-        foreach (var rule in p.NetAllow) Refuse(!rule.AnyHost || rule.Protocol != NetProtocol.Tcp, "net_allow");
-        foreach (var rule in p.NetDeny) Refuse(!rule.AnyHost || rule.Protocol != NetProtocol.Tcp, "net_deny");
         Refuse(p.PortRemap, "port_remap");
         Refuse(!p.HttpAllow.IsEmpty, "http_allow");
         Refuse(!p.HttpDeny.IsEmpty, "http_deny");

@@ -103,10 +103,9 @@ public sealed class NetworkTests : IDisposable
     }
 
     [Fact]
-    public void Host_rules_are_refused_until_the_supervisor_exists()
+    public void Host_rules_are_accepted_now_that_the_supervisor_exists()
     {
-        var error = Assert.Throws<NotSupportedYetException>(() => new SandboxPolicyBuilder().NetAllow("example.com:443", "--net-allow").Build());
-        Assert.Contains("not supported yet: net_allow", error.Message);
-        Assert.Contains("--net-allow", error.Message);
+        var policy = new SandboxPolicyBuilder().NetAllow("example.com:443", "--net-allow").Build();
+        Assert.Equal("example.com", policy.NetAllow.Single().Host);
     }
 }

@@ -111,7 +111,6 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[filesystem]\nmount = [\"/data:/srv/data:ro\"]", "fs_mount")]
     [InlineData("[filesystem]\non_exit = \"keep\"", "on_exit")]
     [InlineData("[filesystem]\non_error = \"commit\"", "on_error")]
-    [InlineData("[network]\nallow = [\"example.com:443\"]", "net_allow")]
     [InlineData("[network]\nport_remap = true", "port_remap")]
     [InlineData("[http]\nallow = [\"GET example.com/*\"]", "http_allow")]
     [InlineData("[http]\ndeny = [\"POST *\"]", "http_deny")]

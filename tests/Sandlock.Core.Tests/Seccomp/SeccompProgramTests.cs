@@ -115,7 +115,7 @@ public class SeccompProgramTests
     public void Datagram_denial_can_be_turned_off(string arch)
     {
         var table = Table(arch);
-        var program = SeccompProgram.Build(new SandboxPolicy(), table, denyDatagramSockets: false);
+        var program = SeccompProgram.Build(new SandboxPolicy(), table, denyDatagramSockets: false, held: []);
         BpfInterpreter.AssertWellFormed(program);
         Assert.Equal(Allow, Run(program, table, "socket", AfInet, SockDgram));
         Assert.Equal(Eacces, Run(program, table, "socket", AfPacket, SockDgram));

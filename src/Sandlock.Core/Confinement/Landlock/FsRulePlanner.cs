@@ -2,8 +2,11 @@ using Sandlock.Policy;
 
 namespace Sandlock.Confinement.Landlock;
 
-/// <summary>One Landlock path-beneath rule: <see cref="Access"/> on <see cref="Path"/> and everything under it.</summary>
-public sealed record FsRule(string Path, FsAccess Access);
+/// <summary>
+/// One Landlock path-beneath rule: <see cref="Access"/> on <see cref="Path"/> and everything under it.
+/// <see cref="MayVanish"/> marks entries found while carving, which may be gone by the time the ruleset is built.
+/// </summary>
+public sealed record FsRule(string Path, FsAccess Access, bool MayVanish = false);
 
 /// <summary>
 /// Turns a policy's read, write and deny paths into Landlock rules. Landlock can only allow, so a denied path
@@ -34,7 +37,7 @@ public static class FsRulePlanner
         foreach (var tree in writeTrees.Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
         foreach (var device in StandardDevices)
             if (File.Exists(device) && !denied.Any(d => IsSameOrUnder(device, d)))
-                rules.Add(new FsRule(device, DeviceAccess));
+                rules.Add(new FsRule(device, DeviceAccess, MayVanish: true));
         return rules;
     }
 
@@ -47,15 +50,17 @@ public static class FsRulePlanner
             rules.Add(Rule(tree, access));
             return;
         }
-        if (!Directory.Exists(tree)) return;
-        foreach (var entry in Directory.EnumerateFileSystemEntries(tree))
+        string[] entries;
+        try { entries = Directory.GetFileSystemEntries(tree); }
+        catch (DirectoryNotFoundException) { return; }
+        foreach (var entry in entries)
         {
             var info = new FileInfo(entry);
             // A symlink is checked at its target, which has rules of its own; a rule here would follow it.
             if (info.LinkTarget is not null) continue;
             if (inside.Any(d => d == entry)) continue;
             if (inside.Any(d => IsSameOrUnder(d, entry))) AddCarved(rules, entry, access, inside);
-            else rules.Add(Rule(entry, access));
+            else rules.Add(Rule(entry, access) with { MayVanish = true });
         }
     }
 

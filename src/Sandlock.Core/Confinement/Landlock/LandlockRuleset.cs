@@ -6,6 +6,8 @@ namespace Sandlock.Confinement.Landlock;
 /// <summary>Builds the Landlock ruleset fd of a plan in the parent, so the child only has to call restrict_self.</summary>
 public static class LandlockRuleset
 {
+    private const int Enoent = 2;
+
     public static SafeFileHandle? Create(ConfinementPlan plan)
     {
         if (!plan.UsesLandlock) return null;
@@ -37,6 +39,8 @@ public static class LandlockRuleset
         var access = rule.Access & handled;
         if (access == FsAccess.None) return;
         var fd = Libc.Open(rule.Path, Libc.O_PATH | Libc.O_CLOEXEC);
+        // An entry removed since planning needs no rule: what is gone cannot be accessed through it.
+        if (fd < 0 && rule.MayVanish && Libc.LastError == Enoent) return;
         if (fd < 0) throw Failure($"open {rule.Path} for a Landlock rule", Libc.LastError);
         try
         {

@@ -17,6 +17,7 @@ internal static class Bpf
     public const uint RetKillProcess = 0x80000000;
     public const uint RetErrno = 0x00050000;
     public const uint RetAllow = 0x7fff0000;
+    public const uint RetUserNotif = 0x7fc00000;
 
     // struct seccomp_data { int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]; }
     public const uint OffsetNr = 0;

@@ -31,11 +31,14 @@ public static class SeccompProgram
     private const uint Tiocsti = 0x5412;
     private const uint Tioclinux = 0x541C;
 
-    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table) => Build(policy, table, denyDatagramSockets: true);
+    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table) => Build(policy, table, denyDatagramSockets: true, held: []);
 
-    // denyDatagramSockets: whether IPv4/IPv6 sockets other than streams (UDP, raw, ICMP) are refused, for a later
-    // network mode that proxies them; AF_PACKET is refused regardless.
-    internal static SockFilter[] Build(SandboxPolicy policy, SyscallTable table, bool denyDatagramSockets)
+    /// <summary>
+    /// <paramref name="denyDatagramSockets"/>: whether IPv4/IPv6 sockets other than streams (UDP, raw, ICMP) are
+    /// refused (AF_PACKET is refused regardless). <paramref name="held"/>: syscalls routed to the supervisor
+    /// (SECCOMP_RET_USER_NOTIF) instead of allowed; a denied syscall stays denied.
+    /// </summary>
+    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table, bool denyDatagramSockets, IReadOnlyCollection<string> held)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(table);
@@ -48,7 +51,12 @@ public static class SeccompProgram
         var enosys = e.Return(Bpf.Errno(Enosys));
         var eacces = e.Return(Bpf.Errno(Eacces));
         var eperm = e.Return(Bpf.Errno(Eperm));
+        var notify = e.Return(Bpf.RetUserNotif);
         var allow = e.Return(Bpf.RetAllow);
+
+        var heldNumbers = new HashSet<uint>();
+        foreach (var name in held)
+            if (table.TryGetNumber(name, out var nr) && !denied.Contains((uint)nr)) heldNumbers.Add((uint)nr);
 
         var special = new Dictionary<uint, BpfEmitter.Label>();
         // A syscall the policy denies outright needs no argument check.
@@ -89,8 +97,10 @@ public static class SeccompProgram
             return e.Load(Bpf.ArgLow(0));
         });
 
+        // A held syscall with an argument check of its own (clone, socket, ioctl) keeps that check in the filter.
         var cases = denied.Select(nr => (Number: nr, Target: eperm))
             .Concat(special.Select(kv => (Number: kv.Key, Target: kv.Value)))
+            .Concat(heldNumbers.Where(nr => !special.ContainsKey(nr)).Select(nr => (Number: nr, Target: notify)))
             .OrderBy(c => c.Number)
             .ToList();
         var dispatch = SyscallDispatch.Emit(e, cases, allow);

@@ -1,0 +1,73 @@
+using System.Runtime.InteropServices;
+
+namespace Sandlock.Interop;
+
+/// <summary>Reads a supervised child's memory and duplicates its fds, for decisions taken on the parent's side.</summary>
+internal static unsafe partial class ProcessMemory
+{
+    [StructLayout(LayoutKind.Sequential)]
+    private struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [LibraryImport("libc", EntryPoint = "process_vm_readv", SetLastError = true)]
+    private static partial nint ProcessVmReadv(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
+
+    /// <summary>Copies <paramref name="buffer"/>.Length bytes from <paramref name="address"/> in <paramref name="pid"/>; false if unreadable.</summary>
+    public static bool Read(int pid, ulong address, Span<byte> buffer)
+    {
+        if (buffer.Length == 0) return true;
+        fixed (byte* p = buffer)
+        {
+            var local = new IoVec { Base = p, Length = (nuint)buffer.Length };
+            var remote = new IoVec { Base = (void*)address, Length = (nuint)buffer.Length };
+            return ProcessVmReadv(pid, &local, 1, &remote, 1, 0) == buffer.Length;
+        }
+    }
+
+    /// <summary>Reads a NUL-terminated string of at most <paramref name="max"/> bytes; null if unreadable or too long.</summary>
+    public static string? ReadString(int pid, ulong address, int max = 4096)
+    {
+        var buffer = new byte[max];
+        var got = 0;
+        // Page by page: a short string near the end of a mapping must not fail because of the bytes after it.
+        while (got < max)
+        {
+            var pageLeft = 4096 - (int)((address + (ulong)got) % 4096);
+            var chunk = Math.Min(pageLeft, max - got);
+            if (!Read(pid, address + (ulong)got, buffer.AsSpan(got, chunk))) return null;
+            var nul = buffer.AsSpan(got, chunk).IndexOf((byte)0);
+            if (nul >= 0) return System.Text.Encoding.UTF8.GetString(buffer, 0, got + nul);
+            got += chunk;
+        }
+        return null;
+    }
+
+    [LibraryImport("libc", EntryPoint = "process_vm_writev", SetLastError = true)]
+    private static partial nint ProcessVmWritev(int pid, IoVec* local, ulong localCount, IoVec* remote, ulong remoteCount, ulong flags);
+
+    /// <summary>Writes <paramref name="data"/> to <paramref name="address"/> in <paramref name="pid"/>; false if not writable.</summary>
+    public static bool Write(int pid, ulong address, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            var local = new IoVec { Base = p, Length = (nuint)data.Length };
+            var remote = new IoVec { Base = (void*)address, Length = (nuint)data.Length };
+            return ProcessVmWritev(pid, &local, 1, &remote, 1, 0) == data.Length;
+        }
+    }
+
+    /// <summary>A pidfd for <paramref name="pid"/>, or -1.</summary>
+    public static int OpenPidFd(int pid) => (int)Libc.Syscall(434, pid, 0, 0);
+
+    /// <summary>Duplicates fd <paramref name="targetFd"/> of the process behind <paramref name="pidFd"/> (pidfd_getfd).</summary>
+    public static int DuplicateFd(int pidFd, int targetFd) => (int)Libc.Syscall(438, pidFd, targetFd, 0);
+
+    [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MemfdCreate(string name, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    public static partial long Seek(int fd, long offset, int whence);
+}

@@ -1,0 +1,39 @@
+using Microsoft.Win32.SafeHandles;
+using Sandlock.Interop;
+
+namespace Sandlock.Supervision;
+
+/// <summary>
+/// Reads a held caller's memory and duplicates its fds. Every access is followed by a check that the notification
+/// is still pending, which proves the pid still names the caller (a dead caller's pid could have been reused).
+/// </summary>
+public static class ChildAccess
+{
+    public static SafeFileHandle? DuplicateFd(SupervisedSession session, SyscallEvent call, int fd)
+    {
+        var pidFd = ProcessMemory.OpenPidFd(call.Pid);
+        if (pidFd < 0) return null;
+        try
+        {
+            var copy = ProcessMemory.DuplicateFd(pidFd, fd);
+            if (copy < 0) return null;
+            var handle = new SafeFileHandle(copy, ownsHandle: true);
+            if (SeccompNotify.IsValid(session.Listener, call.Id)) return handle;
+            handle.Dispose();
+            return null;
+        }
+        finally
+        {
+            Libc.Close(pidFd);
+        }
+    }
+
+    public static bool Read(SupervisedSession session, SyscallEvent call, ulong address, Span<byte> buffer) =>
+        ProcessMemory.Read(call.Pid, address, buffer) && SeccompNotify.IsValid(session.Listener, call.Id);
+
+    public static string? ReadString(SupervisedSession session, SyscallEvent call, ulong address) =>
+        ProcessMemory.ReadString(call.Pid, address) is { } text && SeccompNotify.IsValid(session.Listener, call.Id) ? text : null;
+
+    public static bool Write(SupervisedSession session, SyscallEvent call, ulong address, ReadOnlySpan<byte> data) =>
+        SeccompNotify.IsValid(session.Listener, call.Id) && ProcessMemory.Write(call.Pid, address, data);
+}

@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using Sandlock.Confinement.Seccomp;
+
+namespace Sandlock.Supervision;
+
+/// <summary>The supervisor's view of one sandbox: its listener, its handlers, and what it denied.</summary>
+public sealed class SupervisedSession
+{
+    private readonly Dictionary<int, SyscallHandler> _handlers = [];
+    private readonly Dictionary<int, string> _names = [];
+    private readonly ConcurrentQueue<Denial> _denials = new();
+    private Action<string>? _kill;
+
+    internal SupervisedSession(IEnumerable<SyscallHandler> handlers, SyscallTable table)
+    {
+        foreach (var handler in handlers)
+        {
+            foreach (var name in handler.Syscalls)
+            {
+                if (!table.TryGetNumber(name, out var nr)) continue;
+                if (!_handlers.TryAdd(nr, handler))
+                    throw new InvalidOperationException($"two handlers claim {name}");
+                _names[nr] = name;
+            }
+        }
+    }
+
+    /// <summary>Names of the syscalls the filter must hold for this session.</summary>
+    public IEnumerable<string> HeldSyscalls => _names.Values;
+
+    public int Listener { get; private set; } = -1;
+    public int RootPid { get; private set; }
+
+    public IReadOnlyList<Denial> Denials => [.. _denials];
+
+    /// <summary>Why the supervisor killed the sandbox, if it did.</summary>
+    public string? Fault { get; private set; }
+
+    internal void Attach(int listener, int rootPid, Action<string> kill)
+    {
+        Listener = listener;
+        RootPid = rootPid;
+        _kill = kill;
+    }
+
+    public void Deny(Denial denial) => _denials.Enqueue(denial);
+
+    internal bool TryGetHandler(int nr, out SyscallHandler handler, out string name)
+    {
+        name = _names.GetValueOrDefault(nr, $"syscall {nr}");
+        return _handlers.TryGetValue(nr, out handler!);
+    }
+
+    /// <summary>Fail closed: a supervisor fault ends the sandbox rather than letting anything through.</summary>
+    internal void Kill(string reason)
+    {
+        Fault ??= reason;
+        _denials.Enqueue(new Denial("supervisor", reason, RootPid, "supervisor fault: sandbox killed"));
+        _kill?.Invoke(reason);
+    }
+}

@@ -1,0 +1,49 @@
+using Sandlock.Confinement;
+using Sandlock.Confinement.Seccomp;
+using Sandlock.Policy;
+using Sandlock.Supervision.Network;
+
+namespace Sandlock.Supervision;
+
+/// <summary>What the supervisor must do for a policy: which handlers, hence which syscalls the filter holds.</summary>
+public sealed class SupervisionPlan
+{
+    private readonly IReadOnlyList<SyscallHandler> _handlers;
+
+    private SupervisionPlan(IReadOnlyList<SyscallHandler> handlers, NetworkRules? network)
+    {
+        _handlers = handlers;
+        Network = network;
+        HeldSyscalls = [.. handlers.SelectMany(h => h.Syscalls).Distinct()];
+    }
+
+    public IReadOnlyList<string> HeldSyscalls { get; }
+
+    /// <summary>The network rules, when the supervisor checks destinations (Landlock then handles only bind).</summary>
+    public NetworkRules? Network { get; }
+
+    /// <summary>Null when the policy needs no supervisor, which keeps the spawn on the fast path.</summary>
+    public static SupervisionPlan? For(SandboxPolicy policy, KernelFeatures kernel)
+    {
+        var handlers = new List<SyscallHandler>();
+        NetworkRules? network = null;
+        var needs = new List<string>();
+        if (NetworkRules.NeedsSupervisor(policy))
+        {
+            needs.Add("host, address, CIDR, UDP and ICMP network rules");
+            network = NetworkRules.Compile(policy);
+            handlers.Add(new NetworkGate(network));
+            if (network.PinnedHosts.Count > 0)
+                handlers.Add(new VirtualFileRedirect(new Dictionary<string, string> { ["/etc/hosts"] = HostsFile.Render(network.PinnedHosts) }));
+        }
+        if (handlers.Count == 0) return null;
+        if (policy.NoSupervisor)
+            throw new SandboxSetupException(SetupFailure.Sandbox, $"{string.Join(" and ", needs)} need the supervisor, which --no-supervisor turns off");
+        if (!kernel.SeccompUserNotification)
+            throw new SandboxSetupException(SetupFailure.Sandbox,
+                $"{string.Join(" and ", needs)} need seccomp user notification, which this kernel ({kernel.KernelRelease}) lacks");
+        return new SupervisionPlan(handlers, network);
+    }
+
+    public SupervisedSession CreateSession() => new(_handlers, SyscallTable.Current);
+}

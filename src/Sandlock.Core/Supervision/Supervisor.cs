@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using Sandlock.Interop;
+
+namespace Sandlock.Supervision;
+
+/// <summary>
+/// Serves the seccomp listeners of every supervised sandbox in the process from one epoll thread; handlers that
+/// may block finish on the thread pool. Fails closed: a held syscall without a handler is refused, a handler fault
+/// kills its sandbox.
+/// </summary>
+internal static class Supervisor
+{
+    private const int Eperm = 1;
+    private static readonly EpollSet Epoll = new();
+    private static readonly ConcurrentDictionary<ulong, SupervisedSession> Sessions = new();
+    private static long _nextId;
+
+    static Supervisor() => new Thread(Loop) { IsBackground = true, Name = "sandlock supervisor" }.Start();
+
+    public static void Register(SupervisedSession session)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextId);
+        Sessions[id] = session;
+        try
+        {
+            Epoll.Add(session.Listener, id);
+        }
+        catch
+        {
+            Sessions.TryRemove(id, out _);
+            throw;
+        }
+    }
+
+    private static void Loop()
+    {
+        var ready = new (ulong Id, uint Events)[64];
+        while (true)
+        {
+            var n = Epoll.Wait(ready);
+            for (var i = 0; i < n; i++)
+            {
+                var (id, flags) = ready[i];
+                if (!Sessions.TryGetValue(id, out var session)) continue;
+                if ((flags & Libc.EPOLLIN) != 0) Serve(session);
+                else if ((flags & (Libc.EPOLLHUP | Libc.EPOLLERR)) != 0) Retire(id, session);
+            }
+        }
+    }
+
+    /// <summary>Every process using the filter has exited: nothing more can arrive on this listener.</summary>
+    private static void Retire(ulong id, SupervisedSession session)
+    {
+        Sessions.TryRemove(id, out _);
+        Epoll.Remove(session.Listener);
+        Libc.Close(session.Listener);
+    }
+
+    private static void Serve(SupervisedSession session)
+    {
+        // One receive per readiness: the listener blocks when nothing is pending, and epoll is level-triggered.
+        if (!SeccompNotify.Receive(session.Listener, out var notification)) return;
+        var args = notification.Arguments();
+        if (!session.TryGetHandler(notification.Nr, out var handler, out var name))
+        {
+            session.Deny(new Denial(name, "", (int)notification.Pid, "held by the filter but no handler: refused"));
+            Answer(session, notification.Id, SyscallDecision.Deny(Eperm));
+            return;
+        }
+        var call = new SyscallEvent(notification.Id, (int)notification.Pid, notification.Nr, name, args);
+        ValueTask<SyscallDecision> pending;
+        try
+        {
+            pending = handler.HandleAsync(call, session);
+        }
+        catch (Exception e)
+        {
+            Fault(session, call, e);
+            return;
+        }
+        if (pending.IsCompletedSuccessfully) Answer(session, call.Id, pending.Result);
+        else _ = FinishAsync(session, call, pending);
+    }
+
+    private static async Task FinishAsync(SupervisedSession session, SyscallEvent call, ValueTask<SyscallDecision> pending)
+    {
+        try
+        {
+            Answer(session, call.Id, await pending.ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            Fault(session, call, e);
+        }
+    }
+
+    private static void Fault(SupervisedSession session, SyscallEvent call, Exception e)
+    {
+        Answer(session, call.Id, SyscallDecision.Deny(Eperm));
+        session.Kill($"handler for {call.Name} failed: {e.GetType().Name}: {e.Message}");
+    }
+
+    private static void Answer(SupervisedSession session, ulong id, SyscallDecision decision)
+    {
+        if (decision.Action == SyscallDecision.Kind.Answered) return;
+        var response = decision.Action switch
+        {
+            SyscallDecision.Kind.Continue => new SeccompNotify.Response { Id = id, Flags = SeccompNotify.FlagContinue },
+            SyscallDecision.Kind.Return => new SeccompNotify.Response { Id = id, Value = decision.Value },
+            _ => new SeccompNotify.Response { Id = id, Error = -Math.Max(decision.Errno, 1) },
+        };
+        // A failed send means the caller is gone (killed while waiting): nothing is left to answer.
+        SeccompNotify.Send(session.Listener, response);
+    }
+}
