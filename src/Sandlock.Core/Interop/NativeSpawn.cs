@@ -63,7 +63,7 @@ internal static unsafe partial class NativeSpawn
         public int Pid, PidFd, FailedStep, Error, Listener;
     }
 
-    private const uint SeccompFilterFlagNewListener = 1 << 3;
+    private const uint SeccompFilterFlagNewListener = 1 << 3, SeccompFilterFlagWaitKillableRecv = 1 << 5;
 
     [LibraryImport("sandlock", EntryPoint = "sl_spawn")]
     private static partial int SlSpawn(NativeRequest* request, NativeResult* result);
@@ -120,7 +120,8 @@ internal static unsafe partial class NativeSpawn
                 SlSpawn(&native, &result);
                 return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
             }
-            native.SeccompFlags |= SeccompFilterFlagNewListener;
+            // Once the supervisor holds a call, only a fatal signal may interrupt it: a fork must not turn into EINTR.
+            native.SeccompFlags |= SeccompFilterFlagNewListener | SeccompFilterFlagWaitKillableRecv;
             var handle = GCHandle.Alloc(onListener);
             try
             {

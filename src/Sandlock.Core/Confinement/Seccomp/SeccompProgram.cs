@@ -93,7 +93,9 @@ public static class SeccompProgram
 
         AddSpecial("clone", () =>
         {
-            e.JumpIfAnySet(CloneNamespaceFlags, eperm, allow);
+            // A held clone still has its namespace flags refused here, before the supervisor sees it.
+            var pass = table.TryGetNumber("clone", out var cloneNr) && heldNumbers.Contains((uint)cloneNr) ? notify : allow;
+            e.JumpIfAnySet(CloneNamespaceFlags, eperm, pass);
             return e.Load(Bpf.ArgLow(0));
         });
 
