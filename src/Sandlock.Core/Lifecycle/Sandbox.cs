@@ -51,6 +51,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// <summary>Sees captured stderr as it arrives (<see cref="StdioMode.Capture"/> only).</summary>
     public OutputHandler? OnStandardError { get; init; }
 
+    /// <summary>
+    /// Syscall handlers of the library user, served by the supervisor after the builtin ones; a syscall the policy
+    /// denies cannot be handled.
+    /// </summary>
+    public IReadOnlyList<SyscallHandler> Handlers { get; init; } = [];
+
     /// <summary>The child's pid (also its process group id), once started.</summary>
     public int? Pid { get; private set; }
 
@@ -87,7 +93,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             if (HasStarted) throw new InvalidOperationException("the sandbox has already been started");
-            var plan = ConfinementPlan.Create(Policy);
+            var plan = ConfinementPlan.Create(Policy, KernelFeatures.Current, Handlers);
             Degraded = plan.Degraded;
             var environment = ChildEnvironment.Build(Policy);
             var workingDirectory = Policy.Cwd ?? Environment.CurrentDirectory;

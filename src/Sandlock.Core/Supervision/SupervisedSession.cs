@@ -6,7 +6,7 @@ namespace Sandlock.Supervision;
 /// <summary>The supervisor's view of one sandbox: its listener, its handlers, and what it denied.</summary>
 public sealed class SupervisedSession
 {
-    private readonly Dictionary<int, SyscallHandler> _handlers = [];
+    private readonly Dictionary<int, List<SyscallHandler>> _handlers = [];
     private readonly Dictionary<int, string> _names = [];
     private readonly ConcurrentQueue<Denial> _denials = new();
     private Action<string>? _kill;
@@ -18,8 +18,10 @@ public sealed class SupervisedSession
             foreach (var name in handler.Syscalls)
             {
                 if (!table.TryGetNumber(name, out var nr)) continue;
-                if (!_handlers.TryAdd(nr, handler))
-                    throw new InvalidOperationException($"two handlers claim {name}");
+                // Several handlers may hold one syscall: builtin ones come first, and the first that does not
+                // let the call continue decides.
+                if (!_handlers.TryGetValue(nr, out var chain)) _handlers[nr] = chain = [];
+                chain.Add(handler);
                 _names[nr] = name;
             }
         }
@@ -45,10 +47,12 @@ public sealed class SupervisedSession
 
     public void Deny(Denial denial) => _denials.Enqueue(denial);
 
-    internal bool TryGetHandler(int nr, out SyscallHandler handler, out string name)
+    internal bool TryGetHandlers(int nr, out IReadOnlyList<SyscallHandler> handlers, out string name)
     {
         name = _names.GetValueOrDefault(nr, $"syscall {nr}");
-        return _handlers.TryGetValue(nr, out handler!);
+        var found = _handlers.TryGetValue(nr, out var chain);
+        handlers = chain ?? [];
+        return found;
     }
 
     /// <summary>Fail closed: a supervisor fault ends the sandbox rather than letting anything through.</summary>

@@ -23,7 +23,7 @@ public sealed class SupervisionPlan
     public NetworkRules? Network { get; }
 
     /// <summary>Null when the policy needs no supervisor, which keeps the spawn on the fast path.</summary>
-    public static SupervisionPlan? For(SandboxPolicy policy, KernelFeatures kernel)
+    public static SupervisionPlan? For(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<SyscallHandler>? custom = null)
     {
         var handlers = new List<SyscallHandler>();
         NetworkRules? network = null;
@@ -35,6 +35,20 @@ public sealed class SupervisionPlan
             handlers.Add(new NetworkGate(network));
             if (network.PinnedHosts.Count > 0)
                 handlers.Add(new VirtualFileRedirect(new Dictionary<string, string> { ["/etc/hosts"] = HostsFile.Render(network.PinnedHosts) }));
+        }
+        if (custom is { Count: > 0 })
+        {
+            needs.Add("custom syscall handlers");
+            var denied = SeccompProgram.DeniedNumbers(policy, SyscallTable.Current);
+            foreach (var name in custom.SelectMany(h => h.Syscalls))
+            {
+                if (!SyscallTable.Current.TryGetNumber(name, out var nr))
+                    throw new SandboxSetupException(SetupFailure.Sandbox, $"custom handler: unknown syscall '{name}' for {SyscallTable.Current.Architecture}");
+                if (denied.Contains((uint)nr))
+                    throw new SandboxSetupException(SetupFailure.Sandbox, $"custom handler: {name} is denied by the policy and cannot be handled");
+            }
+            // Run after the builtin handlers, which enforce the static policy first.
+            handlers.AddRange(custom);
         }
         if (handlers.Count == 0) return null;
         if (policy.NoSupervisor)

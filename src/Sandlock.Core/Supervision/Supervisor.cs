@@ -61,7 +61,7 @@ internal static class Supervisor
         // One receive per readiness: the listener blocks when nothing is pending, and epoll is level-triggered.
         if (!SeccompNotify.Receive(session.Listener, out var notification)) return;
         var args = notification.Arguments();
-        if (!session.TryGetHandler(notification.Nr, out var handler, out var name))
+        if (!session.TryGetHandlers(notification.Nr, out var handlers, out var name))
         {
             session.Deny(new Denial(name, "", (int)notification.Pid, "held by the filter but no handler: refused"));
             Answer(session, notification.Id, SyscallDecision.Deny(Eperm));
@@ -71,7 +71,7 @@ internal static class Supervisor
         ValueTask<SyscallDecision> pending;
         try
         {
-            pending = handler.HandleAsync(call, session);
+            pending = handlers.Count == 1 ? handlers[0].HandleAsync(call, session) : ChainAsync(handlers, call, session);
         }
         catch (Exception e)
         {
@@ -80,6 +80,16 @@ internal static class Supervisor
         }
         if (pending.IsCompletedSuccessfully) Answer(session, call.Id, pending.Result);
         else _ = FinishAsync(session, call, pending);
+    }
+
+    private static async ValueTask<SyscallDecision> ChainAsync(IReadOnlyList<SyscallHandler> handlers, SyscallEvent call, SupervisedSession session)
+    {
+        foreach (var handler in handlers)
+        {
+            var decision = await handler.HandleAsync(call, session).ConfigureAwait(false);
+            if (decision.Action != SyscallDecision.Kind.Continue) return decision;
+        }
+        return SyscallDecision.Allow;
     }
 
     private static async Task FinishAsync(SupervisedSession session, SyscallEvent call, ValueTask<SyscallDecision> pending)

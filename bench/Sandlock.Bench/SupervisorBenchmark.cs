@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Sandlock.Lifecycle;
+using Sandlock.Policy;
+using Sandlock.Supervision;
+
+namespace Sandlock.Bench;
+
+/// <summary>
+/// One supervised syscall round trip (getppid held by a C# handler that lets it continue) against the C reference
+/// (native/floor.c, a copy of ../shared/reference/floor.c) built and run in the same benchmark.
+/// </summary>
+internal static partial class SupervisorBenchmark
+{
+    private sealed class ContinueGetppid : SyscallHandler
+    {
+        public override IReadOnlyCollection<string> Syscalls { get; } = ["getppid"];
+
+        public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session) =>
+            ValueTask.FromResult(SyscallDecision.Allow);
+    }
+
+    public static async Task RunAsync(int calls)
+    {
+        var work = Directory.CreateTempSubdirectory("sandlock-bench-").FullName;
+        try
+        {
+            var floor = Compile("floor.c", work);
+            var loop = Compile("getppid_loop.c", work);
+            var reference = Run(floor, new Dictionary<string, string> { ["SYNC"] = "1" });
+            var referenceNs = double.Parse(RoundTrip().Match(reference).Groups[1].Value, CultureInfo.InvariantCulture);
+
+            var policy = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead(work).Build();
+            var samples = new List<double>();
+            for (var i = 0; i < 5; i++)
+            {
+                await using var sandbox = new Sandbox(policy, [loop, calls.ToString(CultureInfo.InvariantCulture)]) { Handlers = [new ContinueGetppid()] };
+                sandbox.Start();
+                var result = await sandbox.WaitAsync();
+                samples.Add(double.Parse(result.StandardOutputText.Trim(), CultureInfo.InvariantCulture));
+            }
+            samples.Sort();
+            var ours = samples[samples.Count / 2];
+            Console.WriteLine($"supervised getppid round trip, {calls} calls, median of 5 runs");
+            Console.WriteLine($"  C reference (floor.c, blocking ioctl, SYNC_WAKE_UP)   {referenceNs,8:F0} ns");
+            Console.WriteLine($"  Sandlock C# supervisor (epoll, SYNC_WAKE_UP)           {ours,8:F0} ns   ratio {ours / referenceNs:F2}");
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [GeneratedRegex(@"getppid via user notification \(C supervisor, blocking ioctl\): (\d+) ns")]
+    private static partial Regex RoundTrip();
+
+    private static string Compile(string source, string folder)
+    {
+        var output = Path.Combine(folder, Path.GetFileNameWithoutExtension(source));
+        Run("cc", null, "-O2", "-o", output, Path.Combine(AppContext.BaseDirectory, "native", source));
+        return output;
+    }
+
+    private static string Run(string program, Dictionary<string, string>? env, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? []) info.Environment[k] = v;
+        using var p = Process.Start(info)!;
+        var text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} exited with {p.ExitCode}");
+        return text;
+    }
+}
