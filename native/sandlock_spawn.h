@@ -19,6 +19,7 @@ enum sl_step {
     SL_STEP_CLOSE_FDS = 12,
     SL_STEP_EXEC = 13,
     SL_STEP_PIDFD = 14,
+    SL_STEP_CPU_AFFINITY = 15,
 };
 
 struct sl_rlimit {
@@ -35,6 +36,7 @@ struct sl_spawn_request {
     const char *cwd;                 /* NULL: inherit */
     const void *filter;              /* struct sock_filter[filter_len]; NULL: no seccomp */
     const struct sl_rlimit *rlimits;
+    const uint64_t *cpu_mask;        /* sched_setaffinity mask, cpu_mask_words 64-bit words; NULL: unchanged */
     int32_t stdin_fd;                /* -1: inherit */
     int32_t stdout_fd;
     int32_t stderr_fd;
@@ -42,6 +44,7 @@ struct sl_spawn_request {
     uint32_t landlock_restrict_flags;
     uint32_t seccomp_flags;
     int32_t rlimit_count;
+    int32_t cpu_mask_words;
     int32_t personality;             /* -1: unchanged */
     uint16_t filter_len;
     uint8_t disable_transparent_huge_pages;

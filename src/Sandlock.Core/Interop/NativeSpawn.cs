@@ -23,7 +23,8 @@ internal sealed record SpawnRequest(
     IReadOnlyList<ResourceLimit> Limits,
     int Personality,
     bool DisableTransparentHugePages,
-    bool TakeTerminal);
+    bool TakeTerminal,
+    ulong[]? CpuMask = null);
 
 /// <summary>Outcome of the shim: a pid and pidfd (and seccomp listener when supervised), or the failed step and its errno.</summary>
 internal readonly record struct SpawnOutcome(int Pid, int PidFd, SpawnStep FailedStep, int Error, int Listener = -1);
@@ -35,7 +36,7 @@ internal delegate bool ListenerReady(int listener, int pid);
 internal enum SpawnStep
 {
     None = 0, Fork, ProcessGroup, ParentDeathSignal, Stdio, ResourceLimit, Personality, WorkingDirectory,
-    NoNewPrivileges, Landlock, Seccomp, ListenerHandoff, CloseFds, Exec, PidFd,
+    NoNewPrivileges, Landlock, Seccomp, ListenerHandoff, CloseFds, Exec, PidFd, CpuAffinity,
 }
 
 /// <summary>Calls the C shim (native/sandlock_spawn.c). Must be called on the sandbox spawn thread.</summary>
@@ -50,9 +51,10 @@ internal static unsafe partial class NativeSpawn
         public byte* Cwd;
         public SockFilter* Filter;
         public ResourceLimit* Rlimits;
+        public ulong* CpuMask;
         public int StdinFd, StdoutFd, StderrFd, RulesetFd;
         public uint LandlockRestrictFlags, SeccompFlags;
-        public int RlimitCount, Personality;
+        public int RlimitCount, CpuMaskWords, Personality;
         public ushort FilterLength;
         public byte DisableTransparentHugePages, TakeTerminal;
     }
@@ -94,6 +96,7 @@ internal static unsafe partial class NativeSpawn
         var limits = request.Limits.ToArray();
         fixed (SockFilter* filterPtr = filter)
         fixed (ResourceLimit* limitPtr = limits)
+        fixed (ulong* maskPtr = request.CpuMask)
         {
             var native = new NativeRequest
             {
@@ -109,6 +112,8 @@ internal static unsafe partial class NativeSpawn
                 RulesetFd = request.RulesetFd,
                 SeccompFlags = request.SeccompFlags,
                 RlimitCount = limits.Length,
+                CpuMask = request.CpuMask is null ? null : maskPtr,
+                CpuMaskWords = request.CpuMask?.Length ?? 0,
                 Personality = request.Personality,
                 FilterLength = checked((ushort)filter.Length),
                 DisableTransparentHugePages = request.DisableTransparentHugePages ? (byte)1 : (byte)0,

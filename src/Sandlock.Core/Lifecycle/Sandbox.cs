@@ -109,7 +109,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 Limits(Policy),
                 Policy.NoRandomizeMemory ? AddrNoRandomize : -1,
                 Policy.NoHugePages,
-                TakeTerminal: _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal());
+                TakeTerminal: _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal(),
+                CpuMask: CpuSelection.Mask(Policy));
 
             _session = plan.Supervised?.CreateSession();
             var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
@@ -251,6 +252,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             SpawnStep.Seccomp => new(SetupFailure.Sandbox, $"cannot install the seccomp filter: {reason}"),
             SpawnStep.WorkingDirectory => new(SetupFailure.Sandbox, $"cannot change to the working directory: {reason}"),
             SpawnStep.ResourceLimit => new(SetupFailure.Sandbox, $"cannot set a resource limit: {reason}"),
+            SpawnStep.CpuAffinity => new(SetupFailure.Sandbox, $"cannot restrict the command to the chosen CPUs: {reason}"),
             var step => new(SetupFailure.Sandbox, $"cannot start the sandbox ({step}): {reason}"),
         };
     }

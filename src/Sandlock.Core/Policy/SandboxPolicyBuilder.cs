@@ -179,6 +179,8 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf("max_processes"), $"invalid process limit {procs}: expected at least 1");
         if (p.MaxOpenFiles is { } files && files < 1)
             throw new PolicyException(SourceOf("max_open_files"), $"invalid open-file limit {files}: expected at least 1");
+        if (p.CpuCores is { } cores && (cores.IsEmpty || cores.Any(c => c is < 0 or > 4095)))
+            throw new PolicyException(SourceOf("cpu_cores"), "invalid CPU list: expected CPU numbers from 0, e.g. 0,1");
         if (p.NumCpus is { } n && n < 1)
             throw new PolicyException(SourceOf("num_cpus"), $"invalid CPU count {n}: expected at least 1");
         if (p.FsIsolation != Policy.FsIsolation.None && p.Workdir is null)
@@ -224,8 +226,6 @@ public sealed class SandboxPolicyBuilder
         Refuse(p.MaxCpu is not null, "max_cpu");
         Refuse(p.MaxDisk is not null, "max_disk");
         Refuse(p.GpuDevices is not null, "gpu_devices");
-        Refuse(p.CpuCores is not null, "cpu_cores");
-        Refuse(p.NumCpus is not null, "num_cpus");
         Refuse(p.RandomSeed is not null, "random_seed");
         Refuse(p.TimeStart is not null, "time_start");
         Refuse(p.DeterministicDirs, "deterministic_dirs");

@@ -54,3 +54,28 @@ public sealed class ProcessSettingsTests
         Assert.Equal("", result.StandardErrorText);
     }
 }
+
+public sealed class CpuSelectionTests
+{
+    [Fact]
+    public async Task Num_cpus_is_what_the_program_sees()
+    {
+        var result = await Run(SystemOnly().NumCpus(1), "nproc");
+        Assert.Equal("1\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Cpu_cores_pins_the_command_to_those_cores()
+    {
+        var last = Environment.ProcessorCount - 1;
+        var result = await Sh(SystemOnly().FsRead("/proc").CpuCores([last]), "grep Cpus_allowed_list /proc/self/status");
+        Assert.Equal($"Cpus_allowed_list:\t{last}\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task A_core_that_does_not_exist_is_a_setup_error()
+    {
+        var error = await Assert.ThrowsAsync<Sandlock.Confinement.SandboxSetupException>(() => Run(SystemOnly().CpuCores([4095]), "true"));
+        Assert.Contains("CPU 4095", error.Message);
+    }
+}

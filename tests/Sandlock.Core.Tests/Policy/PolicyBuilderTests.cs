@@ -85,7 +85,6 @@ public sealed class PolicyBuilderTests
     [InlineData("uid")]
     [InlineData("workdir")]
     [InlineData("fs_mount")]
-    [InlineData("cpu_cores")]
     public void Fields_whose_enforcement_is_not_built_are_refused_not_ignored(string field)
     {
         var b = new SandboxPolicyBuilder();

@@ -120,8 +120,6 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[limits]\ncpu = 50", "max_cpu")]
     [InlineData("[limits]\ndisk = \"1G\"", "max_disk")]
     [InlineData("[limits]\ngpu_devices = [0, 1]", "gpu_devices")]
-    [InlineData("[limits]\ncpu_cores = [2, 3]", "cpu_cores")]
-    [InlineData("[limits]\nnum_cpus = 2", "num_cpus")]
     [InlineData("[determinism]\nrandom_seed = 42", "random_seed")]
     [InlineData("[determinism]\ntime_start = \"2024-01-01T00:00:00Z\"", "time_start")]
     [InlineData("[determinism]\ntime_start = 2024-01-01T00:00:00Z", "time_start")]
