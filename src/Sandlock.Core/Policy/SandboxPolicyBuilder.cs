@@ -151,7 +151,13 @@ public sealed class SandboxPolicyBuilder
     }
     public SandboxPolicyBuilder Uid(int uid, string? source = null) => Set("uid", source, p => p with { Uid = uid });
     public SandboxPolicyBuilder Gid(int gid, string? source = null) => Set("gid", source, p => p with { Gid = gid });
-    public SandboxPolicyBuilder Name(string name, string? source = null) => Set("name", source, p => p with { Name = name });
+    public SandboxPolicyBuilder Name(string name, string? source = null)
+    {
+        // It becomes the hostname: the same characters a hostname may have.
+        if (name.Length is 0 or > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'))
+            throw new PolicyException(source ?? "name", $"invalid name '{name}': expected 1-64 letters, digits, '-', '.' or '_'");
+        return Set("name", source, p => p with { Name = name });
+    }
 
     public SandboxPolicyBuilder NoSupervisor(bool on = true, string? source = null) =>
         Set("no_supervisor", source, p => p with { NoSupervisor = on });

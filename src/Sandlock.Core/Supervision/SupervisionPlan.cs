@@ -36,6 +36,11 @@ public sealed class SupervisionPlan
             if (network.PinnedHosts.Count > 0)
                 handlers.Add(new VirtualFileRedirect(new Dictionary<string, string> { ["/etc/hosts"] = HostsFile.Render(network.PinnedHosts) }));
         }
+        if (policy.Name is { } hostname)
+        {
+            needs.Add("the sandbox name as hostname");
+            handlers.Add(new VirtualHostname(hostname));
+        }
         if (custom is { Count: > 0 })
         {
             needs.Add("custom syscall handlers");
