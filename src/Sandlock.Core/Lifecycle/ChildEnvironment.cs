@@ -19,6 +19,7 @@ internal static class ChildEnvironment
             env[key] = (string?)entry.Value ?? "";
         }
         if (policy.CleanEnv && !env.ContainsKey("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        foreach (var (key, value) in Supervision.Limits.ProcessLimits.EnvironmentHints(policy)) env[key] = value;
         foreach (var (key, value) in policy.Env) env[key] = value;
         return [.. env.Select(kv => $"{kv.Key}={kv.Value}")];
     }

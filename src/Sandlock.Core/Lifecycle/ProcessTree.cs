@@ -10,10 +10,13 @@ internal static class ProcessTree
         if (processGroup > 0) Libc.Kill(-processGroup, signal);
     }
 
-    /// <summary>Kills the group; descendants that left it (setsid, setpgid) are found through /proc and killed too.</summary>
+    /// <summary>Kills the group at once; descendants that left it (setsid, setpgid) are found through /proc and killed too.</summary>
     public static void Kill(int processGroup)
     {
         if (processGroup <= 0) return;
+        // Freeze the group first: killing one member at a time would let a shell see its child die and carry on
+        // before its own turn comes, and the walk below needs the tree to hold still.
+        Libc.Kill(-processGroup, Libc.SIGSTOP);
         foreach (var pid in Descendants(processGroup)) Libc.Kill(pid, Libc.SIGKILL);
         Libc.Kill(-processGroup, Libc.SIGKILL);
     }

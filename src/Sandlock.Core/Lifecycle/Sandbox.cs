@@ -4,6 +4,7 @@ using Sandlock.Confinement.Landlock;
 using Sandlock.Interop;
 using Sandlock.Policy;
 using Sandlock.Supervision;
+using Sandlock.Supervision.Limits;
 
 namespace Sandlock.Lifecycle;
 
@@ -26,6 +27,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private int _processGroup;
     private bool _ownsTerminal;
     private SupervisedSession? _session;
+    private CancellationTokenSource? _watchdogStop;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Denial> _denials = new();
 
     public Sandbox(SandboxPolicy policy, IReadOnlyList<string> command, StdioMode stdio = StdioMode.Capture)
     {
@@ -106,7 +109,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
                 ruleset is null ? -1 : (int)ruleset.DangerousGetHandle(),
                 plan.SeccompFilter, SeccompFlags: 0,
-                Limits(Policy),
+                [.. ProcessLimits.For(Policy)],
                 Policy.NoRandomizeMemory ? AddrNoRandomize : -1,
                 Policy.NoHugePages,
                 TakeTerminal: _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal(),
@@ -139,6 +142,17 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 throw;
             }
             if (Timeout is { } timeout) StartTimer(timeout);
+            if (Policy.MaxMemory is { } memory)
+            {
+                _watchdogStop = new CancellationTokenSource();
+                var watchdog = new MemoryWatchdog(memory, outcome.Pid, denial =>
+                {
+                    _denials.Enqueue(denial);
+                    _killed = true;
+                    KillTree();
+                });
+                _ = watchdog.WatchAsync(_watchdogStop.Token);
+            }
         }
     }
 
@@ -214,6 +228,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private void Complete(int code, int status)
     {
         _clock.Stop();
+        _watchdogStop?.Cancel();
         if (_ownsTerminal) Terminal.Reclaim();
         _timer?.Cancel();
         var exitStatus = code switch
@@ -225,16 +240,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         };
         _completion.TrySetResult(new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed)
         {
-            Denials = _session?.Denials ?? [],
+            Denials = [.. _session?.Denials ?? [], .. _denials],
         });
-    }
-
-    private static List<ResourceLimit> Limits(SandboxPolicy policy)
-    {
-        var limits = new List<ResourceLimit>();
-        if (policy.MaxOpenFiles is { } files) limits.Add(new ResourceLimit(Libc.RLIMIT_NOFILE, 0, (ulong)files, (ulong)files));
-        if (policy.NoCoredump) limits.Add(new ResourceLimit(Libc.RLIMIT_CORE, 0, 0, 0));
-        return limits;
     }
 
     private static void ReapFailedChild(int pid) => ChildProcess.Reap(pid);

@@ -227,7 +227,6 @@ public sealed class SandboxPolicyBuilder
         Refuse(!p.HttpPorts.IsEmpty, "http_ports");
         Refuse(p.HttpCa is not null, "http_ca");
         Refuse(p.HttpKey is not null, "http_key");
-        Refuse(p.MaxMemory is not null, "max_memory");
         Refuse(p.MaxProcesses is not null, "max_processes");
         Refuse(p.MaxCpu is not null, "max_cpu");
         Refuse(p.MaxDisk is not null, "max_disk");

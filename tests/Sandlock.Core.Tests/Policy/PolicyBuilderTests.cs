@@ -75,7 +75,6 @@ public sealed class PolicyBuilderTests
     }
 
     [Theory]
-    [InlineData("max_memory")]
     [InlineData("max_processes")]
     [InlineData("random_seed")]
     [InlineData("time_start")]

@@ -94,14 +94,14 @@ public sealed class PolicyFileTests : IDisposable
     {
         var (file, path) = Load("""
             [limits]
-            memory = "512M"
+            disk = "512M"
             """);
         var builder = new SandboxPolicyBuilder();
         file.ApplyTo(builder);
 
         var e = Assert.Throws<NotSupportedYetException>(() => builder.Build());
-        Assert.Contains("not supported yet: max_memory", e.Message);
-        Assert.Contains($"{path}:2:10", e.Message);
+        Assert.Contains("not supported yet: max_disk", e.Message);
+        Assert.Contains($"{path}:2:8", e.Message);
     }
 
     [Theory]
@@ -115,7 +115,6 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[http]\nallow = [\"GET example.com/*\"]", "http_allow")]
     [InlineData("[http]\ndeny = [\"POST *\"]", "http_deny")]
     [InlineData("[http]\nports = [80, 443]", "http_ports")]
-    [InlineData("[limits]\nmemory = 1048576", "max_memory")]
     [InlineData("[limits]\nprocesses = 10", "max_processes")]
     [InlineData("[limits]\ncpu = 50", "max_cpu")]
     [InlineData("[limits]\ndisk = \"1G\"", "max_disk")]
