@@ -17,15 +17,15 @@ internal sealed record ProjectSettings(
     public static void Register(IBuildEngine engine, ProjectSettings settings)
     {
         if (engine is IBuildEngine4 registry)
-            registry.RegisterTaskObject(KeyFor(engine), settings, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
+            registry.RegisterTaskObject(KeyFor(engine, settings.ProjectDirectory), settings, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
     }
 
-    /// <summary>The settings of the project instance running the task, or the defaults derived from its folder.</summary>
+    /// <summary>The settings of the project instance running the task, or defaults derived from its folder (the current one).</summary>
     public static ProjectSettings For(IBuildEngine engine)
     {
-        if (engine is IBuildEngine4 registry && registry.GetRegisteredTaskObject(KeyFor(engine), RegisteredTaskObjectLifetime.Build) is ProjectSettings settings)
+        if (engine is IBuildEngine4 registry && registry.GetRegisteredTaskObject(KeyFor(engine, Directory.GetCurrentDirectory()), RegisteredTaskObjectLifetime.Build) is ProjectSettings settings)
             return settings;
-        var projectDirectory = Path.GetDirectoryName(engine.ProjectFileOfTaskNode) is { Length: > 0 } d ? d : Directory.GetCurrentDirectory();
+        var projectDirectory = Directory.GetCurrentDirectory();
         var policyFile = Path.Combine(projectDirectory, "sandlock.toml");
         return new ProjectSettings(projectDirectory, Enabled: true, File.Exists(policyFile) ? policyFile : null,
             RepositoryRootOf(projectDirectory), [], [Path.Combine(projectDirectory, "obj"), Path.Combine(projectDirectory, "bin")]);
@@ -40,12 +40,15 @@ internal sealed record ProjectSettings(
         return projectDirectory;
     }
 
-    // One project file is built as several instances (one per global-property set, e.g. per target framework).
-    private static string KeyFor(IBuildEngine engine)
+    // A task cannot ask which project it runs for (ProjectFileOfTaskNode is the file holding the task element, often
+    // an SDK .targets), but MSBuild runs it in the project's folder. One project is built as several instances, one
+    // per global-property set (e.g. per target framework). Two projects in one folder with the same global
+    // properties would share settings: the last registered wins.
+    private static string KeyFor(IBuildEngine engine, string projectDirectory)
     {
         var globals = engine is IBuildEngine6 e6
             ? string.Join(";", e6.GetGlobalProperties().OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase).Select(p => $"{p.Key}={p.Value}"))
             : "";
-        return $"Sandlock.Build.ProjectSettings|{engine.ProjectFileOfTaskNode}|{globals}";
+        return $"Sandlock.Build.ProjectSettings|{Path.TrimEndingDirectorySeparator(Path.GetFullPath(projectDirectory))}|{globals}";
     }
 }

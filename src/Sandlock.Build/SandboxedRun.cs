@@ -20,7 +20,6 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
         var stderr = new OutputLines(task.ErrorEncoding, line => queue.Add(true, line));
         using var sandbox = new Sandbox(policy, argv, StdioMode.Capture)
         {
-            Timeout = task.Timeout >= 0 ? TimeSpan.FromMilliseconds(task.Timeout) : null,
             OnStandardOutput = stdout.Add,
             OnStandardError = stderr.Add,
         };
@@ -36,28 +35,39 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
             return -1;
         }
 
-        var (result, canceled) = Pump(sandbox, queue);
+        var (result, ended) = Pump(sandbox, queue);
         // The watcher thread has delivered every chunk before completing; flush the last unterminated lines.
         stdout.Complete();
         stderr.Complete();
         Log(queue);
-        return ExitCode(result, canceled);
+        return ExitCode(result, ended);
     }
 
-    private (SandboxResult Result, bool Canceled) Pump(Sandbox sandbox, OutputQueue queue)
+    private enum Ending { Exited, TimedOut, Canceled }
+
+    /// <summary>
+    /// Logs output until the command ends. Timeout is kept here, on the task thread, like ToolTask does: a timer on
+    /// the thread pool can fire late in a busy build node.
+    /// </summary>
+    private (SandboxResult Result, Ending Ending) Pump(Sandbox sandbox, OutputQueue queue)
     {
         var completion = sandbox.WaitAsync();
         var finished = ((IAsyncResult)completion).AsyncWaitHandle;
-        var canceled = false;
+        var ending = Ending.Exited;
+        var deadline = task.Timeout >= 0 ? Environment.TickCount64 + task.Timeout : long.MaxValue;
         if (task.YieldDuringToolExecution) task.BuildEngine3.Yield();
         try
         {
             while (!completion.IsCompleted)
             {
-                WaitHandle[] handles = canceled ? [queue.Available, finished] : [queue.Available, finished, task.Canceled];
-                if (WaitHandle.WaitAny(handles) == 2)
+                WaitHandle[] handles = ending == Ending.Exited ? [queue.Available, finished, task.Canceled] : [queue.Available, finished];
+                var wait = ending == Ending.Exited && deadline != long.MaxValue
+                    ? (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue)
+                    : Timeout.Infinite;
+                var signaled = WaitHandle.WaitAny(handles, wait);
+                if (signaled == WaitHandle.WaitTimeout || signaled == 2)
                 {
-                    canceled = true;
+                    ending = signaled == 2 ? Ending.Canceled : Ending.TimedOut;
                     sandbox.Kill();
                 }
                 Log(queue);
@@ -67,32 +77,31 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
         {
             if (task.YieldDuringToolExecution) task.BuildEngine3.Reacquire();
         }
-        return (completion.GetAwaiter().GetResult(), canceled);
+        return (completion.GetAwaiter().GetResult(), ending);
     }
 
     private void Log(OutputQueue queue)
     {
         foreach (var (isError, line) in queue.TakeAll())
         {
-            _denial ??= DeniedAccess.Inspect(line, policy);
+            // bash says "connect: Permission denied" before the line that names the port: keep the more precise one.
+            if (_denial is null || _denial.Target.Length == 0) _denial = DeniedAccess.Inspect(line, policy) ?? _denial;
             task.LogLine(line, isError);
         }
     }
 
-    private int ExitCode(SandboxResult result, bool canceled)
+    private int ExitCode(SandboxResult result, Ending ending)
     {
-        if (canceled)
+        if (ending != Ending.Exited)
         {
-            task.Logger.LogWarning(null, DiagnosticCodes.TimedOut, null, null, 0, 0, 0, 0, "the build was canceled: the command was killed");
+            // As Exec: a warning, the task fails without an error of its own, ExitCode is the killed shell's status.
+            if (ending == Ending.TimedOut)
+                task.Logger.LogWarning(null, DiagnosticCodes.TimedOut, null, null, 0, 0, 0, 0,
+                    "the command was killed because it did not finish within the Timeout of {0} milliseconds", task.Timeout);
+            else
+                task.Logger.LogWarning(null, DiagnosticCodes.TimedOut, null, null, 0, 0, 0, 0, "the build was canceled: the command was killed");
             task.MarkFailureReported();
-            return -1;
-        }
-        if (result.Status.TimedOut)
-        {
-            task.Logger.LogWarning(null, DiagnosticCodes.TimedOut, null, null, 0, 0, 0, 0,
-                "the command was killed because it did not finish within the Timeout of {0} milliseconds", task.Timeout);
-            task.MarkFailureReported();
-            return -1;
+            return result.ExitCode;
         }
         var code = result.ExitCode;
         if (code != 0 && _denial is { } denial)
@@ -102,6 +111,11 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
             else task.Logger.LogError(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);
         }
         // As ToolTask: a tool that exits 0 after errors were logged from its output has failed.
-        return code == 0 && task.LoggedErrors ? -1 : code;
+        if (code == 0 && task.LoggedErrors)
+        {
+            task.MarkExitedZeroWithErrors();
+            return -1;
+        }
+        return code;
     }
 }

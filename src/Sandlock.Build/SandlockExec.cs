@@ -13,7 +13,8 @@ namespace Sandlock.Build;
 /// </summary>
 public class SandlockExec : Microsoft.Build.Tasks.Exec
 {
-    private bool _failureAlreadyReported;
+    private const string ExitedZeroWithErrorsResource = "Exec.CommandExitedZeroWithErrors";
+    private bool _failureAlreadyReported, _exitedZeroWithErrors;
 
     /// <summary>A sandlock.toml; default: <c>$(SandlockPolicyFile)</c>, which defaults to sandlock.toml beside the project.</summary>
     public string? PolicyFile { get; set; }
@@ -41,7 +42,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
 
     protected override int ExecuteTool(string pathToTool, string responseFileCommands, string commandLineCommands)
     {
-        _failureAlreadyReported = false;
+        _failureAlreadyReported = _exitedZeroWithErrors = false;
         var project = ProjectSettings.For(BuildEngine);
         if (!project.Enabled || !OperatingSystem.IsLinux())
         {
@@ -84,10 +85,21 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     }
 
     /// <summary>Setup failures, timeouts and cancellation are reported already; Exec's exit-code error would mislead.</summary>
-    protected override bool HandleTaskExecutionErrors() =>
-        !_failureAlreadyReported && base.HandleTaskExecutionErrors();
+    protected override bool HandleTaskExecutionErrors()
+    {
+        if (_failureAlreadyReported) return false;
+        // MSBuild 18's Exec reports "exited with 0 but errors were logged" (MSB3077) from a flag only ToolTask can set;
+        // say the same through Exec's own resource when this MSBuild has it.
+        if (_exitedZeroWithErrors && !IgnoreExitCode && Log.TaskResources?.GetString(ExitedZeroWithErrorsResource) is not null)
+        {
+            Log.LogErrorWithCodeFromResources(ExitedZeroWithErrorsResource, Command);
+            return false;
+        }
+        return base.HandleTaskExecutionErrors();
+    }
 
     internal void MarkFailureReported() => _failureAlreadyReported = true;
+    internal void MarkExitedZeroWithErrors() => _exitedZeroWithErrors = true;
 
     // Exec's own members, for SandboxedRun: the task thread logs through them.
     internal void LogLine(string line, bool isStandardError)
