@@ -37,8 +37,10 @@ public sealed class ExecCompatibilityTests(ExecCompatibilityTests.Builds builds)
         foreach (var (name, result) in builds.All) check(name, result);
     }
 
+    private static IEnumerable<string> Lines(CommandResult result) => result.Output.Split('\n').Select(l => l.Trim());
+
     private static IEnumerable<string> Checks(CommandResult result) =>
-        result.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("CHECK ", StringComparison.Ordinal));
+        Lines(result).Where(l => l.StartsWith("CHECK ", StringComparison.Ordinal));
 
     [Fact]
     public void The_three_tasks_report_the_same_checks()
@@ -85,7 +87,8 @@ public sealed class ExecCompatibilityTests(ExecCompatibilityTests.Builds builds)
             Assert.True(result.Output.Contains("warning : BAD: custom failure"), $"{name}:\n{result}");
             Assert.True(result.Output.Contains("warning : MEH: custom warning"), $"{name}:\n{result}");
             Assert.True(result.Output.Contains("warning : STDERR_AS_ERROR"), $"{name}:\n{result}");
-            Assert.False(result.Output.Contains("error CANON2"), $"{name}:\n{result}");
+            Assert.False(result.Output.Contains("error CANON2: ignored canonical error ["), $"{name}:\n{result}");
+            Assert.True(Lines(result).Contains("Program.cs(3,4): error CANON2: ignored canonical error"), $"{name}:\n{result}");
         });
     }
 
@@ -96,7 +99,7 @@ public sealed class ExecCompatibilityTests(ExecCompatibilityTests.Builds builds)
         {
             Assert.True(result.Output.Contains("hidden_command_text"), $"{name}:\n{result}");
             Assert.False(result.Output.Contains("HIDDEN_COMMAND_TEXT"), $"{name}:\n{result}");
-            Assert.False(result.Output.Contains("LOW_IMPORTANCE_LINE" + Environment.NewLine), $"{name}:\n{result}");
+            Assert.False(Lines(result).Contains("LOW_IMPORTANCE_LINE"), $"{name}:\n{result}");
         });
     }
 

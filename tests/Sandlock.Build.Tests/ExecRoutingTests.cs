@@ -59,7 +59,7 @@ public sealed class ExecRoutingTests
         var project = await FixtureProject.CopyAsync("BuildSteps");
         var build = await project.BuildAsync(properties: new Dictionary<string, string>
         {
-            ["SandlockRouteExec"] = "true", ["PreBuildEvent"] = "cat $(HOME)/.ssh/id_rsa",
+            ["SandlockRouteExec"] = "true", ["PreBuildEvent"] = "cat $HOME/.ssh/id_rsa",
         });
 
         Assert.NotEqual(0, build.ExitCode);
