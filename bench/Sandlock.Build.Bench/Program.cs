@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Sandlock.Build.Bench;
+
+// A class library with 20 Exec steps, built with SandlockRouteExec on and off in alternating order; prints the
+// median whole-build time and the median time of the 20-step target, each as a ratio (routed / plain).
+var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 8;
+string Metadata(string key) => typeof(StepsFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+var repository = Metadata("RepositoryRoot");
+var configuration = Metadata("Configuration");
+
+var root = Directory.CreateTempSubdirectory("sandlock-build-bench-").FullName;
+try
+{
+    var version = $"0.1.0-bench.{DateTime.UtcNow:yyyyMMddHHmmss}";
+    var feed = Path.Combine(root, "feed");
+    Dotnet.Run(repository, "pack", Path.Combine(repository, "src", "Sandlock.Build", "Sandlock.Build.csproj"),
+        "-c", configuration, "--no-build", "-nr:false", "-o", feed, $"-p:PackageVersion={version}");
+    var project = StepsFixture.Create(root, feed, version);
+    var directory = Path.GetDirectoryName(project)!;
+    Dotnet.Run(directory, "restore", project);
+    Build(project, routed: false); // warm-up: compiles once; later builds only run the steps and up-to-date checks
+
+    var samples = new Dictionary<bool, List<(double Build, double Steps)>> { [false] = [], [true] = [] };
+    for (var round = 0; round < rounds; round++)
+        foreach (var routed in round % 2 == 0 ? new[] { false, true } : [true, false])
+            samples[routed].Add(Build(project, routed));
+
+    double Median(IEnumerable<double> values) { var v = values.Order().ToList(); return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2; }
+    var plainBuild = Median(samples[false].Select(s => s.Build));
+    var routedBuild = Median(samples[true].Select(s => s.Build));
+    var plainSteps = Median(samples[false].Select(s => s.Steps));
+    var routedSteps = Median(samples[true].Select(s => s.Steps));
+    Console.WriteLine($"{StepsFixture.StepCount} Exec steps, {rounds} builds each, medians (dotnet build --no-restore -nr:false):");
+    Console.WriteLine($"| variant | whole build | 20-step target |");
+    Console.WriteLine($"|---|---|---|");
+    Console.WriteLine($"| plain Exec | {plainBuild:F0} ms | {plainSteps:F0} ms |");
+    Console.WriteLine($"| SandlockRouteExec=true | {routedBuild:F0} ms | {routedSteps:F0} ms |");
+    Console.WriteLine($"| ratio | {routedBuild / plainBuild:F3} | {routedSteps / plainSteps:F3} |");
+}
+finally
+{
+    Directory.Delete(root, recursive: true);
+}
+
+static (double Build, double Steps) Build(string project, bool routed)
+{
+    var clock = Stopwatch.StartNew();
+    var output = Dotnet.Run(Path.GetDirectoryName(project)!, "build", project, "--no-restore", "-nr:false", "-tl:false",
+        "-v:q", "-clp:PerformanceSummary", $"-p:SandlockRouteExec={(routed ? "true" : "false")}");
+    var elapsed = clock.Elapsed.TotalMilliseconds;
+    var steps = Regex.Match(output, @"(?m)^\s*(\d+) ms\s+Steps\s+1 calls");
+    return (elapsed, steps.Success ? double.Parse(steps.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN);
+}

@@ -1,0 +1,15 @@
+namespace Sandlock.Build;
+
+/// <summary>The policy parameters of one <c>SandlockExec</c> (DESIGN.md §3), as MSBuild passed them.</summary>
+internal sealed record PolicyParameters(
+    string? PolicyFile,
+    IReadOnlyList<string> ReadPaths,
+    IReadOnlyList<string> WritePaths,
+    IReadOnlyList<string> DenyPaths,
+    IReadOnlyList<string> NetAllow,
+    string? MaxMemory,
+    string? MaxProcesses,
+    string? TimeStart,
+    string? RandomSeed,
+    bool DeterministicDirs,
+    bool CleanEnv);

@@ -1,0 +1,121 @@
+using Sandlock.Confinement;
+using Sandlock.Lifecycle;
+using Sandlock.Policy;
+
+namespace Sandlock.Build;
+
+/// <summary>
+/// One confined start of Exec's shell: output is logged on the task thread as it arrives, Timeout and build
+/// cancellation kill the whole process group, and a failure that looks like a denial gets an SLK0001 explanation.
+/// </summary>
+internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, string? policyFile)
+{
+    private DeniedAccess.Finding? _denial;
+
+    /// <summary>The exit code for ToolTask: the command's, 128+signal, or -1 when the failure is already reported.</summary>
+    public int Run(IReadOnlyList<string> argv)
+    {
+        using var queue = new OutputQueue();
+        var stdout = new OutputLines(task.OutputEncoding, line => queue.Add(false, line));
+        var stderr = new OutputLines(task.ErrorEncoding, line => queue.Add(true, line));
+        using var sandbox = new Sandbox(policy, argv, StdioMode.Capture)
+        {
+            OnStandardOutput = stdout.Add,
+            OnStandardError = stderr.Add,
+        };
+        try
+        {
+            sandbox.Start();
+        }
+        catch (SandboxSetupException e)
+        {
+            var code = e.Failure == SetupFailure.Sandbox ? DiagnosticCodes.SetupFailed : DiagnosticCodes.ShellNotStarted;
+            task.Logger.LogError(null, code, null, null, 0, 0, 0, 0, "the sandbox could not start the command: {0}", e.Message);
+            task.MarkFailureReported();
+            return -1;
+        }
+
+        var (result, ended) = Pump(sandbox, queue);
+        // The watcher thread has delivered every chunk before completing; flush the last unterminated lines.
+        stdout.Complete();
+        stderr.Complete();
+        Log(queue);
+        return ExitCode(result, ended);
+    }
+
+    private enum Ending { Exited, TimedOut, Canceled }
+
+    /// <summary>
+    /// Logs output until the command ends. Timeout is kept here, on the task thread, like ToolTask does: a timer on
+    /// the thread pool can fire late in a busy build node.
+    /// </summary>
+    private (SandboxResult Result, Ending Ending) Pump(Sandbox sandbox, OutputQueue queue)
+    {
+        var completion = sandbox.WaitAsync();
+        var finished = ((IAsyncResult)completion).AsyncWaitHandle;
+        var ending = Ending.Exited;
+        var deadline = task.Timeout >= 0 ? Environment.TickCount64 + task.Timeout : long.MaxValue;
+        if (task.YieldDuringToolExecution) task.BuildEngine3.Yield();
+        try
+        {
+            while (!completion.IsCompleted)
+            {
+                WaitHandle[] handles = ending == Ending.Exited ? [queue.Available, finished, task.Canceled] : [queue.Available, finished];
+                var wait = ending == Ending.Exited && deadline != long.MaxValue
+                    ? (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue)
+                    : Timeout.Infinite;
+                var signaled = WaitHandle.WaitAny(handles, wait);
+                if (signaled == WaitHandle.WaitTimeout || signaled == 2)
+                {
+                    ending = signaled == 2 ? Ending.Canceled : Ending.TimedOut;
+                    sandbox.Kill();
+                }
+                Log(queue);
+            }
+        }
+        finally
+        {
+            if (task.YieldDuringToolExecution) task.BuildEngine3.Reacquire();
+        }
+        return (completion.GetAwaiter().GetResult(), ending);
+    }
+
+    private void Log(OutputQueue queue)
+    {
+        foreach (var (isError, line) in queue.TakeAll())
+        {
+            // bash says "connect: Permission denied" before the line that names the port: keep the more precise one.
+            if (_denial is null || _denial.Target.Length == 0) _denial = DeniedAccess.Inspect(line, policy) ?? _denial;
+            task.LogLine(line, isError);
+        }
+    }
+
+    private int ExitCode(SandboxResult result, Ending ending)
+    {
+        if (ending != Ending.Exited)
+        {
+            // As Exec: a warning, the task fails without an error of its own, ExitCode is the killed shell's status.
+            if (ending == Ending.TimedOut)
+                task.Logger.LogWarning(null, DiagnosticCodes.TimedOut, null, null, 0, 0, 0, 0,
+                    "the command was killed because it did not finish within the Timeout of {0} milliseconds", task.Timeout);
+            else
+                task.Logger.LogWarning(null, DiagnosticCodes.TimedOut, null, null, 0, 0, 0, 0, "the build was canceled: the command was killed");
+            task.MarkFailureReported();
+            return result.ExitCode;
+        }
+        var code = result.ExitCode;
+        if (code != 0 && _denial is { } denial)
+        {
+            var explanation = DeniedAccess.Explain(denial, policyFile);
+            if (task.IgnoreExitCode) task.Logger.LogWarning(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);
+            else task.Logger.LogError(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);
+        }
+        // As ToolTask: a tool that exits 0 after errors were logged from its output has failed.
+        if (code == 0 && task.LoggedErrors)
+        {
+            task.MarkExitedZeroWithErrors();
+            return -1;
+        }
+        return code;
+    }
+}

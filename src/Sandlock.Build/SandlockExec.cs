@@ -1,0 +1,143 @@
+using Microsoft.Build.Framework;
+using Sandlock.Confinement;
+using Sandlock.Lifecycle;
+using Sandlock.Policy;
+
+namespace Sandlock.Build;
+
+/// <summary>
+/// <c>Exec</c>, with the command confined by Landlock and seccomp. Exec still validates the parameters, writes its
+/// temp script, logs the command and handles the exit code; only the start of <c>/bin/sh</c> is replaced, and
+/// every output line goes through Exec's own <see cref="LogEventsFromTextOutput"/>, so ConsoleToMSBuild,
+/// importances and the error/warning formats behave as in Exec.
+/// </summary>
+public class SandlockExec : Microsoft.Build.Tasks.Exec
+{
+    private const string ExitedZeroWithErrorsResource = "Exec.CommandExitedZeroWithErrors";
+    private bool _failureAlreadyReported, _exitedZeroWithErrors;
+
+    /// <summary>A sandlock.toml; default: <c>$(SandlockPolicyFile)</c>, which defaults to sandlock.toml beside the project.</summary>
+    public string? PolicyFile { get; set; }
+
+    /// <summary>Folders or files the command may also read (relative to the project folder).</summary>
+    public string[] ReadPaths { get; set; } = [];
+
+    /// <summary>Folders or files the command may also write.</summary>
+    public string[] WritePaths { get; set; } = [];
+
+    /// <summary>Paths the command may not touch even inside an allowed folder.</summary>
+    public string[] DenyPaths { get; set; } = [];
+
+    /// <summary>TCP endpoints the command may connect to: <c>:PORT</c> or <c>*:PORT</c>.</summary>
+    public string[] NetAllow { get; set; } = [];
+
+    public string? MaxMemory { get; set; }
+    public string? MaxProcesses { get; set; }
+    public string? TimeStart { get; set; }
+    public string? RandomSeed { get; set; }
+    public bool DeterministicDirs { get; set; }
+
+    /// <summary>Start from an empty environment (PATH, HOME, USER, LOGNAME, TERM, LANG, LC_ALL, TZ kept).</summary>
+    public bool CleanEnv { get; set; }
+
+    protected override int ExecuteTool(string pathToTool, string responseFileCommands, string commandLineCommands)
+    {
+        _failureAlreadyReported = _exitedZeroWithErrors = false;
+        var project = ProjectSettings.For(BuildEngine);
+        if (!project.Enabled || !OperatingSystem.IsLinux())
+        {
+            var why = project.Enabled ? $"{Environment.OSVersion.Platform} is not Linux" : "SandlockEnabled is false";
+            Log.LogWarning(null, DiagnosticCodes.Unconfined, null, null, 0, 0, 0, 0,
+                "{0}: the command runs unconfined, with the access of the build itself", why);
+            return base.ExecuteTool(pathToTool, responseFileCommands, commandLineCommands);
+        }
+
+        var arguments = string.IsNullOrEmpty(responseFileCommands) ? commandLineCommands : $"{commandLineCommands} {responseFileCommands}";
+        var shell = ShellInvocation.From(pathToTool, arguments);
+        var tempDirectory = Directory.CreateTempSubdirectory("sandlock-step-").FullName;
+        try
+        {
+            var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);
+            SandboxPolicy policy;
+            try
+            {
+                policy = StepPolicy.Compose(StepFor(project, shell, tempDirectory), Parameters(), policyFile);
+            }
+            catch (PolicyException e)
+            {
+                ReportPolicyError(e);
+                return -1;
+            }
+            return new SandboxedRun(this, policy, policyFile).Run(shell.Argv);
+        }
+        finally
+        {
+            if (shell.ScriptPath is not null) DeleteTempFile(shell.ScriptPath);
+            try
+            {
+                Directory.Delete(tempDirectory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.LogMessage(MessageImportance.Low, "could not delete the step's temp folder {0}: {1}", tempDirectory, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Setup failures, timeouts and cancellation are reported already; Exec's exit-code error would mislead.</summary>
+    protected override bool HandleTaskExecutionErrors()
+    {
+        if (_failureAlreadyReported) return false;
+        // MSBuild 18's Exec reports "exited with 0 but errors were logged" (MSB3077) from a flag only ToolTask can set;
+        // say the same through Exec's own resource when this MSBuild has it.
+        if (_exitedZeroWithErrors && !IgnoreExitCode && Log.TaskResources?.GetString(ExitedZeroWithErrorsResource) is not null)
+        {
+            Log.LogErrorWithCodeFromResources(ExitedZeroWithErrorsResource, Command);
+            return false;
+        }
+        return base.HandleTaskExecutionErrors();
+    }
+
+    internal void MarkFailureReported() => _failureAlreadyReported = true;
+    internal void MarkExitedZeroWithErrors() => _exitedZeroWithErrors = true;
+
+    // Exec's own members, for SandboxedRun: the task thread logs through them.
+    internal void LogLine(string line, bool isStandardError)
+    {
+        if (isStandardError && LogStandardErrorAsError) Log.LogError(line);
+        else LogEventsFromTextOutput(line, isStandardError ? StandardErrorImportanceToUse : StandardOutputImportanceToUse);
+    }
+
+    internal System.Text.Encoding OutputEncoding => StandardOutputEncoding;
+    internal System.Text.Encoding ErrorEncoding => StandardErrorEncoding;
+    internal WaitHandle Canceled => ToolCanceled;
+    internal bool LoggedErrors => HasLoggedErrors;
+    internal Microsoft.Build.Utilities.TaskLoggingHelper Logger => Log;
+
+    private StepPolicy.Step StepFor(ProjectSettings project, ShellInvocation shell, string tempDirectory)
+    {
+        // Exec checked WorkingDirectory in ValidateParameters; GetWorkingDirectory throws if it has gone since.
+        var workingDirectory = Path.GetFullPath(GetWorkingDirectory() ?? Directory.GetCurrentDirectory(), project.ProjectDirectory);
+        var environment = (EnvironmentVariables ?? [])
+            .Select(entry => entry.Split('=', 2))
+            .Where(pair => pair.Length == 2 && pair[0].Length > 0)
+            .Select(pair => KeyValuePair.Create(pair[0], pair[1]))
+            .ToList();
+        return new StepPolicy.Step(project, workingDirectory, !string.IsNullOrEmpty(WorkingDirectory), shell.ScriptPath, tempDirectory, environment);
+    }
+
+    private PolicyParameters Parameters() => new(
+        PolicyFile, ReadPaths, WritePaths, DenyPaths, NetAllow, MaxMemory, MaxProcesses, TimeStart, RandomSeed, DeterministicDirs, CleanEnv);
+
+    private void ReportPolicyError(PolicyException e)
+    {
+        var code = e is NotSupportedYetException ? DiagnosticCodes.NotSupportedYet : DiagnosticCodes.InvalidPolicy;
+        if (e.Line > 0)
+            Log.LogError(null, code, null, e.Source, e.Line, e.Column, 0, 0, "{0}", e.Problem);
+        else if (PolicySource.FileLocation(e.Source) is var (file, line, column))
+            Log.LogError(null, code, null, file, line, column, 0, 0, "{0}", e.Problem);
+        else
+            Log.LogError(null, code, null, null, 0, 0, 0, 0, "{0}", e.Message);
+        MarkFailureReported();
+    }
+}

@@ -1,0 +1,107 @@
+using System.Collections;
+using System.Collections.Immutable;
+using System.Globalization;
+using Sandlock.Policy;
+using Sandlock.Policy.Files;
+
+namespace Sandlock.Build;
+
+/// <summary>
+/// Composes the policy of one build step: the default policy, then the policy file, then the task parameters
+/// (paths add up; single values are replaced by the later source), then the environment.
+/// </summary>
+internal static class StepPolicy
+{
+    /// <summary>Everything about the step that is not a policy parameter.</summary>
+    public sealed record Step(
+        ProjectSettings Project,
+        string WorkingDirectory,
+        bool WorkingDirectoryGiven,
+        string? ScriptPath,
+        string TempDirectory,
+        IReadOnlyList<KeyValuePair<string, string>> ExecEnvironment);
+
+    /// <summary>Throws <see cref="PolicyException"/> naming the file and line, or the parameter, at fault.</summary>
+    public static SandboxPolicy Compose(Step step, PolicyParameters parameters, string? policyFile)
+    {
+        var builder = new SandboxPolicyBuilder { BaseDirectory = step.Project.ProjectDirectory };
+        AddDefaults(builder, step);
+
+        if (policyFile is not null)
+        {
+            var file = PolicyFile.Load(policyFile);
+            file.ApplyTo(builder);
+        }
+
+        if (step.WorkingDirectoryGiven) builder.Cwd(step.WorkingDirectory, "WorkingDirectory");
+        AddParameters(builder, parameters);
+
+        var policy = builder.Build();
+        return policy with { CleanEnv = true, Env = Environment(policy, step) };
+    }
+
+    private static void AddDefaults(SandboxPolicyBuilder builder, Step step)
+    {
+        const string source = DefaultPolicy.Source;
+        foreach (var path in DefaultPolicy.SystemReadPaths.Where(Directory.Exists)) builder.FsRead(path, source);
+        foreach (var path in DefaultPolicy.SystemDenyPaths.Where(p => File.Exists(p) || Directory.Exists(p))) builder.FsDeny(path, source);
+        builder.FsRead(step.Project.RepositoryRoot, source);
+        builder.FsRead(step.Project.ProjectDirectory, source);
+        foreach (var path in step.Project.ReadPaths.Where(p => File.Exists(p) || Directory.Exists(p))) builder.FsRead(path, source);
+        if (step.ScriptPath is not null && File.Exists(step.ScriptPath)) builder.FsRead(step.ScriptPath, source);
+
+        foreach (var path in step.Project.WritePaths)
+        {
+            // Output folders of a first build do not exist yet; rules need existing paths.
+            Directory.CreateDirectory(path);
+            builder.FsWrite(path, source);
+        }
+        builder.FsWrite(step.TempDirectory, source);
+        builder.Cwd(step.WorkingDirectory, source);
+    }
+
+    private static void AddParameters(SandboxPolicyBuilder builder, PolicyParameters p)
+    {
+        foreach (var path in p.ReadPaths) builder.FsRead(path, "ReadPaths");
+        foreach (var path in p.WritePaths) builder.FsWrite(path, "WritePaths");
+        foreach (var path in p.DenyPaths) builder.FsDeny(path, "DenyPaths");
+        foreach (var spec in p.NetAllow) builder.NetAllow(spec, "NetAllow");
+        if (!string.IsNullOrWhiteSpace(p.MaxMemory)) builder.MaxMemory(p.MaxMemory.Trim(), "MaxMemory");
+        if (!string.IsNullOrWhiteSpace(p.MaxProcesses))
+        {
+            if (!int.TryParse(p.MaxProcesses, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count))
+                throw new PolicyException("MaxProcesses", $"invalid process count '{p.MaxProcesses}': expected a whole number");
+            builder.MaxProcesses(count, "MaxProcesses");
+        }
+        if (!string.IsNullOrWhiteSpace(p.TimeStart)) builder.TimeStart(p.TimeStart.Trim(), "TimeStart");
+        if (!string.IsNullOrWhiteSpace(p.RandomSeed))
+        {
+            if (!ulong.TryParse(p.RandomSeed, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed))
+                throw new PolicyException("RandomSeed", $"invalid random seed '{p.RandomSeed}': expected a whole number from 0 to {ulong.MaxValue}");
+            builder.RandomSeed(seed, "RandomSeed");
+        }
+        if (p.DeterministicDirs) builder.DeterministicDirs(true, "DeterministicDirs");
+        if (p.CleanEnv) builder.CleanEnv(true, "CleanEnv");
+    }
+
+    /// <summary>
+    /// The inherited environment minus secret-looking variables (or, with clean_env, only what the core keeps), then
+    /// TMPDIR pointing at the step's temp folder, then the policy's env, then Exec's EnvironmentVariables.
+    /// </summary>
+    private static ImmutableSortedDictionary<string, string> Environment(SandboxPolicy policy, Step step)
+    {
+        var env = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        if (!policy.CleanEnv)
+        {
+            foreach (DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+            {
+                var name = (string)entry.Key;
+                if (!SecretVariables.IsSecret(name)) env[name] = (string?)entry.Value ?? "";
+            }
+        }
+        env["TMPDIR"] = env["TMP"] = env["TEMP"] = step.TempDirectory;
+        foreach (var (name, value) in policy.Env) env[name] = value;
+        foreach (var (name, value) in step.ExecEnvironment) env[name] = value;
+        return env.ToImmutable();
+    }
+}

@@ -1,0 +1,87 @@
+using Sandlock.Build.Tests.TestSupport;
+
+namespace Sandlock.Build.Tests;
+
+/// <summary>&lt;SandlockExec&gt; under the default policy, built for real with the packed package.</summary>
+public sealed class SandlockExecConfinementTests
+{
+    [Fact]
+    public async Task Reading_a_secret_outside_the_policy_fails_the_build_with_SLK0001()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync("ReadSecret");
+
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains("error SLK0001: the sandbox denied access to " + Path.Combine(project.Home, ".ssh", "id_rsa"), build.Output);
+        Assert.Contains("ReadPaths=", build.Output);
+        Assert.DoesNotContain(FixtureProject.SecretText, build.Output);
+    }
+
+    [Fact]
+    public async Task The_same_read_succeeds_when_ReadPaths_allows_it()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync("ReadSecretAllowed");
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains(FixtureProject.SecretText, build.Output);
+    }
+
+    [Fact]
+    public async Task ConsoleToMSBuild_round_trips_the_output()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync("EchoHi");
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains("CONSOLE=hi" + Environment.NewLine, build.Output);
+    }
+
+    [Fact]
+    public async Task Secret_looking_variables_are_not_passed_but_explicit_ones_are()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync("Environment", environment: new Dictionary<string, string>
+        {
+            ["GITHUB_TOKEN"] = "ghp_leak", ["MY_API_KEY"] = "k_leak", ["PLAIN_SETTING"] = "visible",
+        });
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains("ENV=token=[] key=[] plain=[visible] given=[passed] tmp=[/", build.Output);
+        Assert.DoesNotContain("ghp_leak", build.Output.Replace("GITHUB_TOKEN=ghp_leak", ""));
+    }
+
+    [Fact]
+    public async Task Writes_go_to_obj_and_the_step_temp_folder_only()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync("Writes");
+
+        Assert.Contains("INSIDE_OK", build.Output);
+        Assert.True(File.Exists(Path.Combine(project.Directory, "obj", "written.txt")), build.ToString());
+        Assert.False(File.Exists(Path.Combine(project.Home, "planted.txt")));
+        Assert.Contains("warning SLK0001: the sandbox denied access to " + Path.Combine(project.Home, "planted.txt"), build.Output);
+    }
+
+    [Fact]
+    public async Task SandlockEnabled_false_runs_unconfined_with_a_warning()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync("ReadSecret", new Dictionary<string, string> { ["SandlockEnabled"] = "false" });
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains("warning SLK0006: SandlockEnabled is false: the command runs unconfined", build.Output);
+        Assert.Contains(FixtureProject.SecretText, build.Output);
+    }
+
+    [Fact]
+    public async Task Determinism_parameters_reach_the_core_and_fail_as_not_supported_yet()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync("TimeStart");
+
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains("error SLK0003: TimeStart: not supported yet: time_start", build.Output);
+        Assert.DoesNotContain("MSB3073", build.Output);
+    }
+}

@@ -1,0 +1,81 @@
+namespace Sandlock.Build.Tests.TestSupport;
+
+/// <summary>
+/// A private copy of a project under tests/fixtures that consumes the packed Sandlock.Build, with a fake HOME
+/// holding a secret (<c>$HOME/.ssh/id_rsa</c>) outside every folder the default policy allows.
+/// </summary>
+internal sealed class FixtureProject
+{
+    public const string SecretText = "-----BEGIN FAKE PRIVATE KEY----- sandlock-test-secret";
+
+    private FixtureProject(string directory, string projectFile, string home)
+    {
+        Directory = directory;
+        ProjectFile = projectFile;
+        Home = home;
+    }
+
+    public string Directory { get; }
+    public string ProjectFile { get; }
+    public string Home { get; }
+
+    /// <summary>Copies the fixture; <paramref name="rewrite"/> may change the text of each copied file.</summary>
+    public static async Task<FixtureProject> CopyAsync(string fixture, Func<string, string>? rewrite = null)
+    {
+        var package = await LocalPackage.GetAsync();
+        var root = Path.Combine(package.RunDirectory, $"{fixture}-{Guid.NewGuid():N}");
+        var projectDirectory = Path.Combine(root, fixture);
+        CopyTree(Path.Combine(Repository.Fixtures, fixture), projectDirectory, rewrite ?? (text => text));
+
+        // Stop MSBuild's and NuGet's upward searches here, and pin the package version and feed.
+        await File.WriteAllTextAsync(Path.Combine(root, "Directory.Build.props"),
+            $"<Project><PropertyGroup><SandlockBuildVersion>{package.Version}</SandlockBuildVersion></PropertyGroup></Project>");
+        await File.WriteAllTextAsync(Path.Combine(root, "Directory.Build.targets"), "<Project />");
+        await File.WriteAllTextAsync(Path.Combine(root, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="sandlock-test-feed" value="{package.Feed}" />
+              </packageSources>
+              <config>
+                <add key="globalPackagesFolder" value="{package.PackagesFolder}" />
+              </config>
+            </configuration>
+            """);
+
+        var home = Path.Combine(root, "home");
+        System.IO.Directory.CreateDirectory(Path.Combine(home, ".ssh"));
+        await File.WriteAllTextAsync(Path.Combine(home, ".ssh", "id_rsa"), SecretText + "\n");
+
+        return new FixtureProject(projectDirectory, System.IO.Directory.GetFiles(projectDirectory, "*.csproj").Single(), home);
+    }
+
+    /// <summary><c>dotnet build</c> of the copy (restore included), with the fake HOME and extra variables.</summary>
+    public Task<CommandResult> BuildAsync(string? target = null, IReadOnlyDictionary<string, string>? properties = null,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        List<string> arguments = ["build", ProjectFile, "-nr:false", "-tl:false", "-v:n", "-nologo", "-clp:NoSummary"];
+        if (target is not null) arguments.Add($"-t:{target}");
+        foreach (var (name, value) in properties ?? new Dictionary<string, string>()) arguments.Add($"-p:{name}={value}");
+        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["HOME"] = Home };
+        return DotnetCommand.RunAsync(Directory, arguments, env);
+    }
+
+    private static void CopyTree(string from, string to, Func<string, string> rewrite)
+    {
+        System.IO.Directory.CreateDirectory(to);
+        foreach (var file in System.IO.Directory.GetFiles(from))
+        {
+            var name = Path.GetFileName(file);
+            if (name is "bin" or "obj") continue;
+            File.WriteAllText(Path.Combine(to, name), rewrite(File.ReadAllText(file)));
+        }
+        foreach (var directory in System.IO.Directory.GetDirectories(from))
+        {
+            var name = Path.GetFileName(directory);
+            if (name is "bin" or "obj") continue;
+            CopyTree(directory, Path.Combine(to, name), rewrite);
+        }
+    }
+}
