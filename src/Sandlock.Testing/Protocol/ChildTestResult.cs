@@ -15,6 +15,9 @@ public sealed record ChildTestResult(
     string Output,
     double DurationSeconds)
 {
+    /// <summary>The framework's own name for the outcome when it has finer ones (NUnit: Failure, Error, Cancelled...).</summary>
+    public string? FrameworkOutcome { get; init; }
+
     public TimeSpan Duration => TimeSpan.FromSeconds(DurationSeconds);
 
     public TestFailureDetail? PrimaryFailure => Failures.Count > 0 ? Failures[0] : null;
