@@ -29,6 +29,7 @@ public sealed class FixtureWorkspace
 
     private static async Task<FixtureWorkspace> CreateAsync()
     {
+        RemoveStaleWorkspaces();
         var root = Directory.CreateTempSubdirectory("sandlock-fixtures-").FullName;
         var workspace = new FixtureWorkspace(root, $"0.1.0-t{DateTime.UtcNow:yyyyMMddHHmmss}{System.Environment.ProcessId}");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => workspace.Delete();
@@ -64,6 +65,13 @@ public sealed class FixtureWorkspace
               <fallbackPackageFolders><add key="machine" value="{global}" /></fallbackPackageFolders>
             </configuration>
             """;
+    }
+
+    /// <summary>The test host may be ended before ProcessExit runs; earlier runs' folders are removed here instead.</summary>
+    private static void RemoveStaleWorkspaces()
+    {
+        foreach (var stale in new DirectoryInfo(Path.GetTempPath()).EnumerateDirectories("sandlock-fixtures-*"))
+            if (stale.LastWriteTimeUtc < DateTime.UtcNow.AddHours(-1)) new FixtureWorkspace(stale.FullName, "").Delete();
     }
 
     private void Delete()
