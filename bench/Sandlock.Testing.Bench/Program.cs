@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sandlock.Testing;
+using Sandlock.Testing.Bench;
+using Sandlock.Testing.Policy;
+using Sandlock.Testing.Protocol;
+using Sandlock.Testing.Xunit.Child;
+
+// Per-test cost of [Sandboxed] (confined child) against the same child path without confinement and against
+// xunit's runner in this process, in a shuffled order per round. Usage: [ROUNDS] [ENV=VALUE ...] (env for the children).
+var rounds = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 30;
+foreach (var assignment in args.Skip(1))
+{
+    var eq = assignment.IndexOf('=');
+    Environment.SetEnvironmentVariable(assignment[..eq], assignment[(eq + 1)..]);
+}
+
+var runnerType = typeof(XunitChildTestRunner).AssemblyQualifiedName!;
+SandboxedTestLaunch Launch(bool confined) => new(typeof(BenchTests).Assembly, "Sandlock.Testing.Bench.BenchTests.AddsNumbers",
+    BenchTestCase.Serialized, runnerType, SandboxSettings.Empty) { Confined = confined };
+
+var variants = new (string Name, Func<Task<IReadOnlyList<ChildTestResult>>> Run)[]
+{
+    ("[Sandboxed] confined child", () => SandboxedTestRunner.RunAsync(Launch(confined: true))),
+    ("plain child, same runner path", () => SandboxedTestRunner.RunAsync(Launch(confined: false))),
+    ("in-process, xunit runner", () => new XunitChildTestRunner().RunAsync(new ChildTestRequest(runnerType, typeof(BenchTests).Assembly.Location,
+        BenchTestCase.Serialized, new Dictionary<string, string>()))),
+};
+
+var samples = variants.ToDictionary(v => v.Name, _ => new List<double>());
+var random = new Random(42);
+for (var round = -3; round < rounds; round++)
+{
+    foreach (var (name, run) in variants.OrderBy(_ => random.Next()))
+    {
+        var clock = Stopwatch.StartNew();
+        var results = await run();
+        clock.Stop();
+        if (results is not [{ Outcome: TestOutcome.Passed }])
+            throw new InvalidOperationException($"{name}: {string.Join("; ", results.Select(r => $"{r.Outcome} {r.PrimaryFailure?.Message}"))}");
+        if (round >= 0) samples[name].Add(clock.Elapsed.TotalMilliseconds);
+    }
+}
+
+static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+var plain = Median(samples[variants[1].Name]);
+Console.WriteLine($"{rounds} rounds; child env: {(args.Length > 1 ? string.Join(' ', args.Skip(1)) : "(default)")}");
+Console.WriteLine("| variant | median | ratio to plain child |");
+Console.WriteLine("|---|---|---|");
+foreach (var (name, _) in variants)
+{
+    var median = Median(samples[name]);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.0} ms | {median / plain:0.00} |"));
+}

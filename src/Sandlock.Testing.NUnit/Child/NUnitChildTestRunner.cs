@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Reflection;
+using System.Security;
+using NUnit.Framework.Api;
+using NUnit.Framework.Internal;
+using Sandlock.Testing.Child;
+using Sandlock.Testing.Protocol;
+
+namespace Sandlock.Testing.NUnit.Child;
+
+/// <summary>
+/// In the child: NUnit's own assembly runner loads the test assembly with the parent's random seed and runs only
+/// the test with the requested full name, with its setup and teardown.
+/// </summary>
+public sealed class NUnitChildTestRunner : IChildTestRunner
+{
+    public Task<IReadOnlyList<ChildTestResult>> RunAsync(ChildTestRequest request)
+    {
+        var settings = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            [NUnitSettingNames.NumberOfTestWorkers] = 0,
+            [NUnitSettingNames.TestParametersDictionary] = request.FrameworkSettings
+                .Where(kv => kv.Key.StartsWith(NUnitSettingNames.ParameterPrefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[NUnitSettingNames.ParameterPrefix.Length..], kv => kv.Value),
+        };
+        if (request.FrameworkSettings.TryGetValue(NUnitSettingNames.RandomSeed, out var seed))
+            settings[NUnitSettingNames.RandomSeed] = int.Parse(seed, CultureInfo.InvariantCulture);
+
+        var runner = new NUnitTestAssemblyRunner(new DefaultTestAssemblyBuilder());
+        runner.Load(Assembly.Load(AssemblyName.GetAssemblyName(request.AssemblyPath)), settings);
+        var listener = new ChildResultListener();
+        runner.Run(listener, TestFilter.FromXml($"<filter><test>{SecurityElement.Escape(request.TestId)}</test></filter>"));
+        return Task.FromResult(listener.Results);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Reflection;
+using NUnit.Framework;
+using NUnit.Framework.Interfaces;
+using NUnit.Framework.Internal;
+using NUnit.Framework.Internal.Commands;
+using Sandlock.Testing.Policy;
+using Sandlock.Testing.Protocol;
+
+namespace Sandlock.Testing.NUnit;
+
+/// <summary>
+/// In the parent: runs the wrapped setup, test and teardown in a sandboxed child instead of here, and sets this
+/// test's result from the child's. In the child: runs them in place.
+/// </summary>
+internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCommand(inner)
+{
+    private static readonly string ChildRunnerType = typeof(Child.NUnitChildTestRunner).AssemblyQualifiedName!;
+
+    public override TestResult Execute(TestExecutionContext context)
+    {
+        if (SandboxedTestEnvironment.IsSandboxedChild) return innerCommand.Execute(context);
+        var test = context.CurrentTest;
+        var type = test.TypeInfo?.Type ?? test.Method?.MethodInfo.DeclaringType
+            ?? throw new InvalidOperationException($"[Sandboxed] test {test.FullName} has no fixture type");
+        var launch = new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, test.Method?.MethodInfo))
+        {
+            FrameworkSettings = FrameworkSettings(),
+        };
+        // NUnit runs commands synchronously on its worker thread.
+        var results = SandboxedTestRunner.RunAsync(launch).GetAwaiter().GetResult();
+        Report(context.CurrentResult, results[0]);
+        return context.CurrentResult;
+    }
+
+    private static SandboxSettings SettingsOf(Type type, MethodInfo? method) => SandboxSettings.Empty
+        .Over(type.Assembly.GetCustomAttribute<SandboxedAttribute>()?.ToSettings($"[Sandboxed] on assembly {type.Assembly.GetName().Name}"))
+        .Over(type.GetCustomAttribute<SandboxedAttribute>(inherit: true)?.ToSettings($"[Sandboxed] on {type.FullName}"))
+        .Over(method?.GetCustomAttribute<SandboxedAttribute>(inherit: true)?.ToSettings($"[Sandboxed] on {type.FullName}.{method.Name}"));
+
+    /// <summary>The random seed makes generated test cases get the same names in the child; parameters travel too.</summary>
+    private static Dictionary<string, string> FrameworkSettings()
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [NUnitSettingNames.RandomSeed] = Randomizer.InitialSeed.ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var name in TestContext.Parameters.Names)
+            settings[NUnitSettingNames.ParameterPrefix + name] = TestContext.Parameters[name] ?? "";
+        return settings;
+    }
+
+    private static void Report(TestResult target, ChildTestResult result)
+    {
+        if (result.Output.Length > 0) target.OutWriter.Write(result.Output);
+        var failure = result.PrimaryFailure;
+        var state = ChildResultState.Parse(result.FrameworkOutcome) ?? result.Outcome switch
+        {
+            TestOutcome.Passed => ResultState.Success,
+            TestOutcome.Skipped => ResultState.Ignored,
+            TestOutcome.Inconclusive => ResultState.Inconclusive,
+            _ => ResultState.Error,
+        };
+        // A failure the parent made up (crash, timeout, bad policy) reads like an NUnit error: "Type : message".
+        var message = result.DisplayName is null && failure is not null ? $"{failure.ExceptionType} : {failure.Message}" : failure?.Message ?? result.Reason;
+        target.SetResult(state, message ?? "", failure?.StackTrace);
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Testing.Platform.CommandLine;
+using Microsoft.Testing.Platform.Configurations;
+using Microsoft.Testing.Platform.Extensions;
+using Microsoft.Testing.Platform.Extensions.TestHostControllers;
+using Sandlock.Lifecycle;
+
+namespace Sandlock.Testing.Platform;
+
+/// <summary>
+/// Starts the test host through a Sandlock sandbox instead of Process.Start; the platform keeps its IPC,
+/// environment providers and lifetime handlers. Active only with <c>--sandlock</c> or <c>SandlockTestHost=true</c>,
+/// so an app that merely references the package runs as before.
+/// </summary>
+internal sealed class SandlockTestHostLauncher(IExtension extension, ICommandLineOptions options, IConfiguration configuration) : ITestHostLauncher
+{
+    public const string EnabledSwitch = "Sandlock.TestHost";
+    public const string PolicyFileSetting = "Sandlock.TestHost.PolicyFile";
+
+    public string Uid => extension.Uid;
+    public string Version => extension.Version;
+    public string DisplayName => extension.DisplayName;
+    public string Description => extension.Description;
+
+    public Task<bool> IsEnabledAsync() => Task.FromResult(options.IsOptionSet(SandlockCommandLineOptions.OptionName)
+        || (AppContext.TryGetSwitch(EnabledSwitch, out var on) && on));
+
+    public Task<ITestHostHandle> LaunchTestHostAsync(TestHostLaunchContext context, CancellationToken cancellationToken)
+    {
+        var resultsDirectory = Directory.CreateDirectory(configuration.GetTestResultDirectory()).FullName;
+        var temp = Directory.CreateTempSubdirectory("sandlock-testhost-").FullName;
+        var policy = TestHostPolicy.Build(context, PolicyFile(), resultsDirectory, temp);
+        var sandbox = new Sandbox(policy, [context.FileName, .. context.Arguments], StdioMode.Inherit);
+        try
+        {
+            sandbox.Start();
+        }
+        catch
+        {
+            sandbox.Dispose();
+            Directory.Delete(temp, recursive: true);
+            throw;
+        }
+        return Task.FromResult<ITestHostHandle>(new SandboxedTestHostHandle(sandbox, temp));
+    }
+
+    private string? PolicyFile()
+    {
+        if (options.TryGetOptionArgumentList(SandlockCommandLineOptions.OptionName, out var arguments) && arguments is [var file])
+            return Path.GetFullPath(file);
+        return AppContext.GetData(PolicyFileSetting) is string { Length: > 0 } configured && File.Exists(configured) ? configured : null;
+    }
+}

@@ -1,0 +1,14 @@
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace Sandlock.Testing.Xunit;
+
+internal sealed class SandboxedTestAssemblyRunner(ITestAssembly testAssembly, IEnumerable<IXunitTestCase> testCases,
+    IMessageSink diagnosticMessageSink, IMessageSink executionMessageSink, ITestFrameworkExecutionOptions executionOptions)
+    : XunitTestAssemblyRunner(testAssembly, testCases, diagnosticMessageSink, executionMessageSink, executionOptions)
+{
+    protected override Task<RunSummary> RunTestCollectionAsync(IMessageBus messageBus, ITestCollection testCollection,
+        IEnumerable<IXunitTestCase> testCases, CancellationTokenSource cancellationTokenSource) =>
+        new SandboxedTestCollectionRunner(testCollection, testCases, DiagnosticMessageSink, messageBus, TestCaseOrderer,
+            new ExceptionAggregator(Aggregator), cancellationTokenSource).RunAsync();
+}

@@ -1,0 +1,30 @@
+using System.Reflection;
+using Sandlock.Testing.Policy;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace Sandlock.Testing.Xunit;
+
+/// <summary>Which xunit test cases go to a sandboxed child, and with which settings.</summary>
+internal static class SandboxedTestCases
+{
+    /// <summary>The merged settings (assembly, then class, then method), or null when the test is not sandboxed.</summary>
+    public static SandboxSettings? SettingsOf(IXunitTestCase testCase)
+    {
+        // A test that is skipped or that only carries a discovery error is reported in place, as xunit does.
+        if (SandboxedTestEnvironment.IsSandboxedChild || testCase.SkipReason is not null || testCase is ExecutionErrorTestCase) return null;
+        if (testCase.TestMethod.TestClass.Class is not IReflectionTypeInfo { Type: var type }
+            || testCase.TestMethod.Method is not IReflectionMethodInfo { MethodInfo: var method }) return null;
+
+        var onAssembly = type.Assembly.GetCustomAttribute<SandboxedAttribute>();
+        var onClass = type.GetCustomAttribute<SandboxedAttribute>(inherit: true);
+        var onMethod = method.GetCustomAttribute<SandboxedAttribute>(inherit: true);
+        if (onAssembly is null && onClass is null && onMethod is null) return null;
+        return SandboxSettings.Empty
+            .Over(onAssembly?.ToSettings($"[Sandboxed] on assembly {type.Assembly.GetName().Name}"))
+            .Over(onClass?.ToSettings($"[Sandboxed] on {type.FullName}"))
+            .Over(onMethod?.ToSettings($"[Sandboxed] on {type.FullName}.{method.Name}"));
+    }
+
+    public static bool IsSandboxed(IXunitTestCase testCase) => SettingsOf(testCase) is not null;
+}

@@ -1,0 +1,21 @@
+using System.Reflection;
+
+namespace Sandlock.Testing.Policy;
+
+/// <summary>
+/// Where the test project keeps its policy: the package's build targets stamp the project's <c>sandlock.toml</c>
+/// and folder into the test assembly as <see cref="AssemblyMetadataAttribute"/>s.
+/// </summary>
+public sealed record ProjectPolicy(string? PolicyFile, string BaseDirectory)
+{
+    public const string PolicyFileKey = "Sandlock.PolicyFile";
+    public const string ProjectDirectoryKey = "Sandlock.ProjectDirectory";
+
+    public static ProjectPolicy Of(Assembly testAssembly)
+    {
+        string? Metadata(string key) => testAssembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == key)?.Value is { Length: > 0 } value ? value : null;
+        var folder = Metadata(ProjectDirectoryKey) ?? Path.GetDirectoryName(testAssembly.Location) ?? Environment.CurrentDirectory;
+        return new ProjectPolicy(Metadata(PolicyFileKey) is { } file && File.Exists(file) ? file : null, folder);
+    }
+}

@@ -1,0 +1,40 @@
+namespace Sandlock.Testing.Policy;
+
+/// <summary>
+/// The sandbox properties of a <c>[Sandboxed]</c> attribute, framework-neutral. Unset values are null or empty;
+/// <see cref="Over"/> lays a more specific attribute (method over class over assembly) on a less specific one.
+/// </summary>
+public sealed record SandboxSettings
+{
+    public string? PolicyFile { get; init; }
+    public IReadOnlyList<string> Read { get; init; } = [];
+    public IReadOnlyList<string> Write { get; init; } = [];
+    public IReadOnlyList<string> NetAllow { get; init; } = [];
+    public string? TimeStart { get; init; }
+    public ulong? RandomSeed { get; init; }
+    public bool? DeterministicDirs { get; init; }
+    public string? MaxMemory { get; init; }
+    public int? MaxProcesses { get; init; }
+    public int? TimeoutSeconds { get; init; }
+
+    /// <summary>Where the settings came from, for error messages (e.g. <c>[Sandboxed] on Ns.Class.Method</c>).</summary>
+    public string Source { get; init; } = "[Sandboxed]";
+
+    public static SandboxSettings Empty { get; } = new();
+
+    /// <summary>These settings with <paramref name="specific"/>'s set values taking precedence; lists add up.</summary>
+    public SandboxSettings Over(SandboxSettings? specific) => specific is null ? this : new SandboxSettings
+    {
+        PolicyFile = specific.PolicyFile ?? PolicyFile,
+        Read = [.. Read, .. specific.Read],
+        Write = [.. Write, .. specific.Write],
+        NetAllow = [.. NetAllow, .. specific.NetAllow],
+        TimeStart = specific.TimeStart ?? TimeStart,
+        RandomSeed = specific.RandomSeed ?? RandomSeed,
+        DeterministicDirs = specific.DeterministicDirs ?? DeterministicDirs,
+        MaxMemory = specific.MaxMemory ?? MaxMemory,
+        MaxProcesses = specific.MaxProcesses ?? MaxProcesses,
+        TimeoutSeconds = specific.TimeoutSeconds ?? TimeoutSeconds,
+        Source = specific.Source,
+    };
+}

@@ -1,0 +1,18 @@
+using System.Runtime.InteropServices;
+
+namespace Sandlock.Testing.Policy;
+
+/// <summary>What "read the system" means for a test: the OS, kernel views a .NET process needs, and the .NET install.</summary>
+public static class SystemReadPaths
+{
+    // /proc is required: without it CoreCLR fails to start under Landlock. /home, /root, /tmp and /var are not here.
+    private static readonly string[] OperatingSystem = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc", "/sys"];
+
+    /// <summary>The folder holding the <c>dotnet</c> host and <c>shared/</c>, found from the running runtime.</summary>
+    public static string DotnetRoot { get; } = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+
+    /// <summary>The <c>dotnet</c> host that starts child processes.</summary>
+    public static string DotnetHost { get; } = Path.Combine(DotnetRoot, "dotnet");
+
+    public static IEnumerable<string> All() => OperatingSystem.Append(DotnetRoot).Where(Path.Exists).Distinct(StringComparer.Ordinal);
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Sandlock.Policy;
+using Sandlock.Policy.Files;
+
+namespace Sandlock.Testing.Policy;
+
+/// <summary>
+/// Builds one test's sandbox policy: the defaults (read the system and the test's output folder, write only the
+/// test's temp dir, no network), then the project's <c>sandlock.toml</c>, then the attribute's properties.
+/// </summary>
+public static class TestPolicy
+{
+    private const string Defaults = "default test policy";
+
+    /// <summary>Throws <see cref="PolicyException"/> (or <see cref="NotSupportedYetException"/>) naming the bad source.</summary>
+    public static SandboxPolicy Build(SandboxSettings settings, ProjectPolicy project, string outputDirectory, string tempDirectory, ulong seed)
+    {
+        var builder = new SandboxPolicyBuilder();
+        foreach (var path in SystemReadPaths.All()) builder.FsRead(path, Defaults);
+        builder.FsRead(outputDirectory, Defaults);
+        foreach (var path in PackageProbingPaths(outputDirectory)) builder.FsRead(path, Defaults);
+        builder.FsWrite(tempDirectory, Defaults)
+            .Env("TMPDIR", tempDirectory, Defaults)
+            .Env(SandboxedTestEnvironment.TempDirVariable, tempDirectory, Defaults)
+            .Env(SandboxedTestEnvironment.ChildVariable, "1", Defaults)
+            .Env(SandboxedTestEnvironment.SeedVariable, seed.ToString(System.Globalization.CultureInfo.InvariantCulture), Defaults)
+            .Cwd(outputDirectory, Defaults);
+
+        if (project.PolicyFile is { } projectFile) PolicyFile.Load(projectFile).ApplyTo(builder);
+        ApplyAttribute(builder, settings, project.BaseDirectory);
+        return builder.Build();
+    }
+
+    private static void ApplyAttribute(SandboxPolicyBuilder builder, SandboxSettings settings, string baseDirectory)
+    {
+        string Source(string property) => $"{settings.Source} {property}";
+        if (settings.PolicyFile is { } file)
+        {
+            var path = Path.GetFullPath(file, baseDirectory);
+            if (!File.Exists(path)) throw new PolicyException(Source("PolicyFile"), $"policy file not found: {path}");
+            PolicyFile.Load(path).ApplyTo(builder);
+        }
+        var previous = builder.BaseDirectory;
+        builder.BaseDirectory = baseDirectory;
+        foreach (var path in settings.Read) builder.FsRead(path, Source("Read"));
+        foreach (var path in settings.Write) builder.FsWrite(path, Source("Write"));
+        builder.BaseDirectory = previous;
+        foreach (var spec in settings.NetAllow) builder.NetAllow(spec, Source("NetAllow"));
+        // Determinism and limits reach the policy only when asked for: the core refuses what it cannot enforce yet.
+        if (settings.RandomSeed is { } seed) builder.RandomSeed(seed, Source("RandomSeed"));
+        if (settings.TimeStart is { } start) builder.TimeStart(start, Source("TimeStart"));
+        if (settings.DeterministicDirs is true) builder.DeterministicDirs(true, Source("DeterministicDirs"));
+        if (settings.MaxMemory is { } memory) builder.MaxMemory(memory, Source("MaxMemory"));
+        if (settings.MaxProcesses is { } processes) builder.MaxProcesses(processes, Source("MaxProcesses"));
+    }
+
+    /// <summary>NuGet folders a test's deps resolve from when they are not copied beside it (runtimeconfig.dev.json).</summary>
+    private static IEnumerable<string> PackageProbingPaths(string outputDirectory)
+    {
+        foreach (var devConfig in Directory.EnumerateFiles(outputDirectory, "*.runtimeconfig.dev.json"))
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(devConfig));
+            if (!json.RootElement.TryGetProperty("runtimeOptions", out var options)
+                || !options.TryGetProperty("additionalProbingPaths", out var paths)) continue;
+            foreach (var path in paths.EnumerateArray())
+                if (path.GetString() is { } p && Directory.Exists(p)) yield return p;
+        }
+    }
+}

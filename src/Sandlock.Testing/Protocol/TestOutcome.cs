@@ -1,0 +1,9 @@
+namespace Sandlock.Testing.Protocol;
+
+public enum TestOutcome
+{
+    Passed,
+    Failed,
+    Skipped,
+    Inconclusive,
+}

@@ -1,0 +1,7 @@
+namespace Sandlock.Testing;
+
+/// <summary>
+/// The type named in a failed result when the sandboxed child could not report one itself: a crash, timeout,
+/// unexpected exit, a policy that could not be built, or a sandbox that could not be set up.
+/// </summary>
+public sealed class SandboxedTestException(string message) : Exception(message);

@@ -1,0 +1,17 @@
+using System.Reflection;
+using Sandlock.Testing.Policy;
+
+namespace Sandlock.Testing;
+
+/// <summary>One test to run in a sandboxed child process.</summary>
+/// <param name="TestAssembly">The loaded test assembly (its metadata names the project's policy file).</param>
+/// <param name="TestFullName">The test's full name: the seed derives from it and messages name it.</param>
+/// <param name="TestId">The framework's handle for the test in the child (see <see cref="Protocol.ChildTestRequest.TestId"/>).</param>
+/// <param name="RunnerType">Assembly-qualified name of the framework's <see cref="Child.IChildTestRunner"/>.</param>
+public sealed record SandboxedTestLaunch(Assembly TestAssembly, string TestFullName, string TestId, string RunnerType, SandboxSettings Settings)
+{
+    public IReadOnlyDictionary<string, string> FrameworkSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Confinement on (the product) or off (the same child path, for comparison in benchmarks).</summary>
+    public bool Confined { get; init; } = true;
+}

@@ -1,0 +1,90 @@
+using Sandlock.Testing.Tests.Support;
+
+namespace Sandlock.Testing.Tests;
+
+/// <summary>Builds tests/fixtures/MtpFixture (an MSTest-runner app) once, then runs its executable in several ways.</summary>
+public class MtpFixtureBuild : IAsyncLifetime
+{
+    protected virtual string Folder => "MtpFixture";
+    protected virtual string[] BuildProperties => [];
+
+    public FixtureWorkspace Workspace { get; private set; } = null!;
+    public string Project => Workspace.Project(Folder);
+    public string App => Path.Combine(Project, "bin", "Release", "net10.0", "MtpFixture");
+
+    public async Task InitializeAsync()
+    {
+        Workspace = await FixtureWorkspace.Get();
+        if (!Directory.Exists(Project)) FixtureWorkspace.CopyDirectory(Workspace.Project("MtpFixture"), Project);
+        var build = await Dotnet.Run(Project, null, Dotnet.Host, ["build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={Workspace.Version}", .. BuildProperties]);
+        Assert.True(build.ExitCode == 0, $"building MtpFixture failed:\n{build}");
+    }
+
+    public async Task<(Dotnet.Outcome Outcome, TrxReport Report)> Run(string name, params string[] arguments)
+    {
+        var results = Path.Combine(Project, "TestResults", name);
+        var outcome = await Dotnet.Run(Project, Workspace.Environment, App, [.. arguments, "--report-trx", "--results-directory", results]);
+        Assert.True(Directory.Exists(results), $"MtpFixture {string.Join(' ', arguments)} wrote no results:\n{outcome}");
+        return (outcome, TrxReport.LoadSingle(results));
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
+
+public sealed class MtpFixtureTests(MtpFixtureBuild fixture) : IClassFixture<MtpFixtureBuild>
+{
+    [Fact]
+    public async Task WithoutTheOptionTheHostRunsUnconfined()
+    {
+        var (_, report) = await fixture.Run("plain");
+        Assert.Equal("Passed", report["ReadsSecret"].Outcome);
+        Assert.Equal((2, 1), (report.Count("Passed"), report.Count("Failed")));
+    }
+
+    [Fact]
+    public async Task SandlockOptionConfinesTheWholeTestHost()
+    {
+        var (outcome, report) = await fixture.Run("confined", "--sandlock");
+        Assert.Equal((1, 2), (report.Count("Passed"), report.Count("Failed")));
+        Assert.Contains("System.UnauthorizedAccessException", report["ReadsSecret"].Message);
+        Assert.Equal("Passed", report["WritesTempDir"].Outcome);
+        Assert.Contains("the confined host's assertion message", report["FailsWithMessage"].Message);
+        Assert.NotEqual(0, outcome.ExitCode);
+    }
+
+    [Fact]
+    public async Task SandlockOptionTakesAPolicyFile()
+    {
+        var (_, report) = await fixture.Run("policy-file", "--sandlock", Path.Combine(fixture.Project, "allow-secret.toml"));
+        Assert.Equal("Passed", report["ReadsSecret"].Outcome);
+    }
+
+    [Fact]
+    public async Task MissingPolicyFileIsAnError()
+    {
+        var (outcome, _) = await RunWithoutReport("--sandlock", "/nonexistent/sandlock.toml");
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("--sandlock: policy file not found: /nonexistent/sandlock.toml", outcome.Output);
+    }
+
+    private async Task<(Dotnet.Outcome, string)> RunWithoutReport(params string[] arguments) =>
+        (await Dotnet.Run(fixture.Project, fixture.Workspace.Environment, fixture.App, arguments), "");
+}
+
+/// <summary>The same app built with SandlockTestHost=true (in its own folder), so every run is confined.</summary>
+public sealed class MtpFixtureConfinedBuild : MtpFixtureBuild
+{
+    protected override string Folder => "MtpFixtureConfined";
+    protected override string[] BuildProperties => ["-p:SandlockTestHost=true"];
+}
+
+public sealed class MtpTestHostPropertyTests(MtpFixtureConfinedBuild fixture) : IClassFixture<MtpFixtureConfinedBuild>
+{
+    [Fact]
+    public async Task SandlockTestHostPropertyConfinesEveryRun()
+    {
+        var (_, report) = await fixture.Run("property");
+        Assert.Contains("System.UnauthorizedAccessException", report["ReadsSecret"].Message);
+        Assert.Equal((1, 2), (report.Count("Passed"), report.Count("Failed")));
+    }
+}

@@ -1,0 +1,74 @@
+using Sandlock.Testing.Tests.Support;
+
+namespace Sandlock.Testing.Tests;
+
+public sealed class NUnitFixtureRun : FixtureTestRun
+{
+    protected override string ProjectName => "NUnitFixture";
+}
+
+/// <summary>tests/fixtures/NUnitFixture (NUnit 5) under dotnet test, with Sandlock.Testing.NUnit from the packed feed.</summary>
+public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnitFixtureRun>
+{
+    private TrxReport Report => run.Report;
+
+    [Fact]
+    public void ReportsExactlyTheExpectedOutcomes()
+    {
+        Assert.Equal(13, Report.Results.Count);
+        Assert.Equal((7, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+    }
+
+    [Fact]
+    public void SandboxedReadOfASecretOutsideThePolicyIsDenied()
+    {
+        var result = Report["ReadsSecretOutsidePolicy"];
+        Assert.Equal("Failed", result.Outcome);
+        Assert.StartsWith("System.UnauthorizedAccessException : Access to the path", result.Message);
+        // Teardown ran too, in the same child as the setup and the test.
+        Assert.Contains("teardown ran in the test's process: True", result.StdOut);
+    }
+
+    [Fact]
+    public void UnsandboxedTestRunsInProcessAndReadsTheSecret() => Assert.Equal("Passed", Report["Unsandboxed"].Outcome);
+
+    [Fact]
+    public void SandboxedTestPassesWithItsSetUpInTheSameChild() => Assert.Equal("Passed", Report["Passes"].Outcome);
+
+    [Fact]
+    public void FailingAssertionIsReportedWithMessageAndStack()
+    {
+        var result = Report["FailsWithMessage"];
+        Assert.Equal("Failed", result.Outcome);
+        Assert.Contains("the sandboxed assertion message", result.Message);
+        Assert.Contains("But was:  2", result.Message);
+        Assert.Contains("SandboxedTests.cs:line", result.StackTrace);
+    }
+
+    [Fact]
+    public void TestCasesAreReportedEach()
+    {
+        Assert.Equal("Passed", Report["TheoryCase(1)"].Outcome);
+        Assert.Equal("Passed", Report["TheoryCase(2)"].Outcome);
+        Assert.Equal("Failed", Report["TheoryCase(3)"].Outcome);
+    }
+
+    [Fact]
+    public void InfiniteLoopHitsTimeoutSeconds() =>
+        Assert.Contains("Sandlock.Testing.SandboxedTestException : the sandboxed test timed out after 2 s", Report["LoopsForever"].Message);
+
+    [Fact]
+    public void StaticFieldWritesDoNotLeakToTheNextTest()
+    {
+        Assert.Equal("Passed", Report["FirstWrite"].Outcome);
+        Assert.Equal("Passed", Report["SecondWrite"].Outcome);
+    }
+
+    [Fact]
+    public void SeededTestPrintsTheNumbersOfItsStableSeed() =>
+        Assert.StartsWith(SeededOutput.For("NUnitFixture.SandboxedTests.PrintsSeededRandomNumbers"), Report["PrintsSeededRandomNumbers"].StdOut.Trim());
+
+    [Fact]
+    public void PolicyFieldTheCoreCannotEnforceYetFailsTheTest() =>
+        Assert.Contains("MaxMemory: not supported yet: max_memory", Report["AsksForMemoryLimit"].Message);
+}

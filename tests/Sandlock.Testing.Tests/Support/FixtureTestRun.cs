@@ -1,0 +1,27 @@
+namespace Sandlock.Testing.Tests.Support;
+
+/// <summary>One <c>dotnet test</c> of a fixture project against the packed packages, shared by a test class.</summary>
+public abstract class FixtureTestRun : IAsyncLifetime
+{
+    protected abstract string ProjectName { get; }
+
+    protected virtual string[] ExtraArguments => [];
+
+    public Dotnet.Outcome Outcome { get; private set; } = null!;
+    public TrxReport Report { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var workspace = await FixtureWorkspace.Get();
+        var project = workspace.Project(ProjectName);
+        var results = Path.Combine(project, "TestResults");
+        Outcome = await Dotnet.Run(project, workspace.Environment, Dotnet.Host,
+            ["test", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}",
+             "--logger", "trx", "--results-directory", results, .. ExtraArguments]);
+        Assert.True(Directory.Exists(results) && Directory.EnumerateFiles(results, "*.trx", SearchOption.AllDirectories).Any(),
+            $"dotnet test of {ProjectName} wrote no TRX:\n{Outcome}");
+        Report = TrxReport.LoadSingle(results);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}

@@ -1,0 +1,92 @@
+using Sandlock.Testing.Tests.Support;
+
+namespace Sandlock.Testing.Tests;
+
+public sealed class XunitFixtureRun : FixtureTestRun
+{
+    protected override string ProjectName => "XunitFixture";
+}
+
+/// <summary>tests/fixtures/XunitFixture under dotnet test, with Sandlock.Testing.Xunit from the packed feed.</summary>
+public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<XunitFixtureRun>
+{
+    private const string Tests = "XunitFixture.SandboxedTests.";
+    private TrxReport Report => run.Report;
+
+    [Fact]
+    public void ReportsExactlyTheExpectedOutcomes()
+    {
+        Assert.Equal(13, Report.Results.Count);
+        Assert.Equal((7, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal(1, run.Outcome.ExitCode);
+    }
+
+    [Fact]
+    public void SandboxedReadOfASecretOutsideThePolicyIsDenied()
+    {
+        var result = Report[Tests + "ReadsSecretOutsidePolicy"];
+        Assert.Equal("Failed", result.Outcome);
+        Assert.StartsWith("System.UnauthorizedAccessException : Access to the path", result.Message);
+        Assert.Contains("SandboxedTests.cs:line", result.StackTrace);
+    }
+
+    [Fact]
+    public void UnsandboxedTestRunsInProcessAndReadsTheSecret() => Assert.Equal("Passed", Report[Tests + "Unsandboxed"].Outcome);
+
+    [Fact]
+    public void SandboxedTestPassesAndWritesItsTempDir()
+    {
+        var result = Report[Tests + "Passes"];
+        Assert.Equal("Passed", result.Outcome);
+        Assert.Contains("/sandlock-test-", result.StdOut);
+    }
+
+    [Fact]
+    public void FailingAssertionIsReportedWithMessageAndStack()
+    {
+        var result = Report[Tests + "FailsWithMessage"];
+        Assert.Equal("Failed", result.Outcome);
+        Assert.Contains("the sandboxed assertion message", result.Message);
+        Assert.Contains("XunitFixture.SandboxedTests.FailsWithMessage()", result.StackTrace);
+    }
+
+    [Fact]
+    public void TheoryReportsEachCase()
+    {
+        Assert.Equal("Passed", Report[Tests + "TheoryCase(value: 1)"].Outcome);
+        Assert.Equal("Passed", Report[Tests + "TheoryCase(value: 2)"].Outcome);
+        var third = Report[Tests + "TheoryCase(value: 3)"];
+        Assert.Equal("Failed", third.Outcome);
+        Assert.Contains("Actual: 3", third.Message);
+    }
+
+    [Fact]
+    public void InfiniteLoopHitsTimeoutSeconds()
+    {
+        var result = Report[Tests + "LoopsForever"];
+        Assert.Equal("Failed", result.Outcome);
+        Assert.Contains("Sandlock.Testing.SandboxedTestException : the sandboxed test timed out after 2 s", result.Message);
+    }
+
+    [Fact]
+    public void StaticFieldWritesDoNotLeakToTheNextTest()
+    {
+        Assert.Equal("Passed", Report["XunitFixture.StaticStateTests.FirstWrite"].Outcome);
+        Assert.Equal("Passed", Report["XunitFixture.StaticStateTests.SecondWrite"].Outcome);
+    }
+
+    [Fact]
+    public void SeededTestPrintsTheNumbersOfItsStableSeed() =>
+        Assert.Equal(SeededOutput.For(Tests + "PrintsSeededRandomNumbers"), Report[Tests + "PrintsSeededRandomNumbers"].StdOut.Trim());
+
+    [Fact]
+    public void SkipIsReportedInPlace() => Assert.Equal("NotExecuted", Report[Tests + "Skipped"].Outcome);
+
+    [Fact]
+    public void PolicyFieldTheCoreCannotEnforceYetFailsTheTest()
+    {
+        var result = Report[Tests + "AsksForMemoryLimit"];
+        Assert.Equal("Failed", result.Outcome);
+        Assert.Contains("MaxMemory: not supported yet: max_memory", result.Message);
+    }
+}
