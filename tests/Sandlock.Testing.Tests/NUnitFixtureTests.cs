@@ -70,5 +70,5 @@ public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnit
 
     [Fact]
     public void PolicyFieldTheCoreCannotEnforceYetFailsTheTest() =>
-        Assert.Contains("MaxMemory: not supported yet: max_memory", Report["AsksForMemoryLimit"].Message);
+        Assert.Contains("TimeStart: not supported yet: time_start", Report["AsksForVirtualTime"].Message);
 }

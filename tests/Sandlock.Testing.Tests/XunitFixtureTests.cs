@@ -85,8 +85,8 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     [Fact]
     public void PolicyFieldTheCoreCannotEnforceYetFailsTheTest()
     {
-        var result = Report[Tests + "AsksForMemoryLimit"];
+        var result = Report[Tests + "AsksForVirtualTime"];
         Assert.Equal("Failed", result.Outcome);
-        Assert.Contains("MaxMemory: not supported yet: max_memory", result.Message);
+        Assert.Contains("TimeStart: not supported yet: time_start", result.Message);
     }
 }
