@@ -46,6 +46,29 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "waitid", SetLastError = true)]
     public static partial int WaitId(int idType, int id, byte* siginfo, int options);
 
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    private static partial int Poll(long* fds, ulong count, int timeout);
+
+    /// <summary>Blocks until <paramref name="fd"/> is readable or hung up; returns the revents bits.</summary>
+    public static uint WaitReadable(int fd)
+    {
+        // struct pollfd { int fd; short events; short revents; } packed into one 64-bit value.
+        long pollFd = (uint)fd | ((long)EPOLLIN << 32);
+        while (true)
+        {
+            var n = Poll(&pollFd, 1, -1);
+            if (n > 0) return (uint)(ushort)(pollFd >> 48);
+            if (n < 0 && LastError != EINTR) return EPOLLERR;
+        }
+    }
+
+    /// <summary>True when <paramref name="fd"/> reports a hang-up right now (no waiting).</summary>
+    public static bool IsHungUp(int fd)
+    {
+        long pollFd = (uint)fd | ((long)EPOLLIN << 32);
+        return Poll(&pollFd, 1, 0) > 0 && (((uint)(ushort)(pollFd >> 48)) & (EPOLLHUP | EPOLLERR)) != 0;
+    }
+
     [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
 

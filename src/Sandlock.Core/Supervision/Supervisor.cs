@@ -17,7 +17,39 @@ internal static class Supervisor
 
     static Supervisor() => new Thread(Loop) { IsBackground = true, Name = "sandlock supervisor" }.Start();
 
+    /// <summary>
+    /// Sessions beyond this share the epoll thread. Up to it, each has a thread blocked in the receive ioctl, as
+    /// the C reference is: an epoll wake-up in between doubles a round trip on this kind of VM.
+    /// </summary>
+    private const int MaxDedicatedThreads = 32;
+    private static int _dedicated;
+
     public static void Register(SupervisedSession session)
+    {
+        if (Interlocked.Increment(ref _dedicated) <= MaxDedicatedThreads)
+        {
+            new Thread(() => ServeDedicated(session)) { IsBackground = true, Name = "sandlock supervisor (session)" }.Start();
+            return;
+        }
+        Interlocked.Decrement(ref _dedicated);
+        RegisterShared(session);
+    }
+
+    private static void ServeDedicated(SupervisedSession session)
+    {
+        try
+        {
+            // ENOENT: a held call vanished (its caller was killed), or every process of the sandbox is gone.
+            while (Serve(session) || !Libc.IsHungUp(session.Listener)) { }
+            Libc.Close(session.Listener);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _dedicated);
+        }
+    }
+
+    private static void RegisterShared(SupervisedSession session)
     {
         var id = (ulong)Interlocked.Increment(ref _nextId);
         Sessions[id] = session;
@@ -56,16 +88,17 @@ internal static class Supervisor
         Libc.Close(session.Listener);
     }
 
-    private static void Serve(SupervisedSession session)
+    /// <summary>Receives and answers one held call; false when the receive failed.</summary>
+    private static bool Serve(SupervisedSession session)
     {
-        // One receive per readiness: the listener blocks when nothing is pending, and epoll is level-triggered.
-        if (!SeccompNotify.Receive(session.Listener, out var notification)) return;
+        // One receive per readiness on the shared thread: the listener blocks when nothing is pending.
+        if (!SeccompNotify.Receive(session.Listener, out var notification)) return false;
         var args = notification.Arguments();
         if (!session.TryGetHandlers(notification.Nr, out var handlers, out var name))
         {
             session.Deny(new Denial(name, "", (int)notification.Pid, "held by the filter but no handler: refused"));
             Answer(session, notification.Id, SyscallDecision.Deny(Eperm));
-            return;
+            return true;
         }
         var call = new SyscallEvent(notification.Id, (int)notification.Pid, notification.Nr, name, args);
         ValueTask<SyscallDecision> pending;
@@ -76,10 +109,11 @@ internal static class Supervisor
         catch (Exception e)
         {
             Fault(session, call, e);
-            return;
+            return true;
         }
         if (pending.IsCompletedSuccessfully) Answer(session, call.Id, pending.Result);
         else _ = FinishAsync(session, call, pending);
+        return true;
     }
 
     private static async ValueTask<SyscallDecision> ChainAsync(IReadOnlyList<SyscallHandler> handlers, SyscallEvent call, SupervisedSession session)
