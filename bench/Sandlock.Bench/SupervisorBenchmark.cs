@@ -44,7 +44,7 @@ internal static partial class SupervisorBenchmark
             var ours = samples[samples.Count / 2];
             Console.WriteLine($"supervised getppid round trip, {calls} calls, median of 5 runs");
             Console.WriteLine($"  C reference (floor.c, blocking ioctl, SYNC_WAKE_UP)   {referenceNs,8:F0} ns");
-            Console.WriteLine($"  Sandlock C# supervisor (epoll, SYNC_WAKE_UP)           {ours,8:F0} ns   ratio {ours / referenceNs:F2}");
+            Console.WriteLine($"  Sandlock C# supervisor (blocking receive, SYNC_WAKE_UP) {ours,8:F0} ns   ratio {ours / referenceNs:F2}");
         }
         finally
         {
