@@ -1,6 +1,7 @@
 using Sandlock.Bench;
 
-// dotnet run -c Release --project bench/Sandlock.Bench [spawn [ROUNDS] | supervisor [CALLS]]
+// dotnet run -c Release --project bench/Sandlock.Bench [spawn [ROUNDS] | supervisor [CALLS] | workload [ROUNDS]]
 var which = args.Length > 0 ? args[0] : "all";
 if (which is "spawn" or "all") await SpawnBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 500);
 if (which is "supervisor" or "all") await SupervisorBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 100_000);
+if (which is "workload" or "all") await WorkloadBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 9);
