@@ -27,7 +27,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private int _processGroup;
     private bool _ownsTerminal;
     private SupervisedSession? _session;
-    private CancellationTokenSource? _watchdogStop;
+    private CancellationTokenSource? _limitsStop;
+    private volatile bool _pausedByCaller;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Denial> _denials = new();
 
     public Sandbox(SandboxPolicy policy, IReadOnlyList<string> command, StdioMode stdio = StdioMode.Capture)
@@ -142,16 +143,18 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 throw;
             }
             if (Timeout is { } timeout) StartTimer(timeout);
+            _limitsStop = new CancellationTokenSource();
+            if (Policy.MaxCpu is { } percent && percent < 100)
+                _ = new CpuThrottle(percent, outcome.Pid, () => _pausedByCaller).ThrottleAsync(_limitsStop.Token);
             if (Policy.MaxMemory is { } memory)
             {
-                _watchdogStop = new CancellationTokenSource();
                 var watchdog = new MemoryWatchdog(memory, outcome.Pid, denial =>
                 {
                     _denials.Enqueue(denial);
                     _killed = true;
                     KillTree();
                 });
-                _ = watchdog.WatchAsync(_watchdogStop.Token);
+                _ = watchdog.WatchAsync(_limitsStop.Token);
             }
         }
     }
@@ -170,10 +173,18 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Stops every process of the sandbox (SIGSTOP to its process group).</summary>
-    public void Pause() => SignalGroup(Libc.SIGSTOP);
+    public void Pause()
+    {
+        _pausedByCaller = true;
+        SignalGroup(Libc.SIGSTOP);
+    }
 
     /// <summary>Continues a paused sandbox (SIGCONT to its process group).</summary>
-    public void Resume() => SignalGroup(Libc.SIGCONT);
+    public void Resume()
+    {
+        _pausedByCaller = false;
+        SignalGroup(Libc.SIGCONT);
+    }
 
     /// <summary>Sends a signal to the sandbox's process group (used to pass on terminal signals).</summary>
     public void Signal(int signal) => SignalGroup(signal);
@@ -228,7 +239,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private void Complete(int code, int status)
     {
         _clock.Stop();
-        _watchdogStop?.Cancel();
+        _limitsStop?.Cancel();
         if (_ownsTerminal) Terminal.Reclaim();
         _timer?.Cancel();
         var exitStatus = code switch

@@ -228,7 +228,6 @@ public sealed class SandboxPolicyBuilder
         Refuse(p.HttpCa is not null, "http_ca");
         Refuse(p.HttpKey is not null, "http_key");
         Refuse(p.MaxProcesses is not null, "max_processes");
-        Refuse(p.MaxCpu is not null, "max_cpu");
         Refuse(p.MaxDisk is not null, "max_disk");
         Refuse(p.GpuDevices is not null, "gpu_devices");
         Refuse(p.RandomSeed is not null, "random_seed");

@@ -116,7 +116,6 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[http]\ndeny = [\"POST *\"]", "http_deny")]
     [InlineData("[http]\nports = [80, 443]", "http_ports")]
     [InlineData("[limits]\nprocesses = 10", "max_processes")]
-    [InlineData("[limits]\ncpu = 50", "max_cpu")]
     [InlineData("[limits]\ndisk = \"1G\"", "max_disk")]
     [InlineData("[limits]\ngpu_devices = [0, 1]", "gpu_devices")]
     [InlineData("[determinism]\nrandom_seed = 42", "random_seed")]
