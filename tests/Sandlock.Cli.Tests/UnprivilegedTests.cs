@@ -88,6 +88,22 @@ public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.Unprivil
     }
 
     [Fact]
+    public async Task The_supervisor_works_without_privileges()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var r = await _cli.Run("run", "--net-allow", $"127.0.0.1:{port}", "--name", "box", "--", "bash", "-c",
+                $"echo > /dev/tcp/127.0.0.1/{port} && echo connected; uname -n; echo > /dev/tcp/127.0.0.1/{port + 1}");
+            Assert.Equal("connected\nbox\n", r.Stdout);
+            Assert.Contains($"sandlock: denied connect tcp 127.0.0.1:{port + 1}", r.Stderr);
+        }
+        finally { listener.Stop(); }
+    }
+
+    [Fact]
     public async Task Namespaces_are_denied()
     {
         var r = await _cli.Run("run", "--", "unshare", "--user", "true");
