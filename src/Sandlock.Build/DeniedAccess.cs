@@ -56,6 +56,19 @@ internal static partial class DeniedAccess
         return $"the sandbox denied access to {finding.Target} (\"{finding.Line}\"); to allow it, {fileWhere}";
     }
 
+    /// <summary>The SLK0001 text for a denial the supervisor recorded (network destinations, limits).</summary>
+    public static string Explain(Supervision.Denial denial, string? policyFile)
+    {
+        var where = denial.Syscall switch
+        {
+            "memory" => "raise MaxMemory on the task, or memory under [limits]",
+            _ => policyFile is null
+                ? "add a NetAllow rule for it to the task, or to allow under [network] in a sandlock.toml beside the project"
+                : $"add a rule for it to allow under [network] in {FileLine(policyFile, "network", "allow")}, or NetAllow to the task",
+        };
+        return $"the sandbox denied {denial.Syscall} {denial.Target} ({denial.Rule}); to allow it, {where}";
+    }
+
     private static string FileLine(string path, string section, string key) =>
         PolicyFileLocations.LineOf(path, section, key) is > 0 and var line ? $"{path}({line})" : path;
 }

@@ -104,9 +104,13 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
             return result.ExitCode;
         }
         var code = result.ExitCode;
-        if (code != 0 && _denial is { } denial)
+        // The supervisor's own record names the exact destination and rule: it beats what the output suggests.
+        var recorded = result.Denials.FirstOrDefault();
+        if (code != 0 && (recorded is not null || _denial is not null))
         {
-            var explanation = DeniedAccess.Explain(denial, policyFile);
+            var explanation = recorded is not null && (_denial is null || _denial.What == DeniedAccess.Kind.Network)
+                ? DeniedAccess.Explain(recorded, policyFile)
+                : DeniedAccess.Explain(_denial!, policyFile);
             if (task.IgnoreExitCode) task.Logger.LogWarning(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);
             else task.Logger.LogError(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);
         }
