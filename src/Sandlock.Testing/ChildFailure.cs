@@ -23,6 +23,7 @@ public static class ChildFailure
         else
             message.Append($"the sandboxed test's child process {run.Status} without reporting a result");
         AppendTail(message, "stderr", run.StandardErrorText);
+        foreach (var denial in run.Denials) message.Append($"\nsandlock denied: {denial}");
         AppendTail(message, "stdout", run.StandardOutputText);
         if (!run.Status.TimedOut)
             message.Append($"\nIf the sandbox denied something the test needs, the error above names it; the policy allowed reading {Join(policy.FsReadable)}, writing {Join(policy.FsWritable)}, TCP {(policy.NetAllow.IsEmpty ? "nowhere" : string.Join(", ", policy.NetAllow))}.");

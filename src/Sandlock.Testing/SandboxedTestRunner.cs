@@ -51,7 +51,11 @@ public static class SandboxedTestRunner
 
             var resultPath = Path.Combine(temp, ProtocolJson.ResultFileName);
             var report = File.Exists(resultPath) ? ProtocolJson.Read<ChildRunReport>(resultPath) : null;
-            if (report is { HostError: null, Tests.Count: > 0 }) return report.Tests;
+            // The supervisor's record of what it refused (network destinations, limits) goes with the test's output.
+            if (report is { HostError: null, Tests.Count: > 0 })
+                return run.Denials.Count == 0
+                    ? report.Tests
+                    : [.. report.Tests.Select(t => t with { Output = t.Output + string.Concat(run.Denials.Select(d => $"\nsandlock denied: {d}")) })];
             return [ChildFailure.Describe(run, report?.HostError, policy, launch, timeout)];
         }
         finally
