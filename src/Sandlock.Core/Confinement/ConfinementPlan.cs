@@ -28,7 +28,8 @@ public sealed record ConfinementPlan(
 
     public static ConfinementPlan Create(SandboxPolicy policy) => Create(policy, KernelFeatures.Current);
 
-    public static ConfinementPlan Create(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<global::Sandlock.Supervision.SyscallHandler>? customHandlers = null)
+    public static ConfinementPlan Create(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<global::Sandlock.Supervision.SyscallHandler>? customHandlers = null,
+        global::Sandlock.Supervision.Dynamic.PolicyCallback? callback = null)
     {
         var abi = kernel.LandlockAbi;
         var degraded = new List<string>();
@@ -60,7 +61,7 @@ public sealed record ConfinementPlan(
             fsRules = handledFs == FsAccess.None ? [] : FsRulePlanner.Plan(policy);
         }
 
-        var supervision = global::Sandlock.Supervision.SupervisionPlan.For(policy, kernel, customHandlers);
+        var supervision = global::Sandlock.Supervision.SupervisionPlan.For(policy, kernel, customHandlers, callback);
         var handledNet = NetAccess.None;
         ushort[] connect = [], bind = [];
         if (Wanted(Protection.LandlockNet))
@@ -96,8 +97,8 @@ public sealed record ConfinementPlan(
             else
             {
                 var held = supervision?.HeldSyscalls ?? [];
-                // Custom handlers change what is held, so only policy-derived programs are cached.
-                filter = customHandlers is { Count: > 0 }
+                // Custom handlers and callbacks change what is held, so only policy-derived programs are cached.
+                filter = customHandlers is { Count: > 0 } || callback is not null
                     ? SeccompProgram.Build(policy, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(policy), held)
                     : CompiledFilters.GetValue(policy, p => SeccompProgram.Build(p, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(p), held));
             }

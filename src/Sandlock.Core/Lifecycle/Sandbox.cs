@@ -61,6 +61,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// </summary>
     public IReadOnlyList<SyscallHandler> Handlers { get; init; } = [];
 
+    /// <summary>
+    /// Decides execve, open, bind and network destinations at run time, after the static policy, and may tighten the
+    /// live policy (<see cref="Supervision.Dynamic.LivePolicy"/>) but never loosen the static one.
+    /// </summary>
+    public Supervision.Dynamic.PolicyCallback? PolicyCallback { get; init; }
+
     /// <summary>The child's pid (also its process group id), once started.</summary>
     public int? Pid { get; private set; }
 
@@ -97,7 +103,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             if (HasStarted) throw new InvalidOperationException("the sandbox has already been started");
-            var plan = ConfinementPlan.Create(Policy, KernelFeatures.Current, Handlers);
+            var plan = ConfinementPlan.Create(Policy, KernelFeatures.Current, Handlers, PolicyCallback);
             Degraded = plan.Degraded;
             var environment = ChildEnvironment.Build(Policy);
             var workingDirectory = Policy.Cwd ?? Environment.CurrentDirectory;

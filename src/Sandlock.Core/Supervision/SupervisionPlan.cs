@@ -23,19 +23,24 @@ public sealed class SupervisionPlan
     public NetworkRules? Network { get; }
 
     /// <summary>Null when the policy needs no supervisor, which keeps the spawn on the fast path.</summary>
-    public static SupervisionPlan? For(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<SyscallHandler>? custom = null)
+    public static SupervisionPlan? For(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<SyscallHandler>? custom = null,
+        Dynamic.PolicyCallback? callback = null)
     {
         var handlers = new List<SyscallHandler>();
         NetworkRules? network = null;
         var needs = new List<string>();
-        if (NetworkRules.NeedsSupervisor(policy))
+        var dynamic = callback is null ? null : new Dynamic.PolicyCallbackHandler(callback);
+        if (dynamic is not null) needs.Add("a policy callback");
+        // The callback sees destinations through the gate, which connects on the child's behalf once both agree.
+        if (NetworkRules.NeedsSupervisor(policy) || dynamic is not null)
         {
-            needs.Add("host, address, CIDR, UDP and ICMP network rules");
+            if (NetworkRules.NeedsSupervisor(policy)) needs.Add("host, address, CIDR, UDP and ICMP network rules");
             network = NetworkRules.Compile(policy);
-            handlers.Add(new NetworkGate(network));
+            handlers.Add(new NetworkGate(network, dynamic));
             if (network.PinnedHosts.Count > 0)
                 handlers.Add(new VirtualFileRedirect(new Dictionary<string, string> { ["/etc/hosts"] = HostsFile.Render(network.PinnedHosts) }));
         }
+        if (dynamic is not null) handlers.Add(dynamic);
         if (policy.Name is { } hostname)
         {
             needs.Add("the sandbox name as hostname");

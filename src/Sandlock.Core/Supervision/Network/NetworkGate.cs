@@ -12,7 +12,7 @@ namespace Sandlock.Supervision.Network;
 /// the address and data, so the child cannot change them between the check and the use. Unix sockets pass through
 /// (Landlock governs them); the decision to let them pass depends on the socket, not on child memory.
 /// </summary>
-public sealed class NetworkGate(NetworkRules rules) : SyscallHandler
+public sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null) : SyscallHandler
 {
     private const int Ebadf = 9, Eacces = 13, Efault = 14, Emsgsize = 90, Einval = 22;
     private const int MaxPayload = 1 << 20;
@@ -56,7 +56,7 @@ public sealed class NetworkGate(NetworkRules rules) : SyscallHandler
             session.Deny(new Denial(call.Name, "unparsable address", call.Pid, "refused"));
             return false;
         }
-        if (rules.Allows(protocol, ip, port, out var reason)) return true;
+        if (rules.Allows(protocol, ip, port, out var reason) && (veto is null || veto.Allows(call, session, protocol, ip, port, out reason))) return true;
         var shown = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]:{port}" : $"{ip}:{port}";
         session.Deny(new Denial(call.Name, $"{protocol.ToString().ToLowerInvariant()} {shown}", call.Pid, reason));
         return false;
