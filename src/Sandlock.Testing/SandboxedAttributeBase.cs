@@ -1,0 +1,59 @@
+using Sandlock.Testing.Policy;
+
+namespace Sandlock.Testing;
+
+/// <summary>
+/// The properties every framework's <c>[Sandboxed]</c> shares. Default policy: read the system and the test's output
+/// folder, write only a fresh per-test temp dir (TMPDIR), no network; then the project's <c>sandlock.toml</c>; then
+/// these properties (a method's over its class's over the assembly's).
+/// </summary>
+public abstract class SandboxedAttributeBase : Attribute
+{
+    private ulong? _randomSeed;
+    private bool? _deterministicDirs;
+    private int? _maxProcesses, _timeoutSeconds;
+
+    /// <summary>A sandlock.toml applied after the project's; relative to the project folder.</summary>
+    public string? PolicyFile { get; set; }
+
+    /// <summary>Extra readable paths; relative to the project folder.</summary>
+    public string[] Read { get; set; } = [];
+
+    /// <summary>Extra writable paths; relative to the project folder.</summary>
+    public string[] Write { get; set; } = [];
+
+    /// <summary>Network destinations allowed, e.g. <c>:443</c> or <c>api.nuget.org:443</c>.</summary>
+    public string[] NetAllow { get; set; } = [];
+
+    /// <summary>Virtual clock start (ISO 8601).</summary>
+    public string? TimeStart { get; set; }
+
+    /// <summary>The seed for the sandbox's randomness; default: a stable value derived from the test's full name.</summary>
+    public ulong RandomSeed { get => _randomSeed ?? 0; set => _randomSeed = value; }
+
+    public bool DeterministicDirs { get => _deterministicDirs ?? false; set => _deterministicDirs = value; }
+
+    /// <summary>Memory limit, e.g. <c>512M</c>.</summary>
+    public string? MaxMemory { get; set; }
+
+    public int MaxProcesses { get => _maxProcesses ?? 0; set => _maxProcesses = value; }
+
+    /// <summary>Kills the test's process after this many seconds and reports a timeout; 0: no limit.</summary>
+    public int TimeoutSeconds { get => _timeoutSeconds ?? 0; set => _timeoutSeconds = value; }
+
+    /// <summary>The settings this attribute states; <paramref name="source"/> names it in error messages.</summary>
+    public SandboxSettings ToSettings(string source) => new()
+    {
+        PolicyFile = PolicyFile,
+        Read = Read,
+        Write = Write,
+        NetAllow = NetAllow,
+        TimeStart = TimeStart,
+        RandomSeed = _randomSeed,
+        DeterministicDirs = _deterministicDirs,
+        MaxMemory = MaxMemory,
+        MaxProcesses = _maxProcesses,
+        TimeoutSeconds = _timeoutSeconds,
+        Source = source,
+    };
+}
