@@ -143,3 +143,17 @@ internal static partial class LibcFcntl
             throw new IOException($"fcntl O_NONBLOCK failed: {Libc.ErrorText(Libc.LastError)}");
     }
 }
+
+internal static unsafe partial class FileIdentity
+{
+    [LibraryImport("libc", EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Stat(string path, byte* buffer);
+
+    /// <summary>(st_dev, st_ino) of the file <paramref name="path"/> names, following links; null if it is gone.</summary>
+    public static (ulong Device, ulong Inode)? Of(string path)
+    {
+        // struct stat begins with st_dev and st_ino as 64-bit fields on x86_64 and aarch64 alike.
+        var buffer = stackalloc byte[256];
+        return Stat(path, buffer) == 0 ? (*(ulong*)buffer, *(ulong*)(buffer + 8)) : null;
+    }
+}

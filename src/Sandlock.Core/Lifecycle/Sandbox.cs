@@ -109,12 +109,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             var workingDirectory = Policy.Cwd ?? Environment.CurrentDirectory;
             var path = CommandResolver.Resolve(Command[0], environment, workingDirectory);
 
-            using var ruleset = LandlockRuleset.Create(plan);
+            using var ruleset = RulesetCache.Lease(Policy, plan);
             using var stdio = ChildStdio.Open(Stdio);
             var request = new SpawnRequest(
                 path, Command, environment, Policy.Cwd,
                 stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
-                ruleset is null ? -1 : (int)ruleset.DangerousGetHandle(),
+                ruleset?.Fd ?? -1,
                 plan.SeccompFilter, SeccompFlags: 0,
                 [.. ProcessLimits.For(Policy)],
                 Policy.NoRandomizeMemory ? AddrNoRandomize : -1,

@@ -116,6 +116,19 @@ public sealed class FilesystemTests : IDisposable
     }
 
     [Fact]
+    public async Task A_policy_reused_after_its_folder_was_recreated_still_allows_the_new_folder()
+    {
+        var output = _tmp.Mkdir("obj");
+        var policy = SystemOnly().FsWrite(output).Build();
+        AssertSucceeded(await Run(policy, "sh", "-c", $"echo 1 > {output}/a"));
+        Directory.Delete(output, recursive: true);
+        Directory.CreateDirectory(output);
+        AssertSucceeded(await Run(policy, "sh", "-c", $"echo 2 > {output}/b"));
+        Assert.Equal("2\n", File.ReadAllText(Path.Combine(output, "b")));
+        AssertDenied(await Run(policy, "sh", "-c", $"echo 3 > {_tmp.Path}/c"));
+    }
+
+    [Fact]
     public async Task Dev_null_stays_usable_in_a_read_only_sandbox()
     {
         AssertSucceeded(await Sh(SystemOnly(), "echo discarded > /dev/null && head -c 4 /dev/zero | wc -c"));

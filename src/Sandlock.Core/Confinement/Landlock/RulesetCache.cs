@@ -1,0 +1,45 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
+using Sandlock.Interop;
+using Sandlock.Policy;
+
+namespace Sandlock.Confinement.Landlock;
+
+/// <summary>
+/// Reuses a policy's Landlock ruleset across spawns (a ruleset fd can be given to restrict_self any number of times),
+/// which saves opening every path and adding every rule again. It is reused only while each rule's path still names
+/// the same file (device and inode): a folder deleted and created again gets a fresh ruleset. Plans that carve
+/// denied paths out of trees depend on directory contents and are always built afresh.
+/// </summary>
+public static class RulesetCache
+{
+    private sealed record Entry(
+        SafeFileHandle Handle, FsAccess HandledFs, NetAccess HandledNet, ScopeAccess Scopes,
+        ushort[] Connect, ushort[] Bind, (FsRule Rule, (ulong, ulong)? Identity)[] Rules)
+    {
+        public bool Fits(ConfinementPlan plan) =>
+            HandledFs == plan.HandledFs && HandledNet == plan.HandledNet && Scopes == plan.Scopes
+            && Connect.SequenceEqual(plan.ConnectPorts) && Bind.SequenceEqual(plan.BindPorts)
+            && Rules.Select(r => r.Rule).SequenceEqual(plan.FsRules)
+            && Rules.All(r => FileIdentity.Of(r.Rule.Path) == r.Identity);
+    }
+
+    private static readonly ConditionalWeakTable<SandboxPolicy, Entry> Entries = new();
+
+    public static RulesetLease? Lease(SandboxPolicy policy, ConfinementPlan plan)
+    {
+        if (!plan.UsesLandlock) return null;
+        if (!policy.FsDenied.IsEmpty) return new RulesetLease(LandlockRuleset.Create(plan)!, owned: true);
+        lock (Entries)
+        {
+            if (Entries.TryGetValue(policy, out var cached) && cached.Fits(plan)) return new RulesetLease(cached.Handle, owned: false);
+            // Identities are taken before the rules are built: a change in between makes the next spawn rebuild.
+            var rules = plan.FsRules.Select(r => (r, FileIdentity.Of(r.Path))).ToArray();
+            var handle = LandlockRuleset.Create(plan)!;
+            var entry = new Entry(handle, plan.HandledFs, plan.HandledNet, plan.Scopes, [.. plan.ConnectPorts], [.. plan.BindPorts], rules);
+            if (cached is not null) cached.Handle.Dispose();
+            Entries.AddOrUpdate(policy, entry);
+            return new RulesetLease(handle, owned: false);
+        }
+    }
+}
