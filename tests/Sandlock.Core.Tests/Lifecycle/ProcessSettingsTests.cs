@@ -79,3 +79,30 @@ public sealed class CpuSelectionTests
         Assert.Contains("CPU 4095", error.Message);
     }
 }
+
+public sealed class MemoryLayoutTests
+{
+    private static async Task<string> StackOf(Sandlock.Policy.SandboxPolicyBuilder builder)
+    {
+        var result = await Run(builder.FsRead("/proc"), "grep", "\\[stack\\]", "/proc/self/maps");
+        AssertSucceeded(result);
+        return result.StandardOutputText;
+    }
+
+    [Fact]
+    public async Task No_randomize_memory_gives_the_same_layout_on_every_run()
+    {
+        Assert.Equal(await StackOf(SystemOnly().NoRandomizeMemory()), await StackOf(SystemOnly().NoRandomizeMemory()));
+        // With randomization the stack moves; three runs at the same address would be a one-in-billions coincidence.
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 3; i++) seen.Add(await StackOf(SystemOnly()));
+        Assert.True(seen.Count > 1);
+    }
+
+    [Fact]
+    public async Task No_huge_pages_turns_transparent_huge_pages_off()
+    {
+        var result = await Run(SystemOnly().FsRead("/proc").NoHugePages(), "grep", "THP_enabled", "/proc/self/status");
+        Assert.Equal("THP_enabled:\t0\n", result.StandardOutputText);
+    }
+}
