@@ -143,7 +143,8 @@ int sl_spawn(const struct sl_spawn_request *req, struct sl_spawn_result *result)
     }
     result->pid = pid;
     if (outcome.step != 0) {
-        /* The child already _exit-ed; the caller reaps it by pid. */
+        /* The child has already _exit-ed: reap it here, while its pid cannot have been reused. */
+        waitpid(pid, NULL, __WALL);
         result->failed_step = outcome.step;
         result->error = outcome.error;
         return -1;

@@ -1,6 +1,14 @@
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
+// random: prints what .NET draws from the system's randomness (Random, Random.Shared, Guid, string hash codes and
+// so HashSet order); RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in the time.
 switch (args)
 {
+    case ["random"]:
+        var names = new HashSet<string> { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel" };
+        Console.WriteLine($"{new Random().Next()} {Random.Shared.Next()} {Guid.NewGuid()}");
+        Console.WriteLine($"{"abc".GetHashCode()} {string.Join(',', names)}");
+        Console.WriteLine(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
+        return 0;
     case ["alloc", var size]:
         var mebibytes = int.Parse(size);
         var blocks = new List<byte[]>();
@@ -21,6 +29,6 @@ switch (args)
             return 3;
         }
     default:
-        Console.Error.WriteLine("usage: alloc MB");
+        Console.Error.WriteLine("usage: alloc MB | random");
         return 2;
 }

@@ -263,9 +263,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
 
     private static void ReapFailedChild(int pid) => ChildProcess.Reap(pid);
 
+    /// <remarks>The shim has reaped the failed child already: reaping by pid here could catch another child.</remarks>
     private static SandboxSetupException SpawnFailure(SpawnOutcome outcome, string path)
     {
-        ReapFailedChild(outcome.Pid);
         Libc.CloseQuietly(outcome.PidFd);
         var reason = Libc.ErrorText(outcome.Error);
         return outcome.FailedStep switch

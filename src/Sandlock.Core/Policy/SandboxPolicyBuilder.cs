@@ -230,7 +230,6 @@ public sealed class SandboxPolicyBuilder
         Refuse(p.MaxProcesses is not null, "max_processes");
         Refuse(p.MaxDisk is not null, "max_disk");
         Refuse(p.GpuDevices is not null, "gpu_devices");
-        Refuse(p.RandomSeed is not null, "random_seed");
         Refuse(p.TimeStart is not null, "time_start");
         Refuse(p.DeterministicDirs, "deterministic_dirs");
         Refuse(p.FsIsolation != Policy.FsIsolation.None, "fs_isolation");

@@ -29,6 +29,7 @@ public sealed class SupervisionPlan
         var handlers = new List<SyscallHandler>();
         NetworkRules? network = null;
         var needs = new List<string>();
+        var virtualFiles = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var dynamic = callback is null ? null : new Dynamic.PolicyCallbackHandler(callback);
         if (dynamic is not null) needs.Add("a policy callback");
         // The callback sees destinations through the gate, which connects on the child's behalf once both agree.
@@ -37,9 +38,19 @@ public sealed class SupervisionPlan
             if (NetworkRules.NeedsSupervisor(policy)) needs.Add("host, address, CIDR, UDP and ICMP network rules");
             network = NetworkRules.Compile(policy);
             handlers.Add(new NetworkGate(network, dynamic));
-            if (network.PinnedHosts.Count > 0)
-                handlers.Add(new VirtualFileRedirect(new Dictionary<string, string> { ["/etc/hosts"] = HostsFile.Render(network.PinnedHosts) }));
+            if (network.PinnedHosts.Count > 0) virtualFiles["/etc/hosts"] = System.Text.Encoding.UTF8.GetBytes(HostsFile.Render(network.PinnedHosts));
         }
+        if (policy.RandomSeed is { } seed)
+        {
+            needs.Add("random_seed");
+            handlers.Add(new Determinism.SeededGetrandom(new Determinism.SeededBytes(seed, "getrandom")));
+            // Each open of the device reads the same seeded bytes from the start; 256 KiB covers seeding uses.
+            var device = new Determinism.SeededBytes(seed, "urandom").Take(256 * 1024);
+            virtualFiles["/dev/urandom"] = device;
+            virtualFiles["/dev/random"] = device;
+        }
+        // Builtin redirects come before the callback, which then sees only the opens that reach the real files.
+        if (virtualFiles.Count > 0) handlers.Add(new VirtualFileRedirect(virtualFiles));
         if (dynamic is not null) handlers.Add(dynamic);
         if (policy.Name is { } hostname)
         {

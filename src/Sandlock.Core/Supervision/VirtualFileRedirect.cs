@@ -4,7 +4,7 @@ namespace Sandlock.Supervision;
 
 /// <summary>
 /// Holds open/openat and answers opens of chosen paths with an fd to a file of the supervisor's making (the
-/// pinned /etc/hosts); every other open continues unchanged. Letting those continue is safe even if the child
+/// pinned /etc/hosts, seeded /dev/urandom); every other open continues unchanged. Letting those continue is safe even if the child
 /// changes the path afterwards: the kernel then opens it under the child's own Landlock rules.
 /// </summary>
 public sealed class VirtualFileRedirect : SyscallHandler
@@ -12,7 +12,7 @@ public sealed class VirtualFileRedirect : SyscallHandler
     private const int Enomem = 12;
     private readonly Dictionary<string, MemoryFile> _files;
 
-    public VirtualFileRedirect(IReadOnlyDictionary<string, string> files) =>
+    public VirtualFileRedirect(IReadOnlyDictionary<string, byte[]> files) =>
         _files = files.ToDictionary(f => f.Key, f => new MemoryFile(f.Key, f.Value), StringComparer.Ordinal);
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["open", "openat"];
@@ -42,11 +42,10 @@ public sealed class VirtualFileRedirect : SyscallHandler
     {
         private readonly int _fd;
 
-        public MemoryFile(string name, string content)
+        public MemoryFile(string name, byte[] bytes)
         {
             _fd = ProcessMemory.MemfdCreate("sandlock" + name.Replace('/', '-'), 1 /* MFD_CLOEXEC */);
             if (_fd < 0) throw new InvalidOperationException($"memfd_create failed: {Libc.ErrorText(Libc.LastError)}");
-            var bytes = System.Text.Encoding.UTF8.GetBytes(content);
             using var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(Libc.Dup(_fd), true), FileAccess.Write);
             stream.Write(bytes);
         }

@@ -76,7 +76,6 @@ public sealed class PolicyBuilderTests
 
     [Theory]
     [InlineData("max_processes")]
-    [InlineData("random_seed")]
     [InlineData("time_start")]
     [InlineData("deterministic_dirs")]
     [InlineData("http_allow")]

@@ -118,7 +118,6 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[limits]\nprocesses = 10", "max_processes")]
     [InlineData("[limits]\ndisk = \"1G\"", "max_disk")]
     [InlineData("[limits]\ngpu_devices = [0, 1]", "gpu_devices")]
-    [InlineData("[determinism]\nrandom_seed = 42", "random_seed")]
     [InlineData("[determinism]\ntime_start = \"2024-01-01T00:00:00Z\"", "time_start")]
     [InlineData("[determinism]\ntime_start = 2024-01-01T00:00:00Z", "time_start")]
     [InlineData("[determinism]\ntime_start = 2024-01-01", "time_start")]
