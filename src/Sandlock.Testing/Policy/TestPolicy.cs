@@ -28,6 +28,9 @@ public static class TestPolicy
 
         if (project.PolicyFile is { } projectFile) PolicyFile.Load(projectFile).ApplyTo(builder);
         ApplyAttribute(builder, settings, project.BaseDirectory);
+        // Every sandboxed test draws from its own seed (the attribute's, else one derived from its name), so its
+        // getrandom and /dev/urandom give the same bytes on every run.
+        builder.RandomSeed(seed, settings.RandomSeed is null ? Defaults : $"{settings.Source} RandomSeed");
         return builder.Build();
     }
 
@@ -47,7 +50,6 @@ public static class TestPolicy
         builder.BaseDirectory = previous;
         foreach (var spec in settings.NetAllow) builder.NetAllow(spec, Source("NetAllow"));
         // Determinism and limits reach the policy only when asked for: the core refuses what it cannot enforce yet.
-        if (settings.RandomSeed is { } seed) builder.RandomSeed(seed, Source("RandomSeed"));
         if (settings.TimeStart is { } start) builder.TimeStart(start, Source("TimeStart"));
         if (settings.DeterministicDirs is true) builder.DeterministicDirs(true, Source("DeterministicDirs"));
         if (settings.MaxMemory is { } memory) builder.MaxMemory(memory, Source("MaxMemory"));
