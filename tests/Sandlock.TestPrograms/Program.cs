@@ -3,6 +3,10 @@
 // so HashSet order); RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in the time.
 switch (args)
 {
+    case ["list", var folder]:
+        // In the order the file system (or the sandbox) hands the names out.
+        foreach (var file in Directory.EnumerateFileSystemEntries(folder)) Console.WriteLine(Path.GetFileName(file));
+        return 0;
     case ["random"]:
         var names = new HashSet<string> { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel" };
         Console.WriteLine($"{new Random().Next()} {Random.Shared.Next()} {Guid.NewGuid()}");
@@ -29,6 +33,6 @@ switch (args)
             return 3;
         }
     default:
-        Console.Error.WriteLine("usage: alloc MB | random");
+        Console.Error.WriteLine("usage: alloc MB | random | list FOLDER");
         return 2;
 }

@@ -71,3 +71,50 @@ internal static unsafe partial class ProcessMemory
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
     public static partial long Seek(int fd, long offset, int whence);
 }
+
+internal static unsafe partial class DirectoryCalls
+{
+    [LibraryImport("libc", EntryPoint = "getdents64", SetLastError = true)]
+    private static partial nint GetDents64(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static partial long LSeek(int fd, long offset, int whence);
+
+    public static long Position(SafeHandle fd) => LSeek((int)fd.DangerousGetHandle(), 0, 1 /* SEEK_CUR */);
+
+    public static bool MoveTo(SafeHandle fd, long position) => LSeek((int)fd.DangerousGetHandle(), position, 0 /* SEEK_SET */) == position;
+
+    /// <summary>Every entry of the directory open at <paramref name="fd"/>, read through a fresh open of it.</summary>
+    public static List<(ulong Inode, byte Type, byte[] Name)>? ReadAll(SafeHandle fd)
+    {
+        // A fresh open has its own position, so the child's is left alone.
+        var own = Libc.Open($"/proc/self/fd/{(int)fd.DangerousGetHandle()}", Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_DIRECTORY);
+        if (own < 0) return null;
+        try
+        {
+            var entries = new List<(ulong, byte, byte[])>();
+            var buffer = new byte[64 * 1024];
+            fixed (byte* b = buffer)
+            {
+                while (true)
+                {
+                    var n = GetDents64(own, b, (nuint)buffer.Length);
+                    if (n < 0) return null;
+                    if (n == 0) return entries;
+                    for (var at = 0; at < n;)
+                    {
+                        var length = *(ushort*)(b + at + 16);
+                        var nameStart = at + 19;
+                        var nameEnd = Array.IndexOf(buffer, (byte)0, nameStart);
+                        entries.Add((*(ulong*)(b + at), b[at + 18], buffer[nameStart..nameEnd]));
+                        at += length;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Libc.Close(own);
+        }
+    }
+}

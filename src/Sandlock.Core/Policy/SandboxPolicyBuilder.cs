@@ -231,7 +231,6 @@ public sealed class SandboxPolicyBuilder
         Refuse(p.MaxDisk is not null, "max_disk");
         Refuse(p.GpuDevices is not null, "gpu_devices");
         Refuse(p.TimeStart is not null, "time_start");
-        Refuse(p.DeterministicDirs, "deterministic_dirs");
         Refuse(p.FsIsolation != Policy.FsIsolation.None, "fs_isolation");
         Refuse(p.Workdir is not null, "workdir");
         Refuse(p.FsStorage is not null, "fs_storage");

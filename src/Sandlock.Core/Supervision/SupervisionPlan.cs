@@ -49,6 +49,11 @@ public sealed class SupervisionPlan
             virtualFiles["/dev/urandom"] = device;
             virtualFiles["/dev/random"] = device;
         }
+        if (policy.DeterministicDirs)
+        {
+            needs.Add("deterministic_dirs");
+            handlers.Add(new Determinism.SortedDirectories());
+        }
         // Builtin redirects come before the callback, which then sees only the opens that reach the real files.
         if (virtualFiles.Count > 0) handlers.Add(new VirtualFileRedirect(virtualFiles));
         if (dynamic is not null) handlers.Add(dynamic);

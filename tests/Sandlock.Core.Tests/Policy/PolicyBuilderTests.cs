@@ -77,7 +77,6 @@ public sealed class PolicyBuilderTests
     [Theory]
     [InlineData("max_processes")]
     [InlineData("time_start")]
-    [InlineData("deterministic_dirs")]
     [InlineData("http_allow")]
     [InlineData("chroot")]
     [InlineData("uid")]

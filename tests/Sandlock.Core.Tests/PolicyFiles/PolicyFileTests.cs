@@ -121,7 +121,6 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[determinism]\ntime_start = \"2024-01-01T00:00:00Z\"", "time_start")]
     [InlineData("[determinism]\ntime_start = 2024-01-01T00:00:00Z", "time_start")]
     [InlineData("[determinism]\ntime_start = 2024-01-01", "time_start")]
-    [InlineData("[determinism]\ndeterministic_dirs = true", "deterministic_dirs")]
     [InlineData("[config]\nworkdir = \"work\"", "workdir")]
     [InlineData("[config]\nfs_storage = \"store\"", "fs_storage")]
     [InlineData("[config]\nhttp_ca = \"ca.pem\"\nhttp_key = \"ca.key\"", "http_ca")]
