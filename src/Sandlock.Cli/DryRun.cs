@@ -20,6 +20,9 @@ internal static class DryRun
         Console.WriteLine($"tcp bind: {(plan.HandledNet == 0 ? "not confined" : Ports(plan.BindPorts))}");
         Console.WriteLine($"ipc scopes: {plan.Scopes}");
         Console.WriteLine($"seccomp: {(plan.SeccompFilter.Length == 0 ? "off" : $"deny list, {plan.SeccompFilter.Length} BPF instructions")}");
+        Console.WriteLine($"supervisor: {(plan.Supervised is { } supervised ? "holds " + string.Join(", ", supervised.HeldSyscalls) : "not needed")}");
+        if (plan.Supervised?.Network?.PinnedHosts is { Count: > 0 } pinned)
+            foreach (var (host, addresses) in pinned) Console.WriteLine($"  {host} pinned to {string.Join(", ", addresses.Select(a => a.ToString()))}");
         if (plan.Degraded.Count > 0) Console.WriteLine($"degraded: {string.Join(", ", plan.Degraded)}");
         Console.WriteLine($"environment: {(policy.CleanEnv ? "clean" : "inherited")}{(policy.Env.Count > 0 ? $", {policy.Env.Count} set" : "")}");
         if (policy.Cwd is not null) Console.WriteLine($"cwd: {policy.Cwd}");
