@@ -26,6 +26,8 @@ internal static class CheckCommand
         Row("abstract unix socket and signal scoping", k.LandlockAbi >= 6, "Landlock ABI 6 (Linux 6.12)");
         Row("seccomp-bpf syscall deny list", k.SeccompFilter, "CONFIG_SECCOMP_FILTER");
         Row("seccomp user notification (supervisor)", k.SeccompUserNotification, "Linux 5.0 with user_notif in seccomp actions_avail");
+        Row("held calls ignore non-fatal signals once received", k.SeccompWaitKillable, "Linux 5.19");
+        Row("same-CPU supervisor wake-ups (fast round trips)", k.SeccompSyncWakeUp, "Linux 6.6");
         Console.WriteLine($"filesystem rights handled at this ABI: {LandlockAbiRights.FsAccessFor(k.LandlockAbi)}");
         return k.LandlockAbi >= 1 && k.SeccompFilter ? 0 : 1;
     }

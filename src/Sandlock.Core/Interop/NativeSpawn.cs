@@ -125,8 +125,9 @@ internal static unsafe partial class NativeSpawn
                 SlSpawn(&native, &result);
                 return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
             }
-            // Once the supervisor holds a call, only a fatal signal may interrupt it: a fork must not turn into EINTR.
-            native.SeccompFlags |= SeccompFilterFlagNewListener | SeccompFilterFlagWaitKillableRecv;
+            // Once the supervisor holds a call, only a fatal signal may interrupt it (kernels that know the flag).
+            native.SeccompFlags |= SeccompFilterFlagNewListener
+                                   | (Confinement.KernelFeatures.Current.SeccompWaitKillable ? SeccompFilterFlagWaitKillableRecv : 0);
             var handle = GCHandle.Alloc(onListener);
             try
             {
