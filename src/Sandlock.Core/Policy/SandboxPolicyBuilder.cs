@@ -187,6 +187,8 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf("max_open_files"), $"invalid open-file limit {files}: expected at least 1");
         if (p.CpuCores is { } cores && (cores.IsEmpty || cores.Any(c => c is < 0 or > 4095)))
             throw new PolicyException(SourceOf("cpu_cores"), "invalid CPU list: expected CPU numbers from 0, e.g. 0,1");
+        if (p.Uid is < 0 || p.Gid is < 0)
+            throw new PolicyException(SourceOf(p.Uid is < 0 ? "uid" : "gid"), "invalid id: expected a number from 0");
         if (p.NumCpus is { } n && n < 1)
             throw new PolicyException(SourceOf("num_cpus"), $"invalid CPU count {n}: expected at least 1");
         if (p.FsIsolation != Policy.FsIsolation.None && p.Workdir is null)
@@ -238,7 +240,5 @@ public sealed class SandboxPolicyBuilder
         Refuse(p.OnError != BranchAction.Abort, "on_error");
         Refuse(!p.FsMounts.IsEmpty, "fs_mount");
         Refuse(p.Chroot is not null, "chroot");
-        Refuse(p.Uid is not null, "uid");
-        Refuse(p.Gid is not null, "gid");
     }
 }

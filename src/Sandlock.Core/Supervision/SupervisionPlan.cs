@@ -49,6 +49,11 @@ public sealed class SupervisionPlan
             virtualFiles["/dev/urandom"] = device;
             virtualFiles["/dev/random"] = device;
         }
+        if (policy.Uid is not null || policy.Gid is not null)
+        {
+            needs.Add("uid/gid");
+            handlers.Add(new VirtualIdentity(policy.Uid, policy.Gid));
+        }
         if (policy.DeterministicDirs)
         {
             needs.Add("deterministic_dirs");

@@ -79,7 +79,6 @@ public sealed class PolicyBuilderTests
     [InlineData("time_start")]
     [InlineData("http_allow")]
     [InlineData("chroot")]
-    [InlineData("uid")]
     [InlineData("workdir")]
     [InlineData("fs_mount")]
     public void Fields_whose_enforcement_is_not_built_are_refused_not_ignored(string field)

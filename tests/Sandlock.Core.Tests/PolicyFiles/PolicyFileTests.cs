@@ -105,8 +105,6 @@ public sealed class PolicyFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("[program]\nuid = 1000", "uid")]
-    [InlineData("[program]\ngid = 1000", "gid")]
     [InlineData("[filesystem]\nchroot = \"/srv/root\"", "chroot")]
     [InlineData("[filesystem]\nmount = [\"/data:/srv/data:ro\"]", "fs_mount")]
     [InlineData("[filesystem]\non_exit = \"keep\"", "on_exit")]
