@@ -58,6 +58,8 @@ internal static class RunCommand
             return ExitCodes.Fail($"--timeout: invalid value {timeout}: expected seconds greater than 0");
 
         if (parsed.GetValue(o.DryRun)) return DryRun.Print(policy, command);
+        if (parsed.GetValue(o.ReproCheck) is { } runs)
+            return await ReproCheckCommand.RunAsync(policy, command, runs, timeout is { } limit ? TimeSpan.FromSeconds(limit) : null, cancellationToken).ConfigureAwait(false);
 
         await using var sandbox = new Sandbox(policy, command, StdioMode.Inherit)
         {

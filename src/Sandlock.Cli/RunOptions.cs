@@ -37,6 +37,7 @@ internal sealed class RunOptions
     public readonly Option<string?> OnExit = One("--on-exit", null, "ACTION", "commit, abort or keep changes on exit");
     public readonly Option<string?> OnError = One("--on-error", null, "ACTION", "commit, abort or keep changes on error");
     public readonly Option<bool> DryRun = Flag("--dry-run", "Print what would be enforced and exit");
+    public readonly Option<int?> ReproCheck = Number("--repro-check", null, "N", "Run N times, varying what the policy does not pin, and compare outputs");
     public readonly Option<string?> Cwd = One("--cwd", null, "DIR", "Working directory of the command");
     public readonly Option<string?> Chroot = One("--chroot", null, "DIR", "Root directory of the command");
     public readonly Option<string[]> FsMount = Many("--fs-mount", null, "VIRTUAL:HOST[:ro]", "Show HOST at VIRTUAL");

@@ -52,3 +52,41 @@ public sealed class RunConfinementTests
         Assert.False(File.Exists("/tmp/should-not-exist-dry-run"));
     }
 }
+
+public sealed class ReproCheckTests
+{
+    [Fact]
+    public async Task A_repeatable_command_passes_the_check()
+    {
+        var dir = Directory.CreateTempSubdirectory("sandlock-repro-test-").FullName;
+        try
+        {
+            var r = await CliRunner.Run("run", "--repro-check", "3", "--random-seed", "5", "-w", dir, "--", "sh", "-c",
+                $"head -c 8 /dev/urandom | od -An -tx1 | tee {dir}/out");
+            Assert.Equal(0, r.ExitCode);
+            Assert.Contains("reproducible: 3 runs", r.Stderr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task A_command_printing_its_pid_fails_the_check_naming_the_difference()
+    {
+        var r = await CliRunner.Run("run", "--repro-check", "3", "--", "sh", "-c", "echo start; echo $$");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("not reproducible: stdout line 2", r.Stderr);
+    }
+
+    [Fact]
+    public async Task A_file_that_differs_between_runs_is_named()
+    {
+        var dir = Directory.CreateTempSubdirectory("sandlock-repro-test-").FullName;
+        try
+        {
+            var r = await CliRunner.Run("run", "--repro-check", "2", "-w", dir, "--", "sh", "-c", $"date +%N > {dir}/stamp");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains($"{dir}/stamp: its content differs", r.Stderr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}

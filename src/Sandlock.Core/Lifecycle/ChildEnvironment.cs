@@ -9,7 +9,8 @@ internal static class ChildEnvironment
     /// <summary>What <c>clean_env</c> keeps: enough for programs to find themselves and talk to a terminal.</summary>
     private static readonly string[] KeptWhenClean = ["PATH", "HOME", "USER", "LOGNAME", "TERM", "LANG", "LC_ALL", "TZ"];
 
-    public static List<string> Build(SandboxPolicy policy)
+    /// <summary>The variables, sorted; a reproducibility check passes <paramref name="shuffle"/> to vary their order.</summary>
+    public static List<string> Build(SandboxPolicy policy, Random? shuffle = null)
     {
         var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
@@ -21,6 +22,8 @@ internal static class ChildEnvironment
         if (policy.CleanEnv && !env.ContainsKey("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
         foreach (var (key, value) in Supervision.Limits.ProcessLimits.EnvironmentHints(policy)) env[key] = value;
         foreach (var (key, value) in policy.Env) env[key] = value;
-        return [.. env.Select(kv => $"{kv.Key}={kv.Value}")];
+        var list = env.Select(kv => $"{kv.Key}={kv.Value}").ToList();
+        if (shuffle is not null) list = [.. list.OrderBy(_ => shuffle.Next())];
+        return list;
     }
 }

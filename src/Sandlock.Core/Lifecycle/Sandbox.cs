@@ -67,6 +67,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// </summary>
     public Supervision.Dynamic.PolicyCallback? PolicyCallback { get; init; }
 
+    /// <summary>Set by <see cref="ReproCheck"/> to start the command with its environment in a varied order.</summary>
+    internal Random? EnvironmentShuffle { get; init; }
+
     /// <summary>The child's pid (also its process group id), once started.</summary>
     public int? Pid { get; private set; }
 
@@ -105,7 +108,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             if (HasStarted) throw new InvalidOperationException("the sandbox has already been started");
             var plan = ConfinementPlan.Create(Policy, KernelFeatures.Current, Handlers, PolicyCallback);
             Degraded = plan.Degraded;
-            var environment = ChildEnvironment.Build(Policy);
+            var environment = ChildEnvironment.Build(Policy, EnvironmentShuffle);
             var workingDirectory = Policy.Cwd ?? Environment.CurrentDirectory;
             var path = CommandResolver.Resolve(Command[0], environment, workingDirectory);
 
