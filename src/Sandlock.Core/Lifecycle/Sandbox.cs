@@ -291,6 +291,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         try { await _result.ConfigureAwait(false); }
         catch (Exception) { /* the result is already observed by WaitAsync callers */ }
         _timer?.Dispose();
+        // Only now: the watcher thread cancels it when the command ends.
+        _limitsStop?.Dispose();
     }
 
     public void Dispose()
