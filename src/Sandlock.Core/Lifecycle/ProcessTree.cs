@@ -21,7 +21,8 @@ internal static class ProcessTree
         Libc.Kill(-processGroup, Libc.SIGKILL);
     }
 
-    private static List<int> Descendants(int root)
+    /// <summary>The live descendants of <paramref name="root"/>, through /proc/PID/task/TID/children.</summary>
+    internal static List<int> Descendants(int root)
     {
         var found = new List<int>();
         var pending = new Stack<int>();

@@ -32,21 +32,9 @@ internal sealed class MemoryWatchdog(ByteSize limit, int root, Action<Denial> ki
     private static long ResidentBytes(int root)
     {
         long total = 0;
-        var pending = new Stack<int>();
-        var seen = new HashSet<int>();
-        pending.Push(root);
-        while (pending.Count > 0)
+        foreach (var pid in Lifecycle.ProcessTree.Descendants(root).Prepend(root))
         {
-            var pid = pending.Pop();
-            if (!seen.Add(pid)) continue;
-            try
-            {
-                var statm = File.ReadAllText($"/proc/{pid}/statm").Split(' ');
-                total += long.Parse(statm[1]) * PageSize;
-                foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
-                    foreach (var child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                        pending.Push(int.Parse(child));
-            }
+            try { total += long.Parse(File.ReadAllText($"/proc/{pid}/statm").Split(' ')[1]) * PageSize; }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
