@@ -7,10 +7,10 @@ internal static unsafe partial class Libc
 {
     private const string Lib = "libc";
 
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
+    public const int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
     public static readonly int O_PATH = 0x200000, O_DIRECTORY = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
-    public const int EINTR = 4, EAGAIN = 11, ECHILD = 10, ESRCH = 3;
-    public const int SIGKILL = 9, SIGCONT = 18, SIGSTOP = 19, SIGTERM = 15;
+    public const int EINTR = 4, EAGAIN = 11;
+    public const int SIGKILL = 9, SIGCONT = 18, SIGSTOP = 19;
 
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode = 0);
@@ -18,11 +18,20 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
-    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int FcntlDup(int fd, int cmd, int arg);
+    private const int F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030;
 
-    /// <summary>dup with close-on-exec (F_DUPFD_CLOEXEC).</summary>
-    public static int Dup(int fd) => FcntlDup(fd, 1030, 0);
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int cmd, int arg);
+
+    /// <summary>dup with close-on-exec.</summary>
+    public static int Dup(int fd) => Fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+    public static void SetNonBlocking(int fd)
+    {
+        var flags = Fcntl(fd, F_GETFL, 0);
+        if (flags < 0 || Fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+            throw new IOException($"fcntl O_NONBLOCK failed: {ErrorText(LastError)}");
+    }
 
     [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
     public static partial int Pipe2(int* fds, int flags);
@@ -37,9 +46,6 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, byte* buffer, nuint count);
 
-    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
-    public static partial nint Write(int fd, byte* buffer, nuint count);
-
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
@@ -48,19 +54,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
     private static partial int Poll(long* fds, ulong count, int timeout);
-
-    /// <summary>Blocks until <paramref name="fd"/> is readable or hung up; returns the revents bits.</summary>
-    public static uint WaitReadable(int fd)
-    {
-        // struct pollfd { int fd; short events; short revents; } packed into one 64-bit value.
-        long pollFd = (uint)fd | ((long)EPOLLIN << 32);
-        while (true)
-        {
-            var n = Poll(&pollFd, 1, -1);
-            if (n > 0) return (uint)(ushort)(pollFd >> 48);
-            if (n < 0 && LastError != EINTR) return EPOLLERR;
-        }
-    }
 
     /// <summary>True when <paramref name="fd"/> reports a hang-up right now (no waiting).</summary>
     public static bool IsHungUp(int fd)
@@ -83,9 +76,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
     public static partial long Syscall(long number, long a1, long a2, long a3, long a4 = 0);
-
-    [LibraryImport(Lib, EntryPoint = "getrlimit", SetLastError = true)]
-    public static partial int GetRLimit(int resource, ulong* limits);
 
     [LibraryImport(Lib, EntryPoint = "strerror")]
     private static partial byte* StrError(int errno);
@@ -129,20 +119,6 @@ internal static unsafe partial class LibcPaths
     }
 }
 
-internal static partial class LibcFcntl
-{
-    private const int F_GETFL = 3, F_SETFL = 4;
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int Fcntl(int fd, int cmd, int arg);
-
-    public static void SetNonBlocking(int fd)
-    {
-        var flags = Fcntl(fd, F_GETFL, 0);
-        if (flags < 0 || Fcntl(fd, F_SETFL, flags | Libc.O_NONBLOCK) < 0)
-            throw new IOException($"fcntl O_NONBLOCK failed: {Libc.ErrorText(Libc.LastError)}");
-    }
-}
 
 internal static unsafe partial class FileIdentity
 {

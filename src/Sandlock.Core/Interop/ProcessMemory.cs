@@ -68,8 +68,6 @@ internal static unsafe partial class ProcessMemory
     [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
 
-    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
-    public static partial long Seek(int fd, long offset, int whence);
 }
 
 internal static unsafe partial class DirectoryCalls

@@ -35,14 +35,11 @@ internal static unsafe partial class SocketCalls
     [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
     public static partial int Connect(int socket, byte* address, uint length);
 
-    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
-    public static partial nint SendTo(int socket, byte* buffer, nuint length, int flags, byte* address, uint addressLength);
-
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(int socket, MsgHdr* message, int flags);
 
     /// <summary>An int socket option, or -1 when the fd is not a socket.</summary>
-    public static int Option(int socket, int name)
+    private static int Option(int socket, int name)
     {
         int value = 0;
         uint length = sizeof(int);

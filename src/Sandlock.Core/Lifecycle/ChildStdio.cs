@@ -53,7 +53,7 @@ internal sealed class ChildStdio : IDisposable
     {
         var (read, write) = Libc.CreatePipe() ?? throw new IOException($"cannot create a pipe: {Libc.ErrorText(Libc.LastError)}");
         // Only our end is non-blocking: the child must see an ordinary blocking pipe.
-        LibcFcntl.SetNonBlocking(read);
+        Libc.SetNonBlocking(read);
         return (read, write);
     }
 
