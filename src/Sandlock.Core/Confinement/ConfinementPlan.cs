@@ -19,10 +19,13 @@ public sealed record ConfinementPlan(
     IReadOnlyList<ushort> BindPorts,
     SockFilter[] SeccompFilter,
     IReadOnlyList<string> Degraded,
-    global::Sandlock.Supervision.SupervisionPlan? Supervised = null)
+    global::Sandlock.Supervision.SupervisionPlan? Supervised = null,
+    uint SeccompFlags = 0)
 {
     // The program depends on the policy alone, and policies are immutable: compile once per policy.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPolicy, SockFilter[]> CompiledFilters = new();
+
+    private const uint SeccompFilterFlagWaitKillableRecv = 1 << 5;
 
     public bool UsesLandlock => HandledFs != FsAccess.None || HandledNet != NetAccess.None || Scopes != ScopeAccess.None;
 
@@ -106,6 +109,8 @@ public sealed record ConfinementPlan(
 
         if (supervision is not null && filter.Length == 0)
             throw new SandboxSetupException(SetupFailure.Sandbox, "the supervisor needs the seccomp filter, which is disabled or missing");
-        return new ConfinementPlan(abi, handledFs, handledNet, scopes, fsRules, connect, bind, filter, degraded, supervision);
+        // With a supervisor, a held call it has received is interrupted only by a fatal signal (kernels that know how).
+        var seccompFlags = supervision is not null && kernel.SeccompWaitKillable ? SeccompFilterFlagWaitKillableRecv : 0;
+        return new ConfinementPlan(abi, handledFs, handledNet, scopes, fsRules, connect, bind, filter, degraded, supervision, seccompFlags);
     }
 }

@@ -65,7 +65,7 @@ internal static unsafe partial class NativeSpawn
         public int Pid, PidFd, FailedStep, Error, Listener;
     }
 
-    private const uint SeccompFilterFlagNewListener = 1 << 3, SeccompFilterFlagWaitKillableRecv = 1 << 5;
+    private const uint SeccompFilterFlagNewListener = 1 << 3;
 
     [LibraryImport("sandlock", EntryPoint = "sl_spawn")]
     private static partial int SlSpawn(NativeRequest* request, NativeResult* result);
@@ -125,9 +125,8 @@ internal static unsafe partial class NativeSpawn
                 SlSpawn(&native, &result);
                 return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
             }
-            // Once the supervisor holds a call, only a fatal signal may interrupt it (kernels that know the flag).
-            native.SeccompFlags |= SeccompFilterFlagNewListener
-                                   | (Confinement.KernelFeatures.Current.SeccompWaitKillable ? SeccompFilterFlagWaitKillableRecv : 0);
+            // The listener is what this path hands over before execve.
+            native.SeccompFlags |= SeccompFilterFlagNewListener;
             var handle = GCHandle.Alloc(onListener);
             try
             {

@@ -118,7 +118,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 path, Command, environment, Policy.Cwd,
                 stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
                 ruleset?.Fd ?? -1,
-                plan.SeccompFilter, SeccompFlags: 0,
+                plan.SeccompFilter, plan.SeccompFlags,
                 [.. ProcessLimits.For(Policy)],
                 Policy.NoRandomizeMemory ? AddrNoRandomize : -1,
                 Policy.NoHugePages,
