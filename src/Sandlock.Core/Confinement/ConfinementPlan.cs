@@ -101,9 +101,8 @@ public sealed record ConfinementPlan(
             {
                 var held = supervision?.HeldSyscalls ?? [];
                 // Custom handlers and callbacks change what is held, so only policy-derived programs are cached.
-                filter = customHandlers is { Count: > 0 } || callback is not null
-                    ? SeccompProgram.Build(policy, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(policy), held)
-                    : CompiledFilters.GetValue(policy, p => SeccompProgram.Build(p, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(p), held));
+                SockFilter[] Compile(SandboxPolicy p) => SeccompProgram.Build(p, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(p), held);
+                filter = customHandlers is { Count: > 0 } || callback is not null ? Compile(policy) : CompiledFilters.GetValue(policy, Compile);
             }
         }
 

@@ -146,7 +146,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             {
                 // Nothing may outlive a failed start: the command is already running, so kill and reap it.
                 ProcessTree.Kill(_processGroup);
-                ReapFailedChild(outcome.Pid);
+                ChildProcess.Reap(outcome.Pid);
                 Libc.CloseQuietly(outcome.PidFd);
                 Pid = null;
                 throw;
@@ -263,8 +263,6 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             Denials = [.. _session?.Denials ?? [], .. _denials],
         });
     }
-
-    private static void ReapFailedChild(int pid) => ChildProcess.Reap(pid);
 
     /// <remarks>The shim has reaped the failed child already: reaping by pid here could catch another child.</remarks>
     private static SandboxSetupException SpawnFailure(SpawnOutcome outcome, string path)

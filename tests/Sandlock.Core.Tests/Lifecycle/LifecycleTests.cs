@@ -1,6 +1,7 @@
 using Sandlock.Confinement;
 using Sandlock.Lifecycle;
 using Sandlock.Policy;
+using Sandlock.Tests.TestSupport;
 using static Sandlock.Tests.TestSupport.Sandboxed;
 
 namespace Sandlock.Tests.Lifecycle;
@@ -8,27 +9,6 @@ namespace Sandlock.Tests.Lifecycle;
 public sealed class LifecycleTests
 {
     private static readonly SandboxPolicy Policy = SystemOnly().Build();
-
-    /// <summary>True while any process of the group exists.</summary>
-    private static bool GroupAlive(int group) => Directory.EnumerateDirectories("/proc")
-        .Select(d => Path.GetFileName(d))
-        .Where(n => n.All(char.IsAsciiDigit))
-        .Any(pid =>
-        {
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                return fields[2] == group.ToString() && fields[0] != "Z";
-            }
-            catch (IOException) { return false; }
-        });
-
-    private static string State(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
-    }
 
     [Fact]
     public async Task The_exit_code_comes_back()
@@ -62,7 +42,7 @@ public sealed class LifecycleTests
         var result = await sandbox.WaitAsync();
         Assert.True(result.Status.TimedOut);
         Assert.Equal(124, result.ExitCode);
-        Assert.False(GroupAlive(sandbox.Pid!.Value));
+        Assert.False(Procfs.GroupAlive(sandbox.Pid!.Value));
     }
 
     [Fact]
@@ -74,7 +54,7 @@ public sealed class LifecycleTests
         var wait = sandbox.WaitAsync(cancel.Token);
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
-        Assert.False(GroupAlive(sandbox.Pid!.Value));
+        Assert.False(Procfs.GroupAlive(sandbox.Pid!.Value));
     }
 
     [Fact]
@@ -86,7 +66,7 @@ public sealed class LifecycleTests
         var result = await sandbox.WaitAsync();
         Assert.True(result.Status.Killed);
         Assert.Equal(9, result.Status.Signal);
-        Assert.False(GroupAlive(sandbox.Pid!.Value));
+        Assert.False(Procfs.GroupAlive(sandbox.Pid!.Value));
     }
 
     [Fact]
@@ -96,11 +76,11 @@ public sealed class LifecycleTests
         sandbox.Start();
         var pid = sandbox.Pid!.Value;
         sandbox.Pause();
-        SpinWait.SpinUntil(() => State(pid) == "T", TimeSpan.FromSeconds(10));
-        Assert.Equal("T", State(pid));
+        SpinWait.SpinUntil(() => Procfs.State(pid) == "T", TimeSpan.FromSeconds(10));
+        Assert.Equal("T", Procfs.State(pid));
         sandbox.Resume();
-        SpinWait.SpinUntil(() => State(pid) != "T", TimeSpan.FromSeconds(10));
-        Assert.NotEqual("T", State(pid));
+        SpinWait.SpinUntil(() => Procfs.State(pid) != "T", TimeSpan.FromSeconds(10));
+        Assert.NotEqual("T", Procfs.State(pid));
         sandbox.Kill();
         Assert.True((await sandbox.WaitAsync()).Status.Killed);
     }
@@ -114,7 +94,7 @@ public sealed class LifecycleTests
             sandbox.Start();
             pid = sandbox.Pid!.Value;
         }
-        Assert.False(GroupAlive(pid));
+        Assert.False(Procfs.GroupAlive(pid));
     }
 
     [Fact]

@@ -1,20 +1,11 @@
 using Sandlock.Lifecycle;
+using Sandlock.Tests.TestSupport;
 using static Sandlock.Tests.TestSupport.Sandboxed;
 
 namespace Sandlock.Tests.Supervision;
 
 public sealed class CpuThrottleTests
 {
-    private static string State(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
-        }
-        catch (IOException) { return "gone"; }
-    }
-
     [Fact]
     public async Task A_throttled_sandbox_is_stopped_part_of_the_time_and_still_finishes()
     {
@@ -22,7 +13,7 @@ public sealed class CpuThrottleTests
         sandbox.Start();
         var pid = sandbox.Pid!.Value;
         var wait = sandbox.WaitAsync();
-        Assert.True(SpinWait.SpinUntil(() => wait.IsCompleted || State(pid) == "T", TimeSpan.FromSeconds(30)));
+        Assert.True(SpinWait.SpinUntil(() => wait.IsCompleted || Procfs.State(pid) == "T", TimeSpan.FromSeconds(30)));
         var result = await wait;
         AssertSucceeded(result);
         Assert.Equal("done\n", result.StandardOutputText);
@@ -39,7 +30,7 @@ public sealed class CpuThrottleTests
         for (var i = 0; i < 10; i++)
         {
             await Task.Delay(50);
-            Assert.Equal("T", State(pid));
+            Assert.Equal("T", Procfs.State(pid));
         }
         sandbox.Resume();
         sandbox.Kill();

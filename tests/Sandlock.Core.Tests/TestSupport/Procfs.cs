@@ -1,0 +1,26 @@
+namespace Sandlock.Tests.TestSupport;
+
+/// <summary>What /proc says about processes the tests started.</summary>
+public static class Procfs
+{
+    /// <summary>The state letter of /proc/PID/stat (R, S, T, Z...), or "gone".</summary>
+    public static string State(int pid) => Stat(pid)?[0] ?? "gone";
+
+    /// <summary>True while any non-zombie process belongs to process group <paramref name="group"/>.</summary>
+    public static bool GroupAlive(int group) => Directory.EnumerateDirectories("/proc")
+        .Select(Path.GetFileName)
+        .Where(n => n!.All(char.IsAsciiDigit))
+        .Select(n => Stat(int.Parse(n!)))
+        .Any(fields => fields is not null && fields[2] == group.ToString() && fields[0] != "Z");
+
+    /// <summary>The fields of /proc/PID/stat after the command name: state, ppid, pgrp...</summary>
+    private static string[]? Stat(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (IOException) { return null; }
+    }
+}
