@@ -73,3 +73,15 @@ public sealed class ProfileStoreTests : IDisposable
         Assert.EndsWith(Path.Combine("sandlock", "profiles"), new ProfileStore().Directory);
     }
 }
+
+public sealed class PolicyFileLineTests
+{
+    [Fact]
+    public void LineOf_names_the_key_else_its_section_else_zero()
+    {
+        var file = Sandlock.Policy.Files.PolicyFile.Parse("[filesystem]\nread = [\"/usr\"]\n\n[network]\nallow_bind = [8080]\n", "sandlock.toml");
+        Assert.Equal(2, file.LineOf("filesystem", "read"));
+        Assert.Equal(4, file.LineOf("network", "allow"));
+        Assert.Equal(0, file.LineOf("limits", "memory"));
+    }
+}

@@ -56,4 +56,8 @@ public sealed class PolicyFile
             builder.BaseDirectory = previous;
         }
     }
+
+    /// <summary>The 1-based line of <paramref name="key"/> under [<paramref name="section"/>], else of that section's header, else 0.</summary>
+    public int LineOf(string section, string key) =>
+        _content.KeyLines.TryGetValue((section, key), out var line) ? line : _content.SectionLines.GetValueOrDefault(section);
 }

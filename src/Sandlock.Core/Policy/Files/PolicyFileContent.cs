@@ -10,5 +10,10 @@ internal sealed class PolicyFileContent
 
     public (string[] Value, TomlLocation Location)? Args { get; set; }
 
+    /// <summary>The 1-based line of each section header and of each key, for pointing people at what to edit.</summary>
+    public Dictionary<string, int> SectionLines { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<(string Section, string Key), int> KeyLines { get; } = [];
+
     public void Add(Action<SandboxPolicyBuilder> setting) => Settings.Add(setting);
 }

@@ -21,6 +21,7 @@ internal static class PolicyFileParser
         {
             var header = KeyPath(table.Name!);
             CheckHeader(table, header, file);
+            content.SectionLines.TryAdd(header[0], TomlLocation.Of(file, table.Name!).Line);
             foreach (var keyValue in table.Items)
                 Read(header, keyValue, file, content);
         }
@@ -59,6 +60,7 @@ internal static class PolicyFileParser
 
         var (section, key) = (path[0], path[1]);
         var binding = Binding(SectionKeys(section, at), section, key, at);
+        content.KeyLines.TryAdd((section, key), at.Line);
         var value = new TomlValueReader(file, $"[{section}] {key}", keyValue.Value!);
 
         switch (binding)
