@@ -23,4 +23,7 @@ internal static class DiagnosticCodes
 
     /// <summary>The command was killed because it ran longer than Timeout.</summary>
     public const string TimedOut = "SLK0007";
+
+    /// <summary>SandlockReproCheck: the runs did not produce the same bytes.</summary>
+    public const string NotReproducible = "SLK0008";
 }

@@ -68,7 +68,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 ReportPolicyError(e);
                 return -1;
             }
-            return new SandboxedRun(this, policy, policyFile).Run(shell.Argv);
+            return RunConfined(policy, policyFile, shell.Argv);
         }
         finally
         {
@@ -83,6 +83,10 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             }
         }
     }
+
+    /// <summary>Runs the composed step; the exit code goes to ToolTask, -1 when the failure is already reported.</summary>
+    private protected virtual int RunConfined(SandboxPolicy policy, string? policyFile, IReadOnlyList<string> argv) =>
+        new SandboxedRun(this, policy, policyFile).Run(argv);
 
     /// <summary>Setup failures, timeouts and cancellation are reported already; Exec's exit-code error would mislead.</summary>
     protected override bool HandleTaskExecutionErrors()
