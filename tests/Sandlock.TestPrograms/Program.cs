@@ -1,3 +1,5 @@
+// sample FOLDER: what a build or test might print that differs between runs unless the sandbox pins it: the year,
+// a Guid, a Random sequence, Random.Shared, the order of a HashSet<string> and FOLDER's listing.
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
 // random: prints what .NET draws from the system's randomness (Random, Random.Shared, Guid, string hash codes and
 // so HashSet order); RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in the time.
@@ -12,6 +14,16 @@ switch (args)
         Console.WriteLine($"{new Random().Next()} {Random.Shared.Next()} {Guid.NewGuid()}");
         Console.WriteLine($"{"abc".GetHashCode()} {string.Join(',', names)}");
         Console.WriteLine(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
+        return 0;
+    case ["sample", var folder]:
+        var random = new Random();
+        var keys = new HashSet<string> { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel" };
+        Console.WriteLine(DateTime.UtcNow.Year);
+        Console.WriteLine(Guid.NewGuid());
+        Console.WriteLine(string.Join(' ', Enumerable.Range(0, 4).Select(_ => random.Next())));
+        Console.WriteLine(Random.Shared.Next());
+        Console.WriteLine(string.Join(',', keys));
+        Console.WriteLine(string.Join(',', Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName)));
         return 0;
     case ["alloc", var size]:
         var mebibytes = int.Parse(size);
@@ -33,6 +45,6 @@ switch (args)
             return 3;
         }
     default:
-        Console.Error.WriteLine("usage: alloc MB | random | list FOLDER");
+        Console.Error.WriteLine("usage: alloc MB | random | list FOLDER | sample FOLDER");
         return 2;
 }

@@ -23,5 +23,18 @@ public abstract class FixtureTestRun : IAsyncLifetime
         Report = TrxReport.LoadSingle(results);
     }
 
+    /// <summary>Runs the already built fixture again, only the tests <paramref name="filter"/> selects.</summary>
+    public async Task<TrxReport> RunAgain(string filter)
+    {
+        var workspace = await FixtureWorkspace.Get();
+        var project = workspace.Project(ProjectName);
+        var results = Path.Combine(project, "TestResults-" + Guid.NewGuid().ToString("N"));
+        var again = await Dotnet.Run(project, workspace.Environment, Dotnet.Host,
+            ["test", "--no-build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}",
+             "--filter", filter, "--logger", "trx", "--results-directory", results, .. ExtraArguments]);
+        Assert.True(Directory.Exists(results), $"the second dotnet test of {ProjectName} wrote no TRX:\n{again}");
+        return TrxReport.LoadSingle(results);
+    }
+
     public Task DisposeAsync() => Task.CompletedTask;
 }
