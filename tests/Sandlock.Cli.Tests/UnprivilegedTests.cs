@@ -117,4 +117,16 @@ public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.Unprivil
         Assert.Equal(7, (await _cli.Run("run", "--", "sh", "-c", "exit 7")).ExitCode);
         Assert.Equal(124, (await _cli.Run("run", "-t", "0.5", "--", "sleep", "30")).ExitCode);
     }
+
+    [Fact]
+    public async Task Proc_shows_only_the_sandbox_processes()
+    {
+        var r = await _cli.Run(["run", .. SystemReads, "-r", "/proc", "--", "sh", "-c", "echo $$; ls /proc"]);
+        Assert.Equal(0, r.ExitCode);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var pids = lines.Skip(1).Where(l => l.All(char.IsAsciiDigit)).ToList();
+        Assert.Contains(lines[0], pids);
+        Assert.DoesNotContain(Environment.ProcessId.ToString(), pids);
+        Assert.DoesNotContain("1", pids);
+    }
 }

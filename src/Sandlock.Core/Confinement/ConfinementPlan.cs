@@ -61,7 +61,7 @@ public sealed record ConfinementPlan(
             if (!Wanted(Protection.LandlockFsIoctlDev)) handledFs &= ~FsAccess.IoctlDev;
             // ABI 1 always refuses cross-directory renames; that is stricter, not weaker, so it is not a degradation.
             if (!Wanted(Protection.LandlockFsRefer)) handledFs &= ~FsAccess.Refer;
-            fsRules = handledFs == FsAccess.None ? [] : FsRulePlanner.Plan(policy);
+            fsRules = handledFs == FsAccess.None ? [] : FsRulePlanner.Plan(policy, global::Sandlock.Supervision.Views.ProcView.AppliesTo(policy, kernel));
         }
 
         var supervision = global::Sandlock.Supervision.SupervisionPlan.For(policy, kernel, customHandlers, callback);

@@ -133,3 +133,19 @@ internal static unsafe partial class FileIdentity
         return Stat(path, buffer) == 0 ? (*(ulong*)buffer, *(ulong*)(buffer + 8)) : null;
     }
 }
+
+internal static unsafe partial class ResolvingOpen
+{
+    public const ulong ResolveNoMagicLinks = 0x02, ResolveBeneath = 0x08;
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long Openat2(long number, int dirFd, string path, ulong* how, nuint size);
+
+    /// <summary>openat2(2): an fd, or -1 with errno in <see cref="Libc.LastError"/>.</summary>
+    public static int OpenAt2(int dirFd, string path, ulong flags, ulong resolve)
+    {
+        // struct open_how { u64 flags; u64 mode; u64 resolve; }
+        var how = stackalloc ulong[3] { flags, 0, resolve };
+        return (int)Openat2(437, dirFd, path, how, 24);
+    }
+}

@@ -249,6 +249,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         _clock.Stop();
         _limitsStop?.Cancel();
+        _session?.End();
         if (_ownsTerminal) Terminal.Reclaim();
         _timer?.Cancel();
         var exitStatus = code switch

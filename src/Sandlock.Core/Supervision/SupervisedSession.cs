@@ -10,6 +10,7 @@ public sealed class SupervisedSession
     private readonly Dictionary<int, string> _names = [];
     private readonly ConcurrentQueue<Denial> _denials = new();
     private Action<string>? _kill;
+    private readonly ConcurrentDictionary<Type, object> _state = new();
 
     internal SupervisedSession(IEnumerable<SyscallHandler> handlers, SyscallTable table)
     {
@@ -46,6 +47,20 @@ public sealed class SupervisedSession
     }
 
     public void Deny(Denial denial) => _denials.Enqueue(denial);
+
+    /// <summary>
+    /// Per-sandbox state of a handler (handlers may outlive one sandbox); disposable state is disposed when the
+    /// sandbox ends.
+    /// </summary>
+    public T State<T>(Func<T> create) where T : class => (T)_state.GetOrAdd(typeof(T), _ => create());
+
+    /// <summary>The sandbox has ended: releases what handlers kept for it.</summary>
+    internal void End()
+    {
+        foreach (var state in _state.Values)
+            if (state is IDisposable disposable) disposable.Dispose();
+        _state.Clear();
+    }
 
     internal bool TryGetHandlers(int nr, out IReadOnlyList<SyscallHandler> handlers, out string name)
     {

@@ -62,6 +62,12 @@ public sealed class SupervisionPlan
         // Builtin redirects come before the callback, which then sees only the opens that reach the real files.
         if (virtualFiles.Count > 0) handlers.Add(new VirtualFileRedirect(virtualFiles));
         if (dynamic is not null) handlers.Add(dynamic);
+        // After the callback, which may still refuse a /proc path before the view serves it.
+        if (Views.ProcView.AppliesTo(policy, kernel))
+        {
+            needs.Add("the /proc view");
+            handlers.Add(Views.ProcView.For(policy));
+        }
         if (policy.Name is { } hostname)
         {
             needs.Add("the sandbox name as hostname");

@@ -21,12 +21,13 @@ public static class FsRulePlanner
 
     private const FsAccess DeviceAccess = FsAccess.ReadFile | FsAccess.WriteFile | FsAccess.IoctlDev;
 
-    public static IReadOnlyList<FsRule> Plan(SandboxPolicy policy)
+    // withoutProc: /proc is served by the supervisor's view, so the child itself may open nothing there.
+    public static IReadOnlyList<FsRule> Plan(SandboxPolicy policy, bool withoutProc = false)
     {
         var rules = new List<FsRule>();
         if (!policy.ConfinesFilesystem) return rules;
 
-        var denied = policy.FsDenied.Select(Normalize).ToArray();
+        var denied = policy.FsDenied.Select(Normalize).Concat(withoutProc ? ["/proc"] : []).Distinct().ToArray();
         // Symlinks only matter when a deny must be matched against a tree: skip resolving them otherwise.
         Func<string, string> normalize = denied.Length == 0 ? path => path : Normalize;
         // Without read paths reads stay open (minus denied paths); without any allowed path writes do too.

@@ -1,0 +1,59 @@
+namespace Sandlock.Supervision.Views;
+
+/// <summary>An open, openat or openat2 the supervisor holds, decoded: where, what, and how.</summary>
+internal sealed record HeldOpen(int DirFd, string Path, ulong Flags, ulong Resolve)
+{
+    public const int AtFdCwd = -100;
+    private const ulong AccessModeMask = 3, Creat = 0x40, Trunc = 0x200;
+
+    public static IReadOnlyCollection<string> Syscalls { get; } = ["open", "openat", "openat2"];
+
+    public bool Writes => (Flags & AccessModeMask) != 0 || (Flags & (Creat | Trunc)) != 0;
+
+    /// <summary>Null when the child's memory could not be read (the caller is gone or passed a bad pointer).</summary>
+    public static HeldOpen? Read(SupervisedSession session, SyscallEvent call)
+    {
+        switch (call.Name)
+        {
+            case "open":
+                return ChildAccess.ReadString(session, call, call.Args[0]) is { } openPath ? new(AtFdCwd, openPath, call.Args[1], 0) : null;
+            case "openat":
+                return ChildAccess.ReadString(session, call, call.Args[1]) is { } atPath ? new((int)call.Args[0], atPath, call.Args[2], 0) : null;
+            case "openat2":
+                Span<byte> how = stackalloc byte[24];
+                if (call.Args[3] < 24 || !ChildAccess.Read(session, call, call.Args[2], how)) return null;
+                return ChildAccess.ReadString(session, call, call.Args[1]) is { } at2Path
+                    ? new((int)call.Args[0], at2Path, BitConverter.ToUInt64(how), BitConverter.ToUInt64(how[16..]))
+                    : null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// The absolute, lexically normalized path, resolving a relative one against the caller's working directory or
+    /// <see cref="DirFd"/>; null when that base cannot be read.
+    /// </summary>
+    public string? Absolute(int pid)
+    {
+        if (Path.StartsWith('/')) return Normalize(Path);
+        var link = DirFd == AtFdCwd ? $"/proc/{pid}/cwd" : $"/proc/{pid}/fd/{DirFd}";
+        string? directory;
+        try { directory = new FileInfo(link).LinkTarget; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        return directory is null || !directory.StartsWith('/') ? null : Normalize(directory + "/" + Path);
+    }
+
+    private static string Normalize(string path)
+    {
+        var parts = new List<string>();
+        foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".") continue;
+            if (part == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
+            parts.Add(part);
+        }
+        return "/" + string.Join('/', parts);
+    }
+}

@@ -1,0 +1,124 @@
+using Sandlock.Confinement;
+using Sandlock.Confinement.Landlock;
+using Sandlock.Interop;
+using Sandlock.Policy;
+
+namespace Sandlock.Supervision.Views;
+
+/// <summary>
+/// /proc shows only the sandbox's own processes. Landlock keeps /proc out of the child's own reach, so whatever the
+/// kernel opens for it there fails; opens by path are held and the supervisor opens what the child may see on its
+/// behalf, beneath /proc and without following magic links, and hands over the fd. Listing /proc yields a stand-in
+/// folder with the sandbox's process ids only. Magic links of the sandbox's own processes (fd/N, cwd, exe, root, ns)
+/// are left to the kernel, which then checks the file they lead to against the child's Landlock rules.
+/// </summary>
+public sealed class ProcView : SyscallHandler
+{
+    private const int Enoent = 2, Eacces = 13, Efault = 14;
+    private const string Proc = "/proc";
+    private static readonly HashSet<string> LinksToAnyFile = ["cwd", "root", "exe"];
+    private static readonly HashSet<string> FoldersOfLinks = ["fd", "map_files", "ns"];
+    // Stable for the life of the process: opens on the child's behalf resolve beneath it.
+    private static readonly Lazy<int> ProcRoot = new(() => Libc.Open(Proc, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC));
+
+    private readonly bool _writable;
+    private readonly string[] _denied;
+
+    private ProcView(bool writable, string[] denied)
+    {
+        _writable = writable;
+        _denied = denied;
+    }
+
+    public override IReadOnlyCollection<string> Syscalls => HeldOpen.Syscalls;
+
+    /// <summary>
+    /// The view applies when the policy confines the filesystem yet lets the sandbox read all of /proc, and the
+    /// supervisor can run: the sandbox then sees /proc through it.
+    /// </summary>
+    public static bool AppliesTo(SandboxPolicy policy, KernelFeatures kernel)
+    {
+        if (!policy.ConfinesFilesystem || policy.NoSupervisor || !kernel.SeccompUserNotification) return false;
+        if (policy.Disabled.Contains(Protection.LandlockFs) || kernel.LandlockAbi < 1) return false;
+        IEnumerable<string> readTrees = policy.FsReadable.IsEmpty ? ["/"] : policy.FsReadable.Concat(policy.FsWritable);
+        return readTrees.Any(tree => FsRulePlanner.IsSameOrUnder(Proc, tree))
+            && !policy.FsDenied.Any(denied => FsRulePlanner.IsSameOrUnder(Proc, denied));
+    }
+
+    public static ProcView For(SandboxPolicy policy)
+    {
+        IEnumerable<string> writeTrees = policy.FsReadable.IsEmpty && policy.FsWritable.IsEmpty ? ["/"] : policy.FsWritable;
+        return new ProcView(writeTrees.Any(tree => FsRulePlanner.IsSameOrUnder(Proc, tree)), [.. policy.FsDenied]);
+    }
+
+    public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session) =>
+        ValueTask.FromResult(Handle(call, session));
+
+    private SyscallDecision Handle(SyscallEvent call, SupervisedSession session)
+    {
+        if (HeldOpen.Read(session, call) is not { } open) return SyscallDecision.Deny(Efault);
+        var listing = session.State(() => new ProcListing());
+        var path = open.Absolute(call.Pid);
+        // An unreadable base leaves the open to the kernel, where Landlock refuses anything under /proc.
+        if (path is null) return SyscallDecision.Allow;
+        if (listing.Root is { } standIn && FsRulePlanner.IsSameOrUnder(path, standIn)) path = Proc + path[standIn.Length..];
+        if (!FsRulePlanner.IsSameOrUnder(path, Proc)) return SyscallDecision.Allow;
+
+        if (_denied.Any(denied => FsRulePlanner.IsSameOrUnder(path, denied))) return Refuse(call, session, path, Eacces, "denied path");
+        if (open.Writes && !_writable) return Refuse(call, session, path, Eacces, "/proc is not writable");
+        if (path == Proc) return Send(call, session, Libc.Open(listing.Refresh(session.RootPid), OpenFlags(open)), open);
+
+        var parts = path[(Proc.Length + 1)..].Split('/');
+        if (Rewrite(parts, call.Pid, session.RootPid) is not { } inside)
+            return Refuse(call, session, path, Enoent, "/proc view: not a process of this sandbox");
+        if (LeadsThroughMagicLink(inside)) return SyscallDecision.Allow;
+        var fd = ResolvingOpen.OpenAt2(ProcRoot.Value, string.Join('/', inside), (ulong)OpenFlags(open),
+            ResolvingOpen.ResolveBeneath | ResolvingOpen.ResolveNoMagicLinks);
+        return Send(call, session, fd, open);
+    }
+
+    /// <summary>The path under /proc with self, thread-self and the links through self spelled out; null for another sandbox's process.</summary>
+    private static string[]? Rewrite(string[] parts, int caller, int root)
+    {
+        var first = parts[0];
+        var tgid = new Lazy<int?>(() => SandboxMembers.ThreadGroup(caller));
+        string[]? Head(string[] replacement) => tgid.Value is null ? null : [.. replacement, .. parts[1..]];
+        return first switch
+        {
+            "self" => Head([tgid.Value.ToString()!]),
+            "thread-self" => Head([tgid.Value.ToString()!, "task", caller.ToString()]),
+            "mounts" or "net" => Head([tgid.Value.ToString()!, first]),
+            _ when int.TryParse(first, out var pid) => SandboxMembers.Contains(root, pid) ? parts : null,
+            _ => parts,
+        };
+    }
+
+    private static bool LeadsThroughMagicLink(string[] parts)
+    {
+        var at = parts.Length >= 4 && parts[1] == "task" ? 3 : 1;
+        if (parts.Length <= at) return false;
+        return LinksToAnyFile.Contains(parts[at]) || (FoldersOfLinks.Contains(parts[at]) && parts.Length > at + 1);
+    }
+
+    private static int OpenFlags(HeldOpen open) => (int)open.Flags | Libc.O_CLOEXEC;
+
+    private static SyscallDecision Send(SyscallEvent call, SupervisedSession session, int fd, HeldOpen open)
+    {
+        if (fd < 0) return SyscallDecision.Deny(Libc.LastError);
+        try
+        {
+            var installed = SeccompNotify.SendFd(session.Listener, call.Id, fd, (open.Flags & Libc.O_CLOEXEC) != 0);
+            return installed >= 0 ? SyscallDecision.Done : SyscallDecision.Deny(Libc.LastError);
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
+    private static SyscallDecision Refuse(SyscallEvent call, SupervisedSession session, string path, int errno, string rule)
+    {
+        session.Deny(new Denial(call.Name, path, call.Pid, rule));
+        return SyscallDecision.Deny(errno);
+    }
+}
