@@ -19,6 +19,32 @@ internal static class WorkloadBenchmark
             ("sandbox, default deny list and Landlock", confined),
             ("sandbox with the supervisor attached", supervised));
 
+        // Compiling a C file: hundreds of opens by path, which the /proc view holds when the policy lets the sandbox
+        // read /proc (here through -r /).
+        var source = Path.Combine(Path.GetTempPath(), "sandlock-bench-compile.c");
+        await File.WriteAllTextAsync(source, "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <math.h>\n#include <pthread.h>\nint main(void) { printf(\"%f\\n\", sqrt(2.0)); return 0; }\n");
+        try
+        {
+            string[] compile = ["gcc", "-pipe", "-O1", "-c", source, "-o", "/dev/null"];
+            await CompareAsync("gcc -c of a small C file", compile, rounds * 2,
+                ("sandbox, system paths only (no /proc view)", confined.ToBuilder().FsRead(source).Build()),
+                ("sandbox, -r / (the /proc view holds every open by path)", new SandboxPolicyBuilder().FsRead("/").Build()));
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+
+        // getrandom in a loop, the random_seed case (every call answered by the supervisor).
+        if (File.Exists("/usr/bin/python3"))
+        {
+            string[] draws = ["/usr/bin/python3", "-c", "import os\nfor _ in range(20000): os.getrandom(16)"];
+            var python = confined.ToBuilder().FsRead("/etc").Build();
+            await CompareAsync("20,000 getrandom calls (python3)", draws, rounds,
+                ("sandbox", python),
+                ("sandbox with --random-seed", python.ToBuilder().RandomSeed(1).Build()));
+        }
+
         // Listing a 10,000-entry directory, the deterministic_dirs case.
         var folder = Directory.CreateTempSubdirectory("sandlock-bench-dir-").FullName;
         try

@@ -79,11 +79,12 @@ public sealed class ProcViewTests : IDisposable
     }
 
     [Fact]
-    public async Task Writes_under_proc_are_refused_unless_proc_is_writable()
+    public async Task Writes_under_proc_are_refused_unless_proc_is_writable_but_naming_own_threads_works()
     {
-        var result = await Sh(WithProc(), "echo renamed > /proc/self/comm");
+        var result = await Sh(WithProc(), "echo renamed > /proc/$$/comm && cat /proc/$$/comm && echo 0 > /proc/self/oom_score_adj");
         AssertDenied(result);
-        Assert.Contains(result.Denials, d => d.Target.EndsWith("/comm") && d.Rule == "/proc is not writable");
+        Assert.StartsWith("renamed\n", result.StandardOutputText);
+        Assert.Contains(result.Denials, d => d.Target.EndsWith("/oom_score_adj") && d.Rule == "/proc is not writable");
     }
 
     [Fact]

@@ -65,12 +65,12 @@ public sealed class ProcView : SyscallHandler
         if (!FsRulePlanner.IsSameOrUnder(path, Proc)) return SyscallDecision.Allow;
 
         if (_denied.Any(denied => FsRulePlanner.IsSameOrUnder(path, denied))) return Refuse(call, session, path, Eacces, "denied path");
-        if (open.Writes && !_writable) return Refuse(call, session, path, Eacces, "/proc is not writable");
         if (path == Proc) return Send(call, session, Libc.Open(listing.Refresh(session.RootPid), OpenFlags(open)), open);
 
         var parts = path[(Proc.Length + 1)..].Split('/');
         if (Rewrite(parts, call.Pid, session.RootPid) is not { } inside)
             return Refuse(call, session, path, Enoent, "/proc view: not a process of this sandbox");
+        if (open.Writes && !_writable && !NamesAThread(inside)) return Refuse(call, session, path, Eacces, "/proc is not writable");
         if (LeadsThroughMagicLink(inside)) return SyscallDecision.Allow;
         var fd = ResolvingOpen.OpenAt2(ProcRoot.Value, string.Join('/', inside), (ulong)OpenFlags(open),
             ResolvingOpen.ResolveBeneath | ResolvingOpen.ResolveNoMagicLinks);
@@ -92,6 +92,13 @@ public sealed class ProcView : SyscallHandler
             _ => parts,
         };
     }
+
+    /// <summary>
+    /// PID/comm or PID/task/TID/comm of the sandbox's own processes: naming a thread is what prctl(PR_SET_NAME) does
+    /// too, and pthread_setname_np (the .NET runtime's thread names) writes these.
+    /// </summary>
+    private static bool NamesAThread(string[] parts) =>
+        (parts.Length == 2 || (parts.Length == 4 && parts[1] == "task")) && parts[^1] == "comm";
 
     private static bool LeadsThroughMagicLink(string[] parts)
     {
