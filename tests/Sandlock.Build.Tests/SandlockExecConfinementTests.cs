@@ -84,4 +84,17 @@ public sealed class SandlockExecConfinementTests
         Assert.Contains("error SLK0003: TimeStart: not supported yet: time_start", build.Output);
         Assert.DoesNotContain("MSB3073", build.Output);
     }
+
+    [Fact]
+    public async Task A_step_sees_only_its_own_processes_in_proc()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync("ProcView");
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        var pids = build.Output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("PIDS=")).Split("PIDS=")[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.InRange(pids.Length, 1, 8); // the step's shell and its pipeline
+        Assert.DoesNotContain("1", pids);
+        Assert.Contains("HIDDEN", build.Output);
+    }
 }

@@ -80,6 +80,9 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
         Assert.Equal(SeededOutput.For(Tests + "PrintsSeededRandomNumbers"), Report[Tests + "PrintsSeededRandomNumbers"].StdOut.Trim());
 
     [Fact]
+    public void SandboxedTestSeesOnlyItsOwnProcessesInProc() => Assert.Equal("Passed", Report[Tests + "SeesOnlyItsOwnProcesses"].Outcome);
+
+    [Fact]
     public void SkipIsReportedInPlace() => Assert.Equal("NotExecuted", Report[Tests + "Skipped"].Outcome);
 
     [Fact]
