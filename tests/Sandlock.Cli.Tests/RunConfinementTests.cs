@@ -92,6 +92,16 @@ public sealed class RunConfinementTests
     }
 
     [Fact]
+    public async Task Dry_run_shows_that_port_remap_holds_binds_and_leaves_connects_to_the_supervisor()
+    {
+        var r = await CliRunner.Run("run", "--dry-run", "--port-remap", "--net-allow", ":8080", "--net-allow-bind", "8080", "--", "true");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("tcp connect: checked by the supervisor", r.Stdout);
+        Assert.Contains("tcp bind: only 8080", r.Stdout);
+        Assert.Contains("bind, getsockname, getpeername", r.Stdout);
+    }
+
+    [Fact]
     public async Task Port_remap_is_turned_on_by_the_policy_file()
     {
         using var host = new TcpListener(IPAddress.Loopback, 0);
