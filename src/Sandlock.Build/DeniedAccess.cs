@@ -62,6 +62,10 @@ internal static partial class DeniedAccess
         var where = denial.Syscall switch
         {
             "memory" => "raise MaxMemory on the task, or memory under [limits]",
+            // Only port remapping binds on the child's behalf; the task has no bind parameter.
+            "bind" => policyFile is null
+                ? "add its port to allow_bind under [network] in a sandlock.toml beside the project"
+                : $"add its port to allow_bind under [network] in {FileLine(policyFile, "network", "allow_bind")}",
             _ => policyFile is null
                 ? "add a NetAllow rule for it to the task, or to allow under [network] in a sandlock.toml beside the project"
                 : $"add a rule for it to allow under [network] in {FileLine(policyFile, "network", "allow")}, or NetAllow to the task",

@@ -1,4 +1,5 @@
 using Sandlock.Confinement;
+using Sandlock.Confinement.Landlock;
 using Sandlock.Policy;
 
 namespace Sandlock.Cli;
@@ -16,7 +17,9 @@ internal static class DryRun
         Console.WriteLine($"landlock ABI: {plan.LandlockAbi}");
         Console.WriteLine($"filesystem: {(plan.HandledFs == 0 ? "not confined" : $"confined ({plan.FsRules.Count} rules)")}");
         foreach (var rule in plan.FsRules) Console.WriteLine($"  {rule.Path}: {rule.Access}");
-        Console.WriteLine($"tcp connect: {(plan.HandledNet == 0 ? "not confined" : Ports(plan.ConnectPorts))}");
+        var connect = plan.Supervised?.Network is not null ? "checked by the supervisor"
+            : plan.HandledNet.HasFlag(NetAccess.ConnectTcp) ? Ports(plan.ConnectPorts) : "not confined";
+        Console.WriteLine($"tcp connect: {connect}");
         Console.WriteLine($"tcp bind: {(plan.HandledNet == 0 ? "not confined" : Ports(plan.BindPorts))}");
         Console.WriteLine($"ipc scopes: {plan.Scopes}");
         Console.WriteLine($"seccomp: {(plan.SeccompFilter.Length == 0 ? "off" : $"deny list, {plan.SeccompFilter.Length} BPF instructions")}");

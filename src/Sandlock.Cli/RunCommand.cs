@@ -64,6 +64,8 @@ internal static class RunCommand
         await using var sandbox = new Sandbox(policy, command, StdioMode.Inherit)
         {
             Timeout = timeout is { } t ? TimeSpan.FromSeconds(t) : null,
+            // As they happen: a client outside needs the real port while the command still runs.
+            OnPortMapped = mapping => Console.Error.WriteLine($"sandlock: {mapping}"),
         };
         try
         {

@@ -43,7 +43,7 @@ internal sealed class RunOptions
     public readonly Option<string[]> FsMount = Many("--fs-mount", null, "VIRTUAL:HOST[:ro]", "Show HOST at VIRTUAL");
     public readonly Option<bool> CleanEnv = Flag("--clean-env", "Start from a minimal environment (PATH, HOME, USER, TERM, LANG...)");
     public readonly Option<string[]> Env = Many("--env", null, "KEY=VALUE", "Set an environment variable");
-    public readonly Option<bool> PortRemap = Flag("--port-remap", "Remap bound ports");
+    public readonly Option<bool> PortRemap = Flag("--port-remap", "Give the sandbox its own port space: a port in use elsewhere is bound as a free one, and reported");
     public readonly Option<int?> Uid = Number("--uid", null, "N", "User id inside the sandbox");
     public readonly Option<string?> Name = One("--name", null, "NAME", "Sandbox name");
     public readonly Option<double?> Timeout = new("--timeout", "-t") { HelpName = "SECS", Description = "Kill the command after SECS seconds (exit 124)" };

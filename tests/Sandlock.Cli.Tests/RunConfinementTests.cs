@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using static Sandlock.Tests.CliRunner;
 
 namespace Sandlock.Tests;
@@ -50,6 +53,71 @@ public sealed class RunConfinementTests
         Assert.Contains("getrandom", supervised.Stdout);
         Assert.Contains("localhost pinned to ", supervised.Stdout);
         Assert.False(File.Exists("/tmp/should-not-exist-dry-run"));
+    }
+
+    /// <summary>A server on a port and its own client, which prints the port it sees and the server's answer.</summary>
+    internal static string OwnServerAndClient(int port) =>
+        "import socket\n" +
+        $"s = socket.socket(); s.bind(('127.0.0.1', {port})); s.listen()\n" +
+        $"c = socket.create_connection(('127.0.0.1', {port})); a, _ = s.accept(); a.sendall(b'own'); a.close()\n" +
+        "print(s.getsockname()[1], c.recv(9).decode())\n";
+
+    /// <summary>The real port from the one <c>sandlock: port P/tcp -> R</c> line, checked to differ from P.</summary>
+    internal static int ReportedRealPort(string stderr, int port)
+    {
+        var match = Regex.Match(stderr, $@"^sandlock: port {port}/tcp -> (\d+)$", RegexOptions.Multiline);
+        Assert.True(match.Success, $"no port mapping line in: {stderr}");
+        var real = int.Parse(match.Groups[1].Value);
+        Assert.NotEqual(port, real);
+        return real;
+    }
+
+    [Fact]
+    public async Task Port_remap_binds_a_port_the_host_holds_and_reports_the_real_one()
+    {
+        using var host = new TcpListener(IPAddress.Loopback, 0);
+        host.Start();
+        var port = ((IPEndPoint)host.LocalEndpoint).Port;
+        string[] network = ["--net-allow-bind", $"{port}", "--net-allow", $"127.0.0.1:{port}"];
+
+        var without = await CliRunner.Run(["run", .. SystemReads, .. network, "--", "/usr/bin/python3", "-c", OwnServerAndClient(port)]);
+        Assert.NotEqual(0, without.ExitCode);
+        Assert.Contains("Address already in use", without.Stderr);
+
+        var with = await CliRunner.Run(["run", .. SystemReads, .. network, "--port-remap", "--", "/usr/bin/python3", "-c", OwnServerAndClient(port)]);
+        Assert.Equal(0, with.ExitCode);
+        Assert.Equal($"{port} own\n", with.Stdout);
+        ReportedRealPort(with.Stderr, port);
+        Assert.False(host.Pending());
+    }
+
+    [Fact]
+    public async Task Dry_run_shows_that_port_remap_holds_binds_and_leaves_connects_to_the_supervisor()
+    {
+        var r = await CliRunner.Run("run", "--dry-run", "--port-remap", "--net-allow", ":8080", "--net-allow-bind", "8080", "--", "true");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("tcp connect: checked by the supervisor", r.Stdout);
+        Assert.Contains("tcp bind: only 8080", r.Stdout);
+        Assert.Contains("bind, getsockname, getpeername", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Port_remap_is_turned_on_by_the_policy_file()
+    {
+        using var host = new TcpListener(IPAddress.Loopback, 0);
+        host.Start();
+        var port = ((IPEndPoint)host.LocalEndpoint).Port;
+        var dir = Directory.CreateTempSubdirectory("sandlock-remap-test-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "sandlock.toml");
+            File.WriteAllText(file, $"[network]\nport_remap = true\nallow_bind = [{port}]\nallow = [\"127.0.0.1:{port}\"]\n");
+            var r = await CliRunner.Run(["run", .. SystemReads, "--profile-file", file, "--", "/usr/bin/python3", "-c", OwnServerAndClient(port)]);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal($"{port} own\n", r.Stdout);
+            ReportedRealPort(r.Stderr, port);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }
 

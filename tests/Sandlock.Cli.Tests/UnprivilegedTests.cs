@@ -104,6 +104,29 @@ public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.Unprivil
     }
 
     [Fact]
+    public async Task Port_remap_works_without_privileges_and_lends_no_privileged_port()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var r = await _cli.Run(["run", "--port-remap", "--net-allow-bind", $"{port},80", "--net-allow", $"127.0.0.1:{port}", "--", "/usr/bin/python3", "-c",
+                RunConfinementTests.OwnServerAndClient(port)]);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal($"{port} own\n", r.Stdout);
+            RunConfinementTests.ReportedRealPort(r.Stderr, port);
+
+            // The supervisor binds on the child's behalf; as root it could bind port 80, the child as nobody cannot.
+            var privileged = await _cli.Run("run", "--port-remap", "--net-allow-bind", "80", "--", "/usr/bin/python3", "-c",
+                "import socket; socket.socket().bind(('127.0.0.1', 80))");
+            Assert.NotEqual(0, privileged.ExitCode);
+            if (Environment.UserName == "root") Assert.Contains("Permission denied", privileged.Stderr);
+        }
+        finally { listener.Stop(); }
+    }
+
+    [Fact]
     public async Task Namespaces_are_denied()
     {
         var r = await _cli.Run("run", "--", "unshare", "--user", "true");

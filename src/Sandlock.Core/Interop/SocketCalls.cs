@@ -5,10 +5,12 @@ namespace Sandlock.Interop;
 /// <summary>Socket calls the supervisor makes on duplicated child sockets, on the child's behalf.</summary>
 internal static unsafe partial class SocketCalls
 {
-    public const int SOL_SOCKET = 1, SO_TYPE = 3, SO_PROTOCOL = 38, SO_DOMAIN = 39;
+    public const int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_REUSEPORT = 15, SO_PROTOCOL = 38, SO_DOMAIN = 39;
     public const int AF_UNSPEC = 0, AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
     public const int SOCK_STREAM = 1, SOCK_DGRAM = 2;
-    public const int IPPROTO_ICMP = 1, IPPROTO_ICMPV6 = 58;
+    public const int IPPROTO_ICMP = 1, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58;
+    public const int EADDRINUSE = 98;
+    private const int SockaddrStorageSize = 128;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct IoVec
@@ -31,6 +33,18 @@ internal static unsafe partial class SocketCalls
 
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     private static partial int GetSockOpt(int socket, int level, int name, int* value, uint* length);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    private static partial int SetSockOpt(int socket, int level, int name, int* value, uint length);
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    private static partial int Bind(int socket, byte* address, uint length);
+
+    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
+    private static partial int GetSockName(int socket, byte* address, uint* length);
+
+    [LibraryImport("libc", EntryPoint = "getpeername", SetLastError = true)]
+    private static partial int GetPeerName(int socket, byte* address, uint* length);
 
     [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
     public static partial int Connect(int socket, byte* address, uint length);
@@ -88,4 +102,38 @@ internal static unsafe partial class SocketCalls
     }
 
     public static int Option(SafeHandle socket, int name) => Option((int)socket.DangerousGetHandle(), name);
+
+    /// <summary>Sets an int SOL_SOCKET option; 0 or an errno.</summary>
+    public static int SetOption(SafeHandle socket, int name, int value) =>
+        SetSockOpt((int)socket.DangerousGetHandle(), SOL_SOCKET, name, &value, sizeof(int)) == 0 ? 0 : Libc.LastError;
+
+    /// <summary>bind() on a duplicated socket; 0 or an errno.</summary>
+    public static int Bind(SafeHandle socket, ReadOnlySpan<byte> address)
+    {
+        fixed (byte* a = address)
+            return Bind((int)socket.DangerousGetHandle(), a, (uint)address.Length) == 0 ? 0 : Libc.LastError;
+    }
+
+    /// <summary>The socket's local address, or null (errno in <paramref name="errno"/>).</summary>
+    public static byte[]? LocalAddress(SafeHandle socket, out int errno) => Name(socket, peer: false, out errno);
+
+    /// <summary>The socket's peer address, or null (errno in <paramref name="errno"/>, ENOTCONN when unconnected).</summary>
+    public static byte[]? PeerAddress(SafeHandle socket, out int errno) => Name(socket, peer: true, out errno);
+
+    private static byte[]? Name(SafeHandle socket, bool peer, out int errno)
+    {
+        var buffer = new byte[SockaddrStorageSize];
+        uint length = SockaddrStorageSize;
+        fixed (byte* a = buffer)
+        {
+            var fd = (int)socket.DangerousGetHandle();
+            if ((peer ? GetPeerName(fd, a, &length) : GetSockName(fd, a, &length)) != 0)
+            {
+                errno = Libc.LastError;
+                return null;
+            }
+        }
+        errno = 0;
+        return buffer.AsSpan(0, (int)Math.Min(length, SockaddrStorageSize)).ToArray();
+    }
 }

@@ -67,6 +67,15 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// </summary>
     public Supervision.Dynamic.PolicyCallback? PolicyCallback { get; init; }
 
+    /// <summary>
+    /// With port remapping, sees each port the sandbox binds and the real port behind it (what a client outside
+    /// connects to) as soon as it is bound, before the child's bind returns. Runs on a supervisor thread: keep it quick.
+    /// </summary>
+    public Action<Supervision.Network.PortMapping>? OnPortMapped { get; init; }
+
+    /// <summary>The port mappings made so far (with port remapping); the result holds all of them.</summary>
+    public IReadOnlyList<Supervision.Network.PortMapping> PortMappings => _session?.PortMappings ?? [];
+
     /// <summary>Set by <see cref="ReproCheck"/> to start the command with its environment in a varied order.</summary>
     internal Random? EnvironmentShuffle { get; init; }
 
@@ -126,6 +135,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 CpuMask: CpuSelection.Mask(Policy));
 
             _session = plan.Supervised?.CreateSession();
+            if (_session is not null) _session.OnPortMapped = OnPortMapped;
             var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
             if (outcome.FailedStep != SpawnStep.None) throw SpawnFailure(outcome, path);
 
@@ -262,6 +272,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         _completion.TrySetResult(new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed)
         {
             Denials = [.. _session?.Denials ?? [], .. _denials],
+            PortMappings = _session?.PortMappings ?? [],
         });
     }
 

@@ -8,6 +8,9 @@ public sealed record SandboxResult(int Pid, ExitStatus Status, byte[] StandardOu
     /// <summary>What the supervisor refused during the run (empty when no supervisor was needed).</summary>
     public IReadOnlyList<Supervision.Denial> Denials { get; init; } = [];
 
+    /// <summary>With port remapping: each port the sandbox bound, and the real port the host gave it.</summary>
+    public IReadOnlyList<Supervision.Network.PortMapping> PortMappings { get; init; } = [];
+
     public int ExitCode => Status.ShellCode;
     public bool Success => Status.Success;
     public string StandardOutputText => Encoding.UTF8.GetString(StandardOutput);

@@ -223,7 +223,6 @@ public sealed class SandboxPolicyBuilder
         {
             if (present) throw new NotSupportedYetException(SourceOf(field), field);
         }
-        Refuse(p.PortRemap, "port_remap");
         Refuse(!p.HttpAllow.IsEmpty, "http_allow");
         Refuse(!p.HttpDeny.IsEmpty, "http_deny");
         Refuse(!p.HttpPorts.IsEmpty, "http_ports");

@@ -3,12 +3,13 @@ using Sandlock.Confinement.Seccomp;
 
 namespace Sandlock.Supervision;
 
-/// <summary>The supervisor's view of one sandbox: its listener, its handlers, and what it denied.</summary>
+/// <summary>The supervisor's view of one sandbox: its listener, its handlers, what it denied and the ports it remapped.</summary>
 public sealed class SupervisedSession
 {
     private readonly Dictionary<int, List<SyscallHandler>> _handlers = [];
     private readonly Dictionary<int, string> _names = [];
     private readonly ConcurrentQueue<Denial> _denials = new();
+    private readonly ConcurrentQueue<Network.PortMapping> _ports = new();
     private Action<string>? _kill;
     private readonly ConcurrentDictionary<Type, object> _state = new();
 
@@ -36,6 +37,12 @@ public sealed class SupervisedSession
 
     public IReadOnlyList<Denial> Denials => [.. _denials];
 
+    /// <summary>The ports the sandbox bound with port remapping, in the order it bound them.</summary>
+    public IReadOnlyList<Network.PortMapping> PortMappings => [.. _ports];
+
+    /// <summary>Sees each port mapping as it is made, before the child's bind returns; runs on a supervisor thread.</summary>
+    internal Action<Network.PortMapping>? OnPortMapped { get; set; }
+
     /// <summary>Why the supervisor killed the sandbox, if it did.</summary>
     public string? Fault { get; private set; }
 
@@ -60,6 +67,13 @@ public sealed class SupervisedSession
         foreach (var state in _state.Values)
             if (state is IDisposable disposable) disposable.Dispose();
         _state.Clear();
+    }
+
+    public void Report(Network.PortMapping mapping)
+    {
+        _ports.Enqueue(mapping);
+        try { OnPortMapped?.Invoke(mapping); }
+        catch (Exception) { /* an observer's bug must not fail the child's bind */ }
     }
 
     internal bool TryGetHandlers(int nr, out IReadOnlyList<SyscallHandler> handlers, out string name)

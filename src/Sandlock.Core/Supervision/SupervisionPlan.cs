@@ -32,12 +32,17 @@ public sealed class SupervisionPlan
         var virtualFiles = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var dynamic = callback is null ? null : new Dynamic.PolicyCallbackHandler(callback);
         if (dynamic is not null) needs.Add("a policy callback");
+        // Binds are done on the child's behalf, outside Landlock: the bind ports are checked unless landlock-net is off.
+        var remap = policy.PortRemap
+            ? new PortRemap(policy.Disabled.Contains(Protection.LandlockNet) ? null : new BindRules(policy.NetBind, policy.NetDenyBind))
+            : null;
+        if (remap is not null) needs.Add("port_remap");
         // The callback sees destinations through the gate, which connects on the child's behalf once both agree.
-        if (NetworkRules.NeedsSupervisor(policy) || dynamic is not null)
+        if (NetworkRules.NeedsSupervisor(policy) || dynamic is not null || remap is not null)
         {
             if (NetworkRules.NeedsSupervisor(policy)) needs.Add("host, address, CIDR, UDP and ICMP network rules");
             network = NetworkRules.Compile(policy);
-            handlers.Add(new NetworkGate(network, dynamic));
+            handlers.Add(new NetworkGate(network, dynamic, remap));
             if (network.PinnedHosts.Count > 0) virtualFiles["/etc/hosts"] = System.Text.Encoding.UTF8.GetBytes(HostsFile.Render(network.PinnedHosts));
         }
         if (policy.RandomSeed is { } seed)
@@ -62,6 +67,8 @@ public sealed class SupervisionPlan
         // Builtin redirects come before the callback, which then sees only the opens that reach the real files.
         if (virtualFiles.Count > 0) handlers.Add(new VirtualFileRedirect(virtualFiles));
         if (dynamic is not null) handlers.Add(dynamic);
+        // After the callback, which sees the bind (with the virtual port) first.
+        if (remap is not null) handlers.AddRange(remap.Handlers);
         // After the callback, which may still refuse a /proc path before the view serves it.
         if (Views.ProcView.AppliesTo(policy, kernel))
         {

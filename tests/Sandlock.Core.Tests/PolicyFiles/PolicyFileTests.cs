@@ -48,6 +48,7 @@ public sealed class PolicyFileTests : IDisposable
             deny = [":25"]
             allow_bind = [8080, "9000-9002"]
             deny_bind = [22]
+            port_remap = true
 
             [syscalls]
             extra_allow = ["sysv_ipc"]
@@ -74,6 +75,7 @@ public sealed class PolicyFileTests : IDisposable
         Assert.Equal(["*:25"], policy.NetDeny.Select(r => r.ToString()));
         Assert.Equal([8080, 9000, 9001, 9002], policy.NetBind.Select(p => (int)p));
         Assert.Equal([22], policy.NetDenyBind.Select(p => (int)p));
+        Assert.True(policy.PortRemap);
         Assert.Equal(["sysv_ipc"], policy.ExtraAllowSyscalls.ToArray());
         Assert.Equal(["ptrace"], policy.ExtraDenySyscalls.ToArray());
         Assert.Equal(256, policy.MaxOpenFiles);
@@ -109,7 +111,6 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[filesystem]\nmount = [\"/data:/srv/data:ro\"]", "fs_mount")]
     [InlineData("[filesystem]\non_exit = \"keep\"", "on_exit")]
     [InlineData("[filesystem]\non_error = \"commit\"", "on_error")]
-    [InlineData("[network]\nport_remap = true", "port_remap")]
     [InlineData("[http]\nallow = [\"GET example.com/*\"]", "http_allow")]
     [InlineData("[http]\ndeny = [\"POST *\"]", "http_deny")]
     [InlineData("[http]\nports = [80, 443]", "http_ports")]

@@ -10,9 +10,10 @@ namespace Sandlock.Supervision.Network;
 /// Holds connect, sendto, sendmsg and sendmmsg of IP sockets and checks the destination against the network rules.
 /// Allowed calls are performed by the supervisor itself, on a duplicate of the child's socket with its own copy of
 /// the address and data, so the child cannot change them between the check and the use. Unix sockets pass through
-/// (Landlock governs them); the decision to let them pass depends on the socket, not on child memory.
+/// (Landlock governs them); the decision to let them pass depends on the socket, not on child memory. With port
+/// remapping, a destination is checked with the port the sandbox named and then sent to the real port behind it.
 /// </summary>
-public sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null) : SyscallHandler
+public sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null, PortRemap? ports = null) : SyscallHandler
 {
     private const int Ebadf = 9, Eacces = 13, Efault = 14, Emsgsize = 90, Einval = 22;
     private const int MaxPayload = 1 << 20;
@@ -71,6 +72,7 @@ public sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null) :
             if (!ChildAccess.Read(session, call, call.Args[1], address)) return SyscallDecision.Deny(Efault);
             if (!SocketAddressBytes.IsUnspecified(address) && !Check(call, session, protocol, address))
                 return SyscallDecision.Deny(Eacces);
+            ports?.Redirect(session, protocol, address);
             // A blocking connect can take long: never on the supervisor thread.
             var errno = await Task.Run(() => SocketCalls.Connect(socket, address)).ConfigureAwait(false);
             return errno == 0 ? SyscallDecision.Result(0) : SyscallDecision.Deny(errno);
@@ -88,6 +90,7 @@ public sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null) :
             var address = new byte[Math.Min(targetLength, SocketAddressBytes.MaxLength)];
             if (!ChildAccess.Read(session, call, target, address)) return SyscallDecision.Deny(Efault);
             if (!Check(call, session, protocol, address)) return SyscallDecision.Deny(Eacces);
+            ports?.Redirect(session, protocol, address);
             if (length > MaxPayload) return SyscallDecision.Deny(Emsgsize);
             var data = new byte[length];
             if (!ChildAccess.Read(session, call, buffer, data)) return SyscallDecision.Deny(Efault);
@@ -166,6 +169,7 @@ public sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null) :
         var address = name == 0 ? [] : new byte[Math.Min(nameLength, SocketAddressBytes.MaxLength)];
         if (name != 0 && !ChildAccess.Read(session, call, name, address)) { refusal = Efault; return default; }
         if (name != 0 && !Check(call, session, protocol, address)) { refusal = Eacces; return default; }
+        if (name != 0) ports?.Redirect(session, protocol, address);
         if (iovCount > 1024 || controlLength > 65536) { refusal = Einval; return default; }
         var vectors = new byte[(int)iovCount * 16];
         if (!ChildAccess.Read(session, call, iov, vectors)) { refusal = Efault; return default; }

@@ -30,6 +30,9 @@ internal static class SocketAddressBytes
         return false;
     }
 
+    /// <summary>Sets the port of an AF_INET or AF_INET6 address (the same offset in both).</summary>
+    public static void SetPort(Span<byte> bytes, ushort port) => BinaryPrimitives.WriteUInt16BigEndian(bytes[2..], port);
+
     public static bool IsUnspecified(ReadOnlySpan<byte> bytes) =>
         bytes.Length >= 2 && BinaryPrimitives.ReadUInt16LittleEndian(bytes) == SocketCalls.AF_UNSPEC;
 }
