@@ -33,7 +33,7 @@ public sealed record PidsHierarchy(string Parent, bool Version2)
                 if (!writable) continue;
                 // Nested under our own cgroup, so a limit set on it (a container's) still applies to the sandbox.
                 var own = memberships.Select(m => m.Split(':', 3)).FirstOrDefault(m => m.Length == 3 && m[1].Split(',').Contains("pids"))?[2] ?? "/";
-                var parent = Path.Join(mountPoint, own);
+                var parent = Path.TrimEndingDirectorySeparator(Path.Join(mountPoint, own));
                 return new PidsHierarchy(Directory.Exists(parent) ? parent : mountPoint, Version2: false);
             }
             if (type == "cgroup2" && writable && v2 is null && HasController(mountPoint))
