@@ -62,6 +62,7 @@ internal static partial class DeniedAccess
         var where = denial.Syscall switch
         {
             "memory" => "raise MaxMemory on the task, or memory under [limits]",
+            "fork" => "raise MaxProcesses on the task, or processes under [limits]",
             _ => policyFile is null
                 ? "add a NetAllow rule for it to the task, or to allow under [network] in a sandlock.toml beside the project"
                 : $"add a rule for it to allow under [network] in {FileLine(policyFile, "network", "allow")}, or NetAllow to the task",

@@ -292,7 +292,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             try
             {
                 if (cgroup.RefusedForks() is > 0 and var refused)
-                    _denials.Enqueue(new Denial("fork", $"{refused} refused", Pid ?? 0, $"max_processes {Policy.MaxProcesses}"));
+                    _denials.Enqueue(new Denial("fork", "over the process limit", Pid ?? 0, $"max_processes {Policy.MaxProcesses}: {refused} refused"));
                 cgroup.Remove();
             }
             finally
