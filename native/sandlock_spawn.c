@@ -57,6 +57,20 @@ static void __attribute__((noreturn)) fail(struct child_outcome *outcome, int st
     _exit(127);
 }
 
+/* Writes all of text to a /proc file, as one write (the id map files accept exactly one). */
+static int write_proc_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t length = strlen(text);
+    ssize_t written = write(fd, text, length);
+    int error = errno;
+    close(fd);
+    if (written == (ssize_t)length) return 0;
+    errno = written < 0 ? error : EIO;
+    return -1;
+}
+
 /* Runs in the vfork child; never returns. Only async-signal-safe calls. */
 static void __attribute__((noinline, noreturn))
 child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome, int go_socket)
@@ -77,7 +91,18 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
     sigset_t empty;
     sigemptyset(&empty);
 
+    /* Before anything can fork: every task of the sandbox is counted against the cgroup's pids.max. */
+    if (req->cgroup_procs_fd >= 0 && write(req->cgroup_procs_fd, "0", 1) != 1) fail(outcome, SL_STEP_CGROUP);
     if (setpgid(0, 0) != 0) fail(outcome, SL_STEP_PROCESS_GROUP);
+    /* A user namespace of its own makes RLIMIT_NPROC (set with the other rlimits below) count only this sandbox's
+     * tasks: since Linux 5.14 the count is kept per (user namespace, uid). Before the parent-death signal, which a
+     * credential change could clear. */
+    if (req->uid_map && req->gid_map) {
+        if (unshare(CLONE_NEWUSER) != 0) fail(outcome, SL_STEP_USER_NAMESPACE);
+        if (write_proc_file("/proc/self/uid_map", req->uid_map) != 0) fail(outcome, SL_STEP_ID_MAPS);
+        if (write_proc_file("/proc/self/setgroups", "deny") != 0) fail(outcome, SL_STEP_ID_MAPS);
+        if (write_proc_file("/proc/self/gid_map", req->gid_map) != 0) fail(outcome, SL_STEP_ID_MAPS);
+    }
     /* Signals are still blocked here, so SIGTTOU cannot stop us; a failure only means no terminal to take. */
     if (req->take_terminal) (void)tcsetpgrp(0, getpid());
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(outcome, SL_STEP_PARENT_DEATH_SIGNAL);

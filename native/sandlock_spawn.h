@@ -20,6 +20,9 @@ enum sl_step {
     SL_STEP_EXEC = 13,
     SL_STEP_PIDFD = 14,
     SL_STEP_CPU_AFFINITY = 15,
+    SL_STEP_CGROUP = 16,
+    SL_STEP_USER_NAMESPACE = 17,
+    SL_STEP_ID_MAPS = 18,
 };
 
 struct sl_rlimit {
@@ -37,6 +40,8 @@ struct sl_spawn_request {
     const void *filter;              /* struct sock_filter[filter_len]; NULL: no seccomp */
     const struct sl_rlimit *rlimits;
     const uint64_t *cpu_mask;        /* sched_setaffinity mask, cpu_mask_words 64-bit words; NULL: unchanged */
+    const char *uid_map;             /* with gid_map: unshare a user namespace with these maps; NULL: none */
+    const char *gid_map;
     int32_t stdin_fd;                /* -1: inherit */
     int32_t stdout_fd;
     int32_t stderr_fd;
@@ -46,6 +51,7 @@ struct sl_spawn_request {
     int32_t rlimit_count;
     int32_t cpu_mask_words;
     int32_t personality;             /* -1: unchanged */
+    int32_t cgroup_procs_fd;         /* the sandbox cgroup's cgroup.procs, opened for writing; -1: stay in ours */
     uint16_t filter_len;
     uint8_t disable_transparent_huge_pages;
     uint8_t take_terminal;           /* make the child's group the foreground of the terminal on fd 0 */

@@ -66,6 +66,7 @@ internal static partial class DeniedAccess
             "bind" => policyFile is null
                 ? "add its port to allow_bind under [network] in a sandlock.toml beside the project"
                 : $"add its port to allow_bind under [network] in {FileLine(policyFile, "network", "allow_bind")}",
+            "fork" => "raise MaxProcesses on the task, or processes under [limits]",
             _ => policyFile is null
                 ? "add a NetAllow rule for it to the task, or to allow under [network] in a sandlock.toml beside the project"
                 : $"add a rule for it to allow under [network] in {FileLine(policyFile, "network", "allow")}, or NetAllow to the task",

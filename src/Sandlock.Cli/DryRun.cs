@@ -26,6 +26,8 @@ internal static class DryRun
         Console.WriteLine($"supervisor: {(plan.Supervised is { } supervised ? "holds " + string.Join(", ", supervised.HeldSyscalls) : "not needed")}");
         if (plan.Supervised?.Network?.PinnedHosts is { Count: > 0 } pinned)
             foreach (var (host, addresses) in pinned) Console.WriteLine($"  {host} pinned to {string.Join(", ", addresses.Select(a => a.ToString()))}");
+        if (plan.ProcessLimit is { } limit)
+            Console.WriteLine($"process limit: {limit.Max} tasks, through {(limit.Mechanism == ProcessCountMechanism.PidsCgroup ? "a pids cgroup" : "a user namespace with RLIMIT_NPROC")}");
         if (plan.Degraded.Count > 0) Console.WriteLine($"degraded: {string.Join(", ", plan.Degraded)}");
         Console.WriteLine($"environment: {(policy.CleanEnv ? "clean" : "inherited")}{(policy.Env.Count > 0 ? $", {policy.Env.Count} set" : "")}");
         if (policy.Cwd is not null) Console.WriteLine($"cwd: {policy.Cwd}");

@@ -74,7 +74,20 @@ internal sealed class RunOptions
         new(name, Aliases(alias)) { HelpName = helpName, Description = description };
 
     private static Option<int?> Number(string name, string? alias, string helpName, string description) =>
-        new(name, Aliases(alias)) { HelpName = helpName, Description = description };
+        new(name, Aliases(alias))
+        {
+            HelpName = helpName,
+            Description = description,
+            // The default message names the CLR type (System.Nullable`1[System.Int32]); say what is expected instead.
+            CustomParser = result =>
+            {
+                var token = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                if (int.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n))
+                    return n;
+                result.AddError($"{name}: invalid number '{token}': expected a whole number");
+                return null;
+            },
+        };
 
     private static Option<bool> Flag(string name, string description, string? alias = null) =>
         new(name, Aliases(alias)) { Description = description };

@@ -64,6 +64,21 @@ public sealed class SandlockExecConfinementTests
     }
 
     [Fact]
+    public async Task MaxProcesses_lets_a_step_fork_up_to_the_limit_and_no_further()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync("Processes");
+
+        // MSBuild echoes each command too: the markers are looked for as lines of their own.
+        Assert.Matches(@"(?m)^\s*PROCESSES_OK\r?$", build.Output);
+        // Under 2 tasks the step's shell gets one child; the next fork fails with EAGAIN.
+        Assert.Contains("Cannot fork", build.Output);
+        Assert.DoesNotMatch(@"(?m)^\s*NOT_REACHED\r?$", build.Output);
+        Assert.Contains("warning SLK0001: the sandbox denied fork over the process limit (max_processes 2: ", build.Output);
+        Assert.Contains("raise MaxProcesses on the task, or processes under [limits]", build.Output);
+    }
+
+    [Fact]
     public async Task SandlockEnabled_false_runs_unconfined_with_a_warning()
     {
         var project = await FixtureProject.CopyAsync("BuildSteps");

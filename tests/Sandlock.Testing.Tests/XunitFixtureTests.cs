@@ -16,8 +16,8 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal(13, Report.Results.Count);
-        Assert.Equal((7, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal(14, Report.Results.Count);
+        Assert.Equal((8, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
         Assert.Equal(1, run.Outcome.ExitCode);
     }
 
@@ -115,5 +115,13 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
         Assert.Equal("Passed", first.Outcome);
         Assert.Equal(first.StdOut, again["XunitFixture.DeterminismTests.SeedFromName"].StdOut);
         Assert.NotEqual(first.StdOut, Report["XunitFixture.DeterminismTests.SeedSevenFirst"].StdOut);
+    }
+
+    [Fact]
+    public void MaxProcessesLimitsTheChildrenATestCanStart()
+    {
+        var result = Report[Tests + "StartsChildrenUntilTheProcessLimit"];
+        Assert.True(result.Outcome == "Passed", result.Message);
+        Assert.Contains("refused after ", result.StdOut);
     }
 }

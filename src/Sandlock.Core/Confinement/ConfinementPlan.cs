@@ -20,7 +20,8 @@ public sealed record ConfinementPlan(
     SockFilter[] SeccompFilter,
     IReadOnlyList<string> Degraded,
     global::Sandlock.Supervision.SupervisionPlan? Supervised = null,
-    uint SeccompFlags = 0)
+    uint SeccompFlags = 0,
+    ProcessCountLimit? ProcessLimit = null)
 {
     // The program depends on the policy alone, and policies are immutable: compile once per policy.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPolicy, SockFilter[]> CompiledFilters = new();
@@ -110,6 +111,7 @@ public sealed record ConfinementPlan(
             throw new SandboxSetupException(SetupFailure.Sandbox, "the supervisor needs the seccomp filter, which is disabled or missing");
         // With a supervisor, a held call it has received is interrupted only by a fatal signal (kernels that know how).
         var seccompFlags = supervision is not null && kernel.SeccompWaitKillable ? SeccompFilterFlagWaitKillableRecv : 0;
-        return new ConfinementPlan(abi, handledFs, handledNet, scopes, fsRules, connect, bind, filter, degraded, supervision, seccompFlags);
+        var processLimit = policy.MaxProcesses is { } max ? ProcessCountLimit.Plan(max, kernel) : null;
+        return new ConfinementPlan(abi, handledFs, handledNet, scopes, fsRules, connect, bind, filter, degraded, supervision, seccompFlags, processLimit);
     }
 }

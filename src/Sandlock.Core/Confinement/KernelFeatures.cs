@@ -11,6 +11,18 @@ public sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool Se
     /// <summary>SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6): the supervisor is woken on the caller's CPU.</summary>
     public bool SeccompSyncWakeUp => AtLeast(6, 6);
 
+    /// <summary>RLIMIT_NPROC counted per (user namespace, uid) (Linux 5.14), so a new namespace counts only its own tasks.</summary>
+    public bool PerNamespaceProcessCount => AtLeast(5, 14);
+
+    /// <summary>Sandlock runs with effective uid 0, which RLIMIT_NPROC does not bind.</summary>
+    public bool Privileged { get; init; }
+
+    /// <summary>An unprivileged process may create a user namespace.</summary>
+    public bool UnprivilegedUserNamespaces { get; init; }
+
+    /// <summary>Where a sandbox's pids cgroup can be made, when a writable pids controller is mounted.</summary>
+    public PidsHierarchy? PidsCgroups { get; init; }
+
     private bool AtLeast(int major, int minor)
     {
         var parts = KernelRelease.Split('.', '-');
@@ -29,6 +41,21 @@ public sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool Se
         var status = File.Exists("/proc/self/status") ? File.ReadAllText("/proc/self/status") : "";
         var seccomp = status.Contains("Seccomp_filters:", StringComparison.Ordinal);
         var actions = File.Exists("/proc/sys/kernel/seccomp/actions_avail") ? File.ReadAllText("/proc/sys/kernel/seccomp/actions_avail") : "";
-        return new KernelFeatures(LandlockSyscalls.AbiVersion(), seccomp, actions.Contains("user_notif", StringComparison.Ordinal), release);
+        var privileged = SystemInfo.EffectiveUserId() == 0;
+        return new KernelFeatures(LandlockSyscalls.AbiVersion(), seccomp, actions.Contains("user_notif", StringComparison.Ordinal), release)
+        {
+            Privileged = privileged,
+            UnprivilegedUserNamespaces = ReadNumber("/proc/sys/user/max_user_namespaces") is not 0
+                                         && ReadNumber("/proc/sys/kernel/unprivileged_userns_clone") is not 0,
+            PidsCgroups = privileged ? PidsHierarchy.Locate() : null,
+        };
+    }
+
+    /// <summary>A sysctl's number; null when the file does not exist on this kernel.</summary>
+    private static long? ReadNumber(string path)
+    {
+        try { return long.TryParse(File.ReadAllText(path).Trim(), out var n) ? n : null; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 }

@@ -7,7 +7,7 @@ internal static unsafe partial class Libc
 {
     private const string Lib = "libc";
 
-    public const int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
     public static readonly int O_PATH = 0x200000, O_DIRECTORY = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
     public const int EINTR = 4, EAGAIN = 11;
     public const int SIGKILL = 9, SIGCONT = 18, SIGSTOP = 19;
@@ -45,6 +45,23 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    private static partial nint Write(int fd, byte* buffer, nuint count);
+
+    /// <summary>Writes <paramref name="text"/> to a control file (cgroupfs) in one write; false with errno in <see cref="LastError"/>.</summary>
+    public static bool WriteControlFile(string path, string text)
+    {
+        var fd = Open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return false;
+        var bytes = System.Text.Encoding.ASCII.GetBytes(text);
+        nint written;
+        fixed (byte* p = bytes) written = Write(fd, p, (nuint)bytes.Length);
+        var error = LastError;
+        Close(fd);
+        Marshal.SetLastPInvokeError(error);
+        return written == bytes.Length;
+    }
 
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);

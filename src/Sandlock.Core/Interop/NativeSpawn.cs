@@ -24,7 +24,21 @@ internal sealed record SpawnRequest(
     int Personality,
     bool DisableTransparentHugePages,
     bool TakeTerminal,
-    ulong[]? CpuMask = null);
+    ulong[]? CpuMask = null,
+    UserNamespaceMaps? UserNamespace = null,
+    int CgroupProcsFd = -1);
+
+/// <summary>A user namespace for the child with these /proc/self/uid_map and gid_map contents.</summary>
+internal sealed record UserNamespaceMaps(string UidMap, string GidMap)
+{
+    /// <summary>Our own ids mapped to themselves: the only maps an unprivileged process may write, and the command sees no change.</summary>
+    public static UserNamespaceMaps Identity()
+    {
+        var uid = SystemInfo.EffectiveUserId();
+        var gid = SystemInfo.EffectiveGroupId();
+        return new UserNamespaceMaps($"{uid} {uid} 1\n", $"{gid} {gid} 1\n");
+    }
+}
 
 /// <summary>Outcome of the shim: a pid and pidfd (and seccomp listener when supervised), or the failed step and its errno.</summary>
 internal readonly record struct SpawnOutcome(int Pid, int PidFd, SpawnStep FailedStep, int Error, int Listener = -1);
@@ -36,7 +50,7 @@ internal delegate bool ListenerReady(int listener, int pid);
 internal enum SpawnStep
 {
     None = 0, Fork, ProcessGroup, ParentDeathSignal, Stdio, ResourceLimit, Personality, WorkingDirectory,
-    NoNewPrivileges, Landlock, Seccomp, ListenerHandoff, CloseFds, Exec, PidFd, CpuAffinity,
+    NoNewPrivileges, Landlock, Seccomp, ListenerHandoff, CloseFds, Exec, PidFd, CpuAffinity, Cgroup, UserNamespace, IdMaps,
 }
 
 /// <summary>Calls the C shim (native/sandlock_spawn.c). Must be called on the sandbox spawn thread.</summary>
@@ -52,9 +66,11 @@ internal static unsafe partial class NativeSpawn
         public SockFilter* Filter;
         public ResourceLimit* Rlimits;
         public ulong* CpuMask;
+        public byte* UidMap;
+        public byte* GidMap;
         public int StdinFd, StdoutFd, StderrFd, RulesetFd;
         public uint LandlockRestrictFlags, SeccompFlags;
-        public int RlimitCount, CpuMaskWords, Personality;
+        public int RlimitCount, CpuMaskWords, Personality, CgroupProcsFd;
         public ushort FilterLength;
         public byte DisableTransparentHugePages, TakeTerminal;
     }
@@ -115,6 +131,9 @@ internal static unsafe partial class NativeSpawn
                 CpuMask = request.CpuMask is null ? null : maskPtr,
                 CpuMaskWords = request.CpuMask?.Length ?? 0,
                 Personality = request.Personality,
+                UidMap = request.UserNamespace is { } maps ? arena.String(maps.UidMap) : null,
+                GidMap = request.UserNamespace is { } same ? arena.String(same.GidMap) : null,
+                CgroupProcsFd = request.CgroupProcsFd,
                 FilterLength = checked((ushort)filter.Length),
                 DisableTransparentHugePages = request.DisableTransparentHugePages ? (byte)1 : (byte)0,
                 TakeTerminal = request.TakeTerminal ? (byte)1 : (byte)0,

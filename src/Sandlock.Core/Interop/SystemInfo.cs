@@ -10,6 +10,12 @@ internal static unsafe partial class SystemInfo
     [LibraryImport("libc", EntryPoint = "uname", SetLastError = true)]
     private static partial int UnameNative(byte* buffer);
 
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint EffectiveUserId();
+
+    [LibraryImport("libc", EntryPoint = "getegid")]
+    public static partial uint EffectiveGroupId();
+
     public static byte[] Uname()
     {
         var buffer = new byte[UtsnameSize];

@@ -27,6 +27,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private int _processGroup;
     private bool _ownsTerminal;
     private SupervisedSession? _session;
+    private PidsCgroup? _cgroup;
     private CancellationTokenSource? _limitsStop;
     private volatile bool _pausedByCaller;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Denial> _denials = new();
@@ -121,60 +122,81 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             var workingDirectory = Policy.Cwd ?? Environment.CurrentDirectory;
             var path = CommandResolver.Resolve(Command[0], environment, workingDirectory);
 
-            using var ruleset = RulesetCache.Lease(Policy, plan);
-            using var stdio = ChildStdio.Open(Stdio);
-            var request = new SpawnRequest(
-                path, Command, environment, Policy.Cwd,
-                stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
-                ruleset?.Fd ?? -1,
-                plan.SeccompFilter, plan.SeccompFlags,
-                [.. ProcessLimits.For(Policy)],
-                Policy.NoRandomizeMemory ? AddrNoRandomize : -1,
-                Policy.NoHugePages,
-                TakeTerminal: _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal(),
-                CpuMask: CpuSelection.Mask(Policy));
-
-            _session = plan.Supervised?.CreateSession();
-            if (_session is not null) _session.OnPortMapped = OnPortMapped;
-            var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
-            if (outcome.FailedStep != SpawnStep.None) throw SpawnFailure(outcome, path);
-
-            _clock.Start();
-            Pid = outcome.Pid;
-            _processGroup = outcome.Pid;
+            _cgroup = plan.ProcessLimit is { Mechanism: ProcessCountMechanism.PidsCgroup, Cgroups: { } hierarchy } limit
+                ? PidsCgroup.Create(hierarchy, limit.Max)
+                : null;
             try
             {
-                var pipes = new List<ChildWatcher.OutputPipe>();
-                if (stdio.TakeParentStdout() is { } outFd) pipes.Add(_stdout = new ChildWatcher.OutputPipe(outFd, OnStandardOutput));
-                if (stdio.TakeParentStderr() is { } errFd) pipes.Add(_stderr = new ChildWatcher.OutputPipe(errFd, OnStandardError));
-                foreach (var pipe in pipes) ChildWatcher.Add(pipe);
-                _result = _completion.Task;
-                _exit = new ChildWatcher.ChildExit(outcome.PidFd, outcome.Pid, pipes, Complete);
-                ChildWatcher.Add(_exit);
+                StartConfined(plan, environment, path);
             }
             catch
             {
-                // Nothing may outlive a failed start: the command is already running, so kill and reap it.
-                ProcessTree.Kill(_processGroup);
-                ChildProcess.Reap(outcome.Pid);
-                Libc.CloseQuietly(outcome.PidFd);
-                Pid = null;
+                // A failed start leaves no cgroup behind (a started command is killed and reaped by then).
+                _cgroup?.Remove();
+                _cgroup = null;
                 throw;
             }
-            if (Timeout is { } timeout) StartTimer(timeout);
-            _limitsStop = new CancellationTokenSource();
-            if (Policy.MaxCpu is { } percent && percent < 100)
-                _ = new CpuThrottle(percent, outcome.Pid, () => _pausedByCaller).ThrottleAsync(_limitsStop.Token);
-            if (Policy.MaxMemory is { } memory)
+        }
+    }
+
+    private void StartConfined(ConfinementPlan plan, IReadOnlyList<string> environment, string path)
+    {
+        using var ruleset = RulesetCache.Lease(Policy, plan);
+        using var stdio = ChildStdio.Open(Stdio);
+        var request = new SpawnRequest(
+            path, Command, environment, Policy.Cwd,
+            stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
+            ruleset?.Fd ?? -1,
+            plan.SeccompFilter, plan.SeccompFlags,
+            [.. ProcessLimits.For(Policy, plan.ProcessLimit)],
+            Policy.NoRandomizeMemory ? AddrNoRandomize : -1,
+            Policy.NoHugePages,
+            TakeTerminal: _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal(),
+            CpuMask: CpuSelection.Mask(Policy),
+            UserNamespace: plan.ProcessLimit?.Mechanism == ProcessCountMechanism.UserNamespaceRlimit ? UserNamespaceMaps.Identity() : null,
+            CgroupProcsFd: _cgroup?.ProcsFd ?? -1);
+
+        _session = plan.Supervised?.CreateSession();
+        if (_session is not null) _session.OnPortMapped = OnPortMapped;
+        var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
+        _cgroup?.CloseProcsFd();
+        if (outcome.FailedStep != SpawnStep.None) throw SpawnFailure(outcome, path);
+
+        _clock.Start();
+        Pid = outcome.Pid;
+        _processGroup = outcome.Pid;
+        try
+        {
+            var pipes = new List<ChildWatcher.OutputPipe>();
+            if (stdio.TakeParentStdout() is { } outFd) pipes.Add(_stdout = new ChildWatcher.OutputPipe(outFd, OnStandardOutput));
+            if (stdio.TakeParentStderr() is { } errFd) pipes.Add(_stderr = new ChildWatcher.OutputPipe(errFd, OnStandardError));
+            foreach (var pipe in pipes) ChildWatcher.Add(pipe);
+            _result = _completion.Task;
+            _exit = new ChildWatcher.ChildExit(outcome.PidFd, outcome.Pid, pipes, Complete);
+            ChildWatcher.Add(_exit);
+        }
+        catch
+        {
+            // Nothing may outlive a failed start: the command is already running, so kill and reap it.
+            ProcessTree.Kill(_processGroup);
+            ChildProcess.Reap(outcome.Pid);
+            Libc.CloseQuietly(outcome.PidFd);
+            Pid = null;
+            throw;
+        }
+        if (Timeout is { } timeout) StartTimer(timeout);
+        _limitsStop = new CancellationTokenSource();
+        if (Policy.MaxCpu is { } percent && percent < 100)
+            _ = new CpuThrottle(percent, outcome.Pid, () => _pausedByCaller).ThrottleAsync(_limitsStop.Token);
+        if (Policy.MaxMemory is { } memory)
+        {
+            var watchdog = new MemoryWatchdog(memory, outcome.Pid, denial =>
             {
-                var watchdog = new MemoryWatchdog(memory, outcome.Pid, denial =>
-                {
-                    _denials.Enqueue(denial);
-                    _killed = true;
-                    KillTree();
-                });
-                _ = watchdog.WatchAsync(_limitsStop.Token);
-            }
+                _denials.Enqueue(denial);
+                _killed = true;
+                KillTree();
+            });
+            _ = watchdog.WatchAsync(_limitsStop.Token);
         }
     }
 
@@ -269,10 +291,26 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             Libc.CLD_DUMPED => new ExitStatus(null, status, _timedOut, _killed, CoreDumped: true),
             _ => new ExitStatus(null, null, _timedOut, _killed),
         };
-        _completion.TrySetResult(new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed)
+        var result = new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed);
+        void Finish() => Finish();
+        if (_cgroup is not { } cgroup)
         {
-            Denials = [.. _session?.Denials ?? [], .. _denials],
-            PortMappings = _session?.PortMappings ?? [],
+            Finish();
+            return;
+        }
+        // Removing the cgroup may wait for killed stragglers to exit: not on the watcher thread.
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                if (cgroup.RefusedForks() is > 0 and var refused)
+                    _denials.Enqueue(new Denial("fork", "over the process limit", Pid ?? 0, $"max_processes {Policy.MaxProcesses}: {refused} refused"));
+                cgroup.Remove();
+            }
+            finally
+            {
+                Finish();
+            }
         });
     }
 
@@ -290,6 +328,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             SpawnStep.WorkingDirectory => new(SetupFailure.Sandbox, $"cannot change to the working directory: {reason}"),
             SpawnStep.ResourceLimit => new(SetupFailure.Sandbox, $"cannot set a resource limit: {reason}"),
             SpawnStep.CpuAffinity => new(SetupFailure.Sandbox, $"cannot restrict the command to the chosen CPUs: {reason}"),
+            SpawnStep.Cgroup => new(SetupFailure.Sandbox, $"max_processes: cannot move the command into its pids cgroup: {reason}"),
+            SpawnStep.UserNamespace => new(SetupFailure.Sandbox, $"max_processes: cannot create a user namespace (needed for RLIMIT_NPROC to count only the sandbox): {reason}"),
+            SpawnStep.IdMaps => new(SetupFailure.Sandbox, $"max_processes: cannot write the user namespace's uid/gid maps: {reason}"),
             var step => new(SetupFailure.Sandbox, $"cannot start the sandbox ({step}): {reason}"),
         };
     }

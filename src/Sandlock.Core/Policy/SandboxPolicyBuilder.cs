@@ -228,7 +228,6 @@ public sealed class SandboxPolicyBuilder
         Refuse(!p.HttpPorts.IsEmpty, "http_ports");
         Refuse(p.HttpCa is not null, "http_ca");
         Refuse(p.HttpKey is not null, "http_key");
-        Refuse(p.MaxProcesses is not null, "max_processes");
         Refuse(p.MaxDisk is not null, "max_disk");
         Refuse(p.GpuDevices is not null, "gpu_devices");
         Refuse(p.TimeStart is not null, "time_start");

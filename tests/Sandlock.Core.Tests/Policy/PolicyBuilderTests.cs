@@ -75,7 +75,6 @@ public sealed class PolicyBuilderTests
     }
 
     [Theory]
-    [InlineData("max_processes")]
     [InlineData("time_start")]
     [InlineData("http_allow")]
     [InlineData("chroot")]

@@ -114,7 +114,6 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[http]\nallow = [\"GET example.com/*\"]", "http_allow")]
     [InlineData("[http]\ndeny = [\"POST *\"]", "http_deny")]
     [InlineData("[http]\nports = [80, 443]", "http_ports")]
-    [InlineData("[limits]\nprocesses = 10", "max_processes")]
     [InlineData("[limits]\ndisk = \"1G\"", "max_disk")]
     [InlineData("[limits]\ngpu_devices = [0, 1]", "gpu_devices")]
     [InlineData("[determinism]\ntime_start = \"2024-01-01T00:00:00Z\"", "time_start")]
@@ -237,6 +236,20 @@ public sealed class PolicyFileTests : IDisposable
         var e = Assert.Throws<PolicyException>(() => PolicyFile.Parse(text, "p.toml"));
         Assert.Equal((line, column), (e.Line, e.Column));
         Assert.Equal($"p.toml:{line}:{column}: {expected}", e.Message);
+    }
+
+    [Fact]
+    public void ProcessesSetsTheLimitAndABadCountNamesFileAndLine()
+    {
+        Assert.Equal(64, Build("[limits]\nprocesses = 64\n").MaxProcesses);
+        var (file, path) = Load("[limits]\n\nprocesses = 0\n");
+        var builder = new SandboxPolicyBuilder();
+        file.ApplyTo(builder);
+        var e = Assert.Throws<PolicyException>(() => builder.Build());
+        Assert.StartsWith($"{path}:3:", e.Message);
+        Assert.Contains("invalid process limit 0: expected at least 1", e.Message);
+        var wrongType = Assert.Throws<PolicyException>(() => PolicyFile.Parse("[limits]\nprocesses = \"ten\"\n", "p.toml"));
+        Assert.Equal("p.toml:2:13: [limits] processes: expected an integer, got a string", wrongType.Message);
     }
 
     [Fact]

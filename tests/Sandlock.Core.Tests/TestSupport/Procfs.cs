@@ -13,6 +13,16 @@ public static class Procfs
         .Select(n => Stat(int.Parse(n!)))
         .Any(fields => fields is not null && fields[2] == group.ToString() && fields[0] != "Z");
 
+    /// <summary>How many tasks (threads included, as RLIMIT_NPROC and pids.max count them) process group <paramref name="group"/> has.</summary>
+    public static int TasksInGroup(int group) => Directory.EnumerateDirectories("/proc")
+        .Select(Path.GetFileName)
+        .Where(n => n!.All(char.IsAsciiDigit) && Stat(int.Parse(n!)) is { } fields && fields[2] == group.ToString())
+        .Sum(n =>
+        {
+            try { return Directory.GetDirectories($"/proc/{n}/task").Length; }
+            catch (IOException) { return 0; }
+        });
+
     /// <summary>The fields of /proc/PID/stat after the command name: state, ppid, pgrp...</summary>
     private static string[]? Stat(int pid)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sandlock.Confinement;
 using Sandlock.Interop;
 using Sandlock.Policy;
 
@@ -7,10 +8,13 @@ namespace Sandlock.Supervision.Limits;
 /// <summary>Per-process limits and hints that make a memory limit fail cleanly inside each program.</summary>
 internal static class ProcessLimits
 {
-    private const int RlimitData = 2;
+    private const int RlimitData = 2, RlimitNproc = 6;
 
-    public static IEnumerable<ResourceLimit> For(SandboxPolicy policy)
+    public static IEnumerable<ResourceLimit> For(SandboxPolicy policy, ProcessCountLimit? processLimit = null)
     {
+        // Counts only the sandbox's tasks because the child gets a user namespace of its own with it.
+        if (processLimit is { Mechanism: ProcessCountMechanism.UserNamespaceRlimit, Max: var max })
+            yield return new ResourceLimit(RlimitNproc, 0, (ulong)max, (ulong)max);
         if (policy.MaxOpenFiles is { } files) yield return new ResourceLimit(Libc.RLIMIT_NOFILE, 0, (ulong)files, (ulong)files);
         if (policy.NoCoredump) yield return new ResourceLimit(Libc.RLIMIT_CORE, 0, 0, 0);
         // Private writable memory: what malloc and a .NET commit use. .NET's PROT_NONE reservations do not count.
