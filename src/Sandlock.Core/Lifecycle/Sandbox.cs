@@ -292,7 +292,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             _ => new ExitStatus(null, null, _timedOut, _killed),
         };
         var result = new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed);
-        void Finish() => Finish();
+        void Finish() => _completion.TrySetResult(result with { Denials = [.. _session?.Denials ?? [], .. _denials], PortMappings = _session?.PortMappings ?? [] });
         if (_cgroup is not { } cgroup)
         {
             Finish();
