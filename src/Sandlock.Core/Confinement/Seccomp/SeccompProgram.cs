@@ -31,10 +31,7 @@ public static class SeccompProgram
     private const uint Tiocsti = 0x5412;
     private const uint Tioclinux = 0x541C;
 
-    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table) => Build(policy, table, denyDatagramSockets: true, held: Array.Empty<HeldSyscall>());
-
-    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table, bool denyDatagramSockets, IReadOnlyCollection<string> held) =>
-        Build(policy, table, denyDatagramSockets, [.. held.Select(name => new HeldSyscall(name))]);
+    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table) => Build(policy, table, denyDatagramSockets: true, held: []);
 
     /// <summary>
     /// <paramref name="denyDatagramSockets"/>: whether IPv4/IPv6 sockets other than streams (UDP, raw, ICMP) are
