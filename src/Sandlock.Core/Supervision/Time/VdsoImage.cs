@@ -15,9 +15,16 @@ public sealed class VdsoImage
 
     private readonly Dictionary<string, (int Offset, int Size)> _functions;
 
-    private VdsoImage(Dictionary<string, (int Offset, int Size)> functions) => _functions = functions;
+    private VdsoImage(Dictionary<string, (int Offset, int Size)> functions, int contentEnd)
+    {
+        _functions = functions;
+        ContentEnd = contentEnd;
+    }
 
     public IReadOnlyCollection<string> Functions => _functions.Keys;
+
+    /// <summary>Where the ELF file ends in the mapping: what follows, up to the page end, is padding no code uses.</summary>
+    public int ContentEnd { get; }
 
     /// <summary>Where <paramref name="name"/> starts in the mapping and how many bytes it spans, if the vDSO has it.</summary>
     public bool TryGetFunction(string name, out int offset, out int size)
@@ -47,6 +54,19 @@ public sealed class VdsoImage
         if (loadAddress is not { } load) throw new FormatException("the vDSO has no PT_LOAD segment at file offset 0");
 
         var (shOffset, shSize, shCount) = ((int)U64(image, 40), U16(image, 58), U16(image, 60));
+        var contentEnd = (long)shOffset + shCount * shSize;
+        for (var i = 0; i < phCount; i++)
+        {
+            var ph = Slice(image, phOffset + i * phSize, 56, "program header");
+            contentEnd = Math.Max(contentEnd, (long)(U64(ph, 8) + U64(ph, 32)));
+        }
+        for (var i = 0; i < shCount; i++)
+        {
+            var sh = Slice(image, shOffset + i * shSize, 64, "section header");
+            const uint shtNobits = 8;
+            if (U32(sh, 4) != shtNobits) contentEnd = Math.Max(contentEnd, (long)(U64(sh, 24) + U64(sh, 32)));
+        }
+        if (contentEnd > image.Length) throw new FormatException("the vDSO's ELF file is larger than its mapping");
         for (var i = 0; i < shCount; i++)
         {
             var sh = Slice(image, shOffset + i * shSize, 64, "section header");
@@ -70,7 +90,7 @@ public sealed class VdsoImage
                 if (offset < 0 || size < 0 || offset + size > image.Length) throw new FormatException("a vDSO function lies outside the image");
                 functions[Encoding.ASCII.GetString(strings.Slice(nameStart, nameLength))] = ((int)offset, (int)size);
             }
-            return new VdsoImage(functions);
+            return new VdsoImage(functions, (int)contentEnd);
         }
         throw new FormatException("the vDSO has no .dynsym section");
     }

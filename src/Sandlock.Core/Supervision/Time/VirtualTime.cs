@@ -8,7 +8,7 @@ namespace Sandlock.Supervision.Time;
 /// <summary>The handlers behind time_start, and the vDSO patch that random_seed needs too.</summary>
 public static class VirtualTime
 {
-    private static readonly Lazy<VdsoImage?> OwnVdso = new(ReadOwnVdso);
+    private static readonly Lazy<(VdsoImage Vdso, byte[] Image)?> OwnVdso = new(ReadOwnVdso);
 
     /// <summary>Handlers for the policy's virtual clock and vDSO patch; empty when it asks for neither.</summary>
     public static IReadOnlyList<SyscallHandler> HandlersFor(SandboxPolicy policy)
@@ -31,20 +31,21 @@ public static class VirtualTime
         if (!x64 || (clock is null && policy.RandomSeed is null)) return handlers;
         var patcher = new VdsoPatcher(clock, seededRandom: policy.RandomSeed is not null);
         // The sandbox gets the same vDSO as this process: check it here, so a misfit fails at start, not mid-run.
-        VdsoImage? own;
+        (VdsoImage Vdso, byte[] Image)? own;
         try { own = OwnVdso.Value; }
         catch (FormatException e) { throw new SandboxSetupException(SetupFailure.Sandbox, $"cannot read this kernel's vDSO to patch it for time_start/random_seed: {e.Message}"); }
         if (own is not null)
         {
-            if (patcher.CheckFits(own) is { } misfit)
+            if (patcher.Plan(own.Value.Vdso, own.Value.Image, out _).Failure is { } misfit)
                 throw new SandboxSetupException(SetupFailure.Sandbox, $"cannot patch this kernel's vDSO for time_start/random_seed: {misfit}");
-            if (!patcher.Applies(own)) return handlers;
+            if (!patcher.Applies(own.Value.Vdso)) return handlers;
         }
         handlers.Add(patcher);
         return handlers;
     }
 
-    private static VdsoImage? ReadOwnVdso()
+    /// <summary>This process's vDSO, which is what every sandbox gets: the same kernel, the same image.</summary>
+    public static (VdsoImage Vdso, byte[] Image)? ReadOwnVdso()
     {
         var line = File.ReadLines("/proc/self/maps").FirstOrDefault(l => l.EndsWith(" [vdso]", StringComparison.Ordinal));
         if (line is null) return null;
@@ -55,7 +56,7 @@ public static class VirtualTime
         if (memory < 0) return null;
         try
         {
-            return ProcessMemory.ReadAt(memory, start, image) ? VdsoImage.Parse(image) : null;
+            return ProcessMemory.ReadAt(memory, start, image) ? (VdsoImage.Parse(image), image) : null;
         }
         finally
         {
