@@ -22,24 +22,26 @@ internal static class ClockBenchmark
             var sandbox = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/lib64").FsRead(work).Build();
             var virtualClock = sandbox.ToBuilder().TimeStart(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero)).Build();
 
-            Console.WriteLine($"clock reads in a loop ({reads} per run, median of 5 runs), ns per read");
-            Console.WriteLine($"  {"clock",-14} {"bare",8} {"sandbox",9} {"time_start",11}   ratio time_start/bare");
+            Console.WriteLine($"clock reads in a loop ({reads} per run, median of 7 rounds in shuffled order), ns per read");
+            Console.WriteLine($"  {"clock",-14} {"bare",8} {"sandbox",9} {"time_start",11}   ratio to bare   ratio to sandbox");
             foreach (var clock in new[] { "realtime", "monotonic", "gettimeofday", "time" })
             {
-                var count = clock is "gettimeofday" or "time" ? reads / 20 : reads;
+                var count = clock is "gettimeofday" or "time" ? reads / 4 : reads;
                 string[] command = [loop, clock, count.ToString(CultureInfo.InvariantCulture)];
-                var bare = Median(5, () => Task.FromResult(double.Parse(Run(loop, command[1..]), CultureInfo.InvariantCulture)));
-                var confined = Median(5, async () => await PerRead(sandbox, command));
-                var shifted = Median(5, async () => await PerRead(virtualClock, command));
-                Console.WriteLine($"  {clock,-14} {await bare,8:F1} {await confined,9:F1} {await shifted,11:F1}   {await shifted / await bare,6:F1}");
+                var (bare, confined, shifted) = await Interleaved(7,
+                    () => Task.FromResult(double.Parse(Run(loop, command[1..]), CultureInfo.InvariantCulture)),
+                    () => PerRead(sandbox, command),
+                    () => PerRead(virtualClock, command));
+                Console.WriteLine($"  {clock,-14} {bare,8:F1} {confined,9:F1} {shifted,11:F1}   {shifted / bare,13:F2}   {shifted / confined,16:F2}");
             }
 
             // One exec: the arch_prctl round trip and the vDSO patch, against the same sandbox without it.
             var date = new[] { "/usr/bin/date", "+%Y" };
-            var startBare = await Median(41, () => Timed(() => Task.FromResult(Run(date[0], date[1..]))));
-            var startConfined = await Median(41, () => Timed(() => Sandbox.RunAsync(sandbox, date)));
-            var startShifted = await Median(41, () => Timed(() => Sandbox.RunAsync(virtualClock, date)));
-            Console.WriteLine("`date` start to exit, median of 41 runs");
+            var (startBare, startConfined, startShifted) = await Interleaved(41,
+                () => Timed(() => Task.FromResult(Run(date[0], date[1..]))),
+                () => Timed(() => Sandbox.RunAsync(sandbox, date)),
+                () => Timed(() => Sandbox.RunAsync(virtualClock, date)));
+            Console.WriteLine("`date` start to exit, median of 41 rounds");
             Console.WriteLine($"  bare {startBare:F2} ms, sandbox {startConfined:F2} ms, sandbox with time_start {startShifted:F2} ms" +
                 $"   ratio time_start/sandbox {startShifted / startConfined:F2}");
         }
@@ -63,12 +65,16 @@ internal static class ClockBenchmark
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    private static async Task<double> Median(int runs, Func<Task<double>> sample)
+    /// <summary>Medians of three measurements taken in a shuffled order each round, so drift hits all alike.</summary>
+    private static async Task<(double, double, double)> Interleaved(int rounds, params Func<Task<double>>[] variants)
     {
-        var samples = new List<double>();
-        for (var i = 0; i < runs; i++) samples.Add(await sample());
-        samples.Sort();
-        return samples[samples.Count / 2];
+        var samples = variants.Select(_ => new List<double>()).ToArray();
+        var shuffle = new Random(7);
+        for (var round = 0; round < rounds; round++)
+            foreach (var i in Enumerable.Range(0, variants.Length).OrderBy(_ => shuffle.Next()))
+                samples[i].Add(await variants[i]());
+        double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }
+        return (Median(samples[0]), Median(samples[1]), Median(samples[2]));
     }
 
     private static string Run(string program, params string[] args)
