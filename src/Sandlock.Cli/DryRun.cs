@@ -23,7 +23,7 @@ internal static class DryRun
         Console.WriteLine($"tcp bind: {(plan.HandledNet == 0 ? "not confined" : Ports(plan.BindPorts))}");
         Console.WriteLine($"ipc scopes: {plan.Scopes}");
         Console.WriteLine($"seccomp: {(plan.SeccompFilter.Length == 0 ? "off" : $"deny list, {plan.SeccompFilter.Length} BPF instructions")}");
-        Console.WriteLine($"supervisor: {(plan.Supervised is { } supervised ? "holds " + string.Join(", ", supervised.HeldSyscalls) : "not needed")}");
+        Console.WriteLine($"supervisor: {(plan.Supervised is { } supervised ? "holds " + string.Join(", ", supervised.Holds) : "not needed")}");
         if (plan.Supervised?.Network?.PinnedHosts is { Count: > 0 } pinned)
             foreach (var (host, addresses) in pinned) Console.WriteLine($"  {host} pinned to {string.Join(", ", addresses.Select(a => a.ToString()))}");
         if (plan.ProcessLimit is { } limit)

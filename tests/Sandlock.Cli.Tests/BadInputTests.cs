@@ -50,6 +50,17 @@ public sealed class BadInputTests : IDisposable
         AssertSetupError(await Run("run", "-P", value, "--", "true"), "--max-processes", value, expected);
 
     [Fact]
+    public async Task A_bad_time_start_names_the_flag_and_the_expected_form() =>
+        AssertSetupError(await Run("run", "--time-start", "next tuesday", "--", "true"), "--time-start", "next tuesday", "ISO 8601");
+
+    [Fact]
+    public async Task A_bad_time_start_in_a_policy_file_names_the_file_and_line()
+    {
+        var file = Policy("[determinism]\ntime_start = \"2000-13-01\"\n");
+        AssertSetupError(await Run("run", "--profile-file", file, "--", "true"), $"{file}:2", "ISO 8601");
+    }
+
+    [Fact]
     public async Task A_later_feature_says_not_supported_yet() =>
         AssertSetupError(await Run("run", "--http-allow", "GET example.com/*", "--", "true"), "not supported yet: http_allow");
 

@@ -42,6 +42,32 @@ public sealed class RunConfinementTests
     }
 
     [Fact]
+    public async Task Time_start_sets_the_clock_of_the_command_and_of_what_it_runs()
+    {
+        var r = await Run("run", "--time-start", "2000-01-01T00:00:00Z", "--", "date", "+%Y");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("2000\n", r.Stdout);
+        var nested = await Run("run", "--time-start", "2000-01-01T00:00:00Z", "--", "sh", "-c", "date -u +%Y-%m-%d; sleep 0.1; date +%Y");
+        Assert.Equal("2000-01-01\n2000\n", nested.Stdout);
+        var host = await Run("run", "--", "date", "+%Y");
+        Assert.NotEqual("2000\n", host.Stdout);
+    }
+
+    [Fact]
+    public async Task Time_start_from_a_policy_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("sandlock-cli-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "sandlock.toml");
+            File.WriteAllText(file, "[determinism]\ntime_start = 1999-12-31T23:59:00Z\n");
+            var r = await Run("run", "--profile-file", file, "--", "date", "-u", "+%Y-%m-%d %H:%M");
+            Assert.Equal("1999-12-31 23:59\n", r.Stdout);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public async Task Dry_run_shows_the_plan_without_running()
     {
         var r = await Run("run", "--dry-run", "-r", "/usr", "--net-allow", ":443", "--", "touch", "/tmp/should-not-exist-dry-run");
@@ -52,6 +78,8 @@ public sealed class RunConfinementTests
         Assert.Contains("supervisor: holds ", supervised.Stdout);
         Assert.Contains("getrandom", supervised.Stdout);
         Assert.Contains("localhost pinned to ", supervised.Stdout);
+        var clock = await Run("run", "--dry-run", "--time-start", "2000-01-01T00:00:00Z", "--", "true");
+        Assert.Contains("clock_gettime when arg0 in {0, 5, 8, 11}", clock.Stdout);
         Assert.False(File.Exists("/tmp/should-not-exist-dry-run"));
     }
 

@@ -127,6 +127,30 @@ public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.Unprivil
     }
 
     [Fact]
+    public async Task Time_start_works_without_privileges()
+    {
+        var r = await _cli.Run("run", "--time-start", "2000-01-01T00:00:00Z", "--", "sh", "-c", "date +%Y; python3 -c 'import time; print(time.gmtime().tm_year)'");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("2000\n2000\n", r.Stdout);
+    }
+
+    [Fact]
+    public async Task A_program_whose_vdso_cannot_be_patched_is_killed_not_run_with_the_real_clock()
+    {
+        if (Environment.UserName != "root") return; // needs a program another user may run but not read
+        // An execute-only program is not dumpable: an unprivileged supervisor cannot open its memory.
+        var folder = Directory.CreateDirectory(Path.Combine(_cli.Folder, "execute-only")).FullName;
+        File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
+        var program = Path.Combine(folder, "date");
+        File.Copy("/bin/date", program);
+        File.SetUnixFileMode(program, (UnixFileMode)0b111_001_001);
+        var r = await _cli.Run("run", "-r", "/usr", "-r", "/lib", "-r", "/lib64", "-r", folder, "--time-start", "2000-01-01T00:00:00Z", "--", program, "+%Y");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.DoesNotContain(DateTime.UtcNow.Year.ToString(), r.Stdout);
+        Assert.Contains("cannot patch the vDSO", r.Stderr);
+    }
+
+    [Fact]
     public async Task Namespaces_are_denied()
     {
         var r = await _cli.Run("run", "--", "unshare", "--user", "true");

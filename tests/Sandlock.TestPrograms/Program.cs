@@ -3,6 +3,7 @@
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
 // random: prints what .NET draws from the system's randomness (Random, Random.Shared, Guid, string hash codes and
 // so HashSet order); RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in the time.
+// time: prints DateTime.UtcNow's year, then DateTime.UtcNow and DateTimeOffset.Now in ISO 8601.
 switch (args)
 {
     case ["list", var folder]:
@@ -14,6 +15,10 @@ switch (args)
         Console.WriteLine($"{new Random().Next()} {Random.Shared.Next()} {Guid.NewGuid()}");
         Console.WriteLine($"{"abc".GetHashCode()} {string.Join(',', names)}");
         Console.WriteLine(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
+        return 0;
+    case ["time"]:
+        Console.WriteLine(DateTime.UtcNow.Year);
+        Console.WriteLine($"{DateTime.UtcNow:O} {DateTimeOffset.Now:O}");
         return 0;
     case ["sample", var folder]:
         var random = new Random();
@@ -45,6 +50,6 @@ switch (args)
             return 3;
         }
     default:
-        Console.Error.WriteLine("usage: alloc MB | random | list FOLDER | sample FOLDER");
+        Console.Error.WriteLine("usage: alloc MB | random | time | list FOLDER | sample FOLDER");
         return 2;
 }

@@ -100,7 +100,7 @@ public sealed record ConfinementPlan(
             }
             else
             {
-                var held = supervision?.HeldSyscalls ?? [];
+                IReadOnlyCollection<HeldSyscall> held = supervision?.Holds ?? [];
                 // Custom handlers and callbacks change what is held, so only policy-derived programs are cached.
                 SockFilter[] Compile(SandboxPolicy p) => SeccompProgram.Build(p, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(p), held);
                 filter = customHandlers is { Count: > 0 } || callback is not null ? Compile(policy) : CompiledFilters.GetValue(policy, Compile);

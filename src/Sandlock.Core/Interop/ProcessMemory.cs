@@ -65,6 +65,32 @@ internal static unsafe partial class ProcessMemory
     /// <summary>Duplicates fd <paramref name="targetFd"/> of the process behind <paramref name="pidFd"/> (pidfd_getfd).</summary>
     public static int DuplicateFd(int pidFd, int targetFd) => (int)Libc.Syscall(438, pidFd, targetFd, 0);
 
+    [LibraryImport("libc", EntryPoint = "pread64", SetLastError = true)]
+    private static partial nint PRead(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "pwrite64", SetLastError = true)]
+    private static partial nint PWrite(int fd, byte* buffer, nuint count, long offset);
+
+    /// <summary>
+    /// Opens /proc/PID/mem for reading and writing, or returns -1. Unlike process_vm_writev, writes through it reach
+    /// read-only mappings (the kernel copies the page for this process, as for a debugger's breakpoint).
+    /// </summary>
+    public static int OpenMemory(int pid) => Libc.Open($"/proc/{pid}/mem", Libc.O_RDWR | Libc.O_CLOEXEC);
+
+    /// <summary>Reads all of <paramref name="buffer"/> at <paramref name="address"/> through a /proc/PID/mem fd.</summary>
+    public static bool ReadAt(int memFd, ulong address, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+            return PRead(memFd, p, (nuint)buffer.Length, (long)address) == buffer.Length;
+    }
+
+    /// <summary>Writes all of <paramref name="data"/> at <paramref name="address"/> through a /proc/PID/mem fd.</summary>
+    public static bool WriteAt(int memFd, ulong address, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+            return PWrite(memFd, p, (nuint)data.Length, (long)address) == data.Length;
+    }
+
     [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
 

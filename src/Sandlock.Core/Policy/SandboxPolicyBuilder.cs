@@ -99,8 +99,13 @@ public sealed class SandboxPolicyBuilder
     // Determinism
     public SandboxPolicyBuilder RandomSeed(ulong seed, string? source = null) =>
         Set("random_seed", source, p => p with { RandomSeed = seed });
-    public SandboxPolicyBuilder TimeStart(DateTimeOffset start, string? source = null) =>
-        Set("time_start", source, p => p with { TimeStart = start });
+    public SandboxPolicyBuilder TimeStart(DateTimeOffset start, string? source = null)
+    {
+        // The virtual clock counts nanoseconds since 1970 in 64 bits.
+        if (start < DateTimeOffset.UnixEpoch || start.Year >= 2200)
+            throw new PolicyException(source ?? "time_start", $"time {start:O} is out of range: expected an instant from 1970 to 2199");
+        return Set("time_start", source, p => p with { TimeStart = start });
+    }
     public SandboxPolicyBuilder TimeStart(string iso8601, string? source = null)
     {
         if (!DateTimeOffset.TryParse(iso8601, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var start))
@@ -230,7 +235,6 @@ public sealed class SandboxPolicyBuilder
         Refuse(p.HttpKey is not null, "http_key");
         Refuse(p.MaxDisk is not null, "max_disk");
         Refuse(p.GpuDevices is not null, "gpu_devices");
-        Refuse(p.TimeStart is not null, "time_start");
         Refuse(p.FsIsolation != Policy.FsIsolation.None, "fs_isolation");
         Refuse(p.Workdir is not null, "workdir");
         Refuse(p.FsStorage is not null, "fs_storage");

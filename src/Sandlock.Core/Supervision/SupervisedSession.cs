@@ -6,7 +6,7 @@ namespace Sandlock.Supervision;
 /// <summary>The supervisor's view of one sandbox: its listener, its handlers, what it denied and the ports it remapped.</summary>
 public sealed class SupervisedSession
 {
-    private readonly Dictionary<int, List<SyscallHandler>> _handlers = [];
+    private readonly Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> _handlers = [];
     private readonly Dictionary<int, string> _names = [];
     private readonly ConcurrentQueue<Denial> _denials = new();
     private readonly ConcurrentQueue<Network.PortMapping> _ports = new();
@@ -23,7 +23,7 @@ public sealed class SupervisedSession
                 // Several handlers may hold one syscall: builtin ones come first, and the first that does not
                 // let the call continue decides.
                 if (!_handlers.TryGetValue(nr, out var chain)) _handlers[nr] = chain = [];
-                chain.Add(handler);
+                chain.Add((handler, handler.WantedWhen.GetValueOrDefault(name)));
                 _names[nr] = name;
             }
         }
@@ -76,11 +76,12 @@ public sealed class SupervisedSession
         catch (Exception) { /* an observer's bug must not fail the child's bind */ }
     }
 
-    internal bool TryGetHandlers(int nr, out IReadOnlyList<SyscallHandler> handlers, out string name)
+    /// <summary>The handlers that want this call; a handler that holds a syscall only for some arguments sees only those.</summary>
+    internal bool TryGetHandlers(int nr, IReadOnlyList<ulong> args, out IReadOnlyList<SyscallHandler> handlers, out string name)
     {
         name = _names.GetValueOrDefault(nr, $"syscall {nr}");
         var found = _handlers.TryGetValue(nr, out var chain);
-        handlers = chain ?? [];
+        handlers = chain is null ? [] : [.. chain.Where(h => h.When is null || h.When.Matches(args)).Select(h => h.Handler)];
         return found;
     }
 

@@ -14,10 +14,14 @@ public sealed class SupervisionPlan
     {
         _handlers = handlers;
         Network = network;
-        HeldSyscalls = [.. handlers.SelectMany(h => h.Syscalls).Distinct()];
+        Holds = [.. handlers.SelectMany(h => h.Syscalls.Select(name => new HeldSyscall(name, h.WantedWhen.GetValueOrDefault(name)))).Distinct()];
+        HeldSyscalls = [.. Holds.Select(h => h.Name).Distinct()];
     }
 
     public IReadOnlyList<string> HeldSyscalls { get; }
+
+    /// <summary>What the filter holds, with the argument conditions of syscalls held only for some calls.</summary>
+    public IReadOnlyList<HeldSyscall> Holds { get; }
 
     /// <summary>The network rules, when the supervisor checks destinations (Landlock then handles only bind).</summary>
     public NetworkRules? Network { get; }
@@ -53,6 +57,11 @@ public sealed class SupervisionPlan
             var device = new Determinism.SeededBytes(seed, "urandom").Take(256 * 1024);
             virtualFiles["/dev/urandom"] = device;
             virtualFiles["/dev/random"] = device;
+        }
+        if (Time.VirtualTime.HandlersFor(policy) is { Count: > 0 } timeHandlers)
+        {
+            if (policy.TimeStart is not null) needs.Add("time_start");
+            handlers.AddRange(timeHandlers);
         }
         if (policy.Uid is not null || policy.Gid is not null)
         {

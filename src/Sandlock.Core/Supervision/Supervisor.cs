@@ -94,7 +94,7 @@ internal static class Supervisor
         // One receive per readiness on the shared thread: the listener blocks when nothing is pending.
         if (!SeccompNotify.Receive(session.Listener, out var notification)) return false;
         var args = notification.Arguments();
-        if (!session.TryGetHandlers(notification.Nr, out var handlers, out var name))
+        if (!session.TryGetHandlers(notification.Nr, args, out var handlers, out var name))
         {
             session.Deny(new Denial(name, "", (int)notification.Pid, "held by the filter but no handler: refused"));
             Answer(session, notification.Id, SyscallDecision.Deny(Eperm));
@@ -104,7 +104,7 @@ internal static class Supervisor
         ValueTask<SyscallDecision> pending;
         try
         {
-            pending = handlers.Count == 1 ? handlers[0].HandleAsync(call, session) : ChainAsync(handlers, call, session);
+            pending = handlers.Count == 0 ? ValueTask.FromResult(SyscallDecision.Allow) : handlers.Count == 1 ? handlers[0].HandleAsync(call, session) : ChainAsync(handlers, call, session);
         }
         catch (Exception e)
         {

@@ -75,7 +75,6 @@ public sealed class PolicyBuilderTests
     }
 
     [Theory]
-    [InlineData("time_start")]
     [InlineData("http_allow")]
     [InlineData("chroot")]
     [InlineData("workdir")]
@@ -100,6 +99,17 @@ public sealed class PolicyBuilderTests
         };
         var error = Assert.Throws<NotSupportedYetException>(() => b.Build());
         Assert.Contains($"not supported yet: {field}", error.Message);
+    }
+
+    [Theory]
+    [InlineData("yesterday", "expected ISO 8601")]
+    [InlineData("1969-12-31T23:59:59Z", "expected an instant from 1970 to 2199")]
+    [InlineData("2200-01-01T00:00:00Z", "expected an instant from 1970 to 2199")]
+    public void Bad_time_start_values_are_errors_that_name_the_flag(string value, string expected)
+    {
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().TimeStart(value, "--time-start").Build());
+        Assert.Contains("--time-start", error.Message);
+        Assert.Contains(expected, error.Message);
     }
 
     [Fact]

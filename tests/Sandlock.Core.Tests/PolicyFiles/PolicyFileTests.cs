@@ -116,9 +116,6 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[http]\nports = [80, 443]", "http_ports")]
     [InlineData("[limits]\ndisk = \"1G\"", "max_disk")]
     [InlineData("[limits]\ngpu_devices = [0, 1]", "gpu_devices")]
-    [InlineData("[determinism]\ntime_start = \"2024-01-01T00:00:00Z\"", "time_start")]
-    [InlineData("[determinism]\ntime_start = 2024-01-01T00:00:00Z", "time_start")]
-    [InlineData("[determinism]\ntime_start = 2024-01-01", "time_start")]
     [InlineData("[config]\nworkdir = \"work\"", "workdir")]
     [InlineData("[config]\nfs_storage = \"store\"", "fs_storage")]
     [InlineData("[config]\nhttp_ca = \"ca.pem\"\nhttp_key = \"ca.key\"", "http_ca")]
@@ -131,6 +128,33 @@ public sealed class PolicyFileTests : IDisposable
         var e = Assert.Throws<NotSupportedYetException>(() => builder.Build());
         Assert.Equal(field, e.Field);
         Assert.StartsWith($"{path}:2:", e.Source);
+    }
+
+    [Theory]
+    [InlineData("[determinism]\ntime_start = \"2024-01-01T00:00:00Z\"")]
+    [InlineData("[determinism]\ntime_start = \"2024-01-01T01:00:00+01:00\"")]
+    [InlineData("[determinism]\ntime_start = 2024-01-01T00:00:00Z")]
+    [InlineData("[determinism]\ntime_start = 2024-01-01")]
+    public void TimeStartReachesThePolicyInUtc(string text)
+    {
+        var (file, _) = Load(text);
+        var builder = new SandboxPolicyBuilder();
+        file.ApplyTo(builder);
+        Assert.Equal(new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero), builder.Build().TimeStart);
+    }
+
+    [Fact]
+    public void AnInvalidTimeStartNamesTheFileAndLine()
+    {
+        var (file, path) = Load("[determinism]\ntime_start = \"yesterday\"");
+        var e = Assert.Throws<PolicyException>(() =>
+        {
+            var builder = new SandboxPolicyBuilder();
+            file.ApplyTo(builder);
+            builder.Build();
+        });
+        Assert.Contains($"{path}:2:", e.Message);
+        Assert.Contains("expected ISO 8601", e.Message);
     }
 
     [Fact]
@@ -256,7 +280,12 @@ public sealed class PolicyFileTests : IDisposable
     public void BadSizeCarriesFileLineAndValue()
     {
         var (file, path) = Load("[limits]\n\ndisk = \"12X\"\n");
-        var e = Assert.Throws<PolicyException>(() => file.ApplyTo(new SandboxPolicyBuilder()));
+        var e = Assert.Throws<PolicyException>(() =>
+        {
+            var builder = new SandboxPolicyBuilder();
+            file.ApplyTo(builder);
+            builder.Build();
+        });
         Assert.Contains("12X", e.Message);
         Assert.StartsWith($"{path}:3:8: invalid size", e.Message);
     }

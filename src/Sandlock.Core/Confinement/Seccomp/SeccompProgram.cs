@@ -36,9 +36,10 @@ public static class SeccompProgram
     /// <summary>
     /// <paramref name="denyDatagramSockets"/>: whether IPv4/IPv6 sockets other than streams (UDP, raw, ICMP) are
     /// refused (AF_PACKET is refused regardless). <paramref name="held"/>: syscalls routed to the supervisor
-    /// (SECCOMP_RET_USER_NOTIF) instead of allowed; a denied syscall stays denied.
+    /// (SECCOMP_RET_USER_NOTIF) instead of allowed, always or when their arguments match; a denied syscall stays
+    /// denied. Several entries for one syscall hold it when any of them matches.
     /// </summary>
-    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table, bool denyDatagramSockets, IReadOnlyCollection<string> held)
+    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table, bool denyDatagramSockets, IReadOnlyCollection<HeldSyscall> held)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(table);
@@ -54,34 +55,50 @@ public static class SeccompProgram
         var notify = e.Return(Bpf.RetUserNotif);
         var allow = e.Return(Bpf.RetAllow);
 
-        var heldNumbers = new HashSet<uint>();
-        foreach (var name in held)
-            if (table.TryGetNumber(name, out var nr) && !denied.Contains((uint)nr)) heldNumbers.Add((uint)nr);
+        // Per held number: null when held always, else the conditions of which any holds it.
+        var holds = new Dictionary<uint, List<ArgumentMatch>?>();
+        foreach (var hold in held)
+        {
+            if (!table.TryGetNumber(hold.Name, out var nr) || denied.Contains((uint)nr)) continue;
+            if (hold.When is null) holds[(uint)nr] = null;
+            else if (!holds.TryGetValue((uint)nr, out var conditions)) holds[(uint)nr] = [hold.When];
+            else conditions?.Add(hold.When);
+        }
+        var holdTargets = new Dictionary<uint, BpfEmitter.Label>();
+        // Where a call goes once nothing else refuses it: the supervisor, when held (for its arguments), else allowed.
+        BpfEmitter.Label Pass(uint nr)
+        {
+            if (!holds.TryGetValue(nr, out var conditions)) return allow;
+            if (conditions is null) return notify;
+            if (!holdTargets.TryGetValue(nr, out var target))
+                holdTargets[nr] = target = ArgumentMatch.Any([.. conditions]).Emit(e, notify, allow);
+            return target;
+        }
 
         var special = new Dictionary<uint, BpfEmitter.Label>();
         // A syscall the policy denies outright needs no argument check.
-        void AddSpecial(string name, Func<BpfEmitter.Label> emit)
+        void AddSpecial(string name, Func<BpfEmitter.Label, BpfEmitter.Label> emit)
         {
             if (table.TryGetNumber(name, out var nr) && !denied.Contains((uint)nr))
-                special[(uint)nr] = emit();
+                special[(uint)nr] = emit(Pass((uint)nr));
         }
 
-        AddSpecial("ioctl", () =>
+        AddSpecial("ioctl", pass =>
         {
-            var notSti = e.JumpIfEqual(Tioclinux, eperm, allow);
+            var notSti = e.JumpIfEqual(Tioclinux, eperm, pass);
             e.JumpIfEqual(Tiocsti, eperm, notSti);
             return e.Load(Bpf.ArgLow(1));
         });
 
-        AddSpecial("socket", () =>
+        AddSpecial("socket", pass =>
         {
-            var afterPacket = allow;
+            var afterPacket = pass;
             if (denyDatagramSockets)
             {
-                e.JumpIfEqual(SockStream, allow, eacces);
+                e.JumpIfEqual(SockStream, pass, eacces);
                 e.And(SockTypeMask);
                 var checkType = e.Load(Bpf.ArgLow(1));
-                var notInet = e.JumpIfEqual(AfInet6, checkType, allow);
+                var notInet = e.JumpIfEqual(AfInet6, checkType, pass);
                 afterPacket = e.JumpIfEqual(AfInet, checkType, notInet);
             }
             e.JumpIfEqual(AfPacket, eacces, afterPacket);
@@ -89,12 +106,11 @@ public static class SeccompProgram
         });
 
         // clone3 passes its flags in memory BPF cannot read; ENOSYS makes libc fall back to clone.
-        AddSpecial("clone3", () => enosys);
+        AddSpecial("clone3", _ => enosys);
 
-        AddSpecial("clone", () =>
+        // A held clone still has its namespace flags refused here, before the supervisor sees it.
+        AddSpecial("clone", pass =>
         {
-            // A held clone still has its namespace flags refused here, before the supervisor sees it.
-            var pass = table.TryGetNumber("clone", out var cloneNr) && heldNumbers.Contains((uint)cloneNr) ? notify : allow;
             e.JumpIfAnySet(CloneNamespaceFlags, eperm, pass);
             return e.Load(Bpf.ArgLow(0));
         });
@@ -102,7 +118,7 @@ public static class SeccompProgram
         // A held syscall with an argument check of its own (clone, socket, ioctl) keeps that check in the filter.
         var cases = denied.Select(nr => (Number: nr, Target: eperm))
             .Concat(special.Select(kv => (Number: kv.Key, Target: kv.Value)))
-            .Concat(heldNumbers.Where(nr => !special.ContainsKey(nr)).Select(nr => (Number: nr, Target: notify)))
+            .Concat(holds.Keys.Where(nr => !special.ContainsKey(nr)).Select(nr => (Number: nr, Target: Pass(nr))))
             .OrderBy(c => c.Number)
             .ToList();
         var dispatch = SyscallDispatch.Emit(e, cases, allow);

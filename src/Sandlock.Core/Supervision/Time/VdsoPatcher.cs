@@ -1,0 +1,146 @@
+using Sandlock.Confinement.Seccomp;
+using Sandlock.Interop;
+
+namespace Sandlock.Supervision.Time;
+
+/// <summary>
+/// Programs read the clock (and, with newer libcs, random bytes) through the vDSO, without a syscall the filter could
+/// hold. Every execve maps a fresh vDSO, and every libc, static or dynamic, and Go's runtime set the thread pointer
+/// with arch_prctl(ARCH_SET_FS) before any user code runs: holding that call, the supervisor rewrites the vDSO's
+/// functions with <see cref="VdsoStubs"/> through /proc/PID/mem (the kernel copies the page for that process; forked
+/// children inherit the copy), then lets the call continue. Fails closed: a vDSO it cannot patch kills the sandbox.
+/// </summary>
+public sealed class VdsoPatcher : SyscallHandler
+{
+    private const uint ArchSetFs = 0x1002;
+    private const int Eperm = 1;
+
+    private readonly VirtualClock? _clock;
+    private readonly bool _seededRandom;
+
+    /// <param name="clock">time_start's clock, or null when only randomness is patched.</param>
+    /// <param name="seededRandom">random_seed is set: the vDSO's getrandom must not bypass the seeded syscall.</param>
+    public VdsoPatcher(VirtualClock? clock, bool seededRandom)
+    {
+        _clock = clock;
+        _seededRandom = seededRandom;
+    }
+
+    public override IReadOnlyCollection<string> Syscalls { get; } = ["arch_prctl"];
+
+    public override IReadOnlyDictionary<string, ArgumentMatch> WantedWhen { get; } = new Dictionary<string, ArgumentMatch>
+    {
+        ["arch_prctl"] = ArgumentMatch.OneOf(0, ArchSetFs),
+    };
+
+    /// <summary>One write into the vDSO mapping.</summary>
+    public readonly record struct Write(int Offset, byte[] Code);
+
+    /// <summary>
+    /// The writes that patch <paramref name="image"/> (none when it is patched already), or why it cannot be.
+    /// <paramref name="fast"/> tells whether the clock got the trampolines (reads at vDSO speed) or the plain stubs.
+    /// </summary>
+    public (List<Write> Writes, string? Failure) Plan(VdsoImage vdso, ReadOnlySpan<byte> image, out bool fast)
+    {
+        var writes = new List<Write>();
+        fast = false;
+        if (_clock is not null)
+        {
+            var entries = new Dictionary<string, int>();
+            foreach (var name in new[] { "__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_time" })
+            {
+                if (!vdso.TryGetFunction(name, out var offset, out _)) return (writes, $"the vDSO has no {name}");
+                entries[name] = offset;
+            }
+            var (clockGettime, getTimeOfDay, time) = (entries["__vdso_clock_gettime"], entries["__vdso_gettimeofday"], entries["__vdso_time"]);
+            // Aliases (clock_gettime for __vdso_clock_gettime...) are the same code; a separate copy would escape.
+            foreach (var (alias, of) in new[] { ("clock_gettime", clockGettime), ("gettimeofday", getTimeOfDay), ("time", time) })
+                if (vdso.TryGetFunction(alias, out var at, out _) && at != of) return (writes, $"the vDSO's {alias} is not the same code as __vdso_{alias}");
+
+            var cave = (vdso.ContentEnd + 15) & ~15;
+            if (image[clockGettime] == 0xe9 && image.Slice(clockGettime, 5).SequenceEqual(VdsoStubs.Jump(cave - clockGettime - 5)))
+                fast = true; // patched already (a thread of a patched process)
+            else if (VdsoStubs.DisplaceableLength(image[clockGettime..]) is { } displaced
+                && cave + VdsoStubs.TrampolineOriginal + displaced + 5 <= image.Length
+                && !image[cave..].ContainsAnyExcept((byte)0))
+            {
+                fast = true;
+                // The code first, then the jumps into it, so no thread can enter code that is not there yet.
+                writes.Add(new(cave, VdsoStubs.Trampolines(_clock.OffsetNanoseconds, image.Slice(clockGettime, displaced), clockGettime - cave)));
+                writes.Add(new(clockGettime, VdsoStubs.Jump(cave + VdsoStubs.TrampolineClockGettime - clockGettime - 5)));
+                writes.Add(new(getTimeOfDay, VdsoStubs.Jump(cave + VdsoStubs.TrampolineGetTimeOfDay - getTimeOfDay - 5)));
+                writes.Add(new(time, VdsoStubs.Jump(cave + VdsoStubs.TrampolineTime - time - 5)));
+            }
+            else
+            {
+                // An unfamiliar vDSO: plain stubs in place, which cost a syscall per read but hold on any layout.
+                foreach (var (name, code) in new[] { ("__vdso_clock_gettime", VdsoStubs.ClockGettime(_clock.OffsetNanoseconds)),
+                    ("__vdso_gettimeofday", VdsoStubs.GetTimeOfDay), ("__vdso_time", VdsoStubs.Time) })
+                {
+                    vdso.TryGetFunction(name, out var offset, out var size);
+                    if (size < code.Length) return (writes, $"the vDSO's {name} is {size} bytes, too short for the {code.Length}-byte replacement");
+                    writes.Add(new(offset, code));
+                }
+            }
+        }
+        if (_seededRandom && vdso.TryGetFunction("__vdso_getrandom", out var getRandom, out var getRandomSize))
+        {
+            if (vdso.TryGetFunction("getrandom", out var alias, out _) && alias != getRandom) return (writes, "the vDSO's getrandom is not the same code as __vdso_getrandom");
+            if (getRandomSize < VdsoStubs.GetRandom.Length) return (writes, $"the vDSO's __vdso_getrandom is {getRandomSize} bytes, too short for its replacement");
+            writes.Add(new(getRandom, VdsoStubs.GetRandom));
+        }
+        var needed = new List<Write>();
+        foreach (var write in writes)
+            if (!image.Slice(write.Offset, write.Code.Length).SequenceEqual(write.Code)) needed.Add(write);
+        return (needed, null);
+    }
+
+    /// <summary>True when this patcher has anything to do in <paramref name="vdso"/>.</summary>
+    public bool Applies(VdsoImage vdso) => _clock is not null || (_seededRandom && vdso.TryGetFunction("__vdso_getrandom", out _, out _));
+
+    public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
+    {
+        var failure = Patch(call, session);
+        if (failure is null) return ValueTask.FromResult(SyscallDecision.Allow);
+        session.Kill($"cannot patch the vDSO of pid {call.Pid} for time_start/random_seed: {failure}");
+        return ValueTask.FromResult(SyscallDecision.Deny(Eperm));
+    }
+
+    /// <summary>Null when the caller's vDSO is patched (now or already), else why it could not be.</summary>
+    private string? Patch(SyscallEvent call, SupervisedSession session)
+    {
+        var memory = ProcessMemory.OpenMemory(call.Pid);
+        if (memory < 0) return $"cannot open /proc/{call.Pid}/mem: {Libc.ErrorText(Libc.LastError)}";
+        try
+        {
+            string[] maps;
+            try { maps = File.ReadAllLines($"/proc/{call.Pid}/maps"); }
+            catch (IOException e) { return $"cannot read /proc/{call.Pid}/maps: {e.Message}"; }
+            var line = maps.FirstOrDefault(l => l.EndsWith(" [vdso]", StringComparison.Ordinal));
+            // No vDSO (vdso=0): every clock read is a syscall, which the filter holds.
+            if (line is null) return SeccompNotify.IsValid(session.Listener, call.Id) ? null : "the caller is gone";
+            var range = line[..line.IndexOf(' ')].Split('-');
+            var start = Convert.ToUInt64(range[0], 16);
+            var image = new byte[Convert.ToUInt64(range[1], 16) - start];
+            if (!ProcessMemory.ReadAt(memory, start, image)) return $"cannot read the vDSO: {Libc.ErrorText(Libc.LastError)}";
+            // Still waiting, so the pid named the caller all along, and the mem fd is bound to its memory.
+            if (!SeccompNotify.IsValid(session.Listener, call.Id)) return "the caller is gone";
+
+            VdsoImage vdso;
+            try { vdso = VdsoImage.Parse(image); }
+            catch (FormatException e) { return e.Message; }
+            var (writes, failure) = Plan(vdso, image, out _);
+            if (failure is not null) return failure;
+            foreach (var write in writes)
+            {
+                if (!ProcessMemory.WriteAt(memory, start + (ulong)write.Offset, write.Code))
+                    return $"cannot write into the vDSO: {Libc.ErrorText(Libc.LastError)}";
+            }
+            return null;
+        }
+        finally
+        {
+            Libc.Close(memory);
+        }
+    }
+}
