@@ -1,5 +1,6 @@
 using Sandlock.Confinement;
 using Sandlock.Confinement.Landlock;
+using Sandlock.Confinement.Seccomp;
 using Sandlock.Interop;
 using Sandlock.Policy;
 
@@ -31,6 +32,15 @@ public sealed class ProcView : SyscallHandler
     }
 
     public override IReadOnlyCollection<string> Syscalls => HeldOpen.Syscalls;
+
+    /// <summary>
+    /// openat only by path (AT_FDCWD): opens relative to a directory fd (find, fts walks) run unheld, and one that
+    /// would land in /proc meets Landlock's refusal instead of the view.
+    /// </summary>
+    public override IReadOnlyDictionary<string, ArgumentMatch> WantedWhen { get; } = new Dictionary<string, ArgumentMatch>
+    {
+        ["openat"] = ArgumentMatch.OneOf(0, unchecked((uint)HeldOpen.AtFdCwd)),
+    };
 
     /// <summary>
     /// The view applies when the policy confines the filesystem yet lets the sandbox read all of /proc, and the
