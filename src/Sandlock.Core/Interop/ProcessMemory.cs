@@ -62,6 +62,9 @@ internal static unsafe partial class ProcessMemory
     /// <summary>A pidfd for <paramref name="pid"/>, or -1.</summary>
     public static int OpenPidFd(int pid) => (int)Libc.Syscall(434, pid, 0, 0);
 
+    /// <summary>pidfd_open(PIDFD_THREAD): a pidfd for any thread, not only a group leader (Linux 6.9+).</summary>
+    public static int OpenThreadPidFd(int tid) => (int)Libc.Syscall(434, tid, 0x80 /* PIDFD_THREAD = O_EXCL */, 0);
+
     /// <summary>Duplicates fd <paramref name="targetFd"/> of the process behind <paramref name="pidFd"/> (pidfd_getfd).</summary>
     public static int DuplicateFd(int pidFd, int targetFd) => (int)Libc.Syscall(438, pidFd, targetFd, 0);
 

@@ -11,7 +11,7 @@ public static class ChildAccess
 {
     public static SafeFileHandle? DuplicateFd(SupervisedSession session, SyscallEvent call, int fd)
     {
-        var pidFd = ProcessMemory.OpenPidFd(call.Pid);
+        var pidFd = OpenPidFd(call.Pid);
         if (pidFd < 0) return null;
         try
         {
@@ -26,6 +26,19 @@ public static class ChildAccess
         {
             Libc.Close(pidFd);
         }
+    }
+
+    /// <summary>
+    /// The caller is a thread, often not its group's leader (a worker thread connecting or listing a folder); the
+    /// threads of a group share one fd table, so the group's pidfd does as well where threads have none.
+    /// </summary>
+    private static int OpenPidFd(int tid)
+    {
+        var fd = ProcessMemory.OpenThreadPidFd(tid);
+        if (fd >= 0) return fd;
+        fd = ProcessMemory.OpenPidFd(tid);
+        if (fd >= 0) return fd;
+        return Views.SandboxMembers.ThreadGroup(tid) is { } tgid && tgid != tid ? ProcessMemory.OpenPidFd(tgid) : -1;
     }
 
     public static bool Read(SupervisedSession session, SyscallEvent call, ulong address, Span<byte> buffer) =>

@@ -54,4 +54,16 @@ public sealed class DeterministicDirsTests : IDisposable
         AssertSucceeded(result);
         Assert.Equal("a ['b'] ['0', 'a', 'b']\n", result.StandardOutputText);
     }
+
+    [Fact]
+    public async Task A_worker_thread_lists_in_order_too()
+    {
+        // The supervisor reads on the caller's behalf through a pidfd: a thread that is not its group's leader too.
+        foreach (var name in new[] { "c", "a", "b" }) _tmp.Write(name, "");
+        if (!File.Exists("/usr/bin/python3")) return;
+        var script = $"import os, threading\nout = []\nt = threading.Thread(target=lambda: out.append(os.listdir('{_tmp.Path}')))\nt.start(); t.join()\nprint(out[0])";
+        var result = await Run(SystemOnly().FsRead(_tmp.Path).DeterministicDirs(), "/usr/bin/python3", "-c", script);
+        AssertSucceeded(result);
+        Assert.Equal("['a', 'b', 'c']\n", result.StandardOutputText);
+    }
 }

@@ -46,6 +46,19 @@ public sealed class NetworkRuleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_worker_thread_connects_through_the_supervisor_too()
+    {
+        if (!File.Exists("/usr/bin/python3")) return;
+        var accept = _allowed.AcceptTcpClientAsync();
+        var script = $"import socket, threading\nt = threading.Thread(target=lambda: socket.create_connection(('127.0.0.1', {AllowedPort})).sendall(b'hi\\n'))\nt.start(); t.join()\nprint('sent')";
+        var result = await Run(SystemOnly().FsRead("/etc").NetAllow($"127.0.0.1:{AllowedPort}"), "/usr/bin/python3", "-c", script);
+        AssertSucceeded(result);
+        using var client = await accept;
+        using var reader = new StreamReader(client.GetStream());
+        Assert.Equal("hi", await reader.ReadLineAsync());
+    }
+
+    [Fact]
     public async Task A_host_rule_is_resolved_once_and_pinned_in_the_sandboxes_hosts_file()
     {
         var policy = SystemOnly().NetAllow($"localhost:{AllowedPort}");
