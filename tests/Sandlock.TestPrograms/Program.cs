@@ -1,5 +1,5 @@
 // sample FOLDER: what a build or test might print that differs between runs unless the sandbox pins it: the year,
-// a Guid, a Random sequence, Random.Shared, the order of a HashSet<string> and FOLDER's listing.
+// Guids, the order of a HashSet<string> and FOLDER's listing (not Random: it mixes in the clock's seconds).
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
 // random: prints what .NET draws from the system's randomness (Random, Random.Shared, Guid, string hash codes and
 // so HashSet order); RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in the time.
@@ -21,12 +21,10 @@ switch (args)
         Console.WriteLine($"{DateTime.UtcNow:O} {DateTimeOffset.Now:O}");
         return 0;
     case ["sample", var folder]:
-        var random = new Random();
         var keys = new HashSet<string> { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel" };
         Console.WriteLine(DateTime.UtcNow.Year);
         Console.WriteLine(Guid.NewGuid());
-        Console.WriteLine(string.Join(' ', Enumerable.Range(0, 4).Select(_ => random.Next())));
-        Console.WriteLine(Random.Shared.Next());
+        Console.WriteLine(Guid.NewGuid());
         Console.WriteLine(string.Join(',', keys));
         Console.WriteLine(string.Join(',', Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName)));
         return 0;

@@ -97,7 +97,7 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
         Assert.Equal(("Passed", "Passed", "Passed"), (first.Outcome, second.Outcome, other.Outcome));
         var lines = first.StdOut.Trim().Split('\n');
         Assert.Equal("2000", lines[0]);
-        Assert.Equal("five,four,one,six,three,two", lines[5].Trim());
+        Assert.Equal("five,four,one,six,three,two", lines[4].Trim());
         Assert.Equal(first.StdOut, second.StdOut);
         Assert.NotEqual(first.StdOut, other.StdOut);
     }

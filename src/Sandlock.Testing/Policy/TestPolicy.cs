@@ -25,7 +25,7 @@ public static class TestPolicy
             .Env(SandboxedTestEnvironment.ChildVariable, "1", Defaults)
             .Env(SandboxedTestEnvironment.SeedVariable, seed.ToString(System.Globalization.CultureInfo.InvariantCulture), Defaults)
             .Cwd(outputDirectory, Defaults)
-            // .NET's Random and string hashing mix addresses into their seeds: a test repeats only with a fixed layout.
+            // OpenSSL (RandomNumberGenerator) mixes addresses into its nonce: a test repeats only with a fixed layout.
             .NoRandomizeMemory(true, Defaults);
 
         if (project.PolicyFile is { } projectFile) PolicyFile.Load(projectFile).ApplyTo(builder);
