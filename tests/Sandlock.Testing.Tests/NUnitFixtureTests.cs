@@ -72,26 +72,9 @@ public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnit
     public void TimeStartGivesTheTestAVirtualClock() => Assert.Equal("Passed", Report["AsksForVirtualTime"].Outcome);
 
     [Fact]
-    public void SameSeedAndTimeStartPrintTheSameBytesInSeparateChildrenAndAnotherSeedDiffers()
-    {
-        var first = Report["SeedSevenFirst"];
-        var second = Report["SeedSevenSecond"];
-        var other = Report["SeedEight"];
-        Assert.Equal(("Passed", "Passed", "Passed"), (first.Outcome, second.Outcome, other.Outcome));
-        var lines = first.StdOut.Trim().Split('\n');
-        Assert.Equal("2000", lines[0]);
-        Assert.Equal("five,four,one,six,three,two", lines[4].Trim());
-        Assert.Equal(first.StdOut, second.StdOut);
-        Assert.NotEqual(first.StdOut, other.StdOut);
-    }
+    public void SameSeedAndTimeStartPrintTheSameBytesInSeparateChildrenAndAnotherSeedDiffers() =>
+        DeterminismChecks.SameSeedSameBytes(Report, "");
 
     [Fact]
-    public async Task TestSeededFromItsNamePrintsTheSameBytesOnAnotherRunOfTheFixture()
-    {
-        var again = await run.RunAgain("FullyQualifiedName~DeterminismTests.SeedFromName");
-        var first = Report["SeedFromName"];
-        Assert.Equal("Passed", first.Outcome);
-        Assert.Equal(first.StdOut, again["SeedFromName"].StdOut);
-        Assert.NotEqual(first.StdOut, Report["SeedSevenFirst"].StdOut);
-    }
+    public Task TestSeededFromItsNamePrintsTheSameBytesOnAnotherRunOfTheFixture() => DeterminismChecks.NameSeededTestRepeats(run, "");
 }

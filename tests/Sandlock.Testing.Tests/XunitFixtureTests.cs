@@ -89,28 +89,11 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     public void TimeStartGivesTheTestAVirtualClock() => Assert.Equal("Passed", Report[Tests + "AsksForVirtualTime"].Outcome);
 
     [Fact]
-    public void SameSeedAndTimeStartPrintTheSameBytesInSeparateChildrenAndAnotherSeedDiffers()
-    {
-        var first = Report["XunitFixture.DeterminismTests.SeedSevenFirst"];
-        var second = Report["XunitFixture.DeterminismTests.SeedSevenSecond"];
-        var other = Report["XunitFixture.DeterminismTests.SeedEight"];
-        Assert.Equal(("Passed", "Passed", "Passed"), (first.Outcome, second.Outcome, other.Outcome));
-        var lines = first.StdOut.Trim().Split('\n');
-        Assert.Equal("2000", lines[0]);
-        Assert.Equal("five,four,one,six,three,two", lines[4].Trim());
-        Assert.Equal(first.StdOut, second.StdOut);
-        Assert.NotEqual(first.StdOut, other.StdOut);
-    }
+    public void SameSeedAndTimeStartPrintTheSameBytesInSeparateChildrenAndAnotherSeedDiffers() =>
+        DeterminismChecks.SameSeedSameBytes(Report, "XunitFixture.DeterminismTests.");
 
     [Fact]
-    public async Task TestSeededFromItsNamePrintsTheSameBytesOnAnotherRunOfTheFixture()
-    {
-        var again = await run.RunAgain("FullyQualifiedName~DeterminismTests.SeedFromName");
-        var first = Report["XunitFixture.DeterminismTests.SeedFromName"];
-        Assert.Equal("Passed", first.Outcome);
-        Assert.Equal(first.StdOut, again["XunitFixture.DeterminismTests.SeedFromName"].StdOut);
-        Assert.NotEqual(first.StdOut, Report["XunitFixture.DeterminismTests.SeedSevenFirst"].StdOut);
-    }
+    public Task TestSeededFromItsNamePrintsTheSameBytesOnAnotherRunOfTheFixture() => DeterminismChecks.NameSeededTestRepeats(run, "XunitFixture.DeterminismTests.");
 
     [Fact]
     public void MaxProcessesLimitsTheChildrenATestCanStart()
