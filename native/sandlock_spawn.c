@@ -103,6 +103,12 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
         if (write_proc_file("/proc/self/setgroups", "deny") != 0) fail(outcome, SL_STEP_ID_MAPS);
         if (write_proc_file("/proc/self/gid_map", req->gid_map) != 0) fail(outcome, SL_STEP_ID_MAPS);
     }
+    /* Needs CAP_SYS_CHROOT (root's, or ours in the user namespace above); before seccomp, which denies chroot. The
+     * working directory must move inside at once, or it would stay a way out. */
+    if (req->chroot_dir) {
+        if (chroot(req->chroot_dir) != 0) fail(outcome, SL_STEP_CHROOT);
+        if (chdir(req->cwd ? req->cwd : "/") != 0) fail(outcome, SL_STEP_CWD);
+    }
     /* Signals are still blocked here, so SIGTTOU cannot stop us; a failure only means no terminal to take. */
     if (req->take_terminal) (void)tcsetpgrp(0, getpid());
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(outcome, SL_STEP_PARENT_DEATH_SIGNAL);

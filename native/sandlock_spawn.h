@@ -23,6 +23,7 @@ enum sl_step {
     SL_STEP_CGROUP = 16,
     SL_STEP_USER_NAMESPACE = 17,
     SL_STEP_ID_MAPS = 18,
+    SL_STEP_CHROOT = 19,
 };
 
 struct sl_rlimit {
@@ -42,6 +43,7 @@ struct sl_spawn_request {
     const uint64_t *cpu_mask;        /* sched_setaffinity mask, cpu_mask_words 64-bit words; NULL: unchanged */
     const char *uid_map;             /* with gid_map: unshare a user namespace with these maps; NULL: none */
     const char *gid_map;
+    const char *chroot_dir;          /* chroot here (after the user namespace) and chdir to cwd, or "/"; NULL: none */
     int32_t stdin_fd;                /* -1: inherit */
     int32_t stdout_fd;
     int32_t stderr_fd;

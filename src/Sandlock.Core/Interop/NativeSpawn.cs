@@ -26,7 +26,8 @@ internal sealed record SpawnRequest(
     bool TakeTerminal,
     ulong[]? CpuMask = null,
     UserNamespaceMaps? UserNamespace = null,
-    int CgroupProcsFd = -1);
+    int CgroupProcsFd = -1,
+    string? Chroot = null);
 
 /// <summary>A user namespace for the child with these /proc/self/uid_map and gid_map contents.</summary>
 internal sealed record UserNamespaceMaps(string UidMap, string GidMap)
@@ -50,7 +51,7 @@ internal delegate bool ListenerReady(int listener, int pid);
 internal enum SpawnStep
 {
     None = 0, Fork, ProcessGroup, ParentDeathSignal, Stdio, ResourceLimit, Personality, WorkingDirectory,
-    NoNewPrivileges, Landlock, Seccomp, ListenerHandoff, CloseFds, Exec, PidFd, CpuAffinity, Cgroup, UserNamespace, IdMaps,
+    NoNewPrivileges, Landlock, Seccomp, ListenerHandoff, CloseFds, Exec, PidFd, CpuAffinity, Cgroup, UserNamespace, IdMaps, Chroot,
 }
 
 /// <summary>Calls the C shim (native/sandlock_spawn.c). Must be called on the sandbox spawn thread.</summary>
@@ -68,6 +69,7 @@ internal static unsafe partial class NativeSpawn
         public ulong* CpuMask;
         public byte* UidMap;
         public byte* GidMap;
+        public byte* ChrootDir;
         public int StdinFd, StdoutFd, StderrFd, RulesetFd;
         public uint LandlockRestrictFlags, SeccompFlags;
         public int RlimitCount, CpuMaskWords, Personality, CgroupProcsFd;
@@ -133,6 +135,7 @@ internal static unsafe partial class NativeSpawn
                 Personality = request.Personality,
                 UidMap = request.UserNamespace is { } maps ? arena.String(maps.UidMap) : null,
                 GidMap = request.UserNamespace is { } same ? arena.String(same.GidMap) : null,
+                ChrootDir = request.Chroot is null ? null : arena.String(request.Chroot),
                 CgroupProcsFd = request.CgroupProcsFd,
                 FilterLength = checked((ushort)filter.Length),
                 DisableTransparentHugePages = request.DisableTransparentHugePages ? (byte)1 : (byte)0,

@@ -2,15 +2,19 @@ using Sandlock.Confinement;
 
 namespace Sandlock.Lifecycle;
 
-/// <summary>Finds the executable for a command name the way execvp does, using the child's PATH.</summary>
+/// <summary>
+/// Finds the executable for a command name the way execvp does, using the child's PATH. Under a chroot the
+/// command runs after the chroot: the lookup happens inside it, and the path returned is the one inside.
+/// </summary>
 internal static class CommandResolver
 {
-    public static string Resolve(string command, IReadOnlyList<string> environment, string workingDirectory)
+    public static string Resolve(string command, IReadOnlyList<string> environment, string workingDirectory, string? chroot = null)
     {
         if (command.Length == 0)
             throw new SandboxSetupException(SetupFailure.CommandNotFound, "empty command");
         if (command.Contains('/'))
             return Path.GetFullPath(command, workingDirectory);
+        Func<string, string> host = chroot is null ? p => p : p => Policy.ChrootPaths.ToHost(chroot, p);
 
         var path = environment.FirstOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..]
                    ?? "/usr/local/bin:/usr/bin:/bin";
@@ -18,8 +22,8 @@ internal static class CommandResolver
         foreach (var dir in path.Split(':'))
         {
             var candidate = Path.Combine(dir.Length == 0 ? workingDirectory : Path.GetFullPath(dir, workingDirectory), command);
-            if (!File.Exists(candidate)) continue;
-            if (IsExecutable(candidate)) return candidate;
+            if (!File.Exists(host(candidate))) continue;
+            if (IsExecutable(host(candidate))) return candidate;
             notExecutable ??= candidate;
         }
         // Let execve report the precise reason for a file that exists but cannot be run.

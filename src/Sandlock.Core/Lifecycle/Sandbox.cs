@@ -119,8 +119,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             var plan = ConfinementPlan.Create(Policy, KernelFeatures.Current, Handlers, PolicyCallback);
             Degraded = plan.Degraded;
             var environment = ChildEnvironment.Build(Policy, EnvironmentShuffle);
-            var workingDirectory = Policy.Cwd ?? Environment.CurrentDirectory;
-            var path = CommandResolver.Resolve(Command[0], environment, workingDirectory);
+            var workingDirectory = WorkingDirectory;
+            var path = CommandResolver.Resolve(Command[0], environment, workingDirectory, Policy.Chroot);
 
             _cgroup = plan.ProcessLimit is { Mechanism: ProcessCountMechanism.PidsCgroup, Cgroups: { } hierarchy } limit
                 ? PidsCgroup.Create(hierarchy, limit.Max)
@@ -139,12 +139,23 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>Where the command starts; under a chroot a path inside it, its root unless the policy says otherwise.</summary>
+    private string WorkingDirectory => Policy.Cwd ?? (Policy.Chroot is null ? Environment.CurrentDirectory : "/");
+
+    /// <summary>
+    /// RLIMIT_NPROC counts per user namespace; and chroot needs CAP_SYS_CHROOT, which an unprivileged user has only
+    /// inside a user namespace of its own.
+    /// </summary>
+    private bool NeedsUserNamespace(ConfinementPlan plan) =>
+        plan.ProcessLimit?.Mechanism == ProcessCountMechanism.UserNamespaceRlimit
+        || (Policy.Chroot is not null && SystemInfo.EffectiveUserId() != 0);
+
     private void StartConfined(ConfinementPlan plan, IReadOnlyList<string> environment, string path)
     {
         using var ruleset = RulesetCache.Lease(Policy, plan);
         using var stdio = ChildStdio.Open(Stdio);
         var request = new SpawnRequest(
-            path, Command, environment, Policy.Cwd,
+            path, Command, environment, Policy.Chroot is null ? Policy.Cwd : WorkingDirectory,
             stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
             ruleset?.Fd ?? -1,
             plan.SeccompFilter, plan.SeccompFlags,
@@ -153,14 +164,15 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             Policy.NoHugePages,
             TakeTerminal: _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal(),
             CpuMask: CpuSelection.Mask(Policy),
-            UserNamespace: plan.ProcessLimit?.Mechanism == ProcessCountMechanism.UserNamespaceRlimit ? UserNamespaceMaps.Identity() : null,
-            CgroupProcsFd: _cgroup?.ProcsFd ?? -1);
+            UserNamespace: NeedsUserNamespace(plan) ? UserNamespaceMaps.Identity() : null,
+            CgroupProcsFd: _cgroup?.ProcsFd ?? -1,
+            Chroot: Policy.Chroot);
 
         _session = plan.Supervised?.CreateSession();
         if (_session is not null) _session.OnPortMapped = OnPortMapped;
         var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
         _cgroup?.CloseProcsFd();
-        if (outcome.FailedStep != SpawnStep.None) throw SpawnFailure(outcome, path);
+        if (outcome.FailedStep != SpawnStep.None) throw SpawnFailure(outcome, path, Policy);
 
         _clock.Start();
         Pid = outcome.Pid;
@@ -315,10 +327,11 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     }
 
     /// <remarks>The shim has reaped the failed child already: reaping by pid here could catch another child.</remarks>
-    private static SandboxSetupException SpawnFailure(SpawnOutcome outcome, string path)
+    private static SandboxSetupException SpawnFailure(SpawnOutcome outcome, string path, SandboxPolicy policy)
     {
         Libc.CloseQuietly(outcome.PidFd);
         var reason = Libc.ErrorText(outcome.Error);
+        var namespaceFor = policy.MaxProcesses is not null ? "max_processes" : "chroot";
         return outcome.FailedStep switch
         {
             SpawnStep.Exec when outcome.Error == 2 => new(SetupFailure.CommandNotFound, $"{path}: {reason}"),
@@ -329,8 +342,10 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             SpawnStep.ResourceLimit => new(SetupFailure.Sandbox, $"cannot set a resource limit: {reason}"),
             SpawnStep.CpuAffinity => new(SetupFailure.Sandbox, $"cannot restrict the command to the chosen CPUs: {reason}"),
             SpawnStep.Cgroup => new(SetupFailure.Sandbox, $"max_processes: cannot move the command into its pids cgroup: {reason}"),
+            SpawnStep.UserNamespace when namespaceFor == "chroot" => new(SetupFailure.Sandbox, $"chroot: cannot create a user namespace (needed for CAP_SYS_CHROOT without root): {reason}"),
             SpawnStep.UserNamespace => new(SetupFailure.Sandbox, $"max_processes: cannot create a user namespace (needed for RLIMIT_NPROC to count only the sandbox): {reason}"),
-            SpawnStep.IdMaps => new(SetupFailure.Sandbox, $"max_processes: cannot write the user namespace's uid/gid maps: {reason}"),
+            SpawnStep.IdMaps => new(SetupFailure.Sandbox, $"{namespaceFor}: cannot write the user namespace's uid/gid maps: {reason}"),
+            SpawnStep.Chroot => new(SetupFailure.Sandbox, $"chroot: cannot change the root directory to {policy.Chroot}: {reason}"),
             var step => new(SetupFailure.Sandbox, $"cannot start the sandbox ({step}): {reason}"),
         };
     }

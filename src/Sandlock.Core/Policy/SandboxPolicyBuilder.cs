@@ -11,11 +11,14 @@ namespace Sandlock.Policy;
 public sealed class SandboxPolicyBuilder
 {
     private SandboxPolicy _policy;
+    private readonly SandboxPolicy _start;
     private readonly Dictionary<string, string> _sources = new(StringComparer.Ordinal);
+    // Paths as given: under a chroot they name files inside it, resolved at Build once the chroot is known.
+    private readonly List<(string Field, string Path, string Source)> _givenPaths = [];
 
     public SandboxPolicyBuilder() : this(SandboxPolicy.Default) { }
 
-    public SandboxPolicyBuilder(SandboxPolicy start) => _policy = start;
+    public SandboxPolicyBuilder(SandboxPolicy start) => _policy = _start = start;
 
     /// <summary>Directory that relative paths are resolved against (a policy file's folder); default: the current directory.</summary>
     public string? BaseDirectory { get; set; }
@@ -29,6 +32,13 @@ public sealed class SandboxPolicyBuilder
 
     private string SourceOf(string field) => _sources.TryGetValue(field, out var s) ? s : field;
 
+    private SandboxPolicyBuilder SetPath(string field, string path, string? source, Func<SandboxPolicy, string, SandboxPolicy> change)
+    {
+        var full = FullPath(path, source ?? field);
+        _givenPaths.Add((field, path, source ?? field));
+        return Set(field, source, p => change(p, full));
+    }
+
     private string FullPath(string path, string source)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new PolicyException(source, "empty path");
@@ -39,11 +49,11 @@ public sealed class SandboxPolicyBuilder
 
     // Filesystem
     public SandboxPolicyBuilder FsRead(string path, string? source = null) =>
-        Set("fs_readable", source, p => p with { FsReadable = p.FsReadable.Add(FullPath(path, source ?? "fs_readable")) });
+        SetPath("fs_readable", path, source, (p, full) => p with { FsReadable = p.FsReadable.Add(full) });
     public SandboxPolicyBuilder FsWrite(string path, string? source = null) =>
-        Set("fs_writable", source, p => p with { FsWritable = p.FsWritable.Add(FullPath(path, source ?? "fs_writable")) });
+        SetPath("fs_writable", path, source, (p, full) => p with { FsWritable = p.FsWritable.Add(full) });
     public SandboxPolicyBuilder FsDeny(string path, string? source = null) =>
-        Set("fs_denied", source, p => p with { FsDenied = p.FsDenied.Add(FullPath(path, source ?? "fs_denied")) });
+        SetPath("fs_denied", path, source, (p, full) => p with { FsDenied = p.FsDenied.Add(full) });
 
     // Syscalls
     public SandboxPolicyBuilder ExtraDenySyscall(string name, string? source = null) =>
@@ -139,7 +149,7 @@ public sealed class SandboxPolicyBuilder
 
     // Process
     public SandboxPolicyBuilder Cwd(string path, string? source = null) =>
-        Set("cwd", source, p => p with { Cwd = FullPath(path, source ?? "cwd") });
+        SetPath("cwd", path, source, (p, full) => p with { Cwd = full });
     public SandboxPolicyBuilder CleanEnv(bool on = true, string? source = null) =>
         Set("clean_env", source, p => p with { CleanEnv = on });
     public SandboxPolicyBuilder Env(string key, string value, string? source = null)
@@ -176,10 +186,33 @@ public sealed class SandboxPolicyBuilder
     /// <summary>Validates and returns the policy; throws <see cref="PolicyException"/> naming the offending source.</summary>
     public SandboxPolicy Build()
     {
-        var p = _policy;
+        var p = _policy.Chroot is null ? _policy : InsideChroot(_policy);
         Validate(p);
         RejectUnsupported(p);
         return p;
+    }
+
+    /// <summary>The policy with its paths read as paths inside the chroot (virtual, absolute, never above its root).</summary>
+    private SandboxPolicy InsideChroot(SandboxPolicy p)
+    {
+        string Inside((string Field, string Path, string Source) given, string cwd)
+        {
+            if (given.Path == "~" || given.Path.StartsWith("~/", StringComparison.Ordinal))
+                throw new PolicyException(given.Source, $"'{given.Path}': under chroot paths are inside the chroot, where ~ means nothing; give an absolute path");
+            return ChrootPaths.Virtual(given.Path, cwd)
+                ?? throw new PolicyException(given.Source, $"'{given.Path}' leaves the chroot: under chroot a path is inside it and may not climb above its root with '..'");
+        }
+        var cwdGiven = _givenPaths.LastOrDefault(g => g.Field == "cwd");
+        var cwd = cwdGiven.Path is null ? _start.Cwd : Inside(cwdGiven, "/");
+        ImmutableArray<string> Paths(ImmutableArray<string> started, string field) =>
+            started.AddRange(_givenPaths.Where(g => g.Field == field).Select(g => Inside(g, cwd ?? "/")));
+        return p with
+        {
+            Cwd = cwd,
+            FsReadable = Paths(_start.FsReadable, "fs_readable"),
+            FsWritable = Paths(_start.FsWritable, "fs_writable"),
+            FsDenied = Paths(_start.FsDenied, "fs_denied"),
+        };
     }
 
     private void Validate(SandboxPolicy p)
@@ -209,17 +242,24 @@ public sealed class SandboxPolicyBuilder
         foreach (var rule in p.NetDeny)
             if (rule.Host is { } host && !System.Net.IPNetwork.TryParse(host, out _) && !System.Net.IPAddress.TryParse(host, out _))
                 throw new PolicyException(SourceOf("net_deny"), $"invalid deny rule '{rule}': expected an IP address or CIDR block, not a host name");
-        CheckPathsExist(p.FsReadable, "fs_readable");
-        CheckPathsExist(p.FsWritable, "fs_writable");
-        if (p.Cwd is { } cwd && !Directory.Exists(cwd))
-            throw new PolicyException(SourceOf("cwd"), $"working directory does not exist: {cwd}");
+        if (p.Chroot is { } root && !Directory.Exists(root))
+            throw new PolicyException(SourceOf("chroot"), File.Exists(root)
+                ? $"not a directory: {root}: expected the directory to use as the command's root"
+                : $"directory does not exist: {root}: expected the directory to use as the command's root");
+        // Under a chroot the paths are inside it: what must exist is the file behind them.
+        Func<string, string> hostPath = p.Chroot is { } dir ? path => ChrootPaths.ToHost(dir, path) : path => path;
+        var where = p.Chroot is null ? "" : $" inside the chroot {p.Chroot}";
+        CheckPathsExist(p.FsReadable, "fs_readable", hostPath, where);
+        CheckPathsExist(p.FsWritable, "fs_writable", hostPath, where);
+        if (p.Cwd is { } cwd && !Directory.Exists(hostPath(cwd)))
+            throw new PolicyException(SourceOf("cwd"), $"working directory does not exist{where}: {cwd}");
     }
 
-    private void CheckPathsExist(ImmutableArray<string> paths, string field)
+    private void CheckPathsExist(ImmutableArray<string> paths, string field, Func<string, string> host, string where)
     {
         foreach (var path in paths)
-            if (!File.Exists(path) && !Directory.Exists(path))
-                throw new PolicyException(SourceOf(field), $"path does not exist: {path}");
+            if (!File.Exists(host(path)) && !Directory.Exists(host(path)))
+                throw new PolicyException(SourceOf(field), $"path does not exist{where}: {path}");
     }
 
     private void RejectUnsupported(SandboxPolicy p)
@@ -241,6 +281,5 @@ public sealed class SandboxPolicyBuilder
         Refuse(p.OnExit != BranchAction.Commit, "on_exit");
         Refuse(p.OnError != BranchAction.Abort, "on_error");
         Refuse(!p.FsMounts.IsEmpty, "fs_mount");
-        Refuse(p.Chroot is not null, "chroot");
     }
 }

@@ -27,16 +27,18 @@ public static class FsRulePlanner
         var rules = new List<FsRule>();
         if (!policy.ConfinesFilesystem) return rules;
 
-        var denied = policy.FsDenied.Select(Normalize).Concat(withoutProc ? ["/proc"] : []).Distinct().ToArray();
+        // Under a chroot the policy names paths inside it; the rules need the host files behind them.
+        Func<string, string> host = policy.Chroot is { } root ? path => ChrootPaths.ToHost(root, path) : path => path;
+        var denied = policy.FsDenied.Select(host).Select(Normalize).Concat(withoutProc ? ["/proc"] : []).Distinct().ToArray();
         // Symlinks only matter when a deny must be matched against a tree: skip resolving them otherwise.
         Func<string, string> normalize = denied.Length == 0 ? path => path : Normalize;
         // Without read paths reads stay open (minus denied paths); without any allowed path writes do too.
         IEnumerable<string> readTrees = policy.FsReadable.IsEmpty ? ["/"] : policy.FsReadable.Concat(policy.FsWritable);
         IEnumerable<string> writeTrees = policy.FsReadable.IsEmpty && policy.FsWritable.IsEmpty ? ["/"] : policy.FsWritable;
 
-        foreach (var tree in readTrees.Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
-        foreach (var tree in writeTrees.Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
-        foreach (var device in StandardDevices)
+        foreach (var tree in readTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
+        foreach (var tree in writeTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
+        foreach (var device in StandardDevices.Select(host))
             if (File.Exists(device) && !denied.Any(d => IsSameOrUnder(device, d)))
                 rules.Add(new FsRule(device, DeviceAccess, MayVanish: true));
         return rules;

@@ -49,6 +49,8 @@ public sealed class ProcView : SyscallHandler
     public static bool AppliesTo(SandboxPolicy policy, KernelFeatures kernel)
     {
         if (!policy.ConfinesFilesystem || policy.NoSupervisor || !kernel.SeccompUserNotification) return false;
+        // A chroot has no procfs of ours to stand in for.
+        if (policy.Chroot is not null) return false;
         if (policy.Disabled.Contains(Protection.LandlockFs) || kernel.LandlockAbi < 1) return false;
         IEnumerable<string> readTrees = policy.FsReadable.IsEmpty ? ["/"] : policy.FsReadable.Concat(policy.FsWritable);
         return readTrees.Any(tree => FsRulePlanner.IsSameOrUnder(Proc, tree))

@@ -1,0 +1,69 @@
+namespace Sandlock.Policy;
+
+/// <summary>
+/// Paths under a chroot: what a policy names is a path inside it (virtual), and Landlock, which the parent sets up
+/// before the chroot happens, needs the host file behind it.
+/// </summary>
+public static class ChrootPaths
+{
+    private const int MaxSymlinks = 40;
+
+    /// <summary>The absolute virtual path of <paramref name="path"/> seen from <paramref name="virtualCwd"/>, or null when ".." climbs above the root.</summary>
+    public static string? Virtual(string path, string virtualCwd)
+    {
+        var parts = path.StartsWith('/') ? [] : Components(virtualCwd).ToList();
+        foreach (var part in Components(path))
+        {
+            if (part != "..") { parts.Add(part); continue; }
+            if (parts.Count == 0) return null;
+            parts.RemoveAt(parts.Count - 1);
+        }
+        return "/" + string.Join('/', parts);
+    }
+
+    /// <summary>
+    /// The host path of a virtual one, with the chroot's symlinks resolved against its root as the command's own
+    /// lookups would be (an absolute link such as /lib64 -> /usr/lib64 stays inside).
+    /// </summary>
+    public static string ToHost(string root, string virtualPath)
+    {
+        var resolved = new List<string>();
+        var pending = new Stack<string>(Components(virtualPath).Reverse());
+        var links = 0;
+        while (pending.Count > 0)
+        {
+            var part = pending.Pop();
+            if (part == "..")
+            {
+                if (resolved.Count > 0) resolved.RemoveAt(resolved.Count - 1);
+                continue;
+            }
+            var target = links < MaxSymlinks ? LinkTarget(Join(root, resolved) + "/" + part) : null;
+            if (target is null)
+            {
+                resolved.Add(part);
+                continue;
+            }
+            links++;
+            if (target.StartsWith('/')) resolved.Clear();
+            foreach (var t in Components(target).Reverse()) pending.Push(t);
+        }
+        return Join(root, resolved);
+    }
+
+    private static string? LinkTarget(string hostPath)
+    {
+        try { return new FileInfo(hostPath).LinkTarget; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    private static string Join(string root, List<string> parts)
+    {
+        var trimmed = root.TrimEnd('/');
+        return parts.Count == 0 ? (trimmed.Length == 0 ? "/" : trimmed) : trimmed + "/" + string.Join('/', parts);
+    }
+
+    private static IEnumerable<string> Components(string path) =>
+        path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".");
+}
