@@ -52,11 +52,11 @@ public sealed class PolicyFileTests
     {
         var project = await FixtureProject.CopyAsync("PolicyFiles");
         var policy = Path.Combine(project.Directory, "steps.policy.toml");
-        await File.WriteAllTextAsync(policy, "[filesystem]\nchroot = \"/tmp\"\n");
+        await File.WriteAllTextAsync(policy, "[limits]\ndisk = \"1G\"\n");
 
         var build = await project.BuildAsync("ReadSecret", new Dictionary<string, string> { ["SandlockPolicyFile"] = policy });
 
         Assert.NotEqual(0, build.ExitCode);
-        Assert.Contains($"{policy}(2,10): error SLK0003: not supported yet: chroot", build.Output);
+        Assert.Contains($"{policy}(2,8): error SLK0003: not supported yet: max_disk", build.Output);
     }
 }

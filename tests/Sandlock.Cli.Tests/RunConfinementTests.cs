@@ -19,6 +19,21 @@ public sealed class RunConfinementTests
     }
 
     [Fact]
+    public async Task Chroot_runs_the_command_inside_with_paths_inside()
+    {
+        using var root = new Sandlock.Tests.TestSupport.MinimalRootfs();
+        var r = await Run("run", "--chroot", root.Path, "-w", "/out", "--", "sh", "-c", "read h < /etc/hostname; echo $h; echo x > /out/x; echo y > /x");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Equal(Sandlock.Tests.TestSupport.MinimalRootfs.Hostname, r.Stdout);
+        Assert.Contains("Permission denied", r.Stderr);
+        Assert.True(File.Exists(root.Host("/out/x")));
+        Assert.False(File.Exists(root.Host("/x")));
+        var escape = await Run("run", "--chroot", root.Path, "-r", "../..", "--", "sh", "-c", "echo hi");
+        Assert.NotEqual(0, escape.ExitCode);
+        Assert.Contains("--fs-read: '../..' leaves the chroot", escape.Stderr);
+    }
+
+    [Fact]
     public async Task Writes_outside_the_write_path_fail()
     {
         var dir = Directory.CreateTempSubdirectory("sandlock-cli-").FullName;

@@ -72,6 +72,23 @@ public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.Unprivil
     }
 
     [Fact]
+    public async Task Chroot_works_without_root_and_keeps_the_host_out()
+    {
+        using var root = new Sandlock.Tests.TestSupport.MinimalRootfs();
+        var secret = Path.Combine(_cli.Work, "secret");
+        File.WriteAllText(secret, "top secret");
+        File.SetUnixFileMode(secret, (UnixFileMode)0b110_100_100);
+        var r = await _cli.Run("run", "--chroot", root.Path, "-w", "/out", "--",
+            "sh", "-c", $"read h < /etc/hostname; echo $h; read s < {secret}; cd /..; pwd; echo x > /out/x; echo y > /x");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Equal(Sandlock.Tests.TestSupport.MinimalRootfs.Hostname + "/\n", r.Stdout);
+        Assert.DoesNotContain("top secret", r.Stdout);
+        Assert.Contains("Permission denied", r.Stderr);
+        Assert.True(File.Exists(root.Host("/out/x")));
+        Assert.False(File.Exists(root.Host("/x")));
+    }
+
+    [Fact]
     public async Task Tcp_connect_is_denied_unless_allowed()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -113,6 +113,19 @@ public sealed class ChrootTests : IDisposable
     }
 
     [Fact]
+    public async Task A_policy_file_names_the_chroot_beside_it_and_paths_inside()
+    {
+        var file = _host.Write("policy.toml", $"[filesystem]\nchroot = \"{_root.Path}\"\nwrite = [\"out\"]\n");
+        var builder = new SandboxPolicyBuilder();
+        Sandlock.Policy.Files.PolicyFile.Load(file).ApplyTo(builder);
+        var policy = builder.Build();
+        Assert.Equal(_root.Path, policy.Chroot);
+        Assert.Equal(["/out"], policy.FsWritable.ToArray());
+        AssertSucceeded(await Run(policy, "/bin/sh", "-c", "echo x > /out/from-file"));
+        Assert.True(File.Exists(_root.Host("/out/from-file")));
+    }
+
+    [Fact]
     public void The_proc_view_is_off_under_chroot()
     {
         var policy = Chrooted().FsRead("/").Build();

@@ -76,7 +76,6 @@ public sealed class PolicyBuilderTests
 
     [Theory]
     [InlineData("http_allow")]
-    [InlineData("chroot")]
     [InlineData("workdir")]
     [InlineData("fs_mount")]
     public void Fields_whose_enforcement_is_not_built_are_refused_not_ignored(string field)
@@ -90,7 +89,6 @@ public sealed class PolicyBuilderTests
             "time_start" => b.TimeStart("2024-01-01T00:00:00Z"),
             "deterministic_dirs" => b.DeterministicDirs(),
             "http_allow" => b.HttpAllow("GET example.com/*"),
-            "chroot" => b.Chroot("/tmp"),
             "uid" => b.Uid(0),
             "workdir" => b.Workdir("/tmp"),
             "fs_mount" => b.FsMount("/data:/tmp:ro"),
