@@ -126,6 +126,28 @@ public sealed class ChrootTests : IDisposable
     }
 
     [Fact]
+    public async Task A_policy_callback_sees_paths_inside_the_chroot_also_for_relative_opens()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Sandlock.Supervision.Dynamic.PolicyVerdict Callback(Sandlock.Supervision.Dynamic.SyscallActivity activity, Sandlock.Supervision.Dynamic.LivePolicy live)
+        {
+            if (activity.Category == Sandlock.Supervision.Dynamic.ActivityCategory.File && activity.Path is { } path) seen.Enqueue(path);
+            live.DenyPath("/etc/hostname");
+            return Sandlock.Supervision.Dynamic.PolicyVerdict.Allow;
+        }
+        await using var sandbox = new Sandlock.Lifecycle.Sandbox(Chrooted().FsRead("/").Build(), ["/bin/sh", "-c", "cd /etc; read h < hostname; echo \"$h\""])
+        {
+            PolicyCallback = Callback,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        sandbox.Start();
+        var result = await sandbox.WaitAsync();
+        Assert.Equal("\n", result.StandardOutputText);
+        Assert.Contains(result.Denials, d => d.Target == "/etc/hostname");
+        Assert.DoesNotContain(seen, p => p.StartsWith(_root.Path, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_proc_view_is_off_under_chroot()
     {
         var policy = Chrooted().FsRead("/").Build();

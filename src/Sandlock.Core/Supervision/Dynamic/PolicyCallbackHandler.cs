@@ -113,11 +113,22 @@ public sealed class PolicyCallbackHandler(PolicyCallback callback) : SyscallHand
         var link = directoryFd == AtFdCwd ? $"/proc/{pid}/cwd" : $"/proc/{pid}/fd/{directoryFd}";
         try
         {
-            var directory = new FileInfo(link).LinkTarget ?? "/";
+            var directory = InsideRoot(pid, new FileInfo(link).LinkTarget ?? "/");
             return Path.GetFullPath(path, directory);
         }
         catch (IOException) { return path; }
         catch (UnauthorizedAccessException) { return path; }
+    }
+
+    /// <summary>
+    /// A chrooted child names absolute paths inside its root, while its cwd and fd links read from here are host
+    /// paths: seen from its root, as its absolute paths are, both compare alike.
+    /// </summary>
+    private static string InsideRoot(int pid, string hostDirectory)
+    {
+        var root = new FileInfo($"/proc/{pid}/root").LinkTarget ?? "/";
+        if (root == "/" || !(hostDirectory == root || hostDirectory.StartsWith(root + "/", StringComparison.Ordinal))) return hostDirectory;
+        return hostDirectory.Length == root.Length ? "/" : hostDirectory[root.Length..];
     }
 
     private static int ParentOf(int pid)
