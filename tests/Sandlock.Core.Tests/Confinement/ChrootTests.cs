@@ -148,6 +148,17 @@ public sealed class ChrootTests : IDisposable
     }
 
     [Fact]
+    public void A_symlink_swapped_in_after_planning_cannot_lead_a_rule_out_of_the_chroot()
+    {
+        var plan = ConfinementPlan.Create(Chrooted().FsWrite("/out").Build());
+        Directory.Delete(_root.Host("/out"));
+        // Opened on the host, the link would put the rule on the host's directory; inside the root it names nothing.
+        File.CreateSymbolicLink(_root.Host("/out"), _host.Path);
+        var error = Assert.Throws<SandboxSetupException>(() => Sandlock.Confinement.Landlock.LandlockRuleset.Create(plan)?.Dispose());
+        Assert.Contains("No such file", error.Message);
+    }
+
+    [Fact]
     public void The_proc_view_is_off_under_chroot()
     {
         var policy = Chrooted().FsRead("/").Build();

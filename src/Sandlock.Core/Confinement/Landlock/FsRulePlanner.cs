@@ -5,8 +5,10 @@ namespace Sandlock.Confinement.Landlock;
 /// <summary>
 /// One Landlock path-beneath rule: <see cref="Access"/> on <see cref="Path"/> and everything under it.
 /// <see cref="MayVanish"/> marks entries found while carving, which may be gone by the time the ruleset is built.
+/// <see cref="Root"/>: under a chroot, the host directory <see cref="Path"/> lies in; the path is opened resolving
+/// inside it, so a symlink swapped in after planning cannot lead the rule out of the chroot.
 /// </summary>
-public sealed record FsRule(string Path, FsAccess Access, bool MayVanish = false);
+public sealed record FsRule(string Path, FsAccess Access, bool MayVanish = false, string? Root = null);
 
 /// <summary>
 /// Turns a policy's read, write and deny paths into Landlock rules. Landlock can only allow, so a denied path
@@ -28,7 +30,8 @@ public static class FsRulePlanner
         if (!policy.ConfinesFilesystem) return rules;
 
         // Under a chroot the policy names paths inside it; the rules need the host files behind them.
-        Func<string, string> host = policy.Chroot is { } root ? path => ChrootPaths.ToHost(root, path) : path => path;
+        var root = policy.Chroot is { } chroot ? Interop.LibcPaths.RealPath(chroot) ?? chroot : null;
+        Func<string, string> host = root is null ? path => path : path => ChrootPaths.ToHost(root, path);
         var denied = policy.FsDenied.Select(host).Select(Normalize).Concat(withoutProc ? ["/proc"] : []).Distinct().ToArray();
         // Symlinks only matter when a deny must be matched against a tree: skip resolving them otherwise.
         Func<string, string> normalize = denied.Length == 0 ? path => path : Normalize;
@@ -41,7 +44,7 @@ public static class FsRulePlanner
         foreach (var device in StandardDevices.Select(host))
             if (File.Exists(device) && !denied.Any(d => IsSameOrUnder(device, d)))
                 rules.Add(new FsRule(device, DeviceAccess, MayVanish: true));
-        return rules;
+        return root is null ? rules : [.. rules.Select(r => r with { Root = root })];
     }
 
     private static void AddCarved(List<FsRule> rules, string tree, FsAccess access, string[] denied)

@@ -7,6 +7,7 @@ namespace Sandlock.Confinement.Landlock;
 public static class LandlockRuleset
 {
     private const int Enoent = 2;
+    private const ulong ResolveInRoot = 0x10;
 
     public static SafeFileHandle? Create(ConfinementPlan plan)
     {
@@ -38,10 +39,10 @@ public static class LandlockRuleset
     {
         var access = rule.Access & handled;
         if (access == FsAccess.None) return;
-        var fd = Libc.Open(rule.Path, Libc.O_PATH | Libc.O_CLOEXEC);
+        var (fd, error) = rule.Root is null ? (Libc.Open(rule.Path, Libc.O_PATH | Libc.O_CLOEXEC), Libc.LastError) : OpenInRoot(rule, rule.Root);
         // An entry removed since planning needs no rule: what is gone cannot be accessed through it.
-        if (fd < 0 && rule.MayVanish && Libc.LastError == Enoent) return;
-        if (fd < 0) throw Failure($"open {rule.Path} for a Landlock rule", Libc.LastError);
+        if (fd < 0 && rule.MayVanish && error == Enoent) return;
+        if (fd < 0) throw Failure($"open {rule.Path} for a Landlock rule", error);
         try
         {
             if (LandlockSyscalls.AddPathRule(ruleset, (ulong)access, fd) != 0)
@@ -51,6 +52,20 @@ public static class LandlockRuleset
         {
             Libc.Close(fd);
         }
+    }
+
+    /// <summary>The rule's path opened as the chrooted command would reach it: symlinks resolve inside the root.</summary>
+    private static (int Fd, int Error) OpenInRoot(FsRule rule, string root)
+    {
+        if (rule.Path != root && !rule.Path.StartsWith(root + "/", StringComparison.Ordinal))
+            throw new SandboxSetupException(SetupFailure.Sandbox, $"chroot: the Landlock rule for {rule.Path} is not inside the chroot {root}");
+        var rootFd = Libc.Open(root, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+        if (rootFd < 0) throw Failure($"open the chroot {root}", Libc.LastError);
+        var inside = rule.Path == root ? "." : rule.Path[(root.Length + 1)..];
+        var fd = ResolvingOpen.OpenAt2(rootFd, inside, (ulong)(Libc.O_PATH | Libc.O_CLOEXEC), ResolveInRoot | ResolvingOpen.ResolveNoMagicLinks);
+        var error = Libc.LastError;
+        Libc.Close(rootFd);
+        return (fd, error);
     }
 
     private static void AddPortRule(int ruleset, NetAccess access, ushort port)
