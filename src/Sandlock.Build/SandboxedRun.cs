@@ -11,6 +11,7 @@ namespace Sandlock.Build;
 internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, string? policyFile)
 {
     private DeniedAccess.Finding? _denial;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Supervision.Network.PortMapping> _ports = new();
 
     /// <summary>The exit code for ToolTask: the command's, 128+signal, or -1 when the failure is already reported.</summary>
     public int Run(IReadOnlyList<string> argv)
@@ -22,6 +23,8 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
         {
             OnStandardOutput = stdout.Add,
             OnStandardError = stderr.Add,
+            // Reported by the supervisor thread; logged on the task thread with the output around it.
+            OnPortMapped = _ports.Enqueue,
         };
         try
         {
@@ -82,6 +85,8 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
 
     private void Log(OutputQueue queue)
     {
+        while (_ports.TryDequeue(out var mapping))
+            task.Logger.LogMessage(Microsoft.Build.Framework.MessageImportance.High, "the sandbox bound {0} (port_remap)", mapping);
         foreach (var (isError, line) in queue.TakeAll())
         {
             // bash says "connect: Permission denied" before the line that names the port: keep the more precise one.

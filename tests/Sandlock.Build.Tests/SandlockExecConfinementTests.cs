@@ -111,4 +111,27 @@ public sealed class SandlockExecConfinementTests
         Assert.DoesNotContain("1", pids);
         Assert.Contains("HIDDEN", build.Output);
     }
+
+    [Fact]
+    public async Task Port_remapping_from_the_policy_file_logs_the_real_port()
+    {
+        var held = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        held.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)held.LocalEndpoint).Port;
+            var project = await FixtureProject.CopyAsync("BuildSteps");
+            await File.WriteAllTextAsync(Path.Combine(project.Directory, "port-remap.toml"), $"[network]\nport_remap = true\nallow_bind = [{port}]\n");
+            var build = await project.BuildAsync("PortRemap", new Dictionary<string, string> { ["VirtualPort"] = port.ToString() });
+
+            Assert.True(build.ExitCode == 0, build.ToString());
+            Assert.Contains($"BOUND {port}", build.Output);
+            var logged = build.Output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith($"the sandbox bound port {port}/tcp -> "));
+            Assert.NotEqual(port.ToString(), logged.Split("-> ")[1].Split(' ')[0]);
+        }
+        finally
+        {
+            held.Stop();
+        }
+    }
 }
