@@ -19,16 +19,13 @@ public sealed class VirtualFileRedirect : SyscallHandler
 
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {
-        var isOpenAt = call.Name == "openat";
-        var pathArg = isOpenAt ? call.Args[1] : call.Args[0];
-        var flags = (int)(isOpenAt ? call.Args[2] : call.Args[1]);
-        var path = ProcessMemory.ReadString(call.Pid, pathArg);
-        if (path is null || !_files.TryGetValue(path, out var file)) return ValueTask.FromResult(SyscallDecision.Allow);
+        if (HeldOpen.Read(session, call) is not { } open || !_files.TryGetValue(open.Path, out var file))
+            return ValueTask.FromResult(SyscallDecision.Allow);
         var fd = file.OpenCopy();
         if (fd < 0) return ValueTask.FromResult(SyscallDecision.Deny(Enomem));
         try
         {
-            var installed = SeccompNotify.SendFd(session.Listener, call.Id, fd, (flags & Libc.O_CLOEXEC) != 0);
+            var installed = SeccompNotify.SendFd(session.Listener, call.Id, fd, (open.Flags & (ulong)Libc.O_CLOEXEC) != 0);
             return ValueTask.FromResult(installed >= 0 ? SyscallDecision.Done : SyscallDecision.Deny(Enomem));
         }
         finally

@@ -19,7 +19,6 @@ namespace Sandlock.Supervision.Dynamic;
 /// </remarks>
 public sealed class PolicyCallbackHandler(PolicyCallback callback) : SyscallHandler, INetworkVeto
 {
-    private const int AtFdCwd = -100;
     private const int MaxArguments = 256;
 
     public LivePolicy Live { get; } = new();
@@ -87,17 +86,13 @@ public sealed class PolicyCallbackHandler(PolicyCallback callback) : SyscallHand
             if (address == 0 || ChildAccess.ReadString(session, call, address) is not { } arg) break;
             argv.Add(arg);
         }
-        return new SyscallActivity("execve", ActivityCategory.Process, call.Pid, ParentOf(call.Pid), Resolve(call.Pid, AtFdCwd, path), argv);
+        return new SyscallActivity("execve", ActivityCategory.Process, call.Pid, ParentOf(call.Pid), Resolve(call.Pid, HeldOpen.AtFdCwd, path), argv);
     }
 
-    private static SyscallActivity? Open(SyscallEvent call, SupervisedSession session)
-    {
-        var isOpenAt = call.Name == "openat";
-        var path = ChildAccess.ReadString(session, call, isOpenAt ? call.Args[1] : call.Args[0]);
-        if (path is null) return null;
-        var directory = isOpenAt ? (int)call.Args[0] : AtFdCwd;
-        return new SyscallActivity(call.Name, ActivityCategory.File, call.Pid, ParentOf(call.Pid), Resolve(call.Pid, directory, path));
-    }
+    private static SyscallActivity? Open(SyscallEvent call, SupervisedSession session) =>
+        HeldOpen.Read(session, call) is { } open
+            ? new SyscallActivity(call.Name, ActivityCategory.File, call.Pid, ParentOf(call.Pid), Resolve(call.Pid, open.DirFd, open.Path))
+            : null;
 
     private static SyscallActivity? Bind(SyscallEvent call, SupervisedSession session)
     {
@@ -106,30 +101,8 @@ public sealed class PolicyCallbackHandler(PolicyCallback callback) : SyscallHand
         return new SyscallActivity("bind", ActivityCategory.Network, call.Pid, ParentOf(call.Pid), Address: ip, Port: port);
     }
 
-    /// <summary>An absolute path for what the child named, relative to its cwd or the directory fd it gave.</summary>
-    private static string Resolve(int pid, int directoryFd, string path)
-    {
-        if (path.StartsWith('/')) return path;
-        var link = directoryFd == AtFdCwd ? $"/proc/{pid}/cwd" : $"/proc/{pid}/fd/{directoryFd}";
-        try
-        {
-            var directory = InsideRoot(pid, new FileInfo(link).LinkTarget ?? "/");
-            return Path.GetFullPath(path, directory);
-        }
-        catch (IOException) { return path; }
-        catch (UnauthorizedAccessException) { return path; }
-    }
-
-    /// <summary>
-    /// A chrooted child names absolute paths inside its root, while its cwd and fd links read from here are host
-    /// paths: seen from its root, as its absolute paths are, both compare alike.
-    /// </summary>
-    private static string InsideRoot(int pid, string hostDirectory)
-    {
-        var root = new FileInfo($"/proc/{pid}/root").LinkTarget ?? "/";
-        if (root == "/" || !(hostDirectory == root || hostDirectory.StartsWith(root + "/", StringComparison.Ordinal))) return hostDirectory;
-        return hostDirectory.Length == root.Length ? "/" : hostDirectory[root.Length..];
-    }
+    /// <summary>An absolute path for what the child named; as named when its base cannot be read.</summary>
+    private static string Resolve(int pid, int directoryFd, string path) => ChildPaths.Absolute(pid, directoryFd, path) ?? path;
 
     private static int ParentOf(int pid)
     {

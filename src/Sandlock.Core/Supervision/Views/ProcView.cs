@@ -70,9 +70,9 @@ public sealed class ProcView : SyscallHandler
     {
         if (HeldOpen.Read(session, call) is not { } open) return SyscallDecision.Deny(Efault);
         var listing = session.State(() => new ProcListing());
-        var path = open.Absolute(call.Pid);
         // An unreadable base leaves the open to the kernel, where Landlock refuses anything under /proc.
-        if (path is null) return SyscallDecision.Allow;
+        if (open.Absolute(call.Pid) is not { } absolute) return SyscallDecision.Allow;
+        var path = ChildPaths.Normalize(absolute);
         if (listing.Root is { } standIn && FsRulePlanner.IsSameOrUnder(path, standIn)) path = Proc + path[standIn.Length..];
         if (!FsRulePlanner.IsSameOrUnder(path, Proc)) return SyscallDecision.Allow;
 

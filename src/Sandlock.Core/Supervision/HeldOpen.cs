@@ -1,4 +1,4 @@
-namespace Sandlock.Supervision.Views;
+namespace Sandlock.Supervision;
 
 /// <summary>An open, openat or openat2 the supervisor holds, decoded: where, what, and how.</summary>
 internal sealed record HeldOpen(int DirFd, string Path, ulong Flags, ulong Resolve)
@@ -30,30 +30,6 @@ internal sealed record HeldOpen(int DirFd, string Path, ulong Flags, ulong Resol
         }
     }
 
-    /// <summary>
-    /// The absolute, lexically normalized path, resolving a relative one against the caller's working directory or
-    /// <see cref="DirFd"/>; null when that base cannot be read.
-    /// </summary>
-    public string? Absolute(int pid)
-    {
-        if (Path.StartsWith('/')) return Normalize(Path);
-        var link = DirFd == AtFdCwd ? $"/proc/{pid}/cwd" : $"/proc/{pid}/fd/{DirFd}";
-        string? directory;
-        try { directory = new FileInfo(link).LinkTarget; }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
-        return directory is null || !directory.StartsWith('/') ? null : Normalize(directory + "/" + Path);
-    }
-
-    private static string Normalize(string path)
-    {
-        var parts = new List<string>();
-        foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (part == ".") continue;
-            if (part == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
-            parts.Add(part);
-        }
-        return "/" + string.Join('/', parts);
-    }
+    /// <summary>The path made absolute (see <see cref="ChildPaths.Absolute"/>); null when its base cannot be read.</summary>
+    public string? Absolute(int pid) => ChildPaths.Absolute(pid, DirFd, Path);
 }

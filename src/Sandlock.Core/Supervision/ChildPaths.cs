@@ -1,0 +1,46 @@
+namespace Sandlock.Supervision;
+
+/// <summary>Paths as a held caller names them, made absolute the way the kernel would resolve them for it.</summary>
+internal static class ChildPaths
+{
+    /// <summary>
+    /// An absolute path as given; a relative one resolved against the caller's working directory (AT_FDCWD) or the
+    /// directory fd it passed, seen from the caller's root. Null when that base cannot be read.
+    /// </summary>
+    public static string? Absolute(int pid, int directoryFd, string path)
+    {
+        if (path.StartsWith('/')) return path;
+        var link = directoryFd == HeldOpen.AtFdCwd ? $"/proc/{pid}/cwd" : $"/proc/{pid}/fd/{directoryFd}";
+        try
+        {
+            var directory = new FileInfo(link).LinkTarget;
+            return directory is null || !directory.StartsWith('/') ? null : Path.GetFullPath(path, InsideRoot(pid, directory));
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>"." and ".." taken out, lexically (symlinks are the kernel's business, under Landlock).</summary>
+    public static string Normalize(string absolutePath)
+    {
+        var parts = new List<string>();
+        foreach (var part in absolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".") continue;
+            if (part == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
+            parts.Add(part);
+        }
+        return "/" + string.Join('/', parts);
+    }
+
+    /// <summary>
+    /// A chrooted child names absolute paths inside its root, while its cwd and fd links read from here are host
+    /// paths: seen from its root, as its absolute paths are, both compare alike.
+    /// </summary>
+    private static string InsideRoot(int pid, string hostDirectory)
+    {
+        var root = new FileInfo($"/proc/{pid}/root").LinkTarget ?? "/";
+        if (root == "/" || !(hostDirectory == root || hostDirectory.StartsWith(root + "/", StringComparison.Ordinal))) return hostDirectory;
+        return hostDirectory.Length == root.Length ? "/" : hostDirectory[root.Length..];
+    }
+}
