@@ -104,14 +104,5 @@ public sealed class PolicyCallbackHandler(PolicyCallback callback) : SyscallHand
     /// <summary>An absolute path for what the child named; as named when its base cannot be read.</summary>
     private static string Resolve(int pid, int directoryFd, string path) => ChildPaths.Absolute(pid, directoryFd, path) ?? path;
 
-    private static int ParentOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
-        }
-        catch (IOException) { return 0; }
-        catch (UnauthorizedAccessException) { return 0; }
-    }
+    private static int ParentOf(int pid) => ProcessStatus.Read(pid)?.Parent ?? 0;
 }

@@ -102,14 +102,9 @@ internal sealed class RemappedBind(PortRemap remap, BindRules? tcpRules) : Sysca
 
     private static bool MayBindPrivilegedPorts(SyscallEvent call, SupervisedSession session)
     {
-        string status;
-        try { status = File.ReadAllText($"/proc/{call.Pid}/status"); }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return false; }
-        var line = status.Split('\n').FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
-        if (line is null || !ulong.TryParse(line.AsSpan(7).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var effective)) return false;
+        if (ProcessStatus.Read(call.Pid) is not { } status) return false;
         // The pid named the caller only if its notification is still pending.
-        return (effective & (1UL << CapNetBindService)) != 0 && SeccompNotify.IsValid(session.Listener, call.Id);
+        return (status.EffectiveCapabilities & (1UL << CapNetBindService)) != 0 && SeccompNotify.IsValid(session.Listener, call.Id);
     }
 
     private static int ReadUnprivilegedPortStart()

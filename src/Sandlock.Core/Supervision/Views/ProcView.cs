@@ -93,7 +93,7 @@ public sealed class ProcView : SyscallHandler
     private static string[]? Rewrite(string[] parts, int caller, int root)
     {
         var first = parts[0];
-        var tgid = new Lazy<int?>(() => SandboxMembers.ThreadGroup(caller));
+        var tgid = new Lazy<int?>(() => ProcessStatus.Read(caller)?.ThreadGroup);
         string[]? Head(string[] replacement) => tgid.Value is null ? null : [.. replacement, .. parts[1..]];
         return first switch
         {
