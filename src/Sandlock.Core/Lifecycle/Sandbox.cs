@@ -293,7 +293,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         _clock.Stop();
         _limitsStop?.Cancel();
-        _session?.End();
+        var madeGroups = _session?.State(() => new Supervision.Lifetime.SandboxProcessGroups());
+        var session = _session;
         if (_ownsTerminal) Terminal.Reclaim();
         _timer?.Cancel();
         var exitStatus = code switch
@@ -304,17 +305,24 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             _ => new ExitStatus(null, null, _timedOut, _killed),
         };
         var result = new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed);
-        void Finish() => _completion.TrySetResult(result with { Denials = [.. _session?.Denials ?? [], .. _denials], PortMappings = _session?.PortMappings ?? [] });
-        if (_cgroup is not { } cgroup)
+        void Finish()
+        {
+            session?.End();
+            _completion.TrySetResult(result with { Denials = [.. session?.Denials ?? [], .. _denials], PortMappings = session?.PortMappings ?? [] });
+        }
+        if (_cgroup is null && madeGroups is not { IsEmpty: false })
         {
             Finish();
             return;
         }
-        // Removing the cgroup may wait for killed stragglers to exit: not on the watcher thread.
+        // Scanning /proc for stragglers and removing the cgroup (which waits for them to exit): not on the watcher thread.
+        var cgroup = _cgroup;
         _ = Task.Run(() =>
         {
             try
             {
+                if (madeGroups is not null) Stragglers.Kill(_processGroup, madeGroups);
+                if (cgroup is null) return;
                 if (cgroup.RefusedForks() is > 0 and var refused)
                     _denials.Enqueue(new Denial("fork", "over the process limit", Pid ?? 0, $"max_processes {Policy.MaxProcesses}: {refused} refused"));
                 cgroup.Remove();

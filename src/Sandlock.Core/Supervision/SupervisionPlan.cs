@@ -104,6 +104,8 @@ public sealed class SupervisionPlan
             handlers.AddRange(custom);
         }
         if (handlers.Count == 0) return null;
+        // Any supervised sandbox keeps track of the groups and sessions its processes make, so none outlives it.
+        handlers.Insert(0, new Lifetime.ProcessGroupTracker());
         if (policy.NoSupervisor)
             throw new SandboxSetupException(SetupFailure.Sandbox, $"{string.Join(" and ", needs)} need the supervisor, which --no-supervisor turns off");
         if (!kernel.SeccompUserNotification)

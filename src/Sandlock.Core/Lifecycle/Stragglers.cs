@@ -1,0 +1,69 @@
+using System.Globalization;
+using Sandlock.Interop;
+using Sandlock.Supervision.Lifetime;
+
+namespace Sandlock.Lifecycle;
+
+/// <summary>
+/// Kills what is left of a sandbox once its first process is gone: every live process in the sandbox's group or in a
+/// group or session its processes made. Orphans re-parented outside the tree are found this way, through /proc.
+/// </summary>
+internal static class Stragglers
+{
+    // A forking straggler adds members between a scan and its kill; killed ones fork no more, so this converges.
+    private const int MaxRounds = 50;
+
+    public static void Kill(int processGroup, SandboxProcessGroups made)
+    {
+        if (made.IsEmpty) return;
+        var groups = made.Groups.Append(processGroup).ToHashSet();
+        var sessions = made.Sessions.ToHashSet();
+        for (var round = 0; round < MaxRounds; round++)
+        {
+            var found = 0;
+            foreach (var pid in LiveMembers(groups, sessions))
+            {
+                Libc.Kill(pid, Libc.SIGKILL);
+                found++;
+            }
+            if (found == 0) return;
+        }
+    }
+
+    private static IEnumerable<int> LiveMembers(HashSet<int> groups, HashSet<int> sessions)
+    {
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            if (ReadStat(pid) is not var (state, group, session)) continue;
+            if (state is 'Z' or 'X') continue;
+            if (!groups.Contains(group) && !sessions.Contains(session)) continue;
+            // A group or session id is only reused once all its members are gone; a sandbox process is still under
+            // its seccomp filter, which rules out a host process that got a recycled id.
+            if (UnderSeccompFilter(pid)) yield return pid;
+        }
+    }
+
+    /// <summary>State, process group and session from /proc/PID/stat (fields 3, 5 and 6, after the command name).</summary>
+    private static (char State, int Group, int Session)? ReadStat(int pid)
+    {
+        string stat;
+        try { stat = File.ReadAllText($"/proc/{pid}/stat"); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        if (fields.Length < 4) return null;
+        return int.TryParse(fields[2], CultureInfo.InvariantCulture, out var group) && int.TryParse(fields[3], CultureInfo.InvariantCulture, out var session)
+            ? (fields[0][0], group, session) : null;
+    }
+
+    private static bool UnderSeccompFilter(int pid)
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{pid}/status").Any(line => line.StartsWith("Seccomp:", StringComparison.Ordinal) && line.AsSpan(8).Trim().SequenceEqual("2"));
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
+}
