@@ -52,6 +52,23 @@ public sealed class ReproducibleProgramTests : IDisposable
     }
 
     [Fact]
+    public async Task RandomNumberGenerator_repeats_under_one_seed_with_a_fixed_memory_layout_and_another_seed_differs()
+    {
+        // OpenSSL's generator mixes addresses into what it draws: it repeats only without ASLR (and the same
+        // command line and environment, which place the stack).
+        async Task<string> Draw(ulong seed)
+        {
+            var result = await Run(DotnetPrograms.Policy().RandomSeed(seed).TimeStart(Year2000).NoRandomizeMemory(), DotnetPrograms.Command("random"));
+            AssertSucceeded(result);
+            return result.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        }
+
+        var first = await Draw(7);
+        Assert.Equal(first, await Draw(7));
+        Assert.NotEqual(first, await Draw(8));
+    }
+
+    [Fact]
     public async Task Repro_check_passes_on_the_pinned_program_and_names_the_guid_when_the_seed_is_missing()
     {
         var folder = _tmp.Mkdir("written");
