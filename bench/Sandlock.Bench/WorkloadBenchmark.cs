@@ -7,7 +7,8 @@ namespace Sandlock.Bench;
 /// <summary>
 /// Syscall-heavy workloads against bare runs: `find /usr` (hundreds of thousands of getdents64/newfstatat) in a
 /// sandbox and with the supervisor attached (a host rule: nothing it holds is on this path), and a 10,000-entry
-/// directory listing with and without deterministic_dirs (every getdents64 answered by the supervisor).
+/// directory listing with and without deterministic_dirs (every getdents64 answered by the supervisor). find also runs
+/// bare under an allow-all one-instruction filter: what any seccomp filter costs on this kernel.
 /// </summary>
 internal static class WorkloadBenchmark
 {
@@ -15,9 +16,19 @@ internal static class WorkloadBenchmark
     {
         var confined = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/bin").Build();
         var supervised = confined.ToBuilder().NetAllow("127.0.0.1:9").Build();
-        await CompareAsync("find /usr -xdev", ["find", "/usr", "-xdev"], rounds,
-            ("sandbox, default deny list and Landlock", confined),
-            ("sandbox with the supervisor attached", supervised));
+        var floorFolder = Directory.CreateTempSubdirectory("sandlock-bench-filter-").FullName;
+        var filterFloor = Path.Combine(floorFolder, "allow_all_filter");
+        Build(Path.Combine(AppContext.BaseDirectory, "native", "allow_all_filter.c"), filterFloor);
+        try
+        {
+            await CompareAsync("find /usr -xdev", ["find", "/usr", "-xdev"], rounds, filterFloor,
+                ("sandbox, default deny list and Landlock", confined),
+                ("sandbox with the supervisor attached", supervised));
+        }
+        finally
+        {
+            Directory.Delete(floorFolder, true);
+        }
 
         // Compiling a C file: hundreds of opens by path, which the /proc view holds when the policy lets the sandbox
         // read /proc (here through -r /).
@@ -26,7 +37,7 @@ internal static class WorkloadBenchmark
         try
         {
             string[] compile = ["gcc", "-pipe", "-O1", "-c", source, "-o", "/dev/null"];
-            await CompareAsync("gcc -c of a small C file", compile, rounds * 2,
+            await CompareAsync("gcc -c of a small C file", compile, rounds * 2, null,
                 ("sandbox, system paths only (no /proc view)", confined.ToBuilder().FsRead(source).Build()),
                 ("sandbox, -r / (the /proc view holds every open by path)", new SandboxPolicyBuilder().FsRead("/").Build()));
         }
@@ -40,7 +51,7 @@ internal static class WorkloadBenchmark
         {
             string[] draws = ["/usr/bin/python3", "-c", "import os\nfor _ in range(20000): os.getrandom(16)"];
             var python = confined.ToBuilder().FsRead("/etc").Build();
-            await CompareAsync("20,000 getrandom calls (python3)", draws, rounds,
+            await CompareAsync("20,000 getrandom calls (python3)", draws, rounds, null,
                 ("sandbox", python),
                 ("sandbox with --random-seed", python.ToBuilder().RandomSeed(1).Build()));
         }
@@ -51,7 +62,7 @@ internal static class WorkloadBenchmark
         {
             for (var i = 0; i < 10_000; i++) File.WriteAllBytes(Path.Combine(folder, $"f{(i * 7919) % 10_000}"), []);
             var reading = confined.ToBuilder().FsRead(folder).Build();
-            await CompareAsync("ls -f on a 10,000-entry directory", ["ls", "-f", folder], rounds * 5,
+            await CompareAsync("ls -f on a 10,000-entry directory", ["ls", "-f", folder], rounds * 5, null,
                 ("sandbox", reading),
                 ("sandbox with --deterministic-dirs (sorted)", reading.ToBuilder().DeterministicDirs().Build()));
         }
@@ -61,19 +72,20 @@ internal static class WorkloadBenchmark
         }
     }
 
-    private static async Task CompareAsync(string title, string[] command, int rounds, params (string Name, SandboxPolicy Policy)[] sandboxes)
+    /// <param name="filterFloor">The allow-all filter launcher: when given, the command also runs bare under it.</param>
+    private static async Task CompareAsync(string title, string[] command, int rounds, string? filterFloor, params (string Name, SandboxPolicy Policy)[] sandboxes)
     {
-        var variants = new (string Name, Func<Task> Run)[]
+        static async Task Bare(string[] command)
         {
-            ("bare (Process.Start)", async () =>
-            {
-                var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, UseShellExecute = false };
-                foreach (var a in command[1..]) info.ArgumentList.Add(a);
-                using var p = Process.Start(info)!;
-                await p.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-                await p.WaitForExitAsync();
-            }),
-        };
+            var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var a in command[1..]) info.ArgumentList.Add(a);
+            using var p = Process.Start(info)!;
+            await p.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
+            await p.WaitForExitAsync();
+        }
+        var variants = new (string Name, Func<Task> Run)[] { ("bare (Process.Start)", () => Bare(command)) };
+        if (filterFloor is not null)
+            variants = [.. variants, ("bare under a one-instruction allow-all seccomp filter", () => Bare([filterFloor, .. command]))];
         variants = [.. variants, .. sandboxes.Select(s => (s.Name, (Func<Task>)(() => Sandbox.RunAsync(s.Policy, command))))];
         var samples = variants.Select(_ => new List<double>()).ToArray();
         var shuffle = new Random(7);
@@ -91,5 +103,15 @@ internal static class WorkloadBenchmark
         Console.WriteLine($"{title}, median of {rounds} rounds");
         for (var i = 0; i < variants.Length; i++)
             Console.WriteLine($"  {variants[i].Name,-44} {Median(samples[i]),8:F0} ms   ratio {Median(samples[i]) / bare:F2}");
+    }
+
+    private static void Build(string source, string output)
+    {
+        var info = new ProcessStartInfo("cc") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-O2", "-o", output, source }) info.ArgumentList.Add(a);
+        using var cc = Process.Start(info)!;
+        var errors = cc.StandardError.ReadToEnd();
+        cc.WaitForExit();
+        if (cc.ExitCode != 0) throw new InvalidOperationException($"cc failed for {source}: {errors}");
     }
 }
