@@ -14,6 +14,8 @@ internal static class SpawnBenchmark
     {
         const int warmup = 30;
         var system = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/bin").FsRead("/etc").Build();
+        // deterministic_dirs attaches the supervisor and holds nothing /bin/true calls.
+        var supervised = system.ToBuilder().DeterministicDirs().Build();
         var unconfined = new SandboxPolicyBuilder().Disable("landlock").Disable("seccomp").Build();
 
         var variants = new (string Name, Func<Task> Run)[]
@@ -24,6 +26,7 @@ internal static class SpawnBenchmark
                 await p.WaitForExitAsync();
             }),
             ("Sandbox: Landlock fs+net+scopes, seccomp", () => Confined(system, StdioMode.Inherit)),
+            ("Sandbox: same, supervisor attached", () => Confined(supervised, StdioMode.Inherit)),
             ("Sandbox: same, stdout/stderr captured", () => Confined(system, StdioMode.Capture)),
             ("Sandbox: no Landlock, no seccomp (spawn path)", () => Confined(unconfined, StdioMode.Inherit)),
         };
