@@ -22,9 +22,9 @@ public sealed class ChrootStepTests : IDisposable
 
     public void Dispose() => _root.Dispose();
 
-    private static async Task<FixtureProject> ChrootedProject(string chroot, bool unprivileged = false)
+    private static async Task<FixtureProject> ChrootedProject(string chroot, bool unprivileged = false, string? parent = null)
     {
-        var project = await FixtureProject.CopyAsync("ChrootSteps", unprivileged: unprivileged);
+        var project = await FixtureProject.CopyAsync("ChrootSteps", unprivileged: unprivileged, parent: parent);
         await File.WriteAllTextAsync(Path.Combine(project.Directory, "sandlock.toml"), $"[filesystem]\nchroot = \"{chroot}\"\n");
         return project;
     }
@@ -66,6 +66,19 @@ public sealed class ChrootStepTests : IDisposable
         Assert.NotEqual(0, outside.ExitCode);
         Assert.Contains("Permission denied", outside.Output);
         Assert.False(File.Exists(_root.Host("/etc/written")));
+    }
+
+    [Fact]
+    public async Task A_project_inside_the_chroot_is_seen_at_its_path_inside()
+    {
+        var project = await ChrootedProject(_root.Path, parent: _root.Path);
+        await File.WriteAllTextAsync(Path.Combine(project.Directory, "input.txt"), "project input\n");
+        var build = await project.BuildAsync("InsideProject");
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains("PWD=" + project.Directory[_root.Path.Length..] + Environment.NewLine, build.Output);
+        Assert.Contains("project input", build.Output);
+        Assert.Equal("built\n", File.ReadAllText(Path.Combine(project.Directory, "obj", "inside.txt")));
     }
 
     [Fact]

@@ -31,10 +31,12 @@ internal sealed class FixtureProject
     /// Build as an ordinary user: the copy, its own packages folder and HOME then belong to that user, and the run
     /// folder lets it through to the feed.
     /// </param>
-    public static async Task<FixtureProject> CopyAsync(string fixture, Func<string, string>? rewrite = null, bool unprivileged = false)
+    /// <param name="parent">The folder to make the copy in; default: the test run's.</param>
+    public static async Task<FixtureProject> CopyAsync(string fixture, Func<string, string>? rewrite = null, bool unprivileged = false,
+        string? parent = null)
     {
         var package = await LocalPackage.GetAsync();
-        var root = Path.Combine(package.RunDirectory, $"{fixture}-{Guid.NewGuid():N}");
+        var root = Path.Combine(parent ?? package.RunDirectory, $"{fixture}-{Guid.NewGuid():N}");
         var packagesFolder = unprivileged ? Path.Combine(root, "packages") : package.PackagesFolder;
         var projectDirectory = Path.Combine(root, fixture);
         CopyTree(Path.Combine(Repository.Fixtures, fixture), projectDirectory, rewrite ?? (text => text));
