@@ -2,6 +2,7 @@ using Microsoft.Build.Framework;
 using Sandlock.Confinement;
 using Sandlock.Lifecycle;
 using Sandlock.Policy;
+using PolicyFileReader = Sandlock.Policy.Files.PolicyFile;
 
 namespace Sandlock.Build;
 
@@ -54,33 +55,38 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
 
         var arguments = string.IsNullOrEmpty(responseFileCommands) ? commandLineCommands : $"{commandLineCommands} {responseFileCommands}";
         var shell = ShellInvocation.From(pathToTool, arguments);
-        var tempDirectory = Directory.CreateTempSubdirectory("sandlock-step-").FullName;
+        StepTempFolder? temp = null;
         try
         {
             var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);
             SandboxPolicy policy;
+            StepRoot root;
             try
             {
-                policy = StepPolicy.Compose(StepFor(project, shell, tempDirectory), Parameters(), policyFile);
+                var file = policyFile is null ? null : PolicyFileReader.Load(policyFile);
+                root = StepPolicy.RootOf(file);
+                temp = StepTempFolder.Create(root);
+                policy = StepPolicy.Compose(StepFor(project, root, shell, temp.HostPath), Parameters(), file);
             }
             catch (PolicyException e)
             {
                 ReportPolicyError(e);
                 return -1;
             }
-            return RunConfined(policy, policyFile, shell.Argv);
+            string? problem = null;
+            if ((root.Chroot is null ? shell : shell.InsideChroot(out problem)) is not { } run)
+            {
+                Log.LogError(null, DiagnosticCodes.ShellNotStarted, null, null, 0, 0, 0, 0, "the sandbox could not start the command: {0}", problem);
+                MarkFailureReported();
+                return -1;
+            }
+            return RunConfined(policy, policyFile, run.Argv);
         }
         finally
         {
             if (shell.ScriptPath is not null) DeleteTempFile(shell.ScriptPath);
-            try
-            {
-                Directory.Delete(tempDirectory, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Log.LogMessage(MessageImportance.Low, "could not delete the step's temp folder {0}: {1}", tempDirectory, e.Message);
-            }
+            if (temp?.TryDelete() is { } problem)
+                Log.LogMessage(MessageImportance.Low, "could not delete the step's temp folder {0}: {1}", temp.HostPath, problem);
         }
     }
 
@@ -118,7 +124,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     internal bool LoggedErrors => HasLoggedErrors;
     internal Microsoft.Build.Utilities.TaskLoggingHelper Logger => Log;
 
-    private StepPolicy.Step StepFor(ProjectSettings project, ShellInvocation shell, string tempDirectory)
+    private StepPolicy.Step StepFor(ProjectSettings project, StepRoot root, ShellInvocation shell, string? tempDirectory)
     {
         // Exec checked WorkingDirectory in ValidateParameters; GetWorkingDirectory throws if it has gone since.
         var workingDirectory = Path.GetFullPath(GetWorkingDirectory() ?? Directory.GetCurrentDirectory(), project.ProjectDirectory);
@@ -127,7 +133,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             .Where(pair => pair.Length == 2 && pair[0].Length > 0)
             .Select(pair => KeyValuePair.Create(pair[0], pair[1]))
             .ToList();
-        return new StepPolicy.Step(project, workingDirectory, !string.IsNullOrEmpty(WorkingDirectory), shell.ScriptPath, tempDirectory, environment);
+        return new StepPolicy.Step(project, root, workingDirectory, !string.IsNullOrEmpty(WorkingDirectory), shell.ScriptPath, tempDirectory, environment);
     }
 
     private PolicyParameters Parameters() => new(

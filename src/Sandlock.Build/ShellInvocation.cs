@@ -16,6 +16,39 @@ internal sealed record ShellInvocation(IReadOnlyList<string> Argv, string? Scrip
         return new ShellInvocation(argv, FindScript(argv));
     }
 
+    /// <summary>
+    /// The same command for a step inside a chroot, where Exec's temp script (a host file) cannot be seen:
+    /// <c>/bin/sh -c</c> with the script's text, which runs in the shell as the sourced script would. The host's
+    /// shell path may not exist inside; /bin/sh is where POSIX puts it. Null, with the reason, when the text cannot
+    /// be passed as one argument.
+    /// </summary>
+    public ShellInvocation? InsideChroot(out string? problem)
+    {
+        problem = null;
+        if (ScriptPath is null) return this with { Argv = [ChrootShell, .. Argv.Skip(1)] };
+        string text;
+        try
+        {
+            text = File.ReadAllText(ScriptPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = $"cannot read Exec's temp script {ScriptPath}: {e.Message}";
+            return null;
+        }
+        if (Encoding.UTF8.GetByteCount(text) >= MaxArgumentBytes)
+        {
+            problem = $"under a chroot the command is passed to /bin/sh -c as one argument, and it is longer than the kernel's limit of {MaxArgumentBytes - 1} bytes for one argument";
+            return null;
+        }
+        return new ShellInvocation([ChrootShell, "-c", text], ScriptPath);
+    }
+
+    private const string ChrootShell = "/bin/sh";
+
+    // MAX_ARG_STRLEN: 32 pages, the terminating NUL included.
+    private const int MaxArgumentBytes = 32 * 4096;
+
     /// <summary>The temp script Exec wrote: the last word ending in <c>.exec.cmd</c> in the shell's arguments.</summary>
     private static string? FindScript(List<string> argv)
     {

@@ -12,52 +12,65 @@ namespace Sandlock.Build;
 /// </summary>
 internal static class StepPolicy
 {
-    /// <summary>Everything about the step that is not a policy parameter.</summary>
+    /// <summary>Everything about the step that is not a policy parameter. Paths are host paths.</summary>
     public sealed record Step(
         ProjectSettings Project,
+        StepRoot Root,
         string WorkingDirectory,
         bool WorkingDirectoryGiven,
         string? ScriptPath,
-        string TempDirectory,
+        string? TempDirectory,
         IReadOnlyList<KeyValuePair<string, string>> ExecEnvironment);
 
+    /// <summary>
+    /// The root the step will see: a chroot can only come from the policy file, and the defaults, laid under the
+    /// file, depend on it.
+    /// </summary>
+    public static StepRoot RootOf(PolicyFile? file)
+    {
+        if (file is null) return StepRoot.Host;
+        var scratch = new SandboxPolicyBuilder();
+        file.ApplyTo(scratch);
+        return scratch.ChrootDirectory is { } chroot ? new StepRoot(chroot) : StepRoot.Host;
+    }
+
     /// <summary>Throws <see cref="PolicyException"/> naming the file and line, or the parameter, at fault.</summary>
-    public static SandboxPolicy Compose(Step step, PolicyParameters parameters, string? policyFile)
+    public static SandboxPolicy Compose(Step step, PolicyParameters parameters, PolicyFile? file)
     {
         var builder = new SandboxPolicyBuilder { BaseDirectory = step.Project.ProjectDirectory };
         AddDefaults(builder, step);
+        file?.ApplyTo(builder);
 
-        if (policyFile is not null)
-        {
-            var file = PolicyFile.Load(policyFile);
-            file.ApplyTo(builder);
-        }
-
-        if (step.WorkingDirectoryGiven) builder.Cwd(step.WorkingDirectory, "WorkingDirectory");
+        // A working directory outside the chroot does not exist for the step: the default or the file's cwd holds.
+        if (step.WorkingDirectoryGiven && step.Root.Inside(step.WorkingDirectory) is { } cwd) builder.Cwd(cwd, "WorkingDirectory");
         AddParameters(builder, parameters);
 
         var policy = builder.Build();
         return policy with { CleanEnv = true, Env = Environment(policy, step) };
     }
 
+    /// <summary>
+    /// What a step may touch unless the file or the parameters say more: under a chroot, the system paths that exist
+    /// inside it, and the project's host paths only where they lie inside the chroot directory.
+    /// </summary>
     private static void AddDefaults(SandboxPolicyBuilder builder, Step step)
     {
         const string source = DefaultPolicy.Source;
-        foreach (var path in DefaultPolicy.SystemReadPaths.Where(Directory.Exists)) builder.FsRead(path, source);
-        foreach (var path in DefaultPolicy.SystemDenyPaths.Where(p => File.Exists(p) || Directory.Exists(p))) builder.FsDeny(path, source);
-        builder.FsRead(step.Project.RepositoryRoot, source);
-        builder.FsRead(step.Project.ProjectDirectory, source);
-        foreach (var path in step.Project.ReadPaths.Where(p => File.Exists(p) || Directory.Exists(p))) builder.FsRead(path, source);
-        if (step.ScriptPath is not null && File.Exists(step.ScriptPath)) builder.FsRead(step.ScriptPath, source);
+        var root = step.Root;
+        foreach (var path in DefaultPolicy.SystemReadPaths.Where(p => Directory.Exists(root.HostPathOf(p)))) builder.FsRead(path, source);
+        foreach (var path in DefaultPolicy.SystemDenyPaths.Where(root.Exists)) builder.FsDeny(path, source);
+        foreach (var host in (string?[])[step.Project.RepositoryRoot, step.Project.ProjectDirectory, .. step.Project.ReadPaths, step.ScriptPath])
+            if (host is not null && Path.Exists(host) && root.Inside(host) is { } path) builder.FsRead(path, source);
 
-        foreach (var path in step.Project.WritePaths)
+        foreach (var host in step.Project.WritePaths)
         {
+            if (root.Inside(host) is not { } path) continue;
             // Output folders of a first build do not exist yet; rules need existing paths.
-            Directory.CreateDirectory(path);
+            Directory.CreateDirectory(host);
             builder.FsWrite(path, source);
         }
-        builder.FsWrite(step.TempDirectory, source);
-        builder.Cwd(step.WorkingDirectory, source);
+        if (step.TempDirectory is not null && root.Inside(step.TempDirectory) is { } temp) builder.FsWrite(temp, source);
+        builder.Cwd(root.Inside(step.WorkingDirectory) ?? "/", source);
     }
 
     private static void AddParameters(SandboxPolicyBuilder builder, PolicyParameters p)
@@ -86,7 +99,7 @@ internal static class StepPolicy
 
     /// <summary>
     /// The inherited environment minus secret-looking variables (or, with clean_env, only what the core keeps), then
-    /// TMPDIR pointing at the step's temp folder, then the policy's env, then Exec's EnvironmentVariables.
+    /// TMPDIR pointing at the step's temp folder (unset when a chroot leaves the step none), then the policy's env, then Exec's EnvironmentVariables.
     /// </summary>
     private static ImmutableSortedDictionary<string, string> Environment(SandboxPolicy policy, Step step)
     {
@@ -99,7 +112,10 @@ internal static class StepPolicy
                 if (!SecretVariables.IsSecret(name)) env[name] = (string?)entry.Value ?? "";
             }
         }
-        env["TMPDIR"] = env["TMP"] = env["TEMP"] = step.TempDirectory;
+        if (step.TempDirectory is not null && step.Root.Inside(step.TempDirectory) is { } temp)
+            env["TMPDIR"] = env["TMP"] = env["TEMP"] = temp;
+        else
+            foreach (var name in (string[])["TMPDIR", "TMP", "TEMP"]) env.Remove(name);
         foreach (var (name, value) in policy.Env) env[name] = value;
         foreach (var (name, value) in step.ExecEnvironment) env[name] = value;
         return env.ToImmutable();

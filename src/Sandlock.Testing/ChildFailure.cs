@@ -33,6 +33,10 @@ public static class ChildFailure
     public static ChildTestResult PolicyRejected(PolicyException error, TimeSpan elapsed) =>
         ChildTestResult.Failed(null, error.GetType().FullName!, $"the sandbox policy of this test cannot be used: {error.Message}", null, "", elapsed);
 
+    /// <summary>The chroot lacks what the child host needs (<see cref="ChrootCheck"/>).</summary>
+    public static ChildTestResult ChrootIncomplete(string problem, TimeSpan elapsed) =>
+        ChildTestResult.Failed(null, FailureType, problem, null, "", elapsed);
+
     public static ChildTestResult SetupFailed(Exception error, TimeSpan elapsed) =>
         ChildTestResult.Failed(null, FailureType, $"the sandbox for this test could not be set up: {error.Message}", null, "", elapsed);
 

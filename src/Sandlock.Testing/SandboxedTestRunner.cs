@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Sandlock.Confinement;
 using Sandlock.Lifecycle;
 using Sandlock.Policy;
+using Sandlock.Policy.Files;
 using Sandlock.Testing.Policy;
 using Sandlock.Testing.Protocol;
 
@@ -17,24 +18,42 @@ public static class SandboxedTestRunner
     public static async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var temp = Directory.CreateTempSubdirectory("sandlock-test-").FullName;
+        var assemblyPath = launch.TestAssembly.Location;
+        var outputDirectory = Path.GetDirectoryName(assemblyPath)!;
+        var project = ProjectPolicy.Of(launch.TestAssembly);
+        IReadOnlyList<PolicyFile> files;
+        TestRoot root;
         try
         {
-            var assemblyPath = launch.TestAssembly.Location;
+            files = TestPolicy.Files(launch.Settings, project);
+            root = TestPolicy.RootOf(files);
+        }
+        catch (PolicyException e)
+        {
+            return [ChildFailure.PolicyRejected(e, clock.Elapsed)];
+        }
+        if (ChrootCheck.MissingBeforeStart(root, outputDirectory) is { } missing)
+            return [ChildFailure.ChrootIncomplete(missing, clock.Elapsed)];
+        if (TestTempFolder.Create(root) is not { } temp)
+            return [ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed)];
+        try
+        {
             var seed = launch.Settings.RandomSeed ?? TestSeed.For(launch.TestFullName);
             SandboxPolicy policy;
             try
             {
-                policy = TestPolicy.Build(launch.Settings, ProjectPolicy.Of(launch.TestAssembly), Path.GetDirectoryName(assemblyPath)!, temp, seed);
+                policy = TestPolicy.Build(launch.Settings, project, files, root, outputDirectory, temp.ChildPath, seed);
             }
             catch (PolicyException e)
             {
                 return [ChildFailure.PolicyRejected(e, clock.Elapsed)];
             }
 
-            var requestPath = Path.Combine(temp, ProtocolJson.RequestFileName);
-            ProtocolJson.Write(requestPath, new ChildTestRequest(launch.RunnerType, assemblyPath, launch.TestId, launch.FrameworkSettings));
-            var command = ChildCommand.For(assemblyPath, requestPath);
+            ProtocolJson.Write(Path.Combine(temp.HostPath, ProtocolJson.RequestFileName),
+                new ChildTestRequest(launch.RunnerType, assemblyPath, launch.TestId, launch.FrameworkSettings));
+            var command = ChildCommand.For(assemblyPath, Path.Combine(temp.ChildPath, ProtocolJson.RequestFileName));
+            if (ChrootCheck.MissingFrom(root, command.Take(command.Length - 1)) is { } missingFile)
+                return [ChildFailure.ChrootIncomplete(missingFile, clock.Elapsed)];
             var timeout = launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
 
             SandboxResult run;
@@ -49,7 +68,7 @@ public static class SandboxedTestRunner
                 return [ChildFailure.SetupFailed(e, clock.Elapsed)];
             }
 
-            var resultPath = Path.Combine(temp, ProtocolJson.ResultFileName);
+            var resultPath = Path.Combine(temp.HostPath, ProtocolJson.ResultFileName);
             var report = File.Exists(resultPath) ? ProtocolJson.Read<ChildRunReport>(resultPath) : null;
             // The supervisor's record of what it refused (network destinations, limits) goes with the test's output.
             if (report is { HostError: null, Tests.Count: > 0 })
@@ -60,7 +79,7 @@ public static class SandboxedTestRunner
         }
         finally
         {
-            TryDelete(temp);
+            temp.Delete();
         }
     }
 
@@ -69,12 +88,5 @@ public static class SandboxedTestRunner
         await using var sandbox = new Sandbox(policy, command, StdioMode.Capture) { Timeout = timeout };
         sandbox.Start();
         return await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try { Directory.Delete(directory, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
     }
 }

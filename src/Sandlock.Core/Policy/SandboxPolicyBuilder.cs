@@ -23,6 +23,9 @@ public sealed class SandboxPolicyBuilder
     /// <summary>Directory that relative paths are resolved against (a policy file's folder); default: the current directory.</summary>
     public string? BaseDirectory { get; set; }
 
+    /// <summary>The chroot set so far (a host path), for callers whose defaults depend on it; null when none.</summary>
+    public string? ChrootDirectory => _policy.Chroot;
+
     private SandboxPolicyBuilder Set(string field, string? source, Func<SandboxPolicy, SandboxPolicy> change)
     {
         _policy = change(_policy);

@@ -12,23 +12,53 @@ public static class TestPolicy
 {
     private const string Defaults = "default test policy";
 
-    /// <summary>Throws <see cref="PolicyException"/> (or <see cref="NotSupportedYetException"/>) naming the bad source.</summary>
-    public static SandboxPolicy Build(SandboxSettings settings, ProjectPolicy project, string outputDirectory, string tempDirectory, ulong seed)
+    /// <summary>The project's policy file, then the attribute's; throws <see cref="PolicyException"/> for one that cannot be read.</summary>
+    public static IReadOnlyList<PolicyFile> Files(SandboxSettings settings, ProjectPolicy project)
+    {
+        var files = new List<PolicyFile>();
+        if (project.PolicyFile is { } projectFile) files.Add(PolicyFile.Load(projectFile));
+        if (settings.PolicyFile is { } file)
+        {
+            var path = Path.GetFullPath(file, project.BaseDirectory);
+            if (!File.Exists(path)) throw new PolicyException($"{settings.Source} PolicyFile", $"policy file not found: {path}");
+            files.Add(PolicyFile.Load(path));
+        }
+        return files;
+    }
+
+    /// <summary>The root the child will see: a chroot comes only from a policy file, and the defaults depend on it.</summary>
+    public static TestRoot RootOf(IReadOnlyList<PolicyFile> files)
+    {
+        var scratch = new SandboxPolicyBuilder();
+        foreach (var file in files) file.ApplyTo(scratch);
+        if (scratch.ChrootDirectory is not { } chroot) return TestRoot.Host;
+        // The builder's own error names the file and line of a chroot that is not a directory.
+        if (!Directory.Exists(chroot)) scratch.Build();
+        return new TestRoot(chroot);
+    }
+
+    /// <summary>
+    /// Throws <see cref="PolicyException"/> (or <see cref="NotSupportedYetException"/>) naming the bad source. Under a
+    /// chroot the defaults are those of its paths that exist inside it, and <paramref name="tempDirectory"/> is the
+    /// path the child sees.
+    /// </summary>
+    public static SandboxPolicy Build(SandboxSettings settings, ProjectPolicy project, IReadOnlyList<PolicyFile> files, TestRoot root,
+        string outputDirectory, string tempDirectory, ulong seed)
     {
         var builder = new SandboxPolicyBuilder();
-        foreach (var path in SystemReadPaths.All()) builder.FsRead(path, Defaults);
-        builder.FsRead(outputDirectory, Defaults);
-        foreach (var path in PackageProbingPaths(outputDirectory)) builder.FsRead(path, Defaults);
+        foreach (var path in SystemReadPaths.All(root)) builder.FsRead(path, Defaults);
+        if (root.Has(outputDirectory)) builder.FsRead(outputDirectory, Defaults);
+        foreach (var path in PackageProbingPaths(outputDirectory).Where(root.Has)) builder.FsRead(path, Defaults);
         builder.FsWrite(tempDirectory, Defaults)
             .Env("TMPDIR", tempDirectory, Defaults)
             .Env(SandboxedTestEnvironment.TempDirVariable, tempDirectory, Defaults)
             .Env(SandboxedTestEnvironment.ChildVariable, "1", Defaults)
             .Env(SandboxedTestEnvironment.SeedVariable, seed.ToString(System.Globalization.CultureInfo.InvariantCulture), Defaults)
-            .Cwd(outputDirectory, Defaults)
+            .Cwd(root.Has(outputDirectory) ? outputDirectory : "/", Defaults)
             // OpenSSL (RandomNumberGenerator) mixes addresses into its nonce: a test repeats only with a fixed layout.
             .NoRandomizeMemory(true, Defaults);
 
-        if (project.PolicyFile is { } projectFile) PolicyFile.Load(projectFile).ApplyTo(builder);
+        foreach (var file in files) file.ApplyTo(builder);
         ApplyAttribute(builder, settings, project.BaseDirectory);
         // Every sandboxed test draws from its own seed (the attribute's, else one derived from its name), so its
         // getrandom and /dev/urandom give the same bytes on every run.
@@ -39,12 +69,6 @@ public static class TestPolicy
     private static void ApplyAttribute(SandboxPolicyBuilder builder, SandboxSettings settings, string baseDirectory)
     {
         string Source(string property) => $"{settings.Source} {property}";
-        if (settings.PolicyFile is { } file)
-        {
-            var path = Path.GetFullPath(file, baseDirectory);
-            if (!File.Exists(path)) throw new PolicyException(Source("PolicyFile"), $"policy file not found: {path}");
-            PolicyFile.Load(path).ApplyTo(builder);
-        }
         var previous = builder.BaseDirectory;
         builder.BaseDirectory = baseDirectory;
         foreach (var path in settings.Read) builder.FsRead(path, Source("Read"));

@@ -14,10 +14,17 @@ internal static class DotnetCommand
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(4);
 
-    public static async Task<CommandResult> RunAsync(string workingDirectory, IEnumerable<string> arguments,
+    /// <param name="wrapper">A command that runs dotnet, such as setpriv's argv up to <c>--</c>.</param>
+    public static Task<CommandResult> RunAsync(string workingDirectory, IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string>? environment = null, string[]? wrapper = null) =>
+        wrapper is [var program, .. var rest]
+            ? RunProgramAsync(workingDirectory, program, [.. rest, "dotnet", .. arguments], environment)
+            : RunProgramAsync(workingDirectory, "dotnet", arguments, environment);
+
+    public static async Task<CommandResult> RunProgramAsync(string workingDirectory, string program, IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -51,7 +58,7 @@ internal static class DotnetCommand
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} ran longer than {Limit}:\n{output}");
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} ran longer than {Limit}:\n{output}");
         }
         process.WaitForExit();
         lock (output) return new CommandResult(process.ExitCode, output.ToString());

@@ -8,22 +8,36 @@ internal sealed class FixtureProject
 {
     public const string SecretText = "-----BEGIN FAKE PRIVATE KEY----- sandlock-test-secret";
 
-    private FixtureProject(string directory, string projectFile, string home)
+    /// <summary>The uid and gid of an ordinary user (nobody) that <see cref="Unprivileged"/> copies build as.</summary>
+    public const int UnprivilegedId = 65534;
+
+    private FixtureProject(string directory, string projectFile, string home, bool unprivileged)
     {
         Directory = directory;
         ProjectFile = projectFile;
         Home = home;
+        Unprivileged = unprivileged;
     }
+
+    /// <summary>Built as <see cref="UnprivilegedId"/> (through setpriv when the tests run as root).</summary>
+    public bool Unprivileged { get; }
 
     public string Directory { get; }
     public string ProjectFile { get; }
     public string Home { get; }
 
     /// <summary>Copies the fixture; <paramref name="rewrite"/> may change the text of each copied file.</summary>
-    public static async Task<FixtureProject> CopyAsync(string fixture, Func<string, string>? rewrite = null)
+    /// <param name="unprivileged">
+    /// Build as an ordinary user: the copy, its own packages folder and HOME then belong to that user, and the run
+    /// folder lets it through to the feed.
+    /// </param>
+    /// <param name="parent">The folder to make the copy in; default: the test run's.</param>
+    public static async Task<FixtureProject> CopyAsync(string fixture, Func<string, string>? rewrite = null, bool unprivileged = false,
+        string? parent = null)
     {
         var package = await LocalPackage.GetAsync();
-        var root = Path.Combine(package.RunDirectory, $"{fixture}-{Guid.NewGuid():N}");
+        var root = Path.Combine(parent ?? package.RunDirectory, $"{fixture}-{Guid.NewGuid():N}");
+        var packagesFolder = unprivileged ? Path.Combine(root, "packages") : package.PackagesFolder;
         var projectDirectory = Path.Combine(root, fixture);
         CopyTree(Path.Combine(Repository.Fixtures, fixture), projectDirectory, rewrite ?? (text => text));
 
@@ -39,7 +53,7 @@ internal sealed class FixtureProject
                 <add key="sandlock-test-feed" value="{package.Feed}" />
               </packageSources>
               <config>
-                <add key="globalPackagesFolder" value="{package.PackagesFolder}" />
+                <add key="globalPackagesFolder" value="{packagesFolder}" />
               </config>
             </configuration>
             """);
@@ -48,7 +62,13 @@ internal sealed class FixtureProject
         System.IO.Directory.CreateDirectory(Path.Combine(home, ".ssh"));
         await File.WriteAllTextAsync(Path.Combine(home, ".ssh", "id_rsa"), SecretText + "\n");
 
-        return new FixtureProject(projectDirectory, System.IO.Directory.GetFiles(projectDirectory, "*.csproj").Single(), home);
+        if (unprivileged && Environment.UserName == "root")
+        {
+            File.SetUnixFileMode(package.RunDirectory, (UnixFileMode)0b111_001_001);
+            var chown = await DotnetCommand.RunProgramAsync(root, "/usr/bin/chown", ["-R", $"{UnprivilegedId}:{UnprivilegedId}", root]);
+            if (chown.ExitCode != 0) throw new InvalidOperationException($"chown of {root} failed: {chown}");
+        }
+        return new FixtureProject(projectDirectory, System.IO.Directory.GetFiles(projectDirectory, "*.csproj").Single(), home, unprivileged);
     }
 
     /// <summary><c>dotnet build</c> of the copy (restore included), with the fake HOME and extra variables.</summary>
@@ -59,7 +79,12 @@ internal sealed class FixtureProject
         if (target is not null) arguments.Add($"-t:{target}");
         foreach (var (name, value) in properties ?? new Dictionary<string, string>()) arguments.Add($"-p:{name}={value}");
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["HOME"] = Home };
-        return DotnetCommand.RunAsync(Directory, arguments, env);
+        if (!Unprivileged) return DotnetCommand.RunAsync(Directory, arguments, env);
+        env["DOTNET_CLI_HOME"] = Home;
+        return Environment.UserName == "root"
+            ? DotnetCommand.RunAsync(Directory, arguments, env,
+                ["/usr/bin/setpriv", $"--reuid={UnprivilegedId}", $"--regid={UnprivilegedId}", "--clear-groups", "--"])
+            : DotnetCommand.RunAsync(Directory, arguments, env);
     }
 
     private static void CopyTree(string from, string to, Func<string, string> rewrite)

@@ -3,21 +3,24 @@ using System.Diagnostics;
 namespace Sandlock.Tests.TestSupport;
 
 /// <summary>
-/// The smallest root a command can run in: dash as /bin/sh and /bin/dash with the libraries ldd names, laid out like a
-/// distribution (/lib64 a symlink to /usr/lib64), an /etc/hostname of its own and a world-writable /out. Readable by
-/// every user, so unprivileged runs can use it too.
+/// The smallest root a command can run in: dash as /bin/sh and /bin/dash (and any programs asked for) with the
+/// libraries ldd names, laid out like a distribution (/lib64 a symlink to /usr/lib64), an /etc/hostname of its own and
+/// a world-writable /out. Readable by every user, so unprivileged runs can use it too.
 /// </summary>
 public sealed class MinimalRootfs : IDisposable
 {
     public const string Hostname = "inside-the-chroot\n";
 
-    public MinimalRootfs()
+    /// <param name="programs">More host programs (such as <c>cat</c>) to put in /bin, with their libraries.</param>
+    public MinimalRootfs(params string[] programs)
     {
         Path = Directory.CreateTempSubdirectory("sandlock-rootfs-").FullName;
-        var dash = File.Exists("/usr/bin/dash") ? "/usr/bin/dash" : "/bin/dash";
+        var dash = HostProgram("dash");
         Copy(dash, "/bin/sh");
         Copy(dash, "/bin/dash");
-        foreach (var library in Libraries(dash))
+        var hostPrograms = programs.Select(HostProgram).ToList();
+        foreach (var (program, name) in hostPrograms.Zip(programs)) Copy(program, "/bin/" + name);
+        foreach (var library in hostPrograms.Prepend(dash).SelectMany(Libraries).Distinct(StringComparer.Ordinal))
             Copy(library, library.StartsWith("/lib64/", StringComparison.Ordinal) ? "/usr" + library : library);
         Directory.CreateDirectory(Host("/etc"));
         File.WriteAllText(Host("/etc/hostname"), Hostname);
@@ -33,6 +36,9 @@ public sealed class MinimalRootfs : IDisposable
 
     /// <summary>The host path of a path inside the root.</summary>
     public string Host(string inside) => Path + inside;
+
+    private static string HostProgram(string name) =>
+        File.Exists("/usr/bin/" + name) ? "/usr/bin/" + name : "/bin/" + name;
 
     private void Copy(string from, string inside)
     {
