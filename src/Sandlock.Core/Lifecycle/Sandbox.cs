@@ -310,18 +310,19 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             session?.End();
             _completion.TrySetResult(result with { Denials = [.. session?.Denials ?? [], .. _denials], PortMappings = session?.PortMappings ?? [] });
         }
-        if (_cgroup is null && madeGroups is not { IsEmpty: false })
+        var mayRemain = Stragglers.MayRemain(_processGroup, madeGroups);
+        if (_cgroup is null && !mayRemain)
         {
             Finish();
             return;
         }
-        // Scanning /proc for stragglers and removing the cgroup (which waits for them to exit): not on the watcher thread.
+        // Waiting for stragglers to die and removing the cgroup: not on the watcher thread.
         var cgroup = _cgroup;
         _ = Task.Run(() =>
         {
             try
             {
-                if (madeGroups is not null) Stragglers.Kill(_processGroup, madeGroups);
+                if (mayRemain) Stragglers.Kill(_processGroup, madeGroups);
                 if (cgroup is null) return;
                 if (cgroup.RefusedForks() is > 0 and var refused)
                     _denials.Enqueue(new Denial("fork", "over the process limit", Pid ?? 0, $"max_processes {Policy.MaxProcesses}: {refused} refused"));
