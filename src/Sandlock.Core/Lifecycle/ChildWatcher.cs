@@ -85,6 +85,9 @@ internal static class ChildWatcher
                 pipe.Drain();
                 pipe.Finish();
             }
+            // Out of the epoll set before the close: removing it after, by number, could hit another sandbox's pidfd
+            // that was given the same number in between, whose exit would then never be seen.
+            Remove(this);
             Libc.Close(Fd);
             onExit(code, status);
             return true;
