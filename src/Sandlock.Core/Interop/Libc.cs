@@ -26,6 +26,11 @@ internal static unsafe partial class Libc
     /// <summary>dup with close-on-exec.</summary>
     public static int Dup(int fd) => Fcntl(fd, F_DUPFD_CLOEXEC, 0);
 
+    private const int F_SETPIPE_SZ = 1031;
+
+    /// <summary>Asks for a pipe buffer of <paramref name="bytes"/>; false when the kernel refuses (size or per-user limits).</summary>
+    public static bool TrySetPipeSize(int fd, int bytes) => Fcntl(fd, F_SETPIPE_SZ, bytes) >= 0;
+
     public static void SetNonBlocking(int fd)
     {
         var flags = Fcntl(fd, F_GETFL, 0);

@@ -5,6 +5,8 @@ namespace Sandlock.Lifecycle;
 /// <summary>The fds a child's stdin/stdout/stderr are set to, and the parent ends of capture pipes.</summary>
 internal sealed class ChildStdio : IDisposable
 {
+    private const int CapturePipeBytes = 512 << 10;
+
     private int _devNull = -1, _outRead = -1, _outWrite = -1, _errRead = -1, _errWrite = -1;
 
     public int ChildStdin => _devNull;
@@ -24,6 +26,10 @@ internal sealed class ChildStdio : IDisposable
                 return stdio;
             }
             (stdio._outRead, stdio._outWrite) = Pipe();
+            // A large buffer lets a chatty command run on while the watcher is busy, instead of blocking every
+            // 64 KiB. stdout only, and a modest size: an unprivileged user's pipe buffers count against a shared
+            // limit (pipe-user-pages-soft) past which all its new pipes get one page. Refused, the default stays.
+            Libc.TrySetPipeSize(stdio._outWrite, CapturePipeBytes);
             (stdio._errRead, stdio._errWrite) = Pipe();
             stdio.ChildStdout = stdio._outWrite;
             stdio.ChildStderr = stdio._errWrite;
