@@ -55,18 +55,19 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
 
         var arguments = string.IsNullOrEmpty(responseFileCommands) ? commandLineCommands : $"{commandLineCommands} {responseFileCommands}";
         var shell = ShellInvocation.From(pathToTool, arguments);
-        StepTempFolder? temp = null;
+        ChildTempFolder? temp = null;
         try
         {
             var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);
             SandboxPolicy policy;
-            StepRoot root;
+            ChildRoot root;
             try
             {
                 var file = policyFile is null ? null : PolicyFileReader.Load(policyFile);
-                root = StepPolicy.RootOf(file);
-                temp = StepTempFolder.Create(root);
-                policy = StepPolicy.Compose(StepFor(project, root, shell, temp.HostPath), Parameters(), file);
+                // A chroot can only come from the policy file, and the defaults, laid under the file, depend on it.
+                root = file is null ? ChildRoot.Host : ChildRoot.Of([file]);
+                temp = ChildTempFolder.Create(root, "sandlock-step-");
+                policy = StepPolicy.Compose(StepFor(project, root, shell, temp?.HostPath), Parameters(), file);
             }
             catch (PolicyException e)
             {
@@ -124,7 +125,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     internal bool LoggedErrors => HasLoggedErrors;
     internal Microsoft.Build.Utilities.TaskLoggingHelper Logger => Log;
 
-    private StepPolicy.Step StepFor(ProjectSettings project, StepRoot root, ShellInvocation shell, string? tempDirectory)
+    private StepPolicy.Step StepFor(ProjectSettings project, ChildRoot root, ShellInvocation shell, string? tempDirectory)
     {
         // Exec checked WorkingDirectory in ValidateParameters; GetWorkingDirectory throws if it has gone since.
         var workingDirectory = Path.GetFullPath(GetWorkingDirectory() ?? Directory.GetCurrentDirectory(), project.ProjectDirectory);

@@ -15,24 +15,12 @@ internal static class StepPolicy
     /// <summary>Everything about the step that is not a policy parameter. Paths are host paths.</summary>
     public sealed record Step(
         ProjectSettings Project,
-        StepRoot Root,
+        ChildRoot Root,
         string WorkingDirectory,
         bool WorkingDirectoryGiven,
         string? ScriptPath,
         string? TempDirectory,
         IReadOnlyList<KeyValuePair<string, string>> ExecEnvironment);
-
-    /// <summary>
-    /// The root the step will see: a chroot can only come from the policy file, and the defaults, laid under the
-    /// file, depend on it.
-    /// </summary>
-    public static StepRoot RootOf(PolicyFile? file)
-    {
-        if (file is null) return StepRoot.Host;
-        var scratch = new SandboxPolicyBuilder();
-        file.ApplyTo(scratch);
-        return scratch.ChrootDirectory is { } chroot ? new StepRoot(chroot) : StepRoot.Host;
-    }
 
     /// <summary>Throws <see cref="PolicyException"/> naming the file and line, or the parameter, at fault.</summary>
     public static SandboxPolicy Compose(Step step, PolicyParameters parameters, PolicyFile? file)
@@ -58,7 +46,7 @@ internal static class StepPolicy
         const string source = DefaultPolicy.Source;
         var root = step.Root;
         foreach (var path in DefaultPolicy.SystemReadPaths.Where(p => Directory.Exists(root.HostPathOf(p)))) builder.FsRead(path, source);
-        foreach (var path in DefaultPolicy.SystemDenyPaths.Where(root.Exists)) builder.FsDeny(path, source);
+        foreach (var path in DefaultPolicy.SystemDenyPaths.Where(root.Has)) builder.FsDeny(path, source);
         foreach (var host in (string?[])[step.Project.RepositoryRoot, step.Project.ProjectDirectory, .. step.Project.ReadPaths, step.ScriptPath])
             if (host is not null && Path.Exists(host) && root.Inside(host) is { } path) builder.FsRead(path, source);
 

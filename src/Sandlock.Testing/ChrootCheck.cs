@@ -1,3 +1,4 @@
+using Sandlock.Policy;
 using Sandlock.Testing.Policy;
 
 namespace Sandlock.Testing;
@@ -9,7 +10,7 @@ namespace Sandlock.Testing;
 internal static class ChrootCheck
 {
     /// <summary>What the chroot lacks of the runtime, the output folder and procfs, or null.</summary>
-    public static string? MissingBeforeStart(TestRoot root, string outputDirectory)
+    public static string? MissingBeforeStart(ChildRoot root, string outputDirectory)
     {
         if (root.Chroot is not { } dir) return null;
         if (MissingFrom(root, [SystemReadPaths.DotnetHost, outputDirectory]) is { } missing) return missing;
@@ -19,11 +20,11 @@ internal static class ChrootCheck
     }
 
     /// <summary>The first absolute path of <paramref name="paths"/> missing inside the chroot, as a message, or null.</summary>
-    public static string? MissingFrom(TestRoot root, IEnumerable<string> paths) =>
+    public static string? MissingFrom(ChildRoot root, IEnumerable<string> paths) =>
         root.Chroot is { } dir && paths.FirstOrDefault(p => Path.IsPathRooted(p) && !root.Has(p)) is { } missing
             ? $"the chroot {dir} has no {missing}: a sandboxed test's host runs inside the chroot and needs the .NET runtime and the test output at the same paths"
             : null;
 
-    public static string NoTemp(TestRoot root) =>
+    public static string NoTemp(ChildRoot root) =>
         $"the chroot {root.Chroot} has no /tmp this test run may write to: a sandboxed test's request and result pass through a folder made there";
 }

@@ -22,11 +22,12 @@ public static class SandboxedTestRunner
         var outputDirectory = Path.GetDirectoryName(assemblyPath)!;
         var project = ProjectPolicy.Of(launch.TestAssembly);
         IReadOnlyList<PolicyFile> files;
-        TestRoot root;
+        ChildRoot root;
         try
         {
             files = TestPolicy.Files(launch.Settings, project);
-            root = TestPolicy.RootOf(files);
+            // A chroot comes only from a policy file, and the defaults depend on it.
+            root = ChildRoot.Of(files);
         }
         catch (PolicyException e)
         {
@@ -34,7 +35,7 @@ public static class SandboxedTestRunner
         }
         if (ChrootCheck.MissingBeforeStart(root, outputDirectory) is { } missing)
             return [ChildFailure.ChrootIncomplete(missing, clock.Elapsed)];
-        if (TestTempFolder.Create(root) is not { } temp)
+        if (ChildTempFolder.Create(root, "sandlock-test-") is not { } temp)
             return [ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed)];
         try
         {
@@ -79,7 +80,7 @@ public static class SandboxedTestRunner
         }
         finally
         {
-            temp.Delete();
+            temp.TryDelete();
         }
     }
 

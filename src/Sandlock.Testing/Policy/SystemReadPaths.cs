@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Sandlock.Policy;
 
 namespace Sandlock.Testing.Policy;
 
@@ -14,8 +15,8 @@ public static class SystemReadPaths
     /// <summary>The <c>dotnet</c> host that starts child processes.</summary>
     public static string DotnetHost { get; } = Path.Combine(DotnetRoot, "dotnet");
 
-    public static IEnumerable<string> All() => All(TestRoot.Host);
+    public static IEnumerable<string> All() => All(ChildRoot.Host);
 
     /// <summary>Those the child sees: under a chroot, the ones that exist inside it.</summary>
-    public static IEnumerable<string> All(TestRoot root) => OperatingSystem.Append(DotnetRoot).Where(root.Has).Distinct(StringComparer.Ordinal);
+    public static IEnumerable<string> All(ChildRoot root) => OperatingSystem.Append(DotnetRoot).Where(root.Has).Distinct(StringComparer.Ordinal);
 }

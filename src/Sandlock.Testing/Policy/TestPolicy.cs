@@ -26,23 +26,12 @@ public static class TestPolicy
         return files;
     }
 
-    /// <summary>The root the child will see: a chroot comes only from a policy file, and the defaults depend on it.</summary>
-    public static TestRoot RootOf(IReadOnlyList<PolicyFile> files)
-    {
-        var scratch = new SandboxPolicyBuilder();
-        foreach (var file in files) file.ApplyTo(scratch);
-        if (scratch.ChrootDirectory is not { } chroot) return TestRoot.Host;
-        // The builder's own error names the file and line of a chroot that is not a directory.
-        if (!Directory.Exists(chroot)) scratch.Build();
-        return new TestRoot(chroot);
-    }
-
     /// <summary>
     /// Throws <see cref="PolicyException"/> (or <see cref="NotSupportedYetException"/>) naming the bad source. Under a
     /// chroot the defaults are those of its paths that exist inside it, and <paramref name="tempDirectory"/> is the
     /// path the child sees.
     /// </summary>
-    public static SandboxPolicy Build(SandboxSettings settings, ProjectPolicy project, IReadOnlyList<PolicyFile> files, TestRoot root,
+    public static SandboxPolicy Build(SandboxSettings settings, ProjectPolicy project, IReadOnlyList<PolicyFile> files, ChildRoot root,
         string outputDirectory, string tempDirectory, ulong seed)
     {
         var builder = new SandboxPolicyBuilder();

@@ -1,0 +1,52 @@
+using Sandlock.Policy;
+
+namespace Sandlock.Lifecycle;
+
+/// <summary>
+/// A fresh temp folder that both the caller and a sandboxed command see (its TMPDIR, or where files pass between
+/// them): in the host's temp folder, or under a chroot that does not hold it, in the chroot's own /tmp.
+/// </summary>
+public sealed record ChildTempFolder(string HostPath, string ChildPath)
+{
+    /// <summary>The folder, or null when the chroot has no /tmp this process may write to.</summary>
+    public static ChildTempFolder? Create(ChildRoot root, string prefix)
+    {
+        if (root.Inside(Path.GetTempPath().TrimEnd('/')) is not null)
+        {
+            var path = Directory.CreateTempSubdirectory(prefix).FullName;
+            return new ChildTempFolder(path, root.Inside(path)!);
+        }
+        var chrootTemp = root.HostPathOf("/tmp");
+        if (!Directory.Exists(chrootTemp)) return null;
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var name = prefix + Path.GetRandomFileName().Replace(".", "", StringComparison.Ordinal);
+            var hostPath = Path.Combine(chrootTemp, name);
+            if (Path.Exists(hostPath)) continue;
+            try
+            {
+                Directory.CreateDirectory(hostPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                return new ChildTempFolder(hostPath, "/tmp/" + name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Deletes the folder with what is in it; returns why it could not, or null.</summary>
+    public string? TryDelete()
+    {
+        try
+        {
+            Directory.Delete(HostPath, recursive: true);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+    }
+}
