@@ -17,8 +17,7 @@ internal static class ClockBenchmark
         var work = Directory.CreateTempSubdirectory("sandlock-bench-clock-").FullName;
         try
         {
-            var loop = Path.Combine(work, "clock_loop");
-            Run("cc", "-O2", "-o", loop, Path.Combine(AppContext.BaseDirectory, "native", "clock_loop.c"));
+            var loop = NativePrograms.Build("clock_loop.c", work);
             var sandbox = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/lib64").FsRead(work).Build();
             var virtualClock = sandbox.ToBuilder().TimeStart(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero)).Build();
 
@@ -29,7 +28,7 @@ internal static class ClockBenchmark
                 var count = clock is "gettimeofday" or "time" ? reads / 4 : reads;
                 string[] command = [loop, clock, count.ToString(CultureInfo.InvariantCulture)];
                 var (bare, confined, shifted) = await Interleaved(7,
-                    () => Task.FromResult(double.Parse(Run(loop, command[1..]), CultureInfo.InvariantCulture)),
+                    () => Task.FromResult(double.Parse(NativePrograms.Run(loop, command[1..]), CultureInfo.InvariantCulture)),
                     () => PerRead(sandbox, command),
                     () => PerRead(virtualClock, command));
                 Console.WriteLine($"  {clock,-14} {bare,8:F1} {confined,9:F1} {shifted,11:F1}   {shifted / bare,13:F2}   {shifted / confined,16:F2}");
@@ -38,7 +37,7 @@ internal static class ClockBenchmark
             // One exec: the arch_prctl round trip and the vDSO patch, against the same sandbox without it.
             var date = new[] { "/usr/bin/date", "+%Y" };
             var (startBare, startConfined, startShifted) = await Interleaved(41,
-                () => Timed(() => Task.FromResult(Run(date[0], date[1..]))),
+                () => Timed(() => Task.FromResult(NativePrograms.Run(date[0], date[1..]))),
                 () => Timed(() => Sandbox.RunAsync(sandbox, date)),
                 () => Timed(() => Sandbox.RunAsync(virtualClock, date)));
             Console.WriteLine("`date` start to exit, median of 41 rounds");
@@ -75,16 +74,5 @@ internal static class ClockBenchmark
                 samples[i].Add(await variants[i]());
         double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }
         return (Median(samples[0]), Median(samples[1]), Median(samples[2]));
-    }
-
-    private static string Run(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var text = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} exited with {p.ExitCode}");
-        return text.Trim();
     }
 }

@@ -26,9 +26,9 @@ internal static partial class SupervisorBenchmark
         var work = Directory.CreateTempSubdirectory("sandlock-bench-").FullName;
         try
         {
-            var floor = Compile("floor.c", work);
-            var loop = Compile("getppid_loop.c", work);
-            var reference = Run(floor, new Dictionary<string, string> { ["SYNC"] = "1" });
+            var floor = NativePrograms.Build("floor.c", work);
+            var loop = NativePrograms.Build("getppid_loop.c", work);
+            var reference = NativePrograms.Run(floor, [], new Dictionary<string, string> { ["SYNC"] = "1" });
             var referenceNs = double.Parse(RoundTrip().Match(reference).Groups[1].Value, CultureInfo.InvariantCulture);
 
             var policy = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead(work).Build();
@@ -54,23 +54,4 @@ internal static partial class SupervisorBenchmark
 
     [GeneratedRegex(@"getppid via user notification \(C supervisor, blocking ioctl\): (\d+) ns")]
     private static partial Regex RoundTrip();
-
-    private static string Compile(string source, string folder)
-    {
-        var output = Path.Combine(folder, Path.GetFileNameWithoutExtension(source));
-        Run("cc", null, "-O2", "-o", output, Path.Combine(AppContext.BaseDirectory, "native", source));
-        return output;
-    }
-
-    private static string Run(string program, Dictionary<string, string>? env, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        foreach (var (k, v) in env ?? []) info.Environment[k] = v;
-        using var p = Process.Start(info)!;
-        var text = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} exited with {p.ExitCode}");
-        return text;
-    }
 }

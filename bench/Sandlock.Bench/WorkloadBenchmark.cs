@@ -17,8 +17,7 @@ internal static class WorkloadBenchmark
         var confined = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/bin").Build();
         var supervised = confined.ToBuilder().NetAllow("127.0.0.1:9").Build();
         var floorFolder = Directory.CreateTempSubdirectory("sandlock-bench-filter-").FullName;
-        var filterFloor = Path.Combine(floorFolder, "allow_all_filter");
-        Build(Path.Combine(AppContext.BaseDirectory, "native", "allow_all_filter.c"), filterFloor);
+        var filterFloor = NativePrograms.Build("allow_all_filter.c", floorFolder);
         try
         {
             // Names go to /dev/null from find itself, so no variant pays for moving 7 MB through a pipe.
@@ -109,15 +108,5 @@ internal static class WorkloadBenchmark
         Console.WriteLine($"{title}, median of {rounds} rounds");
         for (var i = 0; i < variants.Length; i++)
             Console.WriteLine($"  {variants[i].Name,-44} {Median(samples[i]),8:F0} ms   ratio {Median(samples[i]) / bare:F2}");
-    }
-
-    private static void Build(string source, string output)
-    {
-        var info = new ProcessStartInfo("cc") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-O2", "-o", output, source }) info.ArgumentList.Add(a);
-        using var cc = Process.Start(info)!;
-        var errors = cc.StandardError.ReadToEnd();
-        cc.WaitForExit();
-        if (cc.ExitCode != 0) throw new InvalidOperationException($"cc failed for {source}: {errors}");
     }
 }
