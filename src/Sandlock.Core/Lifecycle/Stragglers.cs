@@ -55,7 +55,7 @@ internal static class Stragglers
             if (!groups.Contains(group) && !sessions.Contains(session)) continue;
             // A group or session id is only reused once all its members are gone; a sandbox process is still under
             // its seccomp filter, which rules out a host process that got a recycled id.
-            if (UnderSeccompFilter(pid)) yield return pid;
+            if (Supervision.ProcessStatus.Read(pid) is { SeccompFiltered: true }) yield return pid;
         }
     }
 
@@ -70,15 +70,5 @@ internal static class Stragglers
         if (fields.Length < 4) return null;
         return int.TryParse(fields[2], CultureInfo.InvariantCulture, out var group) && int.TryParse(fields[3], CultureInfo.InvariantCulture, out var session)
             ? (fields[0][0], group, session) : null;
-    }
-
-    private static bool UnderSeccompFilter(int pid)
-    {
-        try
-        {
-            return File.ReadLines($"/proc/{pid}/status").Any(line => line.StartsWith("Seccomp:", StringComparison.Ordinal) && line.AsSpan(8).Trim().SequenceEqual("2"));
-        }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return false; }
     }
 }

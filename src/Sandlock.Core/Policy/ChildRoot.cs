@@ -30,11 +30,5 @@ public sealed record ChildRoot(string? Chroot)
     public bool Has(string childPath) => Path.Exists(HostPathOf(childPath));
 
     /// <summary>The path the child sees for a host path, or null when the host path lies outside the chroot.</summary>
-    public string? Inside(string hostPath)
-    {
-        var root = Chroot?.TrimEnd('/');
-        if (string.IsNullOrEmpty(root)) return hostPath;
-        if (hostPath == root) return "/";
-        return hostPath.StartsWith(root + "/", StringComparison.Ordinal) ? hostPath[root.Length..] : null;
-    }
+    public string? Inside(string hostPath) => Chroot is null ? hostPath : ChrootPaths.FromHost(Chroot, hostPath);
 }

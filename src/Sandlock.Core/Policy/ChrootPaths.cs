@@ -21,6 +21,15 @@ public static class ChrootPaths
         return "/" + string.Join('/', parts);
     }
 
+    /// <summary>The virtual path of a host path under <paramref name="root"/>, lexically; null when it lies outside.</summary>
+    public static string? FromHost(string root, string hostPath)
+    {
+        root = root.TrimEnd('/');
+        if (root.Length == 0) return hostPath;
+        if (hostPath == root) return "/";
+        return hostPath.StartsWith(root + "/", StringComparison.Ordinal) ? hostPath[root.Length..] : null;
+    }
+
     /// <summary>
     /// The host path of a virtual one, with the chroot's symlinks resolved against its root as the command's own
     /// lookups would be (an absolute link such as /lib64 -> /usr/lib64 stays inside).

@@ -40,7 +40,6 @@ internal static class ChildPaths
     private static string InsideRoot(int pid, string hostDirectory)
     {
         var root = new FileInfo($"/proc/{pid}/root").LinkTarget ?? "/";
-        if (root == "/" || !(hostDirectory == root || hostDirectory.StartsWith(root + "/", StringComparison.Ordinal))) return hostDirectory;
-        return hostDirectory.Length == root.Length ? "/" : hostDirectory[root.Length..];
+        return Policy.ChrootPaths.FromHost(root, hostDirectory) ?? hostDirectory;
     }
 }
