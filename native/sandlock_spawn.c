@@ -125,6 +125,7 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
     if (req->personality >= 0 && personality((unsigned long)req->personality) == -1) fail(outcome, SL_STEP_PERSONALITY);
     if (req->disable_transparent_huge_pages && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) fail(outcome, SL_STEP_PERSONALITY);
     if (req->cwd && chdir(req->cwd) != 0) fail(outcome, SL_STEP_CWD);
+    if (req->cwd_fd >= 0 && fchdir(req->cwd_fd) != 0) fail(outcome, SL_STEP_CWD);
     if (req->cpu_mask && syscall(SYS_sched_setaffinity, 0, (size_t)req->cpu_mask_words * 8, req->cpu_mask) != 0)
         fail(outcome, SL_STEP_CPU_AFFINITY);
 

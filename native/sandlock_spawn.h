@@ -54,6 +54,7 @@ struct sl_spawn_request {
     int32_t cpu_mask_words;
     int32_t personality;             /* -1: unchanged */
     int32_t cgroup_procs_fd;         /* the sandbox cgroup's cgroup.procs, opened for writing; -1: stay in ours */
+    int32_t cwd_fd;                  /* fchdir here after cwd (a folder the chroot cannot name); -1: none */
     uint16_t filter_len;
     uint8_t disable_transparent_huge_pages;
     uint8_t take_terminal;           /* make the child's group the foreground of the terminal on fd 0 */

@@ -164,10 +164,10 @@ internal static unsafe partial class ResolvingOpen
     private static partial long Openat2(long number, int dirFd, string path, ulong* how, nuint size);
 
     /// <summary>openat2(2): an fd, or -1 with errno in <see cref="Libc.LastError"/>.</summary>
-    public static int OpenAt2(int dirFd, string path, ulong flags, ulong resolve)
+    public static int OpenAt2(int dirFd, string path, ulong flags, ulong resolve, ulong mode = 0)
     {
         // struct open_how { u64 flags; u64 mode; u64 resolve; }
-        var how = stackalloc ulong[3] { flags, 0, resolve };
+        var how = stackalloc ulong[3] { flags, mode, resolve };
         return (int)Openat2(437, dirFd, path, how, 24);
     }
 }

@@ -27,7 +27,8 @@ internal sealed record SpawnRequest(
     ulong[]? CpuMask = null,
     UserNamespaceMaps? UserNamespace = null,
     int CgroupProcsFd = -1,
-    string? Chroot = null);
+    string? Chroot = null,
+    int WorkingDirectoryFd = -1);
 
 /// <summary>A user namespace for the child with these /proc/self/uid_map and gid_map contents.</summary>
 internal sealed record UserNamespaceMaps(string UidMap, string GidMap)
@@ -72,7 +73,7 @@ internal static unsafe partial class NativeSpawn
         public byte* ChrootDir;
         public int StdinFd, StdoutFd, StderrFd, RulesetFd;
         public uint LandlockRestrictFlags, SeccompFlags;
-        public int RlimitCount, CpuMaskWords, Personality, CgroupProcsFd;
+        public int RlimitCount, CpuMaskWords, Personality, CgroupProcsFd, CwdFd;
         public ushort FilterLength;
         public byte DisableTransparentHugePages, TakeTerminal;
     }
@@ -137,6 +138,7 @@ internal static unsafe partial class NativeSpawn
                 GidMap = request.UserNamespace is { } same ? arena.String(same.GidMap) : null,
                 ChrootDir = request.Chroot is null ? null : arena.String(request.Chroot),
                 CgroupProcsFd = request.CgroupProcsFd,
+                CwdFd = request.WorkingDirectoryFd,
                 FilterLength = checked((ushort)filter.Length),
                 DisableTransparentHugePages = request.DisableTransparentHugePages ? (byte)1 : (byte)0,
                 TakeTerminal = request.TakeTerminal ? (byte)1 : (byte)0,

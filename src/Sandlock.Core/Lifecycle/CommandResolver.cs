@@ -8,13 +8,13 @@ namespace Sandlock.Lifecycle;
 /// </summary>
 internal static class CommandResolver
 {
-    public static string Resolve(string command, IReadOnlyList<string> environment, string workingDirectory, string? chroot = null)
+    public static string Resolve(string command, IReadOnlyList<string> environment, string workingDirectory, Policy.ChildRoot root)
     {
         if (command.Length == 0)
             throw new SandboxSetupException(SetupFailure.CommandNotFound, "empty command");
         if (command.Contains('/'))
             return Path.GetFullPath(command, workingDirectory);
-        Func<string, string> host = chroot is null ? p => p : p => Policy.ChrootPaths.ToHost(chroot, p);
+        Func<string, string> host = root.HostPathOf;
 
         var path = environment.FirstOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..]
                    ?? "/usr/local/bin:/usr/bin:/bin";

@@ -22,7 +22,7 @@ public static class ReproCheck
         var backup = Directory.CreateTempSubdirectory("sandlock-repro-").FullName;
         try
         {
-            var roots = policy.FsWritable.Select(w => policy.Chroot is { } root ? ChrootPaths.ToHost(root, w) : w).Where(Directory.Exists).ToList();
+            var roots = policy.FsWritable.Select(ChildRoot.Of(policy).HostPathOf).Where(Directory.Exists).ToList();
             for (var i = 0; i < roots.Count; i++) CopyTree(roots[i], Path.Combine(backup, i.ToString()), order: null);
             Outcome? first = null;
             for (var run = 1; run <= runs; run++)

@@ -120,7 +120,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             Degraded = plan.Degraded;
             var environment = ChildEnvironment.Build(Policy, EnvironmentShuffle);
             var workingDirectory = WorkingDirectory;
-            var path = CommandResolver.Resolve(Command[0], environment, workingDirectory, Policy.Chroot);
+            var path = CommandResolver.Resolve(Command[0], environment, workingDirectory, ChildRoot.Of(Policy));
 
             _cgroup = plan.ProcessLimit is { Mechanism: ProcessCountMechanism.PidsCgroup, Cgroups: { } hierarchy } limit
                 ? PidsCgroup.Create(hierarchy, limit.Max)
@@ -154,8 +154,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         using var ruleset = RulesetCache.Lease(Policy, plan);
         using var stdio = ChildStdio.Open(Stdio);
+        using var mounted = MountedStart.For(Policy, path, Policy.Chroot is null ? Policy.Cwd : WorkingDirectory);
         var request = new SpawnRequest(
-            path, Command, environment, Policy.Chroot is null ? Policy.Cwd : WorkingDirectory,
+            mounted.Path, Command, environment, mounted.WorkingDirectory,
             stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
             ruleset?.Fd ?? -1,
             plan.SeccompFilter, plan.SeccompFlags,
@@ -166,7 +167,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             CpuMask: CpuSelection.Mask(Policy),
             UserNamespace: NeedsUserNamespace(plan) ? UserNamespaceMaps.Identity() : null,
             CgroupProcsFd: _cgroup?.ProcsFd ?? -1,
-            Chroot: Policy.Chroot);
+            Chroot: Policy.Chroot,
+            WorkingDirectoryFd: mounted.WorkingDirectoryFd);
 
         _session = plan.Supervised?.CreateSession();
         if (_session is not null) _session.OnPortMapped = OnPortMapped;

@@ -21,6 +21,21 @@ public static class ChrootPaths
         return "/" + string.Join('/', parts);
     }
 
+    /// <summary>
+    /// An absolute path with "." and ".." taken out lexically, as the kernel walks them from a root ("/.." is "/");
+    /// symlinks are the kernel's business, under Landlock.
+    /// </summary>
+    public static string Normalize(string absolutePath)
+    {
+        var parts = new List<string>();
+        foreach (var part in Components(absolutePath))
+        {
+            if (part != "..") parts.Add(part);
+            else if (parts.Count > 0) parts.RemoveAt(parts.Count - 1);
+        }
+        return "/" + string.Join('/', parts);
+    }
+
     /// <summary>The virtual path of a host path under <paramref name="root"/>, lexically; null when it lies outside.</summary>
     public static string? FromHost(string root, string hostPath)
     {

@@ -26,6 +26,9 @@ public sealed class SandboxPolicyBuilder
     /// <summary>The chroot set so far (a host path), for callers whose defaults depend on it; null when none.</summary>
     public string? ChrootDirectory => _policy.Chroot;
 
+    /// <summary>The mounts set so far, for callers whose defaults depend on what the child sees.</summary>
+    public ImmutableArray<FsMount> Mounts => _policy.FsMounts;
+
     private SandboxPolicyBuilder Set(string field, string? source, Func<SandboxPolicy, SandboxPolicy> change)
     {
         _policy = change(_policy);
@@ -145,8 +148,13 @@ public sealed class SandboxPolicyBuilder
         Set("on_exit", source, p => p with { OnExit = action });
     public SandboxPolicyBuilder OnError(BranchAction action, string? source = null) =>
         Set("on_error", source, p => p with { OnError = action });
-    public SandboxPolicyBuilder FsMount(string spec, string? source = null) =>
-        Set("fs_mount", source, p => p with { FsMounts = p.FsMounts.Add(Policy.FsMount.Parse(spec, source ?? "fs_mount")) });
+    public SandboxPolicyBuilder FsMount(string spec, string? source = null)
+    {
+        var mount = Policy.FsMount.Parse(spec, source ?? "fs_mount", host => FullPath(host, source ?? "fs_mount"));
+        if (_policy.FsMounts.Any(m => m.VirtualPath == mount.VirtualPath))
+            throw new PolicyException(source ?? "fs_mount", $"invalid mount '{spec}': {mount.VirtualPath} is already a mount point");
+        return Set("fs_mount", source, p => p with { FsMounts = p.FsMounts.Add(mount) });
+    }
     public SandboxPolicyBuilder Chroot(string path, string? source = null) =>
         Set("chroot", source, p => p with { Chroot = FullPath(path, source ?? "chroot") });
 
@@ -249,8 +257,8 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf("chroot"), File.Exists(root)
                 ? $"not a directory: {root}: expected the directory to use as the command's root"
                 : $"directory does not exist: {root}: expected the directory to use as the command's root");
-        // Under a chroot the paths are inside it: what must exist is the file behind them.
-        Func<string, string> hostPath = p.Chroot is { } dir ? path => ChrootPaths.ToHost(dir, path) : path => path;
+        // Under a chroot or a mount the paths are those the child sees: what must exist is the file behind them.
+        Func<string, string> hostPath = ChildRoot.Of(p).HostPathOf;
         var where = p.Chroot is null ? "" : $" inside the chroot {p.Chroot}";
         CheckPathsExist(p.FsReadable, "fs_readable", hostPath, where);
         CheckPathsExist(p.FsWritable, "fs_writable", hostPath, where);
@@ -283,6 +291,5 @@ public sealed class SandboxPolicyBuilder
         Refuse(p.FsStorage is not null, "fs_storage");
         Refuse(p.OnExit != BranchAction.Commit, "on_exit");
         Refuse(p.OnError != BranchAction.Abort, "on_error");
-        Refuse(!p.FsMounts.IsEmpty, "fs_mount");
     }
 }

@@ -49,4 +49,16 @@ public static class ChildAccess
 
     public static bool Write(SupervisedSession session, SyscallEvent call, ulong address, ReadOnlySpan<byte> data) =>
         SeccompNotify.IsValid(session.Listener, call.Id) && ProcessMemory.Write(call.Pid, address, data);
+
+    /// <summary>
+    /// Writes through /proc/PID/mem, which reaches read-only mappings too (a path the caller passed as a string
+    /// literal); the notification is checked once the file is open, so the pid is still the caller's.
+    /// </summary>
+    public static bool Overwrite(SupervisedSession session, SyscallEvent call, ulong address, ReadOnlySpan<byte> data)
+    {
+        var memory = ProcessMemory.OpenMemory(call.Pid);
+        if (memory < 0) return false;
+        try { return SeccompNotify.IsValid(session.Listener, call.Id) && ProcessMemory.WriteAt(memory, address, data); }
+        finally { Libc.Close(memory); }
+    }
 }

@@ -20,19 +20,6 @@ internal static class ChildPaths
         catch (UnauthorizedAccessException) { return null; }
     }
 
-    /// <summary>"." and ".." taken out, lexically (symlinks are the kernel's business, under Landlock).</summary>
-    public static string Normalize(string absolutePath)
-    {
-        var parts = new List<string>();
-        foreach (var part in absolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (part == ".") continue;
-            if (part == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
-            parts.Add(part);
-        }
-        return "/" + string.Join('/', parts);
-    }
-
     /// <summary>
     /// A chrooted child names absolute paths inside its root, while its cwd and fd links read from here are host
     /// paths: seen from its root, as its absolute paths are, both compare alike.

@@ -8,17 +8,22 @@ namespace Sandlock.Supervision;
 /// </summary>
 internal sealed record ProcessStatus(int ThreadGroup, int Parent, ulong EffectiveCapabilities, bool SeccompFiltered)
 {
+    /// <summary>The file mode creation mask, which files made on the process's behalf must honour.</summary>
+    public uint Umask { get; private init; } = Convert.ToUInt32("022", 8);
+
     /// <summary>Null when the process is gone or its status cannot be read.</summary>
     public static ProcessStatus? Read(int pid)
     {
         int? tgid = null, parent = null;
+        uint? umask = null;
         ulong? capabilities = null;
         var filtered = false;
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
-                if (line.StartsWith("Tgid:", StringComparison.Ordinal)) tgid = int.Parse(line.AsSpan(5), CultureInfo.InvariantCulture);
+                if (line.StartsWith("Umask:", StringComparison.Ordinal)) umask = Convert.ToUInt32(line[6..].Trim(), 8);
+                else if (line.StartsWith("Tgid:", StringComparison.Ordinal)) tgid = int.Parse(line.AsSpan(5), CultureInfo.InvariantCulture);
                 else if (line.StartsWith("PPid:", StringComparison.Ordinal)) parent = int.Parse(line.AsSpan(5), CultureInfo.InvariantCulture);
                 else if (line.StartsWith("CapEff:", StringComparison.Ordinal))
                     capabilities = ulong.Parse(line.AsSpan(7).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
@@ -31,6 +36,8 @@ internal sealed record ProcessStatus(int ThreadGroup, int Parent, ulong Effectiv
         }
         catch (IOException) { return null; }
         catch (UnauthorizedAccessException) { return null; }
-        return tgid is { } t && parent is { } p && capabilities is { } c ? new ProcessStatus(t, p, c, filtered) : null;
+        if (tgid is not { } t || parent is not { } p || capabilities is not { } c) return null;
+        var status = new ProcessStatus(t, p, c, filtered);
+        return umask is { } mask ? status with { Umask = mask } : status;
     }
 }

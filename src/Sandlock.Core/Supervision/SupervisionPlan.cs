@@ -76,6 +76,12 @@ public sealed class SupervisionPlan
         // Builtin redirects come before the callback, which then sees only the opens that reach the real files.
         if (virtualFiles.Count > 0) handlers.Add(new VirtualFileRedirect(virtualFiles));
         if (dynamic is not null) handlers.Add(dynamic);
+        // After the callback, which sees the paths as the child named them, before a mount's path is pointed elsewhere.
+        if (!policy.FsMounts.IsEmpty)
+        {
+            needs.Add("fs_mount");
+            handlers.Add(new Mounts.MountedFolders(policy));
+        }
         // After the callback, which sees the bind (with the virtual port) first.
         if (remap is not null) handlers.AddRange(remap.Handlers);
         // After the callback, which may still refuse a /proc path before the view serves it.

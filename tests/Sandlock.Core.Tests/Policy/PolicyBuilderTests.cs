@@ -77,7 +77,6 @@ public sealed class PolicyBuilderTests
     [Theory]
     [InlineData("http_allow")]
     [InlineData("workdir")]
-    [InlineData("fs_mount")]
     public void Fields_whose_enforcement_is_not_built_are_refused_not_ignored(string field)
     {
         var b = new SandboxPolicyBuilder();

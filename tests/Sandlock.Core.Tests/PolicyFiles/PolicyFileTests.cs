@@ -107,7 +107,6 @@ public sealed class PolicyFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("[filesystem]\nmount = [\"/data:/srv/data:ro\"]", "fs_mount")]
     [InlineData("[filesystem]\non_exit = \"keep\"", "on_exit")]
     [InlineData("[filesystem]\non_error = \"commit\"", "on_error")]
     [InlineData("[http]\nallow = [\"GET example.com/*\"]", "http_allow")]

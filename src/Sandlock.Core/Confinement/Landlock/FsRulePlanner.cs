@@ -29,22 +29,28 @@ public static class FsRulePlanner
         var rules = new List<FsRule>();
         if (!policy.ConfinesFilesystem) return rules;
 
-        // Under a chroot the policy names paths inside it; the rules need the host files behind them.
+        // Under a chroot or a mount the policy names paths the child sees; the rules need the host files behind them.
         var root = policy.Chroot is { } chroot ? Interop.LibcPaths.RealPath(chroot) ?? chroot : null;
-        Func<string, string> host = root is null ? path => path : path => ChrootPaths.ToHost(root, path);
+        var view = ChildRoot.Of(policy) with { Chroot = root };
+        Func<string, string> host = view.HostPathOf;
         var denied = policy.FsDenied.Select(host).Select(Normalize).Concat(withoutProc ? ["/proc"] : []).Distinct().ToArray();
         // Symlinks only matter when a deny must be matched against a tree: skip resolving them otherwise.
         Func<string, string> normalize = denied.Length == 0 ? path => path : Normalize;
-        // Without read paths reads stay open (minus denied paths); without any allowed path writes do too.
+        // Without read paths reads stay open (minus denied paths); without any allowed path writes do too. A mount
+        // grants its folder by itself, as a bind mount would: read, and write unless it is read-only.
         IEnumerable<string> readTrees = policy.FsReadable.IsEmpty ? ["/"] : policy.FsReadable.Concat(policy.FsWritable);
         IEnumerable<string> writeTrees = policy.FsReadable.IsEmpty && policy.FsWritable.IsEmpty ? ["/"] : policy.FsWritable;
+        readTrees = readTrees.Concat(policy.FsMounts.Select(m => m.VirtualPath));
+        writeTrees = writeTrees.Concat(policy.FsMounts.Where(m => !m.ReadOnly).Select(m => m.VirtualPath));
 
         foreach (var tree in readTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
         foreach (var tree in writeTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
         foreach (var device in StandardDevices.Select(host))
             if (File.Exists(device) && !denied.Any(d => IsSameOrUnder(device, d)))
                 rules.Add(new FsRule(device, DeviceAccess, MayVanish: true));
-        return root is null ? rules : [.. rules.Select(r => r with { Root = root })];
+        // A rule is opened resolving inside the folder it lies in: a mount's host folder, or the chroot.
+        string? RootOf(string path) => policy.FsMounts.FirstOrDefault(m => IsSameOrUnder(path, m.HostPath))?.HostPath ?? root;
+        return root is null && policy.FsMounts.IsEmpty ? rules : [.. rules.Select(r => r with { Root = RootOf(r.Path) })];
     }
 
     private static void AddCarved(List<FsRule> rules, string tree, FsAccess access, string[] denied)

@@ -72,7 +72,7 @@ public sealed class ProcView : SyscallHandler
         var listing = session.State(() => new ProcListing());
         // An unreadable base leaves the open to the kernel, where Landlock refuses anything under /proc.
         if (open.Absolute(call.Pid) is not { } absolute) return SyscallDecision.Allow;
-        var path = ChildPaths.Normalize(absolute);
+        var path = Policy.ChrootPaths.Normalize(absolute);
         if (listing.Root is { } standIn && FsRulePlanner.IsSameOrUnder(path, standIn)) path = Proc + path[standIn.Length..];
         if (!FsRulePlanner.IsSameOrUnder(path, Proc)) return SyscallDecision.Allow;
 

@@ -1,0 +1,169 @@
+using System.Collections.Immutable;
+using Sandlock.Policy;
+
+namespace Sandlock.Supervision.Mounts;
+
+/// <summary>
+/// Shows each mount's host folder at its mount point without a mount namespace. Every syscall that takes a path is
+/// held; one whose path lands under a mount point is done by the supervisor in the host folder (opens hand the
+/// caller the fd, stats write the caller's buffer), and one the caller itself must do with a path (execve, chdir) is
+/// pointed at /proc/self/fd/N of a file the supervisor opened for it. Paths elsewhere go on to the kernel, under
+/// the caller's own Landlock rules. Landlock also grants each mount's folder (read-only mounts for reading only), so
+/// what the caller does through those fds is confined the same way.
+/// </summary>
+public sealed class MountedFolders : SyscallHandler
+{
+    // Where each syscall takes its directory fd (-1: none, the cwd) and its path.
+    private static readonly Dictionary<string, (int DirFd, int Path)> SinglePath = new(StringComparer.Ordinal)
+    {
+        ["open"] = (-1, 0), ["creat"] = (-1, 0), ["openat"] = (0, 1), ["openat2"] = (0, 1),
+        ["stat"] = (-1, 0), ["lstat"] = (-1, 0), ["newfstatat"] = (0, 1), ["statx"] = (0, 1),
+        ["access"] = (-1, 0), ["faccessat"] = (0, 1), ["faccessat2"] = (0, 1),
+        ["readlink"] = (-1, 0), ["readlinkat"] = (0, 1),
+        ["mkdir"] = (-1, 0), ["mkdirat"] = (0, 1), ["unlink"] = (-1, 0), ["rmdir"] = (-1, 0), ["unlinkat"] = (0, 1),
+        ["symlink"] = (-1, 1), ["symlinkat"] = (1, 2),
+        ["chmod"] = (-1, 0), ["fchmodat"] = (0, 1), ["truncate"] = (-1, 0), ["utimensat"] = (0, 1),
+        ["chdir"] = (-1, 0), ["execve"] = (-1, 0), ["execveat"] = (0, 1),
+        ["getxattr"] = (-1, 0), ["lgetxattr"] = (-1, 0), ["listxattr"] = (-1, 0), ["llistxattr"] = (-1, 0), ["statfs"] = (-1, 0),
+    };
+
+    // Where each two-path syscall takes its (dirfd, path) pairs.
+    private static readonly Dictionary<string, (int DirFd, int Path, int NewDirFd, int NewPath)> TwoPaths = new(StringComparer.Ordinal)
+    {
+        ["rename"] = (-1, 0, -1, 1), ["renameat"] = (0, 1, 2, 3), ["renameat2"] = (0, 1, 2, 3),
+        ["link"] = (-1, 0, -1, 1), ["linkat"] = (0, 1, 2, 3),
+    };
+
+    private const int Eacces = 13, Exdev = 18, Erofs = 30;
+
+    private readonly ChildRoot _root;
+    private readonly ImmutableArray<string> _denied;
+    private readonly string? _fdLinks;
+    private readonly FsMount _childRoot;
+
+    public MountedFolders(SandboxPolicy policy)
+    {
+        var chroot = policy.Chroot is { } dir ? Interop.LibcPaths.RealPath(dir) ?? dir : null;
+        _root = ChildRoot.Of(policy) with { Chroot = chroot };
+        _denied = policy.FsDenied;
+        _fdLinks = FdLinks(chroot);
+        // Not a mount: the caller's own root, which the supervisor only looks in (stats of paths out of a mount).
+        _childRoot = new FsMount("/", chroot ?? "/", ReadOnly: true);
+        Syscalls = [.. SinglePath.Keys, .. TwoPaths.Keys, "getcwd"];
+    }
+
+    public override IReadOnlyCollection<string> Syscalls { get; }
+
+    public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
+    {
+        var mounts = session.State(() => new MountRoots(_root.Mounts.Add(_childRoot)));
+        var calls = new MountedFileCalls(session, call, mounts);
+        if (call.Name == "getcwd") return ValueTask.FromResult(calls.WorkingDirectory(_root));
+        if (TwoPaths.TryGetValue(call.Name, out var pair)) return ValueTask.FromResult(HandleTwoPaths(session, call, calls, pair));
+        var (dirArg, pathArg) = SinglePath[call.Name];
+        var address = call.Args[pathArg];
+        if (Target(session, call, dirArg, address) is not { } target) return ValueTask.FromResult(SyscallDecision.Allow);
+        if (target.Mount is not { } mount)
+            return ValueTask.FromResult(target.LeavesMount ? OutOfMount(session, call, calls, target) : SyscallDecision.Allow);
+        if (Refusal(session, call, target) is { } refused) return ValueTask.FromResult(refused);
+        var decision = call.Name switch
+        {
+            "open" or "creat" or "openat" or "openat2" => calls.Open(mount, target.Rest, target.VirtualPath, ReadOnlyRefusal),
+            "stat" or "lstat" or "newfstatat" or "statx" => calls.Stat(mount, target.Rest),
+            "access" or "faccessat" or "faccessat2" => calls.Access(mount, target.Rest, target.VirtualPath, ReadOnlyRefusal),
+            "readlink" or "readlinkat" => calls.ReadLink(mount, target.Rest),
+            "getxattr" or "lgetxattr" or "listxattr" or "llistxattr" => calls.Attributes(mount, target.Rest),
+            "statfs" => calls.FileSystemStats(mount, target.Rest),
+            // From a working directory (or fd) in the mount itself the kernel finds the right file on its own.
+            "chdir" or "execve" or "execveat" when target.StaysInMount => SyscallDecision.Allow,
+            // Only the kernel can move a working directory, and only along a path it can walk; rewriting the path would
+            // change the string the program keeps (a shell's PWD).
+            "chdir" => Refuse(session, call, target.VirtualPath, Eacces,
+                "fs_mount: a working directory can enter a mounted folder only by a path relative to a folder in the same mount, or as the starting directory (cwd)"),
+            "execve" or "execveat" => _fdLinks is { } fdLinks
+                ? calls.PointAtOpenedFile(mount, target, address, fdLinks, CallerDirectory(call.Pid), Refuse)
+                : Refuse(session, call, target.VirtualPath, Eacces, "fs_mount: execve from a mount needs /proc mounted inside the chroot"),
+            _ when mount.ReadOnly => ReadOnlyRefusal(target.VirtualPath, mount),
+            _ => calls.Change(mount, target.Rest),
+        };
+        return ValueTask.FromResult(decision);
+
+        SyscallDecision ReadOnlyRefusal(string path, FsMount readOnly) =>
+            Refuse(session, call, path, Erofs, $"fs_mount {readOnly.VirtualPath} is read-only");
+    }
+
+    private SyscallDecision HandleTwoPaths(SupervisedSession session, SyscallEvent call, MountedFileCalls calls,
+        (int DirFd, int Path, int NewDirFd, int NewPath) args)
+    {
+        if (Target(session, call, args.DirFd, call.Args[args.Path]) is not { } from
+            || Target(session, call, args.NewDirFd, call.Args[args.NewPath]) is not { } to)
+            return SyscallDecision.Allow;
+        if (from.Mount is null && to.Mount is null)
+        {
+            return from.LeavesMount || to.LeavesMount ? OutOfMount(session, call, calls, from.LeavesMount ? from : to) : SyscallDecision.Allow;
+        }
+        // As between two mounts of a real system, nothing is renamed or linked across a mount's edge.
+        if (from.Mount != to.Mount) return SyscallDecision.Deny(Exdev);
+        if ((Refusal(session, call, from) ?? Refusal(session, call, to)) is { } refused2) return refused2;
+        if (from.Mount!.ReadOnly) return Refuse(session, call, to.VirtualPath, Erofs, $"fs_mount {from.Mount.VirtualPath} is read-only");
+        return calls.Move(from.Mount, from.Rest, to.Rest);
+    }
+
+    /// <summary>
+    /// Where the caller's fds show as links (execve and chdir into a mount go through one): the shortest spelling its
+    /// tree has, as the path is rewritten in place; null when a chroot has no /proc mounted inside.
+    /// </summary>
+    private static string? FdLinks(string? chroot)
+    {
+        var root = chroot ?? "";
+        if (!Directory.Exists(root + "/proc/self/fd")) return null;
+        try { return new FileInfo(root + "/dev/fd").LinkTarget is "/proc/self/fd" or "/proc/self/fd/" ? "/dev/fd/" : "/proc/self/fd/"; }
+        catch (IOException) { return "/proc/self/fd/"; }
+    }
+
+    /// <summary>The caller's working directory as it sees it; null when unreadable or unseen.</summary>
+    private string? CallerDirectory(int pid)
+    {
+        try { return new FileInfo($"/proc/{pid}/cwd").LinkTarget is { } host ? _root.Inside(host) : null; }
+        catch (IOException) { return null; }
+    }
+
+    /// <summary>Null when the call has no path to look at (none given, unreadable, or resolved from an unseen base).</summary>
+    private MountedPath? Target(SupervisedSession session, SyscallEvent call, int dirArg, ulong address)
+    {
+        if (address == 0 || ChildAccess.ReadString(session, call, address) is not { Length: > 0 } path) return null;
+        var directoryFd = dirArg < 0 ? HeldOpen.AtFdCwd : (int)call.Args[dirArg];
+        return MountedPath.Resolve(_root, call.Pid, directoryFd, path);
+    }
+
+    private SyscallDecision? Refusal(SupervisedSession session, SyscallEvent call, MountedPath target) =>
+        _denied.FirstOrDefault(d => target.VirtualPath == d || target.VirtualPath.StartsWith(d.TrimEnd('/') + "/", StringComparison.Ordinal)) is { } rule
+            ? Refuse(session, call, target.VirtualPath, Eacces, $"fs_deny {rule}")
+            : null;
+
+    /// <summary>
+    /// A path that passes through a mount and out of it with "..": the kernel would walk the host folder's parent.
+    /// Looking (stat, access, readlink, xattrs) is done in the caller's own root, as Landlock governs none of it;
+    /// anything else is refused.
+    /// </summary>
+    private SyscallDecision OutOfMount(SupervisedSession session, SyscallEvent call, MountedFileCalls calls, MountedPath target)
+    {
+        var inRoot = target.VirtualPath.TrimStart('/');
+        return call.Name switch
+        {
+            "stat" or "lstat" or "newfstatat" or "statx" => calls.Stat(_childRoot, inRoot),
+            "access" or "faccessat" or "faccessat2" => calls.Access(_childRoot, inRoot, target.VirtualPath, (_, _) => SyscallDecision.Deny(Erofs)),
+            "readlink" or "readlinkat" => calls.ReadLink(_childRoot, inRoot),
+            "getxattr" or "lgetxattr" or "listxattr" or "llistxattr" => calls.Attributes(_childRoot, inRoot),
+            "statfs" => calls.FileSystemStats(_childRoot, inRoot),
+            _ => Refuse(session, call, target.VirtualPath, Eacces,
+                "fs_mount: the path passes through a mounted folder and out of it with '..', which the kernel would walk in the host folder's parent; give it without passing through the mount"),
+        };
+    }
+
+    internal static SyscallDecision Refuse(SupervisedSession session, SyscallEvent call, string path, int errno, string rule)
+    {
+        session.Deny(new Denial(call.Name, path, call.Pid, rule));
+        return SyscallDecision.Deny(errno);
+    }
+}

@@ -1,0 +1,149 @@
+using Sandlock.Policy;
+using Sandlock.Tests.TestSupport;
+using static Sandlock.Tests.TestSupport.Sandboxed;
+
+namespace Sandlock.Tests.Mounts;
+
+/// <summary>
+/// A host folder shown at a mount point, with no mount namespace: the supervisor serves the paths under it, the
+/// rest of the tree is the chroot's (or the host's), and nothing leads out of the host folder.
+/// </summary>
+public sealed class MountTests : IDisposable
+{
+    private readonly MinimalRootfs _root = new("cat", "ls", "mkdir", "mv", "rm", "stat");
+    private readonly TempDir _folder = new();
+    private readonly TempDir _outside = new();
+
+    public MountTests()
+    {
+        _folder.Write("hello.txt", "hello from the host folder\n");
+        _folder.Write("sub/inner.txt", "inner\n");
+        _outside.Write("secret.txt", "top secret\n");
+        // Readable and writable by the unprivileged user the tests may run as.
+        foreach (var dir in Directory.EnumerateDirectories(_folder.Path, "*", SearchOption.AllDirectories).Append(_folder.Path))
+            File.SetUnixFileMode(dir, (UnixFileMode)0b111_111_111);
+    }
+
+    public void Dispose()
+    {
+        _root.Dispose();
+        _folder.Dispose();
+        _outside.Dispose();
+    }
+
+    private SandboxPolicyBuilder Chrooted(string mount) => new SandboxPolicyBuilder().Chroot(_root.Path).FsMount(mount);
+
+    [Fact]
+    public async Task A_mounted_folder_is_read_and_listed_at_its_mount_point_inside_a_chroot()
+    {
+        var result = await Sh(Chrooted($"/data:{_folder.Path}:ro"), "cat /data/hello.txt /data/sub/inner.txt && ls /data && stat -c %F /data/sub");
+        AssertSucceeded(result);
+        Assert.Equal("hello from the host folder\ninner\nhello.txt\nsub\ndirectory\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task The_host_folder_itself_is_not_reachable_by_its_host_path()
+    {
+        var result = await Sh(Chrooted($"/data:{_folder.Path}"), $"cat {_folder.Path}/hello.txt");
+        AssertDenied(result, "No such file");
+    }
+
+    [Fact]
+    public async Task A_read_only_mount_refuses_writes_and_says_so()
+    {
+        var result = await Sh(Chrooted($"/data:{_folder.Path}:ro"), "echo x > /data/new.txt; mkdir /data/d; rm /data/hello.txt; cat /data/hello.txt");
+        Assert.Equal("hello from the host folder\n", result.StandardOutputText);
+        Assert.Contains("Read-only file system", result.StandardErrorText);
+        Assert.False(File.Exists(_folder["new.txt"]));
+        Assert.False(Directory.Exists(_folder["d"]));
+        Assert.Contains(result.Denials, d => d.Target == "/data/new.txt" && d.Rule.Contains("read-only", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_writable_mount_takes_new_files_folders_renames_and_removals()
+    {
+        var result = await Sh(Chrooted($"/data:{_folder.Path}"),
+            "echo made > /data/new.txt && mkdir /data/d && mv /data/new.txt /data/d/ && rm /data/hello.txt && ls /data /data/d");
+        AssertSucceeded(result);
+        Assert.Equal("made\n", File.ReadAllText(_folder["d/new.txt"]));
+        Assert.False(File.Exists(_folder["hello.txt"]));
+        Assert.Equal("/data:\nd\nsub\n\n/data/d:\nnew.txt\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Nothing_in_the_mount_leads_out_of_its_host_folder()
+    {
+        // Symlinks and ".." inside the folder resolve inside it, as they would under its mount point.
+        File.CreateSymbolicLink(_folder["absolute"], _outside["secret.txt"]);
+        File.CreateSymbolicLink(_folder["climb"], "../../../../../../" + _outside["secret.txt"]);
+        var result = await Sh(Chrooted($"/data:{_folder.Path}"),
+            $"cat /data/absolute; cat /data/climb; cat /data/sub/../../../{_outside["secret.txt"]}; echo done");
+        Assert.DoesNotContain("top secret", result.StandardOutputText);
+        Assert.Equal("done\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task A_denied_path_inside_a_mount_stays_denied()
+    {
+        var result = await Sh(Chrooted($"/data:{_folder.Path}").FsDeny("/data/sub"), "cat /data/sub/inner.txt; cat /data/hello.txt");
+        Assert.Equal("hello from the host folder\n", result.StandardOutputText);
+        Assert.Contains(result.Denials, d => d.Target == "/data/sub/inner.txt" && d.Rule == "fs_deny /data/sub");
+    }
+
+    [Fact]
+    public async Task Looking_at_a_path_through_the_mount_and_out_sees_the_chroot()
+    {
+        var result = await Sh(Chrooted($"/data:{_folder.Path}"), "stat -c %n:%F /data/.. /data/../etc/hostname");
+        AssertSucceeded(result);
+        Assert.Equal("/data/..:directory\n/data/../etc/hostname:regular file\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Programs_and_scripts_in_a_mount_run_from_an_absolute_or_relative_path()
+    {
+        File.Copy("/bin/echo", _folder["tools-echo"]);
+        _folder.Write("greet.sh", "#!/bin/sh\necho \"script in $(pwd)\"\n");
+        foreach (var file in new[] { "tools-echo", "greet.sh" }) File.SetUnixFileMode(_folder[file], (UnixFileMode)0b111_101_101);
+        var policy = SystemOnly().FsMount($"/mounted-tools:{_folder.Path}:ro").Cwd("/mounted-tools");
+        var result = await Sh(policy, "/mounted-tools/tools-echo absolute; ./tools-echo relative; ./greet.sh; /mounted-tools/greet.sh");
+        AssertSucceeded(result);
+        Assert.Equal("absolute\nrelative\nscript in /mounted-tools\nscript in /mounted-tools\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task The_command_itself_may_lie_in_a_mount()
+    {
+        File.Copy("/bin/echo", _folder["e"]);
+        File.SetUnixFileMode(_folder["e"], (UnixFileMode)0b111_101_101);
+        var result = await Run(SystemOnly().FsMount($"/m:{_folder.Path}:ro"), "/m/e", "started from the mount");
+        AssertSucceeded(result);
+        Assert.Equal("started from the mount\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task A_working_directory_in_a_mount_is_named_by_getcwd_and_relative_paths_resolve_in_it()
+    {
+        var result = await Run(Chrooted($"/data:{_folder.Path}").Cwd("/data/sub"), "/bin/sh", "-c", "cat inner.txt ../hello.txt; ls");
+        AssertSucceeded(result);
+        Assert.Equal("inner\nhello from the host folder\ninner.txt\n", result.StandardOutputText);
+        var pwd = await Run(SystemOnly().FsMount($"/data:{_folder.Path}").Cwd("/data/sub"), "/bin/pwd");
+        Assert.Equal("/data/sub\n", pwd.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Changing_into_a_mount_by_an_absolute_path_is_refused_with_the_reason()
+    {
+        // Shells pass cd an absolute path and keep that very string as PWD: it cannot be rewritten, and only a mount
+        // namespace could let the kernel walk it.
+        var result = await Sh(Chrooted($"/data:{_folder.Path}"), "cd /data/sub && echo moved");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(result.Denials, d => d.Syscall == "chdir" && d.Rule.Contains("starting directory", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Without_a_mount_the_host_folder_stays_out_of_reach_of_the_same_policy()
+    {
+        var result = await Sh(new SandboxPolicyBuilder().Chroot(_root.Path), "cat /data/hello.txt");
+        AssertDenied(result, "No such file");
+    }
+}
