@@ -82,6 +82,21 @@ public sealed class ChrootStepTests : IDisposable
     }
 
     [Fact]
+    public async Task A_project_mounted_into_the_chroot_is_where_the_step_starts_reads_and_writes()
+    {
+        var project = await FixtureProject.CopyAsync("ChrootSteps");
+        await File.WriteAllTextAsync(Path.Combine(project.Directory, "sandlock.toml"),
+            $"[filesystem]\nchroot = \"{_root.Path}\"\nmount = [\"/src:.\"]\n");
+        await File.WriteAllTextAsync(Path.Combine(project.Directory, "input.txt"), "project input\n");
+        var build = await project.BuildAsync("InsideProject");
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains("PWD=/src" + Environment.NewLine, build.Output);
+        Assert.Contains("project input", build.Output);
+        Assert.Equal("built\n", File.ReadAllText(Path.Combine(project.Directory, "obj", "inside.txt")));
+    }
+
+    [Fact]
     public async Task An_unprivileged_build_runs_its_step_in_the_chroot_too()
     {
         // chroot needs CAP_SYS_CHROOT: an ordinary user gets it in a user namespace of its own.

@@ -34,6 +34,27 @@ public sealed class RunConfinementTests
     }
 
     [Fact]
+    public async Task Fs_mount_shows_a_host_folder_inside_the_chroot_and_ro_keeps_it_unchanged()
+    {
+        using var root = new Sandlock.Tests.TestSupport.MinimalRootfs("cat");
+        var folder = Directory.CreateTempSubdirectory("sandlock-cli-mount-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "data.txt"), "mounted\n");
+            var r = await Run("run", "--chroot", root.Path, "--fs-mount", $"/srv/data:{folder}:ro", "--", "sh", "-c",
+                "cat /srv/data/data.txt; echo changed > /srv/data/data.txt");
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Equal("mounted\n", r.Stdout);
+            Assert.Contains("Read-only file system", r.Stderr);
+            Assert.Equal("mounted\n", File.ReadAllText(Path.Combine(folder, "data.txt")));
+            var bad = await Run("run", "--fs-mount", "/srv/data", "--", "true");
+            Assert.NotEqual(0, bad.ExitCode);
+            Assert.Contains("--fs-mount: invalid mount '/srv/data': expected VIRTUAL:HOST or VIRTUAL:HOST:ro", bad.Stderr);
+        }
+        finally { Directory.Delete(folder, true); }
+    }
+
+    [Fact]
     public async Task Writes_outside_the_write_path_fail()
     {
         var dir = Directory.CreateTempSubdirectory("sandlock-cli-").FullName;

@@ -13,6 +13,7 @@ public sealed class ChrootFixtureRun : IAsyncLifetime
     public TrxReport Report { get; private set; } = null!;
     public string Rootfs { get; private set; } = "";
     public string Empty { get; private set; } = "";
+    public string Shared { get; private set; } = "";
     public string NoProc { get; private set; } = "";
 
     public async Task InitializeAsync()
@@ -27,6 +28,8 @@ public sealed class ChrootFixtureRun : IAsyncLifetime
         DotnetRootfs.Create(Rootfs, [output]);
         Directory.CreateDirectory(Rootfs + "/etc");
         await File.WriteAllTextAsync(Rootfs + "/etc/marker", "only inside the chroot\n");
+        Shared = Directory.CreateDirectory(workspace.Project("ChrootFixture-shared")).FullName;
+        await File.WriteAllTextAsync(Shared + "/data.txt", "from the host folder\n");
         Empty = Directory.CreateDirectory(workspace.Project("ChrootFixture-empty")).FullName;
         NoProc = workspace.Project("ChrootFixture-noproc");
         DotnetRootfs.AddFile(NoProc, Dotnet.Host);
@@ -54,7 +57,7 @@ public sealed class ChrootFixtureTests(ChrootFixtureRun run) : IClassFixture<Chr
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal((3, 2), (Report.Count("Passed"), Report.Count("Failed")));
+        Assert.Equal((4, 2), (Report.Count("Passed"), Report.Count("Failed")));
         Assert.Equal("Passed", Report[Tests + "Unsandboxed"].Outcome);
     }
 
@@ -66,6 +69,17 @@ public sealed class ChrootFixtureTests(ChrootFixtureRun run) : IClassFixture<Chr
         Assert.Contains("marker: only inside the chroot", result.StdOut);
         Assert.Contains("wrote /tmp/sandlock-test-", result.StdOut);
         Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(run.Rootfs + "/tmp"), p => Path.GetFileName(p).StartsWith("sandlock-test-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AMountedFolderIsReadInsideTheChrootAndItsReadOnlyMountKeepsItUnchanged()
+    {
+        var result = Report[Tests + "ReadsAMountedFolderThatWritesCannotChange"];
+        Assert.True(result.Outcome == "Passed", $"{result.Message}\n{result.StdOut}");
+        Assert.Contains("shared: from the host folder", result.StdOut);
+        Assert.Contains("listing: data.txt", result.StdOut);
+        Assert.Contains("write: IOException: Read-only file system", result.StdOut);
+        Assert.Equal("from the host folder\n", File.ReadAllText(run.Shared + "/data.txt"));
     }
 
     [Fact]
