@@ -7,7 +7,6 @@ namespace Sandlock.Confinement.Landlock;
 public static class LandlockRuleset
 {
     private const int Enoent = 2;
-    private const ulong ResolveInRoot = 0x10;
 
     public static SafeFileHandle? Create(ConfinementPlan plan)
     {
@@ -54,15 +53,15 @@ public static class LandlockRuleset
         }
     }
 
-    /// <summary>The rule's path opened as the chrooted command would reach it: symlinks resolve inside the root.</summary>
+    /// <summary>The rule's path opened as the command would reach it: symlinks resolve inside its chroot or mounted folder.</summary>
     private static (int Fd, int Error) OpenInRoot(FsRule rule, string root)
     {
         if (rule.Path != root && !rule.Path.StartsWith(root + "/", StringComparison.Ordinal))
-            throw new SandboxSetupException(SetupFailure.Sandbox, $"chroot: the Landlock rule for {rule.Path} is not inside the chroot {root}");
+            throw new SandboxSetupException(SetupFailure.Sandbox, $"the Landlock rule for {rule.Path} is not inside {root}, the chroot or mounted folder it belongs to");
         var rootFd = Libc.Open(root, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
         if (rootFd < 0) throw Failure($"open the chroot {root}", Libc.LastError);
         var inside = rule.Path == root ? "." : rule.Path[(root.Length + 1)..];
-        var fd = ResolvingOpen.OpenAt2(rootFd, inside, (ulong)(Libc.O_PATH | Libc.O_CLOEXEC), ResolveInRoot | ResolvingOpen.ResolveNoMagicLinks);
+        var fd = ResolvingOpen.OpenAt2(rootFd, inside, (ulong)(Libc.O_PATH | Libc.O_CLOEXEC), ResolvingOpen.ResolveInRoot | ResolvingOpen.ResolveNoMagicLinks);
         var error = Libc.LastError;
         Libc.Close(rootFd);
         return (fd, error);

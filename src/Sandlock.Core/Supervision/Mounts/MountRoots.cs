@@ -9,7 +9,6 @@ namespace Sandlock.Supervision.Mounts;
 /// </summary>
 internal sealed class MountRoots : IDisposable
 {
-    private const ulong ResolveInRoot = 0x10;
     private readonly Dictionary<FsMount, int> _fds = [];
 
     public MountRoots(IEnumerable<FsMount> mounts)
@@ -30,7 +29,7 @@ internal sealed class MountRoots : IDisposable
     {
         var root = _fds[mount];
         if (root < 0) return root;
-        var fd = ResolvingOpen.OpenAt2(root, rest.Length == 0 ? "." : rest, flags | (ulong)Libc.O_CLOEXEC, resolve | ResolveInRoot, mode);
+        var fd = ResolvingOpen.OpenAt2(root, rest.Length == 0 ? "." : rest, flags | (ulong)Libc.O_CLOEXEC, resolve | ResolvingOpen.ResolveInRoot, mode);
         return fd >= 0 ? fd : -Libc.LastError;
     }
 

@@ -65,20 +65,14 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             "newfstatat" => (Args[3], Args[2]),
             _ => (Args[2], Args[4]),
         };
-        var fd = OpenPath(mount, rest, (flags & FileCalls.AtSymlinkNofollow) != 0);
-        if (fd < 0) return SyscallDecision.Deny(-fd);
-        try
+        return OnPath(mount, rest, (flags & FileCalls.AtSymlinkNofollow) != 0, fd =>
         {
             Span<byte> result = stackalloc byte[256];
             var statx = call.Name == "statx";
             var done = statx ? FileCalls.Statx(fd, (int)(flags & 0x6000 /* AT_STATX_SYNC_TYPE */), (uint)Args[3], result) : FileCalls.Stat(fd, result);
             if (done < 0) return SyscallDecision.Deny(Libc.LastError);
             return ChildAccess.Write(session, call, buffer, result[..(statx ? 256 : StatSize)]) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Efault);
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
+        });
     }
 
     public SyscallDecision Access(FsMount mount, string rest, string virtualPath, Func<string, FsMount, SyscallDecision> readOnly)
@@ -90,35 +84,21 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             _ => ((int)Args[2], (int)Args[3]),
         };
         if (mount.ReadOnly && (mode & Wok) != 0) return readOnly(virtualPath, mount);
-        var fd = OpenPath(mount, rest, (flags & FileCalls.AtSymlinkNofollow) != 0);
-        if (fd < 0) return SyscallDecision.Deny(-fd);
-        try
-        {
-            return FileCalls.Access(fd, mode, flags & FileCalls.AtEaccess) == 0 ? SyscallDecision.Result(0) : SyscallDecision.Deny(Libc.LastError);
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
+        return OnPath(mount, rest, (flags & FileCalls.AtSymlinkNofollow) != 0,
+            fd => FileCalls.Access(fd, mode, flags & FileCalls.AtEaccess) == 0 ? SyscallDecision.Result(0) : SyscallDecision.Deny(Libc.LastError));
     }
 
     public SyscallDecision ReadLink(FsMount mount, string rest)
     {
         var (buffer, size) = call.Name == "readlink" ? (Args[1], (long)Args[2]) : (Args[2], (long)Args[3]);
         if (size <= 0) return SyscallDecision.Deny(Einval);
-        var fd = OpenPath(mount, rest, noFollow: true);
-        if (fd < 0) return SyscallDecision.Deny(-fd);
-        try
+        return OnPath(mount, rest, noFollow: true, fd =>
         {
             var target = new byte[Math.Min(size, 4096)];
             var length = FileCalls.ReadLink(fd, target);
             if (length < 0) return SyscallDecision.Deny(Libc.LastError);
             return ChildAccess.Write(session, call, buffer, target.AsSpan(0, length)) ? SyscallDecision.Result(length) : SyscallDecision.Deny(Efault);
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
+        });
     }
 
     /// <summary>getxattr and listxattr (following links or not, as the caller asked).</summary>
@@ -128,9 +108,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         var (buffer, size) = list ? (Args[1], (long)Args[2]) : (Args[2], (long)Args[3]);
         string? name = null;
         if (!list && (name = ChildAccess.ReadString(session, call, Args[1])) is null) return SyscallDecision.Deny(Efault);
-        var fd = OpenPath(mount, rest, noFollow: call.Name[0] == 'l');
-        if (fd < 0) return SyscallDecision.Deny(-fd);
-        try
+        return OnPath(mount, rest, call.Name[0] == 'l', fd =>
         {
             var value = new byte[Math.Clamp(size, 0, 65536)];
             var length = list ? FileCalls.ListXattr(ProcSelfFd(fd), value) : FileCalls.GetXattr(ProcSelfFd(fd), name!, value);
@@ -138,28 +116,15 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             return value.Length == 0 || ChildAccess.Write(session, call, buffer, value.AsSpan(0, length))
                 ? SyscallDecision.Result(length)
                 : SyscallDecision.Deny(Efault);
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
+        });
     }
 
-    public SyscallDecision FileSystemStats(FsMount mount, string rest)
+    public SyscallDecision FileSystemStats(FsMount mount, string rest) => OnPath(mount, rest, noFollow: false, fd =>
     {
-        var fd = OpenPath(mount, rest, noFollow: false);
-        if (fd < 0) return SyscallDecision.Deny(-fd);
-        try
-        {
-            Span<byte> result = stackalloc byte[120];
-            if (FileCalls.StatFs(ProcSelfFd(fd), result) < 0) return SyscallDecision.Deny(Libc.LastError);
-            return ChildAccess.Write(session, call, Args[1], result) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Efault);
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
-    }
+        Span<byte> result = stackalloc byte[120];
+        if (FileCalls.StatFs(ProcSelfFd(fd), result) < 0) return SyscallDecision.Deny(Libc.LastError);
+        return ChildAccess.Write(session, call, Args[1], result) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Efault);
+    });
 
     /// <summary>mkdir, unlink, rmdir, symlink, chmod, truncate and utimensat in a writable mount.</summary>
     public SyscallDecision Change(FsMount mount, string rest)
@@ -283,16 +248,17 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         return old is not null && bytes.Length <= Encoding.UTF8.GetByteCount(old) + 1 && ChildAccess.Overwrite(session, call, address, bytes);
     }
 
-    private SyscallDecision OnFile(FsMount mount, string rest, bool noFollow, Func<int, int> change)
+    private SyscallDecision OnFile(FsMount mount, string rest, bool noFollow, Func<int, int> change) =>
+        OnPath(mount, rest, noFollow, fd => Outcome(change(fd)));
+
+    /// <summary>Runs <paramref name="use"/> on the file opened as a path (O_PATH), which it may only look at or name.</summary>
+    private SyscallDecision OnPath(FsMount mount, string rest, bool noFollow, Func<int, SyscallDecision> use)
     {
-        var fd = OpenPath(mount, rest, noFollow);
+        var fd = mounts.Open(mount, rest, (uint)Libc.O_PATH | (noFollow ? NoFollow : 0));
         if (fd < 0) return SyscallDecision.Deny(-fd);
-        try { return Outcome(change(fd)); }
+        try { return use(fd); }
         finally { Libc.Close(fd); }
     }
-
-    private int OpenPath(FsMount mount, string rest, bool noFollow) =>
-        mounts.Open(mount, rest, (uint)Libc.O_PATH | (noFollow ? NoFollow : 0));
 
     private uint Umask() => ProcessStatus.Read(call.Pid)?.Umask ?? Convert.ToUInt32("022", 8);
 
