@@ -6,8 +6,9 @@ namespace Sandlock.Supervision.Mounts;
 /// <summary>
 /// Shows each mount's host folder at its mount point without a mount namespace. Every syscall that takes a path is
 /// held; one whose path lands under a mount point is done by the supervisor in the host folder (opens hand the
-/// caller the fd, stats write the caller's buffer), and one the caller itself must do with a path (execve, chdir) is
-/// pointed at /proc/self/fd/N of a file the supervisor opened for it. Paths elsewhere go on to the kernel, under
+/// caller the fd, stats write the caller's buffer); an execve, which the caller must do itself, is pointed at
+/// /dev/fd/N of a file the supervisor opened for it; a chdir goes on only where the kernel can walk it (relative, from
+/// a folder in the same mount). Paths elsewhere go on to the kernel, under
 /// the caller's own Landlock rules. Landlock also grants each mount's folder (read-only mounts for reading only), so
 /// what the caller does through those fds is confined the same way.
 /// </summary>
