@@ -44,7 +44,7 @@ internal static class Stragglers
         foreach (var entry in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
-            if (ReadStat(pid) is not var (state, group, session)) continue;
+            if (Supervision.ProcessStat.Read(pid) is not { State: var state, Group: var group, Session: var session }) continue;
             if (state is 'Z' or 'X') continue;
             // The sandbox's own group id is its first process's pid, which stays taken while the group has members.
             if (group == processGroup)
@@ -57,18 +57,5 @@ internal static class Stragglers
             // its seccomp filter, which rules out a host process that got a recycled id.
             if (Supervision.ProcessStatus.Read(pid) is { SeccompFiltered: true }) yield return pid;
         }
-    }
-
-    /// <summary>State, process group and session from /proc/PID/stat (fields 3, 5 and 6, after the command name).</summary>
-    private static (char State, int Group, int Session)? ReadStat(int pid)
-    {
-        string stat;
-        try { stat = File.ReadAllText($"/proc/{pid}/stat"); }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        if (fields.Length < 4) return null;
-        return int.TryParse(fields[2], CultureInfo.InvariantCulture, out var group) && int.TryParse(fields[3], CultureInfo.InvariantCulture, out var session)
-            ? (fields[0][0], group, session) : null;
     }
 }

@@ -10,7 +10,7 @@ namespace Sandlock.Tests.Mounts;
 /// </summary>
 public sealed class MountTests : IDisposable
 {
-    private readonly MinimalRootfs _root = new("cat", "ls", "mkdir", "mv", "rm", "stat");
+    private readonly MinimalRootfs _root = new("cat", "ls", "mkdir", "mv", "rm", "stat", "pwd");
     private readonly TempDir _folder = new();
     private readonly TempDir _outside = new();
 
@@ -131,13 +131,23 @@ public sealed class MountTests : IDisposable
     }
 
     [Fact]
-    public async Task Changing_into_a_mount_by_an_absolute_path_is_refused_with_the_reason()
+    public async Task A_shell_changes_into_a_mount_and_the_commands_it_starts_work_there()
     {
-        // Shells pass cd an absolute path and keep that very string as PWD: it cannot be rewritten, and only a mount
-        // namespace could let the kernel walk it.
-        var result = await Sh(Chrooted($"/data:{_folder.Path}"), "cd /data/sub && echo moved");
+        // Shells pass cd an absolute path and keep that very string as PWD: the supervisor records the directory.
+        var result = await Sh(Chrooted($"/data:{_folder.Path}"),
+            "cd /data/sub && cat inner.txt && pwd && /bin/pwd && /bin/sh -c 'cat inner.txt; /bin/pwd' && cd .. && ls && cd / && /bin/pwd && cat etc/hostname");
+        AssertSucceeded(result);
+        Assert.Equal("inner\n/data/sub\n/data/sub\ninner\n/data/sub\nhello.txt\nsub\n/\n" + MinimalRootfs.Hostname, result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Leaving_a_recorded_directory_by_a_relative_path_out_of_the_mount_is_refused_with_the_reason()
+    {
+        // cd -P hands chdir the relative path as given.
+        var result = await Sh(Chrooted($"/data:{_folder.Path}"), "cd /data/sub && cd -P .. && /bin/pwd && cd -P ..");
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains(result.Denials, d => d.Syscall == "chdir" && d.Rule.Contains("starting directory", StringComparison.Ordinal));
+        Assert.Equal("/data\n", result.StandardOutputText);
+        Assert.Contains(result.Denials, d => d.Syscall == "chdir" && d.Target == "/" && d.Rule.Contains("out of it with '..'", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace Sandlock.Supervision.Mounts;
 /// </summary>
 internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent call, MountRoots mounts)
 {
-    private const int Einval = 22, Eexist = 17, Ebusy = 16, Erange = 34, Efault = 14, Enametoolong = 36, Wok = 2;
+    private const int Einval = 22, Eexist = 17, Ebusy = 16, Erange = 34, Efault = 14, Enametoolong = 36, Wok = 2, Xok = 1;
     // The open(2) flags openat2 knows on x86_64 and aarch64 alike (bits 0-1 and 6-22); open ignores others, openat2 refuses them.
     private const ulong OpenFlagsMask = 0x7FFFC3, AccessModeMask = 3, Creat = 0x40, Trunc = 0x200, TmpFile = 0x400000;
     private const uint ModeMask = 0xFFF;  // 07777
@@ -206,11 +206,12 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         if (callerDirectory is not null && mount.Covers(callerDirectory)
             && Path.GetRelativePath(callerDirectory, target.VirtualPath) is { } relative && Encoding.UTF8.GetByteCount(relative) <= room)
             return Rewrite(address, relative) ? SyscallDecision.Allow : SyscallDecision.Deny(Efault);
-        // Checked before the fd is installed, which could not be taken back: the fd number may take 3 digits.
-        if (room < fdLinks.Length + 3)
+        // Checked before the fd is installed, which could not be taken back: it will take the lowest free number.
+        var needed = fdLinks.Length + LowestFreeFd().ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
+        if (room < needed)
             return refuse(session, call, target.VirtualPath, Enametoolong,
                 $"fs_mount: {call.Name} of {target.VirtualPath} must be pointed at {fdLinks}N, which is longer than the path the program gave; "
-                + $"spell it longer (such as {Padded(target.VirtualPath, fdLinks.Length + 3)}) or give it relative to a folder in the mount");
+                + $"spell it longer (such as {Padded(target.VirtualPath, needed)})");
         var fd = mounts.Open(mount, target.Rest, Libc.O_RDONLY);
         if (fd < 0) return SyscallDecision.Deny(-fd);
         try
@@ -228,16 +229,41 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         }
     }
 
-    /// <summary>getcwd for a caller whose working directory lies in a mount, which the kernel cannot name from its root.</summary>
-    public SyscallDecision WorkingDirectory(ChildRoot root)
+    /// <summary>
+    /// getcwd for a caller whose working directory lies in a mount: <paramref name="recorded"/>, or the kernel's,
+    /// which the kernel cannot name from the caller's root.
+    /// </summary>
+    public SyscallDecision WorkingDirectory(ChildRoot root, string? recorded)
     {
-        string? host;
-        try { host = new FileInfo($"/proc/{call.Pid}/cwd").LinkTarget; }
-        catch (IOException) { return SyscallDecision.Allow; }
-        if (host is null || root.Mounts.All(m => !m.Holds(host)) || root.Inside(host) is not { } inside) return SyscallDecision.Allow;
+        var inside = recorded;
+        if (inside is null)
+        {
+            string? host;
+            try { host = new FileInfo($"/proc/{call.Pid}/cwd").LinkTarget; }
+            catch (IOException) { return SyscallDecision.Allow; }
+            if (host is null || root.Mounts.All(m => !m.Holds(host)) || (inside = root.Inside(host)) is null) return SyscallDecision.Allow;
+        }
         var bytes = Encoding.UTF8.GetBytes(inside + "\0");
         if ((ulong)bytes.Length > Args[1]) return SyscallDecision.Deny(Erange);
         return ChildAccess.Write(session, call, Args[0], bytes) ? SyscallDecision.Result(bytes.Length) : SyscallDecision.Deny(Efault);
+    }
+
+    /// <summary>A chdir into a mount the kernel cannot walk: checked as the kernel would, then recorded.</summary>
+    public SyscallDecision RecordedChdir(FsMount mount, MountedPath target, WorkingDirectories directories)
+    {
+        var fd = mounts.Open(mount, target.Rest, (ulong)(Libc.O_PATH | Libc.O_DIRECTORY));
+        if (fd < 0) return SyscallDecision.Deny(-fd);
+        try
+        {
+            // Search permission, which chdir needs; the open as a path did not ask for it.
+            if (FileCalls.Access(fd, Xok, 0) != 0) return SyscallDecision.Deny(Libc.LastError);
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+        directories.Set(call.Pid, target.VirtualPath);
+        return SyscallDecision.Result(0);
     }
 
     /// <summary>Overwrites the caller's path string with <paramref name="path"/>, if it fits in the bytes the old one took.</summary>
@@ -246,6 +272,19 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         var old = ChildAccess.ReadString(session, call, address);
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
         return old is not null && bytes.Length <= Encoding.UTF8.GetByteCount(old) + 1 && ChildAccess.Overwrite(session, call, address, bytes);
+    }
+
+    private int LowestFreeFd()
+    {
+        try
+        {
+            var taken = Directory.EnumerateFileSystemEntries($"/proc/{call.Pid}/fd").Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+            var fd = 0;
+            while (taken.Contains(fd.ToString(System.Globalization.CultureInfo.InvariantCulture))) fd++;
+            return fd;
+        }
+        catch (IOException) { return 100; }
+        catch (UnauthorizedAccessException) { return 100; }
     }
 
     private SyscallDecision OnFile(FsMount mount, string rest, bool noFollow, Func<int, int> change) =>

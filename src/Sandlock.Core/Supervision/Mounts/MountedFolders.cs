@@ -7,8 +7,8 @@ namespace Sandlock.Supervision.Mounts;
 /// Shows each mount's host folder at its mount point without a mount namespace. Every syscall that takes a path is
 /// held; one whose path lands under a mount point is done by the supervisor in the host folder (opens hand the
 /// caller the fd, stats write the caller's buffer); an execve, which the caller must do itself, is pointed at
-/// /dev/fd/N of a file the supervisor opened for it; a chdir goes on only where the kernel can walk it (relative, from
-/// a folder in the same mount). Paths elsewhere go on to the kernel, under
+/// /dev/fd/N of a file the supervisor opened for it; a chdir the kernel cannot walk is recorded
+/// (<see cref="WorkingDirectories"/>). Paths elsewhere go on to the kernel, under
 /// the caller's own Landlock rules. Landlock also grants each mount's folder (read-only mounts for reading only), so
 /// what the caller does through those fds is confined the same way.
 /// </summary>
@@ -50,7 +50,7 @@ public sealed class MountedFolders : SyscallHandler
         _fdLinks = FdLinks(chroot);
         // Not a mount: the caller's own root, which the supervisor only looks in (stats of paths out of a mount).
         _childRoot = new FsMount("/", chroot ?? "/", ReadOnly: true);
-        Syscalls = [.. SinglePath.Keys, .. TwoPaths.Keys, "getcwd"];
+        Syscalls = [.. SinglePath.Keys, .. TwoPaths.Keys, "getcwd", "fchdir"];
     }
 
     public override IReadOnlyCollection<string> Syscalls { get; }
@@ -58,14 +58,27 @@ public sealed class MountedFolders : SyscallHandler
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {
         var mounts = session.State(() => new MountRoots(_root.Mounts.Add(_childRoot)));
+        var directories = session.State(() => new WorkingDirectories());
         var calls = new MountedFileCalls(session, call, mounts);
-        if (call.Name == "getcwd") return ValueTask.FromResult(calls.WorkingDirectory(_root));
-        if (TwoPaths.TryGetValue(call.Name, out var pair)) return ValueTask.FromResult(HandleTwoPaths(session, call, calls, pair));
+        switch (call.Name)
+        {
+            case "getcwd":
+                return ValueTask.FromResult(calls.WorkingDirectory(_root, directories.Of(call.Pid)));
+            case "fchdir":
+                directories.Set(call.Pid, null);
+                return ValueTask.FromResult(SyscallDecision.Allow);
+        }
+        if (TwoPaths.TryGetValue(call.Name, out var pair)) return ValueTask.FromResult(HandleTwoPaths(session, call, calls, directories, pair));
         var (dirArg, pathArg) = SinglePath[call.Name];
         var address = call.Args[pathArg];
-        if (Target(session, call, dirArg, address) is not { } target) return ValueTask.FromResult(SyscallDecision.Allow);
+        if (Target(session, call, directories, dirArg, address) is not { } target) return ValueTask.FromResult(SyscallDecision.Allow);
         if (target.Mount is not { } mount)
-            return ValueTask.FromResult(target.LeavesMount ? OutOfMount(session, call, calls, target) : SyscallDecision.Allow);
+        {
+            if (target.LeavesMount) return ValueTask.FromResult(OutOfMount(session, call, calls, target));
+            // The kernel walks this one itself, from the directory it holds.
+            if (call.Name == "chdir") directories.Set(call.Pid, null);
+            return ValueTask.FromResult(SyscallDecision.Allow);
+        }
         if (Refusal(session, call, target) is { } refused) return ValueTask.FromResult(refused);
         var decision = call.Name switch
         {
@@ -76,11 +89,11 @@ public sealed class MountedFolders : SyscallHandler
             "getxattr" or "lgetxattr" or "listxattr" or "llistxattr" => calls.Attributes(mount, target.Rest),
             "statfs" => calls.FileSystemStats(mount, target.Rest),
             // From a working directory (or fd) in the mount itself the kernel finds the right file on its own.
-            "chdir" or "execve" or "execveat" when target.StaysInMount => SyscallDecision.Allow,
-            // Only the kernel can move a working directory, and only along a path it can walk; rewriting the path would
-            // change the string the program keeps (a shell's PWD).
-            "chdir" => Refuse(session, call, target.VirtualPath, Eacces,
-                "fs_mount: a working directory can enter a mounted folder only by a path relative to a folder in the same mount, or as the starting directory (cwd)"),
+            "chdir" when target.StaysInMount => KernelChdir(directories, call),
+            "execve" or "execveat" when target.StaysInMount => SyscallDecision.Allow,
+            // The kernel cannot walk there, and rewriting the path would change the string the program keeps (a
+            // shell's PWD): the directory is recorded instead.
+            "chdir" => calls.RecordedChdir(mount, target, directories),
             "execve" or "execveat" => _fdLinks is { } fdLinks
                 ? calls.PointAtOpenedFile(mount, target, address, fdLinks, CallerDirectory(call.Pid), Refuse)
                 : Refuse(session, call, target.VirtualPath, Eacces, "fs_mount: execve from a mount needs /proc mounted inside the chroot"),
@@ -93,11 +106,17 @@ public sealed class MountedFolders : SyscallHandler
             Refuse(session, call, path, Erofs, $"fs_mount {readOnly.VirtualPath} is read-only");
     }
 
-    private SyscallDecision HandleTwoPaths(SupervisedSession session, SyscallEvent call, MountedFileCalls calls,
-        (int DirFd, int Path, int NewDirFd, int NewPath) args)
+    private static SyscallDecision KernelChdir(WorkingDirectories directories, SyscallEvent call)
     {
-        if (Target(session, call, args.DirFd, call.Args[args.Path]) is not { } from
-            || Target(session, call, args.NewDirFd, call.Args[args.NewPath]) is not { } to)
+        directories.Set(call.Pid, null);
+        return SyscallDecision.Allow;
+    }
+
+    private SyscallDecision HandleTwoPaths(SupervisedSession session, SyscallEvent call, MountedFileCalls calls,
+        WorkingDirectories directories, (int DirFd, int Path, int NewDirFd, int NewPath) args)
+    {
+        if (Target(session, call, directories, args.DirFd, call.Args[args.Path]) is not { } from
+            || Target(session, call, directories, args.NewDirFd, call.Args[args.NewPath]) is not { } to)
             return SyscallDecision.Allow;
         if (from.Mount is null && to.Mount is null)
         {
@@ -130,11 +149,12 @@ public sealed class MountedFolders : SyscallHandler
     }
 
     /// <summary>Null when the call has no path to look at (none given, unreadable, or resolved from an unseen base).</summary>
-    private MountedPath? Target(SupervisedSession session, SyscallEvent call, int dirArg, ulong address)
+    private MountedPath? Target(SupervisedSession session, SyscallEvent call, WorkingDirectories directories, int dirArg, ulong address)
     {
         if (address == 0 || ChildAccess.ReadString(session, call, address) is not { Length: > 0 } path) return null;
         var directoryFd = dirArg < 0 ? HeldOpen.AtFdCwd : (int)call.Args[dirArg];
-        return MountedPath.Resolve(_root, call.Pid, directoryFd, path);
+        var recorded = path.StartsWith('/') || directoryFd != HeldOpen.AtFdCwd ? null : directories.Of(call.Pid);
+        return MountedPath.Resolve(_root, call.Pid, directoryFd, path, recorded);
     }
 
     private SyscallDecision? Refusal(SupervisedSession session, SyscallEvent call, MountedPath target) =>

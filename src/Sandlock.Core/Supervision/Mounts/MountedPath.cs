@@ -14,13 +14,22 @@ internal sealed record MountedPath(string VirtualPath, FsMount? Mount, string Re
 {
     /// <summary>
     /// Null when the base of a relative path (the caller's cwd or <paramref name="directoryFd"/>) cannot be read or
-    /// lies outside what the caller sees; the kernel then resolves the path as it is.
+    /// lies outside what the caller sees; the kernel then resolves the path as it is. A relative path starts from
+    /// <paramref name="recordedDirectory"/> when the supervisor recorded the caller's working directory (see
+    /// <see cref="WorkingDirectories"/>), which the kernel's then differs from.
     /// </summary>
-    public static MountedPath? Resolve(ChildRoot root, int pid, int directoryFd, string path)
+    public static MountedPath? Resolve(ChildRoot root, int pid, int directoryFd, string path, string? recordedDirectory = null)
     {
         var parts = new List<string>();
         FsMount? baseMount = null;
-        if (!path.StartsWith('/'))
+        var kernelBase = true;
+        if (!path.StartsWith('/') && directoryFd == HeldOpen.AtFdCwd && recordedDirectory is not null)
+        {
+            parts.AddRange(recordedDirectory.Split('/', StringSplitOptions.RemoveEmptyEntries));
+            baseMount = root.MountOf(recordedDirectory).Mount;
+            kernelBase = false;
+        }
+        else if (!path.StartsWith('/'))
         {
             var link = directoryFd == HeldOpen.AtFdCwd ? $"/proc/{pid}/cwd" : $"/proc/{pid}/fd/{directoryFd}";
             if (LinkTarget(link) is not { } baseHost || root.Inside(baseHost) is not { } baseVirtual) return null;
@@ -43,7 +52,7 @@ internal sealed record MountedPath(string VirtualPath, FsMount? Mount, string Re
         var virtualPath = "/" + string.Join('/', parts);
         var (mount, rest) = root.MountOf(virtualPath);
         if (rest.Length > 0 && (path.EndsWith('/') || path.EndsWith("/.", StringComparison.Ordinal))) rest += "/";
-        return new MountedPath(virtualPath, mount, rest, mount is null && passedMount, baseMount is not null && !leftBase);
+        return new MountedPath(virtualPath, mount, rest, mount is null && passedMount, kernelBase && baseMount is not null && !leftBase);
     }
 
     private static string? LinkTarget(string link)
