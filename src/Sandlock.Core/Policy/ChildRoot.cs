@@ -17,6 +17,13 @@ public sealed record ChildRoot(string? Chroot, ImmutableArray<FsMount> Mounts)
     public static ChildRoot Of(SandboxPolicy policy) => new(policy.Chroot, policy.FsMounts);
 
     /// <summary>
+    /// The tree of <paramref name="policy"/> with its chroot's symlinks resolved: the form host paths read from /proc
+    /// (a process's cwd and fd links) compare with.
+    /// </summary>
+    public static ChildRoot Canonical(SandboxPolicy policy) =>
+        new(policy.Chroot is { } chroot ? Interop.LibcPaths.RealPath(chroot) ?? chroot : null, policy.FsMounts);
+
+    /// <summary>
     /// The tree that <paramref name="files"/>, applied in order, give; throws <see cref="PolicyException"/> naming the
     /// file and line of a chroot that is not a directory.
     /// </summary>

@@ -68,10 +68,11 @@ public sealed class SupervisionPlan
             needs.Add("uid/gid");
             handlers.Add(new VirtualIdentity(policy.Uid, policy.Gid));
         }
-        if (policy.DeterministicDirs)
+        if (policy.DeterministicDirs || !policy.FsMounts.IsEmpty)
         {
-            needs.Add("deterministic_dirs");
-            handlers.Add(new Determinism.SortedDirectories());
+            if (policy.DeterministicDirs) needs.Add("deterministic_dirs");
+            var mountPoints = policy.FsMounts.IsEmpty ? null : new Mounts.MountPointEntries(ChildRoot.Canonical(policy));
+            handlers.Add(new Views.DirectoryListings(policy.DeterministicDirs, mountPoints is null ? null : mountPoints.In));
         }
         // Builtin redirects come before the callback, which then sees only the opens that reach the real files.
         if (virtualFiles.Count > 0) handlers.Add(new VirtualFileRedirect(virtualFiles));

@@ -42,6 +42,17 @@ public sealed class MountTests : IDisposable
     }
 
     [Fact]
+    public async Task The_mount_point_is_listed_in_its_parent_once()
+    {
+        var result = await Sh(Chrooted($"/data:{_folder.Path}:ro"), "ls /");
+        AssertSucceeded(result);
+        Assert.Equal(["bin", "data", "etc", "lib", "lib64", "out", "usr"], result.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Directory.CreateDirectory(_root.Host("/data"));
+        var existing = await Sh(Chrooted($"/data:{_folder.Path}:ro"), "ls /");
+        Assert.Single(existing.StandardOutputText.Split('\n'), name => name == "data");
+    }
+
+    [Fact]
     public async Task The_host_folder_itself_is_not_reachable_by_its_host_path()
     {
         var result = await Sh(Chrooted($"/data:{_folder.Path}"), $"cat {_folder.Path}/hello.txt");

@@ -30,8 +30,8 @@ public static class FsRulePlanner
         if (!policy.ConfinesFilesystem) return rules;
 
         // Under a chroot or a mount the policy names paths the child sees; the rules need the host files behind them.
-        var root = policy.Chroot is { } chroot ? Interop.LibcPaths.RealPath(chroot) ?? chroot : null;
-        var view = ChildRoot.Of(policy) with { Chroot = root };
+        var view = ChildRoot.Canonical(policy);
+        var root = view.Chroot;
         Func<string, string> host = view.HostPathOf;
         var denied = policy.FsDenied.Select(host).Select(Normalize).Concat(withoutProc ? ["/proc"] : []).Distinct().ToArray();
         // Symlinks only matter when a deny must be matched against a tree: skip resolving them otherwise.

@@ -44,8 +44,8 @@ public sealed class MountedFolders : SyscallHandler
 
     public MountedFolders(SandboxPolicy policy)
     {
-        var chroot = policy.Chroot is { } dir ? Interop.LibcPaths.RealPath(dir) ?? dir : null;
-        _root = ChildRoot.Of(policy) with { Chroot = chroot };
+        _root = ChildRoot.Canonical(policy);
+        var chroot = _root.Chroot;
         _denied = policy.FsDenied;
         _fdLinks = FdLinks(chroot);
         // Not a mount: the caller's own root, which the supervisor only looks in (stats of paths out of a mount).

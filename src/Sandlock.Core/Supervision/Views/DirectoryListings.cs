@@ -2,21 +2,32 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Sandlock.Interop;
 
-namespace Sandlock.Supervision.Determinism;
+namespace Sandlock.Supervision.Views;
 
 /// <summary>
-/// <c>deterministic_dirs</c>: getdents64 is answered by the supervisor with the directory's entries sorted by name,
-/// whatever order the filesystem keeps them in. A listing is a snapshot taken when a reader starts (or rewinds) a
+/// Directory listings the supervisor serves itself. <c>deterministic_dirs</c>: getdents64 returns the directory's
+/// entries sorted by name, whatever order the filesystem keeps them in. Mounts: the parent of a mount point lists it,
+/// as a real mount point would be listed. A listing is a snapshot taken when a reader starts (or rewinds) a
 /// directory and served from there, so a directory changed while it is being read still lists every name once. The
 /// child's directory position is the index into that snapshot, which keeps rewinddir, telldir and seekdir working.
 /// </summary>
-public sealed class SortedDirectories : SyscallHandler
+public sealed class DirectoryListings : SyscallHandler
 {
     private const int Efault = 14, Ebadf = 9, Einval = 22, Enotdir = 20;
     private const int HeaderSize = 19;
     private readonly ConcurrentDictionary<(int Pid, int Fd), Snapshot> _snapshots = new();
+    private readonly bool _sorted;
+    private readonly Func<string, IReadOnlyList<DirectoryEntry>>? _addedEntries;
 
-    private sealed record Snapshot(ulong Device, ulong Inode, (ulong Inode, byte Type, byte[] Name)[] Entries);
+    private sealed record Snapshot(ulong Device, ulong Inode, DirectoryEntry[] Entries);
+
+    /// <param name="sorted">Every listing sorted by name (deterministic_dirs); otherwise only those with added entries are served.</param>
+    /// <param name="addedEntries">Entries to list in a directory (by its host path) besides its own, such as mount points.</param>
+    public DirectoryListings(bool sorted, Func<string, IReadOnlyList<DirectoryEntry>>? addedEntries = null)
+    {
+        _sorted = sorted;
+        _addedEntries = addedEntries;
+    }
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["getdents64"];
 
@@ -35,9 +46,17 @@ public sealed class SortedDirectories : SyscallHandler
         // A read from the start (a new open, or a rewind) takes a fresh snapshot; later reads continue the old one.
         if (position == 0 || !_snapshots.TryGetValue(key, out var snapshot) || snapshot.Device != device || snapshot.Inode != inode)
         {
-            var entries = DirectoryCalls.ReadAll(directory);
+            var added = _addedEntries is null || new FileInfo($"/proc/self/fd/{(int)directory.DangerousGetHandle()}").LinkTarget is not { } host
+                ? [] : _addedEntries(host);
+            if (!_sorted && added.Count == 0)
+            {
+                _snapshots.TryRemove(key, out _);
+                return Done(SyscallDecision.Allow);
+            }
+            var entries = DirectoryCalls.ReadAll(directory)?.Select(e => new DirectoryEntry(e.Inode, e.Type, e.Name)).ToList();
             if (entries is null) return Done(SyscallDecision.Deny(Enotdir));
-            entries.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
+            entries.AddRange(added.Where(a => !entries.Any(e => e.Name.AsSpan().SequenceEqual(a.Name))));
+            if (_sorted) entries.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
             snapshot = new Snapshot(device, inode, [.. entries]);
             _snapshots[key] = snapshot;
         }
@@ -69,3 +88,6 @@ public sealed class SortedDirectories : SyscallHandler
 
     private static ValueTask<SyscallDecision> Done(SyscallDecision decision) => ValueTask.FromResult(decision);
 }
+
+/// <summary>One entry of a listing, as getdents64 returns it: inode, d_type and name.</summary>
+public sealed record DirectoryEntry(ulong Inode, byte Type, byte[] Name);
