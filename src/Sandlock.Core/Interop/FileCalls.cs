@@ -128,6 +128,31 @@ internal static unsafe partial class FileCalls
             return StatFsNative(path, p);
     }
 
+    [LibraryImport("libc", EntryPoint = "setxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetXattrNative(string path, string name, byte* value, nuint size, int flags);
+
+    public static int SetXattr(string path, string name, ReadOnlySpan<byte> value, int flags)
+    {
+        fixed (byte* p = value)
+            return SetXattrNative(path, name, p, (nuint)value.Length, flags);
+    }
+
+    [LibraryImport("libc", EntryPoint = "removexattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int RemoveXattr(string path, string name);
+
+    [LibraryImport("libc", EntryPoint = "fchownat", SetLastError = true)]
+    private static partial int FchownAtNative(int dirFd, byte* path, uint owner, uint group, int flags);
+
+    /// <summary>chown of the file <paramref name="fd"/> itself (an O_PATH fd will do); -1 as an id leaves it.</summary>
+    public static int Chown(int fd, uint owner, uint group)
+    {
+        byte empty = 0;
+        return FchownAtNative(fd, &empty, owner, group, AtEmptyPath);
+    }
+
+    [LibraryImport("libc", EntryPoint = "mknodat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MknodAt(int dirFd, string name, uint mode, ulong device);
+
     private static byte[] Utf8(string text)
     {
         var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(text) + 1];

@@ -82,6 +82,24 @@ public sealed class MountTests : IDisposable
     }
 
     [Fact]
+    public async Task Fifos_ownership_and_extended_attributes_change_in_a_writable_mount_only()
+    {
+        _folder.Write("file", "x");
+        var program = CPrograms.Build("Mounts/metadata.c", _outside["metadata"]);
+        var writable = await Run(SystemOnly().FsRead(_outside.Path).FsMount($"/data:{_folder.Path}"), program, "/data");
+        AssertSucceeded(writable);
+        // A device node is refused (EPERM) whoever asks: only FIFOs, sockets and plain files are made on a caller's behalf.
+        Assert.Equal("mkfifo 0\nis fifo 1\nchown 0\nsetxattr 0\ngetxattr v1\nlisted 1\nremovexattr 0\nmknod device 1\n", writable.StandardOutputText);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_folder["fifo"]));
+
+        File.Delete(_folder["fifo"]);
+        var readOnly = await Run(SystemOnly().FsRead(_outside.Path).FsMount($"/data:{_folder.Path}:ro"), program, "/data");
+        AssertSucceeded(readOnly);
+        Assert.Equal("mkfifo 30\nis fifo 0\nchown 30\nsetxattr 30\ngetxattr \nlisted 0\nremovexattr 30\nmknod device 30\n", readOnly.StandardOutputText);
+        Assert.False(File.Exists(_folder["fifo"]));
+    }
+
+    [Fact]
     public async Task Nothing_in_the_mount_leads_out_of_its_host_folder()
     {
         // Symlinks and ".." inside the folder resolve inside it, as they would under its mount point.

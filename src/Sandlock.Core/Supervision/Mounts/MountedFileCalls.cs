@@ -11,7 +11,7 @@ namespace Sandlock.Supervision.Mounts;
 /// </summary>
 internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent call, MountRoots mounts)
 {
-    private const int Einval = 22, Eexist = 17, Ebusy = 16, Erange = 34, Efault = 14, Enametoolong = 36, Wok = 2, Xok = 1;
+    private const int Eperm = 1, Einval = 22, Eexist = 17, Ebusy = 16, Erange = 34, Efault = 14, Enametoolong = 36, Wok = 2, Xok = 1;
     // The open(2) flags openat2 knows on x86_64 and aarch64 alike (bits 0-1 and 6-22); open ignores others, openat2 refuses them.
     private const ulong OpenFlagsMask = 0x7FFFC3, AccessModeMask = 3, Creat = 0x40, Trunc = 0x200, TmpFile = 0x400000;
     private const uint ModeMask = 0xFFF;  // 07777
@@ -126,7 +126,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         return ChildAccess.Write(session, call, Args[1], result) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Efault);
     });
 
-    /// <summary>mkdir, unlink, rmdir, symlink, chmod, truncate and utimensat in a writable mount.</summary>
+    /// <summary>mkdir, mknod, unlink, rmdir, symlink, chmod, chown, truncate, utimensat and xattr changes in a writable mount.</summary>
     public SyscallDecision Change(FsMount mount, string rest)
     {
         switch (call.Name)
@@ -138,6 +138,22 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
                 if (file < 0) return SyscallDecision.Deny(-file);
                 try { return Outcome(FileCalls.Truncate(file, (long)Args[1])); }
                 finally { Libc.Close(file); }
+            case "chown" or "lchown" or "fchownat":
+                var (ownerArg, noFollow) = call.Name switch
+                {
+                    "chown" => (1, false),
+                    "lchown" => (1, true),
+                    _ => (2, ((int)Args[4] & FileCalls.AtSymlinkNofollow) != 0),
+                };
+                return OnFile(mount, rest, noFollow, fd => FileCalls.Chown(fd, (uint)Args[ownerArg], (uint)Args[ownerArg + 1]));
+            case "setxattr" or "lsetxattr":
+                if (ChildAccess.ReadString(session, call, Args[1]) is not { } attribute) return SyscallDecision.Deny(Efault);
+                var value = new byte[Math.Min(Args[3], 65536)];
+                if (value.Length > 0 && !ChildAccess.Read(session, call, Args[2], value)) return SyscallDecision.Deny(Efault);
+                return OnFile(mount, rest, call.Name[0] == 'l', fd => FileCalls.SetXattr(ProcSelfFd(fd), attribute, value, (int)Args[4]));
+            case "removexattr" or "lremovexattr":
+                if (ChildAccess.ReadString(session, call, Args[1]) is not { } removed) return SyscallDecision.Deny(Efault);
+                return OnFile(mount, rest, call.Name[0] == 'l', fd => FileCalls.RemoveXattr(ProcSelfFd(fd), removed));
             case "utimensat":
                 Span<byte> times = stackalloc byte[32];
                 if (Args[2] != 0 && !ChildAccess.Read(session, call, Args[2], times)) return SyscallDecision.Deny(Efault);
@@ -145,7 +161,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
                 return OnFile(mount, rest, ((int)Args[3] & FileCalls.AtSymlinkNofollow) != 0, fd => FileCalls.UtimensAt(FileCalls.AtFdCwd, ProcSelfFd(fd), bytes, 0));
         }
         // The rest name an entry of a folder: the mount point itself is not one that can be made or removed.
-        if (rest.Length == 0) return SyscallDecision.Deny(call.Name is "mkdir" or "mkdirat" or "symlink" or "symlinkat" ? Eexist : Ebusy);
+        if (rest.Length == 0) return SyscallDecision.Deny(call.Name is "mkdir" or "mkdirat" or "symlink" or "symlinkat" or "mknod" or "mknodat" ? Eexist : Ebusy);
         var (parent, name) = mounts.OpenParent(mount, rest);
         if (parent < 0) return SyscallDecision.Deny(-parent);
         try
@@ -157,6 +173,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
                 "unlink" => Outcome(FileCalls.UnlinkAt(parent, name, 0)),
                 "rmdir" => Outcome(FileCalls.UnlinkAt(parent, name, FileCalls.AtRemoveDir)),
                 "unlinkat" => Outcome(FileCalls.UnlinkAt(parent, name, (int)Args[2] & FileCalls.AtRemoveDir)),
+                "mknod" or "mknodat" => MakeNode(parent, name, call.Name == "mknod" ? (uint)Args[1] : (uint)Args[2], call.Name == "mknod" ? Args[2] : Args[3]),
                 _ => ChildAccess.ReadString(session, call, Args[0]) is { } linkTarget
                     ? Outcome(FileCalls.SymlinkAt(linkTarget, parent, name))
                     : SyscallDecision.Deny(Efault),
@@ -166,6 +183,15 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         {
             Libc.Close(parent);
         }
+    }
+
+    /// <summary>mknod of what an unprivileged program may make (FIFOs, sockets, plain files); device nodes are refused.</summary>
+    private SyscallDecision MakeNode(int parent, string name, uint mode, ulong device)
+    {
+        const uint typeMask = 0xF000, fifo = 0x1000, regular = 0x8000, socket = 0xC000;
+        var type = mode & typeMask;
+        if (type is not (0 or fifo or regular or socket)) return SyscallDecision.Deny(Eperm);
+        return Outcome(FileCalls.MknodAt(parent, name, type | (mode & ModeMask & ~Umask()), device));
     }
 
     /// <summary>rename and link within one writable mount.</summary>

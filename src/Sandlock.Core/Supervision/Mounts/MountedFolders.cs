@@ -26,6 +26,8 @@ public sealed class MountedFolders : SyscallHandler
         ["chmod"] = (-1, 0), ["fchmodat"] = (0, 1), ["truncate"] = (-1, 0), ["utimensat"] = (0, 1),
         ["chdir"] = (-1, 0), ["execve"] = (-1, 0), ["execveat"] = (0, 1),
         ["getxattr"] = (-1, 0), ["lgetxattr"] = (-1, 0), ["listxattr"] = (-1, 0), ["llistxattr"] = (-1, 0), ["statfs"] = (-1, 0),
+        ["setxattr"] = (-1, 0), ["lsetxattr"] = (-1, 0), ["removexattr"] = (-1, 0), ["lremovexattr"] = (-1, 0),
+        ["chown"] = (-1, 0), ["lchown"] = (-1, 0), ["fchownat"] = (0, 1), ["mknod"] = (-1, 0), ["mknodat"] = (0, 1),
     };
 
     // Where each two-path syscall takes its (dirfd, path) pairs.
