@@ -7,7 +7,8 @@ namespace Sandlock.Bench;
 /// <summary>
 /// Syscall-heavy workloads against bare runs: `find /usr` (hundreds of thousands of getdents64/newfstatat) in a
 /// sandbox and with the supervisor attached (a host rule: nothing it holds is on this path), and a 10,000-entry
-/// directory listing with and without deterministic_dirs (every getdents64 answered by the supervisor). find also runs
+/// directory listing with and without deterministic_dirs (every getdents64 answered by the supervisor), and a tree
+/// walked through an fs_mount (every path syscall under it answered by the supervisor). find also runs
 /// bare under an allow-all one-instruction filter: what any seccomp filter costs on this kernel.
 /// </summary>
 internal static class WorkloadBenchmark
@@ -44,12 +45,19 @@ internal static class WorkloadBenchmark
             string[] compile = ["gcc", "-pipe", "-O1", "-c", source, "-o", "/dev/null"];
             await CompareAsync("gcc -c of a small C file", compile, rounds * 2, null,
                 ("sandbox, system paths only (no /proc view)", confined.ToBuilder().FsRead(source).Build()),
-                ("sandbox, -r / (the /proc view holds every open by path)", new SandboxPolicyBuilder().FsRead("/").Build()));
+                ("sandbox, -r / (the /proc view holds every open by path)", new SandboxPolicyBuilder().FsRead("/").Build()),
+                ("sandbox, /usr/include a mount of itself", confined.ToBuilder().FsRead(source).FsMount("/usr/include:/usr/include:ro").Build()));
         }
         finally
         {
             File.Delete(source);
         }
+
+        // A tree walked through a mount: every openat, newfstatat and getdents64 under it is a supervisor round trip.
+        string[] walk = ["find", "/usr/include", "-fprint", "/dev/null"];
+        await CompareAsync("find /usr/include -fprint /dev/null (fs_mount)", walk, rounds, null,
+            ("sandbox", confined),
+            ("sandbox, /usr/include a mount of itself", confined.ToBuilder().FsMount("/usr/include:/usr/include:ro").Build()));
 
         // getrandom in a loop, the random_seed case (every call answered by the supervisor).
         if (File.Exists("/usr/bin/python3"))
