@@ -114,9 +114,17 @@ public sealed class MountTests : IDisposable
     [Fact]
     public async Task A_denied_path_inside_a_mount_stays_denied()
     {
-        var result = await Sh(Chrooted($"/data:{_folder.Path}").FsDeny("/data/sub"), "cat /data/sub/inner.txt; cat /data/hello.txt");
+        File.CreateSymbolicLink(_folder["link"], "sub/inner.txt");
+        File.CreateSymbolicLink(_folder["folder-link"], "sub");
+        var result = await Sh(Chrooted($"/data:{_folder.Path}").FsDeny("/data/sub"),
+            "cat /data/sub/inner.txt; cat /data/link; cat /data/folder-link/inner.txt; cat /data/hello.txt");
         Assert.Equal("hello from the host folder\n", result.StandardOutputText);
         Assert.Contains(result.Denials, d => d.Target == "/data/sub/inner.txt" && d.Rule == "fs_deny /data/sub");
+        Assert.Contains(result.Denials, d => d.Target == "/data/link" && d.Rule == "fs_deny /data/sub");
+        // Without a chroot a deny may name the host folder itself: the mount does not lead around it.
+        var byHostPath = await Sh(SystemOnly().FsMount($"/data:{_folder.Path}").FsDeny(_folder["sub"]), "cat /data/sub/inner.txt; cat /data/link");
+        Assert.DoesNotContain("inner", byHostPath.StandardOutputText);
+        Assert.Equal(2, byHostPath.Denials.Count(d => d.Rule == $"fs_deny {_folder["sub"]}"));
     }
 
     [Fact]

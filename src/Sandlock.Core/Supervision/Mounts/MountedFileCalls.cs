@@ -41,7 +41,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         mode = (flags & (Creat | TmpFile)) != 0 ? mode & ModeMask & ~(ulong)Umask() : 0;
         // An O_PATH fd cannot be handed over (the kernel's fget refuses it): a read-only, non-blocking open stands in.
         if ((flags & (ulong)Libc.O_PATH) != 0) flags = (flags & (PathFlags | NoFollow)) | (ulong)Libc.O_NONBLOCK;
-        var fd = mounts.Open(mount, rest, flags, mode, resolve & ResolveUserFlags);
+        var fd = OpenBeneath(mount, rest, flags, mode, resolve & ResolveUserFlags);
         if (fd < 0) return SyscallDecision.Deny(-fd);
         try
         {
@@ -134,7 +134,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             case "chmod" or "fchmodat":
                 return OnFile(mount, rest, noFollow: false, fd => FileCalls.ChmodAt(FileCalls.AtFdCwd, ProcSelfFd(fd), (uint)Args[call.Name == "chmod" ? 1 : 2] & ModeMask, 0));
             case "truncate":
-                var file = mounts.Open(mount, rest, (ulong)Libc.O_WRONLY);
+                var file = OpenBeneath(mount, rest, (ulong)Libc.O_WRONLY);
                 if (file < 0) return SyscallDecision.Deny(-file);
                 try { return Outcome(FileCalls.Truncate(file, (long)Args[1])); }
                 finally { Libc.Close(file); }
@@ -162,7 +162,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         }
         // The rest name an entry of a folder: the mount point itself is not one that can be made or removed.
         if (rest.Length == 0) return SyscallDecision.Deny(call.Name is "mkdir" or "mkdirat" or "symlink" or "symlinkat" or "mknod" or "mknodat" ? Eexist : Ebusy);
-        var (parent, name) = mounts.OpenParent(mount, rest);
+        var (parent, name) = ParentBeneath(mount, rest);
         if (parent < 0) return SyscallDecision.Deny(-parent);
         try
         {
@@ -198,9 +198,9 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
     public SyscallDecision Move(FsMount mount, string fromRest, string toRest)
     {
         if (fromRest.Length == 0 || toRest.Length == 0) return SyscallDecision.Deny(Ebusy);
-        var (from, fromName) = mounts.OpenParent(mount, fromRest);
+        var (from, fromName) = ParentBeneath(mount, fromRest);
         if (from < 0) return SyscallDecision.Deny(-from);
-        var (to, toName) = mounts.OpenParent(mount, toRest);
+        var (to, toName) = ParentBeneath(mount, toRest);
         try
         {
             if (to < 0) return SyscallDecision.Deny(-to);
@@ -238,7 +238,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             return refuse(session, call, target.VirtualPath, Enametoolong,
                 $"fs_mount: {call.Name} of {target.VirtualPath} must be pointed at {fdLinks}N, which is longer than the path the program gave; "
                 + $"spell it longer (such as {Padded(target.VirtualPath, needed)})");
-        var fd = mounts.Open(mount, target.Rest, Libc.O_RDONLY);
+        var fd = OpenBeneath(mount, target.Rest, Libc.O_RDONLY);
         if (fd < 0) return SyscallDecision.Deny(-fd);
         try
         {
@@ -277,7 +277,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
     /// <summary>A chdir into a mount the kernel cannot walk: checked as the kernel would, then recorded.</summary>
     public SyscallDecision RecordedChdir(FsMount mount, MountedPath target, WorkingDirectories directories)
     {
-        var fd = mounts.Open(mount, target.Rest, (ulong)(Libc.O_PATH | Libc.O_DIRECTORY));
+        var fd = OpenBeneath(mount, target.Rest, (ulong)(Libc.O_PATH | Libc.O_DIRECTORY));
         if (fd < 0) return SyscallDecision.Deny(-fd);
         try
         {
@@ -300,6 +300,23 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         return old is not null && bytes.Length <= Encoding.UTF8.GetByteCount(old) + 1 && ChildAccess.Overwrite(session, call, address, bytes);
     }
 
+    /// <summary>Opens beneath the mount (see <see cref="MountRoots.Open"/>); a refusal by a denied path is recorded.</summary>
+    private int OpenBeneath(FsMount mount, string rest, ulong flags, ulong mode = 0, ulong resolve = 0)
+    {
+        var fd = mounts.Open(mount, rest, flags, out var deniedBy, mode, resolve);
+        if (deniedBy is not null) session.Deny(new Denial(call.Name, Shown(mount, rest), call.Pid, $"fs_deny {deniedBy}"));
+        return fd;
+    }
+
+    private (int Fd, string Name) ParentBeneath(FsMount mount, string rest)
+    {
+        var parent = mounts.OpenParent(mount, rest, out var deniedBy);
+        if (deniedBy is not null) session.Deny(new Denial(call.Name, Shown(mount, rest), call.Pid, $"fs_deny {deniedBy}"));
+        return parent;
+    }
+
+    private static string Shown(FsMount mount, string rest) => rest.Length == 0 ? mount.VirtualPath : mount.VirtualPath.TrimEnd('/') + "/" + rest;
+
     private int LowestFreeFd()
     {
         try
@@ -319,7 +336,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
     /// <summary>Runs <paramref name="use"/> on the file opened as a path (O_PATH), which it may only look at or name.</summary>
     private SyscallDecision OnPath(FsMount mount, string rest, bool noFollow, Func<int, SyscallDecision> use)
     {
-        var fd = mounts.Open(mount, rest, (uint)Libc.O_PATH | (noFollow ? NoFollow : 0));
+        var fd = OpenBeneath(mount, rest, (uint)Libc.O_PATH | (noFollow ? NoFollow : 0));
         if (fd < 0) return SyscallDecision.Deny(-fd);
         try { return use(fd); }
         finally { Libc.Close(fd); }

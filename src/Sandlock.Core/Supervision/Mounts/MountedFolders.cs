@@ -41,6 +41,7 @@ public sealed class MountedFolders : SyscallHandler
 
     private readonly ChildRoot _root;
     private readonly ImmutableArray<string> _denied;
+    private readonly IReadOnlyList<(string Host, string Rule)> _deniedHosts;
     private readonly string? _fdLinks;
     private readonly FsMount _childRoot;
 
@@ -49,6 +50,8 @@ public sealed class MountedFolders : SyscallHandler
         _root = ChildRoot.Canonical(policy);
         var chroot = _root.Chroot;
         _denied = policy.FsDenied;
+        // The same paths where they really are, for files reached through symlinks in a mount.
+        _deniedHosts = [.. _denied.Select(d => (Interop.LibcPaths.RealPath(_root.HostPathOf(d)) ?? _root.HostPathOf(d), d))];
         _fdLinks = FdLinks(chroot);
         // Not a mount: the caller's own root, which the supervisor only looks in (stats of paths out of a mount).
         _childRoot = new FsMount("/", chroot ?? "/", ReadOnly: true);
@@ -59,7 +62,7 @@ public sealed class MountedFolders : SyscallHandler
 
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {
-        var mounts = session.State(() => new MountRoots(_root.Mounts.Add(_childRoot)));
+        var mounts = session.State(() => new MountRoots(_root.Mounts.Add(_childRoot), _deniedHosts));
         var directories = session.State(() => new WorkingDirectories());
         var calls = new MountedFileCalls(session, call, mounts);
         switch (call.Name)
