@@ -148,6 +148,23 @@ public sealed class MountTests : IDisposable
     }
 
     [Fact]
+    public async Task Posix_spawn_runs_a_program_in_a_mount_from_a_copy_of_its_path_and_refuses_a_literal()
+    {
+        // posix_spawn's child shares the parent's memory until its exec: a buffer of the moment may be rewritten, a
+        // literal the parent keeps may not.
+        File.Copy("/bin/echo", _folder["tool"]);
+        File.SetUnixFileMode(_folder["tool"], (UnixFileMode)0b111_101_101);
+        var program = CPrograms.Build("Mounts/spawn.c", _outside["spawn"]);
+        var policy = SystemOnly().FsRead(_outside.Path).FsMount($"/mounted:{_folder.Path}:ro");
+        var copy = await Run(policy, program, "copy");
+        AssertSucceeded(copy);
+        Assert.Equal("spawned\nspawned\npath after: /mounted/tool\n", copy.StandardOutputText);
+        var literal = await Run(policy, program, "literal");
+        Assert.Equal("posix_spawn: 13\nposix_spawn: 13\npath after: /mounted/tool\n", literal.StandardOutputText);
+        Assert.Contains(literal.Denials, d => d.Syscall == "execve" && d.Rule.Contains("string in the program's own file", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_command_itself_may_lie_in_a_mount()
     {
         File.Copy("/bin/echo", _folder["e"]);

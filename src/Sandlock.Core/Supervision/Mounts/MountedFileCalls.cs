@@ -11,7 +11,7 @@ namespace Sandlock.Supervision.Mounts;
 /// </summary>
 internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent call, MountRoots mounts)
 {
-    private const int Eperm = 1, Einval = 22, Eexist = 17, Ebusy = 16, Erange = 34, Efault = 14, Enametoolong = 36, Wok = 2, Xok = 1;
+    private const int Eperm = 1, Eacces = 13, Einval = 22, Eexist = 17, Ebusy = 16, Erange = 34, Efault = 14, Enametoolong = 36, Wok = 2, Xok = 1;
     // The open(2) flags openat2 knows on x86_64 and aarch64 alike (bits 0-1 and 6-22); open ignores others, openat2 refuses them.
     private const ulong OpenFlagsMask = 0x7FFFC3, AccessModeMask = 3, Creat = 0x40, Trunc = 0x200, TmpFile = 0x400000;
     private const uint ModeMask = 0xFFF;  // 07777
@@ -226,12 +226,15 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
     public SyscallDecision PointAtOpenedFile(FsMount mount, MountedPath target, ulong address, string fdLinks, string? callerDirectory,
         Func<SupervisedSession, SyscallEvent, string, int, string, SyscallDecision> refuse)
     {
+        if (SharedLiteral.Is(call.Pid, address))
+            return refuse(session, call, target.VirtualPath, Eacces,
+                $"fs_mount: {call.Name} of {target.VirtualPath} names it by a string in the program's own file, in memory it shares with its parent until the exec (vfork, posix_spawn), which cannot be rewritten; pass a copy of the path");
         var room = ChildAccess.ReadString(session, call, address) is { } given ? Encoding.UTF8.GetByteCount(given) : 0;
         // From a working directory in the same mount, the path relative to it reaches the file too, and may be shorter
         // (the caller's memory is replaced by a successful execve, so the rewritten string is not seen again).
         if (callerDirectory is not null && mount.Covers(callerDirectory)
             && Path.GetRelativePath(callerDirectory, target.VirtualPath) is { } relative && Encoding.UTF8.GetByteCount(relative) <= room)
-            return Rewrite(address, relative) ? SyscallDecision.Allow : SyscallDecision.Deny(Efault);
+            return PointExecAt(address, relative) ? SyscallDecision.Allow : SyscallDecision.Deny(Efault);
         // Checked before the fd is installed, which could not be taken back: it will take the lowest free number.
         var needed = fdLinks.Length + LowestFreeFd().ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
         if (room < needed)
@@ -247,7 +250,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             var script = FileCalls.ReadStart(fd, start) == 2 && start.SequenceEqual("#!"u8);
             var installed = SeccompNotify.InstallFd(session.Listener, call.Id, fd, closeOnExec: !script);
             if (installed < 0) return SyscallDecision.Deny(Libc.LastError);
-            return Rewrite(address, fdLinks + installed) ? SyscallDecision.Allow : SyscallDecision.Deny(Enametoolong);
+            return PointExecAt(address, fdLinks + installed) ? SyscallDecision.Allow : SyscallDecision.Deny(Enametoolong);
         }
         finally
         {
@@ -292,8 +295,8 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         return SyscallDecision.Result(0);
     }
 
-    /// <summary>Overwrites the caller's path string with <paramref name="path"/>, if it fits in the bytes the old one took.</summary>
-    public bool Rewrite(ulong address, string path)
+    /// <summary>Overwrites the execve path in the caller's memory with <paramref name="path"/>, if it fits in the bytes the old one took.</summary>
+    private bool PointExecAt(ulong address, string path)
     {
         var old = ChildAccess.ReadString(session, call, address);
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
