@@ -124,9 +124,7 @@ public sealed class MountedFolders : SyscallHandler
             || Target(session, call, directories, args.NewDirFd, call.Args[args.NewPath]) is not { } to)
             return SyscallDecision.Allow;
         if (from.Mount is null && to.Mount is null)
-        {
             return from.LeavesMount || to.LeavesMount ? OutOfMount(session, call, calls, from.LeavesMount ? from : to) : SyscallDecision.Allow;
-        }
         // As between two mounts of a real system, nothing is renamed or linked across a mount's edge.
         if (from.Mount != to.Mount) return SyscallDecision.Deny(Exdev);
         if ((Refusal(session, call, from) ?? Refusal(session, call, to)) is { } refused2) return refused2;
@@ -135,8 +133,8 @@ public sealed class MountedFolders : SyscallHandler
     }
 
     /// <summary>
-    /// Where the caller's fds show as links (execve and chdir into a mount go through one): the shortest spelling its
-    /// tree has, as the path is rewritten in place; null when a chroot has no /proc mounted inside.
+    /// Where the caller's fds show as links (an execve from a mount goes through one): the shortest spelling its tree
+    /// has, as the path is rewritten in place; null when a chroot has no /proc mounted inside.
     /// </summary>
     private static string? FdLinks(string? chroot)
     {
