@@ -3,7 +3,8 @@
 // Random.Shared and a string hash code, then the clock to the second (which those depend on).
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
 // random: prints what .NET draws from the system's randomness (Random, Random.Shared, Guid, string hash codes and
-// so HashSet order); RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in the time.
+// so HashSet order); RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in the time; then
+// the clock to the second.
 // time: prints DateTime.UtcNow's year, then DateTime.UtcNow and DateTimeOffset.Now in ISO 8601.
 switch (args)
 {
@@ -16,6 +17,8 @@ switch (args)
         Console.WriteLine($"{new Random().Next()} {Random.Shared.Next()} {Guid.NewGuid()}");
         Console.WriteLine($"{"abc".GetHashCode()} {string.Join(',', names)}");
         Console.WriteLine(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
+        // After every draw: the clock's second, which the draws that mix in time depend on.
+        Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss}");
         return 0;
     case ["time"]:
         Console.WriteLine(DateTime.UtcNow.Year);
