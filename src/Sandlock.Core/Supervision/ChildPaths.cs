@@ -10,12 +10,17 @@ internal static class ChildPaths
     public static string? Absolute(int pid, int directoryFd, string path)
     {
         if (path.StartsWith('/')) return path;
+        return HostDirectory(pid, directoryFd) is { } directory ? Path.GetFullPath(path, InsideRoot(pid, directory)) : null;
+    }
+
+    /// <summary>
+    /// The host path of the directory a relative path of the caller starts from: its working directory (AT_FDCWD) or
+    /// the directory fd it passed. Null when that cannot be read or is no path (a socket, a pipe).
+    /// </summary>
+    public static string? HostDirectory(int pid, int directoryFd)
+    {
         var link = directoryFd == HeldOpen.AtFdCwd ? $"/proc/{pid}/cwd" : $"/proc/{pid}/fd/{directoryFd}";
-        try
-        {
-            var directory = new FileInfo(link).LinkTarget;
-            return directory is null || !directory.StartsWith('/') ? null : Path.GetFullPath(path, InsideRoot(pid, directory));
-        }
+        try { return new FileInfo(link).LinkTarget is { } target && target.StartsWith('/') ? target : null; }
         catch (IOException) { return null; }
         catch (UnauthorizedAccessException) { return null; }
     }

@@ -267,9 +267,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         var inside = recorded;
         if (inside is null)
         {
-            string? host;
-            try { host = new FileInfo($"/proc/{call.Pid}/cwd").LinkTarget; }
-            catch (IOException) { return SyscallDecision.Allow; }
+            var host = ChildPaths.HostDirectory(call.Pid, HeldOpen.AtFdCwd);
             if (host is null || root.Mounts.All(m => !m.Holds(host)) || (inside = root.Inside(host)) is null) return SyscallDecision.Allow;
         }
         var bytes = Encoding.UTF8.GetBytes(inside + "\0");

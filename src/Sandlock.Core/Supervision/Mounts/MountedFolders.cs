@@ -145,11 +145,8 @@ public sealed class MountedFolders : SyscallHandler
     }
 
     /// <summary>The caller's working directory as it sees it; null when unreadable or unseen.</summary>
-    private string? CallerDirectory(int pid)
-    {
-        try { return new FileInfo($"/proc/{pid}/cwd").LinkTarget is { } host ? _root.Inside(host) : null; }
-        catch (IOException) { return null; }
-    }
+    private string? CallerDirectory(int pid) =>
+        ChildPaths.HostDirectory(pid, HeldOpen.AtFdCwd) is { } host ? _root.Inside(host) : null;
 
     /// <summary>Null when the call has no path to look at (none given, unreadable, or resolved from an unseen base).</summary>
     private MountedPath? Target(SupervisedSession session, SyscallEvent call, WorkingDirectories directories, int dirArg, ulong address)

@@ -31,8 +31,7 @@ internal sealed record MountedPath(string VirtualPath, FsMount? Mount, string Re
         }
         else if (!path.StartsWith('/'))
         {
-            var link = directoryFd == HeldOpen.AtFdCwd ? $"/proc/{pid}/cwd" : $"/proc/{pid}/fd/{directoryFd}";
-            if (LinkTarget(link) is not { } baseHost || root.Inside(baseHost) is not { } baseVirtual) return null;
+            if (ChildPaths.HostDirectory(pid, directoryFd) is not { } baseHost || root.Inside(baseHost) is not { } baseVirtual) return null;
             parts.AddRange(baseVirtual.Split('/', StringSplitOptions.RemoveEmptyEntries));
             baseMount = root.MountOf(baseVirtual).Mount;
         }
@@ -53,12 +52,5 @@ internal sealed record MountedPath(string VirtualPath, FsMount? Mount, string Re
         var (mount, rest) = root.MountOf(virtualPath);
         if (rest.Length > 0 && (path.EndsWith('/') || path.EndsWith("/.", StringComparison.Ordinal))) rest += "/";
         return new MountedPath(virtualPath, mount, rest, mount is null && passedMount, kernelBase && baseMount is not null && !leftBase);
-    }
-
-    private static string? LinkTarget(string link)
-    {
-        try { return new FileInfo(link).LinkTarget is { } target && target.StartsWith('/') ? target : null; }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
     }
 }
