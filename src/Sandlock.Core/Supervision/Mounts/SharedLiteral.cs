@@ -1,4 +1,3 @@
-using System.Globalization;
 using Sandlock.Interop;
 
 namespace Sandlock.Supervision.Mounts;
@@ -18,24 +17,11 @@ internal static class SharedLiteral
         return ProcessMemory.ShareMemory(caller, parent) && IsFileBacked(parent, address);
     }
 
-    /// <summary>Whether <paramref name="address"/> lies in a mapping of a file (a program's or library's data) in /proc/PID/maps.</summary>
+    /// <summary>Whether <paramref name="address"/> lies in memory mapped from a file (a program's or library's data).</summary>
     private static bool IsFileBacked(int pid, ulong address)
     {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
-            {
-                // "start-end perms offset dev inode   pathname"
-                var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-                var range = fields[0].Split('-');
-                var start = ulong.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                var end = ulong.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                if (address < start || address >= end) continue;
-                return fields.Length == 6 && fields[4] != "0" && fields[5].StartsWith('/');
-            }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return false;
+        try { return MemoryMapping.Read(pid).FirstOrDefault(m => m.Contains(address)) is { IsFileBacked: true }; }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 }

@@ -113,15 +113,13 @@ public sealed class VdsoPatcher : SyscallHandler
         if (memory < 0) return $"cannot open /proc/{call.Pid}/mem: {Libc.ErrorText(Libc.LastError)}";
         try
         {
-            string[] maps;
-            try { maps = File.ReadAllLines($"/proc/{call.Pid}/maps"); }
+            MemoryMapping? mapping;
+            try { mapping = MemoryMapping.Read(call.Pid).FirstOrDefault(m => m.Path == "[vdso]"); }
             catch (IOException e) { return $"cannot read /proc/{call.Pid}/maps: {e.Message}"; }
-            var line = maps.FirstOrDefault(l => l.EndsWith(" [vdso]", StringComparison.Ordinal));
             // No vDSO (vdso=0): every clock read is a syscall, which the filter holds.
-            if (line is null) return SeccompNotify.IsValid(session.Listener, call.Id) ? null : "the caller is gone";
-            var range = line[..line.IndexOf(' ')].Split('-');
-            var start = Convert.ToUInt64(range[0], 16);
-            var image = new byte[Convert.ToUInt64(range[1], 16) - start];
+            if (mapping is null) return SeccompNotify.IsValid(session.Listener, call.Id) ? null : "the caller is gone";
+            var start = mapping.Start;
+            var image = new byte[mapping.End - start];
             if (!ProcessMemory.ReadAt(memory, start, image)) return $"cannot read the vDSO: {Libc.ErrorText(Libc.LastError)}";
             // Still waiting, so the pid named the caller all along, and the mem fd is bound to its memory.
             if (!SeccompNotify.IsValid(session.Listener, call.Id)) return "the caller is gone";

@@ -47,11 +47,9 @@ public static class VirtualTime
     /// <summary>This process's vDSO, which is what every sandbox gets: the same kernel, the same image.</summary>
     public static (VdsoImage Vdso, byte[] Image)? ReadOwnVdso()
     {
-        var line = File.ReadLines("/proc/self/maps").FirstOrDefault(l => l.EndsWith(" [vdso]", StringComparison.Ordinal));
-        if (line is null) return null;
-        var range = line[..line.IndexOf(' ')].Split('-');
-        var start = Convert.ToUInt64(range[0], 16);
-        var image = new byte[Convert.ToUInt64(range[1], 16) - start];
+        if (MemoryMapping.Read(Environment.ProcessId).FirstOrDefault(m => m.Path == "[vdso]") is not { } mapping) return null;
+        var start = mapping.Start;
+        var image = new byte[mapping.End - start];
         var memory = Libc.Open("/proc/self/mem", Libc.O_RDONLY | Libc.O_CLOEXEC);
         if (memory < 0) return null;
         try
