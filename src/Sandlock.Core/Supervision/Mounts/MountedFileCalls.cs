@@ -11,7 +11,7 @@ namespace Sandlock.Supervision.Mounts;
 /// </summary>
 internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent call, MountRoots mounts)
 {
-    private const int Eperm = 1, Eacces = 13, Einval = 22, Eexist = 17, Ebusy = 16, Erange = 34, Efault = 14, Enametoolong = 36, Wok = 2, Xok = 1;
+    private const int Eperm = 1, Eacces = 13, Einval = 22, Eexist = 17, Ebusy = 16, Erange = 34, Efault = 14, Enametoolong = 36, Erofs = 30, Wok = 2, Xok = 1;
     // The open(2) flags openat2 knows on x86_64 and aarch64 alike (bits 0-1 and 6-22); open ignores others, openat2 refuses them.
     private const ulong OpenFlagsMask = 0x7FFFC3, AccessModeMask = 3, Creat = 0x40, Trunc = 0x200, TmpFile = 0x400000;
     private const uint ModeMask = 0xFFF;  // 07777
@@ -223,11 +223,10 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
     /// caller's path is overwritten with /proc/self/fd/N (or /dev/fd/N) before its call goes on. The kernel then checks that
     /// file against the caller's own Landlock rules, which grant the mount's folder.
     /// </summary>
-    public SyscallDecision PointAtOpenedFile(FsMount mount, MountedPath target, ulong address, string fdLinks, string? callerDirectory,
-        Func<SupervisedSession, SyscallEvent, string, int, string, SyscallDecision> refuse)
+    public SyscallDecision PointAtOpenedFile(FsMount mount, MountedPath target, ulong address, string fdLinks, string? callerDirectory)
     {
         if (SharedLiteral.Is(call.Pid, address))
-            return refuse(session, call, target.VirtualPath, Eacces,
+            return Refuse(target.VirtualPath, Eacces,
                 $"fs_mount: {call.Name} of {target.VirtualPath} names it by a string in the program's own file, in memory it shares with its parent until the exec (vfork, posix_spawn), which cannot be rewritten; pass a copy of the path");
         var room = ChildAccess.ReadString(session, call, address) is { } given ? Encoding.UTF8.GetByteCount(given) : 0;
         // From a working directory in the same mount, the path relative to it reaches the file too, and may be shorter
@@ -238,7 +237,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         // Checked before the fd is installed, which could not be taken back: it will take the lowest free number.
         var needed = fdLinks.Length + LowestFreeFd().ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
         if (room < needed)
-            return refuse(session, call, target.VirtualPath, Enametoolong,
+            return Refuse(target.VirtualPath, Enametoolong,
                 $"fs_mount: {call.Name} of {target.VirtualPath} must be pointed at {fdLinks}N, which is longer than the path the program gave; "
                 + $"spell it longer (such as {Padded(target.VirtualPath, needed)})");
         var fd = OpenBeneath(mount, target.Rest, Libc.O_RDONLY);
@@ -301,18 +300,27 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         return old is not null && bytes.Length <= Encoding.UTF8.GetByteCount(old) + 1 && ChildAccess.Overwrite(session, call, address, bytes);
     }
 
+    /// <summary>Fails the call with <paramref name="errno"/> and records the denial for the sandbox's result.</summary>
+    public SyscallDecision Refuse(string path, int errno, string rule)
+    {
+        session.Deny(new Denial(call.Name, path, call.Pid, rule));
+        return SyscallDecision.Deny(errno);
+    }
+
+    public SyscallDecision ReadOnly(string path, FsMount mount) => Refuse(path, Erofs, $"fs_mount {mount.VirtualPath} is read-only");
+
     /// <summary>Opens beneath the mount (see <see cref="MountRoots.Open"/>); a refusal by a denied path is recorded.</summary>
     private int OpenBeneath(FsMount mount, string rest, ulong flags, ulong mode = 0, ulong resolve = 0)
     {
         var fd = mounts.Open(mount, rest, flags, out var deniedBy, mode, resolve);
-        if (deniedBy is not null) session.Deny(new Denial(call.Name, Shown(mount, rest), call.Pid, $"fs_deny {deniedBy}"));
+        if (deniedBy is not null) Refuse(Shown(mount, rest), Eacces, $"fs_deny {deniedBy}");
         return fd;
     }
 
     private (int Fd, string Name) ParentBeneath(FsMount mount, string rest)
     {
         var parent = mounts.OpenParent(mount, rest, out var deniedBy);
-        if (deniedBy is not null) session.Deny(new Denial(call.Name, Shown(mount, rest), call.Pid, $"fs_deny {deniedBy}"));
+        if (deniedBy is not null) Refuse(Shown(mount, rest), Eacces, $"fs_deny {deniedBy}");
         return parent;
     }
 

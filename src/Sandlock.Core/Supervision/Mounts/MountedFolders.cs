@@ -79,17 +79,17 @@ public sealed class MountedFolders : SyscallHandler
         if (Target(session, call, directories, dirArg, address) is not { } target) return ValueTask.FromResult(SyscallDecision.Allow);
         if (target.Mount is not { } mount)
         {
-            if (target.LeavesMount) return ValueTask.FromResult(OutOfMount(session, call, calls, target));
+            if (target.LeavesMount) return ValueTask.FromResult(OutOfMount(call, calls, target));
             // The kernel walks this one itself, from the directory it holds.
             if (call.Name == "chdir") directories.Set(call.Pid, null);
             return ValueTask.FromResult(SyscallDecision.Allow);
         }
-        if (Refusal(session, call, target) is { } refused) return ValueTask.FromResult(refused);
+        if (Refusal(calls, target) is { } refused) return ValueTask.FromResult(refused);
         var decision = call.Name switch
         {
-            "open" or "creat" or "openat" or "openat2" => calls.Open(mount, target.Rest, target.VirtualPath, ReadOnlyRefusal),
+            "open" or "creat" or "openat" or "openat2" => calls.Open(mount, target.Rest, target.VirtualPath, calls.ReadOnly),
             "stat" or "lstat" or "newfstatat" or "statx" => calls.Stat(mount, target.Rest),
-            "access" or "faccessat" or "faccessat2" => calls.Access(mount, target.Rest, target.VirtualPath, ReadOnlyRefusal),
+            "access" or "faccessat" or "faccessat2" => calls.Access(mount, target.Rest, target.VirtualPath, calls.ReadOnly),
             "readlink" or "readlinkat" => calls.ReadLink(mount, target.Rest),
             "getxattr" or "lgetxattr" or "listxattr" or "llistxattr" => calls.Attributes(mount, target.Rest),
             "statfs" => calls.FileSystemStats(mount, target.Rest),
@@ -100,15 +100,12 @@ public sealed class MountedFolders : SyscallHandler
             // shell's PWD): the directory is recorded instead.
             "chdir" => calls.RecordedChdir(mount, target, directories),
             "execve" or "execveat" => _fdLinks is { } fdLinks
-                ? calls.PointAtOpenedFile(mount, target, address, fdLinks, CallerDirectory(call.Pid), Refuse)
-                : Refuse(session, call, target.VirtualPath, Eacces, "fs_mount: execve from a mount needs /proc mounted inside the chroot"),
-            _ when mount.ReadOnly => ReadOnlyRefusal(target.VirtualPath, mount),
+                ? calls.PointAtOpenedFile(mount, target, address, fdLinks, CallerDirectory(call.Pid))
+                : calls.Refuse(target.VirtualPath, Eacces, "fs_mount: execve from a mount needs /proc mounted inside the chroot"),
+            _ when mount.ReadOnly => calls.ReadOnly(target.VirtualPath, mount),
             _ => calls.Change(mount, target.Rest),
         };
         return ValueTask.FromResult(decision);
-
-        SyscallDecision ReadOnlyRefusal(string path, FsMount readOnly) =>
-            Refuse(session, call, path, Erofs, $"fs_mount {readOnly.VirtualPath} is read-only");
     }
 
     private static SyscallDecision KernelChdir(WorkingDirectories directories, SyscallEvent call)
@@ -124,11 +121,11 @@ public sealed class MountedFolders : SyscallHandler
             || Target(session, call, directories, args.NewDirFd, call.Args[args.NewPath]) is not { } to)
             return SyscallDecision.Allow;
         if (from.Mount is null && to.Mount is null)
-            return from.LeavesMount || to.LeavesMount ? OutOfMount(session, call, calls, from.LeavesMount ? from : to) : SyscallDecision.Allow;
+            return from.LeavesMount || to.LeavesMount ? OutOfMount(call, calls, from.LeavesMount ? from : to) : SyscallDecision.Allow;
         // As between two mounts of a real system, nothing is renamed or linked across a mount's edge.
         if (from.Mount != to.Mount) return SyscallDecision.Deny(Exdev);
-        if ((Refusal(session, call, from) ?? Refusal(session, call, to)) is { } refused2) return refused2;
-        if (from.Mount!.ReadOnly) return Refuse(session, call, to.VirtualPath, Erofs, $"fs_mount {from.Mount.VirtualPath} is read-only");
+        if ((Refusal(calls, from) ?? Refusal(calls, to)) is { } refused2) return refused2;
+        if (from.Mount!.ReadOnly) return calls.ReadOnly(to.VirtualPath, from.Mount);
         return calls.Move(from.Mount, from.Rest, to.Rest);
     }
 
@@ -157,9 +154,9 @@ public sealed class MountedFolders : SyscallHandler
         return MountedPath.Resolve(_root, call.Pid, directoryFd, path, recorded);
     }
 
-    private SyscallDecision? Refusal(SupervisedSession session, SyscallEvent call, MountedPath target) =>
+    private SyscallDecision? Refusal(MountedFileCalls calls, MountedPath target) =>
         _denied.FirstOrDefault(d => target.VirtualPath == d || target.VirtualPath.StartsWith(d.TrimEnd('/') + "/", StringComparison.Ordinal)) is { } rule
-            ? Refuse(session, call, target.VirtualPath, Eacces, $"fs_deny {rule}")
+            ? calls.Refuse(target.VirtualPath, Eacces, $"fs_deny {rule}")
             : null;
 
     /// <summary>
@@ -167,7 +164,7 @@ public sealed class MountedFolders : SyscallHandler
     /// Looking (stat, access, readlink, xattrs) is done in the caller's own root, as Landlock governs none of it;
     /// anything else is refused.
     /// </summary>
-    private SyscallDecision OutOfMount(SupervisedSession session, SyscallEvent call, MountedFileCalls calls, MountedPath target)
+    private SyscallDecision OutOfMount(SyscallEvent call, MountedFileCalls calls, MountedPath target)
     {
         var inRoot = target.VirtualPath.TrimStart('/');
         return call.Name switch
@@ -177,14 +174,8 @@ public sealed class MountedFolders : SyscallHandler
             "readlink" or "readlinkat" => calls.ReadLink(_childRoot, inRoot),
             "getxattr" or "lgetxattr" or "listxattr" or "llistxattr" => calls.Attributes(_childRoot, inRoot),
             "statfs" => calls.FileSystemStats(_childRoot, inRoot),
-            _ => Refuse(session, call, target.VirtualPath, Eacces,
+            _ => calls.Refuse(target.VirtualPath, Eacces,
                 "fs_mount: the path passes through a mounted folder and out of it with '..', which the kernel would walk in the host folder's parent; give it without passing through the mount"),
         };
-    }
-
-    internal static SyscallDecision Refuse(SupervisedSession session, SyscallEvent call, string path, int errno, string rule)
-    {
-        session.Deny(new Denial(call.Name, path, call.Pid, rule));
-        return SyscallDecision.Deny(errno);
     }
 }
