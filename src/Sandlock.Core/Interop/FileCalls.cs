@@ -88,16 +88,6 @@ internal static unsafe partial class FileCalls
             return (int)Syscall(RenameAt2Number, oldDirFd, (long)o, newDirFd, (long)n, flags);
     }
 
-    [LibraryImport("libc", EntryPoint = "pread64", SetLastError = true)]
-    private static partial nint PRead(int fd, byte* buffer, nuint count, long offset);
-
-    /// <summary>The first bytes of the file <paramref name="fd"/>, without moving its offset.</summary>
-    public static int ReadStart(int fd, Span<byte> buffer)
-    {
-        fixed (byte* p = buffer)
-            return (int)PRead(fd, p, (nuint)buffer.Length, 0);
-    }
-
     [LibraryImport("libc", EntryPoint = "getxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint GetXattrNative(string path, string name, byte* value, nuint size);
 

@@ -80,7 +80,7 @@ internal static unsafe partial class ProcessMemory
     /// </summary>
     public static int OpenMemory(int pid) => Libc.Open($"/proc/{pid}/mem", Libc.O_RDWR | Libc.O_CLOEXEC);
 
-    /// <summary>Reads all of <paramref name="buffer"/> at <paramref name="address"/> through a /proc/PID/mem fd.</summary>
+    /// <summary>Reads all of <paramref name="buffer"/> at <paramref name="address"/> of an fd: a /proc/PID/mem fd, or a file.</summary>
     public static bool ReadAt(int memFd, ulong address, Span<byte> buffer)
     {
         fixed (byte* p = buffer)

@@ -246,7 +246,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         {
             // A script's interpreter opens the fd's link again after the execve: for scripts the fd must survive it.
             Span<byte> start = stackalloc byte[2];
-            var script = FileCalls.ReadStart(fd, start) == 2 && start.SequenceEqual("#!"u8);
+            var script = ProcessMemory.ReadAt(fd, 0, start) && start.SequenceEqual("#!"u8);
             var installed = SeccompNotify.InstallFd(session.Listener, call.Id, fd, closeOnExec: !script);
             if (installed < 0) return SyscallDecision.Deny(Libc.LastError);
             return PointExecAt(address, fdLinks + installed) ? SyscallDecision.Allow : SyscallDecision.Deny(Enametoolong);
