@@ -28,6 +28,7 @@ internal static class CheckCommand
         Row("seccomp user notification (supervisor)", k.SeccompUserNotification, "Linux 5.0 with user_notif in seccomp actions_avail");
         Row("held calls ignore non-fatal signals once received", k.SeccompWaitKillable, "Linux 5.19");
         Row("same-CPU supervisor wake-ups (fast round trips)", k.SeccompSyncWakeUp, "Linux 6.6");
+        Row("fs_mount (fds handed to held opens, openat2)", k.SeccompAddFdSend, "Linux 5.14");
         Console.WriteLine($"max_processes would use: {ProcessCountLimit.Describe(k)}");
         Console.WriteLine($"filesystem rights handled at this ABI: {LandlockAbiRights.FsAccessFor(k.LandlockAbi)}");
         return k.LandlockAbi >= 1 && k.SeccompFilter ? 0 : 1;

@@ -11,6 +11,12 @@ public sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool Se
     /// <summary>SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6): the supervisor is woken on the caller's CPU.</summary>
     public bool SeccompSyncWakeUp => AtLeast(6, 6);
 
+    /// <summary>
+    /// SECCOMP_ADDFD_FLAG_SEND (Linux 5.14, after openat2 in 5.6): the supervisor hands a held open the fd it opened,
+    /// as a result, which fs_mount's files need.
+    /// </summary>
+    public bool SeccompAddFdSend => AtLeast(5, 14);
+
     /// <summary>RLIMIT_NPROC counted per (user namespace, uid) (Linux 5.14), so a new namespace counts only its own tasks.</summary>
     public bool PerNamespaceProcessCount => AtLeast(5, 14);
 

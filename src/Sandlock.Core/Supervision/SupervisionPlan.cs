@@ -80,6 +80,9 @@ public sealed class SupervisionPlan
         // After the callback, which sees the paths as the child named them, before a mount's path is pointed elsewhere.
         if (!policy.FsMounts.IsEmpty)
         {
+            if (!kernel.SeccompAddFdSend)
+                throw new SandboxSetupException(SetupFailure.Sandbox,
+                    $"fs_mount needs SECCOMP_ADDFD_FLAG_SEND and openat2 (Linux 5.14), which this kernel ({kernel.KernelRelease}) lacks");
             needs.Add("fs_mount");
             handlers.Add(new Mounts.MountedFolders(policy));
         }

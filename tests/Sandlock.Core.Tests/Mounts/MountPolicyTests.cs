@@ -1,3 +1,4 @@
+using Sandlock.Confinement;
 using Sandlock.Policy;
 using Sandlock.Tests.TestSupport;
 
@@ -23,6 +24,15 @@ public sealed class MountPolicyTests : IDisposable
         var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().FsMount(string.Format(spec, _folder.Path), "--fs-mount").Build());
         Assert.Contains("--fs-mount", error.Message);
         Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void A_kernel_without_fd_hand_over_refuses_to_start_a_mount_naming_what_it_lacks()
+    {
+        var policy = new SandboxPolicyBuilder().FsMount($"/data:{_folder.Path}").Build();
+        var old = KernelFeatures.Current with { KernelRelease = "5.10.0-old" };
+        var error = Assert.Throws<SandboxSetupException>(() => ConfinementPlan.Create(policy, old));
+        Assert.Equal("fs_mount needs SECCOMP_ADDFD_FLAG_SEND and openat2 (Linux 5.14), which this kernel (5.10.0-old) lacks", error.Message);
     }
 
     [Fact]
