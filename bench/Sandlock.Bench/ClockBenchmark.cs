@@ -7,8 +7,8 @@ namespace Sandlock.Bench;
 
 /// <summary>
 /// time_start's cost: a loop reading one clock (native/clock_loop.c, through libc and so the vDSO) bare, in a
-/// sandbox, and in a sandbox with time_start (realtime reads become a monotonic syscall plus the offset;
-/// gettimeofday and time become held syscalls); and the per-exec cost of patching the vDSO, on `date`.
+/// sandbox, and in a sandbox with time_start (realtime reads stay vDSO reads, through trampolines that add the
+/// offset); time(NULL) with random_seed, which holds it; and the per-exec cost of patching the vDSO, on `date`.
 /// </summary>
 internal static class ClockBenchmark
 {
@@ -33,6 +33,16 @@ internal static class ClockBenchmark
                     () => PerRead(virtualClock, command));
                 Console.WriteLine($"  {clock,-14} {bare,8:F1} {confined,9:F1} {shifted,11:F1}   {shifted / bare,13:F2}   {shifted / confined,16:F2}");
             }
+
+            // random_seed holds time(NULL), since libc's generators are seeded from it: every read is a round trip.
+            var seeded = sandbox.ToBuilder().RandomSeed(1).Build();
+            string[] timeLoop = [loop, "time", (reads / 400).ToString(CultureInfo.InvariantCulture)];
+            var (timeBare, timeConfined, timeSeeded) = await Interleaved(7,
+                () => Task.FromResult(double.Parse(NativePrograms.Run(loop, timeLoop[1..]), CultureInfo.InvariantCulture)),
+                () => PerRead(sandbox, timeLoop),
+                () => PerRead(seeded, timeLoop));
+            Console.WriteLine($"  {"time, seeded",-14} {timeBare,8:F1} {timeConfined,9:F1} {timeSeeded,11:F1}   {timeSeeded / timeBare,13:F2}   {timeSeeded / timeConfined,16:F2}" +
+                "   (last column: --random-seed instead of --time-start)");
 
             // One exec: the arch_prctl round trip and the vDSO patch, against the same sandbox without it.
             var date = new[] { "/usr/bin/date", "+%Y" };

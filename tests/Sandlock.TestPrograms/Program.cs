@@ -1,6 +1,5 @@
-// sample FOLDER [random]: what a build or test might print that differs between runs unless the sandbox pins it: the
-// year, Guids, the order of a HashSet<string> and FOLDER's listing; with "random" also a Random sequence,
-// Random.Shared and a string hash code, then the clock to the second (which those depend on).
+// sample FOLDER: what a build or test might print that differs between runs unless the sandbox pins it: the year,
+// Guids, a Random sequence, Random.Shared and a string hash code, the order of a HashSet<string> and FOLDER's listing.
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
 // random: prints what .NET draws from the system's randomness (Random, Random.Shared, Guid, string hash codes and
 // so HashSet order); RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in the time; then
@@ -24,22 +23,16 @@ switch (args)
         Console.WriteLine(DateTime.UtcNow.Year);
         Console.WriteLine($"{DateTime.UtcNow:O} {DateTimeOffset.Now:O}");
         return 0;
-    case ["sample", var folder, .. var options] when options is [] or ["random"]:
+    case ["sample", var folder]:
         var keys = new HashSet<string> { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel" };
         Console.WriteLine(DateTime.UtcNow.Year);
         Console.WriteLine(Guid.NewGuid());
         Console.WriteLine(Guid.NewGuid());
-        if (options is ["random"])
-        {
-            var random = new Random();
-            Console.WriteLine(string.Join(',', Enumerable.Range(0, 5).Select(_ => random.Next(1000))));
-            Console.WriteLine($"{Random.Shared.Next()} {"abc".GetHashCode()}");
-        }
+        var random = new Random();
+        Console.WriteLine(string.Join(',', Enumerable.Range(0, 5).Select(_ => random.Next(1000))));
+        Console.WriteLine($"{Random.Shared.Next()} {"abc".GetHashCode()}");
         Console.WriteLine(string.Join(',', keys));
         Console.WriteLine(string.Join(',', Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName)));
-        // After every draw: .NET mixed the clock's second at its first draw into Random and string hashes, so they
-        // repeat when this shows the same second.
-        if (options is ["random"]) Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss}");
         return 0;
     case ["alloc", var size]:
         var mebibytes = int.Parse(size);

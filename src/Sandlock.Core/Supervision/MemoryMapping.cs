@@ -3,10 +3,10 @@ using System.Globalization;
 namespace Sandlock.Supervision;
 
 /// <summary>
-/// One line of /proc/PID/maps: the address range, the inode of the file mapped (0 for none) and its path, or a
-/// pseudo-name such as [vdso], [heap] or [stack] ("" for anonymous memory).
+/// One line of /proc/PID/maps: the address range, where in the file it starts, the inode of the file mapped (0 for
+/// none) and its path, or a pseudo-name such as [vdso], [heap] or [stack] ("" for anonymous memory).
 /// </summary>
-internal sealed record MemoryMapping(ulong Start, ulong End, ulong Inode, string Path)
+internal sealed record MemoryMapping(ulong Start, ulong End, ulong FileOffset, ulong Inode, string Path)
 {
     public bool Contains(ulong address) => address >= Start && address < End;
 
@@ -24,6 +24,7 @@ internal sealed record MemoryMapping(ulong Start, ulong End, ulong Inode, string
         return new MemoryMapping(
             ulong.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
             ulong.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+            ulong.Parse(fields[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
             ulong.Parse(fields[4], CultureInfo.InvariantCulture),
             fields.Length == 6 ? fields[5].Trim() : "");
     }

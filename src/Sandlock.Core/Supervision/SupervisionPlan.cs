@@ -53,6 +53,9 @@ public sealed class SupervisionPlan
         {
             needs.Add("random_seed");
             handlers.Add(new Determinism.SeededGetrandom(new Determinism.SeededBytes(seed, "getrandom")));
+            // Before the virtual clock, which answers the time calls that seed nothing; x86_64 code is what it reads.
+            if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
+                handlers.Add(new Determinism.ClockSeededGenerators(new Determinism.SeededBytes(seed, "clock seed")));
             // Each open of the device reads the same seeded bytes from the start; 256 KiB covers seeding uses.
             var device = new Determinism.SeededBytes(seed, "urandom").Take(256 * 1024);
             virtualFiles["/dev/urandom"] = device;

@@ -15,17 +15,52 @@ public sealed class RandomSeedTests
     }
 
     [Fact]
-    public async Task A_dotnet_program_gets_the_same_guids_under_the_same_seed_and_others_under_another()
+    public async Task A_dotnet_programs_Random_Guids_and_string_hashes_repeat_under_one_seed_whatever_the_clock_and_differ_under_another()
     {
-        // Guids come from getrandom alone. Random, Random.Shared and string hash seeds come from System.Native, which
-        // mixes time and pid into what it reads; RandomNumberGenerator is OpenSSL's, which mixes in the clock: those
-        // become repeatable only with time_start and a virtual pid (the determinism issue).
-        static string Seeded(string output) => output.Split('\n')[0].Split(' ')[2];
+        // Random, Random.Shared and string hash seeds XOR the seeded bytes with lrand48, which the runtime seeds with
+        // time(NULL): the supervisor answers that call from the seed, so no time_start is needed and the second the
+        // program starts in does not matter (the runs are more than a second apart). Then Guid and the HashSet order.
+        static string Seeded(string output) => string.Join('\n', output.Split('\n')[..2]);
         var first = await Draw(42, DotnetPrograms.Command("random"));
+        await Task.Delay(TimeSpan.FromMilliseconds(1100));
         var again = await Draw(42, DotnetPrograms.Command("random"));
         var other = await Draw(43, DotnetPrograms.Command("random"));
         Assert.Equal(Seeded(first), Seeded(again));
-        Assert.NotEqual(Seeded(first), Seeded(other));
+        Assert.NotEqual(first.Split(' ')[0], other.Split(' ')[0]);
+        Assert.NotEqual(first.Split('\n')[1].Split(' ')[0], other.Split('\n')[1].Split(' ')[0]);
+    }
+
+    [Theory]
+    [InlineData("O0")]
+    [InlineData("O2")]
+    [InlineData("O2-fno-plt")]
+    [InlineData("O2-no-pie")]
+    [InlineData("static")]
+    public async Task A_C_generator_seeded_from_time_repeats_under_one_seed_even_drawn_seconds_later_and_other_clock_reads_stay_the_clock(string build)
+    {
+        using var dir = new TempDir();
+        var program = build switch
+        {
+            "static" => CPrograms.Build("Determinism/seeding.c", dir[build], isStatic: true),
+            "O2-no-pie" => CPrograms.Build("Determinism/seeding.c", dir[build], false, "-O2", "-fno-pie", "-no-pie"),
+            "O2-fno-plt" => CPrograms.Build("Determinism/seeding.c", dir[build], false, "-O2", "-fno-plt"),
+            _ => CPrograms.Build("Determinism/seeding.c", dir[build], false, "-" + build),
+        };
+        async Task<string[]> Seeding(ulong seed, params string[] args)
+        {
+            var result = await Run(SystemOnly().FsRead(dir.Path).RandomSeed(seed).TimeStart("2000-01-01T00:00:00Z"), [program, .. args]);
+            AssertSucceeded(result);
+            return result.StandardOutputText.Split('\n');
+        }
+
+        var first = await Seeding(5);
+        var later = await Seeding(5, "1100");
+        var other = await Seeding(6);
+
+        Assert.Equal(first[0], later[0]);
+        Assert.NotEqual(first[0], other[0]);
+        // time(NULL) kept for itself is the virtual clock of 2000-01-01, a second or so in.
+        Assert.InRange(long.Parse(later[1], System.Globalization.CultureInfo.InvariantCulture), 946_684_800, 946_684_800 + 60);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Sandlock.Supervision;
 using Sandlock.Supervision.Time;
 
 namespace Sandlock.Tests.Determinism;
@@ -20,7 +21,7 @@ public sealed class VdsoTests
     [Fact]
     public void Finds_the_clock_functions_of_this_kernels_vdso_with_room_for_the_stubs()
     {
-        var image = VdsoImage.Parse(OwnVdso());
+        var image = ElfImage.Parse(OwnVdso(), "the vDSO");
         Assert.True(image.TryGetFunction("__vdso_clock_gettime", out var offset, out var size));
         Assert.True(image.TryGetFunction("clock_gettime", out var alias, out _));
         Assert.Equal(offset, alias);
@@ -33,13 +34,13 @@ public sealed class VdsoTests
     [Fact]
     public void Rejects_what_is_not_an_x86_64_elf_image()
     {
-        Assert.Throws<FormatException>(() => VdsoImage.Parse(new byte[100]));
+        Assert.Throws<FormatException>(() => ElfImage.Parse(new byte[100], "the vDSO"));
         var image = OwnVdso();
         image[18] = 183; // EM_AARCH64
-        Assert.Throws<FormatException>(() => VdsoImage.Parse(image));
+        Assert.Throws<FormatException>(() => ElfImage.Parse(image, "the vDSO"));
         image = OwnVdso();
         BitConverter.GetBytes(0x7FFF_0000L).CopyTo(image, 40); // section headers far outside
-        Assert.Throws<FormatException>(() => VdsoImage.Parse(image));
+        Assert.Throws<FormatException>(() => ElfImage.Parse(image, "the vDSO"));
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class VdsoTests
         var expected = assembled.Replace("8877665544332211", "80436d3800000000").Replace("44332211", "15cd5b07");
         Assert.Equal(expected, Hex(code));
         Assert.Equal("b8600000000f05c3", Hex(VdsoStubs.GetTimeOfDay));
-        Assert.Equal("b8c90000000f05c3", Hex(VdsoStubs.Time));
+        Assert.Equal("488b34244889e2b8c90000000f05c3", Hex(VdsoStubs.Time));
         Assert.Equal("4983f8ff750848c7c0daffffffc3b83e0100000f05c3", Hex(VdsoStubs.GetRandom));
     }
 
@@ -89,7 +90,7 @@ public sealed class VdsoTests
     public void This_kernels_vdso_gets_the_trampolines_and_a_patched_one_needs_nothing_more()
     {
         var image = OwnVdso();
-        var vdso = VdsoImage.Parse(image);
+        var vdso = ElfImage.Parse(image, "the vDSO");
         var patcher = new VdsoPatcher(new VirtualClock(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero)), seededRandom: true);
         var (writes, failure) = patcher.Plan(vdso, image, out var fast);
         Assert.Null(failure);
@@ -101,11 +102,28 @@ public sealed class VdsoTests
         Assert.Empty(again);
     }
 
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void With_random_seed_time_is_the_bare_syscall_the_supervisor_holds_else_the_trampoline(bool clock, bool seededRandom)
+    {
+        var image = OwnVdso();
+        var vdso = ElfImage.Parse(image, "the vDSO");
+        Assert.True(vdso.TryGetFunction("__vdso_time", out var time, out _));
+        var patcher = new VdsoPatcher(clock ? new VirtualClock(DateTimeOffset.UnixEpoch.AddYears(30)) : null, seededRandom);
+        var (writes, failure) = patcher.Plan(vdso, image, out _);
+        Assert.Null(failure);
+        var timeWrite = Assert.Single(writes, w => w.Offset == time);
+        if (seededRandom) Assert.Equal(VdsoStubs.Time, timeWrite.Code);
+        else Assert.Equal(0xe9, timeWrite.Code[0]); // jmp to the trampoline
+    }
+
     [Fact]
     public void An_unfamiliar_clock_gettime_gets_the_plain_stubs_in_place()
     {
         var image = OwnVdso();
-        var vdso = VdsoImage.Parse(image);
+        var vdso = ElfImage.Parse(image, "the vDSO");
         Assert.True(vdso.TryGetFunction("__vdso_clock_gettime", out var clockGettime, out _));
         image[clockGettime] = 0xcc; // int3: not an instruction the trampolines may move
         var (writes, failure) = new VdsoPatcher(new VirtualClock(DateTimeOffset.UnixEpoch.AddYears(30)), seededRandom: false).Plan(vdso, image, out var fast);

@@ -19,7 +19,10 @@ public sealed class VdsoPatcher : SyscallHandler
     private readonly bool _seededRandom;
 
     /// <param name="clock">time_start's clock, or null when only randomness is patched.</param>
-    /// <param name="seededRandom">random_seed is set: the vDSO's getrandom must not bypass the seeded syscall.</param>
+    /// <param name="seededRandom">
+    /// random_seed is set: the vDSO's getrandom must not bypass the seeded syscall, and its time must be the syscall,
+    /// so the supervisor sees the clock-seeded generators (<see cref="Determinism.ClockSeededGenerators"/>).
+    /// </param>
     public VdsoPatcher(VirtualClock? clock, bool seededRandom)
     {
         _clock = clock;
@@ -40,7 +43,7 @@ public sealed class VdsoPatcher : SyscallHandler
     /// The writes that patch <paramref name="image"/> (none when it is patched already), or why it cannot be.
     /// <paramref name="fast"/> tells whether the clock got the trampolines (reads at vDSO speed) or the plain stubs.
     /// </summary>
-    public (List<Write> Writes, string? Failure) Plan(VdsoImage vdso, ReadOnlySpan<byte> image, out bool fast)
+    public (List<Write> Writes, string? Failure) Plan(ElfImage vdso, ReadOnlySpan<byte> image, out bool fast)
     {
         var writes = new List<Write>();
         fast = false;
@@ -69,7 +72,7 @@ public sealed class VdsoPatcher : SyscallHandler
                 writes.Add(new(cave, VdsoStubs.Trampolines(_clock.OffsetNanoseconds, image.Slice(clockGettime, displaced), clockGettime - cave)));
                 writes.Add(new(clockGettime, VdsoStubs.Jump(cave + VdsoStubs.TrampolineClockGettime - clockGettime - 5)));
                 writes.Add(new(getTimeOfDay, VdsoStubs.Jump(cave + VdsoStubs.TrampolineGetTimeOfDay - getTimeOfDay - 5)));
-                writes.Add(new(time, VdsoStubs.Jump(cave + VdsoStubs.TrampolineTime - time - 5)));
+                if (!_seededRandom) writes.Add(new(time, VdsoStubs.Jump(cave + VdsoStubs.TrampolineTime - time - 5)));
             }
             else
             {
@@ -83,6 +86,14 @@ public sealed class VdsoPatcher : SyscallHandler
                 }
             }
         }
+        // random_seed: time is the bare syscall (which the plain stubs above made it already), held for the generators seeded from it.
+        if (_seededRandom && !writes.Any(w => w.Code == VdsoStubs.Time))
+        {
+            if (!vdso.TryGetFunction("__vdso_time", out var time, out var timeSize)) return (writes, "the vDSO has no __vdso_time");
+            if (vdso.TryGetFunction("time", out var alias, out _) && alias != time) return (writes, "the vDSO's time is not the same code as __vdso_time");
+            if (timeSize < VdsoStubs.Time.Length) return (writes, $"the vDSO's __vdso_time is {timeSize} bytes, too short for its replacement");
+            writes.Add(new(time, VdsoStubs.Time));
+        }
         if (_seededRandom && vdso.TryGetFunction("__vdso_getrandom", out var getRandom, out var getRandomSize))
         {
             if (vdso.TryGetFunction("getrandom", out var alias, out _) && alias != getRandom) return (writes, "the vDSO's getrandom is not the same code as __vdso_getrandom");
@@ -94,9 +105,6 @@ public sealed class VdsoPatcher : SyscallHandler
             if (!image.Slice(write.Offset, write.Code.Length).SequenceEqual(write.Code)) needed.Add(write);
         return (needed, null);
     }
-
-    /// <summary>True when this patcher has anything to do in <paramref name="vdso"/>.</summary>
-    public bool Applies(VdsoImage vdso) => _clock is not null || (_seededRandom && vdso.TryGetFunction("__vdso_getrandom", out _, out _));
 
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {
@@ -124,8 +132,8 @@ public sealed class VdsoPatcher : SyscallHandler
             // Still waiting, so the pid named the caller all along, and the mem fd is bound to its memory.
             if (!SeccompNotify.IsValid(session.Listener, call.Id)) return "the caller is gone";
 
-            VdsoImage vdso;
-            try { vdso = VdsoImage.Parse(image); }
+            ElfImage vdso;
+            try { vdso = ElfImage.Parse(image, "the vDSO"); }
             catch (FormatException e) { return e.Message; }
             var (writes, failure) = Plan(vdso, image, out _);
             if (failure is not null) return failure;

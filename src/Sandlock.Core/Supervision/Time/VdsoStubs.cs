@@ -202,8 +202,19 @@ public static class VdsoStubs
     /// <summary>gettimeofday as the plain syscall, which the filter holds. <code>mov eax, 96; syscall; ret</code></summary>
     public static byte[] GetTimeOfDay { get; } = [0xb8, 0x60, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc3];
 
-    /// <summary>time as the plain syscall, which the filter holds. <code>mov eax, 201; syscall; ret</code></summary>
-    public static byte[] Time { get; } = [0xb8, 0xc9, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc3];
+    /// <summary>
+    /// time as the plain syscall, which the filter holds, passing the caller's return address and stack pointer in
+    /// arguments the kernel ignores (rsi and rdx need not survive a call), for
+    /// <see cref="Determinism.ClockSeededGenerators"/>, which would else read them from /proc/TID/syscall and the stack.
+    /// <code>
+    ///  0: 48 8b 34 24            mov  rsi, [rsp]
+    ///  4: 48 89 e2               mov  rdx, rsp
+    ///  7: b8 c9 00 00 00         mov  eax, 201            ; __NR_time
+    ///  c: 0f 05                  syscall
+    ///  e: c3                     ret
+    /// </code>
+    /// </summary>
+    public static byte[] Time { get; } = [0x48, 0x8b, 0x34, 0x24, 0x48, 0x89, 0xe2, 0xb8, 0xc9, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc3];
 
     /// <summary>
     /// getrandom(buffer, length, flags, state, state_length r8): libc's probe for the vDSO generator (state_length

@@ -8,7 +8,7 @@ namespace Sandlock.Supervision.Time;
 /// <summary>The handlers behind time_start, and the vDSO patch that random_seed needs too.</summary>
 public static class VirtualTime
 {
-    private static readonly Lazy<(VdsoImage Vdso, byte[] Image)?> OwnVdso = new(ReadOwnVdso);
+    private static readonly Lazy<(ElfImage Vdso, byte[] Image)?> OwnVdso = new(ReadOwnVdso);
 
     /// <summary>Handlers for the policy's virtual clock and vDSO patch; empty when it asks for neither.</summary>
     public static IReadOnlyList<SyscallHandler> HandlersFor(SandboxPolicy policy)
@@ -31,21 +31,17 @@ public static class VirtualTime
         if (!x64 || (clock is null && policy.RandomSeed is null)) return handlers;
         var patcher = new VdsoPatcher(clock, seededRandom: policy.RandomSeed is not null);
         // The sandbox gets the same vDSO as this process: check it here, so a misfit fails at start, not mid-run.
-        (VdsoImage Vdso, byte[] Image)? own;
+        (ElfImage Vdso, byte[] Image)? own;
         try { own = OwnVdso.Value; }
         catch (FormatException e) { throw new SandboxSetupException(SetupFailure.Sandbox, $"cannot read this kernel's vDSO to patch it for time_start/random_seed: {e.Message}"); }
-        if (own is not null)
-        {
-            if (patcher.Plan(own.Value.Vdso, own.Value.Image, out _).Failure is { } misfit)
-                throw new SandboxSetupException(SetupFailure.Sandbox, $"cannot patch this kernel's vDSO for time_start/random_seed: {misfit}");
-            if (!patcher.Applies(own.Value.Vdso)) return handlers;
-        }
+        if (own is not null && patcher.Plan(own.Value.Vdso, own.Value.Image, out _).Failure is { } misfit)
+            throw new SandboxSetupException(SetupFailure.Sandbox, $"cannot patch this kernel's vDSO for time_start/random_seed: {misfit}");
         handlers.Add(patcher);
         return handlers;
     }
 
     /// <summary>This process's vDSO, which is what every sandbox gets: the same kernel, the same image.</summary>
-    public static (VdsoImage Vdso, byte[] Image)? ReadOwnVdso()
+    public static (ElfImage Vdso, byte[] Image)? ReadOwnVdso()
     {
         if (MemoryMapping.Read(Environment.ProcessId).FirstOrDefault(m => m.Path == "[vdso]") is not { } mapping) return null;
         var start = mapping.Start;
@@ -54,7 +50,7 @@ public static class VirtualTime
         if (memory < 0) return null;
         try
         {
-            return ProcessMemory.ReadAt(memory, start, image) ? (VdsoImage.Parse(image), image) : null;
+            return ProcessMemory.ReadAt(memory, start, image) ? (ElfImage.Parse(image, "the vDSO"), image) : null;
         }
         finally
         {

@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+
+namespace Sandlock.Supervision;
+
+/// <summary>
+/// Names the function an address of a process is, or the one a GOT slot there is bound to, from the symbols and
+/// relocations of the program or library file mapped there (read once per file and sandbox).
+/// </summary>
+internal sealed class LibraryFunctions
+{
+    private readonly ConcurrentDictionary<(string Path, ulong Inode), ElfImage?> _images = new();
+
+    /// <summary>
+    /// Whether <paramref name="address"/> in <paramref name="pid"/> is the start of one of <paramref name="names"/>,
+    /// or, for a <paramref name="slot"/>, a GOT slot the dynamic linker binds to one of them.
+    /// </summary>
+    public bool IsOneOf(int pid, ulong address, bool slot, IReadOnlyCollection<string> names) =>
+        Locate(pid, address) is var (image, offset)
+        && (slot
+            ? image.TryGetSlotSymbol(offset, out var bound) && names.Contains(bound)
+            : names.Any(name => image.TryGetFunction(name, out var at, out _) && at == offset));
+
+    /// <summary>Whether <paramref name="address"/> in <paramref name="pid"/> lies in the code of function <paramref name="name"/>.</summary>
+    public bool IsInside(int pid, ulong address, string name) =>
+        Locate(pid, address) is var (image, offset) && image.TryGetFunction(name, out var at, out var size) && offset >= at && offset < at + size;
+
+    /// <summary>The file mapped at <paramref name="address"/> and where in it the address is, counted as its symbols count.</summary>
+    private (ElfImage Image, long Offset)? Locate(int pid, ulong address)
+    {
+        List<MemoryMapping> mappings;
+        try { mappings = [.. MemoryMapping.Read(pid)]; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        if (mappings.FirstOrDefault(m => m.Contains(address)) is not { IsFileBacked: true } code) return null;
+        // Symbol values count from where the file's offset 0 is mapped.
+        if (mappings.FirstOrDefault(m => m.Inode == code.Inode && m.Path == code.Path && m.FileOffset == 0) is not { } first) return null;
+        return _images.GetOrAdd((code.Path, code.Inode), Load) is { } image ? (image, (long)(address - first.Start)) : null;
+    }
+
+    private static ElfImage? Load((string Path, ulong Inode) file)
+    {
+        try
+        {
+            // The path may now name another file than the one mapped; its symbols would say nothing about that one.
+            if (Interop.FileIdentity.Of(file.Path)?.Inode != file.Inode) return null;
+            return ElfImage.Parse(File.ReadAllBytes(file.Path), file.Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+}
