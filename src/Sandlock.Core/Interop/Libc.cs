@@ -158,7 +158,7 @@ internal static unsafe partial class FileIdentity
 
 internal static unsafe partial class ResolvingOpen
 {
-    public const ulong ResolveNoMagicLinks = 0x02, ResolveBeneath = 0x08, ResolveInRoot = 0x10;
+    public const ulong ResolveNoMagicLinks = 0x02, ResolveNoSymlinks = 0x04, ResolveBeneath = 0x08, ResolveInRoot = 0x10;
 
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial long Openat2(long number, int dirFd, string path, ulong* how, nuint size);

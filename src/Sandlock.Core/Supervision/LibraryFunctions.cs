@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
+using Sandlock.Interop;
 
 namespace Sandlock.Supervision;
 
@@ -39,13 +42,22 @@ internal sealed class LibraryFunctions
 
     private static ElfImage? Load((string Path, ulong Inode) file)
     {
+        // Without following symlinks, and only if it is still the file mapped: the sandbox may have put another file
+        // at the path since, which this supervisor (perhaps root) must not read for it.
+        var fd = ResolvingOpen.OpenAt2(FileCalls.AtFdCwd, file.Path, Libc.O_RDONLY | Libc.O_CLOEXEC, ResolvingOpen.ResolveNoSymlinks);
+        if (fd < 0) return null;
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        Span<byte> stat = stackalloc byte[256];
+        // struct stat: st_ino is the second 64-bit field.
+        if (FileCalls.Stat(fd, stat) != 0 || BinaryPrimitives.ReadUInt64LittleEndian(stat[8..]) != file.Inode) return null;
         try
         {
-            // The path may now name another file than the one mapped; its symbols would say nothing about that one.
-            if (Interop.FileIdentity.Of(file.Path)?.Inode != file.Inode) return null;
-            return ElfImage.Parse(File.ReadAllBytes(file.Path), file.Path);
+            using var stream = new FileStream(handle, FileAccess.Read);
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            return ElfImage.Parse(bytes, file.Path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is IOException or FormatException)
         {
             return null;
         }

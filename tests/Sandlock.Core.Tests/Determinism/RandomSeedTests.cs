@@ -35,6 +35,7 @@ public sealed class RandomSeedTests
     [InlineData("O2")]
     [InlineData("O2-fno-plt")]
     [InlineData("O2-no-pie")]
+    [InlineData("O2-ibt-plt")]
     [InlineData("static")]
     public async Task A_C_generator_seeded_from_time_repeats_under_one_seed_even_drawn_seconds_later_and_other_clock_reads_stay_the_clock(string build)
     {
@@ -44,6 +45,7 @@ public sealed class RandomSeedTests
             "static" => CPrograms.Build("Determinism/seeding.c", dir[build], isStatic: true),
             "O2-no-pie" => CPrograms.Build("Determinism/seeding.c", dir[build], false, "-O2", "-fno-pie", "-no-pie"),
             "O2-fno-plt" => CPrograms.Build("Determinism/seeding.c", dir[build], false, "-O2", "-fno-plt"),
+            "O2-ibt-plt" => CPrograms.Build("Determinism/seeding.c", dir[build], false, "-O2", "-fcf-protection=full", "-Wl,-z,ibtplt"),
             _ => CPrograms.Build("Determinism/seeding.c", dir[build], false, "-" + build),
         };
         async Task<string[]> Seeding(ulong seed, params string[] args)
