@@ -2,8 +2,7 @@
 // Guids, a Random sequence, Random.Shared and a string hash code, the order of a HashSet<string> and FOLDER's listing.
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
 // random: prints what .NET draws from the system's randomness (Random, Random.Shared, Guid, string hash codes and
-// so HashSet order); RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in the time; then
-// the clock to the second.
+// so HashSet order); then RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in addresses.
 // time: prints DateTime.UtcNow's year, then DateTime.UtcNow and DateTimeOffset.Now in ISO 8601.
 switch (args)
 {
@@ -16,8 +15,6 @@ switch (args)
         Console.WriteLine($"{new Random().Next()} {Random.Shared.Next()} {Guid.NewGuid()}");
         Console.WriteLine($"{"abc".GetHashCode()} {string.Join(',', names)}");
         Console.WriteLine(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
-        // After every draw: the clock's second, which the draws that mix in time depend on.
-        Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss}");
         return 0;
     case ["time"]:
         Console.WriteLine(DateTime.UtcNow.Year);
