@@ -150,10 +150,20 @@ internal static unsafe partial class FileIdentity
     /// <summary>(st_dev, st_ino) of the file <paramref name="path"/> names, following links; null if it is gone.</summary>
     public static (ulong Device, ulong Inode)? Of(string path)
     {
-        // struct stat begins with st_dev and st_ino as 64-bit fields on x86_64 and aarch64 alike.
         var buffer = stackalloc byte[256];
-        return Stat(path, buffer) == 0 ? (*(ulong*)buffer, *(ulong*)(buffer + 8)) : null;
+        return Stat(path, buffer) == 0 ? Identity(buffer) : null;
     }
+
+    /// <summary>(st_dev, st_ino) of the open file <paramref name="fd"/>; null if it cannot be read.</summary>
+    public static (ulong Device, ulong Inode)? Of(int fd)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        fixed (byte* p = buffer)
+            return FileCalls.Stat(fd, buffer) == 0 ? Identity(p) : null;
+    }
+
+    // struct stat begins with st_dev and st_ino as 64-bit fields on x86_64 and aarch64 alike.
+    private static (ulong Device, ulong Inode) Identity(byte* stat) => (*(ulong*)stat, *(ulong*)(stat + 8));
 }
 
 internal static unsafe partial class ResolvingOpen

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 using Sandlock.Interop;
@@ -47,9 +46,7 @@ internal sealed class LibraryFunctions
         var fd = ResolvingOpen.OpenAt2(FileCalls.AtFdCwd, file.Path, Libc.O_RDONLY | Libc.O_CLOEXEC, ResolvingOpen.ResolveNoSymlinks);
         if (fd < 0) return null;
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
-        Span<byte> stat = stackalloc byte[256];
-        // struct stat: st_ino is the second 64-bit field.
-        if (FileCalls.Stat(fd, stat) != 0 || BinaryPrimitives.ReadUInt64LittleEndian(stat[8..]) != file.Inode) return null;
+        if (FileIdentity.Of(fd)?.Inode != file.Inode) return null;
         try
         {
             using var stream = new FileStream(handle, FileAccess.Read);

@@ -86,8 +86,8 @@ public sealed class VdsoPatcher : SyscallHandler
                 }
             }
         }
-        // random_seed: time is the bare syscall (which the plain stubs above made it already), held for the generators seeded from it.
-        if (_seededRandom && !writes.Any(w => w.Code == VdsoStubs.Time))
+        // random_seed: time is the bare syscall (the plain stubs above made it so already), held for the generators seeded from it.
+        if (_seededRandom && (_clock is null || fast))
         {
             if (!vdso.TryGetFunction("__vdso_time", out var time, out var timeSize)) return (writes, "the vDSO has no __vdso_time");
             if (vdso.TryGetFunction("time", out var alias, out _) && alias != time) return (writes, "the vDSO's time is not the same code as __vdso_time");
