@@ -22,6 +22,8 @@
 #include <sched.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
 
 #include "sandlock_spawn.h"
 
@@ -39,6 +41,10 @@
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
 #ifndef PR_SET_THP_DISABLE
 #define PR_SET_THP_DISABLE 41
@@ -69,6 +75,35 @@ static int write_proc_file(const char *path, const char *text)
     if (written == (ssize_t)length) return 0;
     errno = written < 0 ? error : EIO;
     return -1;
+}
+
+/* The command keeps no capability, as under bubblewrap: a root sandbox would otherwise make device nodes, reconfigure
+ * the host's network through netlink, override file modes or raise its limits. Emptying the bounding set (which
+ * needs CAP_SETPCAP, so only a child that has it can and must) keeps an execve by uid 0 from getting them back;
+ * SECBIT_NOROOT, locked, says the same to the kernel. An ordinary user has none to drop. */
+static int drop_capabilities(void)
+{
+    if (prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1) {
+        struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+        struct __user_cap_data_struct data[2];
+        if (syscall(SYS_capget, &header, data) != 0) return -1;
+        if (data[0].effective & (1U << CAP_SETPCAP)) {
+            for (int cap = 0; cap < 64; cap++) {
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+                if (errno == EINVAL) break; /* past the kernel's last capability */
+                return -1;
+            }
+            unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED
+                | SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+            if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) return -1;
+        }
+    }
+    /* Fails with EINVAL only on kernels before 4.3, which have no ambient set to clear. */
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct none[2];
+    memset(none, 0, sizeof none);
+    return (int)syscall(SYS_capset, &header, none);
 }
 
 /* Runs in the vfork child; never returns. Only async-signal-safe calls. */
@@ -128,6 +163,8 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
     if (req->cwd_fd >= 0 && fchdir(req->cwd_fd) != 0) fail(outcome, SL_STEP_CWD);
     if (req->cpu_mask && syscall(SYS_sched_setaffinity, 0, (size_t)req->cpu_mask_words * 8, req->cpu_mask) != 0)
         fail(outcome, SL_STEP_CPU_AFFINITY);
+    /* Last of the steps that may need a capability (cgroup, user namespace, chroot, raising a hard rlimit). */
+    if (drop_capabilities() != 0) fail(outcome, SL_STEP_CAPABILITIES);
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(outcome, SL_STEP_NO_NEW_PRIVS);
     if (req->ruleset_fd >= 0 && syscall(SYS_landlock_restrict_self, req->ruleset_fd, req->landlock_restrict_flags) != 0)

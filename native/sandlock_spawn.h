@@ -24,6 +24,7 @@ enum sl_step {
     SL_STEP_USER_NAMESPACE = 17,
     SL_STEP_ID_MAPS = 18,
     SL_STEP_CHROOT = 19,
+    SL_STEP_CAPABILITIES = 20,
 };
 
 struct sl_rlimit {

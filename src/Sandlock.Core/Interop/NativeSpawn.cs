@@ -53,6 +53,7 @@ internal enum SpawnStep
 {
     None = 0, Fork, ProcessGroup, ParentDeathSignal, Stdio, ResourceLimit, Personality, WorkingDirectory,
     NoNewPrivileges, Landlock, Seccomp, ListenerHandoff, CloseFds, Exec, PidFd, CpuAffinity, Cgroup, UserNamespace, IdMaps, Chroot,
+    Capabilities,
 }
 
 /// <summary>Calls the C shim (native/sandlock_spawn.c). Must be called on the sandbox spawn thread.</summary>

@@ -40,6 +40,9 @@ internal static unsafe partial class SocketCalls
     [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
     private static partial int Bind(int socket, byte* address, uint length);
 
+    [LibraryImport("libc", EntryPoint = "listen", SetLastError = true)]
+    private static partial int Listen(int socket, int backlog);
+
     [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
     private static partial int GetSockName(int socket, byte* address, uint* length);
 
@@ -113,6 +116,10 @@ internal static unsafe partial class SocketCalls
         fixed (byte* a = address)
             return Bind((int)socket.DangerousGetHandle(), a, (uint)address.Length) == 0 ? 0 : Libc.LastError;
     }
+
+    /// <summary>listen() on a duplicated socket; 0 or an errno.</summary>
+    public static int Listen(SafeHandle socket, int backlog) =>
+        Listen((int)socket.DangerousGetHandle(), backlog) == 0 ? 0 : Libc.LastError;
 
     /// <summary>The socket's local address, or null (errno in <paramref name="errno"/>).</summary>
     public static byte[]? LocalAddress(SafeHandle socket, out int errno) => Name(socket, peer: false, out errno);

@@ -357,6 +357,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             SpawnStep.UserNamespace => new(SetupFailure.Sandbox, $"max_processes: cannot create a user namespace (needed for RLIMIT_NPROC to count only the sandbox): {reason}"),
             SpawnStep.IdMaps => new(SetupFailure.Sandbox, $"{namespaceFor}: cannot write the user namespace's uid/gid maps: {reason}"),
             SpawnStep.Chroot => new(SetupFailure.Sandbox, $"chroot: cannot change the root directory to {policy.Chroot}: {reason}"),
+            SpawnStep.Capabilities => new(SetupFailure.Sandbox, $"cannot drop the command's capabilities: {reason}"),
             var step => new(SetupFailure.Sandbox, $"cannot start the sandbox ({step}): {reason}"),
         };
     }

@@ -116,12 +116,17 @@ public sealed class SupervisionPlan
             // Run after the builtin handlers, which enforce the static policy first.
             handlers.AddRange(custom);
         }
+        // Gaps no kernel rule closes, guarded whenever a supervisor can run; --no-supervisor (or no seccomp) gives them up.
+        if (!policy.NoSupervisor && kernel.SeccompUserNotification && !policy.Disabled.Contains(Protection.Seccomp))
+        {
+            if (!policy.Disabled.Contains(Protection.LandlockNet)) handlers.Add(new UnboundListen());
+        }
         if (handlers.Count == 0) return null;
         // Any supervised sandbox keeps track of the groups and sessions its processes make, so none outlives it.
         handlers.Insert(0, new Lifetime.ProcessGroupTracker());
-        if (policy.NoSupervisor)
+        if (policy.NoSupervisor && needs.Count > 0)
             throw new SandboxSetupException(SetupFailure.Sandbox, $"{string.Join(" and ", needs)} need the supervisor, which --no-supervisor turns off");
-        if (!kernel.SeccompUserNotification)
+        if (!kernel.SeccompUserNotification && needs.Count > 0)
             throw new SandboxSetupException(SetupFailure.Sandbox,
                 $"{string.Join(" and ", needs)} need seccomp user notification, which this kernel ({kernel.KernelRelease}) lacks");
         return new SupervisionPlan(handlers, network);

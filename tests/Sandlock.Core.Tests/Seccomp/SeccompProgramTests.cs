@@ -10,6 +10,8 @@ public class SeccompProgramTests
     private const uint Eperm = 0x00050000 | 1;
     private const uint Eacces = 0x00050000 | 13;
     private const uint Enosys = 0x00050000 | 38;
+    private const uint Eprotonosupport = 0x00050000 | 93;
+    private const uint Eafnosupport = 0x00050000 | 97;
 
     private const ulong AfUnix = 1, AfInet = 2, AfInet6 = 10, AfPacket = 17;
     private const ulong SockStream = 1, SockDgram = 2, SockRaw = 3, SockCloexec = 0x80000;
@@ -47,7 +49,7 @@ public class SeccompProgramTests
     public void Allows_ordinary_syscalls(string arch)
     {
         var (program, table) = Build(arch);
-        foreach (var name in new[] { "read", "write", "execve", "openat", "mmap", "exit_group", "personality", "statmount", "socketpair" })
+        foreach (var name in new[] { "read", "write", "execve", "openat", "mmap", "exit_group", "personality", "statmount" })
             Assert.True(Allow == Run(program, table, name), $"{name} is not allowed on {arch}");
     }
 
@@ -57,7 +59,7 @@ public class SeccompProgramTests
         var (program, table) = Build(arch);
         var denied = DefaultDenyList.Syscalls.Select(s => s.Name)
             .Concat(SyscallGroups.Members("sysv_ipc"))
-            .Concat(["clone", "clone3", "socket", "ioctl"])
+            .Concat(["clone", "clone3", "socket", "socketpair", "ioctl", "mknod", "mknodat"])
             .ToHashSet();
         foreach (var (name, nr) in table.Numbers.Where(kv => !denied.Contains(kv.Key)))
             Assert.True(Allow == BpfInterpreter.Run(program, nr, table.AuditArch), $"{name} ({nr}) is not allowed on {arch}");
@@ -112,12 +114,58 @@ public class SeccompProgramTests
     }
 
     [Theory, MemberData(nameof(Arches))]
+    public void Allows_only_tcp_among_stream_protocols(string arch)
+    {
+        var (program, table) = Build(arch);
+        const ulong mptcp = 262, sctp = 132, tcp = 6;
+        Assert.Equal(Allow, Run(program, table, "socket", AfInet, SockStream, tcp));
+        Assert.Equal(Allow, Run(program, table, "socket", AfInet6, SockStream | SockCloexec, tcp));
+        Assert.Equal(Eprotonosupport, Run(program, table, "socket", AfInet, SockStream, mptcp));
+        Assert.Equal(Eprotonosupport, Run(program, table, "socket", AfInet6, SockStream | SockCloexec, mptcp));
+        Assert.Equal(Eprotonosupport, Run(program, table, "socket", AfInet, SockStream, sctp));
+        Assert.Equal(Eacces, Run(program, table, "socket", AfInet, 5 /* SOCK_SEQPACKET */, sctp));
+    }
+
+    [Theory, MemberData(nameof(Arches))]
+    public void Allows_only_unix_ip_and_routing_netlink_families(string arch)
+    {
+        var (program, table) = Build(arch);
+        const ulong afNetlink = 16, afVsock = 40, afXdp = 44, afAlg = 38, afKey = 15, afBluetooth = 31, netlinkSockDiag = 4, netlinkAudit = 9;
+        Assert.Equal(Allow, Run(program, table, "socket", afNetlink, SockRaw | SockCloexec, 0));
+        Assert.Equal(Eprotonosupport, Run(program, table, "socket", afNetlink, SockRaw, netlinkSockDiag));
+        Assert.Equal(Eprotonosupport, Run(program, table, "socket", afNetlink, SockDgram, netlinkAudit));
+        foreach (var family in new[] { afVsock, afXdp, afAlg, afKey, afBluetooth, 0UL, 45UL, 255UL })
+            Assert.Equal(Eafnosupport, Run(program, table, "socket", family, SockStream));
+        Assert.Equal(Allow, Run(program, table, "socketpair", AfUnix, SockStream));
+        Assert.Equal(Eafnosupport, Run(program, table, "socketpair", afVsock, SockStream));
+    }
+
+    [Theory, MemberData(nameof(Arches))]
+    public void Refuses_device_nodes_but_not_fifos_sockets_or_files(string arch)
+    {
+        var (program, table) = Build(arch);
+        const ulong chr = 0x2000 | 0x1b6, blk = 0x6000 | 0x180, fifo = 0x1000 | 0x1b6, sock = 0xC000 | 0x1b6, file = 0x8000 | 0x1a4;
+        Assert.Equal(Eperm, Run(program, table, "mknodat", unchecked((ulong)-100), 0, chr, 0x10b));
+        Assert.Equal(Eperm, Run(program, table, "mknodat", unchecked((ulong)-100), 0, blk, 0x800));
+        foreach (var mode in new[] { fifo, sock, file })
+            Assert.Equal(Allow, Run(program, table, "mknodat", unchecked((ulong)-100), 0, mode, 0));
+        if (table.Contains("mknod"))
+        {
+            Assert.Equal(Eperm, Run(program, table, "mknod", 0, chr, 0x10b));
+            Assert.Equal(Allow, Run(program, table, "mknod", 0, fifo, 0));
+        }
+    }
+
+    [Theory, MemberData(nameof(Arches))]
     public void Datagram_denial_can_be_turned_off(string arch)
     {
         var table = Table(arch);
         var program = SeccompProgram.Build(new SandboxPolicy(), table, denyDatagramSockets: false, held: []);
         BpfInterpreter.AssertWellFormed(program);
         Assert.Equal(Allow, Run(program, table, "socket", AfInet, SockDgram));
+        Assert.Equal(Allow, Run(program, table, "socket", AfInet, SockDgram, 1 /* ICMP */));
+        Assert.Equal(Eprotonosupport, Run(program, table, "socket", AfInet, SockDgram, 136 /* UDP-Lite */));
+        Assert.Equal(Eacces, Run(program, table, "socket", AfInet, SockRaw, 1));
         Assert.Equal(Eacces, Run(program, table, "socket", AfPacket, SockDgram));
     }
 

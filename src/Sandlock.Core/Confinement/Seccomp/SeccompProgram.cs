@@ -11,6 +11,8 @@ public static class SeccompProgram
     private const int Eperm = 1;
     private const int Eacces = 13;
     private const int Enosys = 38;
+    private const int Eprotonosupport = 93;
+    private const int Eafnosupport = 97;
 
     private const uint CloneNamespaceFlags =
         0x00020000   // CLONE_NEWNS
@@ -22,11 +24,24 @@ public static class SeccompProgram
         | 0x40000000 // CLONE_NEWNET
         | 0x00000080; // CLONE_NEWTIME
 
+    private const uint AfUnix = 1;
     private const uint AfInet = 2;
     private const uint AfInet6 = 10;
+    private const uint AfNetlink = 16;
     private const uint AfPacket = 17;
     private const uint SockTypeMask = 0xF;
     private const uint SockStream = 1;
+    private const uint SockDgram = 2;
+    private const uint IpprotoDefault = 0;
+    private const uint IpprotoIcmp = 1;
+    private const uint IpprotoTcp = 6;
+    private const uint IpprotoUdp = 17;
+    private const uint IpprotoIcmpV6 = 58;
+    private const uint NetlinkRoute = 0;
+
+    private const uint FileTypeMask = 0xF000; // S_IFMT
+    private const uint CharacterDevice = 0x2000; // S_IFCHR
+    private const uint BlockDevice = 0x6000; // S_IFBLK
 
     private const uint Tiocsti = 0x5412;
     private const uint Tioclinux = 0x541C;
@@ -34,8 +49,9 @@ public static class SeccompProgram
     public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table) => Build(policy, table, denyDatagramSockets: true, held: []);
 
     /// <summary>
-    /// <paramref name="denyDatagramSockets"/>: whether IPv4/IPv6 sockets other than streams (UDP, raw, ICMP) are
-    /// refused (AF_PACKET is refused regardless). <paramref name="held"/>: syscalls routed to the supervisor
+    /// <paramref name="denyDatagramSockets"/>: whether IPv4/IPv6 datagram sockets (UDP, ICMP) are refused; raw and
+    /// packet sockets, stream protocols other than TCP and families other than unix, IP and netlink (routing only)
+    /// are refused regardless. <paramref name="held"/>: syscalls routed to the supervisor
     /// (SECCOMP_RET_USER_NOTIF) instead of allowed, always or when their arguments match; a denied syscall stays
     /// denied. Several entries for one syscall hold it when any of them matches.
     /// </summary>
@@ -52,6 +68,8 @@ public static class SeccompProgram
         var enosys = e.Return(Bpf.Errno(Enosys));
         var eacces = e.Return(Bpf.Errno(Eacces));
         var eperm = e.Return(Bpf.Errno(Eperm));
+        var eprotonosupport = e.Return(Bpf.Errno(Eprotonosupport));
+        var eafnosupport = e.Return(Bpf.Errno(Eafnosupport));
         var notify = e.Return(Bpf.RetUserNotif);
         var allow = e.Return(Bpf.RetAllow);
 
@@ -90,20 +108,60 @@ public static class SeccompProgram
             return e.Load(Bpf.ArgLow(1));
         });
 
+        // An allow list of families and protocols: Landlock's port rules cover TCP only, so any other stream protocol
+        // (MPTCP, SCTP) would reach every port, and exotic families (vsock, XDP, packet, ALG, ...) are kernel surface
+        // no build or test needs. Refused families fail as if the kernel lacked them, refused protocols likewise, so
+        // programs that try MPTCP first fall back to TCP.
         AddSpecial("socket", pass =>
         {
-            var afterPacket = pass;
-            if (denyDatagramSockets)
+            var netlinkProtocol = e.JumpIfEqual(NetlinkRoute, pass, eprotonosupport);
+            var netlink = e.Load(Bpf.ArgLow(2));
+
+            var datagram = eacces;
+            if (!denyDatagramSockets)
             {
-                e.JumpIfEqual(SockStream, pass, eacces);
-                e.And(SockTypeMask);
-                var checkType = e.Load(Bpf.ArgLow(1));
-                var notInet = e.JumpIfEqual(AfInet6, checkType, pass);
-                afterPacket = e.JumpIfEqual(AfInet, checkType, notInet);
+                var protocol = e.JumpIfEqual(IpprotoIcmpV6, pass, eprotonosupport);
+                protocol = e.JumpIfEqual(IpprotoIcmp, pass, protocol);
+                protocol = e.JumpIfEqual(IpprotoUdp, pass, protocol);
+                e.JumpIfEqual(IpprotoDefault, pass, protocol);
+                datagram = e.Load(Bpf.ArgLow(2));
             }
-            e.JumpIfEqual(AfPacket, eacces, afterPacket);
+
+            var streamProtocol = e.JumpIfEqual(IpprotoTcp, pass, eprotonosupport);
+            e.JumpIfEqual(IpprotoDefault, pass, streamProtocol);
+            var stream = e.Load(Bpf.ArgLow(2));
+
+            var type = e.JumpIfEqual(SockDgram, datagram, eacces);
+            e.JumpIfEqual(SockStream, stream, type);
+            e.And(SockTypeMask);
+            var inet = e.Load(Bpf.ArgLow(1));
+
+            var family = e.JumpIfEqual(AfPacket, eacces, eafnosupport);
+            family = e.JumpIfEqual(AfNetlink, netlink, family);
+            family = e.JumpIfEqual(AfInet6, inet, family);
+            family = e.JumpIfEqual(AfInet, inet, family);
+            e.JumpIfEqual(AfUnix, pass, family);
             return e.Load(Bpf.ArgLow(0));
         });
+
+        AddSpecial("socketpair", pass =>
+        {
+            e.JumpIfEqual(AfUnix, pass, eafnosupport);
+            return e.Load(Bpf.ArgLow(0));
+        });
+
+        // A device node is a way around every path rule (a raw disk, /dev/kmsg past the syslog denial); FIFOs, sockets
+        // and plain files stay possible. Root's CAP_MKNOD is dropped by the shim too; this also covers a supervisor
+        // that is root while the child is not.
+        BpfEmitter.Label RefuseDevices(int modeArgument, BpfEmitter.Label pass)
+        {
+            var block = e.JumpIfEqual(BlockDevice, eperm, pass);
+            e.JumpIfEqual(CharacterDevice, eperm, block);
+            e.And(FileTypeMask);
+            return e.Load(Bpf.ArgLow(modeArgument));
+        }
+        AddSpecial("mknod", pass => RefuseDevices(1, pass));
+        AddSpecial("mknodat", pass => RefuseDevices(2, pass));
 
         // clone3 passes its flags in memory BPF cannot read; ENOSYS makes libc fall back to clone.
         AddSpecial("clone3", _ => enosys);
@@ -115,7 +173,7 @@ public static class SeccompProgram
             return e.Load(Bpf.ArgLow(0));
         });
 
-        // A held syscall with an argument check of its own (clone, socket, ioctl) keeps that check in the filter.
+        // A held syscall with an argument check of its own (clone, socket, ioctl, mknod) keeps that check in the filter.
         var cases = denied.Select(nr => (Number: nr, Target: eperm))
             .Concat(special.Select(kv => (Number: kv.Key, Target: kv.Value)))
             .Concat(holds.Keys.Where(nr => !special.ContainsKey(nr)).Select(nr => (Number: nr, Target: Pass(nr))))
