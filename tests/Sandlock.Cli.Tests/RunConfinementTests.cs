@@ -109,7 +109,9 @@ public sealed class RunConfinementTests
         var r = await Run("run", "--dry-run", "-r", "/usr", "--net-allow", ":443", "--", "touch", "/tmp/should-not-exist-dry-run");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("tcp connect: only 443", r.Stdout);
-        Assert.Contains("supervisor: not needed", r.Stdout);
+        Assert.Contains("supervisor: holds setsid, setpgid, listen", r.Stdout);
+        var unsupervised = await Run("run", "--dry-run", "-r", "/usr", "--no-supervisor", "--", "true");
+        Assert.Contains("supervisor: not needed", unsupervised.Stdout);
         var supervised = await Run("run", "--dry-run", "--net-allow", "localhost:443", "--random-seed", "1", "--", "true");
         Assert.Contains("supervisor: holds ", supervised.Stdout);
         Assert.Contains("getrandom", supervised.Stdout);

@@ -95,7 +95,8 @@ public sealed class MountTests : IDisposable
         File.Delete(_folder["fifo"]);
         var readOnly = await Run(SystemOnly().FsRead(_outside.Path).FsMount($"/data:{_folder.Path}:ro"), program, "/data");
         AssertSucceeded(readOnly);
-        Assert.Equal("mkfifo 30\nis fifo 0\nchown 30\nsetxattr 30\ngetxattr \nlisted 0\nremovexattr 30\nmknod device 30\n", readOnly.StandardOutputText);
+        // The filter refuses a device node before the mount is asked, so EPERM rather than EROFS.
+        Assert.Equal("mkfifo 30\nis fifo 0\nchown 30\nsetxattr 30\ngetxattr \nlisted 0\nremovexattr 30\nmknod device 1\n", readOnly.StandardOutputText);
         Assert.False(File.Exists(_folder["fifo"]));
     }
 
