@@ -1,4 +1,5 @@
 using Sandlock.Confinement;
+using Sandlock.Confinement.Landlock;
 using Sandlock.Confinement.Seccomp;
 using Sandlock.Policy;
 using Sandlock.Supervision.Network;
@@ -120,6 +121,9 @@ public sealed class SupervisionPlan
         if (!policy.NoSupervisor && kernel.SeccompUserNotification && !policy.Disabled.Contains(Protection.Seccomp))
         {
             if (!policy.Disabled.Contains(Protection.LandlockNet)) handlers.Add(new UnboundListen());
+            if (!policy.Disabled.Contains(Protection.LandlockFs) && kernel.LandlockAbi >= 1
+                && FsRulePlanner.CarvedReadFolders(policy, Views.ProcView.AppliesTo(policy, kernel)) is { Count: > 0 } carved)
+                handlers.Add(new Views.CarvedFolders(carved));
         }
         if (handlers.Count == 0) return null;
         // Any supervised sandbox keeps track of the groups and sessions its processes make, so none outlives it.

@@ -53,7 +53,23 @@ public static class FsRulePlanner
         return root is null && policy.FsMounts.IsEmpty ? rules : [.. rules.Select(r => r with { Root = RootOf(r.Path) })];
     }
 
-    private static void AddCarved(List<FsRule> rules, string tree, FsAccess access, string[] denied)
+    /// <summary>
+    /// The folders a read rule was taken from by carving (the granted tree and the ancestors of a denied path below
+    /// it), which the child could then not list although the user granted it; the supervisor lists them for it.
+    /// Host paths; empty when nothing is carved, under a chroot or with mounts.
+    /// </summary>
+    public static IReadOnlyList<string> CarvedReadFolders(SandboxPolicy policy, bool withoutProc = false)
+    {
+        if (!policy.ConfinesFilesystem || policy.Chroot is not null || !policy.FsMounts.IsEmpty) return [];
+        var denied = policy.FsDenied.Select(Normalize).Concat(withoutProc ? ["/proc"] : []).Distinct().ToArray();
+        if (denied.Length == 0) return [];
+        IEnumerable<string> readTrees = policy.FsReadable.IsEmpty ? ["/"] : policy.FsReadable.Concat(policy.FsWritable);
+        var carved = new List<string>();
+        foreach (var tree in readTrees.Select(Normalize).Distinct()) AddCarved([], tree, FsAccess.Read, denied, carved);
+        return [.. carved.Distinct()];
+    }
+
+    private static void AddCarved(List<FsRule> rules, string tree, FsAccess access, string[] denied, List<string>? carved = null)
     {
         if (denied.Any(d => IsSameOrUnder(tree, d))) return;
         var inside = denied.Where(d => IsSameOrUnder(d, tree)).ToArray();
@@ -62,6 +78,7 @@ public static class FsRulePlanner
             rules.Add(Rule(tree, access));
             return;
         }
+        carved?.Add(tree);
         string[] entries;
         try { entries = Directory.GetFileSystemEntries(tree); }
         catch (DirectoryNotFoundException) { return; }
@@ -71,7 +88,7 @@ public static class FsRulePlanner
             // A symlink is checked at its target, which has rules of its own; a rule here would follow it.
             if (info.LinkTarget is not null) continue;
             if (inside.Any(d => d == entry)) continue;
-            if (inside.Any(d => IsSameOrUnder(d, entry))) AddCarved(rules, entry, access, inside);
+            if (inside.Any(d => IsSameOrUnder(d, entry))) AddCarved(rules, entry, access, inside, carved);
             else rules.Add(Rule(entry, access) with { MayVanish = true });
         }
     }

@@ -77,7 +77,7 @@ public sealed class ProcView : SyscallHandler
         if (!FsRulePlanner.IsSameOrUnder(path, Proc)) return SyscallDecision.Allow;
 
         if (_denied.Any(denied => FsRulePlanner.IsSameOrUnder(path, denied))) return Refuse(call, session, path, Eacces, "denied path");
-        if (path == Proc) return Send(call, session, Libc.Open(listing.Refresh(session.RootPid), OpenFlags(open)), open);
+        if (path == Proc) return OpenedOnBehalf.Send(call, session, Libc.Open(listing.Refresh(session.RootPid), OpenFlags(open)), open);
 
         var parts = path[(Proc.Length + 1)..].Split('/');
         if (Rewrite(parts, call.Pid, session.RootPid) is not { } inside)
@@ -86,7 +86,7 @@ public sealed class ProcView : SyscallHandler
         if (LeadsThroughMagicLink(inside)) return SyscallDecision.Allow;
         var fd = ResolvingOpen.OpenAt2(ProcRoot.Value, string.Join('/', inside), (ulong)OpenFlags(open),
             ResolvingOpen.ResolveBeneath | ResolvingOpen.ResolveNoMagicLinks);
-        return Send(call, session, fd, open);
+        return OpenedOnBehalf.Send(call, session, fd, open);
     }
 
     /// <summary>The path under /proc with self, thread-self and the links through self spelled out; null for another sandbox's process.</summary>
@@ -120,20 +120,6 @@ public sealed class ProcView : SyscallHandler
     }
 
     private static int OpenFlags(HeldOpen open) => (int)open.Flags | Libc.O_CLOEXEC;
-
-    private static SyscallDecision Send(SyscallEvent call, SupervisedSession session, int fd, HeldOpen open)
-    {
-        if (fd < 0) return SyscallDecision.Deny(Libc.LastError);
-        try
-        {
-            var installed = SeccompNotify.SendFd(session.Listener, call.Id, fd, (open.Flags & Libc.O_CLOEXEC) != 0);
-            return installed >= 0 ? SyscallDecision.Done : SyscallDecision.Deny(Libc.LastError);
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
-    }
 
     private static SyscallDecision Refuse(SyscallEvent call, SupervisedSession session, string path, int errno, string rule)
     {

@@ -1,0 +1,55 @@
+using Sandlock.Policy;
+using Sandlock.Tests.TestSupport;
+using static Sandlock.Tests.TestSupport.Sandboxed;
+
+namespace Sandlock.Tests.Confinement;
+
+/// <summary>
+/// Carving (a deny inside a granted tree, or the /proc view under `-r /`) must not take away the listing of the
+/// folders the user granted: the supervisor lists them, while what is denied stays denied.
+/// </summary>
+public sealed class CarvedFolderTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    [Fact]
+    public async Task Reading_all_of_the_root_lets_the_root_be_listed_while_proc_stays_a_view()
+    {
+        var result = await Sh(new SandboxPolicyBuilder().FsRead("/"), "ls / && cd / && ls . >/dev/null && echo listed; ls /proc | grep -c '^[0-9]'");
+        AssertSucceeded(result);
+        Assert.Contains("usr\n", result.StandardOutputText);
+        Assert.Contains("listed\n", result.StandardOutputText);
+        // The shell, ls and grep: the view still shows only the sandbox's processes.
+        var processes = int.Parse(result.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        Assert.InRange(processes, 1, 8);
+    }
+
+    [Fact]
+    public async Task The_ancestors_of_a_denied_folder_can_be_listed_and_the_denied_folder_cannot()
+    {
+        _tmp.Write("a/secret/key", "top secret");
+        _tmp.Write("a/file", "plain");
+        var policy = Sandboxed.SystemOnly().FsRead(_tmp.Path).FsDeny(_tmp["a/secret"]);
+
+        var listed = await Sh(policy, $"ls {_tmp.Path}; ls {_tmp["a"]}; cat {_tmp["a/file"]}");
+        AssertSucceeded(listed);
+        Assert.Equal("a\nfile\nsecret\nplain", listed.StandardOutputText);
+
+        AssertDenied(await Run(policy, "cat", _tmp["a/secret/key"]));
+        AssertDenied(await Run(policy, "ls", _tmp["a/secret"]));
+    }
+
+    [Fact]
+    public async Task A_listed_folder_is_not_a_way_to_write_or_to_reach_the_denied_folder()
+    {
+        _tmp.Write("a/secret/key", "top secret");
+        var policy = Sandboxed.SystemOnly().FsRead(_tmp.Path).FsDeny(_tmp["a/secret"]);
+
+        AssertDenied(await Sh(policy, $"touch {_tmp["a/new"]}"));
+        Assert.False(File.Exists(_tmp["a/new"]));
+        // Relative to the listed folder's fd, the kernel checks the denied folder itself.
+        AssertDenied(await Sh(policy, $"cd {_tmp["a"]} && cat secret/key"));
+    }
+}
