@@ -47,6 +47,9 @@ internal sealed class SandlockTestHostLauncher(IExtension extension, ICommandLin
     {
         if (options.TryGetOptionArgumentList(SandlockCommandLineOptions.OptionName, out var arguments) && arguments is [var file])
             return Path.GetFullPath(file);
-        return AppContext.GetData(PolicyFileSetting) is string { Length: > 0 } configured && File.Exists(configured) ? configured : null;
+        if (AppContext.GetData(PolicyFileSetting) is not string { Length: > 0 } configured) return null;
+        // Recorded at build time: a file gone since then must not leave the host less confined than asked.
+        return File.Exists(configured) ? configured
+            : throw new InvalidOperationException($"Sandlock: the policy file {configured}, recorded at build time (sandlock.toml beside the project or SandlockPolicyFile), does not exist or is not a file");
     }
 }

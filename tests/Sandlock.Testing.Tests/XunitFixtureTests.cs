@@ -16,8 +16,8 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal(19, Report.Results.Count);
-        Assert.Equal((14, 4, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal(20, Report.Results.Count);
+        Assert.Equal((15, 4, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
         Assert.Equal(1, run.Outcome.ExitCode);
     }
 
@@ -28,6 +28,20 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
         Assert.Equal("Failed", result.Outcome);
         Assert.StartsWith("System.UnauthorizedAccessException : Access to the path", result.Message);
         Assert.Contains("SandboxedTests.cs:line", result.StackTrace);
+    }
+
+    /// <summary>Before the fix the targets recorded the project folder instead of the file, and the file was skipped.</summary>
+    [Fact]
+    public void ThePolicyFileBesideTheProjectIsApplied() => Assert.Equal("Passed", Report[Tests + "ReadsWhatItsPolicyFileGrants"].Outcome);
+
+    [Fact]
+    public async Task A_named_policy_file_that_is_missing_fails_the_build()
+    {
+        var workspace = await FixtureWorkspace.Get();
+        var build = await Dotnet.Run(workspace.Project("XunitFixture"), workspace.Environment, Dotnet.Host,
+            "build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}", "-p:SandlockPolicyFile=missing.toml");
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains("error SLK0002: SandlockPolicyFile names " + Path.Combine(workspace.Project("XunitFixture"), "missing.toml"), build.ToString());
     }
 
     [Fact]
