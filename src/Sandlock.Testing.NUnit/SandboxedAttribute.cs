@@ -18,7 +18,10 @@ public sealed class SandboxedAttribute : SandboxedAttributeBase, IWrapSetUpTearD
 {
     private static readonly Version FirstWithClassWrappers = new(4, 5);
 
-    public TestCommand Wrap(TestCommand command) => new SandboxedTestCommand(command);
+    // Usable in code built for any platform (no CA1416 at the attribute); running a test confined needs Linux.
+    public TestCommand Wrap(TestCommand command) => OperatingSystem.IsLinux()
+        ? new SandboxedTestCommand(command)
+        : throw new PlatformNotSupportedException("[Sandboxed] confines a test with Landlock and seccomp, which exist only on Linux");
 
     /// <summary>Refuses to pretend: on an NUnit that ignores fixture-level wrappers, the fixture's tests are not runnable.</summary>
     public void ApplyToTest(Test test)

@@ -13,6 +13,7 @@ namespace Sandlock.Testing.NUnit;
 /// In the parent: runs the wrapped setup, test and teardown in a sandboxed child instead of here, and sets this
 /// test's result from the child's. In the child: runs them in place.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCommand(inner)
 {
     private static readonly string ChildRunnerType = typeof(Child.NUnitChildTestRunner).AssemblyQualifiedName!;

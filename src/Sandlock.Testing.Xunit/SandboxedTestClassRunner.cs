@@ -7,6 +7,7 @@ namespace Sandlock.Testing.Xunit;
 /// For a class whose every test is sandboxed, class fixtures and the constructor belong to the children only:
 /// the parent neither creates fixtures nor checks constructor arguments.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SandboxedTestClassRunner(ITestClass testClass, IReflectionTypeInfo @class, IEnumerable<IXunitTestCase> testCases,
     IMessageSink diagnosticMessageSink, IMessageBus messageBus, ITestCaseOrderer testCaseOrderer, ExceptionAggregator aggregator,
     CancellationTokenSource cancellationTokenSource, IDictionary<Type, object> collectionFixtureMappings)

@@ -3,6 +3,7 @@ using Xunit.Sdk;
 
 namespace Sandlock.Testing.Xunit;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SandboxedTestCollectionRunner(ITestCollection testCollection, IEnumerable<IXunitTestCase> testCases,
     IMessageSink diagnosticMessageSink, IMessageBus messageBus, ITestCaseOrderer testCaseOrderer, ExceptionAggregator aggregator,
     CancellationTokenSource cancellationTokenSource)

@@ -4,6 +4,7 @@ using Xunit.Sdk;
 
 namespace Sandlock.Testing.Xunit;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SandboxedTestFrameworkExecutor(AssemblyName assemblyName, ISourceInformationProvider sourceInformationProvider, IMessageSink diagnosticMessageSink)
     : XunitTestFrameworkExecutor(assemblyName, sourceInformationProvider, diagnosticMessageSink)
 {

@@ -5,6 +5,7 @@ using Xunit.Sdk;
 namespace Sandlock.Testing.Xunit;
 
 /// <summary>Sends a sandboxed test case to a child and republishes the child's results as this runner's messages.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SandboxedTestMethodRunner(ITestMethod testMethod, IReflectionTypeInfo @class, IReflectionMethodInfo method,
     IEnumerable<IXunitTestCase> testCases, IMessageSink diagnosticMessageSink, IMessageBus messageBus, ExceptionAggregator aggregator,
     CancellationTokenSource cancellationTokenSource, object[] constructorArguments)

@@ -6,6 +6,7 @@ namespace Sandlock.Testing;
 /// The child's command line: <c>dotnet exec</c> of the child host with the test project's runtimeconfig and
 /// deps.json, so the child resolves exactly the assemblies the test itself resolves.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ChildCommand
 {
     public const string HostFileName = "Sandlock.Testing.Host.dll";

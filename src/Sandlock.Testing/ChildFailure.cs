@@ -6,6 +6,7 @@ using Sandlock.Testing.Protocol;
 namespace Sandlock.Testing;
 
 /// <summary>Turns a child that did not report a result into a failed result that says what happened.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ChildFailure
 {
     private const int TailLines = 30;

@@ -7,6 +7,7 @@ namespace Sandlock.Testing;
 /// Whether a chroot holds what a sandboxed test's child host needs, checked before it starts: the child is a .NET
 /// process, started by host paths, that reads its request from a temp folder inside the chroot.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class ChrootCheck
 {
     /// <summary>What the chroot lacks of the runtime, the output folder and procfs, or null.</summary>

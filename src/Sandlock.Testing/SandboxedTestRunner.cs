@@ -13,6 +13,7 @@ namespace Sandlock.Testing;
 /// there. Never throws for a test-side problem: a bad policy, a crash, a timeout or an unexpected exit becomes a
 /// failed result that says what happened.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class SandboxedTestRunner
 {
     public static async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, CancellationToken cancellationToken = default)

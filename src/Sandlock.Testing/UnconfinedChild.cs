@@ -9,6 +9,7 @@ namespace Sandlock.Testing;
 /// The same child launch without any confinement, through <see cref="Process"/>: the baseline that the
 /// benchmark compares a sandboxed test against. The policy contributes only its environment and working directory.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class UnconfinedChild
 {
     public static async Task<SandboxResult> RunAsync(SandboxPolicy policy, string[] command, TimeSpan? timeout, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using Sandlock.Policy;
 namespace Sandlock.Testing.Policy;
 
 /// <summary>What "read the system" means for a test: the OS, kernel views a .NET process needs, and the .NET install.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class SystemReadPaths
 {
     // /proc is required: without it CoreCLR fails to start under Landlock. /home, /root, /tmp and /var are not here.

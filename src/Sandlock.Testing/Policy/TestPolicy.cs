@@ -8,6 +8,7 @@ namespace Sandlock.Testing.Policy;
 /// Builds one test's sandbox policy: the defaults (read the system and the test's output folder, write only the
 /// test's temp dir, no network), then the project's <c>sandlock.toml</c>, then the attribute's properties.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class TestPolicy
 {
     private const string Defaults = "default test policy";
