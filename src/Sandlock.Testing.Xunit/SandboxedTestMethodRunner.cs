@@ -20,7 +20,7 @@ internal sealed class SandboxedTestMethodRunner(ITestMethod testMethod, IReflect
     {
         var summary = new RunSummary();
         if (!MessageBus.QueueMessage(new TestCaseStarting(testCase))) CancellationTokenSource.Cancel();
-        var launch = new SandboxedTestLaunch(Class.Type.Assembly, testCase.DisplayName, SerializationHelper.Serialize(testCase), ChildRunnerType, settings);
+        var launch = new SandboxedTestLaunch(Class.Type.Assembly, testCase.DisplayName, TestCaseSerialization.Serialize(testCase), ChildRunnerType, settings);
         IReadOnlyList<ChildTestResult> results;
         try
         {
