@@ -30,10 +30,17 @@ public sealed class CheckRestoreTimeExec : Microsoft.Build.Utilities.Task
         globals.Remove("TargetFramework");
 
         using var collection = new ProjectCollection(globals);
-        IReadOnlyList<ProjectTargetInstance> unrouted;
+        List<ProjectTargetInstance> unrouted;
         try
         {
-            unrouted = RestoreTimeTargets.WithExec(new ProjectInstance(projectFile, globals, null, collection));
+            // Restore also evaluates each framework of a <TargetFrameworks> project, whose imports may differ.
+            var outer = new ProjectInstance(projectFile, globals, null, collection);
+            unrouted = [.. RestoreTimeTargets.WithExec(outer)];
+            foreach (var framework in outer.GetPropertyValue("TargetFrameworks").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var inner = new ProjectInstance(projectFile, new Dictionary<string, string>(globals) { ["TargetFramework"] = framework }, null, collection);
+                unrouted.AddRange(RestoreTimeTargets.WithExec(inner).Where(t => !unrouted.Any(u => SameTarget(u, t))));
+            }
         }
         catch (Exception e) when (e is Microsoft.Build.Exceptions.InvalidProjectFileException or InvalidOperationException or IOException)
         {
@@ -47,6 +54,9 @@ public sealed class CheckRestoreTimeExec : Microsoft.Build.Utilities.Task
                 target.Name);
         return true;
     }
+
+    private static bool SameTarget(ProjectTargetInstance a, ProjectTargetInstance b) =>
+        string.Equals(a.Name, b.Name, StringComparison.OrdinalIgnoreCase) && a.FullPath == b.FullPath && a.Location.Line == b.Location.Line;
 
     // The project is built as several instances (outer build, per framework, per caller's global properties);
     // one warning per project file and build node is enough.
