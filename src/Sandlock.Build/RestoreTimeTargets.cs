@@ -17,15 +17,14 @@ internal static class RestoreTimeTargets
         var targets = project.Targets;
         var restoreTime = new HashSet<string>(
             targets.Where(t => IsNuGetRestoreFile(t.Value.FullPath)).Select(t => t.Key), StringComparer.OrdinalIgnoreCase);
+        var hookedOn = targets
+            .SelectMany(t => Names(project, t.Value.BeforeTargets).Concat(Names(project, t.Value.AfterTargets)).Select(on => (on, hook: t.Key)))
+            .ToLookup(h => h.on, h => h.hook, StringComparer.OrdinalIgnoreCase);
         var pending = new Queue<string>(restoreTime);
         while (pending.Count > 0)
         {
             var name = pending.Dequeue();
-            if (!targets.TryGetValue(name, out var target)) continue;
-            var joined = Names(project, target.DependsOnTargets)
-                .Concat(targets.Where(t => Names(project, t.Value.BeforeTargets).Concat(Names(project, t.Value.AfterTargets))
-                    .Contains(name, StringComparer.OrdinalIgnoreCase)).Select(t => t.Key));
-            foreach (var next in joined)
+            foreach (var next in Names(project, targets[name].DependsOnTargets).Concat(hookedOn[name]))
                 if (targets.ContainsKey(next) && restoreTime.Add(next)) pending.Enqueue(next);
         }
 
