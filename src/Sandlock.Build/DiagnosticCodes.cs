@@ -26,4 +26,7 @@ internal static class DiagnosticCodes
 
     /// <summary>SandlockReproCheck: the runs did not produce the same bytes.</summary>
     public const string NotReproducible = "SLK0008";
+
+    /// <summary>SandlockRouteExec is on, but an Exec runs where the package's targets are not imported (restore).</summary>
+    public const string UnroutedExec = "SLK0009";
 }

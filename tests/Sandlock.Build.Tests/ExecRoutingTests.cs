@@ -78,6 +78,8 @@ public sealed class ExecRoutingTests
 
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Contains("GENERATING", first.Output.Replace("echo GENERATING", ""));
+        // No target of this project runs Exec during restore.
+        Assert.DoesNotContain("SLK0009", first.Output);
         Assert.True(File.Exists(Path.Combine(project.Directory, "obj", "generated.txt")));
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Contains("Skipping target \"Generate\" because all output files are up-to-date", second.Output);

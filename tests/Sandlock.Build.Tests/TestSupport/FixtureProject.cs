@@ -73,9 +73,15 @@ internal sealed class FixtureProject
 
     /// <summary><c>dotnet build</c> of the copy (restore included), with the fake HOME and extra variables.</summary>
     public Task<CommandResult> BuildAsync(string? target = null, IReadOnlyDictionary<string, string>? properties = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null) => RunAsync("build", target, properties, environment);
+
+    /// <summary><c>dotnet pack</c> of the copy (restore and build included), as <see cref="BuildAsync"/>.</summary>
+    public Task<CommandResult> PackAsync(IReadOnlyDictionary<string, string>? properties = null) => RunAsync("pack", null, properties, null);
+
+    private Task<CommandResult> RunAsync(string command, string? target, IReadOnlyDictionary<string, string>? properties,
+        IReadOnlyDictionary<string, string>? environment)
     {
-        List<string> arguments = ["build", ProjectFile, "-nr:false", "-tl:false", "-v:n", "-nologo", "-clp:NoSummary"];
+        List<string> arguments = [command, ProjectFile, "-nr:false", "-tl:false", "-v:n", "-nologo", "-clp:NoSummary"];
         if (target is not null) arguments.Add($"-t:{target}");
         foreach (var (name, value) in properties ?? new Dictionary<string, string>()) arguments.Add($"-p:{name}={value}");
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["HOME"] = Home };

@@ -32,6 +32,8 @@ internal sealed class LocalPackage
         [
             "pack", Path.Combine(Repository.Root, "src", "Sandlock.Build", "Sandlock.Build.csproj"),
             "-c", Repository.Configuration, "--no-build", "-nr:false", "-o", feed, $"-p:PackageVersion={version}",
+            // The nuspec goes to the run's folder, so a checkout the tests cannot write (run as nobody) still packs.
+            $"-p:NuspecOutputPath={Path.Combine(runDirectory, "nuspec")}/",
         ]);
         if (result.ExitCode != 0) throw new InvalidOperationException($"packing Sandlock.Build failed: {result}");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(runDirectory);
