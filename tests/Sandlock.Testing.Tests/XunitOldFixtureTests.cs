@@ -1,0 +1,36 @@
+using Sandlock.Testing.Tests.Support;
+
+namespace Sandlock.Testing.Tests;
+
+public sealed class XunitOldFixtureRun : FixtureTestRun
+{
+    protected override string ProjectName => "XunitOldFixture";
+}
+
+/// <summary>
+/// The xunit fixture's tests in a suite on xunit 2.4.2 with its runner 2.4.5: the package restores (no NU1107 or
+/// NU1608) and sandboxes as it does on 2.9.
+/// </summary>
+public sealed class XunitOldFixtureTests(XunitOldFixtureRun run) : IClassFixture<XunitOldFixtureRun>
+{
+    private const string Tests = "XunitFixture.SandboxedTests.";
+    private TrxReport Report => run.Report;
+
+    [Fact]
+    public void ReportsTheSameOutcomesAsOnTheNewestXunit()
+    {
+        Assert.DoesNotContain("NU1107", run.Outcome.ToString());
+        Assert.DoesNotContain("NU1608", run.Outcome.ToString());
+        Assert.Equal(20, Report.Results.Count);
+        Assert.Equal((15, 4, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+    }
+
+    [Fact]
+    public void TheSandboxStillDeniesAndThePolicyFileStillGrants()
+    {
+        Assert.Equal("Failed", Report[Tests + "ReadsSecretOutsidePolicy"].Outcome);
+        Assert.Equal("Passed", Report[Tests + "ReadsWhatItsPolicyFileGrants"].Outcome);
+        Assert.Equal("Passed", Report[Tests + "TheoryCase(value: 2)"].Outcome);
+        Assert.Contains("the sandboxed test timed out after 2 s", Report[Tests + "LoopsForever"].Message);
+    }
+}
