@@ -1,4 +1,5 @@
 using Microsoft.Build.Framework;
+using Sandlock.Policy;
 
 namespace Sandlock.Build;
 
@@ -28,16 +29,7 @@ internal sealed record ProjectSettings(
         var projectDirectory = Directory.GetCurrentDirectory();
         var policyFile = Path.Combine(projectDirectory, "sandlock.toml");
         return new ProjectSettings(projectDirectory, Enabled: true, File.Exists(policyFile) ? policyFile : null,
-            RepositoryRootOf(projectDirectory), [], [Path.Combine(projectDirectory, "obj"), Path.Combine(projectDirectory, "bin")]);
-    }
-
-    /// <summary>The nearest folder above the project holding <c>.git</c> (a folder, or a file in worktrees), else the project's.</summary>
-    public static string RepositoryRootOf(string projectDirectory)
-    {
-        for (var dir = new DirectoryInfo(projectDirectory); dir is not null; dir = dir.Parent)
-            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
-                return dir.FullName;
-        return projectDirectory;
+            FrontDoorDefaults.RepositoryRootOf(projectDirectory), [], [Path.Combine(projectDirectory, "obj"), Path.Combine(projectDirectory, "bin")]);
     }
 
     // A task cannot ask which project it runs for (ProjectFileOfTaskNode is the file holding the task element, often

@@ -38,7 +38,7 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
             projectDirectory,
             !string.Equals(Enabled?.Trim(), "false", StringComparison.OrdinalIgnoreCase),
             Full(PolicyFile),
-            Full(RepositoryRoot) ?? ProjectSettings.RepositoryRootOf(projectDirectory),
+            Full(RepositoryRoot) ?? Sandlock.Policy.FrontDoorDefaults.RepositoryRootOf(projectDirectory),
             FullPaths(ReadPaths),
             FullPaths(WritePaths));
         ProjectSettings.Register(BuildEngine, settings);

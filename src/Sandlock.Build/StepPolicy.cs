@@ -43,10 +43,9 @@ internal static class StepPolicy
     /// </summary>
     private static void AddDefaults(SandboxPolicyBuilder builder, Step step)
     {
-        const string source = DefaultPolicy.Source;
+        const string source = FrontDoorDefaults.Source;
         var root = step.Root;
-        foreach (var path in DefaultPolicy.SystemReadPaths.Where(p => Directory.Exists(root.HostPathOf(p)))) builder.FsRead(path, source);
-        foreach (var path in DefaultPolicy.SystemDenyPaths.Where(root.Has)) builder.FsDeny(path, source);
+        FrontDoorDefaults.AddSystem(builder, root);
         foreach (var host in (string?[])[step.Project.RepositoryRoot, step.Project.ProjectDirectory, .. step.Project.ReadPaths, step.ScriptPath])
             if (host is not null && Path.Exists(host) && root.Inside(host) is { } path) builder.FsRead(path, source);
 

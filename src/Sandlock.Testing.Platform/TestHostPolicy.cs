@@ -17,7 +17,9 @@ internal static class TestHostPolicy
     {
         var builder = new SandboxPolicyBuilder();
         foreach (var path in SystemReadPaths.All()) builder.FsRead(path, Defaults);
+        foreach (var path in FrontDoorDefaults.SecretPaths.Where(Path.Exists)) builder.FsDeny(path, Defaults);
         foreach (var path in AppFolders(context)) builder.FsRead(path, Defaults);
+        builder.FsRead(FrontDoorDefaults.RepositoryRootOf(AppContext.BaseDirectory), Defaults);
         builder.FsWrite(tempDirectory, Defaults).FsWrite(resultsDirectory, Defaults).CleanEnv(true, Defaults);
         foreach (var (name, value) in context.EnvironmentVariables)
             if (value is not null) builder.Env(name, value, Defaults);

@@ -16,8 +16,8 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal(20, Report.Results.Count);
-        Assert.Equal((15, 4, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal(22, Report.Results.Count);
+        Assert.Equal((17, 4, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
         Assert.Equal(1, run.Outcome.ExitCode);
     }
 
@@ -42,6 +42,13 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
             "build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}", "-p:SandlockPolicyFile=missing.toml");
         Assert.NotEqual(0, build.ExitCode);
         Assert.Contains("error SLK0002: SandlockPolicyFile names " + Path.Combine(workspace.Project("XunitFixture"), "missing.toml"), build.ToString());
+    }
+
+    [Fact]
+    public void TheDefaultsReadTheRepositoryAndNotTheSystemsCredentials()
+    {
+        Assert.Equal("Passed", Report[Tests + "ReadsTestDataFromTheRepository"].Outcome);
+        Assert.Equal("Passed", Report[Tests + "CannotReadTheSystemsCredentials"].Outcome);
     }
 
     [Fact]

@@ -7,9 +7,6 @@ namespace Sandlock.Testing.Policy;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class SystemReadPaths
 {
-    // /proc is required: without it CoreCLR fails to start under Landlock. /home, /root, /tmp and /var are not here.
-    private static readonly string[] OperatingSystem = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc", "/sys"];
-
     /// <summary>The folder holding the <c>dotnet</c> host and <c>shared/</c>, found from the running runtime.</summary>
     public static string DotnetRoot { get; } = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
 
@@ -18,6 +15,10 @@ public static class SystemReadPaths
 
     public static IEnumerable<string> All() => All(ChildRoot.Host);
 
-    /// <summary>Those the child sees: under a chroot, the ones that exist inside it.</summary>
-    public static IEnumerable<string> All(ChildRoot root) => OperatingSystem.Append(DotnetRoot).Where(root.Has).Distinct(StringComparer.Ordinal);
+    /// <summary>
+    /// The front doors' system paths and the .NET install; those the child sees: under a chroot, the ones that exist
+    /// inside it. /proc is among them: without it CoreCLR fails to start under Landlock.
+    /// </summary>
+    public static IEnumerable<string> All(ChildRoot root) =>
+        FrontDoorDefaults.SystemReadPaths.Append(DotnetRoot).Where(root.Has).Distinct(StringComparer.Ordinal);
 }

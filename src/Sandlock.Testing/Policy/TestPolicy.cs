@@ -37,7 +37,10 @@ public static class TestPolicy
     {
         var builder = new SandboxPolicyBuilder();
         foreach (var path in SystemReadPaths.All(root)) builder.FsRead(path, Defaults);
+        foreach (var path in FrontDoorDefaults.SecretPaths.Where(root.Has)) builder.FsDeny(path, Defaults);
         if (root.Has(outputDirectory)) builder.FsRead(outputDirectory, Defaults);
+        // As a build step does: test data lives anywhere in the repository (../../TestFiles, a submodule).
+        if (FrontDoorDefaults.RepositoryRootOf(project.BaseDirectory) is var repository && root.Has(repository)) builder.FsRead(repository, Defaults);
         foreach (var path in PackageProbingPaths(outputDirectory).Where(root.Has)) builder.FsRead(path, Defaults);
         builder.FsWrite(tempDirectory, Defaults)
             .Env("TMPDIR", tempDirectory, Defaults)

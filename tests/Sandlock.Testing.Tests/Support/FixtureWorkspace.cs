@@ -4,6 +4,8 @@ namespace Sandlock.Testing.Tests.Support;
 /// Once per test run: packs the Sandlock packages with a unique version into a local feed, and copies
 /// tests/fixtures into a temp folder with a nuget.config that names that feed and a private packages folder
 /// (the machine's global folder is only a read-only fallback), plus a secret file that no sandbox policy allows.
+/// The fixtures lie in a repository of their own (a folder with <c>.git</c> and shared test data, as real suites
+/// have), and the secret outside it.
 /// </summary>
 public sealed class FixtureWorkspace
 {
@@ -21,7 +23,8 @@ public sealed class FixtureWorkspace
     public string Version { get; }
     public string Feed => Path.Combine(Root, "feed");
     public string SecretFile => Path.Combine(Root, "secret", "secret.txt");
-    public string Project(string name) => Path.Combine(Root, name);
+    public string Repository => Path.Combine(Root, "repo");
+    public string Project(string name) => Path.Combine(Repository, name);
 
     public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { ["SANDLOCK_FIXTURE_SECRET"] = SecretFile };
 
@@ -33,17 +36,21 @@ public sealed class FixtureWorkspace
         var root = Directory.CreateTempSubdirectory("sandlock-fixtures-").FullName;
         var workspace = new FixtureWorkspace(root, $"0.1.0-t{DateTime.UtcNow:yyyyMMddHHmmss}{System.Environment.ProcessId}");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => workspace.Delete();
-        CopyDirectory(Repository.Fixtures, root);
+        CopyDirectory(Support.Repository.Fixtures, workspace.Repository);
+        // Enough of a repository for the defaults to find its root; source control queries are off in its props.
+        Directory.CreateDirectory(Path.Combine(workspace.Repository, ".git"));
+        Directory.CreateDirectory(Path.Combine(workspace.Repository, "TestFiles"));
+        await File.WriteAllTextAsync(Path.Combine(workspace.Repository, "TestFiles", "data.txt"), "test data at the repository root\n");
         Directory.CreateDirectory(Path.GetDirectoryName(workspace.SecretFile)!);
         await File.WriteAllTextAsync(workspace.SecretFile, "top secret\n");
         await File.WriteAllTextAsync(Path.Combine(root, "nuget.config"), NugetConfig(workspace));
 
         var filter = Path.Combine(root, "packages.slnf");
         await File.WriteAllTextAsync(filter, $$"""
-            { "solution": { "path": "{{Path.Combine(Repository.Root, "Sandlock.sln")}}",
+            { "solution": { "path": "{{Path.Combine(Support.Repository.Root, "Sandlock.sln")}}",
               "projects": [{{string.Join(", ", PackedProjects.Select(p => $"\"src/{p}/{p}.csproj\""))}}] } }
             """);
-        var pack = await Dotnet.Run(root, null, Dotnet.Host, "pack", filter, "--no-build", "-c", Repository.Configuration, "-nr:false",
+        var pack = await Dotnet.Run(root, null, Dotnet.Host, "pack", filter, "--no-build", "-c", Support.Repository.Configuration, "-nr:false",
             $"-p:Version={workspace.Version}", "-o", workspace.Feed);
         Assert.True(pack.ExitCode == 0, $"dotnet pack failed:\n{pack}");
         return workspace;

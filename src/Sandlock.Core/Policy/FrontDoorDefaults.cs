@@ -1,0 +1,43 @@
+namespace Sandlock.Policy;
+
+/// <summary>
+/// The one default policy the integrations start from (a build step, a [Sandboxed] test, a confined test host): read
+/// the system and the repository the project lives in, never the credentials under /etc, reach no network. What
+/// each adds is its own writable folder (a step: obj/ and bin/ and a temp folder; a test: its temp folder; a test
+/// host: a temp folder and its results), and that is the only difference between them.
+/// </summary>
+public static class FrontDoorDefaults
+{
+    public const string Source = "Sandlock default policy";
+
+    /// <summary>The system: programs, libraries, configuration, and /proc and /sys that runtimes read.</summary>
+    public static IReadOnlyList<string> SystemReadPaths { get; } =
+        ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys"];
+
+    /// <summary>Credentials under the system folders, unreadable even to a sandbox running as root.</summary>
+    public static IReadOnlyList<string> SecretPaths { get; } =
+        ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/ssh", "/etc/sudoers", "/etc/sudoers.d"];
+
+    /// <summary>
+    /// The nearest folder at or above <paramref name="projectDirectory"/> holding <c>.git</c> (a folder, or a file in
+    /// worktrees and submodules), else the project's own: real suites and build steps read test data and shared
+    /// files from anywhere in it (<c>../../TestFiles</c>, a submodule at the root).
+    /// </summary>
+    public static string RepositoryRootOf(string projectDirectory)
+    {
+        for (var dir = new DirectoryInfo(projectDirectory); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+                return dir.FullName;
+        return Path.GetFullPath(projectDirectory);
+    }
+
+    /// <summary>Adds the system reads and the secret denials that exist in <paramref name="root"/>.</summary>
+    public static SandboxPolicyBuilder AddSystem(SandboxPolicyBuilder builder, ChildRoot root, string source = Source)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(root);
+        foreach (var path in SystemReadPaths.Where(p => Directory.Exists(root.HostPathOf(p)))) builder.FsRead(path, source);
+        foreach (var path in SecretPaths.Where(root.Has)) builder.FsDeny(path, source);
+        return builder;
+    }
+}
