@@ -114,8 +114,8 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
         if (code != 0 && (recorded is not null || _denial is not null))
         {
             var explanation = recorded is not null && (_denial is null || _denial.What == DeniedAccess.Kind.Network)
-                ? DeniedAccess.Explain(recorded, policyFile)
-                : DeniedAccess.Explain(_denial!, policyFile);
+                ? DeniedAccess.Explain(recorded, PolicyVocabulary.Task(policyFile))
+                : DeniedAccess.Explain(_denial!, PolicyVocabulary.Task(policyFile));
             if (task.IgnoreExitCode) task.Logger.LogWarning(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);
             else task.Logger.LogError(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);
         }

@@ -72,11 +72,8 @@ public static class SandboxedTestRunner
 
             var resultPath = Path.Combine(temp.HostPath, ProtocolJson.ResultFileName);
             var report = File.Exists(resultPath) ? ProtocolJson.Read<ChildRunReport>(resultPath) : null;
-            // The supervisor's record of what it refused (network destinations, limits) goes with the test's output.
             if (report is { HostError: null, Tests.Count: > 0 })
-                return run.Denials.Count == 0
-                    ? report.Tests
-                    : [.. report.Tests.Select(t => t with { Output = t.Output + string.Concat(run.Denials.Select(d => $"\nsandlock denied: {d}")) })];
+                return [.. report.Tests.Select(t => DenialNotes.Add(t, run, policy, files.LastOrDefault()?.Path))];
             return [ChildFailure.Describe(run, report?.HostError, policy, launch, timeout)];
         }
         finally

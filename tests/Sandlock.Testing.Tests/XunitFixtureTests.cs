@@ -16,8 +16,8 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal(22, Report.Results.Count);
-        Assert.Equal((17, 4, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal(23, Report.Results.Count);
+        Assert.Equal((17, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
         Assert.Equal(1, run.Outcome.ExitCode);
     }
 
@@ -27,6 +27,13 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
         var result = Report[Tests + "ReadsSecretOutsidePolicy"];
         Assert.Equal("Failed", result.Outcome);
         Assert.StartsWith("System.UnauthorizedAccessException : Access to the path", result.Message);
+        // Before: only the plain .NET exception. Now the failure says what the sandbox denied and what allows it.
+        Assert.Contains("Sandlock: the sandbox denied access to /", result.Message);
+        Assert.Contains("secret.txt", result.Message);
+        Assert.Contains("add \"", result.Message);
+        Assert.Contains("to read (or write) under [filesystem] in ", result.Message);
+        Assert.Contains("sandlock.toml(", result.Message);
+        Assert.Contains("or add Read = [\"", result.Message);
         Assert.Contains("SandboxedTests.cs:line", result.StackTrace);
     }
 
@@ -49,6 +56,17 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     {
         Assert.Equal("Passed", Report[Tests + "ReadsTestDataFromTheRepository"].Outcome);
         Assert.Equal("Passed", Report[Tests + "CannotReadTheSystemsCredentials"].Outcome);
+    }
+
+    [Fact]
+    public void ADeniedConnectionSaysWhatAllowsIt()
+    {
+        var result = Report[Tests + "ConnectsWithoutAnAllowRule"];
+        Assert.Equal("Failed", result.Outcome);
+        Assert.Contains("Permission denied", result.Message);
+        // A SocketException names no destination, so the port is left for the reader to fill in.
+        Assert.Contains("Sandlock: the sandbox denied a TCP connection", result.Message);
+        Assert.Contains("add NetAllow = [\":PORT\"] to [Sandboxed]", result.Message);
     }
 
     [Fact]

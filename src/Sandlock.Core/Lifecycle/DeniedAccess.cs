@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Sandlock.Policy;
+using Sandlock.Policy.Files;
+
+namespace Sandlock.Lifecycle;
+
+/// <summary>
+/// Spots, in a failed command's output or a failed test's message, the sandbox refusing a file or a TCP connection,
+/// and says which setting allows it. Landlock makes the call fail with EACCES (EPERM for seccomp) and records
+/// nothing, so the evidence is the program's own words: a tool's "Permission denied" line, .NET's
+/// UnauthorizedAccessException or SocketException. The one text every front door shows (SLK0001, a sandboxed
+/// test's failure), in each front door's own words (<see cref="PolicyVocabulary"/>).
+/// </summary>
+public static partial class DeniedAccess
+{
+    public enum Kind { File, Network }
+
+    public sealed record Finding(Kind What, string Target, string Line);
+
+    [GeneratedRegex(@"'?(?<path>/[^\s':""]*)'?: (?:Permission denied|Operation not permitted)")]
+    private static partial Regex FileDenied();
+
+    [GeneratedRegex(@"Access to the path '(?<path>/[^']*)' is denied")]
+    private static partial Regex DotnetFileDenied();
+
+    [GeneratedRegex(@"(?:connect|bind): (?:Permission denied|Operation not permitted)|/dev/tcp/[^/\s]+/(?<port>\d+): Permission denied")]
+    private static partial Regex SocketDenied();
+
+    // HttpRequestException adds the destination; a bare SocketException names none.
+    [GeneratedRegex(@"Permission denied \((?:\[[^\]]*\]|[^\s:()]*):(?<port>\d+)\)|SocketException(?: \(13\))? ?: Permission denied")]
+    private static partial Regex DotnetSocketDenied();
+
+    [GeneratedRegex(@"Failed to connect to \S+ port (?<port>\d+)")]
+    private static partial Regex CurlConnectFailed();
+
+    /// <summary>What the line shows the sandbox denied, or null. A connect to a port the policy allows is not a denial.</summary>
+    public static Finding? Inspect(string line, SandboxPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        ArgumentNullException.ThrowIfNull(policy);
+        if (SocketDenied().Match(line) is { Success: true } socket)
+            return new Finding(Kind.Network, socket.Groups["port"].Success ? socket.Groups["port"].Value : "", line.Trim());
+        if (DotnetSocketDenied().Match(line) is { Success: true } dotnet && !Allowed(policy, dotnet.Groups["port"].Value))
+            return new Finding(Kind.Network, dotnet.Groups["port"].Success ? dotnet.Groups["port"].Value : "", line.Trim());
+        if (CurlConnectFailed().Match(line) is { Success: true } curl && !Allowed(policy, curl.Groups["port"].Value))
+            return new Finding(Kind.Network, curl.Groups["port"].Value, line.Trim());
+        if (DotnetFileDenied().Match(line) is { Success: true } access)
+            return new Finding(Kind.File, access.Groups["path"].Value, line.Trim());
+        if (FileDenied().Match(line) is { Success: true } file && !file.Groups["path"].Value.StartsWith("/dev/tcp/", StringComparison.Ordinal))
+            return new Finding(Kind.File, file.Groups["path"].Value, line.Trim());
+        return null;
+    }
+
+    /// <summary>The first denial in <paramref name="text"/>, line by line, or null.</summary>
+    public static Finding? InspectAll(string text, SandboxPolicy policy) =>
+        text.Split('\n').Select(line => Inspect(line, policy)).FirstOrDefault(f => f is not null);
+
+    private static bool Allowed(SandboxPolicy policy, string port) =>
+        ushort.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) &&
+        policy.NetAllow.Any(rule => rule.Ports.Contains(p));
+
+    /// <summary>What was denied and which setting or policy-file line would allow it.</summary>
+    public static string Explain(Finding finding, PolicyVocabulary words)
+    {
+        ArgumentNullException.ThrowIfNull(finding);
+        ArgumentNullException.ThrowIfNull(words);
+        if (finding.What == Kind.Network)
+        {
+            var port = finding.Target.Length > 0 ? finding.Target : "PORT";
+            var where = words.PolicyFile is null
+                ? $"{words.AllowPort(port)}, or allow = [\":{port}\"] under [network] in a sandlock.toml beside the project"
+                : $"add \":{port}\" to allow under [network] in {FileLine(words.PolicyFile, "network", "allow")}, or {words.AllowPort(port)}";
+            return $"the sandbox denied a TCP connection{(finding.Target.Length > 0 ? $" to port {port}" : "")} (\"{finding.Line}\"); to allow it, {where}";
+        }
+        var fileWhere = words.PolicyFile is null
+            ? $"{words.AllowRead(finding.Target)}, or read = [\"{finding.Target}\"] under [filesystem] in a sandlock.toml beside the project"
+            : $"add \"{finding.Target}\" to read (or write) under [filesystem] in {FileLine(words.PolicyFile, "filesystem", "read")}, or {words.AllowRead(finding.Target)}";
+        return $"the sandbox denied access to {finding.Target} (\"{finding.Line}\"); to allow it, {fileWhere}";
+    }
+
+    /// <summary>The text for a denial the supervisor recorded (network destinations, limits).</summary>
+    public static string Explain(Supervision.Denial denial, PolicyVocabulary words)
+    {
+        ArgumentNullException.ThrowIfNull(denial);
+        ArgumentNullException.ThrowIfNull(words);
+        var where = denial.Syscall switch
+        {
+            "memory" => $"raise {words.MaxMemory}, or memory under [limits]",
+            // Only port remapping binds on the child's behalf; no front door has a bind parameter.
+            "bind" => words.PolicyFile is null
+                ? "add its port to allow_bind under [network] in a sandlock.toml beside the project"
+                : $"add its port to allow_bind under [network] in {FileLine(words.PolicyFile, "network", "allow_bind")}",
+            "fork" => $"raise {words.MaxProcesses}, or processes under [limits]",
+            _ => words.PolicyFile is null
+                ? $"add {words.NetAllowRule} for it, or a rule to allow under [network] in a sandlock.toml beside the project"
+                : $"add a rule for it to allow under [network] in {FileLine(words.PolicyFile, "network", "allow")}, or {words.NetAllowRule}",
+        };
+        return $"the sandbox denied {denial.Syscall} {denial.Target} ({denial.Rule}); to allow it, {where}";
+    }
+
+    private static string FileLine(string path, string section, string key) =>
+        PolicyFileLocations.LineOf(path, section, key) is > 0 and var line ? $"{path}({line})" : path;
+}

@@ -1,0 +1,32 @@
+namespace Sandlock.Lifecycle;
+
+/// <summary>
+/// How a front door names the settings a denial explanation points at: a task's parameters, an attribute's
+/// properties, the CLI's flags. <see cref="PolicyFile"/> is the policy file in effect, if any.
+/// </summary>
+public sealed record PolicyVocabulary(
+    Func<string, string> AllowRead,
+    Func<string, string> AllowPort,
+    string NetAllowRule,
+    string MaxMemory,
+    string MaxProcesses,
+    string? PolicyFile)
+{
+    /// <summary>SandlockExec and routed Exec steps.</summary>
+    public static PolicyVocabulary Task(string? policyFile) => new(
+        path => $"add ReadPaths=\"{path}\" (or WritePaths to write) to the task",
+        port => $"add NetAllow=\":{port}\" to the task",
+        "a NetAllow rule on the task",
+        "MaxMemory on the task",
+        "MaxProcesses on the task",
+        policyFile);
+
+    /// <summary>[Sandboxed] tests, xunit and NUnit alike.</summary>
+    public static PolicyVocabulary SandboxedAttribute(string? policyFile) => new(
+        path => $"add Read = [\"{path}\"] (or Write to write) to [Sandboxed]",
+        port => $"add NetAllow = [\":{port}\"] to [Sandboxed]",
+        "a NetAllow rule on [Sandboxed]",
+        "MaxMemory on [Sandboxed]",
+        "MaxProcesses on [Sandboxed]",
+        policyFile);
+}
