@@ -26,6 +26,12 @@ internal static unsafe partial class Libc
     /// <summary>dup with close-on-exec.</summary>
     public static int Dup(int fd) => Fcntl(fd, F_DUPFD_CLOEXEC, 0);
 
+    private const int F_ADD_SEALS = 1033;
+    public const int F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
+
+    /// <summary>Seals a memfd made with MFD_ALLOW_SEALING; false with errno in <see cref="LastError"/>.</summary>
+    public static bool AddSeals(int fd, int seals) => Fcntl(fd, F_ADD_SEALS, seals) >= 0;
+
     private const int F_SETPIPE_SZ = 1031;
 
     /// <summary>Asks for a pipe buffer of <paramref name="bytes"/>; false when the kernel refuses (size or per-user limits).</summary>

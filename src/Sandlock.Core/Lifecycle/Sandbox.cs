@@ -174,7 +174,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         if (_session is not null) _session.OnPortMapped = OnPortMapped;
         var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
         _cgroup?.CloseProcsFd();
-        if (outcome.FailedStep != SpawnStep.None) throw SpawnFailure(outcome, path, Policy);
+        if (outcome.FailedStep != SpawnStep.None)
+        {
+            // Handlers may have served the child before its exec failed (an exec in a mount is held).
+            _session?.End();
+            throw SpawnFailure(outcome, path, Policy);
+        }
 
         _clock.Start();
         Pid = outcome.Pid;
@@ -195,6 +200,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             ProcessTree.Kill(_processGroup);
             ChildProcess.Reap(outcome.Pid);
             Libc.CloseQuietly(outcome.PidFd);
+            _session?.End();
             Pid = null;
             throw;
         }

@@ -12,6 +12,9 @@ public sealed class SupervisedSession
     private readonly ConcurrentQueue<Network.PortMapping> _ports = new();
     private Action<string>? _kill;
     private readonly ConcurrentDictionary<Type, object> _state = new();
+    private readonly Lock _lifetime = new();
+    private int _handling;
+    private bool _ended;
 
     internal SupervisedSession(IEnumerable<SyscallHandler> handlers, SyscallTable table)
     {
@@ -57,16 +60,40 @@ public sealed class SupervisedSession
 
     /// <summary>
     /// Per-sandbox state of a handler (handlers may outlive one sandbox); disposable state is disposed when the
-    /// sandbox ends.
+    /// sandbox ends, or, when a handler is still at work then, as soon as the last one returns.
     /// </summary>
     public T State<T>(Func<T> create) where T : class => (T)_state.GetOrAdd(typeof(T), _ => create());
 
-    /// <summary>The sandbox has ended: releases what handlers kept for it.</summary>
+    /// <summary>A held call is being handled: its handlers may use <see cref="State"/> until <see cref="CallFinished"/>.</summary>
+    internal void CallStarted()
+    {
+        lock (_lifetime) _handling++;
+    }
+
+    /// <summary>The call's handlers have decided (its answer may still be on its way).</summary>
+    internal void CallFinished()
+    {
+        lock (_lifetime)
+        {
+            if (--_handling == 0 && _ended) ReleaseState();
+        }
+    }
+
+    /// <summary>The sandbox has ended: releases what handlers kept for it once none is at work.</summary>
     internal void End()
     {
-        foreach (var state in _state.Values)
-            if (state is IDisposable disposable) disposable.Dispose();
-        _state.Clear();
+        lock (_lifetime)
+        {
+            _ended = true;
+            if (_handling == 0) ReleaseState();
+        }
+    }
+
+    // A call still arriving after the end (a process being killed) makes state anew; this releases that too.
+    private void ReleaseState()
+    {
+        foreach (var type in _state.Keys)
+            if (_state.TryRemove(type, out var state) && state is IDisposable disposable) disposable.Dispose();
     }
 
     public void Report(Network.PortMapping mapping)

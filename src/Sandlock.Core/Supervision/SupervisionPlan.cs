@@ -34,7 +34,7 @@ public sealed class SupervisionPlan
         var handlers = new List<SyscallHandler>();
         NetworkRules? network = null;
         var needs = new List<string>();
-        var virtualFiles = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var virtualFiles = new Dictionary<string, VirtualFile>(StringComparer.Ordinal);
         var dynamic = callback is null ? null : new Dynamic.PolicyCallbackHandler(callback);
         if (dynamic is not null) needs.Add("a policy callback");
         // Binds are done on the child's behalf, outside Landlock: the bind ports are checked unless landlock-net is off.
@@ -48,7 +48,8 @@ public sealed class SupervisionPlan
             if (NetworkRules.NeedsSupervisor(policy)) needs.Add("host, address, CIDR, UDP and ICMP network rules");
             network = NetworkRules.Compile(policy);
             handlers.Add(new NetworkGate(network, dynamic, remap));
-            if (network.PinnedHosts.Count > 0) virtualFiles["/etc/hosts"] = System.Text.Encoding.UTF8.GetBytes(HostsFile.Render(network.PinnedHosts));
+            if (network.PinnedHosts.Count > 0)
+                virtualFiles["/etc/hosts"] = new VirtualFile("etc-hosts", System.Text.Encoding.UTF8.GetBytes(HostsFile.Render(network.PinnedHosts)));
         }
         if (policy.RandomSeed is { } seed)
         {
@@ -57,8 +58,8 @@ public sealed class SupervisionPlan
             // Before the virtual clock, which answers the time calls that seed nothing; x86_64 code is what it reads.
             if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
                 handlers.Add(new Determinism.ClockSeededGenerators(new Determinism.SeededBytes(seed, "clock seed")));
-            // Each open of the device reads the same seeded bytes from the start; 256 KiB covers seeding uses.
-            var device = new Determinism.SeededBytes(seed, "urandom").Take(256 * 1024);
+            // Each open of either device reads the same seeded bytes from the start; 256 KiB covers seeding uses.
+            var device = new VirtualFile("dev-urandom", () => new Determinism.SeededBytes(seed, "urandom").Take(256 * 1024));
             virtualFiles["/dev/urandom"] = device;
             virtualFiles["/dev/random"] = device;
         }

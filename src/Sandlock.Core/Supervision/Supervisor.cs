@@ -150,17 +150,25 @@ internal static class Supervisor
         }
         var call = new SyscallEvent(notification.Id, (int)notification.Pid, notification.Nr, name, args);
         ValueTask<SyscallDecision> pending;
+        session.CallStarted();
         try
         {
             pending = handlers.Count == 0 ? ValueTask.FromResult(SyscallDecision.Allow) : handlers.Count == 1 ? handlers[0].HandleAsync(call, session) : ChainAsync(handlers, call, session);
         }
         catch (Exception e)
         {
+            session.CallFinished();
             Fault(session, call, e);
             return true;
         }
-        if (pending.IsCompletedSuccessfully) Answer(session, call.Id, pending.Result);
-        else _ = FinishAsync(session, call, pending);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            _ = FinishAsync(session, call, pending);
+            return true;
+        }
+        // The handlers are done with the sandbox's state once they have decided.
+        session.CallFinished();
+        Answer(session, call.Id, pending.Result);
         return true;
     }
 
@@ -176,14 +184,19 @@ internal static class Supervisor
 
     private static async Task FinishAsync(SupervisedSession session, SyscallEvent call, ValueTask<SyscallDecision> pending)
     {
+        SyscallDecision decision;
         try
         {
-            Answer(session, call.Id, await pending.ConfigureAwait(false));
+            decision = await pending.ConfigureAwait(false);
         }
         catch (Exception e)
         {
+            session.CallFinished();
             Fault(session, call, e);
+            return;
         }
+        session.CallFinished();
+        Answer(session, call.Id, decision);
     }
 
     private static void Fault(SupervisedSession session, SyscallEvent call, Exception e)

@@ -10,10 +10,10 @@ namespace Sandlock.Supervision;
 public sealed class VirtualFileRedirect : SyscallHandler
 {
     private const int Enomem = 12;
-    private readonly Dictionary<string, MemoryFile> _files;
+    private readonly Dictionary<string, VirtualFile> _files;
 
-    public VirtualFileRedirect(IReadOnlyDictionary<string, byte[]> files) =>
-        _files = files.ToDictionary(f => f.Key, f => new MemoryFile(f.Key, f.Value), StringComparer.Ordinal);
+    public VirtualFileRedirect(IReadOnlyDictionary<string, VirtualFile> files) =>
+        _files = new Dictionary<string, VirtualFile>(files, StringComparer.Ordinal);
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["open", "openat"];
 
@@ -21,7 +21,7 @@ public sealed class VirtualFileRedirect : SyscallHandler
     {
         if (HeldOpen.Read(session, call) is not { } open || !_files.TryGetValue(open.Path, out var file))
             return ValueTask.FromResult(SyscallDecision.Allow);
-        var fd = file.OpenCopy();
+        var fd = session.State(() => new OpenedFiles()).OpenCopy(file);
         if (fd < 0) return ValueTask.FromResult(SyscallDecision.Deny(Enomem));
         try
         {
@@ -34,19 +34,32 @@ public sealed class VirtualFileRedirect : SyscallHandler
         }
     }
 
-    /// <summary>A sealed in-memory file; each open gets its own description (its own offset) via /proc/self/fd.</summary>
-    private sealed class MemoryFile
+    /// <summary>
+    /// The memfds of one sandbox, made on its first open of each file and closed when it ends (the copies its
+    /// processes hold keep the memory until they are closed too).
+    /// </summary>
+    private sealed class OpenedFiles : IDisposable
     {
-        private readonly int _fd;
+        private readonly Lock _gate = new();
+        private readonly Dictionary<VirtualFile, MemoryFile> _opened = [];
 
-        public MemoryFile(string name, byte[] bytes)
+        public int OpenCopy(VirtualFile file)
         {
-            _fd = ProcessMemory.MemfdCreate("sandlock" + name.Replace('/', '-'), 1 /* MFD_CLOEXEC */);
-            if (_fd < 0) throw new InvalidOperationException($"memfd_create failed: {Libc.ErrorText(Libc.LastError)}");
-            using var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(Libc.Dup(_fd), true), FileAccess.Write);
-            stream.Write(bytes);
+            lock (_gate)
+            {
+                if (!_opened.TryGetValue(file, out var memory))
+                    _opened[file] = memory = new MemoryFile("sandlock-" + file.Name, file.MakeContent());
+                return memory.OpenCopy();
+            }
         }
 
-        public int OpenCopy() => Libc.Open($"/proc/self/fd/{_fd}", Libc.O_RDONLY | Libc.O_CLOEXEC);
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                foreach (var memory in _opened.Values) memory.Dispose();
+                _opened.Clear();
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Sandlock.Policy;
 using Sandlock.Tests.TestSupport;
 using static Sandlock.Tests.TestSupport.Sandboxed;
 
@@ -79,5 +80,27 @@ public sealed class RandomSeedTests
         if (File.Exists("/usr/bin/python3")) Assert.Equal(await Draw(7, python), await Draw(7, python));
         Assert.Equal(await Draw(7, device), await Draw(7, device));
         Assert.NotEqual(await Draw(7, device), await Draw(8, device));
+    }
+
+    [Fact]
+    public async Task Both_devices_read_the_same_seeded_bytes_from_the_start_at_every_open()
+    {
+        var result = await Sh(new SandboxPolicyBuilder().RandomSeed(7),
+            "for d in /dev/urandom /dev/random /dev/urandom; do head -c 16 $d | od -An -tx1; done");
+        AssertSucceeded(result);
+        var lines = result.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Single(lines.Distinct());
+    }
+
+    [Fact]
+    public async Task The_sandbox_cannot_change_its_seeded_device()
+    {
+        // Unconfined files, so /proc/self/fd/3 reopens the served file itself, for writing.
+        var result = await Sh(new SandboxPolicyBuilder().RandomSeed(7),
+            "exec 3</dev/urandom; if printf abcd 1<>/proc/self/fd/3; then echo written; else echo refused; fi; head -c 4 /dev/urandom | od -An -tx1");
+        var lines = result.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("refused", lines[0]);
+        Assert.Equal((await Draw(7, "sh", "-c", "head -c 4 /dev/urandom | od -An -tx1")).Trim(), lines[1].Trim());
     }
 }

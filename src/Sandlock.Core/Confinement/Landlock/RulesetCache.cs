@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 using Sandlock.Interop;
 using Sandlock.Policy;
@@ -9,10 +8,14 @@ namespace Sandlock.Confinement.Landlock;
 /// Reuses a policy's Landlock ruleset across spawns (a ruleset fd can be given to restrict_self any number of times),
 /// which saves opening every path and adding every rule again. It is reused only while each rule's path still names
 /// the same file (device and inode): a folder deleted and created again gets a fresh ruleset. Plans that carve
-/// denied paths out of trees depend on directory contents and are always built afresh.
+/// denied paths out of trees depend on directory contents and are always built afresh. Only the policies used most
+/// recently keep theirs: a test host builds a policy per test, and waiting for the collector to free each one's
+/// ruleset held an fd per test.
 /// </summary>
 public static class RulesetCache
 {
+    private const int Capacity = 16;
+
     private sealed record Entry(
         SafeFileHandle Handle, FsAccess HandledFs, NetAccess HandledNet, ScopeAccess Scopes,
         ushort[] Connect, ushort[] Bind, (FsRule Rule, (ulong, ulong)? Identity)[] Rules)
@@ -24,7 +27,8 @@ public static class RulesetCache
             && Rules.All(r => FileIdentity.Of(r.Rule.Path) == r.Identity);
     }
 
-    private static readonly ConditionalWeakTable<SandboxPolicy, Entry> Entries = new();
+    // Most recently used first; policies are compared by reference, as they are immutable.
+    private static readonly LinkedList<(SandboxPolicy Policy, Entry Entry)> Entries = new();
 
     public static RulesetLease? Lease(SandboxPolicy policy, ConfinementPlan plan)
     {
@@ -32,13 +36,29 @@ public static class RulesetCache
         if (!policy.FsDenied.IsEmpty) return new RulesetLease(LandlockRuleset.Create(plan)!, owned: true);
         lock (Entries)
         {
-            if (Entries.TryGetValue(policy, out var cached) && cached.Fits(plan)) return new RulesetLease(cached.Handle, owned: false);
+            var node = Entries.First;
+            while (node is not null && !ReferenceEquals(node.Value.Policy, policy)) node = node.Next;
+            if (node is not null)
+            {
+                Entries.Remove(node);
+                if (node.Value.Entry.Fits(plan))
+                {
+                    Entries.AddFirst(node);
+                    return new RulesetLease(node.Value.Entry.Handle, owned: false);
+                }
+                node.Value.Entry.Handle.Dispose();
+            }
             // Identities are taken before the rules are built: a change in between makes the next spawn rebuild.
             var rules = plan.FsRules.Select(r => (r, FileIdentity.Of(r.Path))).ToArray();
             var handle = LandlockRuleset.Create(plan)!;
             var entry = new Entry(handle, plan.HandledFs, plan.HandledNet, plan.Scopes, [.. plan.ConnectPorts], [.. plan.BindPorts], rules);
-            if (cached is not null) cached.Handle.Dispose();
-            Entries.AddOrUpdate(policy, entry);
+            Entries.AddFirst((policy, entry));
+            if (Entries.Count > Capacity)
+            {
+                // A spawn still using it holds a reference (RulesetLease), so the fd closes when that spawn is done.
+                Entries.Last!.Value.Entry.Handle.Dispose();
+                Entries.RemoveLast();
+            }
             return new RulesetLease(handle, owned: false);
         }
     }

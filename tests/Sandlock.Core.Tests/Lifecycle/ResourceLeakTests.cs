@@ -1,0 +1,190 @@
+using Sandlock.Lifecycle;
+using Sandlock.Policy;
+using Sandlock.Tests.TestSupport;
+using Xunit.Abstractions;
+using static Sandlock.Tests.TestSupport.Sandboxed;
+
+namespace Sandlock.Tests.Lifecycle;
+
+/// <summary>These tests count what the whole test process holds, so nothing else may run beside them.</summary>
+[CollectionDefinition(nameof(ResourceLeakTests), DisableParallelization = true)]
+public sealed class ResourceLeakCollection;
+
+/// <summary>
+/// A test host runs thousands of sandboxes: each must give back what the parent held for it (fds, memfds and their
+/// memory, threads, temp folders) when it ends, whatever it used. Each kind is warmed up first (pools fill, code
+/// is compiled), then spawned a few thousand times, several at once, and the process must come back to the warm level.
+/// </summary>
+[Collection(nameof(ResourceLeakTests))]
+public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITestOutputHelper output) : IClassFixture<ResourceLeakTests.Programs>
+{
+    /// <summary>touch.c and a folder to mount, where the sandboxes may read them.</summary>
+    public sealed class Programs : IDisposable
+    {
+        private readonly TempDir _dir = new();
+
+        public Programs()
+        {
+            Touch = CPrograms.Build("Lifecycle/touch.c", _dir["touch"]);
+            _dir.Write("mounted/file", "mounted\n");
+            File.SetUnixFileMode(_dir["mounted"], (UnixFileMode)0b111_101_101);
+            File.SetUnixFileMode(_dir["mounted/file"], (UnixFileMode)0b110_100_100);
+        }
+
+        public string Touch { get; }
+
+        public SandboxPolicyBuilder Base() => SystemOnly().FsRead(_dir.Path);
+
+        public string Mounted => _dir["mounted"];
+
+        public void Dispose() => _dir.Dispose();
+    }
+
+    private const int Concurrency = 6;
+    private const int WarmUp = 100;
+
+    // Per-sandbox leaks show as one or more per spawn, i.e. thousands; these allow for what the test host and the
+    // pools do on their own meanwhile.
+    private const int FdSlack = 2;              // files the test host itself may have open at the moment of counting
+    private const int ThreadSlack = 16;          // thread pool growth, supervisor threads that idle 30 s before leaving
+    private const long ShmemSlackKiB = 8 << 10;  // code the JIT writes later (tiering) is mapped through a memfd
+
+    [Theory]
+    [InlineData("plain", 3000)]
+    [InlineData("plain, a new policy each spawn", 3000)]
+    [InlineData("random_seed", 2000)]    // each sandbox generates its 256 KiB of seeded bytes: ~4 ms
+    [InlineData("time_start", 3000)]
+    [InlineData("network host rule", 3000)]
+    [InlineData("/proc view", 800)]      // each sandbox makes and removes a stand-in /proc listing: 8-35 ms here
+    [InlineData("fs_mount", 3000)]
+    [InlineData("port_remap", 3000)]
+    [InlineData("max_memory, cpu and a timeout", 3000)]
+    public async Task A_sandbox_gives_back_what_the_parent_held_for_it(string kind, int spawns)
+    {
+        var policy = PolicyOf(kind);
+        var command = CommandOf(kind);
+        using var temp = new TempDir();
+        // Temp folders the supervisor makes (the /proc listing) go here, where no other test run makes any.
+        var savedTemp = Environment.GetEnvironmentVariable("TMPDIR");
+        Environment.SetEnvironmentVariable("TMPDIR", temp.Path);
+        try
+        {
+            await SpawnMany(policy, command, WarmUp);
+            var warm = ProcessResources.Now();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await SpawnMany(policy, command, spawns);
+            var elapsed = clock.Elapsed;
+            var after = await Settled(warm);
+            var strays = Directory.GetFileSystemEntries(temp.Path);
+            output.WriteLine($"{kind}: {spawns} spawns, {Concurrency} at a time, in {elapsed.TotalSeconds:F1} s");
+            output.WriteLine($"  warm:  {warm}");
+            output.WriteLine($"  after: {after}");
+
+            Assert.True(after.Fds <= warm.Fds + FdSlack, $"fds: {warm.Fds} warm, {after.Fds} after {spawns} spawns");
+            Assert.True(after.Memfds <= warm.Memfds, $"memfds: {warm.Memfds} warm, {after.Memfds} after");
+            Assert.True(after.MemfdBytes <= warm.MemfdBytes, $"memfd bytes: {warm.MemfdBytes} warm, {after.MemfdBytes} after");
+            Assert.True(after.RssShmemKiB <= warm.RssShmemKiB + ShmemSlackKiB, $"RssShmem: {warm.RssShmemKiB} KiB warm, {after.RssShmemKiB} KiB after");
+            Assert.True(after.Threads <= warm.Threads + ThreadSlack, $"threads: {warm.Threads} warm, {after.Threads} after");
+            Assert.Empty(strays);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TMPDIR", savedTemp);
+        }
+    }
+
+    private Func<int, SandboxPolicy> PolicyOf(string kind)
+    {
+        // As a test host does: every test builds a policy of its own.
+        if (kind == "plain, a new policy each spawn") return n => programs.Base().Env($"SANDLOCK_LEAK_TEST={n}").Build();
+        var policy = OnePolicyOf(kind);
+        return _ => policy;
+    }
+
+    private SandboxPolicy OnePolicyOf(string kind) => kind switch
+    {
+        "plain" => programs.Base().Build(),
+        "random_seed" => programs.Base().RandomSeed(7).Build(),
+        "time_start" => programs.Base().TimeStart("2000-01-01T00:00:00Z").Build(),
+        // A host name: the supervisor checks the connect and serves the pinned /etc/hosts.
+        "network host rule" => programs.Base().NetAllow("localhost:9").Build(),
+        "/proc view" => programs.Base().FsRead("/proc").Build(),
+        "fs_mount" => programs.Base().FsMount($"/mnt/sandlock-leak-test:{programs.Mounted}:ro").Build(),
+        // Every sandbox binds the same port at once: all but one get another real port.
+        "port_remap" => programs.Base().PortRemap().NetAllowBind(18080).Build(),
+        // A memory watchdog and a CPU throttle per sandbox (RunAsync adds the timeout).
+        "max_memory, cpu and a timeout" => programs.Base().MaxMemory("256M").Cpu(90).Build(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    private string[] CommandOf(string kind) => kind switch
+    {
+        "random_seed" => [programs.Touch, "/dev/urandom", "/dev/random"],
+        "network host rule" => [programs.Touch, "/etc/hosts", "connect"],
+        "/proc view" => [programs.Touch, "/proc", "/proc/self/stat"],
+        "fs_mount" => [programs.Touch, "/mnt/sandlock-leak-test/file"],
+        "port_remap" => [programs.Touch, "bind"],
+        _ => [programs.Touch],
+    };
+
+    private static async Task SpawnMany(Func<int, SandboxPolicy> policy, string[] command, int count)
+    {
+        var next = 0;
+        async Task Worker()
+        {
+            while (Interlocked.Increment(ref next) is var n && n <= count)
+            {
+                var result = await Sandbox.RunAsync(policy(n), command, TimeSpan.FromSeconds(60));
+                AssertSucceeded(result);
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(Worker)));
+    }
+
+    /// <summary>
+    /// A result completes as its sandbox ends; what a held call in flight then still uses is released when the call
+    /// returns, and idle threads leave on their own: waits for the counts to come back, with a hang guard.
+    /// </summary>
+    private static async Task<ProcessResources> Settled(ProcessResources warm)
+    {
+        var guard = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var now = ProcessResources.Now();
+            var back = now.Fds <= warm.Fds + FdSlack && now.Memfds <= warm.Memfds && now.MemfdBytes <= warm.MemfdBytes
+                && now.RssShmemKiB <= warm.RssShmemKiB + ShmemSlackKiB && now.Threads <= warm.Threads + ThreadSlack;
+            if (back || guard.Elapsed > TimeSpan.FromSeconds(60)) return now;
+            await Task.Delay(50);
+        }
+    }
+}
+
+/// <summary>What this process holds: open fds, the memfds among them and their size, resident shared memory, threads.</summary>
+internal sealed record ProcessResources(int Fds, int Memfds, long MemfdBytes, long RssShmemKiB, int Threads)
+{
+    public static ProcessResources Now()
+    {
+        int fds = 0, memfds = 0;
+        long memfdBytes = 0;
+        // Listed first: the opens below must not count themselves.
+        foreach (var fd in Directory.GetFileSystemEntries("/proc/self/fd"))
+        {
+            fds++;
+            if (new FileInfo(fd).LinkTarget is not { } target || !target.StartsWith("/memfd:", StringComparison.Ordinal)) continue;
+            memfds++;
+            try
+            {
+                using var handle = File.OpenHandle(fd);
+                memfdBytes += RandomAccess.GetLength(handle);
+            }
+            catch (IOException) { /* closed since it was listed */ }
+        }
+        var status = File.ReadAllLines("/proc/self/status");
+        long Field(string name) => long.Parse(status.First(l => l.StartsWith(name + ":", StringComparison.Ordinal))
+            .Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]);
+        return new ProcessResources(fds, memfds, memfdBytes, Field("RssShmem"), (int)Field("Threads"));
+    }
+
+    public override string ToString() =>
+        $"{Fds} fds, {Memfds} memfds ({MemfdBytes >> 10} KiB), RssShmem {RssShmemKiB} KiB, {Threads} threads";
+}
