@@ -26,7 +26,7 @@ internal sealed class LocalPackage
     private static async Task<LocalPackage> PackAsync()
     {
         var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
-        var runDirectory = Directory.CreateTempSubdirectory("sandlock-build-tests-").FullName;
+        var runDirectory = Sandlock.Tests.TestSupport.RunScopedFolder.Create("sandlock-build-tests-");
         var feed = Path.Combine(runDirectory, "feed");
         var result = await DotnetCommand.RunAsync(Repository.Root,
         [
@@ -36,19 +36,6 @@ internal sealed class LocalPackage
             $"-p:NuspecOutputPath={Path.Combine(runDirectory, "nuspec")}/",
         ]);
         if (result.ExitCode != 0) throw new InvalidOperationException($"packing Sandlock.Build failed: {result}");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(runDirectory);
         return new LocalPackage(runDirectory, feed, version);
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A leftover temp folder is harmless.
-        }
     }
 }

@@ -33,9 +33,8 @@ public sealed class FixtureWorkspace
     private static async Task<FixtureWorkspace> CreateAsync()
     {
         RemoveStaleWorkspaces();
-        var root = Directory.CreateTempSubdirectory("sandlock-fixtures-").FullName;
+        var root = Sandlock.Tests.TestSupport.RunScopedFolder.Create("sandlock-fixtures-");
         var workspace = new FixtureWorkspace(root, $"0.1.0-t{DateTime.UtcNow:yyyyMMddHHmmss}{System.Environment.ProcessId}");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => workspace.Delete();
         CopyDirectory(Support.Repository.Fixtures, workspace.Repository);
         // Enough of a repository for the defaults to find its root; source control queries are off in its props.
         Directory.CreateDirectory(Path.Combine(workspace.Repository, ".git"));
