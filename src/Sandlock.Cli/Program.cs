@@ -15,8 +15,7 @@ foreach (var later in new[] { ("ps", "List running sandboxes"), ("inspect", "Sho
     root.Subcommands.Add(command);
 }
 
-// No @FILE response files: the original CLI has none, and "@/dev/zero" would be read without end.
-var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+var parsed = root.Parse(args, CommandLineParsing.Configuration);
 if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
     return ExitCodes.Fail(parsed.Errors[0].Message);
 try

@@ -16,7 +16,10 @@ internal static class PolicyFileParser
     /// </summary>
     public const int MaxNesting = 8;
 
-    private static readonly TomlSerializerOptions Options = new() { MaxDepth = MaxNesting };
+    private static readonly string TooDeep = $"arrays or inline tables nested more than {MaxNesting} deep: a policy needs at most 2";
+
+    // A backstop: TomlNesting finds deep nesting first, with its position.
+    private static readonly TomlSerializerOptions Options = new() { MaxDepth = MaxNesting + 2 };
 
     public static PolicyFileContent Parse(string text, string file)
     {
@@ -25,6 +28,8 @@ internal static class PolicyFileParser
         // TOML allows no NUL anywhere, and a parser that reports each one separately would take long over many.
         if (text.IndexOf('\0') is var nul and >= 0)
             throw At(text, nul, file, "NUL character: a policy file is text");
+        if (TomlNesting.FirstTooDeep(text, MaxNesting) is var deep and >= 0)
+            throw At(text, deep, file, TooDeep);
 
         DocumentSyntax document;
         try
@@ -35,7 +40,7 @@ internal static class PolicyFileParser
         {
             // Tomlyn throws (rather than reporting a diagnostic) when nesting passes MaxDepth.
             var problem = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
-                ? $"arrays or inline tables nested more than {MaxNesting} deep: a policy needs at most 2"
+                ? TooDeep
                 : $"invalid TOML: {e.Message}";
             throw new PolicyException(file, problem, e.Line ?? 0, e.Column ?? 0);
         }
