@@ -18,7 +18,8 @@ public static class DisplayText
             var c = text[i];
             if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
-                escaped?.Append(c).Append(text[++i]);
+                escaped?.Append(c).Append(text[i + 1]);
+                i++;
                 continue;
             }
             if (!NeedsEscape(c))
