@@ -14,7 +14,7 @@ internal static class ProfileCommand
         {
             var store = new ProfileStore();
             var names = store.List().ToList();
-            if (names.Count == 0) Console.Error.WriteLine($"no profiles in {store.Directory}");
+            if (names.Count == 0) Console.Error.WriteLine($"no profiles in {DisplayText.OneLine(store.Directory)}");
             foreach (var name in names) Console.WriteLine(name);
             return 0;
         });

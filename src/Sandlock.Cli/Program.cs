@@ -22,6 +22,11 @@ try
 {
     return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
+// Interrupted: what a shell reports for SIGINT (128 + 2).
+catch (OperationCanceledException)
+{
+    return 130;
+}
 catch (Exception e)
 {
     // A bug of ours still gets the one-line contract; the sandbox, if any, was disposed on the way out.

@@ -43,8 +43,8 @@ public sealed class BadInputTests : IDisposable
     public async Task A_bad_number_is_refused() => AssertSetupError(await Run("run", "-P", "lots", "--", "true"), "lots");
 
     [Theory]
-    [InlineData("0", "expected from 1")]
-    [InlineData("-2", "expected from 1")]
+    [InlineData("0", "expected at least 1")]
+    [InlineData("-2", "expected at least 1")]
     [InlineData("ten", "expected a whole number")]
     public async Task A_bad_process_limit_names_the_flag_and_value(string value, string expected) =>
         AssertSetupError(await Run("run", "-P", value, "--", "true"), "--max-processes", value, expected);

@@ -252,8 +252,10 @@ public sealed class SandboxPolicyBuilder
     {
         if (p.MaxCpu is { } cpu && cpu is < 1 or > 100)
             throw new PolicyException(SourceOf("max_cpu"), $"invalid CPU percentage {cpu}: expected 1 to 100");
-        if (p.MaxProcesses is { } procs && procs is < 1 or > MaxProcessLimit)
-            throw new PolicyException(SourceOf("max_processes"), $"invalid process limit {procs}: expected from 1 to {MaxProcessLimit}");
+        if (p.MaxProcesses is { } procs && procs < 1)
+            throw new PolicyException(SourceOf("max_processes"), $"invalid process limit {procs}: expected at least 1");
+        if (p.MaxProcesses is { } many && many > MaxProcessLimit)
+            throw new PolicyException(SourceOf("max_processes"), $"invalid process limit {many}: expected at most {MaxProcessLimit} (the kernel's PID_MAX_LIMIT)");
         if (p.MaxOpenFiles is { } files && files < MinOpenFiles)
             throw new PolicyException(SourceOf("max_open_files"), $"invalid open-file limit {files}: expected at least {MinOpenFiles} (stdin, stdout, stderr and one for the loader to open each library)");
         if (p.MaxOpenFiles is { } most && most > OpenFileCeiling.Value)

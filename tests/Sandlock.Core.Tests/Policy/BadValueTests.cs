@@ -65,7 +65,7 @@ public sealed class BadValueTests
         Assert.Contains("expected at least 4", Refused(b => b.MaxOpenFiles(3, "f")).Message);
         Assert.Contains("expected at most", Refused(b => b.MaxOpenFiles(int.MaxValue, "f")).Message);
         Assert.Equal(4, new SandboxPolicyBuilder().MaxOpenFiles(4).Build().MaxOpenFiles);
-        Assert.Contains("expected from 1 to 4194304", Refused(b => b.MaxProcesses(4194305, "p")).Message);
+        Assert.Contains("expected at most 4194304", Refused(b => b.MaxProcesses(4194305, "p")).Message);
         Assert.Equal(4194304, new SandboxPolicyBuilder().MaxProcesses(4194304).Build().MaxProcesses);
     }
 

@@ -269,7 +269,7 @@ public sealed class PolicyFileTests : IDisposable
         file.ApplyTo(builder);
         var e = Assert.Throws<PolicyException>(() => builder.Build());
         Assert.StartsWith($"{path}:3:", e.Message);
-        Assert.Contains("invalid process limit 0: expected from 1", e.Message);
+        Assert.Contains("invalid process limit 0: expected at least 1", e.Message);
         var wrongType = Assert.Throws<PolicyException>(() => PolicyFile.Parse("[limits]\nprocesses = \"ten\"\n", "p.toml"));
         Assert.Equal("p.toml:2:13: [limits] processes: expected an integer, got a string", wrongType.Message);
     }
