@@ -222,4 +222,12 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public async Task An_at_sign_argument_is_not_read_as_a_response_file() =>
         AssertSetupError(await Run("run", "@/dev/zero", "-m", "12X", "--", "true"), "12X");
+
+    [Fact]
+    public async Task A_path_argument_that_is_not_UTF_8_is_refused_rather_than_read_as_another_name()
+    {
+        // argv bytes 0xff cannot reach .NET intact; a deny of the mangled name would leave the real file open.
+        var r = await RunAs(["/bin/sh", "-c", "exec \"$0\" run --fs-deny \"$(printf '/tmp/secret\\377')\" -- true", Executable]);
+        AssertSetupError(r, "--fs-deny", "not UTF-8");
+    }
 }

@@ -65,6 +65,10 @@ public sealed class SandboxPolicyBuilder
     {
         if (string.IsNullOrWhiteSpace(path)) throw new PolicyException(source, "empty path");
         if (path.Contains('\0')) throw new PolicyException(source, $"invalid path '{path}': it contains a NUL character");
+        // .NET turns bytes that are not UTF-8 (in argv) into U+FFFD: such a path would name another file, and a
+        // denied one would stay open.
+        if (path.Contains('\uFFFD'))
+            throw new PolicyException(source, $"invalid path '{path}': it holds bytes that are not UTF-8 (shown as U+FFFD), which sandlock cannot name");
         // PATH_MAX counts bytes, with the terminating NUL; the kernel refuses longer names with ENAMETOOLONG.
         if (System.Text.Encoding.UTF8.GetByteCount(path) >= MaxPathBytes)
             throw new PolicyException(source, $"path too long ({System.Text.Encoding.UTF8.GetByteCount(path)} bytes): expected at most {MaxPathBytes - 1} bytes");

@@ -75,6 +75,7 @@ public sealed class BadValueTests
         Assert.Equal("-r: invalid path '/usr\\0x': it contains a NUL character", Refused(b => b.FsRead("/usr\0x", "-r")).Message);
         Assert.StartsWith("-r: path too long (4097 bytes)", Refused(b => b.FsRead("/" + new string('a', 4096), "-r")).Message);
         Assert.Contains("NUL character", Refused(b => b.Env("A", "b\0c", "--env")).Message);
+        Assert.Contains("not UTF-8", Refused(b => b.FsDeny("/tmp/secret\uFFFD", "--fs-deny")).Message);
     }
 
     [Theory]
