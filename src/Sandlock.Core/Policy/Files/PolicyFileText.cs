@@ -27,16 +27,22 @@ internal static class PolicyFileText
         if (string.IsNullOrEmpty(path)) throw new PolicyException(source, "empty path: expected a policy file");
         if (path.Contains('\0')) throw new PolicyException(source, $"invalid path '{path}': it contains a NUL character");
 
-        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-        {
-            var errno = Libc.LastError;
-            throw new PolicyException(path, errno == ENOENT ? "policy file does not exist" : $"cannot open policy file: {Libc.ErrorText(errno)}");
-        }
-        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        // Looked at through O_PATH first, so a device or a FIFO is refused without being opened (opening some has
+        // effects); then opened for reading and checked again, since the name may have changed in between.
+        using (var look = Open(path, Libc.O_PATH | Libc.O_CLOEXEC))
+            CheckRegularAndSmall(look, path);
+        // O_NONBLOCK: a FIFO swapped in meanwhile must not make the open wait for a writer.
+        using var handle = Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC | O_NOCTTY);
         CheckRegularAndSmall(handle, path);
         return Decode(ReadBounded(handle, path), path);
+    }
+
+    private static SafeFileHandle Open(string path, int flags)
+    {
+        var fd = Libc.Open(path, flags);
+        if (fd >= 0) return new SafeFileHandle(fd, ownsHandle: true);
+        var errno = Libc.LastError;
+        throw new PolicyException(path, errno == ENOENT ? "policy file does not exist" : $"cannot open policy file: {Libc.ErrorText(errno)}");
     }
 
     private static void CheckRegularAndSmall(SafeFileHandle handle, string path)
