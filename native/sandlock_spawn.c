@@ -106,6 +106,16 @@ static int drop_capabilities(void)
     return (int)syscall(SYS_capset, &header, none);
 }
 
+/* Sets the open-file limit (open_files = 1) or every other limit (0). */
+static void set_rlimits(const struct sl_spawn_request *req, struct child_outcome *outcome, int open_files)
+{
+    for (int i = 0; i < req->rlimit_count; i++) {
+        if ((req->rlimits[i].resource == RLIMIT_NOFILE) != open_files) continue;
+        struct rlimit limit = { .rlim_cur = req->rlimits[i].soft, .rlim_max = req->rlimits[i].hard };
+        if (setrlimit(req->rlimits[i].resource, &limit) != 0) fail(outcome, SL_STEP_RLIMIT);
+    }
+}
+
 /* Runs in the vfork child; never returns. Only async-signal-safe calls. */
 static void __attribute__((noinline, noreturn))
 child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome, int go_socket)
@@ -153,17 +163,17 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
     for (int i = 0; i < 3; i++)
         if (stdio[i] >= 0 && dup2(stdio[i], i) < 0) fail(outcome, SL_STEP_STDIO);
 
-    for (int i = 0; i < req->rlimit_count; i++) {
-        struct rlimit limit = { .rlim_cur = req->rlimits[i].soft, .rlim_max = req->rlimits[i].hard };
-        if (setrlimit(req->rlimits[i].resource, &limit) != 0) fail(outcome, SL_STEP_RLIMIT);
-    }
+    /* RLIMIT_NOFILE waits until after seccomp: the listener takes the lowest free fd, which is above every fd this
+     * child still holds of the parent's, so a low limit would fail it. */
+    set_rlimits(req, outcome, 0);
     if (req->personality >= 0 && personality((unsigned long)req->personality) == -1) fail(outcome, SL_STEP_PERSONALITY);
     if (req->disable_transparent_huge_pages && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) fail(outcome, SL_STEP_PERSONALITY);
     if (req->cwd && chdir(req->cwd) != 0) fail(outcome, SL_STEP_CWD);
     if (req->cwd_fd >= 0 && fchdir(req->cwd_fd) != 0) fail(outcome, SL_STEP_CWD);
     if (req->cpu_mask && syscall(SYS_sched_setaffinity, 0, (size_t)req->cpu_mask_words * 8, req->cpu_mask) != 0)
         fail(outcome, SL_STEP_CPU_AFFINITY);
-    /* Last of the steps that may need a capability (cgroup, user namespace, chroot, raising a hard rlimit). */
+    /* After the steps that may need a capability (cgroup, user namespace, chroot, raising a hard rlimit); the open-file
+     * limit, set below, can then only be lowered, which is all a policy asks of it. */
     if (drop_capabilities() != 0) fail(outcome, SL_STEP_CAPABILITIES);
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(outcome, SL_STEP_NO_NEW_PRIVS);
@@ -182,6 +192,7 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
             if (read(go_socket, &go, 1) != 1) { errno = ECANCELED; fail(outcome, SL_STEP_LISTENER_HANDOFF); }
         }
     }
+    set_rlimits(req, outcome, 1);
 
     /* Mark rather than close: the kernel closes them at execve, after every step above has used its fd. */
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(outcome, SL_STEP_CLOSE_FDS);

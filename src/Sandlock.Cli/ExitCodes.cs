@@ -1,4 +1,5 @@
 using Sandlock.Confinement;
+using Sandlock.Policy;
 
 namespace Sandlock.Cli;
 
@@ -20,7 +21,8 @@ internal static class ExitCodes
     /// <summary>Prints the one line a setup failure gets and returns its status.</summary>
     public static int Fail(string message, int status = SetupError)
     {
-        Console.Error.WriteLine($"sandlock: {message}");
+        // Messages echo values (paths, names, the command): one line whatever they hold.
+        Console.Error.WriteLine($"sandlock: {DisplayText.OneLine(message)}");
         return status;
     }
 }

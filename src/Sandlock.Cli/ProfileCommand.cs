@@ -14,7 +14,7 @@ internal static class ProfileCommand
         {
             var store = new ProfileStore();
             var names = store.List().ToList();
-            if (names.Count == 0) Console.Error.WriteLine($"no profiles in {store.Directory}");
+            if (names.Count == 0) Console.Error.WriteLine($"no profiles in {DisplayText.OneLine(store.Directory)}");
             foreach (var name in names) Console.WriteLine(name);
             return 0;
         });
@@ -26,9 +26,8 @@ internal static class ProfileCommand
             var name = parsed.GetValue(nameArgument)!;
             try
             {
-                var store = new ProfileStore();
-                store.Load(name);
-                Console.Write(File.ReadAllText(store.PathOf(name)));
+                // What was checked is what is shown: the file is read once.
+                Console.Write(new ProfileStore().Load(name).Text);
                 return 0;
             }
             catch (PolicyException e)

@@ -15,7 +15,20 @@ foreach (var later in new[] { ("ps", "List running sandboxes"), ("inspect", "Sho
     root.Subcommands.Add(command);
 }
 
-var parsed = root.Parse(args);
+var parsed = root.Parse(args, CommandLineParsing.Configuration);
 if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
     return ExitCodes.Fail(parsed.Errors[0].Message);
-return await parsed.InvokeAsync();
+try
+{
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+// Interrupted: what a shell reports for SIGINT (128 + 2).
+catch (OperationCanceledException)
+{
+    return 130;
+}
+catch (Exception e)
+{
+    // A bug of ours still gets the one-line contract; the sandbox, if any, was disposed on the way out.
+    return ExitCodes.Fail($"internal error: {e.GetType().Name}: {e.Message}");
+}

@@ -9,7 +9,6 @@ internal static class ReproCheckCommand
 {
     public static async Task<int> RunAsync(SandboxPolicy policy, string[] command, int runs, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        if (runs < 2) return ExitCodes.Fail($"--repro-check: invalid value {runs}: expected at least 2 runs");
         ReproReport report;
         try
         {
@@ -24,7 +23,7 @@ internal static class ReproCheckCommand
             Console.Error.WriteLine($"sandlock: reproducible: {report.Runs} runs gave byte-identical stdout and write-path files");
             return 0;
         }
-        Console.Error.WriteLine($"sandlock: not reproducible: {report.FirstDifference}");
+        Console.Error.WriteLine($"sandlock: not reproducible: {DisplayText.OneLine(report.FirstDifference ?? "")}");
         return 1;
     }
 }

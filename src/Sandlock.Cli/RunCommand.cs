@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using Sandlock.Confinement;
 using Sandlock.Lifecycle;
 using Sandlock.Policy;
-using Sandlock.Policy.Files;
 
 namespace Sandlock.Cli;
 
@@ -21,49 +20,24 @@ internal static class RunCommand
 
     private static async Task<int> RunAsync(ParseResult parsed, RunOptions o, CancellationToken cancellationToken)
     {
-        SandboxPolicy policy;
-        string[] command;
+        RunRequest request;
         try
         {
-            var builder = new SandboxPolicyBuilder();
-            string[]? fileCommand = null;
-            if (parsed.GetValue(o.Profile) is { } profile)
-            {
-                var file = new ProfileStore().Load(profile);
-                file.ApplyTo(builder);
-                fileCommand = file.Command;
-            }
-            if (parsed.GetValue(o.ProfileFile) is { } profileFile)
-            {
-                var file = PolicyFile.Load(profileFile);
-                file.ApplyTo(builder);
-                fileCommand = file.Command ?? fileCommand;
-            }
-            PolicyFromFlags.Apply(parsed, o, builder);
-            policy = builder.Build();
-            command = parsed.GetValue(o.Command) is { Length: > 0 } given ? given : fileCommand ?? [];
+            request = RunRequest.From(parsed, o);
         }
         catch (PolicyException e)
         {
             return ExitCodes.Fail(e.Message);
         }
 
-        if (command.Length > 0 && command[0].StartsWith('-'))
-            return ExitCodes.Fail($"unknown option '{command[0]}' (put the command after --)");
-        if (command.Length == 0 || command[0].Length == 0)
-            return ExitCodes.Fail("no command given: usage: sandlock run [OPTIONS] -- COMMAND [ARGS...]");
-
-        var timeout = parsed.GetValue(o.Timeout);
-        if (timeout is <= 0 or > 31_536_000)
-            return ExitCodes.Fail($"--timeout: invalid value {timeout}: expected seconds greater than 0");
-
-        if (parsed.GetValue(o.DryRun)) return DryRun.Print(policy, command);
-        if (parsed.GetValue(o.ReproCheck) is { } runs)
-            return await ReproCheckCommand.RunAsync(policy, command, runs, timeout is { } limit ? TimeSpan.FromSeconds(limit) : null, cancellationToken).ConfigureAwait(false);
+        var (policy, command) = (request.Policy, request.Command);
+        if (request.DryRun) return DryRun.Print(policy, command);
+        if (request.ReproRuns is { } runs)
+            return await ReproCheckCommand.RunAsync(policy, command, runs, request.Timeout, cancellationToken).ConfigureAwait(false);
 
         await using var sandbox = new Sandbox(policy, command, StdioMode.Inherit)
         {
-            Timeout = timeout is { } t ? TimeSpan.FromSeconds(t) : null,
+            Timeout = request.Timeout,
             // As they happen: a client outside needs the real port while the command still runs.
             OnPortMapped = mapping => Console.Error.WriteLine($"sandlock: {mapping}"),
         };
@@ -85,7 +59,8 @@ internal static class RunCommand
         using var quit = Forward(PosixSignal.SIGQUIT, sandbox);
 
         var result = await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: denied {denial}");
+        // A denial names what the command tried (a path, a host): it must not be able to write lines of its own.
+        foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: denied {DisplayText.OneLine(denial.ToString())}");
         return result.ExitCode;
     }
 

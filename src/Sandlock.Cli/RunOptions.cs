@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Numerics;
 using System.CommandLine;
 
 namespace Sandlock.Cli;
@@ -25,7 +27,7 @@ internal sealed class RunOptions
     public readonly Option<int?> Cpu = Number("--cpu", "-c", "PCT", "CPU share, 1-100");
     public readonly Option<int?> NumCpus = Number("--num-cpus", null, "N", "CPUs the command sees");
     public readonly Option<string?> CpuCores = One("--cpu-cores", null, "LIST", "CPU cores to run on, e.g. 0,1");
-    public readonly Option<ulong?> RandomSeed = new("--random-seed") { HelpName = "N", Description = "Seed for the command's randomness" };
+    public readonly Option<ulong?> RandomSeed = Number<ulong>("--random-seed", null, "N", "Seed for the command's randomness", "a whole number from 0 to 18446744073709551615");
     public readonly Option<string?> TimeStart = One("--time-start", null, "ISO8601", "Virtual clock start");
     public readonly Option<bool> NoRandomizeMemory = Flag("--no-randomize-memory", "Disable address space randomization");
     public readonly Option<bool> NoHugePages = Flag("--no-huge-pages", "Disable transparent huge pages");
@@ -46,7 +48,7 @@ internal sealed class RunOptions
     public readonly Option<bool> PortRemap = Flag("--port-remap", "Give the sandbox its own port space: a port in use elsewhere is bound as a free one, and reported");
     public readonly Option<int?> Uid = Number("--uid", null, "N", "User id inside the sandbox");
     public readonly Option<string?> Name = One("--name", null, "NAME", "Sandbox name");
-    public readonly Option<double?> Timeout = new("--timeout", "-t") { HelpName = "SECS", Description = "Kill the command after SECS seconds (exit 124)" };
+    public readonly Option<double?> Timeout = Number<double>("--timeout", "-t", "SECS", "Kill the command after SECS seconds (exit 124)", "a number of seconds such as 30 or 0.5");
     public readonly Option<string?> Profile = One("--profile", "-p", "NAME", "Start from ~/.config/sandlock/profiles/NAME.toml");
     public readonly Option<string?> ProfileFile = One("--profile-file", null, "PATH", "Start from this policy file");
     public readonly Option<bool> Interactive = Flag("--interactive", "Share the terminal with the command", "-i");
@@ -74,17 +76,22 @@ internal sealed class RunOptions
         new(name, Aliases(alias)) { HelpName = helpName, Description = description };
 
     private static Option<int?> Number(string name, string? alias, string helpName, string description) =>
+        Number<int>(name, alias, helpName, description, "a whole number");
+
+    // The default message names the CLR type (System.Nullable`1[System.Int32]); say what is expected instead.
+    private static Option<T?> Number<T>(string name, string? alias, string helpName, string description, string expected)
+        where T : struct, INumber<T> =>
         new(name, Aliases(alias))
         {
             HelpName = helpName,
             Description = description,
-            // The default message names the CLR type (System.Nullable`1[System.Int32]); say what is expected instead.
             CustomParser = result =>
             {
                 var token = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-                if (int.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n))
+                var style = typeof(T) == typeof(double) ? NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint : NumberStyles.AllowLeadingSign;
+                if (T.TryParse(token, style, CultureInfo.InvariantCulture, out var n))
                     return n;
-                result.AddError($"{name}: invalid number '{token}': expected a whole number");
+                result.AddError($"{name}: invalid number '{token}': expected {expected}");
                 return null;
             },
         };

@@ -26,7 +26,7 @@ public sealed record NetRule(NetProtocol Protocol, string? Host, ImmutableArray<
         }
         if (protocol == NetProtocol.Icmp)
         {
-            var icmpHost = rest is "" or "*" ? null : rest;
+            var icmpHost = rest is "" or "*" ? null : Checked(rest, spec, source);
             return new NetRule(protocol, icmpHost, []);
         }
         var colon = rest.LastIndexOf(':');
@@ -36,8 +36,13 @@ public sealed record NetRule(NetProtocol Protocol, string? Host, ImmutableArray<
         var portText = rest[(colon + 1)..].Trim();
         // "*" means every port; an empty port list stands for that.
         var ports = portText == "*" ? [] : PortList.Parse(portText, source, spec);
-        return new NetRule(protocol, host is "" or "*" ? null : host, ports);
+        return new NetRule(protocol, host is "" or "*" ? null : Checked(host, spec, source), ports);
     }
+
+    private static string Checked(string host, string spec, string source) =>
+        NetHost.Problem(host) is { } problem
+            ? throw new PolicyException(source, $"invalid network rule '{spec}': {problem}")
+            : host;
 
     public override string ToString()
     {

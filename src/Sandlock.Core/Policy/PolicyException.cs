@@ -2,15 +2,16 @@ namespace Sandlock.Policy;
 
 /// <summary>
 /// A policy that cannot be used as written. <see cref="Source"/> names where the bad value came from
-/// (a flag, a policy file with line and column, a builder method or a task parameter).
+/// (a flag, a policy file with line and column, a builder method or a task parameter). The message is one line:
+/// control characters in echoed values are escaped (<see cref="DisplayText.OneLine"/>).
 /// </summary>
 public class PolicyException : Exception
 {
     public PolicyException(string source, string problem, int line = 0, int column = 0)
-        : base(Format(source, problem, line, column))
+        : base(Format(DisplayText.OneLine(source), DisplayText.OneLine(problem), line, column))
     {
         Source = source;
-        Problem = problem;
+        Problem = DisplayText.OneLine(problem);
         Line = line;
         Column = column;
     }

@@ -10,6 +10,22 @@ namespace Sandlock.Policy;
 /// </summary>
 public sealed class SandboxPolicyBuilder
 {
+    /// <summary>The kernel's PID_MAX_LIMIT: no pids.max or RLIMIT_NPROC above it means anything.</summary>
+    public const int MaxProcessLimit = 4 * 1024 * 1024;
+
+    /// <summary>Below this, a dynamically linked program cannot load its libraries.</summary>
+    public const int MinOpenFiles = 4;
+
+    /// <summary>Linux PATH_MAX, counting the terminating NUL.</summary>
+    private const int MaxPathBytes = 4096;
+
+    /// <summary>Below this, no program gets as far as main (the limit is RLIMIT_DATA and resident memory).</summary>
+    public static readonly ByteSize MinMemory = new(1L << 20);
+
+    // RLIMIT_NOFILE cannot be raised above fs.nr_open, even by root.
+    private static readonly Lazy<int> OpenFileCeiling = new(() =>
+        int.TryParse(File.Exists("/proc/sys/fs/nr_open") ? File.ReadAllText("/proc/sys/fs/nr_open").Trim() : "", out var n) ? n : 1 << 20);
+
     private SandboxPolicy _policy;
     private readonly SandboxPolicy _start;
     private readonly Dictionary<string, string> _sources = new(StringComparer.Ordinal);
@@ -48,6 +64,14 @@ public sealed class SandboxPolicyBuilder
     private string FullPath(string path, string source)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new PolicyException(source, "empty path");
+        if (path.Contains('\0')) throw new PolicyException(source, $"invalid path '{path}': it contains a NUL character");
+        // .NET turns bytes that are not UTF-8 (in argv) into U+FFFD: such a path would name another file, and a
+        // denied one would stay open.
+        if (path.Contains('\uFFFD'))
+            throw new PolicyException(source, $"invalid path '{path}': it holds bytes that are not UTF-8 (shown as U+FFFD), which sandlock cannot name");
+        // PATH_MAX counts bytes, with the terminating NUL; the kernel refuses longer names with ENAMETOOLONG.
+        if (System.Text.Encoding.UTF8.GetByteCount(path) >= MaxPathBytes)
+            throw new PolicyException(source, $"path too long ({System.Text.Encoding.UTF8.GetByteCount(path)} bytes): expected at most {MaxPathBytes - 1} bytes");
         if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
             path = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + path[1..];
         return Path.TrimEndingDirectorySeparator(Path.GetFullPath(path, BaseDirectory ?? Environment.CurrentDirectory)) is { Length: > 0 } p ? p : "/";
@@ -167,6 +191,8 @@ public sealed class SandboxPolicyBuilder
     {
         if (key.Length == 0 || key.Contains('=') || key.Contains('\0'))
             throw new PolicyException(source ?? "env", $"invalid environment variable name '{key}'");
+        if (value.Contains('\0'))
+            throw new PolicyException(source ?? "env", $"invalid value for {key}: it contains a NUL character");
         return Set("env", source, p => p with { Env = p.Env.SetItem(key, value) });
     }
     public SandboxPolicyBuilder Env(string assignment, string? source = null)
@@ -232,8 +258,14 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf("max_cpu"), $"invalid CPU percentage {cpu}: expected 1 to 100");
         if (p.MaxProcesses is { } procs && procs < 1)
             throw new PolicyException(SourceOf("max_processes"), $"invalid process limit {procs}: expected at least 1");
-        if (p.MaxOpenFiles is { } files && files < 1)
-            throw new PolicyException(SourceOf("max_open_files"), $"invalid open-file limit {files}: expected at least 1");
+        if (p.MaxProcesses is { } many && many > MaxProcessLimit)
+            throw new PolicyException(SourceOf("max_processes"), $"invalid process limit {many}: expected at most {MaxProcessLimit} (the kernel's PID_MAX_LIMIT)");
+        if (p.MaxOpenFiles is { } files && files < MinOpenFiles)
+            throw new PolicyException(SourceOf("max_open_files"), $"invalid open-file limit {files}: expected at least {MinOpenFiles} (stdin, stdout, stderr and one for the loader to open each library)");
+        if (p.MaxOpenFiles is { } most && most > OpenFileCeiling.Value)
+            throw new PolicyException(SourceOf("max_open_files"), $"invalid open-file limit {most}: expected at most {OpenFileCeiling.Value} (the kernel's fs.nr_open)");
+        if (p.MaxMemory is { } memory && memory.Bytes < MinMemory.Bytes)
+            throw new PolicyException(SourceOf("max_memory"), $"invalid memory limit {memory}: expected at least {MinMemory} (a program's loader and C library alone take about that much)");
         if (p.CpuCores is { } cores && (cores.IsEmpty || cores.Any(c => c is < 0 or > 4095)))
             throw new PolicyException(SourceOf("cpu_cores"), "invalid CPU list: expected CPU numbers from 0, e.g. 0,1");
         if (p.Uid is < 0 || p.Gid is < 0)

@@ -317,6 +317,6 @@ public sealed class PolicyFileTests : IDisposable
         var path = _temp.Combine("nope.toml");
         var e = Assert.Throws<PolicyException>(() => PolicyFile.Load(path));
         Assert.Equal(path, e.Source);
-        Assert.Contains("cannot read policy file", e.Message);
+        Assert.Contains("policy file does not exist", e.Message);
     }
 }

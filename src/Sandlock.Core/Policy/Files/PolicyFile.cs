@@ -25,21 +25,16 @@ public sealed class PolicyFile
     /// <summary><c>[program] exec</c> followed by <c>[program] args</c>, or null when the file names no program.</summary>
     public string[]? Command { get; }
 
-    public static PolicyFile Load(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new PolicyException(path, $"cannot read policy file: {e.Message}");
-        }
-        return Parse(text, path);
-    }
+    /// <summary>
+    /// Reads and parses the file once. It must be a regular UTF-8 text file of at most 1 MiB; <paramref name="source"/>
+    /// (a flag, a parameter) is what errors about the name itself blame.
+    /// </summary>
+    public static PolicyFile Load(string path, string source = "policy file") => Parse(PolicyFileText.Read(path, source), path);
 
-    public static PolicyFile Parse(string text, string path) => new(path, PolicyFileParser.Parse(text, path));
+    public static PolicyFile Parse(string text, string path) => new(path, PolicyFileParser.Parse(text, path)) { Text = text };
+
+    /// <summary>The text the policy was read from, as read (for showing it without reading the file again).</summary>
+    public string Text { get; private init; } = "";
 
     /// <summary>Applies every setting in file order, resolving relative paths against <see cref="Directory"/>.</summary>
     public void ApplyTo(SandboxPolicyBuilder builder)

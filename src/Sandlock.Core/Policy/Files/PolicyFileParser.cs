@@ -1,3 +1,4 @@
+using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -9,9 +10,40 @@ namespace Sandlock.Policy.Files;
 /// </summary>
 internal static class PolicyFileParser
 {
+    /// <summary>
+    /// Arrays and inline tables nested deeper than this are refused: a policy needs two levels (an array of strings,
+    /// an inline table of strings), and each level costs the parser stack.
+    /// </summary>
+    public const int MaxNesting = 8;
+
+    private static readonly string TooDeep = $"arrays or inline tables nested more than {MaxNesting} deep: a policy needs at most 2";
+
+    // A backstop: TomlNesting finds deep nesting first, with its position.
+    private static readonly TomlSerializerOptions Options = new() { MaxDepth = MaxNesting + 2 };
+
     public static PolicyFileContent Parse(string text, string file)
     {
-        var document = SyntaxParser.Parse(text, file, validate: true);
+        if (text.Length > PolicyFileText.MaxBytes)
+            throw new PolicyException(file, $"policy file is larger than {PolicyFileText.MaxBytes / 1024} KiB: expected a small text file");
+        // TOML allows no NUL anywhere, and a parser that reports each one separately would take long over many.
+        if (text.IndexOf('\0') is var nul and >= 0)
+            throw At(text, nul, file, "NUL character: a policy file is text");
+        if (TomlNesting.FirstTooDeep(text, MaxNesting) is var deep and >= 0)
+            throw At(text, deep, file, TooDeep);
+
+        DocumentSyntax document;
+        try
+        {
+            document = SyntaxParser.Parse(text, Options, file, validate: true);
+        }
+        catch (TomlException e)
+        {
+            // Tomlyn throws (rather than reporting a diagnostic) when nesting passes MaxDepth.
+            var problem = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? TooDeep
+                : $"invalid TOML: {e.Message}";
+            throw new PolicyException(file, problem, e.Line ?? 0, e.Column ?? 0);
+        }
         ThrowOnSyntaxErrors(document, file);
 
         var content = new PolicyFileContent();
@@ -28,6 +60,13 @@ internal static class PolicyFileParser
         if (content.Args is { } args && content.Exec is null)
             throw args.Location.Error("[program] args: given without [program] exec");
         return content;
+    }
+
+    private static PolicyException At(string text, int index, string file, string problem)
+    {
+        var before = text.AsSpan(0, index);
+        var lineStart = before.LastIndexOf('\n') + 1;
+        return new PolicyException(file, problem, before.Count('\n') + 1, index - lineStart + 1);
     }
 
     private static void ThrowOnSyntaxErrors(DocumentSyntax document, string file)

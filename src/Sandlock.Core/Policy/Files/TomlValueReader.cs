@@ -23,8 +23,13 @@ internal readonly struct TomlValueReader(string file, string name, ValueSyntax n
 
     public PolicyException WrongType(string expected) => Error($"expected {expected}, got {Describe(Node)}");
 
-    public string String(string expected = "a string") =>
-        Node is StringValueSyntax s ? s.Value ?? "" : throw WrongType(expected);
+    public string String(string expected = "a string") => Node switch
+    {
+        // A NUL (written \u0000) would cut the value short where the kernel reads it.
+        StringValueSyntax { Value: { } text } when text.Contains('\0') => throw Error("a NUL character (\\u0000) is not allowed in a value"),
+        StringValueSyntax s => s.Value ?? "",
+        _ => throw WrongType(expected),
+    };
 
     public bool Boolean() => Node is BooleanValueSyntax b ? b.Value : throw WrongType("a boolean");
 
