@@ -30,10 +30,17 @@ internal static class CheckCommand
         Row("same-CPU supervisor wake-ups (fast round trips)", k.SeccompSyncWakeUp, "Linux 6.6");
         Row("fs_mount (fds handed to held opens, openat2)", k.SeccompAddFdSend, "Linux 5.14");
         Console.WriteLine($"max_processes would use: {ProcessCountLimit.Describe(k)}");
-        Console.WriteLine($"filesystem rights handled at this ABI: {LandlockAbiRights.FsAccessFor(k.LandlockAbi)}");
+        Console.WriteLine($"filesystem rights handled at this ABI: {FsRightNames(LandlockAbiRights.FsAccessFor(k.LandlockAbi))}");
         return k.LandlockAbi >= 1 && k.SeccompFilter ? 0 : 1;
     }
 
     private static void Row(string protection, bool available, string needs) =>
         Console.WriteLine($"  [{(available ? "yes" : " no")}] {protection} (needs {needs})");
+
+    // Each right by name: the enum's composite names (Write means every right) read as if only writes were handled.
+    private static string FsRightNames(FsAccess rights)
+    {
+        var names = Enum.GetValues<FsAccess>().Where(r => r != FsAccess.None && ulong.IsPow2((ulong)r) && rights.HasFlag(r)).Select(r => r.ToString()).ToList();
+        return names.Count == 0 ? "none" : rights == FsAccess.Write ? $"all ({string.Join(", ", names)})" : string.Join(", ", names);
+    }
 }

@@ -15,7 +15,8 @@ foreach (var later in new[] { ("ps", "List running sandboxes"), ("inspect", "Sho
     root.Subcommands.Add(command);
 }
 
-var parsed = root.Parse(args, CommandLineParsing.Configuration);
+// Alone, sandlock says how to use it rather than that a command is missing.
+var parsed = root.Parse(args.Length == 0 ? ["--help"] : args, CommandLineParsing.Configuration);
 if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
     return ExitCodes.Fail(parsed.Errors[0].Message);
 try

@@ -12,15 +12,15 @@ internal sealed class RunOptions
     public readonly Option<string[]> FsDeny = Many("--fs-deny", null, "PATH", "Deny PATH even inside an allowed tree");
     public readonly Option<string[]> ExtraDenySyscall = Many("--extra-deny-syscall", null, "NAME", "Deny this syscall too");
     public readonly Option<string[]> ExtraAllowSyscall = Many("--extra-allow-syscall", null, "GROUP", "Re-allow a denied syscall group (sysv_ipc)");
-    public readonly Option<string[]> NetAllow = Many("--net-allow", null, "SPEC", "Allow TCP connect: :PORT or *:PORT (HOST:PORT later)");
-    public readonly Option<string[]> NetDeny = Many("--net-deny", null, "SPEC", "Deny TCP connect to :PORT");
+    public readonly Option<string[]> NetAllow = Many("--net-allow", null, "SPEC", "Allow connecting to HOST:PORT, ADDRESS:PORT, CIDR:PORTS, :PORT or *:PORT (udp:// and icmp:// for datagrams)");
+    public readonly Option<string[]> NetDeny = Many("--net-deny", null, "SPEC", "Deny connecting to ADDRESS:PORTS, CIDR:PORTS or :PORT");
     public readonly Option<string[]> NetAllowBind = Many("--net-allow-bind", null, "PORTS", "Allow TCP bind on PORTS (80,443 or 8000-8010)");
     public readonly Option<string[]> NetDenyBind = Many("--net-deny-bind", null, "PORTS", "Deny TCP bind on PORTS");
-    public readonly Option<string[]> HttpAllow = Many("--http-allow", null, "RULE", "Allow HTTP requests matching 'METHOD HOST/PATH'");
-    public readonly Option<string[]> HttpDeny = Many("--http-deny", null, "RULE", "Deny HTTP requests matching 'METHOD HOST/PATH'");
-    public readonly Option<string[]> HttpPort = Many("--http-port", null, "PORT", "TCP port to intercept for HTTP rules");
-    public readonly Option<string?> HttpCa = One("--http-ca", null, "PATH", "CA certificate for HTTPS interception");
-    public readonly Option<string?> HttpKey = One("--http-key", null, "PATH", "CA private key for HTTPS interception");
+    public readonly Option<string[]> HttpAllow = Many("--http-allow", null, "RULE", "Allow HTTP requests matching 'METHOD HOST/PATH' (not supported yet)");
+    public readonly Option<string[]> HttpDeny = Many("--http-deny", null, "RULE", "Deny HTTP requests matching 'METHOD HOST/PATH' (not supported yet)");
+    public readonly Option<string[]> HttpPort = Many("--http-port", null, "PORT", "TCP port to intercept for HTTP rules (not supported yet)");
+    public readonly Option<string?> HttpCa = One("--http-ca", null, "PATH", "CA certificate for HTTPS interception (not supported yet)");
+    public readonly Option<string?> HttpKey = One("--http-key", null, "PATH", "CA private key for HTTPS interception (not supported yet)");
     public readonly Option<string?> MaxMemory = One("--max-memory", "-m", "SIZE", "Memory limit, e.g. 512M");
     public readonly Option<int?> MaxProcesses = Number("--max-processes", "-P", "N", "Process limit");
     public readonly Option<int?> MaxOpenFiles = Number("--max-open-files", null, "N", "Open file limit (RLIMIT_NOFILE)");
@@ -33,11 +33,11 @@ internal sealed class RunOptions
     public readonly Option<bool> NoHugePages = Flag("--no-huge-pages", "Disable transparent huge pages");
     public readonly Option<bool> NoCoredump = Flag("--no-coredump", "Never write core dumps");
     public readonly Option<bool> DeterministicDirs = Flag("--deterministic-dirs", "List directories in sorted order");
-    public readonly Option<string?> Workdir = One("--workdir", null, "DIR", "Copy-on-write working directory");
-    public readonly Option<string?> FsStorage = One("--fs-storage", null, "DIR", "Where copy-on-write changes are stored");
-    public readonly Option<string?> MaxDisk = One("--max-disk", null, "SIZE", "Disk quota for copy-on-write changes");
-    public readonly Option<string?> OnExit = One("--on-exit", null, "ACTION", "commit, abort or keep changes on exit");
-    public readonly Option<string?> OnError = One("--on-error", null, "ACTION", "commit, abort or keep changes on error");
+    public readonly Option<string?> Workdir = One("--workdir", null, "DIR", "Copy-on-write working directory (not supported yet)");
+    public readonly Option<string?> FsStorage = One("--fs-storage", null, "DIR", "Where copy-on-write changes are stored (not supported yet)");
+    public readonly Option<string?> MaxDisk = One("--max-disk", null, "SIZE", "Disk quota for copy-on-write changes (not supported yet)");
+    public readonly Option<string?> OnExit = One("--on-exit", null, "ACTION", "commit, abort or keep changes on exit (not supported yet)");
+    public readonly Option<string?> OnError = One("--on-error", null, "ACTION", "commit, abort or keep changes on error (not supported yet)");
     public readonly Option<bool> DryRun = Flag("--dry-run", "Print what would be enforced and exit");
     public readonly Option<int?> ReproCheck = Number("--repro-check", null, "N", "Run N times, varying what the policy does not pin, and compare outputs");
     public readonly Option<string?> Cwd = One("--cwd", null, "DIR", "Working directory of the command");
@@ -53,8 +53,8 @@ internal sealed class RunOptions
     public readonly Option<string?> ProfileFile = One("--profile-file", null, "PATH", "Start from this policy file");
     public readonly Option<bool> Interactive = Flag("--interactive", "Share the terminal with the command", "-i");
     public readonly Option<bool> NoSupervisor = Flag("--no-supervisor", "Run without the seccomp user-notification supervisor");
-    public readonly Option<string[]> AllowDegraded = Many("--allow-degraded", null, "PROTECTION", "Run even if the kernel lacks PROTECTION");
-    public readonly Option<string[]> Disable = Many("--disable", null, "PROTECTION", "Do not enforce PROTECTION");
+    public readonly Option<string[]> AllowDegraded = Many("--allow-degraded", null, "PROTECTION", $"Run even if the kernel lacks PROTECTION: {string.Join(", ", Sandlock.Policy.ProtectionNames.All)}, or landlock for all of Landlock");
+    public readonly Option<string[]> Disable = Many("--disable", null, "PROTECTION", "Do not enforce PROTECTION (the names of --allow-degraded)");
     public readonly Argument<string[]> Command = new("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command and its arguments (after --)" };
 
     public void AddTo(Command command)

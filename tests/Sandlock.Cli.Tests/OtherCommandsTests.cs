@@ -12,6 +12,30 @@ public sealed class OtherCommandsTests
         Assert.Contains("landlock: ABI", r.Stdout);
         Assert.Contains("TCP bind/connect ports", r.Stdout);
         Assert.Contains("seccomp", r.Stdout);
+        // Every right by name ("Write" alone read as if only writes were handled); "all" when it is all of them.
+        Assert.Contains("filesystem rights handled at this ABI: all (Execute, WriteFile, ReadFile, ReadDir,", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Sandlock_alone_prints_its_usage()
+    {
+        var r = await Run();
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("Usage:", r.Stdout);
+        Assert.Contains("run", r.Stdout);
+        Assert.DoesNotContain("Required command", r.Stdout + r.Stderr);
+    }
+
+    [Fact]
+    public async Task Run_help_tells_what_works_what_is_not_built_and_the_protection_names()
+    {
+        var r = await Run("run", "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.DoesNotContain("later", r.Stdout);
+        Assert.Contains("HOST:PORT", r.Stdout);
+        foreach (var flag in new[] { "--http-allow", "--workdir", "--on-exit", "--max-disk" })
+            Assert.Contains("(not supported yet)", r.Stdout.Split('\n').Single(line => line.TrimStart().StartsWith(flag + " ", StringComparison.Ordinal)));
+        foreach (var protection in Sandlock.Policy.ProtectionNames.All) Assert.Contains(protection, r.Stdout);
     }
 
     [Fact]
