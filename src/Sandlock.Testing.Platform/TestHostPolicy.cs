@@ -16,8 +16,8 @@ internal static class TestHostPolicy
     public static SandboxPolicy Build(TestHostLaunchContext context, string? policyFile, string resultsDirectory, string tempDirectory)
     {
         var builder = new SandboxPolicyBuilder();
-        foreach (var path in SystemReadPaths.All()) builder.FsRead(path, Defaults);
-        foreach (var path in FrontDoorDefaults.SecretPaths.Where(Path.Exists)) builder.FsDeny(path, Defaults);
+        FrontDoorDefaults.AddSystem(builder, ChildRoot.Host, Defaults);
+        builder.FsRead(SystemReadPaths.DotnetRoot, Defaults);
         foreach (var path in AppFolders(context)) builder.FsRead(path, Defaults);
         builder.FsRead(FrontDoorDefaults.RepositoryRootOf(AppContext.BaseDirectory), Defaults);
         builder.FsWrite(tempDirectory, Defaults).FsWrite(resultsDirectory, Defaults).CleanEnv(true, Defaults);

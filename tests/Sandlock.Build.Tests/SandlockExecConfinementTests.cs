@@ -18,6 +18,23 @@ public sealed class SandlockExecConfinementTests
     }
 
     [Fact]
+    public async Task The_users_git_configuration_is_read_by_default_and_never_written()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var config = Path.Combine(project.Home, ".gitconfig");
+        await File.WriteAllTextAsync(config, "[user]\n\tname = Sandlock Tester\n");
+
+        var read = await project.BuildAsync("ReadGitConfig");
+        Assert.True(read.ExitCode == 0, read.ToString());
+        Assert.Contains("name = Sandlock Tester", read.Output);
+
+        var write = await project.BuildAsync("WriteGitConfig");
+        Assert.NotEqual(0, write.ExitCode);
+        Assert.Contains("error SLK0001: the sandbox denied access to " + config, write.Output);
+        Assert.DoesNotContain("alias", await File.ReadAllTextAsync(config));
+    }
+
+    [Fact]
     public async Task The_same_read_succeeds_when_ReadPaths_allows_it()
     {
         var project = await FixtureProject.CopyAsync("BuildSteps");

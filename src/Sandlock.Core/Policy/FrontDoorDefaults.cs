@@ -31,6 +31,20 @@ public static class FrontDoorDefaults
         return Path.GetFullPath(projectDirectory);
     }
 
+    /// <summary>
+    /// The user's git configuration, read-only: git and what runs it in a build (MinVer, SourceLink, GitVersion) read
+    /// it, and without it they quietly compute something else (a wrong version stamped, the build green).
+    /// </summary>
+    public static IEnumerable<string> GitConfigurationPaths(IReadOnlyDictionary<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var home = environment.GetValueOrDefault("HOME");
+        var xdg = environment.GetValueOrDefault("XDG_CONFIG_HOME") is { Length: > 0 } configured ? configured
+            : home is { Length: > 0 } ? Path.Combine(home, ".config") : null;
+        string?[] candidates = [home is { Length: > 0 } ? Path.Combine(home, ".gitconfig") : null, xdg is null ? null : Path.Combine(xdg, "git")];
+        return candidates.OfType<string>().Where(Path.IsPathRooted).Where(Path.Exists);
+    }
+
     /// <summary>Adds the system reads and the secret denials that exist in <paramref name="root"/>.</summary>
     public static SandboxPolicyBuilder AddSystem(SandboxPolicyBuilder builder, ChildRoot root, string source = Source)
     {
@@ -38,6 +52,15 @@ public static class FrontDoorDefaults
         ArgumentNullException.ThrowIfNull(root);
         foreach (var path in SystemReadPaths.Where(p => Directory.Exists(root.HostPathOf(p)))) builder.FsRead(path, source);
         foreach (var path in SecretPaths.Where(root.Has)) builder.FsDeny(path, source);
+        // Outside a chroot only: inside one, the host's home is not what the command would read.
+        if (root.Chroot is null)
+            foreach (var path in GitConfigurationPaths(CurrentEnvironment())) builder.FsRead(path, source);
         return builder;
     }
+
+    private static Dictionary<string, string?> CurrentEnvironment() => new(StringComparer.Ordinal)
+    {
+        ["HOME"] = Environment.GetEnvironmentVariable("HOME"),
+        ["XDG_CONFIG_HOME"] = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME"),
+    };
 }

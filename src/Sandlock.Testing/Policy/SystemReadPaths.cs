@@ -13,12 +13,4 @@ public static class SystemReadPaths
     /// <summary>The <c>dotnet</c> host that starts child processes.</summary>
     public static string DotnetHost { get; } = Path.Combine(DotnetRoot, "dotnet");
 
-    public static IEnumerable<string> All() => All(ChildRoot.Host);
-
-    /// <summary>
-    /// The front doors' system paths and the .NET install; those the child sees: under a chroot, the ones that exist
-    /// inside it. /proc is among them: without it CoreCLR fails to start under Landlock.
-    /// </summary>
-    public static IEnumerable<string> All(ChildRoot root) =>
-        FrontDoorDefaults.SystemReadPaths.Append(DotnetRoot).Where(root.Has).Distinct(StringComparer.Ordinal);
 }

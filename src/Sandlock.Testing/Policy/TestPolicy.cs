@@ -36,8 +36,8 @@ public static class TestPolicy
         string outputDirectory, string tempDirectory, ulong seed)
     {
         var builder = new SandboxPolicyBuilder();
-        foreach (var path in SystemReadPaths.All(root)) builder.FsRead(path, Defaults);
-        foreach (var path in FrontDoorDefaults.SecretPaths.Where(root.Has)) builder.FsDeny(path, Defaults);
+        FrontDoorDefaults.AddSystem(builder, root, Defaults);
+        if (root.Has(SystemReadPaths.DotnetRoot)) builder.FsRead(SystemReadPaths.DotnetRoot, Defaults);
         if (root.Has(outputDirectory)) builder.FsRead(outputDirectory, Defaults);
         // As a build step does: test data lives anywhere in the repository (../../TestFiles, a submodule).
         if (FrontDoorDefaults.RepositoryRootOf(project.BaseDirectory) is var repository && root.Has(repository)) builder.FsRead(repository, Defaults);
