@@ -22,6 +22,9 @@ public abstract class SandboxedAttributeBase : Attribute
     /// <summary>Extra writable paths; relative to the project folder.</summary>
     public string[] Write { get; set; } = [];
 
+    /// <summary>Paths denied even inside a readable or writable tree (fs_deny); relative to the project folder.</summary>
+    public string[] Deny { get; set; } = [];
+
     /// <summary>Network destinations allowed, e.g. <c>:443</c> or <c>api.nuget.org:443</c>.</summary>
     public string[] NetAllow { get; set; } = [];
 
@@ -47,6 +50,7 @@ public abstract class SandboxedAttributeBase : Attribute
         PolicyFile = PolicyFile,
         Read = Read,
         Write = Write,
+        Deny = Deny,
         NetAllow = NetAllow,
         TimeStart = TimeStart,
         RandomSeed = _randomSeed,

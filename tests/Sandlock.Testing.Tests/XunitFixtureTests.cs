@@ -16,8 +16,8 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal(23, Report.Results.Count);
-        Assert.Equal((17, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal(24, Report.Results.Count);
+        Assert.Equal((18, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
         Assert.Equal(1, run.Outcome.ExitCode);
     }
 
@@ -57,6 +57,9 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
         Assert.Equal("Passed", Report[Tests + "ReadsTestDataFromTheRepository"].Outcome);
         Assert.Equal("Passed", Report[Tests + "CannotReadTheSystemsCredentials"].Outcome);
     }
+
+    [Fact]
+    public void DenyCarvesAPathOutOfWhatThePolicyFileGrants() => Assert.Equal("Passed", Report[Tests + "CannotReadWhatDenyCarvesOut"].Outcome);
 
     [Fact]
     public void ADeniedConnectionSaysWhatAllowsIt()

@@ -9,6 +9,7 @@ public sealed record SandboxSettings
     public string? PolicyFile { get; init; }
     public IReadOnlyList<string> Read { get; init; } = [];
     public IReadOnlyList<string> Write { get; init; } = [];
+    public IReadOnlyList<string> Deny { get; init; } = [];
     public IReadOnlyList<string> NetAllow { get; init; } = [];
     public string? TimeStart { get; init; }
     public ulong? RandomSeed { get; init; }
@@ -28,6 +29,7 @@ public sealed record SandboxSettings
         PolicyFile = specific.PolicyFile ?? PolicyFile,
         Read = [.. Read, .. specific.Read],
         Write = [.. Write, .. specific.Write],
+        Deny = [.. Deny, .. specific.Deny],
         NetAllow = [.. NetAllow, .. specific.NetAllow],
         TimeStart = specific.TimeStart ?? TimeStart,
         RandomSeed = specific.RandomSeed ?? RandomSeed,

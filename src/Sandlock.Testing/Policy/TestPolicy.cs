@@ -66,6 +66,7 @@ public static class TestPolicy
         builder.BaseDirectory = baseDirectory;
         foreach (var path in settings.Read) builder.FsRead(path, Source("Read"));
         foreach (var path in settings.Write) builder.FsWrite(path, Source("Write"));
+        foreach (var path in settings.Deny) builder.FsDeny(path, Source("Deny"));
         builder.BaseDirectory = previous;
         foreach (var spec in settings.NetAllow) builder.NetAllow(spec, Source("NetAllow"));
         // Determinism and limits reach the policy only when asked for: the core refuses what it cannot enforce yet.
