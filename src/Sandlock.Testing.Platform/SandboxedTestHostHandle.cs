@@ -5,9 +5,18 @@ using Sandlock.Lifecycle;
 namespace Sandlock.Testing.Platform;
 
 /// <summary>The platform's view of the confined test host: exit, exit code, termination.</summary>
-internal sealed class SandboxedTestHostHandle(Sandbox sandbox, string tempDirectory) : ITestHostHandle, ILocalTestHostHandle
+internal sealed class SandboxedTestHostHandle(Sandbox sandbox, string tempDirectory, string? policyFile) : ITestHostHandle, ILocalTestHostHandle
 {
-    private readonly Task<SandboxResult> _exit = sandbox.WaitAsync();
+    private readonly Task<SandboxResult> _exit = WaitAndReportAsync(sandbox, policyFile);
+
+    /// <summary>What the supervisor refused, said where the run's output is (the host's own output is inherited).</summary>
+    private static async Task<SandboxResult> WaitAndReportAsync(Sandbox sandbox, string? policyFile)
+    {
+        var result = await sandbox.WaitAsync().ConfigureAwait(false);
+        var words = PolicyVocabulary.TestHost(policyFile);
+        foreach (var denial in result.Denials) await Console.Error.WriteLineAsync($"sandlock: {DeniedAccess.Explain(denial, words)}").ConfigureAwait(false);
+        return result;
+    }
 
     public string? Identifier => sandbox.Pid?.ToString(CultureInfo.InvariantCulture);
 

@@ -28,7 +28,8 @@ internal sealed class SandlockTestHostLauncher(IExtension extension, ICommandLin
     {
         var resultsDirectory = Directory.CreateDirectory(configuration.GetTestResultDirectory()).FullName;
         var temp = Directory.CreateTempSubdirectory("sandlock-testhost-").FullName;
-        var policy = TestHostPolicy.Build(context, PolicyFile(), resultsDirectory, temp);
+        var policyFile = PolicyFile();
+        var policy = TestHostPolicy.Build(context, policyFile, resultsDirectory, temp);
         var sandbox = new Sandbox(policy, [context.FileName, .. context.Arguments], StdioMode.Inherit);
         try
         {
@@ -40,7 +41,7 @@ internal sealed class SandlockTestHostLauncher(IExtension extension, ICommandLin
             Directory.Delete(temp, recursive: true);
             throw;
         }
-        return Task.FromResult<ITestHostHandle>(new SandboxedTestHostHandle(sandbox, temp));
+        return Task.FromResult<ITestHostHandle>(new SandboxedTestHostHandle(sandbox, temp, policyFile));
     }
 
     private string? PolicyFile()

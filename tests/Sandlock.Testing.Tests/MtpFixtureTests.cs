@@ -38,15 +38,18 @@ public sealed class MtpFixtureTests(MtpFixtureBuild fixture) : IClassFixture<Mtp
     {
         var (_, report) = await fixture.Run("plain");
         Assert.Equal("Passed", report["ReadsSecret"].Outcome);
-        Assert.Equal((2, 1), (report.Count("Passed"), report.Count("Failed")));
+        Assert.Equal((3, 1), (report.Count("Passed"), report.Count("Failed")));
     }
 
     [Fact]
     public async Task SandlockOptionConfinesTheWholeTestHost()
     {
         var (outcome, report) = await fixture.Run("confined", "--sandlock");
-        Assert.Equal((1, 2), (report.Count("Passed"), report.Count("Failed")));
+        Assert.Equal((1, 3), (report.Count("Passed"), report.Count("Failed")));
         Assert.Contains("System.UnauthorizedAccessException", report["ReadsSecret"].Message);
+        // Before, the host's denials were dropped; now the run says what the supervisor refused and why.
+        Assert.Contains("sandlock: the sandbox denied ", outcome.ToString());
+        Assert.Contains("/proc/1/cmdline (/proc view: not a process of this sandbox)", outcome.ToString());
         Assert.Equal("Passed", report["WritesTempDir"].Outcome);
         Assert.Contains("the confined host's assertion message", report["FailsWithMessage"].Message);
         Assert.NotEqual(0, outcome.ExitCode);
@@ -85,6 +88,6 @@ public sealed class MtpTestHostPropertyTests(MtpFixtureConfinedBuild fixture) : 
     {
         var (_, report) = await fixture.Run("property");
         Assert.Contains("System.UnauthorizedAccessException", report["ReadsSecret"].Message);
-        Assert.Equal((1, 2), (report.Count("Passed"), report.Count("Failed")));
+        Assert.Equal((1, 3), (report.Count("Passed"), report.Count("Failed")));
     }
 }

@@ -92,12 +92,19 @@ public static partial class DeniedAccess
                 ? "add its port to allow_bind under [network] in a sandlock.toml beside the project"
                 : $"add its port to allow_bind under [network] in {FileLine(words.PolicyFile, "network", "allow_bind")}",
             "fork" => $"raise {words.MaxProcesses}, or processes under [limits]",
-            _ => words.PolicyFile is null
+            "connect" or "sendto" or "sendmsg" or "sendmmsg" when IsNetworkDestination(denial.Target) => words.PolicyFile is null
                 ? $"add {words.NetAllowRule} for it, or a rule to allow under [network] in a sandlock.toml beside the project"
                 : $"add a rule for it to allow under [network] in {FileLine(words.PolicyFile, "network", "allow")}, or {words.NetAllowRule}",
+            // The rest (the /proc view, process groups, other processes, unix sockets, mounts) says in its rule why.
+            _ => null,
         };
-        return $"the sandbox denied {denial.Syscall} {denial.Target} ({denial.Rule}); to allow it, {where}";
+        var what = $"the sandbox denied {denial.Syscall} {denial.Target} ({denial.Rule})";
+        return where is null ? what : $"{what}; to allow it, {where}";
     }
+
+    private static bool IsNetworkDestination(string target) =>
+        target.StartsWith("tcp ", StringComparison.Ordinal) || target.StartsWith("udp ", StringComparison.Ordinal)
+        || target.StartsWith("icmp ", StringComparison.Ordinal);
 
     private static string FileLine(string path, string section, string key) =>
         PolicyFileLocations.LineOf(path, section, key) is > 0 and var line ? $"{path}({line})" : path;

@@ -21,6 +21,15 @@ public sealed record PolicyVocabulary(
         "MaxProcesses on the task",
         policyFile);
 
+    /// <summary>The confined Microsoft.Testing.Platform host: its policy file is all it takes.</summary>
+    public static PolicyVocabulary TestHost(string? policyFile) => new(
+        path => $"pass a policy file that reads \"{path}\" with --sandlock FILE",
+        port => $"pass a policy file that allows \":{port}\" with --sandlock FILE",
+        "a rule in the policy file passed with --sandlock FILE",
+        "memory under [limits] in that policy file",
+        "processes under [limits] in that policy file",
+        policyFile);
+
     /// <summary>[Sandboxed] tests, xunit and NUnit alike.</summary>
     public static PolicyVocabulary SandboxedAttribute(string? policyFile) => new(
         path => $"add Read = [\"{path}\"] (or Write to write) to [Sandboxed]",
