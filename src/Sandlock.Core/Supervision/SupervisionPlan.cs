@@ -26,7 +26,10 @@ public sealed class SupervisionPlan
     /// <summary>The network rules, when the supervisor checks destinations (Landlock then handles only bind).</summary>
     public NetworkRules? Network { get; }
 
-    /// <summary>Null when the policy needs no supervisor, which keeps the spawn on the fast path.</summary>
+    /// <summary>
+    /// Null only when no supervisor can run (<c>--no-supervisor</c>, no seccomp, a kernel without user notification)
+    /// and the policy needs none; <see cref="FilterRefusals"/> then says what the filter refuses in its stead.
+    /// </summary>
     public static SupervisionPlan? For(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<SyscallHandler>? custom = null,
         Dynamic.PolicyCallback? callback = null)
     {
@@ -116,15 +119,44 @@ public sealed class SupervisionPlan
             // Run after the builtin handlers, which enforce the static policy first.
             handlers.AddRange(custom);
         }
+        // Gaps no kernel rule closes, guarded whenever a supervisor can run; --no-supervisor (or no seccomp) gives them
+        // up, and the filter refuses instead (see GuardedWithoutSupervisor).
+        if (GuardsGaps(policy, kernel))
+        {
+            handlers.Add(new Processes.ProcessTargets());
+            if (ConfinesUnixSockets(policy)) handlers.Add(new UnixSocketPaths(policy, AbstractSocketsScoped(policy, kernel)));
+        }
         if (handlers.Count == 0) return null;
         // Any supervised sandbox keeps track of the groups and sessions its processes make, so none outlives it.
         handlers.Insert(0, new Lifetime.ProcessGroupTracker());
-        if (policy.NoSupervisor)
+        if (policy.NoSupervisor && needs.Count > 0)
             throw new SandboxSetupException(SetupFailure.Sandbox, $"{string.Join(" and ", needs)} need the supervisor, which --no-supervisor turns off");
-        if (!kernel.SeccompUserNotification)
+        if (!kernel.SeccompUserNotification && needs.Count > 0)
             throw new SandboxSetupException(SetupFailure.Sandbox,
                 $"{string.Join(" and ", needs)} need seccomp user notification, which this kernel ({kernel.KernelRelease}) lacks");
         return new SupervisionPlan(handlers, network);
+    }
+
+    private static bool GuardsGaps(SandboxPolicy policy, KernelFeatures kernel) =>
+        !policy.NoSupervisor && kernel.SeccompUserNotification && !policy.Disabled.Contains(Protection.Seccomp);
+
+    /// <summary>Unix sockets by path follow the filesystem rules: confined when they are.</summary>
+    private static bool ConfinesUnixSockets(SandboxPolicy policy) => policy.ConfinesFilesystem && !policy.Disabled.Contains(Protection.LandlockFs);
+
+    private static bool AbstractSocketsScoped(SandboxPolicy policy, KernelFeatures kernel) =>
+        kernel.LandlockAbi >= 6 && !policy.Disabled.Contains(Protection.LandlockScopeAbstractUnix);
+
+    /// <summary>
+    /// What the filter itself refuses: a user's every process as a target always; and, where no supervisor tells the
+    /// sandbox's own processes from others, every call naming another process, and (with the filesystem confined, as a
+    /// pathname connect cannot be told apart in BPF) unix sockets themselves; socketpair still works.
+    /// </summary>
+    public static IReadOnlyList<RefusedCall> FilterRefusals(SandboxPolicy policy, KernelFeatures kernel)
+    {
+        if (GuardsGaps(policy, kernel)) return Processes.ProcessTargets.AlwaysRefused;
+        List<RefusedCall> refused = [.. Processes.ProcessTargets.AlwaysRefused, .. Processes.ProcessTargets.WithoutSupervisor];
+        if (ConfinesUnixSockets(policy)) refused.Add(new RefusedCall("socket", ArgumentMatch.OneOf(0, (uint)Interop.SocketCalls.AF_UNIX), 13 /* EACCES */));
+        return refused;
     }
 
     public SupervisedSession CreateSession() => new(_handlers, SyscallTable.Current);
