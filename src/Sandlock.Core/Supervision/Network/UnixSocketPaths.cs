@@ -21,6 +21,10 @@ public sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped) :
     private readonly UnixSocketGrants _grants = new(policy);
     private readonly string _root = ChildRoot.Canonical(policy).Chroot ?? "/";
 
+    /// <summary>A sendto without an address needs no look; the pointer is checked in all its 64 bits.</summary>
+    public override IReadOnlyDictionary<string, Confinement.Seccomp.ArgumentMatch> WantedWhen { get; } =
+        new Dictionary<string, Confinement.Seccomp.ArgumentMatch> { ["sendto"] = Confinement.Seccomp.ArgumentMatch.NonZero(4) };
+
     /// <summary>The socket type (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET) of a unix socket.</summary>
     protected override int? Gates(SafeFileHandle socket) =>
         SocketCalls.Option(socket, SocketCalls.SO_DOMAIN) == SocketCalls.AF_UNIX ? SocketCalls.Option(socket, SocketCalls.SO_TYPE) : null;
