@@ -109,7 +109,12 @@ public sealed class RunConfinementTests
         var r = await Run("run", "--dry-run", "-r", "/usr", "--net-allow", ":443", "--", "touch", "/tmp/should-not-exist-dry-run");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("tcp connect: only 443", r.Stdout);
-        Assert.Contains("supervisor: not needed", r.Stdout);
+        // Every sandbox a supervisor can serve keeps its processes to itself and its unix sockets to its write paths.
+        Assert.Contains("supervisor: holds ", r.Stdout);
+        Assert.Contains("prlimit64 when arg0 != 0", r.Stdout);
+        Assert.Contains("connect", r.Stdout);
+        var unsupervised = await Run("run", "--dry-run", "--no-supervisor", "-r", "/usr", "--", "true");
+        Assert.Contains("supervisor: not needed", unsupervised.Stdout);
         var supervised = await Run("run", "--dry-run", "--net-allow", "localhost:443", "--random-seed", "1", "--", "true");
         Assert.Contains("supervisor: holds ", supervised.Stdout);
         Assert.Contains("getrandom", supervised.Stdout);
