@@ -10,7 +10,7 @@ namespace Sandlock.Supervision.Network;
 /// </summary>
 internal static class AbstractSocketOwners
 {
-    public static bool IsSandboxs(int rootPid, ReadOnlySpan<byte> name)
+    public static bool BoundInSandbox(int rootPid, ReadOnlySpan<byte> name)
     {
         var printed = "@" + System.Text.Encoding.UTF8.GetString(name).Replace('\0', '@');
         var inodes = BoundTo(printed);
