@@ -10,6 +10,9 @@ public static class SandlockTestingPlatformBuilderHook
     {
         ArgumentNullException.ThrowIfNull(builder);
         var extension = new SandlockExtension();
+        // Before the platform makes its pipes, which a confined host must be able to reach.
+        if (arguments.Contains("--" + SandlockCommandLineOptions.OptionName) || (AppContext.TryGetSwitch(SandlockTestHostLauncher.EnabledSwitch, out var on) && on))
+            PlatformPipes.Prepare();
         builder.CommandLine.AddProvider(() => new SandlockCommandLineOptions(extension));
         builder.TestHostControllers.AddTestHostLauncher(services =>
             new SandlockTestHostLauncher(extension, services.GetCommandLineOptions(), services.GetConfiguration()));

@@ -21,6 +21,8 @@ internal static class TestHostPolicy
         foreach (var path in AppFolders(context)) builder.FsRead(path, Defaults);
         builder.FsRead(FrontDoorDefaults.RepositoryRootOf(AppContext.BaseDirectory), Defaults);
         builder.FsWrite(tempDirectory, Defaults).FsWrite(resultsDirectory, Defaults).CleanEnv(true, Defaults);
+        // Reaching a unix socket is a write: the folder of the platform's own pipes, and nothing else of the temp folder.
+        if (PlatformPipes.Directory is { } pipes) builder.FsWrite(pipes, Defaults);
         foreach (var (name, value) in context.EnvironmentVariables)
             if (value is not null) builder.Env(name, value, Defaults);
         builder.Env("TMPDIR", tempDirectory, Defaults);

@@ -102,7 +102,8 @@ public sealed record ConfinementPlan(
             {
                 IReadOnlyCollection<HeldSyscall> held = supervision?.Holds ?? [];
                 // Custom handlers and callbacks change what is held, so only policy-derived programs are cached.
-                SockFilter[] Compile(SandboxPolicy p) => SeccompProgram.Build(p, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(p), held);
+                var refused = global::Sandlock.Supervision.SupervisionPlan.FilterRefusals(policy, kernel);
+                SockFilter[] Compile(SandboxPolicy p) => SeccompProgram.Build(p, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(p), held, refused);
                 filter = customHandlers is { Count: > 0 } || callback is not null ? Compile(policy) : CompiledFilters.GetValue(policy, Compile);
             }
         }

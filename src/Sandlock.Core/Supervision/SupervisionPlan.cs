@@ -27,7 +27,10 @@ public sealed class SupervisionPlan
     /// <summary>The network rules, when the supervisor checks destinations (Landlock then handles only bind).</summary>
     public NetworkRules? Network { get; }
 
-    /// <summary>Null when the policy needs no supervisor, which keeps the spawn on the fast path.</summary>
+    /// <summary>
+    /// Null only when no supervisor can run (<c>--no-supervisor</c>, no seccomp, a kernel without user notification)
+    /// and the policy needs none; <see cref="FilterRefusals"/> then says what the filter refuses in its stead.
+    /// </summary>
     public static SupervisionPlan? For(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<SyscallHandler>? custom = null,
         Dynamic.PolicyCallback? callback = null)
     {
@@ -118,9 +121,12 @@ public sealed class SupervisionPlan
             // Run after the builtin handlers, which enforce the static policy first.
             handlers.AddRange(custom);
         }
-        // Gaps no kernel rule closes, guarded whenever a supervisor can run; --no-supervisor (or no seccomp) gives them up.
-        if (!policy.NoSupervisor && kernel.SeccompUserNotification && !policy.Disabled.Contains(Protection.Seccomp))
+        // Gaps no kernel rule closes, guarded whenever a supervisor can run; --no-supervisor (or no seccomp) gives them
+        // up, and the filter refuses instead where it can (see FilterRefusals).
+        if (GuardsGaps(policy, kernel))
         {
+            handlers.Add(new Processes.ProcessTargets());
+            if (ConfinesUnixSockets(policy)) handlers.Add(new UnixSocketPaths(policy, AbstractSocketsScoped(policy, kernel)));
             if (!policy.Disabled.Contains(Protection.LandlockNet)) handlers.Add(new UnboundListen());
             if (!policy.Disabled.Contains(Protection.LandlockFs) && kernel.LandlockAbi >= 1
                 && FsRulePlanner.CarvedReadFolders(policy, Views.ProcView.AppliesTo(policy, kernel)) is { Count: > 0 } carved)
@@ -135,6 +141,28 @@ public sealed class SupervisionPlan
             throw new SandboxSetupException(SetupFailure.Sandbox,
                 $"{string.Join(" and ", needs)} need seccomp user notification, which this kernel ({kernel.KernelRelease}) lacks");
         return new SupervisionPlan(handlers, network);
+    }
+
+    private static bool GuardsGaps(SandboxPolicy policy, KernelFeatures kernel) =>
+        !policy.NoSupervisor && kernel.SeccompUserNotification && !policy.Disabled.Contains(Protection.Seccomp);
+
+    /// <summary>Unix sockets by path follow the filesystem rules: confined when they are.</summary>
+    private static bool ConfinesUnixSockets(SandboxPolicy policy) => policy.ConfinesFilesystem && !policy.Disabled.Contains(Protection.LandlockFs);
+
+    private static bool AbstractSocketsScoped(SandboxPolicy policy, KernelFeatures kernel) =>
+        kernel.LandlockAbi >= 6 && !policy.Disabled.Contains(Protection.LandlockScopeAbstractUnix);
+
+    /// <summary>
+    /// What the filter itself refuses: a user's every process as a target always; and, where no supervisor tells the
+    /// sandbox's own processes from others, every call naming another process, and (with the filesystem confined, as a
+    /// pathname connect cannot be told apart in BPF) unix sockets themselves; socketpair still works.
+    /// </summary>
+    public static IReadOnlyList<RefusedCall> FilterRefusals(SandboxPolicy policy, KernelFeatures kernel)
+    {
+        if (GuardsGaps(policy, kernel)) return Processes.ProcessTargets.AlwaysRefused;
+        List<RefusedCall> refused = [.. Processes.ProcessTargets.AlwaysRefused, .. Processes.ProcessTargets.WithoutSupervisor];
+        if (ConfinesUnixSockets(policy)) refused.Add(new RefusedCall("socket", ArgumentMatch.OneOf(0, (uint)Interop.SocketCalls.AF_UNIX), 13 /* EACCES */));
+        return refused;
     }
 
     public SupervisedSession CreateSession() => new(_handlers, SyscallTable.Current);

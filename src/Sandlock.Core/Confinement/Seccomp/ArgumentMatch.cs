@@ -15,6 +15,11 @@ public abstract record ArgumentMatch
     /// <summary>Argument <paramref name="index"/> has at least one bit of <paramref name="mask"/> set.</summary>
     public static ArgumentMatch AnySet(int index, uint mask) => new BitsSet(index, mask);
 
+    /// <summary>
+    /// Argument <paramref name="index"/> is not zero in all its 64 bits: for a pointer, whose low half alone may be 0.
+    /// </summary>
+    public static ArgumentMatch NonZero(int index) => new NotZero(index);
+
     public static ArgumentMatch All(params ArgumentMatch[] parts) => new AllOf([.. parts]);
 
     public static ArgumentMatch Any(params ArgumentMatch[] parts) => new AnyOf([.. parts]);
@@ -75,6 +80,29 @@ public abstract record ArgumentMatch
         }
 
         public override string ToString() => $"arg{Index} & 0x{Mask:x}";
+    }
+
+    private sealed record NotZero : ArgumentMatch
+    {
+        public NotZero(int index)
+        {
+            CheckIndex(index);
+            Index = index;
+        }
+
+        public int Index { get; }
+
+        public override bool Matches(IReadOnlyList<ulong> args) => args[Index] != 0;
+
+        internal override BpfEmitter.Label Emit(BpfEmitter e, BpfEmitter.Label whenTrue, BpfEmitter.Label whenFalse)
+        {
+            e.JumpIfAnySet(uint.MaxValue, whenTrue, whenFalse);
+            var high = e.Load(Bpf.ArgHigh(Index));
+            e.JumpIfAnySet(uint.MaxValue, whenTrue, high);
+            return e.Load(Bpf.ArgLow(Index));
+        }
+
+        public override string ToString() => $"arg{Index} != 0";
     }
 
     private sealed record AllOf(IReadOnlyList<ArgumentMatch> Parts) : ArgumentMatch

@@ -27,5 +27,7 @@ internal static class Bpf
     /// <summary>Offset of the low 32 bits of argument <paramref name="index"/>; both supported arches are little endian.</summary>
     public static uint ArgLow(int index) => OffsetArgs + (uint)(8 * index);
 
+    public static uint ArgHigh(int index) => ArgLow(index) + 4;
+
     public static uint Errno(int errno) => RetErrno | ((uint)errno & 0xFFFF);
 }

@@ -53,9 +53,11 @@ public static class SeccompProgram
     /// packet sockets, stream protocols other than TCP and families other than unix, IP and netlink (routing only)
     /// are refused regardless. <paramref name="held"/>: syscalls routed to the supervisor
     /// (SECCOMP_RET_USER_NOTIF) instead of allowed, always or when their arguments match; a denied syscall stays
-    /// denied. Several entries for one syscall hold it when any of them matches.
+    /// denied. Several entries for one syscall hold it when any of them matches. <paramref name="refused"/>: calls
+    /// failed by the filter when their arguments match, checked before the holds.
     /// </summary>
-    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table, bool denyDatagramSockets, IReadOnlyCollection<HeldSyscall> held)
+    public static SockFilter[] Build(SandboxPolicy policy, SyscallTable table, bool denyDatagramSockets, IReadOnlyCollection<HeldSyscall> held,
+        IReadOnlyCollection<RefusedCall>? refused = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(table);
@@ -84,12 +86,26 @@ public static class SeccompProgram
         }
         var holdTargets = new Dictionary<uint, BpfEmitter.Label>();
         // Where a call goes once nothing else refuses it: the supervisor, when held (for its arguments), else allowed.
-        BpfEmitter.Label Pass(uint nr)
+        BpfEmitter.Label Held(uint nr)
         {
             if (!holds.TryGetValue(nr, out var conditions)) return allow;
             if (conditions is null) return notify;
             if (!holdTargets.TryGetValue(nr, out var target))
                 holdTargets[nr] = target = ArgumentMatch.Any([.. conditions]).Emit(e, notify, allow);
+            return target;
+        }
+        var refusals = (refused ?? []).Where(r => table.TryGetNumber(r.Name, out var nr) && !denied.Contains((uint)nr))
+            .GroupBy(r => (uint)table[r.Name]).ToDictionary(g => g.Key, g => g.ToList());
+        var passTargets = new Dictionary<uint, BpfEmitter.Label>();
+        BpfEmitter.Label Pass(uint nr)
+        {
+            if (!refusals.TryGetValue(nr, out var refusalsOfNr)) return Held(nr);
+            if (!passTargets.TryGetValue(nr, out var target))
+            {
+                target = Held(nr);
+                foreach (var refusal in Enumerable.Reverse(refusalsOfNr)) target = refusal.When.Emit(e, e.Return(Bpf.Errno(refusal.Errno)), target);
+                passTargets[nr] = target;
+            }
             return target;
         }
 
@@ -176,7 +192,7 @@ public static class SeccompProgram
         // A held syscall with an argument check of its own (clone, socket, ioctl, mknod) keeps that check in the filter.
         var cases = denied.Select(nr => (Number: nr, Target: eperm))
             .Concat(special.Select(kv => (Number: kv.Key, Target: kv.Value)))
-            .Concat(holds.Keys.Where(nr => !special.ContainsKey(nr)).Select(nr => (Number: nr, Target: Pass(nr))))
+            .Concat(holds.Keys.Union(refusals.Keys).Where(nr => !special.ContainsKey(nr)).Select(nr => (Number: nr, Target: Pass(nr))))
             .OrderBy(c => c.Number)
             .ToList();
         var dispatch = SyscallDispatch.Emit(e, cases, allow);

@@ -1,0 +1,45 @@
+using Sandlock.Confinement.Landlock;
+using Sandlock.Policy;
+
+namespace Sandlock.Supervision.Network;
+
+/// <summary>
+/// Where a sandbox may connect or send to a unix socket by path: as the kernel's own check on the socket file is a
+/// write, under the folders (and files) the policy lets it write, never under an <c>--fs-deny</c> path. Taken from
+/// the same Landlock rules the filesystem gets, with every symlink resolved, as host paths.
+/// </summary>
+public sealed class UnixSocketGrants(SandboxPolicy policy)
+{
+    private readonly Lazy<(string[] Writable, string[] Denied)> _trees = new(() => Plan(policy));
+
+    private static (string[] Writable, string[] Denied) Plan(SandboxPolicy policy)
+    {
+        var view = ChildRoot.Canonical(policy);
+        var writable = FsRulePlanner.Plan(policy).Where(r => r.Access.HasFlag(FsAccess.WriteFile)).Select(r => Canonical(r.Path));
+        var denied = policy.FsDenied.Select(view.HostPathOf).Select(Canonical);
+        return ([.. writable.Distinct()], [.. denied.Distinct()]);
+    }
+
+    private static string Canonical(string path) => Interop.LibcPaths.RealPath(path) ?? path;
+
+    /// <summary>Whether the socket file at <paramref name="hostPath"/> (resolved) may be reached; else why not.</summary>
+    public bool Allows(string hostPath, out string reason)
+    {
+        var (writable, denied) = _trees.Value;
+        if (denied.FirstOrDefault(d => IsSameOrUnder(hostPath, d)) is { } deny)
+        {
+            reason = $"under --fs-deny {deny}";
+            return false;
+        }
+        if (writable.Any(w => IsSameOrUnder(hostPath, w)))
+        {
+            reason = "";
+            return true;
+        }
+        reason = $"reaching a unix socket is a write: allowed only under a write path (-w {Path.GetDirectoryName(hostPath)})";
+        return false;
+    }
+
+    private static bool IsSameOrUnder(string path, string tree) =>
+        path == tree || tree == "/" || path.StartsWith(tree.TrimEnd('/') + "/", StringComparison.Ordinal);
+}
