@@ -14,8 +14,9 @@ internal static class SpawnBenchmark
     {
         const int warmup = 30;
         var system = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/bin").FsRead("/etc").Build();
-        // deterministic_dirs attaches the supervisor and holds nothing /bin/true calls.
-        var supervised = system.ToBuilder().DeterministicDirs().Build();
+        // Every sandbox a supervisor can serve is supervised (calls on other processes, unix sockets, listen);
+        // --no-supervisor is the Landlock-and-seccomp floor under it.
+        var unsupervised = system.ToBuilder().NoSupervisor().Build();
         var unconfined = new SandboxPolicyBuilder().Disable("landlock").Disable("seccomp").Build();
 
         var variants = new (string Name, Func<Task> Run)[]
@@ -25,8 +26,8 @@ internal static class SpawnBenchmark
                 using var p = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
                 await p.WaitForExitAsync();
             }),
-            ("Sandbox: Landlock fs+net+scopes, seccomp", () => Confined(system, StdioMode.Inherit)),
-            ("Sandbox: same, supervisor attached", () => Confined(supervised, StdioMode.Inherit)),
+            ("Sandbox: Landlock fs+net+scopes, seccomp, supervisor", () => Confined(system, StdioMode.Inherit)),
+            ("Sandbox: same, --no-supervisor", () => Confined(unsupervised, StdioMode.Inherit)),
             ("Sandbox: same, stdout/stderr captured", () => Confined(system, StdioMode.Capture)),
             ("Sandbox: no Landlock, no seccomp (spawn path)", () => Confined(unconfined, StdioMode.Inherit)),
         };
