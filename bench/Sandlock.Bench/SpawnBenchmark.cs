@@ -16,6 +16,8 @@ internal static class SpawnBenchmark
         var system = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/bin").FsRead("/etc").Build();
         // deterministic_dirs attaches the supervisor and holds nothing /bin/true calls.
         var supervised = system.ToBuilder().DeterministicDirs().Build();
+        // Every sandbox is supervised by default now (other processes, unix socket paths): without it, the filter refuses.
+        var unsupervised = system.ToBuilder().NoSupervisor().Build();
         var unconfined = new SandboxPolicyBuilder().Disable("landlock").Disable("seccomp").Build();
 
         var variants = new (string Name, Func<Task> Run)[]
@@ -25,7 +27,8 @@ internal static class SpawnBenchmark
                 using var p = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
                 await p.WaitForExitAsync();
             }),
-            ("Sandbox: Landlock fs+net+scopes, seccomp", () => Confined(system, StdioMode.Inherit)),
+            ("Sandbox: Landlock fs+net+scopes, seccomp (default: supervised)", () => Confined(system, StdioMode.Inherit)),
+            ("Sandbox: same, --no-supervisor", () => Confined(unsupervised, StdioMode.Inherit)),
             ("Sandbox: same, supervisor attached", () => Confined(supervised, StdioMode.Inherit)),
             ("Sandbox: same, stdout/stderr captured", () => Confined(system, StdioMode.Capture)),
             ("Sandbox: no Landlock, no seccomp (spawn path)", () => Confined(unconfined, StdioMode.Inherit)),
