@@ -113,6 +113,14 @@ public sealed class UnixSocketTests : IClassFixture<UnixSocketTests.Program>, ID
     }
 
     [Fact]
+    public async Task An_abstract_name_the_sandbox_binds_is_reached()
+    {
+        var result = await Reach(Policy(), "abstract", "own");
+        Assert.Equal("abstract ok", result.StandardOutputText.Trim());
+        Assert.Empty(result.Denials);
+    }
+
+    [Fact]
     public async Task A_write_rule_on_the_hosts_folder_allows_its_sockets()
     {
         var policy = Policy().FsWrite(_host.Path);
@@ -158,5 +166,33 @@ public sealed class UnixSocketTests : IClassFixture<UnixSocketTests.Program>, ID
         Assert.Equal("connect EACCES", (await Reach(policy, "connect", StreamPath)).StandardOutputText.Trim());
         AssertNothingArrived();
         Assert.Equal("socketpair ok", (await Reach(policy, "pair", "-")).StandardOutputText.Trim());
+    }
+
+    [Fact]
+    public async Task Under_a_chroot_paths_resolve_inside_it_and_follow_its_write_paths()
+    {
+        using var root = new MinimalRootfs();
+        var program = CPrograms.Build("Supervision/unix.c", root.Host("/bin/unix"), isStatic: true);
+        Directory.CreateDirectory(root.Host("/srv"));
+        File.SetUnixFileMode(root.Host("/srv"), (UnixFileMode)0b111_111_111);
+        using var server = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        server.Bind(new UnixDomainSocketEndPoint(root.Host("/srv/server.sock")));
+        server.Listen(1);
+        File.SetUnixFileMode(root.Host("/srv/server.sock"), (UnixFileMode)0b111_111_111);
+        // An absolute link in the chroot means a path inside it.
+        File.CreateSymbolicLink(root.Host("/out/link.sock"), "/srv/server.sock");
+        var chrooted = new SandboxPolicyBuilder().Chroot(root.Path).FsWrite("/out");
+
+        var refused = await Run(chrooted, "/bin/unix", "connect", "/out/link.sock");
+        Assert.Equal("connect EACCES", refused.StandardOutputText.Trim());
+        Assert.Contains($"unix socket {root.Host("/srv/server.sock")}", Assert.Single(refused.Denials).Target);
+        Assert.False(server.Poll(0, SelectMode.SelectRead));
+
+        var own = await Run(chrooted, "/bin/unix", "self", "/out");
+        Assert.Equal("stream ok\ndgram ok\ndgram-sendmsg ok\ndgram-received ok", own.StandardOutputText.Trim());
+
+        var allowed = await Run(chrooted.FsWrite("/srv"), "/bin/unix", "connect", "/srv/server.sock");
+        Assert.Equal("connect ok", allowed.StandardOutputText.Trim());
+        Assert.Equal(program, root.Host("/bin/unix"));
     }
 }

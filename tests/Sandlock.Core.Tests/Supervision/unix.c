@@ -1,6 +1,6 @@
 // Reaches a unix socket by path: "connect PATH" (stream, writes "hi"), "send PATH" (datagram sendto), "sendmsg PATH",
 // "send-high PATH" (sendto with the address at 0x100000000, whose low 32 bits are 0), each optionally after chdir to a
-// third argument; "self DIR" binds a stream and a datagram socket in DIR and reaches both; "pair -" uses a socketpair. Prints "ok" or the errno.
+// third argument; "self DIR" binds a stream and a datagram socket in DIR and reaches both; "pair -" uses a socketpair; "abstract NAME" binds an abstract name and connects to it. Prints "ok" or the errno.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -78,6 +78,15 @@ int main(int argc, char **argv)
         char c;
         int ok = socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0 && write(pair[0], "x", 1) == 1 && read(pair[1], &c, 1) == 1;
         return report("socketpair", ok ? 0 : -1);
+    }
+    if (argc == 3 && strcmp(argv[1], "abstract") == 0) {
+        // An abstract name of its own: bound in the sandbox, so Landlock's scope lets the sandbox reach it.
+        struct sockaddr_un address = { .sun_family = AF_UNIX };
+        int length = snprintf(address.sun_path + 1, sizeof address.sun_path - 1, "sandlock-test-%s-%d", argv[2], getpid());
+        socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + length);
+        int server = socket(AF_UNIX, SOCK_STREAM, 0), client = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (bind(server, (struct sockaddr *)&address, size) < 0 || listen(server, 1) < 0) return report("abstract-bind", -1);
+        return report("abstract", connect(client, (struct sockaddr *)&address, size));
     }
     if (argc < 3) return 2;
     if (argc == 4 && chdir(argv[3]) < 0) { perror("chdir"); return 3; }
