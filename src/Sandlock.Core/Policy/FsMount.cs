@@ -32,11 +32,11 @@ public sealed record FsMount(string VirtualPath, string HostPath, bool ReadOnly)
 
     /// <summary>Whether <paramref name="virtualPath"/> (absolute, normalized) is the mount point or lies under it.</summary>
     public bool Covers(string virtualPath) =>
-        virtualPath == VirtualPath || virtualPath.StartsWith(VirtualPath + "/", StringComparison.Ordinal);
+        PathTree.IsSameOrUnder(virtualPath, VirtualPath);
 
     /// <summary>Whether <paramref name="hostPath"/> (canonical) is the host directory or lies under it.</summary>
     public bool Holds(string hostPath) =>
-        hostPath == HostPath || hostPath.StartsWith(HostPath.TrimEnd('/') + "/", StringComparison.Ordinal);
+        PathTree.IsSameOrUnder(hostPath, HostPath);
 
     public override string ToString() => $"{VirtualPath}:{HostPath}{(ReadOnly ? ":ro" : "")}";
 }

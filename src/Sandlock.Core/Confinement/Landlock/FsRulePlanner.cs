@@ -46,10 +46,10 @@ public static class FsRulePlanner
         foreach (var tree in readTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
         foreach (var tree in writeTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
         foreach (var device in StandardDevices.Select(host))
-            if (File.Exists(device) && !denied.Any(d => IsSameOrUnder(device, d)))
+            if (File.Exists(device) && !denied.Any(d => PathTree.IsSameOrUnder(device, d)))
                 rules.Add(new FsRule(device, DeviceAccess, MayVanish: true));
         // A rule is opened resolving inside the folder it lies in: a mount's host folder, or the chroot.
-        string? RootOf(string path) => policy.FsMounts.FirstOrDefault(m => IsSameOrUnder(path, m.HostPath))?.HostPath ?? root;
+        string? RootOf(string path) => policy.FsMounts.FirstOrDefault(m => PathTree.IsSameOrUnder(path, m.HostPath))?.HostPath ?? root;
         return root is null && policy.FsMounts.IsEmpty ? rules : [.. rules.Select(r => r with { Root = RootOf(r.Path) })];
     }
 
@@ -71,8 +71,8 @@ public static class FsRulePlanner
 
     private static void AddCarved(List<FsRule> rules, string tree, FsAccess access, string[] denied, List<string>? carved = null)
     {
-        if (denied.Any(d => IsSameOrUnder(tree, d))) return;
-        var inside = denied.Where(d => IsSameOrUnder(d, tree)).ToArray();
+        if (denied.Any(d => PathTree.IsSameOrUnder(tree, d))) return;
+        var inside = denied.Where(d => PathTree.IsSameOrUnder(d, tree)).ToArray();
         if (inside.Length == 0)
         {
             rules.Add(Rule(tree, access));
@@ -88,7 +88,7 @@ public static class FsRulePlanner
             // A symlink is checked at its target, which has rules of its own; a rule here would follow it.
             if (info.LinkTarget is not null) continue;
             if (inside.Any(d => d == entry)) continue;
-            if (inside.Any(d => IsSameOrUnder(d, entry))) AddCarved(rules, entry, access, inside, carved);
+            if (inside.Any(d => PathTree.IsSameOrUnder(d, entry))) AddCarved(rules, entry, access, inside, carved);
             else rules.Add(Rule(entry, access) with { MayVanish = true });
         }
     }
@@ -100,6 +100,4 @@ public static class FsRulePlanner
     private static string Normalize(string path) =>
         Interop.LibcPaths.RealPath(path) ?? Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 
-    public static bool IsSameOrUnder(string path, string ancestor) =>
-        path == ancestor || ancestor == "/" || path.StartsWith(ancestor + "/", StringComparison.Ordinal);
 }

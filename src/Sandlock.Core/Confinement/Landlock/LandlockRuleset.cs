@@ -56,7 +56,7 @@ public static class LandlockRuleset
     /// <summary>The rule's path opened as the command would reach it: symlinks resolve inside its chroot or mounted folder.</summary>
     private static (int Fd, int Error) OpenInRoot(FsRule rule, string root)
     {
-        if (rule.Path != root && !rule.Path.StartsWith(root + "/", StringComparison.Ordinal))
+        if (!Policy.PathTree.IsSameOrUnder(rule.Path, root))
             throw new SandboxSetupException(SetupFailure.Sandbox, $"the Landlock rule for {rule.Path} is not inside {root}, the chroot or mounted folder it belongs to");
         var rootFd = Libc.Open(root, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
         if (rootFd < 0) throw Failure($"open the chroot {root}", Libc.LastError);

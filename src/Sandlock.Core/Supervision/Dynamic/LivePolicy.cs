@@ -28,7 +28,7 @@ public sealed class LivePolicy
     internal bool IsPathDenied(string path)
     {
         var full = Path.GetFullPath(path);
-        return _deniedPaths.Any(d => full == d || full.StartsWith(d + "/", StringComparison.Ordinal));
+        return _deniedPaths.Any(d => Policy.PathTree.IsSameOrUnder(full, d));
     }
 
     internal bool IsAddressDenied(IPAddress address) =>

@@ -65,7 +65,7 @@ internal sealed class MountRoots : IDisposable
     private string? DeniedRule(int fd) => new FileInfo($"/proc/self/fd/{fd}").LinkTarget is { } host ? Denied(host) : null;
 
     private string? Denied(string host) =>
-        _denied.FirstOrDefault(d => host == d.Host || host.StartsWith(d.Host.TrimEnd('/') + "/", StringComparison.Ordinal)).Rule;
+        _denied.FirstOrDefault(d => Policy.PathTree.IsSameOrUnder(host, d.Host)).Rule;
 
     public void Dispose()
     {

@@ -155,7 +155,7 @@ public sealed class MountedFolders : SyscallHandler
     }
 
     private SyscallDecision? Refusal(MountedFileCalls calls, MountedPath target) =>
-        _denied.FirstOrDefault(d => target.VirtualPath == d || target.VirtualPath.StartsWith(d.TrimEnd('/') + "/", StringComparison.Ordinal)) is { } rule
+        _denied.FirstOrDefault(d => Policy.PathTree.IsSameOrUnder(target.VirtualPath, d)) is { } rule
             ? calls.Refuse(target.VirtualPath, Eacces, $"fs_deny {rule}")
             : null;
 

@@ -26,12 +26,12 @@ public sealed class UnixSocketGrants(SandboxPolicy policy)
     public bool Allows(string hostPath, out string reason)
     {
         var (writable, denied) = _trees.Value;
-        if (denied.FirstOrDefault(d => IsSameOrUnder(hostPath, d)) is { } deny)
+        if (denied.FirstOrDefault(d => Policy.PathTree.IsSameOrUnder(hostPath, d)) is { } deny)
         {
             reason = $"under --fs-deny {deny}";
             return false;
         }
-        if (writable.Any(w => IsSameOrUnder(hostPath, w)))
+        if (writable.Any(w => Policy.PathTree.IsSameOrUnder(hostPath, w)))
         {
             reason = "";
             return true;
@@ -39,7 +39,4 @@ public sealed class UnixSocketGrants(SandboxPolicy policy)
         reason = $"reaching a unix socket is a write: allowed only under a write path (-w {Path.GetDirectoryName(hostPath)})";
         return false;
     }
-
-    private static bool IsSameOrUnder(string path, string tree) =>
-        path == tree || tree == "/" || path.StartsWith(tree.TrimEnd('/') + "/", StringComparison.Ordinal);
 }

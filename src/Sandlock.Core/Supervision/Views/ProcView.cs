@@ -53,14 +53,14 @@ public sealed class ProcView : SyscallHandler
         if (policy.Chroot is not null) return false;
         if (policy.Disabled.Contains(Protection.LandlockFs) || kernel.LandlockAbi < 1) return false;
         IEnumerable<string> readTrees = policy.FsReadable.IsEmpty ? ["/"] : policy.FsReadable.Concat(policy.FsWritable);
-        return readTrees.Any(tree => FsRulePlanner.IsSameOrUnder(Proc, tree))
-            && !policy.FsDenied.Any(denied => FsRulePlanner.IsSameOrUnder(Proc, denied));
+        return readTrees.Any(tree => Sandlock.Policy.PathTree.IsSameOrUnder(Proc, tree))
+            && !policy.FsDenied.Any(denied => Sandlock.Policy.PathTree.IsSameOrUnder(Proc, denied));
     }
 
     public static ProcView For(SandboxPolicy policy)
     {
         IEnumerable<string> writeTrees = policy.FsReadable.IsEmpty && policy.FsWritable.IsEmpty ? ["/"] : policy.FsWritable;
-        return new ProcView(writeTrees.Any(tree => FsRulePlanner.IsSameOrUnder(Proc, tree)), [.. policy.FsDenied]);
+        return new ProcView(writeTrees.Any(tree => Sandlock.Policy.PathTree.IsSameOrUnder(Proc, tree)), [.. policy.FsDenied]);
     }
 
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session) =>
@@ -73,10 +73,10 @@ public sealed class ProcView : SyscallHandler
         // An unreadable base leaves the open to the kernel, where Landlock refuses anything under /proc.
         if (open.Absolute(call.Pid) is not { } absolute) return SyscallDecision.Allow;
         var path = Policy.ChrootPaths.Normalize(absolute);
-        if (listing.Root is { } standIn && FsRulePlanner.IsSameOrUnder(path, standIn)) path = Proc + path[standIn.Length..];
-        if (!FsRulePlanner.IsSameOrUnder(path, Proc)) return SyscallDecision.Allow;
+        if (listing.Root is { } standIn && Sandlock.Policy.PathTree.IsSameOrUnder(path, standIn)) path = Proc + path[standIn.Length..];
+        if (!Sandlock.Policy.PathTree.IsSameOrUnder(path, Proc)) return SyscallDecision.Allow;
 
-        if (_denied.Any(denied => FsRulePlanner.IsSameOrUnder(path, denied))) return Refuse(call, session, path, Eacces, "denied path");
+        if (_denied.Any(denied => Sandlock.Policy.PathTree.IsSameOrUnder(path, denied))) return Refuse(call, session, path, Eacces, "denied path");
         if (path == Proc) return OpenedOnBehalf.Send(call, session, Libc.Open(listing.Refresh(session.RootPid), OpenFlags(open)), open);
 
         var parts = path[(Proc.Length + 1)..].Split('/');
