@@ -113,7 +113,7 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
         var recorded = result.Denials.FirstOrDefault();
         if (code != 0 && (recorded is not null || _denial is not null))
         {
-            var explanation = recorded is not null && (_denial is null || _denial.What == DeniedAccess.Kind.Network)
+            var explanation = recorded is not null && (_denial is null || _denial.What != DeniedAccess.Kind.File)
                 ? DeniedAccess.Explain(recorded, PolicyVocabulary.Task(policyFile))
                 : DeniedAccess.Explain(_denial!, PolicyVocabulary.Task(policyFile));
             if (task.IgnoreExitCode) task.Logger.LogWarning(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);

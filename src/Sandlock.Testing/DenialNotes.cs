@@ -24,7 +24,7 @@ internal static class DenialNotes
         // The supervisor's record names the exact destination and rule: it beats what a message suggests.
         var recorded = run.Denials.FirstOrDefault();
         var words = PolicyVocabulary.SandboxedAttribute(policyFile);
-        var explanation = recorded is not null && (finding is null || finding.What == DeniedAccess.Kind.Network)
+        var explanation = recorded is not null && (finding is null || finding.What != DeniedAccess.Kind.File)
             ? DeniedAccess.Explain(recorded, words)
             : finding is not null ? DeniedAccess.Explain(finding, words) : null;
         if (explanation is null) return result;

@@ -14,7 +14,7 @@ namespace Sandlock.Lifecycle;
 /// </summary>
 public static partial class DeniedAccess
 {
-    public enum Kind { File, Network }
+    public enum Kind { File, Network, Processes }
 
     public sealed record Finding(Kind What, string Target, string Line);
 
@@ -34,6 +34,11 @@ public static partial class DeniedAccess
     [GeneratedRegex(@"Failed to connect to \S+ port (?<port>\d+)")]
     private static partial Regex CurlConnectFailed();
 
+    // A shell's or a runtime's words for EAGAIN from fork/clone: under RLIMIT_NPROC (an unprivileged sandbox) the
+    // kernel records nothing, so this is the only evidence of the process limit.
+    [GeneratedRegex(@"Cannot fork|fork(?:\(\))?: Resource temporarily unavailable|pthread_create failed|OutOfMemoryException: Thread failed to start")]
+    private static partial Regex ForkRefused();
+
     /// <summary>What the line shows the sandbox denied, or null. A connect to a port the policy allows is not a denial.</summary>
     public static Finding? Inspect(string line, SandboxPolicy policy)
     {
@@ -45,6 +50,8 @@ public static partial class DeniedAccess
             return new Finding(Kind.Network, dotnet.Groups["port"].Success ? dotnet.Groups["port"].Value : "", line.Trim());
         if (CurlConnectFailed().Match(line) is { Success: true } curl && !Allowed(policy, curl.Groups["port"].Value))
             return new Finding(Kind.Network, curl.Groups["port"].Value, line.Trim());
+        if (policy.MaxProcesses is { } limit && ForkRefused().IsMatch(line))
+            return new Finding(Kind.Processes, limit.ToString(CultureInfo.InvariantCulture), line.Trim());
         if (DotnetFileDenied().Match(line) is { Success: true } access)
             return new Finding(Kind.File, access.Groups["path"].Value, line.Trim());
         if (FileDenied().Match(line) is { Success: true } file && !file.Groups["path"].Value.StartsWith("/dev/tcp/", StringComparison.Ordinal))
@@ -65,6 +72,8 @@ public static partial class DeniedAccess
     {
         ArgumentNullException.ThrowIfNull(finding);
         ArgumentNullException.ThrowIfNull(words);
+        if (finding.What == Kind.Processes)
+            return $"the sandbox denied fork over the process limit (max_processes {finding.Target}: \"{finding.Line}\"); to allow it, raise {words.MaxProcesses}, or processes under [limits]";
         if (finding.What == Kind.Network)
         {
             var port = finding.Target.Length > 0 ? finding.Target : "PORT";
