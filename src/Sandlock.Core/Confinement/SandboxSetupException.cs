@@ -11,7 +11,7 @@ public enum SetupFailure
     CommandNotFound,
 }
 
-public sealed class SandboxSetupException(SetupFailure failure, string message) : Exception(message)
+public sealed class SandboxSetupException(SetupFailure failure, string message) : SandlockException(message)
 {
     public SetupFailure Failure { get; } = failure;
 }

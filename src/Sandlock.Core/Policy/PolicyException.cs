@@ -5,7 +5,7 @@ namespace Sandlock.Policy;
 /// (a flag, a policy file with line and column, a builder method or a task parameter). The message is one line:
 /// control characters in echoed values are escaped (<see cref="DisplayText.OneLine"/>).
 /// </summary>
-public class PolicyException : Exception
+public class PolicyException : SandlockException
 {
     public PolicyException(string source, string problem, int line = 0, int column = 0)
         : base(Format(DisplayText.OneLine(source), DisplayText.OneLine(problem), line, column))

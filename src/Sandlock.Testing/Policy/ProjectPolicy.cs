@@ -6,6 +6,7 @@ namespace Sandlock.Testing.Policy;
 /// Where the test project keeps its policy: the package's build targets stamp the project's <c>sandlock.toml</c>
 /// and folder into the test assembly as <see cref="AssemblyMetadataAttribute"/>s.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed record ProjectPolicy(string? PolicyFile, string BaseDirectory)
 {
     public const string PolicyFileKey = "Sandlock.PolicyFile";
