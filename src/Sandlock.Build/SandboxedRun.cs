@@ -11,7 +11,7 @@ namespace Sandlock.Build;
 internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, string? policyFile)
 {
     private DeniedAccess.Finding? _denial;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<Supervision.Network.PortMapping> _ports = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PortMapping> _ports = new();
 
     /// <summary>The exit code for ToolTask: the command's, 128+signal, or -1 when the failure is already reported.</summary>
     public int Run(IReadOnlyList<string> argv)

@@ -2,7 +2,7 @@ namespace Sandlock;
 
 /// <summary>
 /// The root of every error Sandlock reports to a caller: a policy that cannot be used (<see
-/// cref="Policy.PolicyException"/>), a sandbox that cannot start (<see cref="Confinement.SandboxSetupException"/>),
+/// cref="PolicyException"/>), a sandbox that cannot start (<see cref="SandboxSetupException"/>),
 /// a sandboxed test that cannot run. One catch takes them all.
 /// </summary>
 public abstract class SandlockException : Exception

@@ -10,7 +10,7 @@ namespace Sandlock.Tests;
 /// <summary>
 /// Generated <c>sandlock run</c> argument lists, in-process through the flag parser, the policy file and profile
 /// loaders and the builder (everything before a process starts): each ends in a run request, a parse error or a
-/// one-line <see cref="Sandlock.Policy.PolicyException"/>, with bounded allocation. Values are the kinds that broke the
+/// one-line <see cref="PolicyException"/>, with bounded allocation. Values are the kinds that broke the
 /// CLI before: extreme and malformed numbers, control characters, long names, special files as policy files.
 /// </summary>
 public sealed class FlagFuzzTests : IDisposable

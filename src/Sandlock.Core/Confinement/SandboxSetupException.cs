@@ -1,4 +1,5 @@
-namespace Sandlock.Confinement;
+using Sandlock.Confinement;
+namespace Sandlock;
 
 /// <summary>Why a sandbox could not start; the CLI maps each kind to its exit status (125, 126, 127).</summary>
 public enum SetupFailure

@@ -89,7 +89,7 @@ public static partial class DeniedAccess
     }
 
     /// <summary>The text for a denial the supervisor recorded (network destinations, limits).</summary>
-    public static string Explain(Supervision.Denial denial, PolicyVocabulary words)
+    public static string Explain(Denial denial, PolicyVocabulary words)
     {
         ArgumentNullException.ThrowIfNull(denial);
         ArgumentNullException.ThrowIfNull(words);

@@ -1,4 +1,5 @@
-namespace Sandlock.Lifecycle;
+using Sandlock.Lifecycle;
+namespace Sandlock;
 
 /// <summary>How a sandboxed command ended.</summary>
 public readonly record struct ExitStatus(int? Code, int? Signal, bool TimedOut, bool Killed, bool CoreDumped = false)

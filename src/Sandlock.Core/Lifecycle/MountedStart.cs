@@ -35,7 +35,7 @@ internal sealed class MountedStart : IDisposable
         var host = root.HostPathOf(workingDirectory);
         var fd = Libc.Open(host, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
         if (fd < 0)
-            throw new Confinement.SandboxSetupException(Confinement.SetupFailure.Sandbox,
+            throw new SandboxSetupException(SetupFailure.Sandbox,
                 $"cannot open the working directory {workingDirectory} (mounted from {host}): {Libc.ErrorText(Libc.LastError)}");
         // Under a chroot the shim has moved to its root first; the fd then takes it into the mount.
         return new MountedStart(path, policy.Chroot is null ? null : "/", fd);

@@ -5,8 +5,9 @@ using Sandlock.Interop;
 using Sandlock.Policy;
 using Sandlock.Supervision;
 using Sandlock.Supervision.Limits;
+using Sandlock.Lifecycle;
 
-namespace Sandlock.Lifecycle;
+namespace Sandlock;
 
 /// <summary>
 /// One confined command. Create it, <see cref="Start"/> it, then <see cref="WaitAsync"/>; or use
@@ -72,10 +73,10 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// With port remapping, sees each port the sandbox binds and the real port behind it (what a client outside
     /// connects to) as soon as it is bound, before the child's bind returns. Runs on a supervisor thread: keep it quick.
     /// </summary>
-    public Action<Supervision.Network.PortMapping>? OnPortMapped { get; init; }
+    public Action<PortMapping>? OnPortMapped { get; init; }
 
     /// <summary>The port mappings made so far (with port remapping); the result holds all of them.</summary>
-    public IReadOnlyList<Supervision.Network.PortMapping> PortMappings => _session?.PortMappings ?? [];
+    public IReadOnlyList<PortMapping> PortMappings => _session?.PortMappings ?? [];
 
     /// <summary>Set by <see cref="ReproCheck"/> to start the command with its environment in a varied order.</summary>
     internal Random? EnvironmentShuffle { get; init; }

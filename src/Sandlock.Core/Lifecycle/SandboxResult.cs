@@ -1,15 +1,16 @@
 using System.Text;
+using Sandlock.Lifecycle;
 
-namespace Sandlock.Lifecycle;
+namespace Sandlock;
 
 /// <summary>The outcome of one sandboxed run: exit status and, when captured, its output.</summary>
 public sealed record SandboxResult(int Pid, ExitStatus Status, byte[] StandardOutput, byte[] StandardError, TimeSpan Elapsed)
 {
     /// <summary>What the supervisor refused during the run (empty when no supervisor was needed).</summary>
-    public IReadOnlyList<Supervision.Denial> Denials { get; init; } = [];
+    public IReadOnlyList<Denial> Denials { get; init; } = [];
 
     /// <summary>With port remapping: each port the sandbox bound, and the real port the host gave it.</summary>
-    public IReadOnlyList<Supervision.Network.PortMapping> PortMappings { get; init; } = [];
+    public IReadOnlyList<PortMapping> PortMappings { get; init; } = [];
 
     public int ExitCode => Status.ShellCode;
     public bool Success => Status.Success;

@@ -1,4 +1,5 @@
-namespace Sandlock.Lifecycle;
+using Sandlock.Lifecycle;
+namespace Sandlock;
 
 public enum StdioMode
 {

@@ -1,4 +1,5 @@
-namespace Sandlock.Policy;
+using Sandlock.Policy;
+namespace Sandlock;
 
 /// <summary>
 /// A policy that cannot be used as written. <see cref="Source"/> names where the bad value came from

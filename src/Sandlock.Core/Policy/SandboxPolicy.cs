@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
+using Sandlock.Policy;
 
-namespace Sandlock.Policy;
+namespace Sandlock;
 
 /// <summary>
 /// Everything a sandbox enforces, in one immutable value. Build it with <see cref="SandboxPolicyBuilder"/>,

@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Sandlock.Confinement.Seccomp;
+using Sandlock.Policy;
 
-namespace Sandlock.Policy;
+namespace Sandlock;
 
 /// <summary>
 /// Fluent, validating builder for <see cref="SandboxPolicy"/>. Every setter takes an optional <c>source</c>

@@ -9,7 +9,7 @@ public sealed class SupervisedSession
     private readonly Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> _handlers = [];
     private readonly Dictionary<int, string> _names = [];
     private readonly ConcurrentQueue<Denial> _denials = new();
-    private readonly ConcurrentQueue<Network.PortMapping> _ports = new();
+    private readonly ConcurrentQueue<PortMapping> _ports = new();
     private Action<string>? _kill;
     private readonly ConcurrentDictionary<Type, object> _state = new();
     private readonly Lock _lifetime = new();
@@ -41,10 +41,10 @@ public sealed class SupervisedSession
     public IReadOnlyList<Denial> Denials => [.. _denials];
 
     /// <summary>The ports the sandbox bound with port remapping, in the order it bound them.</summary>
-    public IReadOnlyList<Network.PortMapping> PortMappings => [.. _ports];
+    public IReadOnlyList<PortMapping> PortMappings => [.. _ports];
 
     /// <summary>Sees each port mapping as it is made, before the child's bind returns; runs on a supervisor thread.</summary>
-    internal Action<Network.PortMapping>? OnPortMapped { get; set; }
+    internal Action<PortMapping>? OnPortMapped { get; set; }
 
     /// <summary>Why the supervisor killed the sandbox, if it did.</summary>
     public string? Fault { get; private set; }
@@ -96,7 +96,7 @@ public sealed class SupervisedSession
             if (_state.TryRemove(type, out var state) && state is IDisposable disposable) disposable.Dispose();
     }
 
-    public void Report(Network.PortMapping mapping)
+    public void Report(PortMapping mapping)
     {
         _ports.Enqueue(mapping);
         try { OnPortMapped?.Invoke(mapping); }

@@ -135,7 +135,7 @@ public sealed class ChrootTests : IDisposable
             live.DenyPath("/etc/hostname");
             return Sandlock.Supervision.Dynamic.PolicyVerdict.Allow;
         }
-        await using var sandbox = new Sandlock.Lifecycle.Sandbox(Chrooted().FsRead("/").Build(), ["/bin/sh", "-c", "cd /etc; read h < hostname; echo \"$h\""])
+        await using var sandbox = new Sandbox(Chrooted().FsRead("/").Build(), ["/bin/sh", "-c", "cd /etc; read h < hostname; echo \"$h\""])
         {
             PolicyCallback = Callback,
             Timeout = TimeSpan.FromSeconds(60),

@@ -39,7 +39,7 @@ public sealed class FilesystemTests : IDisposable
     {
         var allowed = _tmp.Mkdir("a");
         var other = _tmp.Mkdir("b");
-        var result = await Sh(new Sandlock.Policy.SandboxPolicyBuilder().FsWrite(allowed), $"echo x > {other}/file");
+        var result = await Sh(new SandboxPolicyBuilder().FsWrite(allowed), $"echo x > {other}/file");
         AssertDenied(result);
         Assert.False(File.Exists(Path.Combine(other, "file")));
     }
@@ -109,8 +109,8 @@ public sealed class FilesystemTests : IDisposable
         File.Copy("/bin/true", copy);
         File.SetUnixFileMode(copy, (UnixFileMode)0b111_101_101);
         var policy = SystemOnly().Build();
-        var error = await Assert.ThrowsAsync<Sandlock.Confinement.SandboxSetupException>(() => Run(policy, copy));
-        Assert.Equal(Sandlock.Confinement.SetupFailure.CommandNotExecutable, error.Failure);
+        var error = await Assert.ThrowsAsync<SandboxSetupException>(() => Run(policy, copy));
+        Assert.Equal(SetupFailure.CommandNotExecutable, error.Failure);
         Assert.Contains("Permission denied", error.Message);
         AssertSucceeded(await Run(SystemOnly().FsRead(_tmp.Path), copy));
     }
@@ -138,7 +138,7 @@ public sealed class FilesystemTests : IDisposable
     public async Task Without_filesystem_rules_the_filesystem_is_not_confined_but_deny_only_policies_are()
     {
         var file = _tmp.Write("plain.txt", "visible");
-        AssertSucceeded(await Run(new Sandlock.Policy.SandboxPolicyBuilder(), "cat", file));
-        AssertDenied(await Run(new Sandlock.Policy.SandboxPolicyBuilder().FsDeny(file), "cat", file));
+        AssertSucceeded(await Run(new SandboxPolicyBuilder(), "cat", file));
+        AssertDenied(await Run(new SandboxPolicyBuilder().FsDeny(file), "cat", file));
     }
 }

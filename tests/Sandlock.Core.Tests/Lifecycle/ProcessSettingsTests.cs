@@ -75,14 +75,14 @@ public sealed class CpuSelectionTests
     [Fact]
     public async Task A_core_that_does_not_exist_is_a_setup_error()
     {
-        var error = await Assert.ThrowsAsync<Sandlock.Confinement.SandboxSetupException>(() => Run(SystemOnly().CpuCores([4095]), "true"));
+        var error = await Assert.ThrowsAsync<SandboxSetupException>(() => Run(SystemOnly().CpuCores([4095]), "true"));
         Assert.Contains("CPU 4095", error.Message);
     }
 }
 
 public sealed class MemoryLayoutTests
 {
-    private static async Task<string> StackOf(Sandlock.Policy.SandboxPolicyBuilder builder)
+    private static async Task<string> StackOf(SandboxPolicyBuilder builder)
     {
         var result = await Run(builder.FsRead("/proc"), "grep", "\\[stack\\]", "/proc/self/maps");
         AssertSucceeded(result);

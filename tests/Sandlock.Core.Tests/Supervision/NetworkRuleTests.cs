@@ -113,7 +113,7 @@ public sealed class NetworkRuleTests : IDisposable
     public void Host_rules_need_the_supervisor()
     {
         var policy = new SandboxPolicyBuilder().NetAllow("127.0.0.1:80").NoSupervisor().Build();
-        var error = Assert.Throws<Sandlock.Confinement.SandboxSetupException>(() => Sandlock.Confinement.ConfinementPlan.Create(policy));
+        var error = Assert.Throws<SandboxSetupException>(() => Sandlock.Confinement.ConfinementPlan.Create(policy));
         Assert.Contains("--no-supervisor", error.Message);
     }
 }

@@ -10,7 +10,7 @@ namespace Sandlock.Tests.Supervision;
 
 public sealed class PolicyCallbackTests
 {
-    private static async Task<SandboxResult> RunWith(PolicyCallback callback, Sandlock.Policy.SandboxPolicyBuilder builder, params string[] command)
+    private static async Task<SandboxResult> RunWith(PolicyCallback callback, SandboxPolicyBuilder builder, params string[] command)
     {
         await using var sandbox = new Sandbox(builder.Build(), command) { PolicyCallback = callback, Timeout = TimeSpan.FromSeconds(60) };
         sandbox.Start();
@@ -80,9 +80,9 @@ public sealed class PolicyCallbackTests
     [Fact]
     public async Task The_command_itself_is_shown_and_can_be_refused()
     {
-        var error = await Assert.ThrowsAsync<Sandlock.Confinement.SandboxSetupException>(() =>
+        var error = await Assert.ThrowsAsync<SandboxSetupException>(() =>
             RunWith((activity, _) => activity.Argv is ["sh", ..] ? PolicyVerdict.Deny(1) : PolicyVerdict.Allow, SystemOnly(), "sh", "-c", "true"));
-        Assert.Equal(Sandlock.Confinement.SetupFailure.CommandNotExecutable, error.Failure);
+        Assert.Equal(SetupFailure.CommandNotExecutable, error.Failure);
     }
 
     [Fact]

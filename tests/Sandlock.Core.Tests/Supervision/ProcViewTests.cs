@@ -11,7 +11,7 @@ public sealed class ProcViewTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private static Sandlock.Policy.SandboxPolicyBuilder WithProc() => SystemOnly().FsRead("/proc");
+    private static SandboxPolicyBuilder WithProc() => SystemOnly().FsRead("/proc");
 
     [Fact]
     public async Task Listing_proc_shows_the_sandbox_processes_and_not_the_host()

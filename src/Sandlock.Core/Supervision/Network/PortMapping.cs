@@ -1,6 +1,7 @@
 using Sandlock.Policy;
+using Sandlock.Supervision.Network;
 
-namespace Sandlock.Supervision.Network;
+namespace Sandlock;
 
 /// <summary>
 /// A port a sandbox with port remapping bound: the port it asked for (and keeps seeing) and the port the host
