@@ -33,8 +33,12 @@ internal static class StepPolicy
         if (step.WorkingDirectoryGiven && step.Root.Inside(step.WorkingDirectory) is { } cwd) builder.Cwd(cwd, "WorkingDirectory");
         AddParameters(builder, parameters);
 
-        var policy = builder.Build();
-        return policy with { CleanEnv = true, Env = Environment(policy, step) };
+        // The step's environment is the build's, minus secrets, plus the policy's and Exec's own: set through the
+        // builder like every other field, so it is validated too.
+        var environment = Environment(builder.Build(), step);
+        builder.CleanEnv(true, FrontDoorDefaults.Source);
+        foreach (var (name, value) in environment) builder.Env(name, value, "the build's environment");
+        return builder.Build();
     }
 
     /// <summary>

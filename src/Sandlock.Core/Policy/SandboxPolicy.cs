@@ -11,70 +11,74 @@ public sealed record SandboxPolicy
 {
     public static SandboxPolicy Default { get; } = new();
 
+    // Validation happens once, in the builder: outside this assembly a policy can be neither made nor changed
+    // (a `with` included) without passing through it.
+    internal SandboxPolicy() { }
+
     // Filesystem
-    public ImmutableArray<string> FsReadable { get; init; } = [];
-    public ImmutableArray<string> FsWritable { get; init; } = [];
-    public ImmutableArray<string> FsDenied { get; init; } = [];
+    public ImmutableArray<string> FsReadable { get; internal init; } = [];
+    public ImmutableArray<string> FsWritable { get; internal init; } = [];
+    public ImmutableArray<string> FsDenied { get; internal init; } = [];
 
     // Syscalls
-    public ImmutableArray<string> ExtraDenySyscalls { get; init; } = [];
-    public ImmutableArray<string> ExtraAllowSyscalls { get; init; } = [];
+    public ImmutableArray<string> ExtraDenySyscalls { get; internal init; } = [];
+    public ImmutableArray<string> ExtraAllowSyscalls { get; internal init; } = [];
 
     // Network
-    public ImmutableArray<NetRule> NetAllow { get; init; } = [];
-    public ImmutableArray<NetRule> NetDeny { get; init; } = [];
-    public ImmutableArray<ushort> NetBind { get; init; } = [];
-    public ImmutableArray<ushort> NetDenyBind { get; init; } = [];
-    public bool PortRemap { get; init; }
+    public ImmutableArray<NetRule> NetAllow { get; internal init; } = [];
+    public ImmutableArray<NetRule> NetDeny { get; internal init; } = [];
+    public ImmutableArray<ushort> NetBind { get; internal init; } = [];
+    public ImmutableArray<ushort> NetDenyBind { get; internal init; } = [];
+    public bool PortRemap { get; internal init; }
 
     // HTTP
-    public ImmutableArray<HttpRule> HttpAllow { get; init; } = [];
-    public ImmutableArray<HttpRule> HttpDeny { get; init; } = [];
-    public ImmutableArray<ushort> HttpPorts { get; init; } = [];
-    public string? HttpCa { get; init; }
-    public string? HttpKey { get; init; }
+    public ImmutableArray<HttpRule> HttpAllow { get; internal init; } = [];
+    public ImmutableArray<HttpRule> HttpDeny { get; internal init; } = [];
+    public ImmutableArray<ushort> HttpPorts { get; internal init; } = [];
+    public string? HttpCa { get; internal init; }
+    public string? HttpKey { get; internal init; }
 
     // Limits
-    public ByteSize? MaxMemory { get; init; }
-    public int? MaxProcesses { get; init; }
-    public int? MaxOpenFiles { get; init; }
-    public int? MaxCpu { get; init; }
-    public ByteSize? MaxDisk { get; init; }
-    public ImmutableArray<int>? GpuDevices { get; init; }
-    public ImmutableArray<int>? CpuCores { get; init; }
-    public int? NumCpus { get; init; }
+    public ByteSize? MaxMemory { get; internal init; }
+    public int? MaxProcesses { get; internal init; }
+    public int? MaxOpenFiles { get; internal init; }
+    public int? MaxCpu { get; internal init; }
+    public ByteSize? MaxDisk { get; internal init; }
+    public ImmutableArray<int>? GpuDevices { get; internal init; }
+    public ImmutableArray<int>? CpuCores { get; internal init; }
+    public int? NumCpus { get; internal init; }
 
     // Determinism
-    public ulong? RandomSeed { get; init; }
-    public DateTimeOffset? TimeStart { get; init; }
-    public bool NoRandomizeMemory { get; init; }
-    public bool NoHugePages { get; init; }
-    public bool NoCoredump { get; init; }
-    public bool DeterministicDirs { get; init; }
+    public ulong? RandomSeed { get; internal init; }
+    public DateTimeOffset? TimeStart { get; internal init; }
+    public bool NoRandomizeMemory { get; internal init; }
+    public bool NoHugePages { get; internal init; }
+    public bool NoCoredump { get; internal init; }
+    public bool DeterministicDirs { get; internal init; }
 
     // Copy-on-write workspace and mounts
-    public FsIsolation FsIsolation { get; init; }
-    public string? Workdir { get; init; }
-    public string? FsStorage { get; init; }
-    public BranchAction OnExit { get; init; } = BranchAction.Commit;
-    public BranchAction OnError { get; init; } = BranchAction.Abort;
-    public ImmutableArray<FsMount> FsMounts { get; init; } = [];
-    public string? Chroot { get; init; }
+    public FsIsolation FsIsolation { get; internal init; }
+    public string? Workdir { get; internal init; }
+    public string? FsStorage { get; internal init; }
+    public BranchAction OnExit { get; internal init; } = BranchAction.Commit;
+    public BranchAction OnError { get; internal init; } = BranchAction.Abort;
+    public ImmutableArray<FsMount> FsMounts { get; internal init; } = [];
+    public string? Chroot { get; internal init; }
 
     // Process
-    public string? Cwd { get; init; }
-    public bool CleanEnv { get; init; }
-    public ImmutableSortedDictionary<string, string> Env { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
-    public int? Uid { get; init; }
-    public int? Gid { get; init; }
-    public string? Name { get; init; }
+    public string? Cwd { get; internal init; }
+    public bool CleanEnv { get; internal init; }
+    public ImmutableSortedDictionary<string, string> Env { get; internal init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public int? Uid { get; internal init; }
+    public int? Gid { get; internal init; }
+    public string? Name { get; internal init; }
 
     /// <summary>Run without the seccomp user-notification supervisor; features that need it are then refused.</summary>
-    public bool NoSupervisor { get; init; }
+    public bool NoSupervisor { get; internal init; }
 
     // Waivers for protections this kernel may lack
-    public ImmutableHashSet<Protection> AllowDegraded { get; init; } = [];
-    public ImmutableHashSet<Protection> Disabled { get; init; } = [];
+    public ImmutableHashSet<Protection> AllowDegraded { get; internal init; } = [];
+    public ImmutableHashSet<Protection> Disabled { get; internal init; } = [];
 
     /// <summary>True when the policy names any filesystem path, so Landlock confines the filesystem.</summary>
     public bool ConfinesFilesystem => !FsReadable.IsEmpty || !FsWritable.IsEmpty || !FsDenied.IsEmpty;
