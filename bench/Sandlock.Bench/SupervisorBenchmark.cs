@@ -9,7 +9,7 @@ namespace Sandlock.Bench;
 
 /// <summary>
 /// One supervised syscall round trip (getppid held by a C# handler that lets it continue) against the C reference
-/// (native/floor.c, a copy of ../shared/reference/floor.c) built and run in the same benchmark.
+/// (native/floor.c, the C floor of one supervised syscall) built and run in the same benchmark.
 /// </summary>
 internal static partial class SupervisorBenchmark
 {

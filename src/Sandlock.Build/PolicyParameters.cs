@@ -1,6 +1,6 @@
 namespace Sandlock.Build;
 
-/// <summary>The policy parameters of one <c>SandlockExec</c> (DESIGN.md §3), as MSBuild passed them.</summary>
+/// <summary>The policy parameters of one <c>SandlockExec</c> (docs/msbuild.md), as MSBuild passed them.</summary>
 internal sealed record PolicyParameters(
     string? PolicyFile,
     IReadOnlyList<string> ReadPaths,

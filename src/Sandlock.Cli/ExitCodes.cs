@@ -3,7 +3,7 @@ using Sandlock.Policy;
 
 namespace Sandlock.Cli;
 
-/// <summary>Exit statuses of <c>sandlock run</c> (DESIGN.md §3), besides the command's own.</summary>
+/// <summary>Exit statuses of <c>sandlock run</c> (README, "Exit status"), besides the command's own.</summary>
 internal static class ExitCodes
 {
     public const int Timeout = 124;
