@@ -11,6 +11,7 @@ public sealed class XunitOldFixtureRun : FixtureTestRun
 /// The xunit fixture's tests in a suite on xunit 2.4.2 with its runner 2.4.5: the package restores (no NU1107 or
 /// NU1608) and sandboxes as it does on 2.9.
 /// </summary>
+[Collection(XunitFixtureTests.Collection)]
 public sealed class XunitOldFixtureTests(XunitOldFixtureRun run) : IClassFixture<XunitOldFixtureRun>
 {
     private const string Tests = "XunitFixture.SandboxedTests.";
@@ -22,7 +23,18 @@ public sealed class XunitOldFixtureTests(XunitOldFixtureRun run) : IClassFixture
         Assert.DoesNotContain("NU1107", run.Outcome.ToString());
         Assert.DoesNotContain("NU1608", run.Outcome.ToString());
         Assert.Equal(24, Report.Results.Count);
+        // Named, so that an unexpected outcome says which test it was.
+        Assert.Equal(
+            ["ConnectsWithoutAnAllowRule", "FailsWithMessage", "LoopsForever", "ReadsSecretOutsidePolicy", "TheoryCase(value: 3)"],
+            Report.Results.Where(r => r.Outcome == "Failed").Select(r => r.Name[(r.Name.LastIndexOf('.') + 1)..]).Order());
         Assert.Equal((18, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+    }
+
+    [Fact]
+    public void MaxProcessesLimitsTheChildrenATestCanStart()
+    {
+        var result = Report[Tests + "StartsChildrenUntilTheProcessLimit"];
+        Assert.True(result.Outcome == "Passed", result.Message);
     }
 
     [Fact]
