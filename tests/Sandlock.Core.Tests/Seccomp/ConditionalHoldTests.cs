@@ -1,20 +1,13 @@
 using Sandlock.Confinement.Seccomp;
 using Sandlock.Policy;
 
+using static Sandlock.Tests.Seccomp.FilterActions;
+
 namespace Sandlock.Tests.Seccomp;
 
 /// <summary>Syscalls held by the filter only when their arguments match (the rest run unheld).</summary>
 public class ConditionalHoldTests
 {
-    private const uint Allow = 0x7fff0000;
-    private const uint Notify = 0x7fc00000;
-    private const uint Eperm = 0x00050000 | 1;
-    private const uint Eacces = 0x00050000 | 13;
-
-    public static TheoryData<string> Arches => ["x86_64", "aarch64"];
-
-    private static SyscallTable Table(string arch) => arch == "x86_64" ? SyscallTable.X64 : SyscallTable.Arm64;
-
     private static SockFilter[] Build(SyscallTable table, params HeldSyscall[] held)
     {
         var program = SeccompProgram.Build(new SandboxPolicy(), table, denyDatagramSockets: true, held);
@@ -22,10 +15,8 @@ public class ConditionalHoldTests
         return program;
     }
 
-    private static uint Run(SockFilter[] program, SyscallTable table, string name, params ulong[] args) =>
-        BpfInterpreter.Run(program, table[name], table.AuditArch, args);
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void A_syscall_is_held_only_for_the_listed_argument_values(string arch)
     {
         var table = Table(arch);
@@ -35,7 +26,7 @@ public class ConditionalHoldTests
         Assert.Equal(Allow, Run(program, table, "read", 0));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void All_needs_every_part_and_any_needs_one(string arch)
     {
         var table = Table(arch);
@@ -51,7 +42,7 @@ public class ConditionalHoldTests
         Assert.Equal(Allow, Run(program, table, "timerfd_settime", 3, 2));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Conditions_of_several_handlers_combine_and_an_unconditional_hold_wins(string arch)
     {
         var table = Table(arch);
@@ -66,7 +57,7 @@ public class ConditionalHoldTests
         Assert.Equal(Notify, Run(always, table, "clock_gettime", 2));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Only_the_low_32_bits_are_compared_as_the_kernel_reads_int_arguments(string arch)
     {
         var table = Table(arch);
@@ -76,7 +67,7 @@ public class ConditionalHoldTests
         Assert.True(match.Matches([0x1_0000_0000, 0, 0, 0, 0, 0]));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Argument_checks_of_the_filter_itself_still_apply_to_a_conditionally_held_syscall(string arch)
     {
         var table = Table(arch);
@@ -92,7 +83,7 @@ public class ConditionalHoldTests
         Assert.Equal(Allow, Run(program, table, "clone", 17));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void A_denied_syscall_stays_denied_whatever_its_arguments(string arch)
     {
         var table = Table(arch);

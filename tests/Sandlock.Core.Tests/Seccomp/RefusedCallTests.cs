@@ -2,24 +2,14 @@ using Sandlock.Confinement;
 using Sandlock.Confinement.Seccomp;
 using Sandlock.Policy;
 
+using static Sandlock.Tests.Seccomp.FilterActions;
+
 namespace Sandlock.Tests.Seccomp;
 
 /// <summary>Calls the filter refuses by their arguments, and the 64-bit non-zero match that holds pointers.</summary>
 public class RefusedCallTests
 {
-    private const uint Allow = 0x7fff0000;
-    private const uint Notify = 0x7fc00000;
-    private const uint Eperm = 0x00050000 | 1;
-    private const uint Eacces = 0x00050000 | 13;
-
-    public static TheoryData<string> Arches => ["x86_64", "aarch64"];
-
-    private static SyscallTable Table(string arch) => arch == "x86_64" ? SyscallTable.X64 : SyscallTable.Arm64;
-
-    private static uint Run(SockFilter[] program, SyscallTable table, string name, params ulong[] args) =>
-        BpfInterpreter.Run(program, table[name], table.AuditArch, args);
-
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void A_pointer_is_non_zero_by_either_half(string arch)
     {
         var table = Table(arch);
@@ -31,7 +21,7 @@ public class RefusedCallTests
         Assert.Equal(Notify, Run(program, table, "sendto", 3, 0x1000, 3, 0, 0x1000, 16));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void A_refusal_comes_before_a_hold_of_the_same_call(string arch)
     {
         var table = Table(arch);
@@ -45,7 +35,7 @@ public class RefusedCallTests
         Assert.Equal(Allow, Run(program, table, "setpriority", 0, 0, 5));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void A_refusal_of_a_call_with_checks_of_its_own_adds_to_them(string arch)
     {
         var table = Table(arch);

@@ -1,27 +1,15 @@
 using Sandlock.Confinement.Seccomp;
 using Sandlock.Policy;
 
+using static Sandlock.Tests.Seccomp.FilterActions;
+
 namespace Sandlock.Tests.Seccomp;
 
 public class SeccompProgramTests
 {
-    private const uint Allow = 0x7fff0000;
-    private const uint Kill = 0x80000000;
-    private const uint Eperm = 0x00050000 | 1;
-    private const uint Eacces = 0x00050000 | 13;
-    private const uint Enosys = 0x00050000 | 38;
-    private const uint Eprotonosupport = 0x00050000 | 93;
-    private const uint Eafnosupport = 0x00050000 | 97;
-
     private const ulong AfUnix = 1, AfInet = 2, AfInet6 = 10, AfPacket = 17;
     private const ulong SockStream = 1, SockDgram = 2, SockRaw = 3, SockCloexec = 0x80000;
 
-    public static TheoryData<string> Arches => ["x86_64", "aarch64"];
-
-    private static SyscallTable Table(string arch) => arch == "x86_64" ? SyscallTable.X64 : SyscallTable.Arm64;
-
-    private static uint Run(SockFilter[] program, SyscallTable table, string name, params ulong[] args) =>
-        BpfInterpreter.Run(program, table[name], table.AuditArch, args);
 
     private static (SockFilter[] Program, SyscallTable Table) Build(string arch, SandboxPolicy? policy = null)
     {
@@ -29,7 +17,7 @@ public class SeccompProgramTests
         return (SeccompProgram.Build(policy ?? new SandboxPolicy(), table), table);
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Denies_dangerous_syscalls_with_eperm(string arch)
     {
         var (program, table) = Build(arch);
@@ -37,7 +25,7 @@ public class SeccompProgramTests
             Assert.Equal(Eperm, Run(program, table, name));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Denies_every_default_deny_entry_present_on_the_arch(string arch)
     {
         var (program, table) = Build(arch);
@@ -45,7 +33,7 @@ public class SeccompProgramTests
             Assert.True(Eperm == Run(program, table, entry.Name), $"{entry.Name} is not denied on {arch}");
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Allows_ordinary_syscalls(string arch)
     {
         var (program, table) = Build(arch);
@@ -53,7 +41,7 @@ public class SeccompProgramTests
             Assert.True(Allow == Run(program, table, name), $"{name} is not allowed on {arch}");
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Allows_every_syscall_not_denied(string arch)
     {
         var (program, table) = Build(arch);
@@ -65,7 +53,7 @@ public class SeccompProgramTests
             Assert.True(Allow == BpfInterpreter.Run(program, nr, table.AuditArch), $"{name} ({nr}) is not allowed on {arch}");
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Kills_on_a_foreign_arch(string arch)
     {
         var (program, table) = Build(arch);
@@ -81,7 +69,7 @@ public class SeccompProgramTests
         Assert.Equal(Eperm, BpfInterpreter.Run(program, 0x40000000 | table["read"], table.AuditArch));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Denies_clone_into_new_namespaces(string arch)
     {
         var (program, table) = Build(arch);
@@ -93,14 +81,14 @@ public class SeccompProgramTests
         Assert.Equal(Allow, Run(program, table, "clone", cloneVm | cloneFs | cloneFiles | cloneSighand | cloneThread));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Makes_clone3_unavailable(string arch)
     {
         var (program, table) = Build(arch);
         Assert.Equal(Enosys, Run(program, table, "clone3"));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Refuses_datagram_raw_and_packet_sockets(string arch)
     {
         var (program, table) = Build(arch);
@@ -113,7 +101,7 @@ public class SeccompProgramTests
         Assert.Equal(Allow, Run(program, table, "socket", AfUnix, SockDgram));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Allows_only_tcp_among_stream_protocols(string arch)
     {
         var (program, table) = Build(arch);
@@ -126,7 +114,7 @@ public class SeccompProgramTests
         Assert.Equal(Eacces, Run(program, table, "socket", AfInet, 5 /* SOCK_SEQPACKET */, sctp));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Allows_only_unix_ip_and_routing_netlink_families(string arch)
     {
         var (program, table) = Build(arch);
@@ -140,7 +128,7 @@ public class SeccompProgramTests
         Assert.Equal(Eafnosupport, Run(program, table, "socketpair", afVsock, SockStream));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Refuses_device_nodes_but_not_fifos_sockets_or_files(string arch)
     {
         var (program, table) = Build(arch);
@@ -156,7 +144,7 @@ public class SeccompProgramTests
         }
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Datagram_denial_can_be_turned_off(string arch)
     {
         var table = Table(arch);
@@ -169,7 +157,7 @@ public class SeccompProgramTests
         Assert.Equal(Eacces, Run(program, table, "socket", AfPacket, SockDgram));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Refuses_terminal_injection_ioctls(string arch)
     {
         var (program, table) = Build(arch);
@@ -178,7 +166,7 @@ public class SeccompProgramTests
         Assert.Equal(Allow, Run(program, table, "ioctl", 0, 0x5401)); // TCGETS
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Sysv_ipc_is_denied_until_re_allowed(string arch)
     {
         var (program, table) = Build(arch);
@@ -191,7 +179,7 @@ public class SeccompProgramTests
         Assert.Equal(Eperm, Run(reallowed, table, "ptrace"));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Extra_deny_syscalls_are_denied(string arch)
     {
         var (program, table) = Build(arch, new SandboxPolicy { ExtraDenySyscalls = ["getpid", "socket"] });
@@ -209,7 +197,7 @@ public class SeccompProgramTests
         Assert.Throws<ArgumentException>(() => SeccompProgram.Build(new SandboxPolicy { ExtraAllowSyscalls = ["no_such_group"] }, SyscallTable.X64));
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Program_is_well_formed(string arch)
     {
         var (program, _) = Build(arch);
@@ -217,7 +205,7 @@ public class SeccompProgramTests
         Assert.True(program.Length < 400, $"{program.Length} instructions");
     }
 
-    [Theory, MemberData(nameof(Arches))]
+    [Theory, MemberData(nameof(FilterActions.Arches), MemberType = typeof(FilterActions))]
     public void Program_stays_well_formed_when_every_syscall_is_denied(string arch)
     {
         var table = Table(arch);
