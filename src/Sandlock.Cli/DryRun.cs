@@ -1,4 +1,5 @@
 using Sandlock.Confinement;
+using Sandlock.Lifecycle;
 using Sandlock.Confinement.Landlock;
 using Sandlock.Policy;
 

@@ -53,7 +53,7 @@ internal sealed class RunOptions
     public readonly Option<string?> ProfileFile = One("--profile-file", null, "PATH", "Start from this policy file");
     public readonly Option<bool> Interactive = Flag("--interactive", "Share the terminal with the command", "-i");
     public readonly Option<bool> NoSupervisor = Flag("--no-supervisor", "Run without the seccomp user-notification supervisor");
-    public readonly Option<string[]> AllowDegraded = Many("--allow-degraded", null, "PROTECTION", $"Run even if the kernel lacks PROTECTION: {string.Join(", ", Sandlock.Policy.ProtectionNames.All)}, or landlock for all of Landlock");
+    public readonly Option<string[]> AllowDegraded = Many("--allow-degraded", null, "PROTECTION", $"Run even if the kernel lacks PROTECTION: {string.Join(", ", ProtectionNames.All)}, or landlock for all of Landlock");
     public readonly Option<string[]> Disable = Many("--disable", null, "PROTECTION", "Do not enforce PROTECTION (the names of --allow-degraded)");
     public readonly Argument<string[]> Command = new("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command and its arguments (after --)" };
 

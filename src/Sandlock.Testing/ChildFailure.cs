@@ -7,7 +7,7 @@ namespace Sandlock.Testing;
 
 /// <summary>Turns a child that did not report a result into a failed result that says what happened.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public static class ChildFailure
+internal static class ChildFailure
 {
     private const int TailLines = 30;
     private static readonly string FailureType = typeof(SandboxedTestException).FullName!;

@@ -45,7 +45,7 @@ public abstract class SandboxedAttributeBase : Attribute
     public int TimeoutSeconds { get => _timeoutSeconds ?? 0; set => _timeoutSeconds = value; }
 
     /// <summary>The settings this attribute states; <paramref name="source"/> names it in error messages.</summary>
-    public SandboxSettings ToSettings(string source) => new()
+    internal SandboxSettings ToSettings(string source) => new()
     {
         PolicyFile = PolicyFile,
         Read = Read,

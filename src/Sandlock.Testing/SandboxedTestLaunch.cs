@@ -8,7 +8,7 @@ namespace Sandlock.Testing;
 /// <param name="TestFullName">The test's full name: the seed derives from it and messages name it.</param>
 /// <param name="TestId">The framework's handle for the test in the child (see <see cref="Protocol.ChildTestRequest.TestId"/>).</param>
 /// <param name="RunnerType">Assembly-qualified name of the framework's <see cref="Child.IChildTestRunner"/>.</param>
-public sealed record SandboxedTestLaunch(Assembly TestAssembly, string TestFullName, string TestId, string RunnerType, SandboxSettings Settings)
+internal sealed record SandboxedTestLaunch(Assembly TestAssembly, string TestFullName, string TestId, string RunnerType, SandboxSettings Settings)
 {
     public IReadOnlyDictionary<string, string> FrameworkSettings { get; init; } = new Dictionary<string, string>();
 

@@ -14,7 +14,7 @@ namespace Sandlock.Testing;
 /// failed result that says what happened.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public static class SandboxedTestRunner
+internal static class SandboxedTestRunner
 {
     public static async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,4 @@
+using Sandlock.Lifecycle;
 using System.CommandLine;
 using System.Diagnostics;
 using CsCheck;

@@ -35,7 +35,7 @@ public sealed class OtherCommandsTests
         Assert.Contains("HOST:PORT", r.Stdout);
         foreach (var flag in new[] { "--http-allow", "--workdir", "--on-exit", "--max-disk" })
             Assert.Contains("(not supported yet)", r.Stdout.Split('\n').Single(line => line.TrimStart().StartsWith(flag + " ", StringComparison.Ordinal)));
-        foreach (var protection in Sandlock.Policy.ProtectionNames.All) Assert.Contains(protection, r.Stdout);
+        foreach (var protection in ProtectionNames.All) Assert.Contains(protection, r.Stdout);
     }
 
     [Fact]

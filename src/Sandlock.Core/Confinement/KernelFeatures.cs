@@ -3,7 +3,7 @@ using Sandlock.Interop;
 namespace Sandlock.Confinement;
 
 /// <summary>What the running kernel can enforce, probed once per process.</summary>
-public sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool SeccompUserNotification, string KernelRelease)
+internal sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool SeccompUserNotification, string KernelRelease)
 {
     /// <summary>SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 5.19): a held call, once received, ignores non-fatal signals.</summary>
     public bool SeccompWaitKillable => AtLeast(5, 19);

@@ -4,7 +4,7 @@ namespace Sandlock.Confinement;
 /// Where new cgroups with the pids controller can be made: the directory a sandbox's cgroup goes into, and whether
 /// it is cgroup v2 (where the controller must also be enabled in the parent's cgroup.subtree_control).
 /// </summary>
-public sealed record PidsHierarchy(string Parent, bool Version2)
+internal sealed record PidsHierarchy(string Parent, bool Version2)
 {
     /// <summary>The pids controller's hierarchy as mounted for this process (v1 first, then v2), or null.</summary>
     public static PidsHierarchy? Locate()

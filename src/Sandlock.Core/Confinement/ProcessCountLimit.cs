@@ -1,7 +1,7 @@
 namespace Sandlock.Confinement;
 
 /// <summary>How the kernel counts and caps a sandbox's tasks for max_processes.</summary>
-public enum ProcessCountMechanism
+internal enum ProcessCountMechanism
 {
     /// <summary>
     /// The sandbox gets a user namespace of its own and RLIMIT_NPROC: since Linux 5.14 the kernel counts that limit
@@ -14,7 +14,7 @@ public enum ProcessCountMechanism
 }
 
 /// <summary>max_processes as planned: the limit and the kernel mechanism that enforces it.</summary>
-public sealed record ProcessCountLimit(int Max, ProcessCountMechanism Mechanism, PidsHierarchy? Cgroups)
+internal sealed record ProcessCountLimit(int Max, ProcessCountMechanism Mechanism, PidsHierarchy? Cgroups)
 {
     /// <summary>The mechanism for this kernel and user; fails closed naming what is missing.</summary>
     public static ProcessCountLimit Plan(int max, KernelFeatures kernel) => Choose(kernel) switch

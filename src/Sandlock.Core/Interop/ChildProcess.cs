@@ -31,8 +31,8 @@ internal static unsafe class ChildProcess
                 var n = Libc.Read(fd, p, (nuint)buffer.Length);
                 if (n >= 0) return (int)n;
                 var errno = Libc.LastError;
-                if (errno == Libc.EINTR) continue;
-                return errno == Libc.EAGAIN ? -1 : 0;
+                if (errno == Errno.EINTR) continue;
+                return errno == Errno.EAGAIN ? -1 : 0;
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Sandlock.Confinement.Seccomp;
 
 namespace Sandlock.Interop;
 

@@ -9,7 +9,6 @@ internal static unsafe partial class Libc
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
     public static readonly int O_PATH = 0x200000, O_DIRECTORY = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
-    public const int EINTR = 4, EAGAIN = 11;
     public const int SIGKILL = 9, SIGCONT = 18, SIGSTOP = 19;
 
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -76,6 +75,12 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
+
+    /// <summary>Signals every member of a process group; a group id of 0 or less names no group and is ignored.</summary>
+    public static void KillGroup(int processGroup, int signal)
+    {
+        if (processGroup > 0) Kill(-processGroup, signal);
+    }
 
     [LibraryImport(Lib, EntryPoint = "waitid", SetLastError = true)]
     public static partial int WaitId(int idType, int id, byte* siginfo, int options);

@@ -94,7 +94,7 @@ internal static unsafe partial class ProcessMemory
             return PWrite(memFd, p, (nuint)data.Length, (long)address) == data.Length;
     }
 
-    private static readonly int KcmpNumber = Confinement.Seccomp.SyscallTable.Current["kcmp"];
+    private static readonly int KcmpNumber = SyscallTable.Current["kcmp"];
 
     /// <summary>Whether two processes share one address space (a vfork child and its parent until the exec): kcmp KCMP_VM.</summary>
     public static bool ShareMemory(int pid, int other) => Libc.Syscall(KcmpNumber, pid, other, 1 /* KCMP_VM */) == 0;

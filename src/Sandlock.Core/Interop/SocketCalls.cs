@@ -9,7 +9,6 @@ internal static unsafe partial class SocketCalls
     public const int AF_UNSPEC = 0, AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
     public const int SOCK_STREAM = 1, SOCK_DGRAM = 2;
     public const int IPPROTO_ICMP = 1, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58;
-    public const int EADDRINUSE = 98;
     private const int SockaddrStorageSize = 128;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -72,7 +71,7 @@ internal static unsafe partial class SocketCalls
             {
                 if (Connect((int)socket.DangerousGetHandle(), a, (uint)address.Length) == 0) return 0;
                 var errno = Libc.LastError;
-                if (errno != Libc.EINTR) return errno;
+                if (errno != Errno.EINTR) return errno;
             }
         }
     }
@@ -99,7 +98,7 @@ internal static unsafe partial class SocketCalls
                 var sent = SendMsg((int)socket.DangerousGetHandle(), &message, flags);
                 if (sent >= 0) return sent;
                 var errno = Libc.LastError;
-                if (errno != Libc.EINTR) return -errno;
+                if (errno != Errno.EINTR) return -errno;
             }
         }
     }

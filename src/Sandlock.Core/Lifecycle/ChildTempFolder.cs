@@ -6,7 +6,7 @@ namespace Sandlock.Lifecycle;
 /// A fresh temp folder that both the caller and a sandboxed command see (its TMPDIR, or where files pass between
 /// them): in the host's temp folder, or under a chroot that does not hold it, in the chroot's own /tmp.
 /// </summary>
-public sealed record ChildTempFolder(string HostPath, string ChildPath)
+internal sealed record ChildTempFolder(string HostPath, string ChildPath)
 {
     /// <summary>The folder, or null when the chroot has no /tmp this process may write to.</summary>
     public static ChildTempFolder? Create(ChildRoot root, string prefix)

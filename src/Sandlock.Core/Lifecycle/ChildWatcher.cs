@@ -78,7 +78,7 @@ internal static class ChildWatcher
         {
             if (ChildProcess.TryReap(Fd) is not var (code, status)) return false;
             // The leader is gone, so /proc no longer links its descendants: the group is what is left to kill.
-            ProcessTree.Signal(processGroup, Libc.SIGKILL);
+            Libc.KillGroup(processGroup, Libc.SIGKILL);
             foreach (var pipe in pipes)
             {
                 Remove(pipe);

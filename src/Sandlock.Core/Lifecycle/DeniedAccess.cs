@@ -12,7 +12,7 @@ namespace Sandlock.Lifecycle;
 /// UnauthorizedAccessException or SocketException. The one text every front door shows (SLK0001, a sandboxed
 /// test's failure), in each front door's own words (<see cref="PolicyVocabulary"/>).
 /// </summary>
-public static partial class DeniedAccess
+internal static partial class DeniedAccess
 {
     public enum Kind { File, Network, Processes }
 

@@ -4,7 +4,7 @@ namespace Sandlock.Lifecycle;
 /// How a front door names the settings a denial explanation points at: a task's parameters, an attribute's
 /// properties, the CLI's flags. <see cref="PolicyFile"/> is the policy file in effect, if any.
 /// </summary>
-public sealed record PolicyVocabulary(
+internal sealed record PolicyVocabulary(
     Func<string, string> AllowRead,
     Func<string, string> AllowPort,
     string NetAllowRule,

@@ -5,7 +5,7 @@ using Sandlock.Policy;
 namespace Sandlock.Lifecycle;
 
 /// <summary>The outcome of a reproducibility check: whether every run produced the same bytes, and if not, where not.</summary>
-public sealed record ReproReport(int Runs, bool Identical, string? FirstDifference);
+internal sealed record ReproReport(int Runs, bool Identical, string? FirstDifference);
 
 /// <summary>
 /// Runs a command several times under one policy while varying what the policy does not pin (the wall clock, the
@@ -13,7 +13,7 @@ public sealed record ReproReport(int Runs, bool Identical, string? FirstDifferen
 /// no_randomize_memory), and compares stdout and every file under the write paths, byte for byte. The write paths
 /// start each run from the state they had before the first; after the check they hold the last run's results.
 /// </summary>
-public static class ReproCheck
+internal static class ReproCheck
 {
     public static async Task<ReproReport> RunAsync(SandboxPolicy policy, IReadOnlyList<string> command, int runs,
         TimeSpan? timeout = null, CancellationToken cancellationToken = default)

@@ -61,13 +61,13 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// Syscall handlers of the library user, served by the supervisor after the builtin ones; a syscall the policy
     /// denies cannot be handled.
     /// </summary>
-    public IReadOnlyList<SyscallHandler> Handlers { get; init; } = [];
+    internal IReadOnlyList<SyscallHandler> Handlers { get; init; } = [];
 
     /// <summary>
     /// Decides execve, open, bind and network destinations at run time, after the static policy, and may tighten the
-    /// live policy (<see cref="Supervision.Dynamic.LivePolicy"/>) but never loosen the static one.
+    /// live policy (<see cref="LivePolicy"/>) but never loosen the static one.
     /// </summary>
-    public Supervision.Dynamic.PolicyCallback? PolicyCallback { get; init; }
+    public PolicyCallback? PolicyCallback { get; init; }
 
     /// <summary>
     /// With port remapping, sees each port the sandbox binds and the real port behind it (what a client outside
@@ -263,7 +263,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         RequireRunning();
         if (_result!.IsCompleted) return;
-        ProcessTree.Signal(_processGroup, signal);
+        Libc.KillGroup(_processGroup, signal);
     }
 
     private void RequireRunning()

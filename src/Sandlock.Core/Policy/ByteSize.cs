@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Sandlock.Policy;
+namespace Sandlock;
 
 /// <summary>A size in bytes, written as <c>512M</c>, <c>1G</c>, <c>64K</c> or a plain byte count.</summary>
 public readonly record struct ByteSize(long Bytes)

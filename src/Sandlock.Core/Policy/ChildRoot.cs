@@ -8,7 +8,7 @@ namespace Sandlock.Policy;
 /// over it. The one place that maps the paths the child names to host files and back. Integrations whose defaults
 /// name host paths (a project, an output folder, the temp folder) keep only those the child can see.
 /// </summary>
-public sealed record ChildRoot(string? Chroot, ImmutableArray<FsMount> Mounts)
+internal sealed record ChildRoot(string? Chroot, ImmutableArray<FsMount> Mounts)
 {
     public ChildRoot(string? chroot) : this(chroot, []) { }
 

@@ -4,7 +4,7 @@ namespace Sandlock.Policy;
 /// Paths under a chroot: what a policy names is a path inside it (virtual), and Landlock, which the parent sets up
 /// before the chroot happens, needs the host file behind it.
 /// </summary>
-public static class ChrootPaths
+internal static class ChrootPaths
 {
     private const int MaxSymlinks = 40;
 

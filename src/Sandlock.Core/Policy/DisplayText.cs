@@ -4,7 +4,7 @@ using System.Text;
 namespace Sandlock.Policy;
 
 /// <summary>Values as they may appear in a one-line message.</summary>
-public static class DisplayText
+internal static class DisplayText
 {
     /// <summary>
     /// <paramref name="text"/> with control and line-breaking characters written as escapes (<c>\n</c>, <c>\x01</c>,

@@ -6,7 +6,7 @@ namespace Sandlock.Policy;
 /// each adds is its own writable folder (a step: obj/ and bin/ and a temp folder; a test: its temp folder; a test
 /// host: a temp folder and its results), and that is the only difference between them.
 /// </summary>
-public static class FrontDoorDefaults
+internal static class FrontDoorDefaults
 {
     public const string Source = "Sandlock default policy";
 

@@ -1,4 +1,6 @@
-namespace Sandlock.Policy;
+using Sandlock.Policy;
+
+namespace Sandlock;
 
 /// <summary>
 /// A host directory shown at another path inside the sandbox (<c>VIRTUAL:HOST[:ro]</c>). The supervisor serves

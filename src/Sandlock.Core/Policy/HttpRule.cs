@@ -1,4 +1,4 @@
-namespace Sandlock.Policy;
+namespace Sandlock;
 
 /// <summary>An HTTP access rule <c>METHOD HOST[/PATH]</c>, e.g. <c>GET api.example.com/v1/*</c>; <c>*</c> matches any.</summary>
 public sealed record HttpRule(string Method, string Host, string Path)

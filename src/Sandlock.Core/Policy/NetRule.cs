@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using System.Globalization;
 
-namespace Sandlock.Policy;
+using Sandlock.Policy;
+
+namespace Sandlock;
 
 public enum NetProtocol { Tcp, Udp, Icmp }
 
@@ -52,7 +54,7 @@ public sealed record NetRule(NetProtocol Protocol, string? Host, ImmutableArray<
 }
 
 /// <summary>Port lists as written in flags and policy files: <c>80</c>, <c>80,443</c>, <c>8000-8010</c>.</summary>
-public static class PortList
+internal static class PortList
 {
     private const int MaxRangeLength = 4096;
 

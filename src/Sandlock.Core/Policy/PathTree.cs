@@ -5,7 +5,7 @@ namespace Sandlock.Policy;
 /// mounts, unix socket grants, the live policy): by whole components, so /etc/sshd is not under /etc/ssh.
 /// Both paths absolute and normalized; the caller resolves symlinks where it matters.
 /// </summary>
-public static class PathTree
+internal static class PathTree
 {
     public static bool IsSameOrUnder(string path, string ancestor)
     {

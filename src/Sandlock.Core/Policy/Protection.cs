@@ -1,4 +1,4 @@
-namespace Sandlock.Policy;
+namespace Sandlock;
 
 /// <summary>A kernel protection that a policy can waive with <c>--allow-degraded</c> or <c>--disable</c>.</summary>
 public enum Protection
@@ -21,7 +21,7 @@ public enum Protection
     Seccomp,
 }
 
-public static class ProtectionNames
+internal static class ProtectionNames
 {
     private static readonly (Protection Protection, string Name)[] Names =
     [

@@ -1,3 +1,4 @@
+using Sandlock.Interop;
 using System.Collections.Immutable;
 using System.Globalization;
 using Sandlock.Confinement.Seccomp;
@@ -175,7 +176,7 @@ public sealed class SandboxPolicyBuilder
         Set("on_error", source, p => p with { OnError = action });
     public SandboxPolicyBuilder FsMount(string spec, string? source = null)
     {
-        var mount = Policy.FsMount.Parse(spec, source ?? "fs_mount", host => FullPath(host, source ?? "fs_mount"));
+        var mount = Sandlock.FsMount.Parse(spec, source ?? "fs_mount", host => FullPath(host, source ?? "fs_mount"));
         if (_policy.FsMounts.Any(m => m.VirtualPath == mount.VirtualPath))
             throw new PolicyException(source ?? "fs_mount", $"invalid mount '{spec}': {mount.VirtualPath} is already a mount point");
         return Set("fs_mount", source, p => p with { FsMounts = p.FsMounts.Add(mount) });
@@ -273,7 +274,7 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf(p.Uid is < 0 ? "uid" : "gid"), "invalid id: expected a number from 0");
         if (p.NumCpus is { } n && n < 1)
             throw new PolicyException(SourceOf("num_cpus"), $"invalid CPU count {n}: expected at least 1");
-        if (p.FsIsolation != Policy.FsIsolation.None && p.Workdir is null)
+        if (p.FsIsolation != Sandlock.FsIsolation.None && p.Workdir is null)
             throw new PolicyException(SourceOf("fs_isolation"), "fs_isolation requires a workdir");
         if ((p.HttpCa is null) != (p.HttpKey is null))
             throw new PolicyException(SourceOf(p.HttpCa is null ? "http_key" : "http_ca"), "http_ca and http_key must be given together");
@@ -319,7 +320,7 @@ public sealed class SandboxPolicyBuilder
         Refuse(p.HttpKey is not null, "http_key");
         Refuse(p.MaxDisk is not null, "max_disk");
         Refuse(p.GpuDevices is not null, "gpu_devices");
-        Refuse(p.FsIsolation != Policy.FsIsolation.None, "fs_isolation");
+        Refuse(p.FsIsolation != Sandlock.FsIsolation.None, "fs_isolation");
         Refuse(p.Workdir is not null, "workdir");
         Refuse(p.FsStorage is not null, "fs_storage");
         Refuse(p.OnExit != BranchAction.Commit, "on_exit");

@@ -7,7 +7,7 @@ namespace Sandlock.Supervision;
 /// Reads a held caller's memory and duplicates its fds. Every access is followed by a check that the notification
 /// is still pending, which proves the pid still names the caller (a dead caller's pid could have been reused).
 /// </summary>
-public static class ChildAccess
+internal static class ChildAccess
 {
     public static SafeFileHandle? DuplicateFd(SupervisedSession session, SyscallEvent call, int fd)
     {

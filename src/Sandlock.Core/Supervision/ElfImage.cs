@@ -8,7 +8,7 @@ namespace Sandlock.Supervision;
 /// counted from where the image's file offset 0 is loaded, and how long it is; and which symbol's address the
 /// dynamic linker puts in each GOT slot, through which the image calls other libraries.
 /// </summary>
-public sealed class ElfImage
+internal sealed class ElfImage
 {
     private const int ElfClass64 = 2, LittleEndian = 1, MachineX86_64 = 62;
     private const uint PtLoad = 1, ShtSymtab = 2, ShtRela = 4, ShtDynsym = 11, RelocGlobDat = 6, RelocJumpSlot = 7;

@@ -4,7 +4,7 @@ using System.Text;
 namespace Sandlock.Supervision;
 
 /// <summary>The /etc/hosts a sandbox sees when its network rules name hosts: their addresses, pinned at start.</summary>
-public static class HostsFile
+internal static class HostsFile
 {
     public static string Render(IReadOnlyDictionary<string, IPAddress[]> pinned)
     {

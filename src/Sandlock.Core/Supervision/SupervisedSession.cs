@@ -1,10 +1,11 @@
+using Sandlock.Interop;
 using System.Collections.Concurrent;
 using Sandlock.Confinement.Seccomp;
 
 namespace Sandlock.Supervision;
 
 /// <summary>The supervisor's view of one sandbox: its listener, its handlers, what it denied and the ports it remapped.</summary>
-public sealed class SupervisedSession
+internal sealed class SupervisedSession
 {
     private readonly Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> _handlers = [];
     private readonly Dictionary<int, string> _names = [];

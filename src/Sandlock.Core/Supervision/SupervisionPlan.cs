@@ -1,3 +1,4 @@
+using Sandlock.Interop;
 using Sandlock.Confinement;
 using Sandlock.Confinement.Landlock;
 using Sandlock.Confinement.Seccomp;
@@ -7,7 +8,7 @@ using Sandlock.Supervision.Network;
 namespace Sandlock.Supervision;
 
 /// <summary>What the supervisor must do for a policy: which handlers, hence which syscalls the filter holds.</summary>
-public sealed class SupervisionPlan
+internal sealed class SupervisionPlan
 {
     private readonly IReadOnlyList<SyscallHandler> _handlers;
 
@@ -32,7 +33,7 @@ public sealed class SupervisionPlan
     /// and the policy needs none; <see cref="FilterRefusals"/> then says what the filter refuses in its stead.
     /// </summary>
     public static SupervisionPlan? For(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<SyscallHandler>? custom = null,
-        Dynamic.PolicyCallback? callback = null)
+        PolicyCallback? callback = null)
     {
         var handlers = new List<SyscallHandler>();
         NetworkRules? network = null;
@@ -161,7 +162,7 @@ public sealed class SupervisionPlan
     {
         if (GuardsGaps(policy, kernel)) return Processes.ProcessTargets.AlwaysRefused;
         List<RefusedCall> refused = [.. Processes.ProcessTargets.AlwaysRefused, .. Processes.ProcessTargets.WithoutSupervisor];
-        if (ConfinesUnixSockets(policy)) refused.Add(new RefusedCall("socket", ArgumentMatch.OneOf(0, (uint)Interop.SocketCalls.AF_UNIX), 13 /* EACCES */));
+        if (ConfinesUnixSockets(policy)) refused.Add(new RefusedCall("socket", ArgumentMatch.OneOf(0, (uint)Interop.SocketCalls.AF_UNIX), Errno.EACCES));
         return refused;
     }
 

@@ -10,7 +10,6 @@ namespace Sandlock.Supervision;
 /// </summary>
 internal static class Supervisor
 {
-    private const int Eperm = 1;
     private static readonly EpollSet Epoll = new();
     private static readonly ConcurrentDictionary<ulong, SupervisedSession> Sessions = new();
     private static long _nextId;
@@ -145,7 +144,7 @@ internal static class Supervisor
         if (!session.TryGetHandlers(notification.Nr, args, out var handlers, out var name))
         {
             session.Deny(new Denial(name, "", (int)notification.Pid, "held by the filter but no handler: refused"));
-            Answer(session, notification.Id, SyscallDecision.Deny(Eperm));
+            Answer(session, notification.Id, SyscallDecision.Deny(Errno.EPERM));
             return true;
         }
         var call = new SyscallEvent(notification.Id, (int)notification.Pid, notification.Nr, name, args);
@@ -201,7 +200,7 @@ internal static class Supervisor
 
     private static void Fault(SupervisedSession session, SyscallEvent call, Exception e)
     {
-        Answer(session, call.Id, SyscallDecision.Deny(Eperm));
+        Answer(session, call.Id, SyscallDecision.Deny(Errno.EPERM));
         session.Kill($"handler for {call.Name} failed: {e.GetType().Name}: {e.Message}");
     }
 

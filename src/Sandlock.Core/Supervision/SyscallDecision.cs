@@ -1,7 +1,7 @@
 namespace Sandlock.Supervision;
 
 /// <summary>How the supervisor answers one held syscall.</summary>
-public readonly record struct SyscallDecision(SyscallDecision.Kind Action, long Value = 0, int Errno = 0)
+internal readonly record struct SyscallDecision(SyscallDecision.Kind Action, long Value = 0, int Errno = 0)
 {
     public enum Kind
     {

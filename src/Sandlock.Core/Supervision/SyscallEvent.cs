@@ -1,7 +1,7 @@
 namespace Sandlock.Supervision;
 
 /// <summary>A held syscall as handlers see it: the caller and the raw arguments.</summary>
-public sealed class SyscallEvent
+internal sealed class SyscallEvent
 {
     internal SyscallEvent(ulong id, int pid, int number, string name, ulong[] args)
     {

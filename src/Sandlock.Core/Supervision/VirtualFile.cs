@@ -5,7 +5,7 @@ namespace Sandlock.Supervision;
 /// open of it (seeded random bytes cost milliseconds, and most programs never open the device), and lives in
 /// memory only until that sandbox ends. Several paths may serve one file.
 /// </summary>
-public sealed class VirtualFile(string name, Func<byte[]> content)
+internal sealed class VirtualFile(string name, Func<byte[]> content)
 {
     public VirtualFile(string name, byte[] content) : this(name, () => content) { }
 

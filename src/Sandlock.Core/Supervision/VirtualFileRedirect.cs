@@ -7,9 +7,8 @@ namespace Sandlock.Supervision;
 /// pinned /etc/hosts, seeded /dev/urandom); every other open continues unchanged. Letting those continue is safe even if the child
 /// changes the path afterwards: the kernel then opens it under the child's own Landlock rules.
 /// </summary>
-public sealed class VirtualFileRedirect : SyscallHandler
+internal sealed class VirtualFileRedirect : SyscallHandler
 {
-    private const int Enomem = 12;
     private readonly Dictionary<string, VirtualFile> _files;
 
     public VirtualFileRedirect(IReadOnlyDictionary<string, VirtualFile> files) =>
@@ -22,11 +21,11 @@ public sealed class VirtualFileRedirect : SyscallHandler
         if (HeldOpen.Read(session, call) is not { } open || !_files.TryGetValue(open.Path, out var file))
             return ValueTask.FromResult(SyscallDecision.Allow);
         var fd = session.State(() => new OpenedFiles()).OpenCopy(file);
-        if (fd < 0) return ValueTask.FromResult(SyscallDecision.Deny(Enomem));
+        if (fd < 0) return ValueTask.FromResult(SyscallDecision.Deny(Errno.ENOMEM));
         try
         {
             var installed = SeccompNotify.SendFd(session.Listener, call.Id, fd, (open.Flags & (ulong)Libc.O_CLOEXEC) != 0);
-            return ValueTask.FromResult(installed >= 0 ? SyscallDecision.Done : SyscallDecision.Deny(Enomem));
+            return ValueTask.FromResult(installed >= 0 ? SyscallDecision.Done : SyscallDecision.Deny(Errno.ENOMEM));
         }
         finally
         {

@@ -7,9 +7,8 @@ namespace Sandlock.Supervision;
 /// The sandbox's name as its hostname: uname is answered by the supervisor with the real struct utsname whose
 /// nodename field is replaced, written into the caller's buffer.
 /// </summary>
-public sealed class VirtualHostname(string name) : SyscallHandler
+internal sealed class VirtualHostname(string name) : SyscallHandler
 {
-    private const int Efault = 14;
     private const int FieldLength = 65;
     private const int NodenameOffset = FieldLength;
 
@@ -24,6 +23,6 @@ public sealed class VirtualHostname(string name) : SyscallHandler
         bytes.AsSpan(0, Math.Min(bytes.Length, FieldLength - 1)).CopyTo(field);
         return ValueTask.FromResult(ChildAccess.Write(session, call, call.Args[0], uts)
             ? SyscallDecision.Result(0)
-            : SyscallDecision.Deny(Efault));
+            : SyscallDecision.Deny(Errno.EFAULT));
     }
 }

@@ -1,3 +1,5 @@
+using Sandlock.Interop;
+
 namespace Sandlock.Supervision;
 
 /// <summary>
@@ -5,9 +7,8 @@ namespace Sandlock.Supervision;
 /// answered by the supervisor, and getresuid/getresgid fill in the same id. Only the view changes: files and
 /// signals are still checked against the real identity, which no unprivileged process can change.
 /// </summary>
-public sealed class VirtualIdentity(int? uid, int? gid) : SyscallHandler
+internal sealed class VirtualIdentity(int? uid, int? gid) : SyscallHandler
 {
-    private const int Efault = 14;
 
     public override IReadOnlyCollection<string> Syscalls { get; } =
         [.. (uid is null ? [] : new[] { "getuid", "geteuid", "getresuid" }), .. (gid is null ? [] : new[] { "getgid", "getegid", "getresgid" })];
@@ -20,7 +21,7 @@ public sealed class VirtualIdentity(int? uid, int? gid) : SyscallHandler
         var bytes = BitConverter.GetBytes(id);
         for (var i = 0; i < 3; i++)
             if (call.Args[i] != 0 && !ChildAccess.Write(session, call, call.Args[i], bytes))
-                return ValueTask.FromResult(SyscallDecision.Deny(Efault));
+                return ValueTask.FromResult(SyscallDecision.Deny(Errno.EFAULT));
         return ValueTask.FromResult(SyscallDecision.Result(0));
     }
 }

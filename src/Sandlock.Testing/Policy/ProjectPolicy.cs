@@ -7,7 +7,7 @@ namespace Sandlock.Testing.Policy;
 /// and folder into the test assembly as <see cref="AssemblyMetadataAttribute"/>s.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed record ProjectPolicy(string? PolicyFile, string BaseDirectory)
+internal sealed record ProjectPolicy(string? PolicyFile, string BaseDirectory)
 {
     public const string PolicyFileKey = "Sandlock.PolicyFile";
     public const string ProjectDirectoryKey = "Sandlock.ProjectDirectory";

@@ -4,7 +4,7 @@ namespace Sandlock.Testing.Policy;
 /// The sandbox properties of a <c>[Sandboxed]</c> attribute, framework-neutral. Unset values are null or empty;
 /// <see cref="Over"/> lays a more specific attribute (method over class over assembly) on a less specific one.
 /// </summary>
-public sealed record SandboxSettings
+internal sealed record SandboxSettings
 {
     public string? PolicyFile { get; init; }
     public IReadOnlyList<string> Read { get; init; } = [];

@@ -5,7 +5,7 @@ namespace Sandlock.Testing.Policy;
 
 /// <summary>What "read the system" means for a test: the OS, kernel views a .NET process needs, and the .NET install.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public static class SystemReadPaths
+internal static class SystemReadPaths
 {
     /// <summary>The folder holding the <c>dotnet</c> host and <c>shared/</c>, found from the running runtime.</summary>
     public static string DotnetRoot { get; } = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));

@@ -9,7 +9,7 @@ namespace Sandlock.Testing.Policy;
 /// test's temp dir, no network), then the project's <c>sandlock.toml</c>, then the attribute's properties.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public static class TestPolicy
+internal static class TestPolicy
 {
     private const string Defaults = "default test policy";
 

@@ -1,7 +1,7 @@
 namespace Sandlock.Testing.Policy;
 
 /// <summary>A stable random seed per test: FNV-1a (64-bit) of the test's full name, the same on every run and machine.</summary>
-public static class TestSeed
+internal static class TestSeed
 {
     public static ulong For(string testFullName)
     {

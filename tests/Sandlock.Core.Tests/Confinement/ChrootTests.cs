@@ -1,3 +1,4 @@
+using Sandlock.Lifecycle;
 using Sandlock.Confinement;
 using Sandlock.Policy;
 using Sandlock.Tests.TestSupport;
@@ -129,11 +130,11 @@ public sealed class ChrootTests : IDisposable
     public async Task A_policy_callback_sees_paths_inside_the_chroot_also_for_relative_opens()
     {
         var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        Sandlock.Supervision.Dynamic.PolicyVerdict Callback(Sandlock.Supervision.Dynamic.SyscallActivity activity, Sandlock.Supervision.Dynamic.LivePolicy live)
+        PolicyVerdict Callback(SyscallActivity activity, LivePolicy live)
         {
-            if (activity.Category == Sandlock.Supervision.Dynamic.ActivityCategory.File && activity.Path is { } path) seen.Enqueue(path);
+            if (activity.Category == ActivityCategory.File && activity.Path is { } path) seen.Enqueue(path);
             live.DenyPath("/etc/hostname");
-            return Sandlock.Supervision.Dynamic.PolicyVerdict.Allow;
+            return PolicyVerdict.Allow;
         }
         await using var sandbox = new Sandbox(Chrooted().FsRead("/").Build(), ["/bin/sh", "-c", "cd /etc; read h < hostname; echo \"$h\""])
         {

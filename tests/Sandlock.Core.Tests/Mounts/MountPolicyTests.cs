@@ -1,3 +1,4 @@
+using Sandlock.Lifecycle;
 using Sandlock.Confinement;
 using Sandlock.Policy;
 using Sandlock.Tests.TestSupport;

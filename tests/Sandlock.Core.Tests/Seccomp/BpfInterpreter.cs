@@ -1,3 +1,4 @@
+using Sandlock.Interop;
 using System.Buffers.Binary;
 using Sandlock.Confinement.Seccomp;
 

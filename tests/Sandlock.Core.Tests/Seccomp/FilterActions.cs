@@ -1,9 +1,10 @@
+using Sandlock.Interop;
 using Sandlock.Confinement.Seccomp;
 
 namespace Sandlock.Tests.Seccomp;
 
 /// <summary>What a seccomp program returns, the architectures the filter tests run on, and running a program on a call.</summary>
-public static class FilterActions
+internal static class FilterActions
 {
     public const uint Allow = 0x7fff0000;
     public const uint Notify = 0x7fc00000;

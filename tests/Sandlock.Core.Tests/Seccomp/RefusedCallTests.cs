@@ -1,3 +1,5 @@
+using Sandlock.Lifecycle;
+using Sandlock.Interop;
 using Sandlock.Confinement;
 using Sandlock.Confinement.Seccomp;
 using Sandlock.Policy;

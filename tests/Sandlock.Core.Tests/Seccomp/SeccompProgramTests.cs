@@ -1,3 +1,4 @@
+using Sandlock.Interop;
 using Sandlock.Confinement.Seccomp;
 using Sandlock.Policy;
 

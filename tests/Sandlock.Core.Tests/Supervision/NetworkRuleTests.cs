@@ -1,3 +1,4 @@
+using Sandlock.Lifecycle;
 using System.Net;
 using System.Net.Sockets;
 using Sandlock.Policy;
@@ -113,7 +114,7 @@ public sealed class NetworkRuleTests : IDisposable
     public void Host_rules_need_the_supervisor()
     {
         var policy = new SandboxPolicyBuilder().NetAllow("127.0.0.1:80").NoSupervisor().Build();
-        var error = Assert.Throws<SandboxSetupException>(() => Sandlock.Confinement.ConfinementPlan.Create(policy));
+        var error = Assert.Throws<SandboxSetupException>(() => ConfinementPlan.Create(policy));
         Assert.Contains("--no-supervisor", error.Message);
     }
 }

@@ -256,7 +256,7 @@ public sealed class PortRemapTests : IDisposable
     public void Port_remap_needs_the_supervisor()
     {
         var policy = new SandboxPolicyBuilder().PortRemap().NoSupervisor().Build();
-        var error = Assert.Throws<SandboxSetupException>(() => Sandlock.Confinement.ConfinementPlan.Create(policy));
+        var error = Assert.Throws<SandboxSetupException>(() => ConfinementPlan.Create(policy));
         Assert.Contains("port_remap", error.Message);
     }
 }

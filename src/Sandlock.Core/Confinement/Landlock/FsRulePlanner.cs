@@ -8,7 +8,7 @@ namespace Sandlock.Confinement.Landlock;
 /// <see cref="Root"/>: under a chroot, the host directory <see cref="Path"/> lies in; the path is opened resolving
 /// inside it, so a symlink swapped in after planning cannot lead the rule out of the chroot.
 /// </summary>
-public sealed record FsRule(string Path, FsAccess Access, bool MayVanish = false, string? Root = null);
+internal sealed record FsRule(string Path, FsAccess Access, bool MayVanish = false, string? Root = null);
 
 /// <summary>
 /// Turns a policy's read, write and deny paths into Landlock rules. Landlock can only allow, so a denied path
@@ -16,7 +16,7 @@ public sealed record FsRule(string Path, FsAccess Access, bool MayVanish = false
 /// denied path gets its own rule, and the ancestors of the denied path get none. The price: those ancestors can be
 /// traversed but not listed, and nothing new can be created directly in them.
 /// </summary>
-public static class FsRulePlanner
+internal static class FsRulePlanner
 {
     /// <summary>Device files a confined program needs to behave normally (redirects to /dev/null and the like).</summary>
     private static readonly string[] StandardDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"];

@@ -1,7 +1,7 @@
 namespace Sandlock.Confinement.Landlock;
 
 [Flags]
-public enum FsAccess : ulong
+internal enum FsAccess : ulong
 {
     None = 0,
     Execute = 1UL << 0,
@@ -29,7 +29,7 @@ public enum FsAccess : ulong
 }
 
 [Flags]
-public enum NetAccess : ulong
+internal enum NetAccess : ulong
 {
     None = 0,
     BindTcp = 1UL << 0,
@@ -37,7 +37,7 @@ public enum NetAccess : ulong
 }
 
 [Flags]
-public enum ScopeAccess : ulong
+internal enum ScopeAccess : ulong
 {
     None = 0,
     AbstractUnixSocket = 1UL << 0,
@@ -45,7 +45,7 @@ public enum ScopeAccess : ulong
 }
 
 /// <summary>What each Landlock ABI version can enforce.</summary>
-public static class LandlockAbiRights
+internal static class LandlockAbiRights
 {
     public static FsAccess FsAccessFor(int abi) => abi switch
     {

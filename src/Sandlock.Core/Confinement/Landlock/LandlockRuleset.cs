@@ -4,11 +4,10 @@ using Sandlock.Interop;
 namespace Sandlock.Confinement.Landlock;
 
 /// <summary>Builds the Landlock ruleset fd of a plan in the parent, so the child only has to call restrict_self.</summary>
-public static class LandlockRuleset
+internal static class LandlockRuleset
 {
-    private const int Enoent = 2;
 
-    public static SafeFileHandle? Create(ConfinementPlan plan)
+    public static SafeFileHandle? Create(ILandlockRestriction plan)
     {
         if (!plan.UsesLandlock) return null;
         var attr = new LandlockSyscalls.RulesetAttr
@@ -40,7 +39,7 @@ public static class LandlockRuleset
         if (access == FsAccess.None) return;
         var (fd, error) = rule.Root is null ? (Libc.Open(rule.Path, Libc.O_PATH | Libc.O_CLOEXEC), Libc.LastError) : OpenInRoot(rule, rule.Root);
         // An entry removed since planning needs no rule: what is gone cannot be accessed through it.
-        if (fd < 0 && rule.MayVanish && error == Enoent) return;
+        if (fd < 0 && rule.MayVanish && error == Errno.ENOENT) return;
         if (fd < 0) throw Failure($"open {rule.Path} for a Landlock rule", error);
         try
         {

@@ -12,7 +12,7 @@ namespace Sandlock.Confinement.Landlock;
 /// recently keep theirs: a test host builds a policy per test, and waiting for the collector to free each one's
 /// ruleset held an fd per test.
 /// </summary>
-public static class RulesetCache
+internal static class RulesetCache
 {
     private const int Capacity = 16;
 
@@ -20,7 +20,7 @@ public static class RulesetCache
         SafeFileHandle Handle, FsAccess HandledFs, NetAccess HandledNet, ScopeAccess Scopes,
         ushort[] Connect, ushort[] Bind, (FsRule Rule, (ulong, ulong)? Identity)[] Rules)
     {
-        public bool Fits(ConfinementPlan plan) =>
+        public bool Fits(ILandlockRestriction plan) =>
             HandledFs == plan.HandledFs && HandledNet == plan.HandledNet && Scopes == plan.Scopes
             && Connect.SequenceEqual(plan.ConnectPorts) && Bind.SequenceEqual(plan.BindPorts)
             && Rules.Select(r => r.Rule).SequenceEqual(plan.FsRules)
@@ -30,7 +30,7 @@ public static class RulesetCache
     // Most recently used first; policies are compared by reference, as they are immutable.
     private static readonly LinkedList<(SandboxPolicy Policy, Entry Entry)> Entries = new();
 
-    public static RulesetLease? Lease(SandboxPolicy policy, ConfinementPlan plan)
+    public static RulesetLease? Lease(SandboxPolicy policy, ILandlockRestriction plan)
     {
         if (!plan.UsesLandlock) return null;
         if (!policy.FsDenied.IsEmpty) return new RulesetLease(LandlockRuleset.Create(plan)!, owned: true);

@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Sandlock.Confinement.Landlock;
 
 /// <summary>A ruleset fd held for one spawn; a cached ruleset stays open for the next one.</summary>
-public sealed class RulesetLease : IDisposable
+internal sealed class RulesetLease : IDisposable
 {
     private readonly SafeFileHandle _handle;
     private readonly bool _owned;

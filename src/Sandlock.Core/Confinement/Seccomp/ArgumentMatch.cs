@@ -5,7 +5,7 @@ namespace Sandlock.Confinement.Seccomp;
 /// supervisor are held (clock_gettime of the realtime clocks, not of the monotonic ones). Arguments are compared on
 /// their low 32 bits, which is all the kernel reads of the int and flag arguments this is meant for.
 /// </summary>
-public abstract record ArgumentMatch
+internal abstract record ArgumentMatch
 {
     private ArgumentMatch() { }
 

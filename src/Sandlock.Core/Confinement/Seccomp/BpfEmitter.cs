@@ -1,3 +1,5 @@
+using Sandlock.Interop;
+
 namespace Sandlock.Confinement.Seccomp;
 
 /// <summary>

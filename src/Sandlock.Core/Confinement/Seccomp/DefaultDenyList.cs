@@ -1,13 +1,15 @@
+using Sandlock.Interop;
+
 namespace Sandlock.Confinement.Seccomp;
 
 /// <summary>A syscall every sandbox denies, and why.</summary>
-public readonly record struct DeniedSyscall(string Name, string Reason);
+internal readonly record struct DeniedSyscall(string Name, string Reason);
 
 /// <summary>
 /// The syscalls the seccomp filter denies unless the policy says otherwise. Names an architecture lacks are skipped
 /// when the filter is built.
 /// </summary>
-public static class DefaultDenyList
+internal static class DefaultDenyList
 {
     public static IReadOnlyList<DeniedSyscall> Syscalls { get; } =
     [

@@ -1,7 +1,7 @@
 namespace Sandlock.Confinement.Seccomp;
 
 /// <summary>A syscall the filter routes to the supervisor: always, or only when <see cref="When"/> matches.</summary>
-public sealed record HeldSyscall(string Name, ArgumentMatch? When = null)
+internal sealed record HeldSyscall(string Name, ArgumentMatch? When = null)
 {
     public override string ToString() => When is null ? Name : $"{Name} when {When}";
 }

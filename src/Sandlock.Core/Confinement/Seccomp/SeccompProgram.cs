@@ -1,18 +1,14 @@
+using Sandlock.Interop;
 using Sandlock.Policy;
 
 namespace Sandlock.Confinement.Seccomp;
 
 /// <summary>Compiles a policy's syscall deny list into the seccomp-bpf program the native shim installs.</summary>
-public static class SeccompProgram
+internal static class SeccompProgram
 {
     private const uint AuditArchX86_64 = 0xC000003E;
     private const uint X32SyscallBit = 0x40000000;
 
-    private const int Eperm = 1;
-    private const int Eacces = 13;
-    private const int Enosys = 38;
-    private const int Eprotonosupport = 93;
-    private const int Eafnosupport = 97;
 
     private const uint CloneNamespaceFlags =
         0x00020000   // CLONE_NEWNS
@@ -67,11 +63,11 @@ public static class SeccompProgram
 
         // Shared exits, last in the program so every check can reach them.
         var kill = e.Return(Bpf.RetKillProcess);
-        var enosys = e.Return(Bpf.Errno(Enosys));
-        var eacces = e.Return(Bpf.Errno(Eacces));
-        var eperm = e.Return(Bpf.Errno(Eperm));
-        var eprotonosupport = e.Return(Bpf.Errno(Eprotonosupport));
-        var eafnosupport = e.Return(Bpf.Errno(Eafnosupport));
+        var enosys = e.Return(Bpf.Errno(Errno.ENOSYS));
+        var eacces = e.Return(Bpf.Errno(Errno.EACCES));
+        var eperm = e.Return(Bpf.Errno(Errno.EPERM));
+        var eprotonosupport = e.Return(Bpf.Errno(Errno.EPROTONOSUPPORT));
+        var eafnosupport = e.Return(Bpf.Errno(Errno.EAFNOSUPPORT));
         var notify = e.Return(Bpf.RetUserNotif);
         var allow = e.Return(Bpf.RetAllow);
 

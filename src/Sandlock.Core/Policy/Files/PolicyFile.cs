@@ -5,7 +5,7 @@ namespace Sandlock.Policy.Files;
 /// sections, keys and value types; <see cref="ApplyTo"/> then feeds its values to a
 /// <see cref="SandboxPolicyBuilder"/>, each tagged <c>FILE:LINE:COL</c> so later errors point into the file.
 /// </summary>
-public sealed class PolicyFile
+internal sealed class PolicyFile
 {
     private readonly PolicyFileContent _content;
 

@@ -4,7 +4,7 @@ namespace Sandlock.Policy.Files;
 /// Named policy files kept in <c>$XDG_CONFIG_HOME/sandlock/profiles/NAME.toml</c>
 /// (<c>~/.config/sandlock/profiles</c> when <c>XDG_CONFIG_HOME</c> is unset).
 /// </summary>
-public sealed class ProfileStore
+internal sealed class ProfileStore
 {
     private const string Extension = ".toml";
 

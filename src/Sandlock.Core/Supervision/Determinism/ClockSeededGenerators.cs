@@ -10,7 +10,7 @@ namespace Sandlock.Supervision.Determinism;
 /// number drawn from the seed, so the generator repeats; the result reaches nothing else (the registers that carry it
 /// do not survive the call). Every other time call is answered as before: the clock, virtual or not.
 /// </summary>
-public sealed class ClockSeededGenerators : SyscallHandler
+internal sealed class ClockSeededGenerators : SyscallHandler
 {
     private static readonly string[] Seeders = ["srand", "srandom", "srand48"];
 

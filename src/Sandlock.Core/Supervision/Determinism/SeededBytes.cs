@@ -7,7 +7,7 @@ namespace Sandlock.Supervision.Determinism;
 /// An endless byte stream determined by a seed and a purpose: SHA-256 over (seed, purpose, block counter). The same
 /// seed gives the same bytes on every run; different seeds or purposes give unrelated ones.
 /// </summary>
-public sealed class SeededBytes(ulong seed, string purpose)
+internal sealed class SeededBytes(ulong seed, string purpose)
 {
     private readonly byte[] _prefix = [.. BitConverter.GetBytes(seed), .. System.Text.Encoding.UTF8.GetBytes(purpose)];
     private readonly Lock _gate = new();

@@ -1,12 +1,13 @@
+using Sandlock.Interop;
+
 namespace Sandlock.Supervision.Determinism;
 
 /// <summary>
 /// <c>random_seed</c> for getrandom: the supervisor fills the caller's buffer from the sandbox's seeded stream, so
 /// libc, Python, OpenSSL and the .NET runtime (Random, Guid, string hash seeds) draw the same numbers on every run.
 /// </summary>
-public sealed class SeededGetrandom(SeededBytes stream) : SyscallHandler
+internal sealed class SeededGetrandom(SeededBytes stream) : SyscallHandler
 {
-    private const int Efault = 14;
     // getrandom may return fewer bytes than asked for large requests; callers loop.
     private const int MaxPerCall = 1 << 20;
 
@@ -19,6 +20,6 @@ public sealed class SeededGetrandom(SeededBytes stream) : SyscallHandler
         var bytes = stream.Take(count);
         return ValueTask.FromResult(ChildAccess.Write(session, call, call.Args[0], bytes)
             ? SyscallDecision.Result(count)
-            : SyscallDecision.Deny(Efault));
+            : SyscallDecision.Deny(Errno.EFAULT));
     }
 }

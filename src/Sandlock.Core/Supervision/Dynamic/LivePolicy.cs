@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 
-namespace Sandlock.Supervision.Dynamic;
+namespace Sandlock;
 
 /// <summary>
 /// The restrictions a policy callback has added while the sandbox runs. It can only grow: there is no way to remove

@@ -17,7 +17,7 @@ namespace Sandlock.Supervision.Dynamic;
 /// open), but it can get past a path the callback denied; restrictions that must hold against hostile code belong in
 /// the static policy.
 /// </remarks>
-public sealed class PolicyCallbackHandler(PolicyCallback callback) : SyscallHandler, INetworkVeto
+internal sealed class PolicyCallbackHandler(PolicyCallback callback) : SyscallHandler, INetworkVeto
 {
     private const int MaxArguments = 256;
 
@@ -37,7 +37,7 @@ public sealed class PolicyCallbackHandler(PolicyCallback callback) : SyscallHand
         if (activity.Path is { } path && Live.IsPathDenied(path))
         {
             session.Deny(new Denial(call.Name, path, call.Pid, "denied at run time by the policy callback"));
-            return ValueTask.FromResult(SyscallDecision.Deny(13));
+            return ValueTask.FromResult(SyscallDecision.Deny(Errno.EACCES));
         }
         return ValueTask.FromResult(Decide(activity, session));
     }

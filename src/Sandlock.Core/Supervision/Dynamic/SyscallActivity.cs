@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Sandlock.Supervision.Dynamic;
+namespace Sandlock;
 
 public enum ActivityCategory { Process, Network, File }
 
@@ -35,7 +35,7 @@ public readonly record struct PolicyVerdict(PolicyVerdict.Kind Action, int Errno
     public static PolicyVerdict Allow => new(Kind.Allow);
 
     /// <summary>Refuse it with EACCES, or the given errno.</summary>
-    public static PolicyVerdict Deny(int errno = 13) => new(Kind.Deny, errno);
+    public static PolicyVerdict Deny(int errno = Interop.Errno.EACCES) => new(Kind.Deny, errno);
 
     /// <summary>Let it proceed and record it in the result's denials list as audited.</summary>
     public static PolicyVerdict Audit => new(Kind.Audit);

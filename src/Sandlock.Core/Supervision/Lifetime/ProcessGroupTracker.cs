@@ -1,3 +1,5 @@
+using Sandlock.Interop;
+
 namespace Sandlock.Supervision.Lifetime;
 
 /// <summary>
@@ -5,16 +7,15 @@ namespace Sandlock.Supervision.Lifetime;
 /// makes is recorded before the kernel makes it (<see cref="SandboxProcessGroups"/>), and joining a group the
 /// sandbox did not make is refused, since it would be a host process's group that the end of the sandbox must not kill.
 /// </summary>
-public sealed class ProcessGroupTracker : SyscallHandler
+internal sealed class ProcessGroupTracker : SyscallHandler
 {
-    private const int Eperm = 1;
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["setsid", "setpgid"];
 
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {
         var groups = session.State(() => new SandboxProcessGroups());
-        if (ProcessStatus.Read(call.Pid) is not { } caller) return ValueTask.FromResult(SyscallDecision.Deny(Eperm));
+        if (ProcessStatus.Read(call.Pid) is not { } caller) return ValueTask.FromResult(SyscallDecision.Deny(Errno.EPERM));
         if (call.Name == "setsid")
         {
             groups.AddSession(caller.ThreadGroup);
@@ -28,7 +29,7 @@ public sealed class ProcessGroupTracker : SyscallHandler
         else if (group != session.RootPid && !groups.HasGroup(group))
         {
             session.Deny(new Denial("setpgid", $"process group {group}", call.Pid, "a process group the sandbox did not make"));
-            return ValueTask.FromResult(SyscallDecision.Deny(Eperm));
+            return ValueTask.FromResult(SyscallDecision.Deny(Errno.EPERM));
         }
         return ValueTask.FromResult(SyscallDecision.Allow);
     }

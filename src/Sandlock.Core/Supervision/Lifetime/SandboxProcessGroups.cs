@@ -6,7 +6,7 @@ namespace Sandlock.Supervision.Lifetime;
 /// The process groups and sessions a sandbox's processes made with setpgid and setsid. Its processes can be nowhere
 /// else (the sandbox's own group, or one of these), so these find the ones that left the tree when it ends.
 /// </summary>
-public sealed class SandboxProcessGroups
+internal sealed class SandboxProcessGroups
 {
     private readonly ConcurrentDictionary<int, byte> _groups = new();
     private readonly ConcurrentDictionary<int, byte> _sessions = new();

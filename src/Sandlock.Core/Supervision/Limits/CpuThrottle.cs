@@ -1,5 +1,4 @@
 using Sandlock.Interop;
-using Sandlock.Lifecycle;
 
 namespace Sandlock.Supervision.Limits;
 
@@ -21,15 +20,15 @@ internal sealed class CpuThrottle(int percent, int processGroup, Func<bool> paus
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(running, stop).ConfigureAwait(false);
-                ProcessTree.Signal(processGroup, Libc.SIGSTOP);
+                Libc.KillGroup(processGroup, Libc.SIGSTOP);
                 await Task.Delay(stopped, stop).ConfigureAwait(false);
-                if (!pausedByCaller()) ProcessTree.Signal(processGroup, Libc.SIGCONT);
+                if (!pausedByCaller()) Libc.KillGroup(processGroup, Libc.SIGCONT);
             }
         }
         catch (OperationCanceledException) { }
         finally
         {
-            if (!pausedByCaller()) ProcessTree.Signal(processGroup, Libc.SIGCONT);
+            if (!pausedByCaller()) Libc.KillGroup(processGroup, Libc.SIGCONT);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Sandlock.Interop;
 using Sandlock.Policy;
 
 namespace Sandlock.Supervision.Limits;
@@ -32,7 +33,7 @@ internal sealed class MemoryWatchdog(ByteSize limit, int root, Action<Denial> ki
     private static long ResidentBytes(int root)
     {
         long total = 0;
-        foreach (var pid in Lifecycle.ProcessTree.Descendants(root).Prepend(root))
+        foreach (var pid in ProcessTree.Descendants(root).Prepend(root))
         {
             try { total += long.Parse(File.ReadAllText($"/proc/{pid}/statm").Split(' ')[1]) * PageSize; }
             catch (IOException) { }

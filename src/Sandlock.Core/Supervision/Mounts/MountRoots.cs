@@ -9,7 +9,6 @@ namespace Sandlock.Supervision.Mounts;
 /// </summary>
 internal sealed class MountRoots : IDisposable
 {
-    private const int Eacces = 13;
     private readonly Dictionary<FsMount, int> _fds = [];
     private readonly IReadOnlyList<(string Host, string Rule)> _denied;
 
@@ -41,7 +40,7 @@ internal sealed class MountRoots : IDisposable
         if (_denied.Count == 0 || DeniedRule(fd) is not { } rule) return fd;
         Libc.Close(fd);
         deniedBy = rule;
-        return -Eacces;
+        return -Errno.EACCES;
     }
 
     /// <summary>The folder <paramref name="rest"/> lies in, opened as a path, and its last component; or -errno.</summary>
@@ -57,7 +56,7 @@ internal sealed class MountRoots : IDisposable
         {
             Libc.Close(fd);
             deniedBy = rule;
-            return (-Eacces, name);
+            return (-Errno.EACCES, name);
         }
         return (fd, name);
     }

@@ -11,7 +11,7 @@ namespace Sandlock.Supervision.Mounts;
 /// </summary>
 internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent call, MountRoots mounts)
 {
-    private const int Eperm = 1, Eacces = 13, Einval = 22, Eexist = 17, Ebusy = 16, Erange = 34, Efault = 14, Enametoolong = 36, Erofs = 30, Wok = 2, Xok = 1;
+    private const int Wok = 2, Xok = 1;
     // The open(2) flags openat2 knows on x86_64 and aarch64 alike (bits 0-1 and 6-22); open ignores others, openat2 refuses them.
     private const ulong OpenFlagsMask = 0x7FFFC3, AccessModeMask = 3, Creat = 0x40, Trunc = 0x200, TmpFile = 0x400000;
     private const uint ModeMask = 0xFFF;  // 07777
@@ -32,7 +32,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             case "openat": (flags, mode) = (Args[2] & OpenFlagsMask, Args[3]); break;
             default:
                 Span<byte> how = stackalloc byte[24];
-                if (Args[3] < 24 || !ChildAccess.Read(session, call, Args[2], how)) return SyscallDecision.Deny(Efault);
+                if (Args[3] < 24 || !ChildAccess.Read(session, call, Args[2], how)) return SyscallDecision.Deny(Errno.EFAULT);
                 (flags, mode, resolve) = (BitConverter.ToUInt64(how), BitConverter.ToUInt64(how[8..]), BitConverter.ToUInt64(how[16..]));
                 break;
         }
@@ -71,7 +71,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             var statx = call.Name == "statx";
             var done = statx ? FileCalls.Statx(fd, (int)(flags & 0x6000 /* AT_STATX_SYNC_TYPE */), (uint)Args[3], result) : FileCalls.Stat(fd, result);
             if (done < 0) return SyscallDecision.Deny(Libc.LastError);
-            return ChildAccess.Write(session, call, buffer, result[..(statx ? 256 : StatSize)]) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Efault);
+            return ChildAccess.Write(session, call, buffer, result[..(statx ? 256 : StatSize)]) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Errno.EFAULT);
         });
     }
 
@@ -91,13 +91,13 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
     public SyscallDecision ReadLink(FsMount mount, string rest)
     {
         var (buffer, size) = call.Name == "readlink" ? (Args[1], (long)Args[2]) : (Args[2], (long)Args[3]);
-        if (size <= 0) return SyscallDecision.Deny(Einval);
+        if (size <= 0) return SyscallDecision.Deny(Errno.EINVAL);
         return OnPath(mount, rest, noFollow: true, fd =>
         {
             var target = new byte[Math.Min(size, 4096)];
             var length = FileCalls.ReadLink(fd, target);
             if (length < 0) return SyscallDecision.Deny(Libc.LastError);
-            return ChildAccess.Write(session, call, buffer, target.AsSpan(0, length)) ? SyscallDecision.Result(length) : SyscallDecision.Deny(Efault);
+            return ChildAccess.Write(session, call, buffer, target.AsSpan(0, length)) ? SyscallDecision.Result(length) : SyscallDecision.Deny(Errno.EFAULT);
         });
     }
 
@@ -107,7 +107,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         var list = call.Name is "listxattr" or "llistxattr";
         var (buffer, size) = list ? (Args[1], (long)Args[2]) : (Args[2], (long)Args[3]);
         string? name = null;
-        if (!list && (name = ChildAccess.ReadString(session, call, Args[1])) is null) return SyscallDecision.Deny(Efault);
+        if (!list && (name = ChildAccess.ReadString(session, call, Args[1])) is null) return SyscallDecision.Deny(Errno.EFAULT);
         return OnPath(mount, rest, call.Name[0] == 'l', fd =>
         {
             var value = new byte[Math.Clamp(size, 0, 65536)];
@@ -115,7 +115,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             if (length < 0) return SyscallDecision.Deny(Libc.LastError);
             return value.Length == 0 || ChildAccess.Write(session, call, buffer, value.AsSpan(0, length))
                 ? SyscallDecision.Result(length)
-                : SyscallDecision.Deny(Efault);
+                : SyscallDecision.Deny(Errno.EFAULT);
         });
     }
 
@@ -123,7 +123,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
     {
         Span<byte> result = stackalloc byte[120];
         if (FileCalls.StatFs(ProcSelfFd(fd), result) < 0) return SyscallDecision.Deny(Libc.LastError);
-        return ChildAccess.Write(session, call, Args[1], result) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Efault);
+        return ChildAccess.Write(session, call, Args[1], result) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Errno.EFAULT);
     });
 
     /// <summary>mkdir, mknod, unlink, rmdir, symlink, chmod, chown, truncate, utimensat and xattr changes in a writable mount.</summary>
@@ -147,21 +147,21 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
                 };
                 return OnFile(mount, rest, noFollow, fd => FileCalls.Chown(fd, (uint)Args[ownerArg], (uint)Args[ownerArg + 1]));
             case "setxattr" or "lsetxattr":
-                if (ChildAccess.ReadString(session, call, Args[1]) is not { } attribute) return SyscallDecision.Deny(Efault);
+                if (ChildAccess.ReadString(session, call, Args[1]) is not { } attribute) return SyscallDecision.Deny(Errno.EFAULT);
                 var value = new byte[Math.Min(Args[3], 65536)];
-                if (value.Length > 0 && !ChildAccess.Read(session, call, Args[2], value)) return SyscallDecision.Deny(Efault);
+                if (value.Length > 0 && !ChildAccess.Read(session, call, Args[2], value)) return SyscallDecision.Deny(Errno.EFAULT);
                 return OnFile(mount, rest, call.Name[0] == 'l', fd => FileCalls.SetXattr(ProcSelfFd(fd), attribute, value, (int)Args[4]));
             case "removexattr" or "lremovexattr":
-                if (ChildAccess.ReadString(session, call, Args[1]) is not { } removed) return SyscallDecision.Deny(Efault);
+                if (ChildAccess.ReadString(session, call, Args[1]) is not { } removed) return SyscallDecision.Deny(Errno.EFAULT);
                 return OnFile(mount, rest, call.Name[0] == 'l', fd => FileCalls.RemoveXattr(ProcSelfFd(fd), removed));
             case "utimensat":
                 Span<byte> times = stackalloc byte[32];
-                if (Args[2] != 0 && !ChildAccess.Read(session, call, Args[2], times)) return SyscallDecision.Deny(Efault);
+                if (Args[2] != 0 && !ChildAccess.Read(session, call, Args[2], times)) return SyscallDecision.Deny(Errno.EFAULT);
                 var bytes = Args[2] == 0 ? [] : times.ToArray();
                 return OnFile(mount, rest, ((int)Args[3] & FileCalls.AtSymlinkNofollow) != 0, fd => FileCalls.UtimensAt(FileCalls.AtFdCwd, ProcSelfFd(fd), bytes, 0));
         }
         // The rest name an entry of a folder: the mount point itself is not one that can be made or removed.
-        if (rest.Length == 0) return SyscallDecision.Deny(call.Name is "mkdir" or "mkdirat" or "symlink" or "symlinkat" or "mknod" or "mknodat" ? Eexist : Ebusy);
+        if (rest.Length == 0) return SyscallDecision.Deny(call.Name is "mkdir" or "mkdirat" or "symlink" or "symlinkat" or "mknod" or "mknodat" ? Errno.EEXIST : Errno.EBUSY);
         var (parent, name) = ParentBeneath(mount, rest);
         if (parent < 0) return SyscallDecision.Deny(-parent);
         try
@@ -176,7 +176,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
                 "mknod" or "mknodat" => MakeNode(parent, name, call.Name == "mknod" ? (uint)Args[1] : (uint)Args[2], call.Name == "mknod" ? Args[2] : Args[3]),
                 _ => ChildAccess.ReadString(session, call, Args[0]) is { } linkTarget
                     ? Outcome(FileCalls.SymlinkAt(linkTarget, parent, name))
-                    : SyscallDecision.Deny(Efault),
+                    : SyscallDecision.Deny(Errno.EFAULT),
             };
         }
         finally
@@ -190,14 +190,14 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
     {
         const uint typeMask = 0xF000, fifo = 0x1000, regular = 0x8000, socket = 0xC000;
         var type = mode & typeMask;
-        if (type is not (0 or fifo or regular or socket)) return SyscallDecision.Deny(Eperm);
+        if (type is not (0 or fifo or regular or socket)) return SyscallDecision.Deny(Errno.EPERM);
         return Outcome(FileCalls.MknodAt(parent, name, type | (mode & ModeMask & ~Umask()), device));
     }
 
     /// <summary>rename and link within one writable mount.</summary>
     public SyscallDecision Move(FsMount mount, string fromRest, string toRest)
     {
-        if (fromRest.Length == 0 || toRest.Length == 0) return SyscallDecision.Deny(Ebusy);
+        if (fromRest.Length == 0 || toRest.Length == 0) return SyscallDecision.Deny(Errno.EBUSY);
         var (from, fromName) = ParentBeneath(mount, fromRest);
         if (from < 0) return SyscallDecision.Deny(-from);
         var (to, toName) = ParentBeneath(mount, toRest);
@@ -226,18 +226,18 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
     public SyscallDecision PointAtOpenedFile(FsMount mount, MountedPath target, ulong address, string fdLinks, string? callerDirectory)
     {
         if (SharedLiteral.Is(call.Pid, address))
-            return Refuse(target.VirtualPath, Eacces,
+            return Refuse(target.VirtualPath, Errno.EACCES,
                 $"fs_mount: {call.Name} of {target.VirtualPath} names it by a string in the program's own file, in memory it shares with its parent until the exec (vfork, posix_spawn), which cannot be rewritten; pass a copy of the path");
         var room = ChildAccess.ReadString(session, call, address) is { } given ? Encoding.UTF8.GetByteCount(given) : 0;
         // From a working directory in the same mount, the path relative to it reaches the file too, and may be shorter
         // (the caller's memory is replaced by a successful execve, so the rewritten string is not seen again).
         if (callerDirectory is not null && mount.Covers(callerDirectory)
             && Path.GetRelativePath(callerDirectory, target.VirtualPath) is { } relative && Encoding.UTF8.GetByteCount(relative) <= room)
-            return PointExecAt(address, relative) ? SyscallDecision.Allow : SyscallDecision.Deny(Efault);
+            return PointExecAt(address, relative) ? SyscallDecision.Allow : SyscallDecision.Deny(Errno.EFAULT);
         // Checked before the fd is installed, which could not be taken back: it will take the lowest free number.
         var needed = fdLinks.Length + LowestFreeFd().ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
         if (room < needed)
-            return Refuse(target.VirtualPath, Enametoolong,
+            return Refuse(target.VirtualPath, Errno.ENAMETOOLONG,
                 $"fs_mount: {call.Name} of {target.VirtualPath} must be pointed at {fdLinks}N, which is longer than the path the program gave; "
                 + $"spell it longer (such as {Padded(target.VirtualPath, needed)})");
         var fd = OpenBeneath(mount, target.Rest, Libc.O_RDONLY);
@@ -249,7 +249,7 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             var script = ProcessMemory.ReadAt(fd, 0, start) && start.SequenceEqual("#!"u8);
             var installed = SeccompNotify.InstallFd(session.Listener, call.Id, fd, closeOnExec: !script);
             if (installed < 0) return SyscallDecision.Deny(Libc.LastError);
-            return PointExecAt(address, fdLinks + installed) ? SyscallDecision.Allow : SyscallDecision.Deny(Enametoolong);
+            return PointExecAt(address, fdLinks + installed) ? SyscallDecision.Allow : SyscallDecision.Deny(Errno.ENAMETOOLONG);
         }
         finally
         {
@@ -270,8 +270,8 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
             if (host is null || root.Mounts.All(m => !m.Holds(host)) || (inside = root.Inside(host)) is null) return SyscallDecision.Allow;
         }
         var bytes = Encoding.UTF8.GetBytes(inside + "\0");
-        if ((ulong)bytes.Length > Args[1]) return SyscallDecision.Deny(Erange);
-        return ChildAccess.Write(session, call, Args[0], bytes) ? SyscallDecision.Result(bytes.Length) : SyscallDecision.Deny(Efault);
+        if ((ulong)bytes.Length > Args[1]) return SyscallDecision.Deny(Errno.ERANGE);
+        return ChildAccess.Write(session, call, Args[0], bytes) ? SyscallDecision.Result(bytes.Length) : SyscallDecision.Deny(Errno.EFAULT);
     }
 
     /// <summary>A chdir into a mount the kernel cannot walk: checked as the kernel would, then recorded.</summary>
@@ -307,20 +307,20 @@ internal sealed class MountedFileCalls(SupervisedSession session, SyscallEvent c
         return SyscallDecision.Deny(errno);
     }
 
-    public SyscallDecision ReadOnly(string path, FsMount mount) => Refuse(path, Erofs, $"fs_mount {mount.VirtualPath} is read-only");
+    public SyscallDecision ReadOnly(string path, FsMount mount) => Refuse(path, Errno.EROFS, $"fs_mount {mount.VirtualPath} is read-only");
 
     /// <summary>Opens beneath the mount (see <see cref="MountRoots.Open"/>); a refusal by a denied path is recorded.</summary>
     private int OpenBeneath(FsMount mount, string rest, ulong flags, ulong mode = 0, ulong resolve = 0)
     {
         var fd = mounts.Open(mount, rest, flags, out var deniedBy, mode, resolve);
-        if (deniedBy is not null) Refuse(Shown(mount, rest), Eacces, $"fs_deny {deniedBy}");
+        if (deniedBy is not null) Refuse(Shown(mount, rest), Errno.EACCES, $"fs_deny {deniedBy}");
         return fd;
     }
 
     private (int Fd, string Name) ParentBeneath(FsMount mount, string rest)
     {
         var parent = mounts.OpenParent(mount, rest, out var deniedBy);
-        if (deniedBy is not null) Refuse(Shown(mount, rest), Eacces, $"fs_deny {deniedBy}");
+        if (deniedBy is not null) Refuse(Shown(mount, rest), Errno.EACCES, $"fs_deny {deniedBy}");
         return parent;
     }
 

@@ -1,3 +1,4 @@
+using Sandlock.Interop;
 using System.Collections.Immutable;
 using Sandlock.Policy;
 
@@ -12,7 +13,7 @@ namespace Sandlock.Supervision.Mounts;
 /// the caller's own Landlock rules. Landlock also grants each mount's folder (read-only mounts for reading only), so
 /// what the caller does through those fds is confined the same way.
 /// </summary>
-public sealed class MountedFolders : SyscallHandler
+internal sealed class MountedFolders : SyscallHandler
 {
     // Where each syscall takes its directory fd (-1: none, the cwd) and its path.
     private static readonly Dictionary<string, (int DirFd, int Path)> SinglePath = new(StringComparer.Ordinal)
@@ -37,7 +38,6 @@ public sealed class MountedFolders : SyscallHandler
         ["link"] = (-1, 0, -1, 1), ["linkat"] = (0, 1, 2, 3),
     };
 
-    private const int Eacces = 13, Exdev = 18, Erofs = 30;
 
     private readonly ChildRoot _root;
     private readonly ImmutableArray<string> _denied;
@@ -101,7 +101,7 @@ public sealed class MountedFolders : SyscallHandler
             "chdir" => calls.RecordedChdir(mount, target, directories),
             "execve" or "execveat" => _fdLinks is { } fdLinks
                 ? calls.PointAtOpenedFile(mount, target, address, fdLinks, CallerDirectory(call.Pid))
-                : calls.Refuse(target.VirtualPath, Eacces, "fs_mount: execve from a mount needs /proc mounted inside the chroot"),
+                : calls.Refuse(target.VirtualPath, Errno.EACCES, "fs_mount: execve from a mount needs /proc mounted inside the chroot"),
             _ when mount.ReadOnly => calls.ReadOnly(target.VirtualPath, mount),
             _ => calls.Change(mount, target.Rest),
         };
@@ -123,7 +123,7 @@ public sealed class MountedFolders : SyscallHandler
         if (from.Mount is null && to.Mount is null)
             return from.LeavesMount || to.LeavesMount ? OutOfMount(call, calls, from.LeavesMount ? from : to) : SyscallDecision.Allow;
         // As between two mounts of a real system, nothing is renamed or linked across a mount's edge.
-        if (from.Mount != to.Mount) return SyscallDecision.Deny(Exdev);
+        if (from.Mount != to.Mount) return SyscallDecision.Deny(Errno.EXDEV);
         if ((Refusal(calls, from) ?? Refusal(calls, to)) is { } refused2) return refused2;
         if (from.Mount!.ReadOnly) return calls.ReadOnly(to.VirtualPath, from.Mount);
         return calls.Move(from.Mount, from.Rest, to.Rest);
@@ -156,7 +156,7 @@ public sealed class MountedFolders : SyscallHandler
 
     private SyscallDecision? Refusal(MountedFileCalls calls, MountedPath target) =>
         _denied.FirstOrDefault(d => Policy.PathTree.IsSameOrUnder(target.VirtualPath, d)) is { } rule
-            ? calls.Refuse(target.VirtualPath, Eacces, $"fs_deny {rule}")
+            ? calls.Refuse(target.VirtualPath, Errno.EACCES, $"fs_deny {rule}")
             : null;
 
     /// <summary>
@@ -170,11 +170,11 @@ public sealed class MountedFolders : SyscallHandler
         return call.Name switch
         {
             "stat" or "lstat" or "newfstatat" or "statx" => calls.Stat(_childRoot, inRoot),
-            "access" or "faccessat" or "faccessat2" => calls.Access(_childRoot, inRoot, target.VirtualPath, (_, _) => SyscallDecision.Deny(Erofs)),
+            "access" or "faccessat" or "faccessat2" => calls.Access(_childRoot, inRoot, target.VirtualPath, (_, _) => SyscallDecision.Deny(Errno.EROFS)),
             "readlink" or "readlinkat" => calls.ReadLink(_childRoot, inRoot),
             "getxattr" or "lgetxattr" or "listxattr" or "llistxattr" => calls.Attributes(_childRoot, inRoot),
             "statfs" => calls.FileSystemStats(_childRoot, inRoot),
-            _ => calls.Refuse(target.VirtualPath, Eacces,
+            _ => calls.Refuse(target.VirtualPath, Errno.EACCES,
                 "fs_mount: the path passes through a mounted folder and out of it with '..', which the kernel would walk in the host folder's parent; give it without passing through the mount"),
         };
     }

@@ -4,7 +4,7 @@ namespace Sandlock.Supervision.Network;
 /// The TCP bind ports a policy allows, checked by the supervisor when it binds on the child's behalf (it is not
 /// confined by Landlock, which checks the same list on binds the child makes itself).
 /// </summary>
-public sealed class BindRules(IEnumerable<ushort> allow, IEnumerable<ushort> deny)
+internal sealed class BindRules(IEnumerable<ushort> allow, IEnumerable<ushort> deny)
 {
     private readonly HashSet<ushort> _allow = [.. allow];
     private readonly HashSet<ushort> _deny = [.. deny];

@@ -10,9 +10,8 @@ namespace Sandlock.Supervision.Network;
 /// <see cref="UnixSocketPaths"/>' or Landlock's. With port remapping, a destination is checked with the port the
 /// sandbox named and then sent to the real port behind it.
 /// </summary>
-public sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null, PortRemap? ports = null) : SocketGate<NetProtocol>
+internal sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null, PortRemap? ports = null) : SocketGate<NetProtocol>
 {
-    private const int Eacces = 13;
     private const int MsgFastOpen = 0x20000000;
 
     protected override NetProtocol? Gates(SafeFileHandle socket)
@@ -36,7 +35,7 @@ public sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null, P
 
     protected override Destination? Check(SyscallEvent call, SupervisedSession session, NetProtocol protocol, byte[] address, out int errno)
     {
-        errno = Eacces;
+        errno = Errno.EACCES;
         // A message without an address goes where the socket is connected; AF_UNSPEC disconnects.
         if (address.Length == 0 || (call.Name == "connect" && SocketAddressBytes.IsUnspecified(address))) return new Destination(address);
         if (!SocketAddressBytes.TryParse(address, out var ip, out var port))

@@ -9,7 +9,7 @@ namespace Sandlock.Supervision.Network;
 /// A policy's allow and deny endpoint rules, with host names resolved once, at start: the addresses are pinned
 /// (and shown to the sandbox in its /etc/hosts), so a later DNS change cannot widen the policy.
 /// </summary>
-public sealed class NetworkRules
+internal sealed class NetworkRules
 {
     private sealed record Entry(NetProtocol Protocol, IPNetwork[]? Networks, HashSet<ushort>? Ports, string Text)
     {

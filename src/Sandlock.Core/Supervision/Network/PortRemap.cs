@@ -11,7 +11,7 @@ namespace Sandlock.Supervision.Network;
 /// keeps seeing the port it asked for (getsockname, getpeername), its connects and datagrams to a local address on
 /// that port reach the real one (through <see cref="NetworkGate"/>), and each mapping is reported.
 /// </summary>
-public sealed class PortRemap(BindRules? tcpBindRules)
+internal sealed class PortRemap(BindRules? tcpBindRules)
 {
     private readonly ConditionalWeakTable<SupervisedSession, VirtualPorts> _spaces = new();
 

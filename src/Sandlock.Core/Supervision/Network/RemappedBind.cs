@@ -13,7 +13,6 @@ namespace Sandlock.Supervision.Network;
 /// </summary>
 internal sealed class RemappedBind(PortRemap remap, BindRules? tcpRules) : SyscallHandler
 {
-    private const int Ebadf = 9, Eacces = 13, Efault = 14, Einval = 22, Eafnosupport = 97;
     private const int MaxAddressLength = 128;
     private const int CapNetBindService = 10;
 
@@ -27,23 +26,23 @@ internal sealed class RemappedBind(PortRemap remap, BindRules? tcpRules) : Sysca
     private SyscallDecision Handle(SyscallEvent call, SupervisedSession session)
     {
         using var socket = ChildAccess.DuplicateFd(session, call, (int)call.Args[0]);
-        if (socket is null) return SyscallDecision.Deny(Ebadf);
+        if (socket is null) return SyscallDecision.Deny(Errno.EBADF);
         // Unix sockets are Landlock's; ICMP and raw sockets have no ports to remap.
         if (PortRemap.ProtocolOf(socket) is not { } protocol) return SyscallDecision.Allow;
-        if (call.Args[2] is < 2 or > MaxAddressLength) return SyscallDecision.Deny(Einval);
+        if (call.Args[2] is < 2 or > MaxAddressLength) return SyscallDecision.Deny(Errno.EINVAL);
         var address = new byte[call.Args[2]];
-        if (!ChildAccess.Read(session, call, call.Args[1], address)) return SyscallDecision.Deny(Efault);
+        if (!ChildAccess.Read(session, call, call.Args[1], address)) return SyscallDecision.Deny(Errno.EFAULT);
         // Fail closed on what cannot be parsed: the kernel would read a port from it (AF_UNSPEC on IPv4).
-        if (!SocketAddressBytes.TryParse(address, out var ip, out var port)) return SyscallDecision.Deny(Eafnosupport);
+        if (!SocketAddressBytes.TryParse(address, out var ip, out var port)) return SyscallDecision.Deny(Errno.EAFNOSUPPORT);
 
         if (protocol == NetProtocol.Tcp && tcpRules is not null && !tcpRules.Allows(port, out var reason))
         {
             var shown = ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]:{port}" : $"{ip}:{port}";
             session.Deny(new Denial("bind", $"tcp {shown}", call.Pid, reason));
-            return SyscallDecision.Deny(Eacces);
+            return SyscallDecision.Deny(Errno.EACCES);
         }
         // The supervisor's own privileges must not lend the child a port below the unprivileged range.
-        if (port != 0 && port < _unprivilegedPortStart && !MayBindPrivilegedPorts(call, session)) return SyscallDecision.Deny(Eacces);
+        if (port != 0 && port < _unprivilegedPortStart && !MayBindPrivilegedPorts(call, session)) return SyscallDecision.Deny(Errno.EACCES);
         if (port == 0) return Answer(SocketCalls.Bind(socket, address));
 
         var space = remap.SpaceOf(session);
@@ -57,7 +56,7 @@ internal sealed class RemappedBind(PortRemap remap, BindRules? tcpRules) : Sysca
                 return Answer(SocketCalls.Bind(socket, address));
             }
             var errno = BindExclusively(socket, address);
-            if (errno == SocketCalls.EADDRINUSE)
+            if (errno == Errno.EADDRINUSE)
             {
                 SocketAddressBytes.SetPort(address, 0);
                 errno = BindExclusively(socket, address);

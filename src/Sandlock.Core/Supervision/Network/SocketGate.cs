@@ -10,9 +10,8 @@ namespace Sandlock.Supervision.Network;
 /// the check and the use. Subclasses say which sockets they gate (<typeparamref name="TKind"/>: what they need to
 /// know of one) and what a destination may be; calls on other sockets continue, as their socket alone decides that.
 /// </summary>
-public abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
+internal abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
 {
-    private const int Ebadf = 9, Efault = 14, Emsgsize = 90, Einval = 22;
     private const int MaxPayload = 1 << 20;
     private const int MsgHdrSize = 56, MmsgHdrSize = 64, MaxMessages = 1024;
 
@@ -37,7 +36,7 @@ public abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
     {
         var socket = ChildAccess.DuplicateFd(session, call, (int)call.Args[0]);
         // Fail closed: without our own copy of the socket nothing can be checked (a bad fd gets the kernel's EBADF).
-        if (socket is null) return ValueTask.FromResult(SyscallDecision.Deny(Ebadf));
+        if (socket is null) return ValueTask.FromResult(SyscallDecision.Deny(Errno.EBADF));
         if (Gates(socket) is not { } kind || Continues(call, kind))
         {
             socket.Dispose();
@@ -57,7 +56,7 @@ public abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
         using (socket)
         {
             var address = new byte[(int)Math.Min(call.Args[2], SocketAddressBytes.MaxLength)];
-            if (!ChildAccess.Read(session, call, call.Args[1], address)) return SyscallDecision.Deny(Efault);
+            if (!ChildAccess.Read(session, call, call.Args[1], address)) return SyscallDecision.Deny(Errno.EFAULT);
             if (Check(call, session, kind, address, out var refusal) is not { } destination) return SyscallDecision.Deny(refusal);
             using (destination.Keep)
             {
@@ -74,13 +73,13 @@ public abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
         {
             var (buffer, length, flags, target, targetLength) = (call.Args[1], call.Args[2], (int)call.Args[3], call.Args[4], call.Args[5]);
             var address = target == 0 ? [] : new byte[Math.Min(targetLength, SocketAddressBytes.MaxLength)];
-            if (!ChildAccess.Read(session, call, target, address)) return SyscallDecision.Deny(Efault);
+            if (!ChildAccess.Read(session, call, target, address)) return SyscallDecision.Deny(Errno.EFAULT);
             if (Check(call, session, kind, address, out var refusal) is not { } destination) return SyscallDecision.Deny(refusal);
             using (destination.Keep)
             {
-                if (length > MaxPayload) return SyscallDecision.Deny(Emsgsize);
+                if (length > MaxPayload) return SyscallDecision.Deny(Errno.EMSGSIZE);
                 var data = new byte[length];
-                if (!ChildAccess.Read(session, call, buffer, data)) return SyscallDecision.Deny(Efault);
+                if (!ChildAccess.Read(session, call, buffer, data)) return SyscallDecision.Deny(Errno.EFAULT);
                 var sent = await Task.Run(() => SocketCalls.Send(socket, destination.Address, data, [], flags)).ConfigureAwait(false);
                 return sent >= 0 ? SyscallDecision.Result(sent) : SyscallDecision.Deny((int)-sent);
             }
@@ -93,7 +92,7 @@ public abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
         {
             // msg_name lives in memory the caller could change: the message is always sent on its behalf.
             var header = new byte[MsgHdrSize];
-            if (!ChildAccess.Read(session, call, call.Args[1], header)) return SyscallDecision.Deny(Efault);
+            if (!ChildAccess.Read(session, call, call.Args[1], header)) return SyscallDecision.Deny(Errno.EFAULT);
             var message = ReadMessage(call, session, kind, header, out var refusal);
             if (refusal is { } errno) return SyscallDecision.Deny(errno);
             using (message.Keep)
@@ -110,7 +109,7 @@ public abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
         {
             var count = (int)Math.Min(call.Args[2], MaxMessages);
             var headers = new byte[count * MmsgHdrSize];
-            if (!ChildAccess.Read(session, call, call.Args[1], headers)) return SyscallDecision.Deny(Efault);
+            if (!ChildAccess.Read(session, call, call.Args[1], headers)) return SyscallDecision.Deny(Errno.EFAULT);
             var messages = new List<Message>();
             try
             {
@@ -139,7 +138,7 @@ public abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
                     // sendmmsg reports each message's length in the child's mmsghdr.msg_len.
                     var lengthBytes = new byte[4];
                     BinaryPrimitives.WriteUInt32LittleEndian(lengthBytes, (uint)result);
-                    if (!ChildAccess.Write(session, call, call.Args[1] + (ulong)(sent * MmsgHdrSize + MsgHdrSize), lengthBytes)) return SyscallDecision.Deny(Efault);
+                    if (!ChildAccess.Write(session, call, call.Args[1] + (ulong)(sent * MmsgHdrSize + MsgHdrSize), lengthBytes)) return SyscallDecision.Deny(Errno.EFAULT);
                     sent++;
                 }
                 return SyscallDecision.Result(sent);
@@ -162,9 +161,9 @@ public abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
         var control = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(32));
         var controlLength = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(40));
         refusal = null;
-        if (iovCount > 1024 || controlLength > 65536) { refusal = Einval; return default; }
+        if (iovCount > 1024 || controlLength > 65536) { refusal = Errno.EINVAL; return default; }
         var address = name == 0 ? [] : new byte[Math.Min(nameLength, SocketAddressBytes.MaxLength)];
-        if (!ChildAccess.Read(session, call, name, address)) { refusal = Efault; return default; }
+        if (!ChildAccess.Read(session, call, name, address)) { refusal = Errno.EFAULT; return default; }
         if (Check(call, session, kind, address, out var errno) is not { } destination) { refusal = errno; return default; }
         var vectors = new byte[(int)iovCount * 16];
         using var data = new MemoryStream();
@@ -174,13 +173,13 @@ public abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
         {
             var start = BinaryPrimitives.ReadUInt64LittleEndian(vectors.AsSpan(i * 16));
             var length = BinaryPrimitives.ReadUInt64LittleEndian(vectors.AsSpan(i * 16 + 8));
-            if (data.Length + (long)length > MaxPayload) { destination.Keep?.Dispose(); refusal = Emsgsize; return default; }
+            if (data.Length + (long)length > MaxPayload) { destination.Keep?.Dispose(); refusal = Errno.EMSGSIZE; return default; }
             var chunk = new byte[length];
             copied = ChildAccess.Read(session, call, start, chunk);
             data.Write(chunk);
         }
         if (copied && control != 0) copied = ChildAccess.Read(session, call, control, controlBytes);
-        if (!copied) { destination.Keep?.Dispose(); refusal = Efault; return default; }
+        if (!copied) { destination.Keep?.Dispose(); refusal = Errno.EFAULT; return default; }
         return new Message(destination.Address, data.ToArray(), controlBytes, destination.Keep);
     }
 }

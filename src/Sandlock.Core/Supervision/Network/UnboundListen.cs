@@ -11,7 +11,6 @@ namespace Sandlock.Supervision.Network;
 /// </summary>
 internal sealed class UnboundListen : SyscallHandler
 {
-    private const int Ebadf = 9, Eacces = 13;
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["listen"];
 
@@ -21,16 +20,16 @@ internal sealed class UnboundListen : SyscallHandler
     private static SyscallDecision Handle(SyscallEvent call, SupervisedSession session)
     {
         using var socket = ChildAccess.DuplicateFd(session, call, (int)call.Args[0]);
-        if (socket is null) return SyscallDecision.Deny(Ebadf);
+        if (socket is null) return SyscallDecision.Deny(Errno.EBADF);
         // Unix sockets autobind in the abstract namespace, which Landlock's scope confines; UDP does not listen.
-        if (PortRemap.ProtocolOf(socket) != Policy.NetProtocol.Tcp) return SyscallDecision.Allow;
+        if (PortRemap.ProtocolOf(socket) != NetProtocol.Tcp) return SyscallDecision.Allow;
         if (SocketCalls.LocalAddress(socket, out var errno) is not { } local) return SyscallDecision.Deny(errno);
         if (SocketAddressBytes.TryParse(local, out var address, out var port) && port == 0)
         {
             var any = address.AddressFamily == AddressFamily.InterNetworkV6 ? "[::]:0" : "0.0.0.0:0";
             session.Deny(new Denial("listen", $"tcp {any} (never bound)", call.Pid,
                 "listening on an unbound socket binds an ephemeral port, which no --net-allow-bind rule can list; bind an allowed port first"));
-            return SyscallDecision.Deny(Eacces);
+            return SyscallDecision.Deny(Errno.EACCES);
         }
         // A signed int, as the kernel reads it: a negative backlog means the maximum.
         var errnoOfListen = SocketCalls.Listen(socket, unchecked((int)call.Args[1]));

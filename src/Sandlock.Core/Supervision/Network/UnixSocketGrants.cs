@@ -8,7 +8,7 @@ namespace Sandlock.Supervision.Network;
 /// write, under the folders (and files) the policy lets it write, never under an <c>--fs-deny</c> path. Taken from
 /// the same Landlock rules the filesystem gets, with every symlink resolved, as host paths.
 /// </summary>
-public sealed class UnixSocketGrants(SandboxPolicy policy)
+internal sealed class UnixSocketGrants(SandboxPolicy policy)
 {
     private readonly Lazy<(string[] Writable, string[] Denied)> _trees = new(() => Plan(policy));
 

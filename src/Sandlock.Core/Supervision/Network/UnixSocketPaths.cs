@@ -13,9 +13,8 @@ namespace Sandlock.Supervision.Network;
 /// Abstract names are held to Landlock's scope (bound in the sandbox) because the supervisor is outside it.
 /// Not covered: fs_mount paths (the tree without the mount is what is resolved).
 /// </summary>
-public sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped) : SocketGate<int>
+internal sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped) : SocketGate<int>
 {
-    private const int Eperm = 1, Eacces = 13, Eloop = 40;
     private const int SunPathOffset = 2, SunPathSize = 108;
 
     private readonly UnixSocketGrants _grants = new(policy);
@@ -40,7 +39,7 @@ public sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped) :
 
     protected override Destination? Check(SyscallEvent call, SupervisedSession session, int type, byte[] address, out int errno)
     {
-        errno = Eacces;
+        errno = Errno.EACCES;
         // No name, another family (the kernel's EINVAL, or AF_UNSPEC's disconnect), or no path: as the caller gave it.
         if (address.Length <= SunPathOffset || BitConverter.ToUInt16(address) != SocketCalls.AF_UNIX) return new Destination(address);
         var path = address.AsSpan(SunPathOffset, Math.Min(address.Length - SunPathOffset, SunPathSize));
@@ -50,7 +49,7 @@ public sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped) :
             session.Deny(new Denial(call.Name, $"abstract unix socket @{Encoding.UTF8.GetString(path[1..]).Replace('\0', '@')}", call.Pid,
                 "bound outside the sandbox (Landlock abstract-socket scope)"));
             // Landlock's own answer to the sandbox's own connect.
-            errno = Eperm;
+            errno = Errno.EPERM;
             return null;
         }
         var nul = path.IndexOf((byte)0);
@@ -61,7 +60,7 @@ public sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped) :
     /// <summary>Opens the socket file the caller named and, when a grant covers where it is, the address that reaches it.</summary>
     private Destination? Reach(SyscallEvent call, SupervisedSession session, string named, out int errno)
     {
-        errno = Eacces;
+        errno = Errno.EACCES;
         if (ChildPaths.Absolute(call.Pid, HeldOpen.AtFdCwd, named) is not { } absolute)
         {
             session.Deny(new Denial(call.Name, $"unix socket {named}", call.Pid, "the caller's working directory cannot be read"));
@@ -79,7 +78,7 @@ public sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped) :
         finally { Libc.Close(root); }
         if (file < 0)
         {
-            if (errno is Eloop or 18 /* EXDEV */) session.Deny(new Denial(call.Name, $"unix socket {named}", call.Pid, "a path through a /proc magic link is not followed"));
+            if (errno is Errno.ELOOP or Errno.EXDEV) session.Deny(new Denial(call.Name, $"unix socket {named}", call.Pid, "a path through a /proc magic link is not followed"));
             return null;
         }
         var handle = new SafeFileHandle(file, ownsHandle: true);
@@ -89,7 +88,7 @@ public sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped) :
         {
             handle.Dispose();
             session.Deny(new Denial(call.Name, where == absolute ? $"unix socket {where}" : $"unix socket {where} (named {named})", call.Pid, reason));
-            errno = Eacces;
+            errno = Errno.EACCES;
             return null;
         }
         var reach = new byte[SunPathOffset + Encoding.UTF8.GetByteCount(link) + 1];

@@ -1,3 +1,4 @@
+using Sandlock.Interop;
 using Sandlock.Confinement.Seccomp;
 
 namespace Sandlock.Supervision.Processes;
@@ -9,9 +10,8 @@ namespace Sandlock.Supervision.Processes;
 /// view shows. A pidfd is the target of process_madvise and process_mrelease; refusing pidfd_open of an outsider is
 /// what keeps them (and pidfd_send_signal) in the sandbox, since pidfd_getfd is denied and CLONE_PIDFD names a child.
 /// </summary>
-public sealed class ProcessTargets : SyscallHandler
+internal sealed class ProcessTargets : SyscallHandler
 {
-    private const int Esrch = 3;
     private const uint PrioProcess = 0, PrioPgrp = 1, PrioUser = 2;
     private const uint IoprioWhoProcess = 1, IoprioWhoPgrp = 2, IoprioWhoUser = 3;
 
@@ -42,13 +42,13 @@ public sealed class ProcessTargets : SyscallHandler
     /// </summary>
     public static IReadOnlyList<RefusedCall> AlwaysRefused { get; } =
     [
-        new("setpriority", ArgumentMatch.OneOf(0, PrioUser), 1 /* EPERM */),
-        new("ioprio_set", ArgumentMatch.OneOf(0, IoprioWhoUser), 1 /* EPERM */),
+        new("setpriority", ArgumentMatch.OneOf(0, PrioUser), Errno.EPERM),
+        new("ioprio_set", ArgumentMatch.OneOf(0, IoprioWhoUser), Errno.EPERM),
     ];
 
     /// <summary>Without a supervisor to tell own threads from others, the filter refuses every call naming a target.</summary>
     public static IReadOnlyList<RefusedCall> WithoutSupervisor { get; } =
-        [.. Targeting.Select(kv => new RefusedCall(kv.Key, kv.Value, 1 /* EPERM */))];
+        [.. Targeting.Select(kv => new RefusedCall(kv.Key, kv.Value, Errno.EPERM))];
 
     public override IReadOnlyCollection<string> Syscalls { get; } = [.. Targeting.Keys];
 
@@ -68,7 +68,7 @@ public sealed class ProcessTargets : SyscallHandler
             return ValueTask.FromResult(SyscallDecision.Allow);
         session.Deny(new Denial(call.Name, $"{(isGroup ? "process group" : "process")} {target}", call.Pid,
             "outside the sandbox: a sandbox acts only on its own processes"));
-        return ValueTask.FromResult(SyscallDecision.Deny(Esrch));
+        return ValueTask.FromResult(SyscallDecision.Deny(Errno.ESRCH));
     }
 
     /// <summary>The sandbox's first group (its first process leads it) or one its processes made.</summary>

@@ -11,9 +11,8 @@ namespace Sandlock.Supervision.Time;
 /// supervisor thread), and timerfd_settime(TFD_TIMER_ABSTIME) is done on the caller's behalf, on a duplicate of its
 /// timerfd, with the deadline moved to the host's clock when the timer counts realtime.
 /// </summary>
-public sealed class AbsoluteDeadlines(VirtualClock clock) : SyscallHandler
+internal sealed class AbsoluteDeadlines(VirtualClock clock) : SyscallHandler
 {
-    private const int Ebadf = 9, Efault = 14, Einval = 22;
     private const uint TimerAbstime = 1, TfdTimerAbstime = 1;
     // A sleep checks this often whether its caller is still waiting, so a killed sandbox does not keep it.
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1);
@@ -34,8 +33,8 @@ public sealed class AbsoluteDeadlines(VirtualClock clock) : SyscallHandler
     private async ValueTask<SyscallDecision> SleepAsync(SyscallEvent call, SupervisedSession session)
     {
         var request = new byte[16];
-        if (!ChildAccess.Read(session, call, call.Args[2], request)) return SyscallDecision.Deny(Efault);
-        if (ReadTimespec(request) is not { } deadline) return SyscallDecision.Deny(Einval);
+        if (!ChildAccess.Read(session, call, call.Args[2], request)) return SyscallDecision.Deny(Errno.EFAULT);
+        if (ReadTimespec(request) is not { } deadline) return SyscallDecision.Deny(Errno.EINVAL);
         var wakeAt = clock.MonotonicAt((int)call.Args[0], deadline);
         while (true)
         {
@@ -51,12 +50,12 @@ public sealed class AbsoluteDeadlines(VirtualClock clock) : SyscallHandler
     private SyscallDecision SetTimer(SyscallEvent call, SupervisedSession session)
     {
         using SafeFileHandle? timer = ChildAccess.DuplicateFd(session, call, (int)call.Args[0]);
-        if (timer is null) return SyscallDecision.Deny(Ebadf);
-        if (TimerClock(timer) is not { } clockId) return SyscallDecision.Deny(Einval);
+        if (timer is null) return SyscallDecision.Deny(Errno.EBADF);
+        if (TimerClock(timer) is not { } clockId) return SyscallDecision.Deny(Errno.EINVAL);
         var bytes = new byte[32];
-        if (!ChildAccess.Read(session, call, call.Args[2], bytes)) return SyscallDecision.Deny(Efault);
+        if (!ChildAccess.Read(session, call, call.Args[2], bytes)) return SyscallDecision.Deny(Errno.EFAULT);
         // struct itimerspec { it_interval; it_value; }: only the first expiry is absolute.
-        if (ReadTimespec(bytes) is not { } interval || ReadTimespec(bytes.AsSpan(16)) is not { } value) return SyscallDecision.Deny(Einval);
+        if (ReadTimespec(bytes) is not { } interval || ReadTimespec(bytes.AsSpan(16)) is not { } value) return SyscallDecision.Deny(Errno.EINVAL);
         if (value != 0 && clockId is VirtualClock.Realtime or VirtualClock.RealtimeAlarm)
             value = Math.Max(1, clock.HostRealtimeAt(value)); // 0 would disarm the timer; a past deadline fires at once
         Span<long> setting = stackalloc long[4];
@@ -70,7 +69,7 @@ public sealed class AbsoluteDeadlines(VirtualClock clock) : SyscallHandler
         {
             var oldBytes = new byte[32];
             for (var i = 0; i < 4; i++) BinaryPrimitives.WriteInt64LittleEndian(oldBytes.AsSpan(8 * i), old[i]);
-            if (!ChildAccess.Write(session, call, call.Args[3], oldBytes)) return SyscallDecision.Deny(Efault);
+            if (!ChildAccess.Write(session, call, call.Args[3], oldBytes)) return SyscallDecision.Deny(Errno.EFAULT);
         }
         return SyscallDecision.Result(0);
     }

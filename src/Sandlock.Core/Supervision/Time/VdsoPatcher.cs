@@ -10,10 +10,9 @@ namespace Sandlock.Supervision.Time;
 /// functions with <see cref="VdsoStubs"/> through /proc/PID/mem (the kernel copies the page for that process; forked
 /// children inherit the copy), then lets the call continue. Fails closed: a vDSO it cannot patch kills the sandbox.
 /// </summary>
-public sealed class VdsoPatcher : SyscallHandler
+internal sealed class VdsoPatcher : SyscallHandler
 {
     private const uint ArchSetFs = 0x1002;
-    private const int Eperm = 1;
 
     private readonly VirtualClock? _clock;
     private readonly bool _seededRandom;
@@ -111,7 +110,7 @@ public sealed class VdsoPatcher : SyscallHandler
         var failure = Patch(call, session);
         if (failure is null) return ValueTask.FromResult(SyscallDecision.Allow);
         session.Kill($"cannot patch the vDSO of pid {call.Pid} for time_start/random_seed: {failure}");
-        return ValueTask.FromResult(SyscallDecision.Deny(Eperm));
+        return ValueTask.FromResult(SyscallDecision.Deny(Errno.EPERM));
     }
 
     /// <summary>Null when the caller's vDSO is patched (now or already), else why it could not be.</summary>

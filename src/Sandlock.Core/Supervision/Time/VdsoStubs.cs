@@ -6,7 +6,7 @@ namespace Sandlock.Supervision.Time;
 /// x86_64 machine code written over vDSO functions, so programs that read the clock (or random bytes) without a
 /// syscall get the sandbox's answers. Assembled with GNU as (Intel syntax); the listings are the source.
 /// </summary>
-public static class VdsoStubs
+internal static class VdsoStubs
 {
     /// <summary>
     /// clock_gettime(clockid edi, struct timespec *rsi). CLOCK_REALTIME (0) and CLOCK_REALTIME_COARSE (5) read

@@ -7,7 +7,7 @@ namespace Sandlock.Supervision.Time;
 /// they begin at the given instant, advance at the real rate and ignore steps of the host's clock. Times are
 /// nanoseconds since the epoch, which covers 1970 to 2262.
 /// </summary>
-public sealed class VirtualClock
+internal sealed class VirtualClock
 {
     public const int Realtime = 0, Monotonic = 1, RealtimeCoarse = 5, MonotonicCoarse = 6, RealtimeAlarm = 8, Tai = 11;
 

@@ -8,9 +8,8 @@ namespace Sandlock.Supervision.Time;
 /// Answers the syscalls that read the realtime clocks (clock_gettime of the realtime family, gettimeofday, time)
 /// from the <see cref="VirtualClock"/>, writing the result into the caller. Reads of other clocks are not held.
 /// </summary>
-public sealed class VirtualRealtime(VirtualClock clock) : SyscallHandler
+internal sealed class VirtualRealtime(VirtualClock clock) : SyscallHandler
 {
-    private const int Efault = 14;
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["clock_gettime", "gettimeofday", "time"];
 
@@ -33,7 +32,7 @@ public sealed class VirtualRealtime(VirtualClock clock) : SyscallHandler
         Span<byte> timespec = stackalloc byte[16];
         BinaryPrimitives.WriteInt64LittleEndian(timespec, seconds);
         BinaryPrimitives.WriteInt64LittleEndian(timespec[8..], nanoseconds);
-        return ChildAccess.Write(session, call, call.Args[1], timespec) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Efault);
+        return ChildAccess.Write(session, call, call.Args[1], timespec) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Errno.EFAULT);
     }
 
     private SyscallDecision GetTimeOfDay(SyscallEvent call, SupervisedSession session)
@@ -45,7 +44,7 @@ public sealed class VirtualRealtime(VirtualClock clock) : SyscallHandler
             Span<byte> bytes = stackalloc byte[16];
             BinaryPrimitives.WriteInt64LittleEndian(bytes, seconds);
             BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], nanoseconds / 1000);
-            if (!ChildAccess.Write(session, call, timeval, bytes)) return SyscallDecision.Deny(Efault);
+            if (!ChildAccess.Write(session, call, timeval, bytes)) return SyscallDecision.Deny(Errno.EFAULT);
         }
         if (timezone != 0)
         {
@@ -53,7 +52,7 @@ public sealed class VirtualRealtime(VirtualClock clock) : SyscallHandler
             Span<byte> bytes = stackalloc byte[8];
             BinaryPrimitives.WriteInt32LittleEndian(bytes, minutesWest);
             BinaryPrimitives.WriteInt32LittleEndian(bytes[4..], dstTime);
-            if (!ChildAccess.Write(session, call, timezone, bytes)) return SyscallDecision.Deny(Efault);
+            if (!ChildAccess.Write(session, call, timezone, bytes)) return SyscallDecision.Deny(Errno.EFAULT);
         }
         return SyscallDecision.Result(0);
     }
@@ -63,7 +62,7 @@ public sealed class VirtualRealtime(VirtualClock clock) : SyscallHandler
         var (seconds, _) = VirtualClock.Split(clock.Now(VirtualClock.Realtime));
         Span<byte> bytes = stackalloc byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(bytes, seconds);
-        if (call.Args[0] != 0 && !ChildAccess.Write(session, call, call.Args[0], bytes)) return SyscallDecision.Deny(Efault);
+        if (call.Args[0] != 0 && !ChildAccess.Write(session, call, call.Args[0], bytes)) return SyscallDecision.Deny(Errno.EFAULT);
         return SyscallDecision.Result(seconds);
     }
 }

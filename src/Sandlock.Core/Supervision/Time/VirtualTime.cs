@@ -6,7 +6,7 @@ using Sandlock.Policy;
 namespace Sandlock.Supervision.Time;
 
 /// <summary>The handlers behind time_start, and the vDSO patch that random_seed needs too.</summary>
-public static class VirtualTime
+internal static class VirtualTime
 {
     private static readonly Lazy<(ElfImage Vdso, byte[] Image)?> OwnVdso = new(ReadOwnVdso);
 

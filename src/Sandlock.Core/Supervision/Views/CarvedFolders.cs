@@ -12,7 +12,6 @@ namespace Sandlock.Supervision.Views;
 /// </summary>
 internal sealed class CarvedFolders(IReadOnlyCollection<string> folders) : SyscallHandler
 {
-    private const int Efault = 14;
     private readonly HashSet<string> _folders = [.. folders];
 
     public override IReadOnlyCollection<string> Syscalls => HeldOpen.Syscalls;
@@ -28,7 +27,7 @@ internal sealed class CarvedFolders(IReadOnlyCollection<string> folders) : Sysca
 
     private SyscallDecision Handle(SyscallEvent call, SupervisedSession session)
     {
-        if (HeldOpen.Read(session, call) is not { } open) return SyscallDecision.Deny(Efault);
+        if (HeldOpen.Read(session, call) is not { } open) return SyscallDecision.Deny(Errno.EFAULT);
         if (open.Writes || open.Absolute(call.Pid) is not { } absolute) return SyscallDecision.Allow;
         var path = Policy.ChrootPaths.Normalize(absolute);
         if (!_folders.Contains(path)) return SyscallDecision.Allow;

@@ -11,9 +11,8 @@ namespace Sandlock.Supervision.Views;
 /// directory and served from there, so a directory changed while it is being read still lists every name once. The
 /// child's directory position is the index into that snapshot, which keeps rewinddir, telldir and seekdir working.
 /// </summary>
-public sealed class DirectoryListings : SyscallHandler
+internal sealed class DirectoryListings : SyscallHandler
 {
-    private const int Efault = 14, Ebadf = 9, Einval = 22, Enotdir = 20;
     private const int HeaderSize = 19;
     private readonly ConcurrentDictionary<(int Pid, int Fd), Snapshot> _snapshots = new();
     private readonly bool _sorted;
@@ -36,11 +35,11 @@ public sealed class DirectoryListings : SyscallHandler
         var fd = (int)call.Args[0];
         var capacity = (int)Math.Min(call.Args[2], 1 << 20);
         using var directory = ChildAccess.DuplicateFd(session, call, fd);
-        if (directory is null) return Done(SyscallDecision.Deny(Ebadf));
+        if (directory is null) return Done(SyscallDecision.Deny(Errno.EBADF));
         var identity = FileIdentity.Of($"/proc/self/fd/{(int)directory.DangerousGetHandle()}");
-        if (identity is not var (device, inode)) return Done(SyscallDecision.Deny(Ebadf));
+        if (identity is not var (device, inode)) return Done(SyscallDecision.Deny(Errno.EBADF));
         var position = DirectoryCalls.Position(directory);
-        if (position < 0) return Done(SyscallDecision.Deny(Enotdir));
+        if (position < 0) return Done(SyscallDecision.Deny(Errno.ENOTDIR));
 
         var key = (call.Pid, fd);
         // A read from the start (a new open, or a rewind) takes a fresh snapshot; later reads continue the old one.
@@ -54,7 +53,7 @@ public sealed class DirectoryListings : SyscallHandler
                 return Done(SyscallDecision.Allow);
             }
             var entries = DirectoryCalls.ReadAll(directory)?.Select(e => new DirectoryEntry(e.Inode, e.Type, e.Name)).ToList();
-            if (entries is null) return Done(SyscallDecision.Deny(Enotdir));
+            if (entries is null) return Done(SyscallDecision.Deny(Errno.ENOTDIR));
             entries.AddRange(added.Where(a => !entries.Any(e => e.Name.AsSpan().SequenceEqual(a.Name))));
             if (_sorted) entries.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
             snapshot = new Snapshot(device, inode, [.. entries]);
@@ -79,8 +78,8 @@ public sealed class DirectoryListings : SyscallHandler
             used += length;
             index++;
         }
-        if (used == 0 && index < snapshot.Entries.Length) return Done(SyscallDecision.Deny(Einval));
-        if (used > 0 && !ChildAccess.Write(session, call, call.Args[1], buffer.AsSpan(0, used))) return Done(SyscallDecision.Deny(Efault));
+        if (used == 0 && index < snapshot.Entries.Length) return Done(SyscallDecision.Deny(Errno.EINVAL));
+        if (used > 0 && !ChildAccess.Write(session, call, call.Args[1], buffer.AsSpan(0, used))) return Done(SyscallDecision.Deny(Errno.EFAULT));
         DirectoryCalls.MoveTo(directory, index);
         if (index >= snapshot.Entries.Length && used == 0) _snapshots.TryRemove(key, out _);
         return Done(SyscallDecision.Result(used));
@@ -90,4 +89,4 @@ public sealed class DirectoryListings : SyscallHandler
 }
 
 /// <summary>One entry of a listing, as getdents64 returns it: inode, d_type and name.</summary>
-public sealed record DirectoryEntry(ulong Inode, byte Type, byte[] Name);
+internal sealed record DirectoryEntry(ulong Inode, byte Type, byte[] Name);

@@ -13,9 +13,8 @@ namespace Sandlock.Supervision.Views;
 /// folder with the sandbox's process ids only. Magic links of the sandbox's own processes (fd/N, cwd, exe, root, ns)
 /// are left to the kernel, which then checks the file they lead to against the child's Landlock rules.
 /// </summary>
-public sealed class ProcView : SyscallHandler
+internal sealed class ProcView : SyscallHandler
 {
-    private const int Enoent = 2, Eacces = 13, Efault = 14;
     private const string Proc = "/proc";
     private static readonly HashSet<string> LinksToAnyFile = ["cwd", "root", "exe"];
     private static readonly HashSet<string> FoldersOfLinks = ["fd", "map_files", "ns"];
@@ -68,7 +67,7 @@ public sealed class ProcView : SyscallHandler
 
     private SyscallDecision Handle(SyscallEvent call, SupervisedSession session)
     {
-        if (HeldOpen.Read(session, call) is not { } open) return SyscallDecision.Deny(Efault);
+        if (HeldOpen.Read(session, call) is not { } open) return SyscallDecision.Deny(Errno.EFAULT);
         var listing = session.State(() => new ProcListing());
         // An unreadable base leaves the open to the kernel, where Landlock refuses anything under /proc.
         if (open.Absolute(call.Pid) is not { } absolute) return SyscallDecision.Allow;
@@ -76,13 +75,13 @@ public sealed class ProcView : SyscallHandler
         if (listing.Root is { } standIn && Sandlock.Policy.PathTree.IsSameOrUnder(path, standIn)) path = Proc + path[standIn.Length..];
         if (!Sandlock.Policy.PathTree.IsSameOrUnder(path, Proc)) return SyscallDecision.Allow;
 
-        if (_denied.Any(denied => Sandlock.Policy.PathTree.IsSameOrUnder(path, denied))) return Refuse(call, session, path, Eacces, "denied path");
+        if (_denied.Any(denied => Sandlock.Policy.PathTree.IsSameOrUnder(path, denied))) return Refuse(call, session, path, Errno.EACCES, "denied path");
         if (path == Proc) return OpenedOnBehalf.Send(call, session, Libc.Open(listing.Refresh(session.RootPid), OpenFlags(open)), open);
 
         var parts = path[(Proc.Length + 1)..].Split('/');
         if (Rewrite(parts, call.Pid, session.RootPid) is not { } inside)
-            return Refuse(call, session, path, Enoent, "/proc view: not a process of this sandbox");
-        if (open.Writes && !_writable && !NamesAThread(inside)) return Refuse(call, session, path, Eacces, "/proc is not writable");
+            return Refuse(call, session, path, Errno.ENOENT, "/proc view: not a process of this sandbox");
+        if (open.Writes && !_writable && !NamesAThread(inside)) return Refuse(call, session, path, Errno.EACCES, "/proc is not writable");
         if (LeadsThroughMagicLink(inside)) return SyscallDecision.Allow;
         var fd = ResolvingOpen.OpenAt2(ProcRoot.Value, string.Join('/', inside), (ulong)OpenFlags(open),
             ResolvingOpen.ResolveBeneath | ResolvingOpen.ResolveNoMagicLinks);

@@ -1,3 +1,5 @@
+using Sandlock.Interop;
+
 namespace Sandlock.Supervision.Views;
 
 /// <summary>Which processes belong to a sandbox: its first process and the descendants still linked to it.</summary>
@@ -18,5 +20,5 @@ internal static class SandboxMembers
 
     /// <summary>The live process ids of the sandbox, its first process included.</summary>
     public static IEnumerable<int> All(int root) =>
-        Directory.Exists($"/proc/{root}") ? [root, .. Lifecycle.ProcessTree.Descendants(root)] : [];
+        Directory.Exists($"/proc/{root}") ? [root, .. ProcessTree.Descendants(root)] : [];
 }

@@ -1,6 +1,6 @@
-namespace Sandlock.Confinement.Seccomp;
+namespace Sandlock.Interop;
 
-public sealed partial class SyscallTable
+internal sealed partial class SyscallTable
 {
     // Generated from /usr/include/x86_64-linux-gnu/asm/unistd_64.h (Linux 6.1), then the numbers shared by all architectures (SyscallTable.Unified.cs).
     public static SyscallTable X64 { get; } = new("x86_64", 0xC000003E,

@@ -1,6 +1,6 @@
-namespace Sandlock.Confinement.Seccomp;
+namespace Sandlock.Interop;
 
-public sealed partial class SyscallTable
+internal sealed partial class SyscallTable
 {
     // Generated from /usr/include/asm-generic/unistd.h with arm64's __ARCH_WANT_* set (Linux 6.1), then the numbers shared by all architectures (SyscallTable.Unified.cs).
     public static SyscallTable Arm64 { get; } = new("aarch64", 0xC00000B7,

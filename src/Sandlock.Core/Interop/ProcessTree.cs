@@ -1,15 +1,9 @@
-using Sandlock.Interop;
 
-namespace Sandlock.Lifecycle;
+namespace Sandlock.Interop;
 
 /// <summary>Signals a sandbox's process group and any descendants that moved to another group.</summary>
 internal static class ProcessTree
 {
-    public static void Signal(int processGroup, int signal)
-    {
-        if (processGroup > 0) Libc.Kill(-processGroup, signal);
-    }
-
     /// <summary>Kills the group at once; descendants that left it (setsid, setpgid) are found through /proc and killed too.</summary>
     public static void Kill(int processGroup)
     {

@@ -1,7 +1,7 @@
-namespace Sandlock.Confinement.Seccomp;
+namespace Sandlock.Interop;
 
 /// <summary>Named groups of syscalls that are denied by default and can be re-allowed with <c>--extra-allow-syscall</c>.</summary>
-public static class SyscallGroups
+internal static class SyscallGroups
 {
     private static readonly Dictionary<string, string[]> Groups = new(StringComparer.Ordinal)
     {

@@ -1,10 +1,10 @@
 using System.Collections.Frozen;
 using System.Runtime.InteropServices;
 
-namespace Sandlock.Confinement.Seccomp;
+namespace Sandlock.Interop;
 
 /// <summary>Syscall names and numbers of one architecture, with the AUDIT_ARCH value seccomp reports for it.</summary>
-public sealed partial class SyscallTable
+internal sealed partial class SyscallTable
 {
     private readonly FrozenDictionary<string, int> _numbers;
 

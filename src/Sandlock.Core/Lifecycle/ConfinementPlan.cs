@@ -1,15 +1,20 @@
+using Sandlock.Confinement;
 using Sandlock.Confinement.Landlock;
 using Sandlock.Confinement.Seccomp;
+using Sandlock.Interop;
 using Sandlock.Policy;
+using Sandlock.Supervision;
+using Sandlock.Supervision.Dynamic;
+using Sandlock.Supervision.Views;
 using Network = Sandlock.Supervision.Network;
 
-namespace Sandlock.Confinement;
+namespace Sandlock.Lifecycle;
 
 /// <summary>
 /// The kernel-level restrictions one spawn applies, decided from a policy and what the kernel can do.
 /// Planning fails (fail closed) when the policy needs a protection the kernel lacks and the policy did not waive it.
 /// </summary>
-public sealed record ConfinementPlan(
+internal sealed record ConfinementPlan(
     int LandlockAbi,
     FsAccess HandledFs,
     NetAccess HandledNet,
@@ -19,9 +24,9 @@ public sealed record ConfinementPlan(
     IReadOnlyList<ushort> BindPorts,
     SockFilter[] SeccompFilter,
     IReadOnlyList<string> Degraded,
-    global::Sandlock.Supervision.SupervisionPlan? Supervised = null,
+    SupervisionPlan? Supervised = null,
     uint SeccompFlags = 0,
-    ProcessCountLimit? ProcessLimit = null)
+    ProcessCountLimit? ProcessLimit = null) : ILandlockRestriction
 {
     // The program depends on the policy alone, and policies are immutable: compile once per policy.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPolicy, SockFilter[]> CompiledFilters = new();
@@ -32,8 +37,8 @@ public sealed record ConfinementPlan(
 
     public static ConfinementPlan Create(SandboxPolicy policy) => Create(policy, KernelFeatures.Current);
 
-    public static ConfinementPlan Create(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<global::Sandlock.Supervision.SyscallHandler>? customHandlers = null,
-        global::Sandlock.Supervision.Dynamic.PolicyCallback? callback = null)
+    public static ConfinementPlan Create(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<SyscallHandler>? customHandlers = null,
+        PolicyCallback? callback = null)
     {
         var abi = kernel.LandlockAbi;
         var degraded = new List<string>();
@@ -62,10 +67,10 @@ public sealed record ConfinementPlan(
             if (!Wanted(Protection.LandlockFsIoctlDev)) handledFs &= ~FsAccess.IoctlDev;
             // ABI 1 always refuses cross-directory renames; that is stricter, not weaker, so it is not a degradation.
             if (!Wanted(Protection.LandlockFsRefer)) handledFs &= ~FsAccess.Refer;
-            fsRules = handledFs == FsAccess.None ? [] : FsRulePlanner.Plan(policy, global::Sandlock.Supervision.Views.ProcView.AppliesTo(policy, kernel));
+            fsRules = handledFs == FsAccess.None ? [] : FsRulePlanner.Plan(policy, ProcView.AppliesTo(policy, kernel));
         }
 
-        var supervision = global::Sandlock.Supervision.SupervisionPlan.For(policy, kernel, customHandlers, callback);
+        var supervision = SupervisionPlan.For(policy, kernel, customHandlers, callback);
         var handledNet = NetAccess.None;
         ushort[] connect = [], bind = [];
         if (Wanted(Protection.LandlockNet))
@@ -102,7 +107,7 @@ public sealed record ConfinementPlan(
             {
                 IReadOnlyCollection<HeldSyscall> held = supervision?.Holds ?? [];
                 // Custom handlers and callbacks change what is held, so only policy-derived programs are cached.
-                var refused = global::Sandlock.Supervision.SupervisionPlan.FilterRefusals(policy, kernel);
+                var refused = SupervisionPlan.FilterRefusals(policy, kernel);
                 SockFilter[] Compile(SandboxPolicy p) => SeccompProgram.Build(p, SyscallTable.Current, !Network.NetworkRules.AllowsDatagrams(p), held, refused);
                 filter = customHandlers is { Count: > 0 } || callback is not null ? Compile(policy) : CompiledFilters.GetValue(policy, Compile);
             }

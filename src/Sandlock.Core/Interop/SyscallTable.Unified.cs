@@ -1,6 +1,6 @@
-namespace Sandlock.Confinement.Seccomp;
+namespace Sandlock.Interop;
 
-public sealed partial class SyscallTable
+internal sealed partial class SyscallTable
 {
     // Since Linux 5.1 (424) new syscalls get one number on every architecture; listed once, up to Linux 6.18.
     // A property, not a field: the tables in the other parts of this class are initialised in no set order.

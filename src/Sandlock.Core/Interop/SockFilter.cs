@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 
-namespace Sandlock.Confinement.Seccomp;
+namespace Sandlock.Interop;
 
 /// <summary>One classic BPF instruction, laid out as the kernel's <c>struct sock_filter</c>.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly record struct SockFilter(ushort Code, byte JumpTrue, byte JumpFalse, uint K);
+internal readonly record struct SockFilter(ushort Code, byte JumpTrue, byte JumpFalse, uint K);
