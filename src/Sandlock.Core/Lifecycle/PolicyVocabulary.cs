@@ -36,7 +36,13 @@ public sealed record PolicyVocabulary
         _ => "in the policy file passed with --sandlock FILE",
     };
 
-    private string To => Door == FrontDoor.PolicyFile ? On : On.Replace("on ", "to ", StringComparison.Ordinal);
+    private string To => Door switch
+    {
+        FrontDoor.Task => "to the task",
+        FrontDoor.Attribute => "to [Sandboxed]",
+        FrontDoor.CommandLine => "to the command line",
+        _ => On,
+    };
 
     /// <summary>What this door calls <paramref name="setting"/>, e.g. <c>MaxProcesses on the task</c>.</summary>
     internal string Name(PolicySetting setting) => $"{setting.NameIn(Door) ?? setting.Name} {On}";
@@ -50,7 +56,7 @@ public sealed record PolicyVocabulary
     /// </summary>
     internal string Add(PolicySetting setting, string value, PolicySetting? orElse = null, string? orElseDoes = null)
     {
-        var alternative = orElse is null ? "" : $" (or {Short(orElse)} {orElseDoes})";
+        var alternative = orElse is null ? "" : Door == FrontDoor.PolicyFile ? $" (or {Short(orElse)})" : $" (or {Short(orElse)} {orElseDoes})";
         return Door switch
         {
             FrontDoor.Task => $"add {setting.TaskParameter}=\"{value}\"{alternative} {To}",

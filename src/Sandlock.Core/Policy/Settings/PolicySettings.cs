@@ -175,7 +175,7 @@ internal static class PolicySettings
         foreach (var (name, value) in values)
         {
             var setting = Named(door, name) ?? throw new ArgumentException($"no policy setting is called {name} in {door}", nameof(values));
-            if (setting.Shape == SettingShape.Switch && !bool.Parse(value)) continue;
+            if (setting.Shape == SettingShape.Switch && !ValueKinds.Switch.Parse(value, sourceOf(name))) continue;
             if (setting.Shape != SettingShape.Many && string.IsNullOrWhiteSpace(value)) continue;
             setting.Apply(builder, value, sourceOf(name));
         }
