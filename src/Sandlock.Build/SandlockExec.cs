@@ -67,7 +67,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 // A chroot can only come from the policy file, and the defaults, laid under the file, depend on it.
                 root = file is null ? ChildRoot.Host : ChildRoot.Of([file]);
                 temp = ChildTempFolder.Create(root, "sandlock-step-");
-                policy = StepPolicy.Compose(StepFor(project, root, shell, temp?.HostPath), Parameters(), file);
+                policy = StepPolicy.Compose(StepFor(project, root, shell, temp?.HostPath), PolicyParameters.Of(this), file);
             }
             catch (PolicyException e)
             {
@@ -136,9 +136,6 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             .ToList();
         return new StepPolicy.Step(project, root, workingDirectory, !string.IsNullOrEmpty(WorkingDirectory), shell.ScriptPath, tempDirectory, environment);
     }
-
-    private PolicyParameters Parameters() => new(
-        PolicyFile, ReadPaths, WritePaths, DenyPaths, NetAllow, MaxMemory, MaxProcesses, TimeStart, RandomSeed, DeterministicDirs, CleanEnv);
 
     private void ReportPolicyError(PolicyException e)
     {

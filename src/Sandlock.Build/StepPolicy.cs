@@ -1,8 +1,8 @@
 using System.Collections;
 using System.Collections.Immutable;
-using System.Globalization;
 using Sandlock.Policy;
 using Sandlock.Policy.Files;
+using Sandlock.Policy.Settings;
 
 namespace Sandlock.Build;
 
@@ -23,7 +23,7 @@ internal static class StepPolicy
         IReadOnlyList<KeyValuePair<string, string>> ExecEnvironment);
 
     /// <summary>Throws <see cref="PolicyException"/> naming the file and line, or the parameter, at fault.</summary>
-    public static SandboxPolicy Compose(Step step, PolicyParameters parameters, PolicyFile? file)
+    public static SandboxPolicy Compose(Step step, IReadOnlyList<(string Name, string Value)> parameters, PolicyFile? file)
     {
         var builder = new SandboxPolicyBuilder { BaseDirectory = step.Project.ProjectDirectory };
         AddDefaults(builder, step);
@@ -31,7 +31,7 @@ internal static class StepPolicy
 
         // A working directory outside the chroot does not exist for the step: the default or the file's cwd holds.
         if (step.WorkingDirectoryGiven && step.Root.Inside(step.WorkingDirectory) is { } cwd) builder.Cwd(cwd, "WorkingDirectory");
-        AddParameters(builder, parameters);
+        PolicySettings.ApplyAll(builder, FrontDoor.Task, parameters, name => name);
 
         // The step's environment is the build's, minus secrets, plus the policy's and Exec's own: set through the
         // builder like every other field, so it is validated too.
@@ -62,30 +62,6 @@ internal static class StepPolicy
         }
         if (step.TempDirectory is not null && root.Inside(step.TempDirectory) is { } temp) builder.FsWrite(temp, source);
         builder.Cwd(root.Inside(step.WorkingDirectory) ?? "/", source);
-    }
-
-    private static void AddParameters(SandboxPolicyBuilder builder, PolicyParameters p)
-    {
-        foreach (var path in p.ReadPaths) builder.FsRead(path, "ReadPaths");
-        foreach (var path in p.WritePaths) builder.FsWrite(path, "WritePaths");
-        foreach (var path in p.DenyPaths) builder.FsDeny(path, "DenyPaths");
-        foreach (var spec in p.NetAllow) builder.NetAllow(spec, "NetAllow");
-        if (!string.IsNullOrWhiteSpace(p.MaxMemory)) builder.MaxMemory(p.MaxMemory.Trim(), "MaxMemory");
-        if (!string.IsNullOrWhiteSpace(p.MaxProcesses))
-        {
-            if (!int.TryParse(p.MaxProcesses, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count))
-                throw new PolicyException("MaxProcesses", $"invalid process count '{p.MaxProcesses}': expected a whole number");
-            builder.MaxProcesses(count, "MaxProcesses");
-        }
-        if (!string.IsNullOrWhiteSpace(p.TimeStart)) builder.TimeStart(p.TimeStart.Trim(), "TimeStart");
-        if (!string.IsNullOrWhiteSpace(p.RandomSeed))
-        {
-            if (!ulong.TryParse(p.RandomSeed, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed))
-                throw new PolicyException("RandomSeed", $"invalid random seed '{p.RandomSeed}': expected a whole number from 0 to {ulong.MaxValue}");
-            builder.RandomSeed(seed, "RandomSeed");
-        }
-        if (p.DeterministicDirs) builder.DeterministicDirs(true, "DeterministicDirs");
-        if (p.CleanEnv) builder.CleanEnv(true, "CleanEnv");
     }
 
     /// <summary>

@@ -45,9 +45,7 @@ public sealed class FlagFuzzTests : IDisposable
         return run;
     }
 
-    private static readonly string[] Flags = typeof(RunOptions).GetFields()
-        .Select(f => f.GetValue(Options)).OfType<Option>()
-        .SelectMany(o => o.Aliases.Prepend(o.Name)).ToArray();
+    private static readonly string[] Flags = Options.All.SelectMany(o => o.Aliases.Prepend(o.Name)).ToArray();
 
     private static readonly Gen<string> Odd = Gen.String[Gen.Frequency((4, Gen.Char['a', 'z']), (1, Gen.Char['\0', '\x1f']),
         (1, Gen.Char["\u0085\u2028\ud800\udfff:/=,.-*[]"])), 0, 20];

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Sandlock.Policy;
 using Sandlock.Policy.Files;
+using Sandlock.Policy.Settings;
 
 namespace Sandlock.Lifecycle;
 
@@ -73,19 +74,13 @@ internal static partial class DeniedAccess
         ArgumentNullException.ThrowIfNull(finding);
         ArgumentNullException.ThrowIfNull(words);
         if (finding.What == Kind.Processes)
-            return $"the sandbox denied fork over the process limit (max_processes {finding.Target}: \"{finding.Line}\"); to allow it, raise {words.MaxProcesses}, or processes under [limits]";
+            return $"the sandbox denied fork over the process limit ({PolicySettings.MaxProcesses.Name} {finding.Target}: \"{finding.Line}\"); to allow it, raise {Raise(PolicySettings.MaxProcesses, words)}";
         if (finding.What == Kind.Network)
         {
             var port = finding.Target.Length > 0 ? finding.Target : "PORT";
-            var where = words.PolicyFile is null
-                ? $"{words.AllowPort(port)}, or allow = [\":{port}\"] under [network] in a sandlock.toml beside the project"
-                : $"add \":{port}\" to allow under [network] in {FileLine(words.PolicyFile, "network", "allow")}, or {words.AllowPort(port)}";
-            return $"the sandbox denied a TCP connection{(finding.Target.Length > 0 ? $" to port {port}" : "")} (\"{finding.Line}\"); to allow it, {where}";
+            return $"the sandbox denied a TCP connection{(finding.Target.Length > 0 ? $" to port {port}" : "")} (\"{finding.Line}\"); to allow it, {Allow(PolicySettings.NetAllow, $":{port}", words)}";
         }
-        var fileWhere = words.PolicyFile is null
-            ? $"{words.AllowRead(finding.Target)}, or read = [\"{finding.Target}\"] under [filesystem] in a sandlock.toml beside the project"
-            : $"add \"{finding.Target}\" to read (or write) under [filesystem] in {FileLine(words.PolicyFile, "filesystem", "read")}, or {words.AllowRead(finding.Target)}";
-        return $"the sandbox denied access to {finding.Target} (\"{finding.Line}\"); to allow it, {fileWhere}";
+        return $"the sandbox denied access to {finding.Target} (\"{finding.Line}\"); to allow it, {Allow(PolicySettings.FsRead, finding.Target, words, PolicySettings.FsWrite)}";
     }
 
     /// <summary>The text for a denial the supervisor recorded (network destinations, limits).</summary>
@@ -95,20 +90,46 @@ internal static partial class DeniedAccess
         ArgumentNullException.ThrowIfNull(words);
         var where = denial.Syscall switch
         {
-            "memory" => $"raise {words.MaxMemory}, or memory under [limits]",
-            // Only port remapping binds on the child's behalf; no front door has a bind parameter.
-            "bind" => words.PolicyFile is null
-                ? "add its port to allow_bind under [network] in a sandlock.toml beside the project"
-                : $"add its port to allow_bind under [network] in {FileLine(words.PolicyFile, "network", "allow_bind")}",
-            "fork" => $"raise {words.MaxProcesses}, or processes under [limits]",
-            "connect" or "sendto" or "sendmsg" or "sendmmsg" when IsNetworkDestination(denial.Target) => words.PolicyFile is null
-                ? $"add {words.NetAllowRule} for it, or a rule to allow under [network] in a sandlock.toml beside the project"
-                : $"add a rule for it to allow under [network] in {FileLine(words.PolicyFile, "network", "allow")}, or {words.NetAllowRule}",
+            "memory" => $"raise {Raise(PolicySettings.MaxMemory, words)}",
+            // Only port remapping binds on the child's behalf; no front door but the policy file has a bind setting.
+            "bind" => $"add its port to {InPolicyFile(PolicySettings.NetAllowBind, words)}",
+            "fork" => $"raise {Raise(PolicySettings.MaxProcesses, words)}",
+            "connect" or "sendto" or "sendmsg" or "sendmmsg" when IsNetworkDestination(denial.Target) => words.Door == FrontDoor.PolicyFile
+                ? $"add a rule for it to {InPolicyFile(PolicySettings.NetAllow, words)}"
+                : words.PolicyFile is null
+                    ? $"add {words.Rule(PolicySettings.NetAllow)} for it, or a rule to {InPolicyFile(PolicySettings.NetAllow, words)}"
+                    : $"add a rule for it to {InPolicyFile(PolicySettings.NetAllow, words)}, or {words.Rule(PolicySettings.NetAllow)}",
             // The rest (the /proc view, process groups, other processes, unix sockets, mounts) says in its rule why.
             _ => null,
         };
         var what = $"the sandbox denied {denial.Syscall} {denial.Target} ({denial.Rule})";
         return where is null ? what : $"{what}; to allow it, {where}";
+    }
+
+    /// <summary>How to add <paramref name="value"/> to a list setting: in the front door and in the policy file.</summary>
+    private static string Allow(PolicySetting setting, string value, PolicyVocabulary words, PolicySetting? orElse = null)
+    {
+        var (section, key) = setting.FileKey!.Value;
+        var alternative = orElse?.FileKey is var (_, otherKey) ? $" (or {otherKey})" : "";
+        if (words.PolicyFile is { } file)
+        {
+            var inFile = $"add \"{value}\" to {key}{alternative} under [{section}] in {FileLine(file, section, key)}";
+            return words.Door == FrontDoor.PolicyFile ? inFile : $"{inFile}, or {words.Add(setting, value, orElse, "to write")}";
+        }
+        var inDoor = words.Add(setting, value, orElse, "to write");
+        return words.Door == FrontDoor.PolicyFile ? inDoor : $"{inDoor}, or {PolicyVocabulary.InFile(setting, value)} in a sandlock.toml beside the project";
+    }
+
+    /// <summary>A limit in the front door, and in a policy file when the door is not one.</summary>
+    private static string Raise(PolicySetting setting, PolicyVocabulary words) =>
+        words.Door == FrontDoor.PolicyFile ? words.Name(setting) : $"{words.Name(setting)}, or {setting.NameIn(FrontDoor.PolicyFile)}";
+
+    private static string InPolicyFile(PolicySetting setting, PolicyVocabulary words)
+    {
+        var (section, key) = setting.FileKey!.Value;
+        return words.PolicyFile is { } file
+            ? $"{key} under [{section}] in {FileLine(file, section, key)}"
+            : words.Door == FrontDoor.PolicyFile ? words.Name(setting) : $"{key} under [{section}] in a sandlock.toml beside the project";
     }
 
     private static bool IsNetworkDestination(string target) =>

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Sandlock.Confinement.Seccomp;
 using Sandlock.Policy;
+using Sandlock.Policy.Settings;
 
 namespace Sandlock;
 
@@ -81,146 +82,146 @@ public sealed class SandboxPolicyBuilder
 
     // Filesystem
     public SandboxPolicyBuilder FsRead(string path, string? source = null) =>
-        SetPath("fs_readable", path, source, (p, full) => p with { FsReadable = p.FsReadable.Add(full) });
+        SetPath(SettingNames.FsRead, path, source, (p, full) => p with { FsReadable = p.FsReadable.Add(full) });
     public SandboxPolicyBuilder FsWrite(string path, string? source = null) =>
-        SetPath("fs_writable", path, source, (p, full) => p with { FsWritable = p.FsWritable.Add(full) });
+        SetPath(SettingNames.FsWrite, path, source, (p, full) => p with { FsWritable = p.FsWritable.Add(full) });
     public SandboxPolicyBuilder FsDeny(string path, string? source = null) =>
-        SetPath("fs_denied", path, source, (p, full) => p with { FsDenied = p.FsDenied.Add(full) });
+        SetPath(SettingNames.FsDeny, path, source, (p, full) => p with { FsDenied = p.FsDenied.Add(full) });
 
     // Syscalls
     public SandboxPolicyBuilder ExtraDenySyscall(string name, string? source = null) =>
-        Set("extra_deny_syscalls", source, p => p with { ExtraDenySyscalls = p.ExtraDenySyscalls.Add(name.Trim()) });
+        Set(SettingNames.ExtraDenySyscall, source, p => p with { ExtraDenySyscalls = p.ExtraDenySyscalls.Add(name.Trim()) });
     public SandboxPolicyBuilder ExtraAllowSyscall(string group, string? source = null) =>
-        Set("extra_allow_syscalls", source, p => p with { ExtraAllowSyscalls = p.ExtraAllowSyscalls.Add(group.Trim()) });
+        Set(SettingNames.ExtraAllowSyscall, source, p => p with { ExtraAllowSyscalls = p.ExtraAllowSyscalls.Add(group.Trim()) });
 
     // Network
     public SandboxPolicyBuilder NetAllow(string spec, string? source = null) =>
-        Set("net_allow", source, p => p with { NetAllow = p.NetAllow.Add(NetRule.Parse(spec, source ?? "net_allow")) });
+        Set(SettingNames.NetAllow, source, p => p with { NetAllow = p.NetAllow.Add(NetRule.Parse(spec, source ?? SettingNames.NetAllow)) });
     public SandboxPolicyBuilder NetDeny(string spec, string? source = null) =>
-        Set("net_deny", source, p => p with { NetDeny = p.NetDeny.Add(NetRule.Parse(spec, source ?? "net_deny")) });
+        Set(SettingNames.NetDeny, source, p => p with { NetDeny = p.NetDeny.Add(NetRule.Parse(spec, source ?? SettingNames.NetDeny)) });
     public SandboxPolicyBuilder NetAllowBind(string ports, string? source = null) =>
-        Set("net_bind", source, p => p with { NetBind = p.NetBind.AddRange(PortList.Parse(ports, source ?? "net_bind")) });
+        Set(SettingNames.NetAllowBind, source, p => p with { NetBind = p.NetBind.AddRange(PortList.Parse(ports, source ?? SettingNames.NetAllowBind)) });
     public SandboxPolicyBuilder NetAllowBind(ushort port, string? source = null) => NetAllowBind(port.ToString(CultureInfo.InvariantCulture), source);
     public SandboxPolicyBuilder NetDenyBind(string ports, string? source = null) =>
-        Set("net_deny_bind", source, p => p with { NetDenyBind = p.NetDenyBind.AddRange(PortList.Parse(ports, source ?? "net_deny_bind")) });
+        Set(SettingNames.NetDenyBind, source, p => p with { NetDenyBind = p.NetDenyBind.AddRange(PortList.Parse(ports, source ?? SettingNames.NetDenyBind)) });
     public SandboxPolicyBuilder PortRemap(bool on = true, string? source = null) =>
-        Set("port_remap", source, p => p with { PortRemap = on });
+        Set(SettingNames.PortRemap, source, p => p with { PortRemap = on });
 
     // HTTP
     public SandboxPolicyBuilder HttpAllow(string rule, string? source = null) =>
-        Set("http_allow", source, p => p with { HttpAllow = p.HttpAllow.Add(HttpRule.Parse(rule, source ?? "http_allow")) });
+        Set(SettingNames.HttpAllow, source, p => p with { HttpAllow = p.HttpAllow.Add(HttpRule.Parse(rule, source ?? SettingNames.HttpAllow)) });
     public SandboxPolicyBuilder HttpDeny(string rule, string? source = null) =>
-        Set("http_deny", source, p => p with { HttpDeny = p.HttpDeny.Add(HttpRule.Parse(rule, source ?? "http_deny")) });
+        Set(SettingNames.HttpDeny, source, p => p with { HttpDeny = p.HttpDeny.Add(HttpRule.Parse(rule, source ?? SettingNames.HttpDeny)) });
     public SandboxPolicyBuilder HttpPort(string ports, string? source = null) =>
-        Set("http_ports", source, p => p with { HttpPorts = p.HttpPorts.AddRange(PortList.Parse(ports, source ?? "http_ports")) });
+        Set(SettingNames.HttpPort, source, p => p with { HttpPorts = p.HttpPorts.AddRange(PortList.Parse(ports, source ?? SettingNames.HttpPort)) });
     public SandboxPolicyBuilder HttpCa(string path, string? source = null) =>
-        Set("http_ca", source, p => p with { HttpCa = FullPath(path, source ?? "http_ca") });
+        Set(SettingNames.HttpCa, source, p => p with { HttpCa = FullPath(path, source ?? SettingNames.HttpCa) });
     public SandboxPolicyBuilder HttpKey(string path, string? source = null) =>
-        Set("http_key", source, p => p with { HttpKey = FullPath(path, source ?? "http_key") });
+        Set(SettingNames.HttpKey, source, p => p with { HttpKey = FullPath(path, source ?? SettingNames.HttpKey) });
 
     // Limits
     public SandboxPolicyBuilder MaxMemory(string size, string? source = null) =>
-        Set("max_memory", source, p => p with { MaxMemory = ByteSize.Parse(size, source ?? "max_memory") });
+        Set(SettingNames.MaxMemory, source, p => p with { MaxMemory = ByteSize.Parse(size, source ?? SettingNames.MaxMemory) });
     public SandboxPolicyBuilder MaxMemory(ByteSize size, string? source = null) =>
-        Set("max_memory", source, p => p with { MaxMemory = size });
+        Set(SettingNames.MaxMemory, source, p => p with { MaxMemory = size });
     public SandboxPolicyBuilder MaxProcesses(int count, string? source = null) =>
-        Set("max_processes", source, p => p with { MaxProcesses = count });
+        Set(SettingNames.MaxProcesses, source, p => p with { MaxProcesses = count });
     public SandboxPolicyBuilder MaxOpenFiles(int count, string? source = null) =>
-        Set("max_open_files", source, p => p with { MaxOpenFiles = count });
+        Set(SettingNames.MaxOpenFiles, source, p => p with { MaxOpenFiles = count });
     public SandboxPolicyBuilder Cpu(int percent, string? source = null) =>
-        Set("max_cpu", source, p => p with { MaxCpu = percent });
+        Set(SettingNames.Cpu, source, p => p with { MaxCpu = percent });
     public SandboxPolicyBuilder MaxDisk(string size, string? source = null) =>
-        Set("max_disk", source, p => p with { MaxDisk = ByteSize.Parse(size, source ?? "max_disk") });
+        Set(SettingNames.MaxDisk, source, p => p with { MaxDisk = ByteSize.Parse(size, source ?? SettingNames.MaxDisk) });
     public SandboxPolicyBuilder GpuDevices(IEnumerable<int> devices, string? source = null) =>
-        Set("gpu_devices", source, p => p with { GpuDevices = [.. devices] });
+        Set(SettingNames.GpuDevices, source, p => p with { GpuDevices = [.. devices] });
     public SandboxPolicyBuilder CpuCores(IEnumerable<int> cores, string? source = null) =>
-        Set("cpu_cores", source, p => p with { CpuCores = [.. cores] });
+        Set(SettingNames.CpuCores, source, p => p with { CpuCores = [.. cores] });
     public SandboxPolicyBuilder NumCpus(int count, string? source = null) =>
-        Set("num_cpus", source, p => p with { NumCpus = count });
+        Set(SettingNames.NumCpus, source, p => p with { NumCpus = count });
 
     // Determinism
     public SandboxPolicyBuilder RandomSeed(ulong seed, string? source = null) =>
-        Set("random_seed", source, p => p with { RandomSeed = seed });
+        Set(SettingNames.RandomSeed, source, p => p with { RandomSeed = seed });
     public SandboxPolicyBuilder TimeStart(DateTimeOffset start, string? source = null)
     {
         // The virtual clock counts nanoseconds since 1970 in 64 bits.
         if (start < DateTimeOffset.UnixEpoch || start.Year >= 2200)
-            throw new PolicyException(source ?? "time_start", $"time {start:O} is out of range: expected an instant from 1970 to 2199");
-        return Set("time_start", source, p => p with { TimeStart = start });
+            throw new PolicyException(source ?? SettingNames.TimeStart, $"time {start:O} is out of range: expected an instant from 1970 to 2199");
+        return Set(SettingNames.TimeStart, source, p => p with { TimeStart = start });
     }
     public SandboxPolicyBuilder TimeStart(string iso8601, string? source = null)
     {
         if (!DateTimeOffset.TryParse(iso8601, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var start))
-            throw new PolicyException(source ?? "time_start", $"invalid time '{iso8601}': expected ISO 8601, e.g. 2024-01-01T00:00:00Z");
+            throw new PolicyException(source ?? SettingNames.TimeStart, $"invalid time '{iso8601}': expected ISO 8601, e.g. 2024-01-01T00:00:00Z");
         return TimeStart(start, source);
     }
     public SandboxPolicyBuilder NoRandomizeMemory(bool on = true, string? source = null) =>
-        Set("no_randomize_memory", source, p => p with { NoRandomizeMemory = on });
+        Set(SettingNames.NoRandomizeMemory, source, p => p with { NoRandomizeMemory = on });
     public SandboxPolicyBuilder NoHugePages(bool on = true, string? source = null) =>
-        Set("no_huge_pages", source, p => p with { NoHugePages = on });
+        Set(SettingNames.NoHugePages, source, p => p with { NoHugePages = on });
     public SandboxPolicyBuilder NoCoredump(bool on = true, string? source = null) =>
-        Set("no_coredump", source, p => p with { NoCoredump = on });
+        Set(SettingNames.NoCoredump, source, p => p with { NoCoredump = on });
     public SandboxPolicyBuilder DeterministicDirs(bool on = true, string? source = null) =>
-        Set("deterministic_dirs", source, p => p with { DeterministicDirs = on });
+        Set(SettingNames.DeterministicDirs, source, p => p with { DeterministicDirs = on });
 
     // Copy-on-write workspace and mounts
     public SandboxPolicyBuilder FsIsolation(FsIsolation mode, string? source = null) =>
-        Set("fs_isolation", source, p => p with { FsIsolation = mode });
+        Set(SettingNames.FsIsolation, source, p => p with { FsIsolation = mode });
     public SandboxPolicyBuilder Workdir(string path, string? source = null) =>
-        Set("workdir", source, p => p with { Workdir = FullPath(path, source ?? "workdir") });
+        Set(SettingNames.Workdir, source, p => p with { Workdir = FullPath(path, source ?? SettingNames.Workdir) });
     public SandboxPolicyBuilder FsStorage(string path, string? source = null) =>
-        Set("fs_storage", source, p => p with { FsStorage = FullPath(path, source ?? "fs_storage") });
+        Set(SettingNames.FsStorage, source, p => p with { FsStorage = FullPath(path, source ?? SettingNames.FsStorage) });
     public SandboxPolicyBuilder OnExit(BranchAction action, string? source = null) =>
-        Set("on_exit", source, p => p with { OnExit = action });
+        Set(SettingNames.OnExit, source, p => p with { OnExit = action });
     public SandboxPolicyBuilder OnError(BranchAction action, string? source = null) =>
-        Set("on_error", source, p => p with { OnError = action });
+        Set(SettingNames.OnError, source, p => p with { OnError = action });
     public SandboxPolicyBuilder FsMount(string spec, string? source = null)
     {
-        var mount = Sandlock.FsMount.Parse(spec, source ?? "fs_mount", host => FullPath(host, source ?? "fs_mount"));
+        var mount = Sandlock.FsMount.Parse(spec, source ?? SettingNames.FsMount, host => FullPath(host, source ?? SettingNames.FsMount));
         if (_policy.FsMounts.Any(m => m.VirtualPath == mount.VirtualPath))
-            throw new PolicyException(source ?? "fs_mount", $"invalid mount '{spec}': {mount.VirtualPath} is already a mount point");
-        return Set("fs_mount", source, p => p with { FsMounts = p.FsMounts.Add(mount) });
+            throw new PolicyException(source ?? SettingNames.FsMount, $"invalid mount '{spec}': {mount.VirtualPath} is already a mount point");
+        return Set(SettingNames.FsMount, source, p => p with { FsMounts = p.FsMounts.Add(mount) });
     }
     public SandboxPolicyBuilder Chroot(string path, string? source = null) =>
-        Set("chroot", source, p => p with { Chroot = FullPath(path, source ?? "chroot") });
+        Set(SettingNames.Chroot, source, p => p with { Chroot = FullPath(path, source ?? SettingNames.Chroot) });
 
     // Process
     public SandboxPolicyBuilder Cwd(string path, string? source = null) =>
-        SetPath("cwd", path, source, (p, full) => p with { Cwd = full });
+        SetPath(SettingNames.Cwd, path, source, (p, full) => p with { Cwd = full });
     public SandboxPolicyBuilder CleanEnv(bool on = true, string? source = null) =>
-        Set("clean_env", source, p => p with { CleanEnv = on });
+        Set(SettingNames.CleanEnv, source, p => p with { CleanEnv = on });
     public SandboxPolicyBuilder Env(string key, string value, string? source = null)
     {
         if (key.Length == 0 || key.Contains('=') || key.Contains('\0'))
-            throw new PolicyException(source ?? "env", $"invalid environment variable name '{key}'");
+            throw new PolicyException(source ?? SettingNames.Env, $"invalid environment variable name '{key}'");
         if (value.Contains('\0'))
-            throw new PolicyException(source ?? "env", $"invalid value for {key}: it contains a NUL character");
-        return Set("env", source, p => p with { Env = p.Env.SetItem(key, value) });
+            throw new PolicyException(source ?? SettingNames.Env, $"invalid value for {key}: it contains a NUL character");
+        return Set(SettingNames.Env, source, p => p with { Env = p.Env.SetItem(key, value) });
     }
     public SandboxPolicyBuilder Env(string assignment, string? source = null)
     {
         var eq = assignment.IndexOf('=');
-        if (eq <= 0) throw new PolicyException(source ?? "env", $"invalid environment assignment '{assignment}': expected KEY=VALUE");
+        if (eq <= 0) throw new PolicyException(source ?? SettingNames.Env, $"invalid environment assignment '{assignment}': expected KEY=VALUE");
         return Env(assignment[..eq], assignment[(eq + 1)..], source);
     }
-    public SandboxPolicyBuilder Uid(int uid, string? source = null) => Set("uid", source, p => p with { Uid = uid });
-    public SandboxPolicyBuilder Gid(int gid, string? source = null) => Set("gid", source, p => p with { Gid = gid });
+    public SandboxPolicyBuilder Uid(int uid, string? source = null) => Set(SettingNames.Uid, source, p => p with { Uid = uid });
+    public SandboxPolicyBuilder Gid(int gid, string? source = null) => Set(SettingNames.Gid, source, p => p with { Gid = gid });
     public SandboxPolicyBuilder Name(string name, string? source = null)
     {
         // It becomes the hostname: the same characters a hostname may have.
         if (name.Length is 0 or > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'))
-            throw new PolicyException(source ?? "name", $"invalid name '{name}': expected 1-64 letters, digits, '-', '.' or '_'");
-        return Set("name", source, p => p with { Name = name });
+            throw new PolicyException(source ?? SettingNames.Name, $"invalid name '{name}': expected 1-64 letters, digits, '-', '.' or '_'");
+        return Set(SettingNames.Name, source, p => p with { Name = name });
     }
 
     public SandboxPolicyBuilder NoSupervisor(bool on = true, string? source = null) =>
-        Set("no_supervisor", source, p => p with { NoSupervisor = on });
+        Set(SettingNames.NoSupervisor, source, p => p with { NoSupervisor = on });
 
     // Waivers
     public SandboxPolicyBuilder AllowDegraded(string protection, string? source = null) =>
-        Set("allow_degraded", source, p => p with { AllowDegraded = p.AllowDegraded.Union(ProtectionNames.ParseMany(protection, source ?? "allow_degraded")) });
+        Set(SettingNames.AllowDegraded, source, p => p with { AllowDegraded = p.AllowDegraded.Union(ProtectionNames.ParseMany(protection, source ?? SettingNames.AllowDegraded)) });
     public SandboxPolicyBuilder Disable(string protection, string? source = null) =>
-        Set("disable", source, p => p with { Disabled = p.Disabled.Union(ProtectionNames.ParseMany(protection, source ?? "disable")) });
+        Set(SettingNames.Disable, source, p => p with { Disabled = p.Disabled.Union(ProtectionNames.ParseMany(protection, source ?? SettingNames.Disable)) });
 
     /// <summary>Validates and returns the policy; throws <see cref="PolicyException"/> naming the offending source.</summary>
     public SandboxPolicy Build()
@@ -241,63 +242,63 @@ public sealed class SandboxPolicyBuilder
             return ChrootPaths.Virtual(given.Path, cwd)
                 ?? throw new PolicyException(given.Source, $"'{given.Path}' leaves the chroot: under chroot a path is inside it and may not climb above its root with '..'");
         }
-        var cwdGiven = _givenPaths.LastOrDefault(g => g.Field == "cwd");
+        var cwdGiven = _givenPaths.LastOrDefault(g => g.Field == SettingNames.Cwd);
         var cwd = cwdGiven.Path is null ? _start.Cwd : Inside(cwdGiven, "/");
         ImmutableArray<string> Paths(ImmutableArray<string> started, string field) =>
             started.AddRange(_givenPaths.Where(g => g.Field == field).Select(g => Inside(g, cwd ?? "/")));
         return p with
         {
             Cwd = cwd,
-            FsReadable = Paths(_start.FsReadable, "fs_readable"),
-            FsWritable = Paths(_start.FsWritable, "fs_writable"),
-            FsDenied = Paths(_start.FsDenied, "fs_denied"),
+            FsReadable = Paths(_start.FsReadable, SettingNames.FsRead),
+            FsWritable = Paths(_start.FsWritable, SettingNames.FsWrite),
+            FsDenied = Paths(_start.FsDenied, SettingNames.FsDeny),
         };
     }
 
     private void Validate(SandboxPolicy p)
     {
         if (p.MaxCpu is { } cpu && cpu is < 1 or > 100)
-            throw new PolicyException(SourceOf("max_cpu"), $"invalid CPU percentage {cpu}: expected 1 to 100");
+            throw new PolicyException(SourceOf(SettingNames.Cpu), $"invalid CPU percentage {cpu}: expected 1 to 100");
         if (p.MaxProcesses is { } procs && procs < 1)
-            throw new PolicyException(SourceOf("max_processes"), $"invalid process limit {procs}: expected at least 1");
+            throw new PolicyException(SourceOf(SettingNames.MaxProcesses), $"invalid process limit {procs}: expected at least 1");
         if (p.MaxProcesses is { } many && many > MaxProcessLimit)
-            throw new PolicyException(SourceOf("max_processes"), $"invalid process limit {many}: expected at most {MaxProcessLimit} (the kernel's PID_MAX_LIMIT)");
+            throw new PolicyException(SourceOf(SettingNames.MaxProcesses), $"invalid process limit {many}: expected at most {MaxProcessLimit} (the kernel's PID_MAX_LIMIT)");
         if (p.MaxOpenFiles is { } files && files < MinOpenFiles)
-            throw new PolicyException(SourceOf("max_open_files"), $"invalid open-file limit {files}: expected at least {MinOpenFiles} (stdin, stdout, stderr and one for the loader to open each library)");
+            throw new PolicyException(SourceOf(SettingNames.MaxOpenFiles), $"invalid open-file limit {files}: expected at least {MinOpenFiles} (stdin, stdout, stderr and one for the loader to open each library)");
         if (p.MaxOpenFiles is { } most && most > OpenFileCeiling.Value)
-            throw new PolicyException(SourceOf("max_open_files"), $"invalid open-file limit {most}: expected at most {OpenFileCeiling.Value} (the kernel's fs.nr_open)");
+            throw new PolicyException(SourceOf(SettingNames.MaxOpenFiles), $"invalid open-file limit {most}: expected at most {OpenFileCeiling.Value} (the kernel's fs.nr_open)");
         if (p.MaxMemory is { } memory && memory.Bytes < MinMemory.Bytes)
-            throw new PolicyException(SourceOf("max_memory"), $"invalid memory limit {memory}: expected at least {MinMemory} (a program's loader and C library alone take about that much)");
+            throw new PolicyException(SourceOf(SettingNames.MaxMemory), $"invalid memory limit {memory}: expected at least {MinMemory} (a program's loader and C library alone take about that much)");
         if (p.CpuCores is { } cores && (cores.IsEmpty || cores.Any(c => c is < 0 or > 4095)))
-            throw new PolicyException(SourceOf("cpu_cores"), "invalid CPU list: expected CPU numbers from 0, e.g. 0,1");
+            throw new PolicyException(SourceOf(SettingNames.CpuCores), "invalid CPU list: expected CPU numbers from 0, e.g. 0,1");
         if (p.Uid is < 0 || p.Gid is < 0)
-            throw new PolicyException(SourceOf(p.Uid is < 0 ? "uid" : "gid"), "invalid id: expected a number from 0");
+            throw new PolicyException(SourceOf(p.Uid is < 0 ? SettingNames.Uid : SettingNames.Gid), "invalid id: expected a number from 0");
         if (p.NumCpus is { } n && n < 1)
-            throw new PolicyException(SourceOf("num_cpus"), $"invalid CPU count {n}: expected at least 1");
+            throw new PolicyException(SourceOf(SettingNames.NumCpus), $"invalid CPU count {n}: expected at least 1");
         if (p.FsIsolation != Sandlock.FsIsolation.None && p.Workdir is null)
-            throw new PolicyException(SourceOf("fs_isolation"), "fs_isolation requires a workdir");
+            throw new PolicyException(SourceOf(SettingNames.FsIsolation), "fs_isolation requires a workdir");
         if ((p.HttpCa is null) != (p.HttpKey is null))
-            throw new PolicyException(SourceOf(p.HttpCa is null ? "http_key" : "http_ca"), "http_ca and http_key must be given together");
+            throw new PolicyException(SourceOf(p.HttpCa is null ? SettingNames.HttpKey : SettingNames.HttpCa), "http_ca and http_key must be given together");
         foreach (var name in p.ExtraDenySyscalls)
             if (!SyscallTable.Current.Contains(name))
-                throw new PolicyException(SourceOf("extra_deny_syscalls"), $"unknown syscall name '{name}' for {SyscallTable.Current.Architecture}");
+                throw new PolicyException(SourceOf(SettingNames.ExtraDenySyscall), $"unknown syscall name '{name}' for {SyscallTable.Current.Architecture}");
         foreach (var group in p.ExtraAllowSyscalls)
             if (!SyscallGroups.IsKnown(group))
-                throw new PolicyException(SourceOf("extra_allow_syscalls"), $"unknown syscall group '{group}': expected one of {string.Join(", ", SyscallGroups.Names)}");
+                throw new PolicyException(SourceOf(SettingNames.ExtraAllowSyscall), $"unknown syscall group '{group}': expected one of {string.Join(", ", SyscallGroups.Names)}");
         foreach (var rule in p.NetDeny)
             if (rule.Host is { } host && !System.Net.IPNetwork.TryParse(host, out _) && !System.Net.IPAddress.TryParse(host, out _))
-                throw new PolicyException(SourceOf("net_deny"), $"invalid deny rule '{rule}': expected an IP address or CIDR block, not a host name");
+                throw new PolicyException(SourceOf(SettingNames.NetDeny), $"invalid deny rule '{rule}': expected an IP address or CIDR block, not a host name");
         if (p.Chroot is { } root && !Directory.Exists(root))
-            throw new PolicyException(SourceOf("chroot"), File.Exists(root)
+            throw new PolicyException(SourceOf(SettingNames.Chroot), File.Exists(root)
                 ? $"not a directory: {root}: expected the directory to use as the command's root"
                 : $"directory does not exist: {root}: expected the directory to use as the command's root");
         // Under a chroot or a mount the paths are those the child sees: what must exist is the file behind them.
         Func<string, string> hostPath = ChildRoot.Of(p).HostPathOf;
         var where = p.Chroot is null ? "" : $" inside the chroot {p.Chroot}";
-        CheckPathsExist(p.FsReadable, "fs_readable", hostPath, where);
-        CheckPathsExist(p.FsWritable, "fs_writable", hostPath, where);
+        CheckPathsExist(p.FsReadable, SettingNames.FsRead, hostPath, where);
+        CheckPathsExist(p.FsWritable, SettingNames.FsWrite, hostPath, where);
         if (p.Cwd is { } cwd && !Directory.Exists(hostPath(cwd)))
-            throw new PolicyException(SourceOf("cwd"), $"working directory does not exist{where}: {cwd}");
+            throw new PolicyException(SourceOf(SettingNames.Cwd), $"working directory does not exist{where}: {cwd}");
     }
 
     private void CheckPathsExist(ImmutableArray<string> paths, string field, Func<string, string> host, string where)
@@ -313,17 +314,17 @@ public sealed class SandboxPolicyBuilder
         {
             if (present) throw new NotSupportedYetException(SourceOf(field), field);
         }
-        Refuse(!p.HttpAllow.IsEmpty, "http_allow");
-        Refuse(!p.HttpDeny.IsEmpty, "http_deny");
-        Refuse(!p.HttpPorts.IsEmpty, "http_ports");
-        Refuse(p.HttpCa is not null, "http_ca");
-        Refuse(p.HttpKey is not null, "http_key");
-        Refuse(p.MaxDisk is not null, "max_disk");
-        Refuse(p.GpuDevices is not null, "gpu_devices");
-        Refuse(p.FsIsolation != Sandlock.FsIsolation.None, "fs_isolation");
-        Refuse(p.Workdir is not null, "workdir");
-        Refuse(p.FsStorage is not null, "fs_storage");
-        Refuse(p.OnExit != BranchAction.Commit, "on_exit");
-        Refuse(p.OnError != BranchAction.Abort, "on_error");
+        Refuse(!p.HttpAllow.IsEmpty, SettingNames.HttpAllow);
+        Refuse(!p.HttpDeny.IsEmpty, SettingNames.HttpDeny);
+        Refuse(!p.HttpPorts.IsEmpty, SettingNames.HttpPort);
+        Refuse(p.HttpCa is not null, SettingNames.HttpCa);
+        Refuse(p.HttpKey is not null, SettingNames.HttpKey);
+        Refuse(p.MaxDisk is not null, SettingNames.MaxDisk);
+        Refuse(p.GpuDevices is not null, SettingNames.GpuDevices);
+        Refuse(p.FsIsolation != Sandlock.FsIsolation.None, SettingNames.FsIsolation);
+        Refuse(p.Workdir is not null, SettingNames.Workdir);
+        Refuse(p.FsStorage is not null, SettingNames.FsStorage);
+        Refuse(p.OnExit != BranchAction.Commit, SettingNames.OnExit);
+        Refuse(p.OnError != BranchAction.Abort, SettingNames.OnError);
     }
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Sandlock.Policy.Settings;
+
 namespace Sandlock.Testing.Policy;
 
 /// <summary>
@@ -22,6 +25,29 @@ internal sealed record SandboxSettings
     public string Source { get; init; } = "[Sandboxed]";
 
     public static SandboxSettings Empty { get; } = new();
+
+    /// <summary>
+    /// The policy values these settings state, as (property, text) pairs: each property the settings table names
+    /// (<see cref="PolicySettings"/>), read by that name; unset ones give none.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    internal IEnumerable<(string Name, string Value)> PolicyValues() =>
+        PolicySettings.In(FrontDoor.Attribute).Select(setting => setting.AttributeProperty!).SelectMany(name =>
+        {
+            var property = typeof(SandboxSettings).GetProperty(name)
+                ?? throw new InvalidOperationException($"[Sandboxed] has no property {name}, which the policy settings name");
+            return Texts(property.GetValue(this), name).Select(text => (name, text));
+        });
+
+    private static IEnumerable<string> Texts(object? value, string name) => value switch
+    {
+        null => [],
+        string one => [one],
+        IEnumerable<string> many => many,
+        bool on => [on ? "true" : "false"],
+        IFormattable number => [number.ToString(null, CultureInfo.InvariantCulture)],
+        _ => throw new InvalidOperationException($"[Sandboxed] {name}: a {value.GetType().Name} is not a policy value"),
+    };
 
     /// <summary>These settings with <paramref name="specific"/>'s set values taking precedence; lists add up.</summary>
     public SandboxSettings Over(SandboxSettings? specific) => specific is null ? this : new SandboxSettings

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
 using Sandlock.Policy;
 using Sandlock.Policy.Files;
+using Sandlock.Policy.Settings;
 
 namespace Sandlock.Testing.Policy;
 
@@ -12,6 +14,8 @@ namespace Sandlock.Testing.Policy;
 internal static class TestPolicy
 {
     private const string Defaults = "default test policy";
+
+    private static readonly string RandomSeedProperty = PolicySettings.RandomSeed.AttributeProperty!;
 
     /// <summary>The project's policy file, then the attribute's; throws <see cref="PolicyException"/> for one that cannot be read.</summary>
     public static IReadOnlyList<PolicyFile> Files(SandboxSettings settings, ProjectPolicy project)
@@ -46,7 +50,7 @@ internal static class TestPolicy
             .Env("TMPDIR", tempDirectory, Defaults)
             .Env(SandboxedTestEnvironment.TempDirVariable, tempDirectory, Defaults)
             .Env(SandboxedTestEnvironment.ChildVariable, "1", Defaults)
-            .Env(SandboxedTestEnvironment.SeedVariable, seed.ToString(System.Globalization.CultureInfo.InvariantCulture), Defaults)
+            .Env(SandboxedTestEnvironment.SeedVariable, seed.ToString(CultureInfo.InvariantCulture), Defaults)
             .Cwd(root.Has(outputDirectory) ? outputDirectory : "/", Defaults)
             // OpenSSL (RandomNumberGenerator) mixes addresses into its nonce: a test repeats only with a fixed layout.
             .NoRandomizeMemory(true, Defaults);
@@ -55,25 +59,17 @@ internal static class TestPolicy
         ApplyAttribute(builder, settings, project.BaseDirectory);
         // Every sandboxed test draws from its own seed (the attribute's, else one derived from its name), so its
         // getrandom and /dev/urandom give the same bytes on every run.
-        builder.RandomSeed(seed, settings.RandomSeed is null ? Defaults : $"{settings.Source} RandomSeed");
+        PolicySettings.RandomSeed.Apply(builder, seed.ToString(CultureInfo.InvariantCulture), settings.RandomSeed is null ? Defaults : $"{settings.Source} {RandomSeedProperty}");
         return builder.Build();
     }
 
     private static void ApplyAttribute(SandboxPolicyBuilder builder, SandboxSettings settings, string baseDirectory)
     {
-        string Source(string property) => $"{settings.Source} {property}";
         var previous = builder.BaseDirectory;
         builder.BaseDirectory = baseDirectory;
-        foreach (var path in settings.Read) builder.FsRead(path, Source("Read"));
-        foreach (var path in settings.Write) builder.FsWrite(path, Source("Write"));
-        foreach (var path in settings.Deny) builder.FsDeny(path, Source("Deny"));
-        builder.BaseDirectory = previous;
-        foreach (var spec in settings.NetAllow) builder.NetAllow(spec, Source("NetAllow"));
         // Determinism and limits reach the policy only when asked for: the core refuses what it cannot enforce yet.
-        if (settings.TimeStart is { } start) builder.TimeStart(start, Source("TimeStart"));
-        if (settings.DeterministicDirs is true) builder.DeterministicDirs(true, Source("DeterministicDirs"));
-        if (settings.MaxMemory is { } memory) builder.MaxMemory(memory, Source("MaxMemory"));
-        if (settings.MaxProcesses is { } processes) builder.MaxProcesses(processes, Source("MaxProcesses"));
+        PolicySettings.ApplyAll(builder, FrontDoor.Attribute, settings.PolicyValues().Where(v => v.Name != RandomSeedProperty), property => $"{settings.Source} {property}");
+        builder.BaseDirectory = previous;
     }
 
     /// <summary>NuGet folders a test's deps resolve from when they are not copied beside it (runtimeconfig.dev.json).</summary>

@@ -111,7 +111,7 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[filesystem]\non_error = \"commit\"", "on_error")]
     [InlineData("[http]\nallow = [\"GET example.com/*\"]", "http_allow")]
     [InlineData("[http]\ndeny = [\"POST *\"]", "http_deny")]
-    [InlineData("[http]\nports = [80, 443]", "http_ports")]
+    [InlineData("[http]\nports = [80, 443]", "http_port")]
     [InlineData("[limits]\ndisk = \"1G\"", "max_disk")]
     [InlineData("[limits]\ngpu_devices = [0, 1]", "gpu_devices")]
     [InlineData("[config]\nworkdir = \"work\"", "workdir")]

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Sandlock.Policy.Settings;
 using Tomlyn.Syntax;
 
 namespace Sandlock.Policy.Files;
@@ -12,102 +14,24 @@ internal sealed record ValueBinding(Action<TomlValueReader, PolicyFileContent> R
 internal sealed record TableBinding(string Expected, Action<string, TomlValueReader, PolicyFileContent> ReadItem) : KeyBinding;
 
 /// <summary>
-/// The sections and keys of <c>sandlock.toml</c> (the original sandlock profile schema) and how each maps
-/// onto <see cref="SandboxPolicyBuilder"/>. Values are type-checked while reading; builder calls run later.
+/// The sections and keys of <c>sandlock.toml</c> (the original sandlock profile schema): <c>[program] exec</c> and
+/// <c>args</c>, which name the command, and each setting's key from <see cref="PolicySettings"/>. Values are
+/// type-checked while reading; builder calls run later.
 /// </summary>
 internal static class PolicyFileSchema
 {
-    private const string Size = "a size such as \"512M\" or an integer byte count";
-    private const string Port = "a port number or a port string such as \"8000-8010\"";
-    private const string Time = "an ISO 8601 string or a TOML date-time";
+    private static readonly (string Key, KeyBinding Binding)[] Command =
+    [
+        ("exec", new ValueBinding((v, c) => c.Exec = (v.String("a program name or path"), v.Location))),
+        ("args", new ValueBinding((v, c) => c.Args = ([.. v.Strings()], v.Location))),
+    ];
 
     public static IReadOnlyList<(string Name, IReadOnlyList<(string Key, KeyBinding Binding)> Keys)> Sections { get; } =
-    [
-        ("program",
-        [
-            ("exec", new ValueBinding((v, c) => c.Exec = (v.String("a program name or path"), v.Location))),
-            ("args", new ValueBinding((v, c) => c.Args = ([.. v.Strings()], v.Location))),
-            ("env", new TableBinding("a table of strings", (name, v, c) =>
-            {
-                var value = v.String();
-                var source = v.Source;
-                c.Add(b => b.Env(name, value, source));
-            })),
-            ("cwd", One(v => v.String("a path"), (b, x, s) => b.Cwd(x, s))),
-            ("uid", One(v => v.Int32(), (b, x, s) => b.Uid(x, s))),
-            ("gid", One(v => v.Int32(), (b, x, s) => b.Gid(x, s))),
-            ("clean_env", One(v => v.Boolean(), (b, x, s) => b.CleanEnv(x, s))),
-            ("no_coredump", One(v => v.Boolean(), (b, x, s) => b.NoCoredump(x, s))),
-            ("no_huge_pages", One(v => v.Boolean(), (b, x, s) => b.NoHugePages(x, s))),
-        ]),
-        ("filesystem",
-        [
-            ("read", Each("paths", v => v.String("a path"), (b, x, s) => b.FsRead(x, s))),
-            ("write", Each("paths", v => v.String("a path"), (b, x, s) => b.FsWrite(x, s))),
-            ("deny", Each("paths", v => v.String("a path"), (b, x, s) => b.FsDeny(x, s))),
-            ("chroot", One(v => v.String("a path"), (b, x, s) => b.Chroot(x, s))),
-            ("mount", Each("strings", v => v.String("a mount such as \"/data:/srv/data:ro\""), (b, x, s) => b.FsMount(x, s))),
-            ("on_exit", One(BranchActionOf, (b, x, s) => b.OnExit(x, s))),
-            ("on_error", One(BranchActionOf, (b, x, s) => b.OnError(x, s))),
-        ]),
-        ("network",
-        [
-            ("allow", Each("strings", v => v.String(), (b, x, s) => b.NetAllow(x, s))),
-            ("deny", Each("strings", v => v.String(), (b, x, s) => b.NetDeny(x, s))),
-            ("allow_bind", Each("ports", v => v.IntegerOrString(Port), (b, x, s) => b.NetAllowBind(x, s))),
-            ("deny_bind", Each("ports", v => v.IntegerOrString(Port), (b, x, s) => b.NetDenyBind(x, s))),
-            ("port_remap", One(v => v.Boolean(), (b, x, s) => b.PortRemap(x, s))),
-        ]),
-        ("http",
-        [
-            ("allow", Each("strings", v => v.String(), (b, x, s) => b.HttpAllow(x, s))),
-            ("deny", Each("strings", v => v.String(), (b, x, s) => b.HttpDeny(x, s))),
-            ("ports", Each("ports", v => v.IntegerOrString(Port), (b, x, s) => b.HttpPort(x, s))),
-        ]),
-        ("syscalls",
-        [
-            ("extra_allow", Each("strings", v => v.String("a syscall group name"), (b, x, s) => b.ExtraAllowSyscall(x, s))),
-            ("extra_deny", Each("strings", v => v.String("a syscall name"), (b, x, s) => b.ExtraDenySyscall(x, s))),
-        ]),
-        ("limits",
-        [
-            ("memory", One(v => v.IntegerOrString(Size), (b, x, s) => b.MaxMemory(x, s))),
-            ("processes", One(v => v.Int32(), (b, x, s) => b.MaxProcesses(x, s))),
-            ("open_files", One(v => v.Int32(), (b, x, s) => b.MaxOpenFiles(x, s))),
-            ("cpu", One(v => v.Int32(), (b, x, s) => b.Cpu(x, s))),
-            ("disk", One(v => v.IntegerOrString(Size), (b, x, s) => b.MaxDisk(x, s))),
-            ("gpu_devices", One(v => v.Int32s().ToArray(), (b, x, s) => b.GpuDevices(x, s))),
-            ("cpu_cores", One(v => v.Int32s().ToArray(), (b, x, s) => b.CpuCores(x, s))),
-            ("num_cpus", One(v => v.Int32(), (b, x, s) => b.NumCpus(x, s))),
-        ]),
-        ("determinism",
-        [
-            ("random_seed", One(v => v.UInt64(), (b, x, s) => b.RandomSeed(x, s))),
-            ("time_start", new ValueBinding((v, c) =>
-            {
-                var source = v.Source;
-                if (v.Node is StringValueSyntax)
-                {
-                    var text = v.String(Time);
-                    c.Add(b => b.TimeStart(text, source));
-                }
-                else
-                {
-                    var start = v.DateTime(Time);
-                    c.Add(b => b.TimeStart(start, source));
-                }
-            })),
-            ("deterministic_dirs", One(v => v.Boolean(), (b, x, s) => b.DeterministicDirs(x, s))),
-            ("no_randomize_memory", One(v => v.Boolean(), (b, x, s) => b.NoRandomizeMemory(x, s))),
-        ]),
-        ("config",
-        [
-            ("workdir", One(v => v.String("a path"), (b, x, s) => b.Workdir(x, s))),
-            ("fs_storage", One(v => v.String("a path"), (b, x, s) => b.FsStorage(x, s))),
-            ("http_ca", One(v => v.String("a path"), (b, x, s) => b.HttpCa(x, s))),
-            ("http_key", One(v => v.String("a path"), (b, x, s) => b.HttpKey(x, s))),
-        ]),
-    ];
+        [.. PolicySettings.In(FrontDoor.PolicyFile)
+            .GroupBy(s => s.FileKey!.Value.Section)
+            .Select(g => (g.Key, (IReadOnlyList<(string, KeyBinding)>)[
+                .. g.Key == "program" ? Command : [],
+                .. g.Select(s => (s.FileKey!.Value.Key, BindingOf(s)))]))];
 
     public static string SectionList => string.Join(", ", Sections.Select(s => $"[{s.Name}]"));
 
@@ -119,32 +43,44 @@ internal static class PolicyFileSchema
     public static KeyBinding? FindKey(IReadOnlyList<(string Key, KeyBinding Binding)> keys, string key) =>
         keys.FirstOrDefault(k => k.Key == key).Binding;
 
-    // Reading happens now so type errors surface at load time; the builder call is deferred to ApplyTo.
-    private static ValueBinding One<T>(Func<TomlValueReader, T> read, Action<SandboxPolicyBuilder, T, string> set) =>
-        new((v, c) =>
+    private static KeyBinding BindingOf(PolicySetting setting) => setting.Kind.File == FileForm.StringTable
+        ? new TableBinding("a table of strings", (name, v, c) =>
         {
-            var value = read(v);
-            var source = v.Source;
-            c.Add(b => set(b, value, source));
-        });
-
-    // Each item gets its own source so a bad path or port points at that item, not the key.
-    private static ValueBinding Each<T>(string items, Func<TomlValueReader, T> read, Action<SandboxPolicyBuilder, T, string> set) =>
-        new((v, c) =>
-        {
-            foreach (var item in v.Array(items))
+            // The entry becomes KEY=VALUE: a name holding '=' would split elsewhere.
+            if (name.Contains('=')) throw v.Error($"invalid environment variable name '{name}'");
+            c.Add(Prepare(setting, $"{name}={v.String()}", v));
+        })
+        : setting.Shape == SettingShape.Many
+            // Each item gets its own source so a bad path or port points at that item, not the key.
+            ? new ValueBinding((v, c) =>
             {
-                var value = read(item);
-                var source = item.Source;
-                c.Add(b => set(b, value, source));
-            }
-        });
+                foreach (var item in v.Array(setting.Kind.Items)) c.Add(Prepare(setting, Text(setting.Kind, item), item));
+            })
+            : new ValueBinding((v, c) => c.Add(Prepare(setting, Text(setting.Kind, v), v)));
 
-    private static BranchAction BranchActionOf(TomlValueReader v) => v.String("one of \"commit\", \"abort\", \"keep\"") switch
+    // Reading happens now so type errors surface at load time; the builder call is deferred to ApplyTo.
+    private static Action<SandboxPolicyBuilder> Prepare(PolicySetting setting, string text, TomlValueReader v)
     {
-        "commit" => BranchAction.Commit,
-        "abort" => BranchAction.Abort,
-        "keep" => BranchAction.Keep,
-        var other => throw v.Error($"expected one of \"commit\", \"abort\", \"keep\", got \"{other}\""),
+        try
+        {
+            return setting.Prepare(text, v.Source);
+        }
+        catch (PolicyException e)
+        {
+            throw v.Error(e.Problem);
+        }
+    }
+
+    /// <summary>The value as the text a flag would give, once its TOML type is what the kind expects.</summary>
+    private static string Text(ValueKind kind, TomlValueReader v) => kind.File switch
+    {
+        FileForm.String => v.String(kind.Expected),
+        FileForm.IntegerOrString => v.IntegerOrString(kind.Expected),
+        FileForm.Integer => v.Int32().ToString(CultureInfo.InvariantCulture),
+        FileForm.NonNegativeInteger => v.UInt64().ToString(CultureInfo.InvariantCulture),
+        FileForm.Boolean => v.Boolean() ? "true" : "false",
+        FileForm.StringOrDateTime => v.Node is StringValueSyntax ? v.String(kind.Expected) : v.DateTime(kind.Expected).ToString("O", CultureInfo.InvariantCulture),
+        FileForm.Integers => string.Join(',', v.Int32s()),
+        _ => throw new InvalidOperationException($"{kind.File} is not a single value"),
     };
 }
