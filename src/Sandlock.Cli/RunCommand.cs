@@ -60,7 +60,8 @@ internal static class RunCommand
 
         var result = await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
         // A denial names what the command tried (a path, a host): it must not be able to write lines of its own.
-        foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: denied {DisplayText.OneLine(denial.ToString())}");
+        var words = PolicyVocabulary.CommandLine(parsed.GetValue(o.ProfileFile));
+        foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: {DisplayText.OneLine(DeniedAccess.Explain(denial, words))}");
         return result.ExitCode;
     }
 

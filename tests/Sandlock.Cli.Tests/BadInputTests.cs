@@ -173,7 +173,7 @@ public sealed class BadInputTests : IDisposable
     {
         var r = await Run("run", "-m", "1M", "--", "sleep", "5");
         Assert.Equal(128 + 9, r.ExitCode);
-        Assert.Contains("sandlock: denied memory", r.Stderr);
+        Assert.Contains("sandlock: the sandbox denied memory", r.Stderr);
         Assert.Contains("--max-memory 1M: sandbox killed", r.Stderr);
     }
 

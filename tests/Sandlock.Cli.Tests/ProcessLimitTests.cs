@@ -45,7 +45,7 @@ public sealed class ProcessLimitTests : IClassFixture<UnprivilegedTests.Unprivil
         Assert.Equal(10, tasks);
         Assert.Equal(0, cli.ExitCode);
         // Only the cgroup keeps a count of refused forks.
-        if (!unprivileged && Environment.UserName == "root") Assert.Contains("sandlock: denied fork", await stderr);
+        if (!unprivileged && Environment.UserName == "root") Assert.Contains("sandlock: the sandbox denied fork", await stderr);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class ProcessReachTests(UnprivilegedTests.UnprivilegedCli cli) : I
                 var r = await Sandlock(unprivileged, ["run", .. System, "--", "sh", "-c", command]);
                 Assert.NotEqual(0, r.ExitCode);
                 Assert.Contains("No such process", r.Stderr);
-                Assert.Contains($"sandlock: denied", r.Stderr);
+                Assert.Contains("sandlock: the sandbox denied", r.Stderr);
             }
             Assert.Equal(limits, File.ReadAllText($"/proc/{sleep.Id}/limits"));
             Assert.Equal(status.Split(' ')[17], File.ReadAllText($"/proc/{sleep.Id}/stat").Split(')')[1].Split(' ')[17]);

@@ -115,7 +115,7 @@ public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.Unprivil
             var r = await _cli.Run("run", "--net-allow", $"127.0.0.1:{port}", "--name", "box", "--", "bash", "-c",
                 $"echo > /dev/tcp/127.0.0.1/{port} && echo connected; uname -n; echo > /dev/tcp/127.0.0.1/{port + 1}");
             Assert.Equal("connected\nbox\n", r.Stdout);
-            Assert.Contains($"sandlock: denied connect tcp 127.0.0.1:{port + 1}", r.Stderr);
+            Assert.Contains($"sandlock: the sandbox denied connect tcp 127.0.0.1:{port + 1}", r.Stderr);
         }
         finally { listener.Stop(); }
     }
