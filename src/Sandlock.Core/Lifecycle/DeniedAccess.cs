@@ -117,7 +117,7 @@ internal static partial class DeniedAccess
             return words.Door == FrontDoor.PolicyFile ? inFile : $"{inFile}, or {words.Add(setting, value, orElse, "to write")}";
         }
         var inDoor = words.Add(setting, value, orElse, "to write");
-        return words.Door == FrontDoor.PolicyFile ? inDoor : $"{inDoor}, or {PolicyVocabulary.InFile(setting, value)} in a sandlock.toml beside the project";
+        return words.Door == FrontDoor.PolicyFile ? inDoor : $"{inDoor}, or {PolicyVocabulary.InFile(setting, value)} in {NewPolicyFile(words)}";
     }
 
     /// <summary>A limit in the front door, and in a policy file when the door is not one.</summary>
@@ -129,8 +129,12 @@ internal static partial class DeniedAccess
         var (section, key) = setting.FileKey!.Value;
         return words.PolicyFile is { } file
             ? $"{key} under [{section}] in {FileLine(file, section, key)}"
-            : words.Door == FrontDoor.PolicyFile ? words.Name(setting) : $"{key} under [{section}] in a sandlock.toml beside the project";
+            : words.Door == FrontDoor.PolicyFile ? words.Name(setting) : $"{key} under [{section}] in {NewPolicyFile(words)}";
     }
+
+    /// <summary>Where a front door without a policy file would read one from.</summary>
+    private static string NewPolicyFile(PolicyVocabulary words) =>
+        words.Door == FrontDoor.CommandLine ? "a policy file given with --profile-file" : "a sandlock.toml beside the project";
 
     private static bool IsNetworkDestination(string target) =>
         target.StartsWith("tcp ", StringComparison.Ordinal) || target.StartsWith("udp ", StringComparison.Ordinal)
