@@ -55,6 +55,7 @@ internal static class PolicyDescription
         Add("clean_env", p.CleanEnv);
         // Names only: values are often secrets, and the list is readable by any process of the user.
         List("env", p.Env.Keys);
+        Add("name", p.Name);
         Add("uid", p.Uid);
         Add("gid", p.Gid);
         Add("no_supervisor", p.NoSupervisor);

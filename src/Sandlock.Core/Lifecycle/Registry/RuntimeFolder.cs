@@ -35,7 +35,7 @@ internal static class RuntimeFolder
     }
 
     /// <summary>Null when <paramref name="path"/> is a folder (not a symlink) of <paramref name="uid"/> that only it may enter.</summary>
-    private static string? Check(string path, uint uid)
+    internal static string? Check(string path, uint uid)
     {
         var fd = Libc.Open(path, Libc.O_PATH | Libc.O_CLOEXEC | Libc.O_NOFOLLOW);
         if (fd < 0) return $"cannot open the sandbox list folder {path}: {Libc.ErrorText(Libc.LastError)}";
