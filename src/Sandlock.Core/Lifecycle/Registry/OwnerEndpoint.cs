@@ -80,19 +80,18 @@ internal static class OwnerEndpoint
         {
             try
             {
-                RegistryReply reply;
-                if (PeerCredentials.Of(client) is not { } peer || peer.Uid != SystemInfo.EffectiveUserId())
-                    reply = new RegistryReply(Error: "refused: only the user who started a sandbox may see or kill it");
-                else
-                {
-                    using var patience = new CancellationTokenSource(ClientPatience);
-                    reply = Answer(await ReadRequestAsync(client, patience.Token).ConfigureAwait(false));
-                }
+                // Read before answering, even a refused one: closing on an unread request would reset the
+                // connection and lose the answer.
+                using var patience = new CancellationTokenSource(ClientPatience);
+                var request = await ReadRequestAsync(client, patience.Token).ConfigureAwait(false);
+                var reply = PeerCredentials.Of(client) is not { } peer || peer.Uid != SystemInfo.EffectiveUserId()
+                    ? new RegistryReply(Error: "refused: only the user who started a sandbox may see or kill it")
+                    : Answer(request);
                 var bytes = JsonSerializer.SerializeToUtf8Bytes(reply, RegistryJson.Default.RegistryReply);
                 await client.SendAsync(bytes).ConfigureAwait(false);
                 client.Shutdown(SocketShutdown.Both);
             }
-            catch (Exception e) when (e is SocketException or OperationCanceledException or JsonException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
             {
                 // A client that went away or sent nonsense gets nothing; the owner and its sandboxes carry on.
             }
@@ -110,7 +109,8 @@ internal static class OwnerEndpoint
             length += n;
             if (Array.IndexOf(buffer, (byte)'\n', length - n, n) >= 0) break;
         }
-        return JsonSerializer.Deserialize(buffer.AsSpan(0, length).TrimEnd((byte)'\n'), RegistryJson.Default.RegistryRequest);
+        try { return JsonSerializer.Deserialize(buffer.AsSpan(0, length).TrimEnd((byte)'\n'), RegistryJson.Default.RegistryRequest); }
+        catch (JsonException) { return null; /* answered as an unknown request */ }
     }
 
     private static RegistryReply Answer(RegistryRequest? request)
