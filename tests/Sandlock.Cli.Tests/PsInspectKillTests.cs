@@ -140,9 +140,53 @@ public sealed class PsInspectKillTests(UnprivilegedTests.UnprivilegedCli unprivi
         }
     }
 
-    private static Process StartRun(string[]? wrapper, string[] args)
+    [Fact]
+    public async Task The_list_lives_in_XDG_RUNTIME_DIR_when_it_is_usable_and_elsewhere_when_not()
+    {
+        var runtime = Directory.CreateTempSubdirectory("sandlock-runtime-").FullName;
+        try
+        {
+            File.SetUnixFileMode(runtime, (UnixFileMode)0b111_000_000);
+            var name = UniqueName("xdg");
+            var environment = new Dictionary<string, string> { ["XDG_RUNTIME_DIR"] = runtime };
+            using var run = StartRun(null, ["run", "--name", name, .. SystemReads, "-r", "/lib64", "--", "sleep", "60"], environment);
+            try
+            {
+                await Until(() => Task.FromResult(Directory.Exists(Path.Combine(runtime, "sandlock"))
+                    ? Directory.GetFiles(Path.Combine(runtime, "sandlock"), $"{run.Id}-*.sock").FirstOrDefault() : null), "the entry in XDG_RUNTIME_DIR/sandlock");
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(runtime, "sandlock")));
+                using var ps = StartRun(null, ["ps"], environment);
+                Assert.Contains($" {name} ", await ps.StandardOutput.ReadToEndAsync());
+                // Without it, sandlock looks in /tmp/sandlock-UID, where this run is not.
+                Assert.DoesNotContain(name, (await Run("ps")).Stdout);
+
+                // A runtime folder others may enter is not used.
+                File.SetUnixFileMode(runtime, (UnixFileMode)0b111_101_101);
+                using var open = StartRun(null, ["ps"], environment);
+                Assert.DoesNotContain(name, await open.StandardOutput.ReadToEndAsync());
+                File.SetUnixFileMode(runtime, (UnixFileMode)0b111_000_000);
+
+                using var kill = StartRun(null, ["kill", name], environment);
+                await kill.WaitForExitAsync();
+                Assert.Equal(0, kill.ExitCode);
+                await run.WaitForExitAsync();
+                Assert.Equal(137, run.ExitCode);
+            }
+            finally
+            {
+                if (!run.HasExited) run.Kill(entireProcessTree: true);
+            }
+        }
+        finally
+        {
+            Directory.Delete(runtime, true);
+        }
+    }
+
+    private static Process StartRun(string[]? wrapper, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(wrapper?[0] ?? Executable) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         foreach (var a in wrapper?.Skip(1) ?? []) info.ArgumentList.Add(a);
         foreach (var a in args) info.ArgumentList.Add(a);
         var process = Process.Start(info)!;
