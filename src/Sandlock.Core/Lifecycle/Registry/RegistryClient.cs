@@ -53,9 +53,14 @@ internal static class RegistryClient
             if (fd < 0) continue;
             try
             {
-                // A free lock: its holder is gone, however it died.
-                if (FileLock.TryLockExclusive(fd)) files.Remove();
-                else if (!path.EndsWith(RegistryFiles.PartSuffix, StringComparison.Ordinal) && File.Exists(files.Socket)) owners.Add(files.Socket);
+                var part = path.EndsWith(RegistryFiles.PartSuffix, StringComparison.Ordinal);
+                // A free lock: its holder is gone, however it died. A .part lock may be free for a moment while its
+                // owner is between creating and locking it: that one is gone only when its process is.
+                if (FileLock.TryLockExclusive(fd))
+                {
+                    if (!part || !files.OwnerAlive) files.Remove();
+                }
+                else if (!part && File.Exists(files.Socket)) owners.Add(files.Socket);
             }
             finally
             {

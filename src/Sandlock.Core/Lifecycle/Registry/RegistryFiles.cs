@@ -12,6 +12,11 @@ internal sealed record RegistryFiles(string Folder, string Token)
     public string Lock => Path.Combine(Folder, Token + LockSuffix);
     public string Socket => Path.Combine(Folder, Token + SocketSuffix);
 
+    /// <summary>Whether the process named by the token (PID-RANDOM) still runs; true when the token names none.</summary>
+    public bool OwnerAlive =>
+        !int.TryParse(Token.AsSpan(0, Math.Max(0, Token.IndexOf('-'))), out var pid) || pid <= 0
+        || Interop.Libc.Kill(pid, 0) == 0 || Interop.Libc.LastError != 3 /* ESRCH */;
+
     /// <summary>The entry a lock file (ready or .part) belongs to; null for any other file.</summary>
     public static RegistryFiles? OfLockFile(string path)
     {
