@@ -68,7 +68,12 @@ internal static class OwnerEndpoint
         {
             Socket client;
             try { client = await listener.AcceptAsync().ConfigureAwait(false); }
-            catch (SocketException) { continue; }
+            catch (SocketException)
+            {
+                // Out of fds, say: try again later rather than spin.
+                await Task.Delay(100).ConfigureAwait(false);
+                continue;
+            }
             catch (ObjectDisposedException) { return; }
             _ = ServeAsync(client);
         }
