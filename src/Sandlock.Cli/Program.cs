@@ -6,8 +6,11 @@ var root = new RootCommand("sandlock: run commands confined by Landlock and secc
     RunCommand.Create(),
     CheckCommand.Create(),
     ProfileCommand.Create(),
+    PsCommand.Create(),
+    InspectCommand.Create(),
+    KillCommand.Create(),
 };
-foreach (var later in new[] { ("ps", "List running sandboxes"), ("inspect", "Show a running sandbox"), ("kill", "Kill a running sandbox"), ("learn", "Record what a command accesses") })
+foreach (var later in new[] { ("learn", "Record what a command accesses") })
 {
     var command = new Command(later.Item1, $"{later.Item2} (not supported yet)");
     command.TreatUnmatchedTokensAsErrors = false;

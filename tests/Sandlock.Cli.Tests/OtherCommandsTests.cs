@@ -65,7 +65,6 @@ public sealed class OtherCommandsTests
     }
 
     [Theory]
-    [InlineData("ps")]
     [InlineData("learn")]
     public async Task Later_commands_say_so(string command)
     {

@@ -3,6 +3,8 @@
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
 // random: prints what .NET draws from the system's randomness (Random, Random.Shared, Guid, string hash codes and
 // so HashSet order); then RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in addresses.
+// own NAME COMMAND...: starts COMMAND in a sandbox named NAME (reading the system only), prints "started ID PID",
+// and waits for it: an owner process for the registry tests to find, kill or kill -9.
 // time: prints DateTime.UtcNow's year, then DateTime.UtcNow and DateTimeOffset.Now in ISO 8601.
 switch (args)
 {
@@ -50,7 +52,17 @@ switch (args)
             Console.WriteLine($"out of memory after {blocks.Count}");
             return 3;
         }
+    case ["own", var name, .. var owned]:
+        var builder = new Sandlock.SandboxPolicyBuilder().Name(name);
+        foreach (var path in new[] { "/usr", "/lib", "/lib64", "/bin" }.Where(Path.Exists)) builder.FsRead(path);
+        await using (var sandbox = new Sandlock.Sandbox(builder.Build(), owned, Sandlock.StdioMode.Inherit))
+        {
+            sandbox.Start();
+            Console.WriteLine($"started {sandbox.Id} {sandbox.Pid}");
+            Console.WriteLine((await sandbox.WaitAsync()).Status);
+        }
+        return 0;
     default:
-        Console.Error.WriteLine("usage: alloc MB | random | time | list FOLDER | sample FOLDER [random]");
+        Console.Error.WriteLine("usage: alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND...");
         return 2;
 }

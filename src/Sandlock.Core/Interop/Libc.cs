@@ -9,6 +9,8 @@ internal static unsafe partial class Libc
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
     public static readonly int O_PATH = 0x200000, O_DIRECTORY = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
+    public static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
+    public const int O_CREAT = 0x40, O_EXCL = 0x80;
     public const int SIGKILL = 9, SIGCONT = 18, SIGSTOP = 19;
 
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

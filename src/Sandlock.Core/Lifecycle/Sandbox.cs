@@ -6,6 +6,7 @@ using Sandlock.Policy;
 using Sandlock.Supervision;
 using Sandlock.Supervision.Limits;
 using Sandlock.Lifecycle;
+using Sandlock.Lifecycle.Registry;
 
 namespace Sandlock;
 
@@ -88,6 +89,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     public IReadOnlyList<string> Degraded { get; private set; } = [];
 
     public bool HasStarted => Pid is not null;
+
+    /// <summary>What <c>sandlock ps</c>, <c>inspect</c> and <c>kill</c> call it (with <see cref="SandboxPolicy.Name"/>), once started.</summary>
+    public string? Id { get; private set; }
 
     /// <summary>Runs a command to completion with stdout and stderr captured.</summary>
     public static Task<SandboxResult> RunAsync(SandboxPolicy policy, IReadOnlyList<string> command,
@@ -193,6 +197,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             foreach (var pipe in pipes) ChildWatcher.Add(pipe);
             _result = _completion.Task;
             _exit = new ChildWatcher.ChildExit(outcome.PidFd, outcome.Pid, pipes, Complete);
+            // Before the watcher may see it end: an entry made after its end would stay listed.
+            Id = SandboxRegistry.Register(this);
             ChildWatcher.Add(_exit);
         }
         catch
@@ -202,6 +208,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             ChildProcess.Reap(outcome.Pid);
             Libc.CloseQuietly(outcome.PidFd);
             _session?.End();
+            SandboxRegistry.Unregister(Id);
             Pid = null;
             throw;
         }
@@ -297,9 +304,14 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         return true;
     }
 
+    /// <summary>What it has denied so far and how often each held syscall came, for the registry.</summary>
+    internal (IReadOnlyList<Denial> Denials, IReadOnlyDictionary<string, long> HeldCalls) LiveState() =>
+        ([.. _session?.Denials ?? [], .. _denials], _session?.HeldCallCounts ?? new Dictionary<string, long>());
+
     /// <summary>Runs on the watcher thread once the child is reaped and its pipes are drained.</summary>
     private void Complete(int code, int status)
     {
+        SandboxRegistry.Unregister(Id);
         _clock.Stop();
         _limitsStop?.Cancel();
         var madeGroups = _session?.State(() => new Supervision.Lifetime.SandboxProcessGroups());

@@ -9,6 +9,9 @@ internal sealed class SupervisedSession
 {
     private readonly Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> _handlers = [];
     private readonly Dictionary<int, string> _names = [];
+    // How many calls of each held syscall arrived (sandlock inspect): a slot per syscall, counted without a lock.
+    private readonly Dictionary<int, int> _countSlots = [];
+    private readonly long[] _counts;
     private readonly ConcurrentQueue<Denial> _denials = new();
     private readonly ConcurrentQueue<PortMapping> _ports = new();
     private Action<string>? _kill;
@@ -29,9 +32,16 @@ internal sealed class SupervisedSession
                 if (!_handlers.TryGetValue(nr, out var chain)) _handlers[nr] = chain = [];
                 chain.Add((handler, handler.WantedWhen.GetValueOrDefault(name)));
                 _names[nr] = name;
+                _countSlots.TryAdd(nr, _countSlots.Count);
             }
         }
+        _counts = new long[_countSlots.Count];
     }
+
+    /// <summary>How many calls of each held syscall the supervisor has seen so far (only those seen at all).</summary>
+    internal IReadOnlyDictionary<string, long> HeldCallCounts =>
+        _countSlots.Where(slot => Interlocked.Read(ref _counts[slot.Value]) > 0)
+            .ToDictionary(slot => _names[slot.Key], slot => Interlocked.Read(ref _counts[slot.Value]), StringComparer.Ordinal);
 
     /// <summary>Names of the syscalls the filter must hold for this session.</summary>
     public IEnumerable<string> HeldSyscalls => _names.Values;
@@ -108,6 +118,7 @@ internal sealed class SupervisedSession
     internal bool TryGetHandlers(int nr, IReadOnlyList<ulong> args, out IReadOnlyList<SyscallHandler> handlers, out string name)
     {
         name = _names.GetValueOrDefault(nr, $"syscall {nr}");
+        if (_countSlots.TryGetValue(nr, out var slot)) Interlocked.Increment(ref _counts[slot]);
         var found = _handlers.TryGetValue(nr, out var chain);
         handlers = chain is null ? [] : [.. chain.Where(h => h.When is null || h.When.Matches(args)).Select(h => h.Handler)];
         return found;

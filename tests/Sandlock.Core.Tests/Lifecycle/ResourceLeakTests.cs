@@ -59,6 +59,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
     [InlineData("fs_mount", 3000)]
     [InlineData("port_remap", 3000)]
     [InlineData("max_memory, cpu and a timeout", 3000)]
+    [InlineData("named, listed by ps meanwhile", 3000)]   // each is registered; another thread lists and inspects them
     public async Task A_sandbox_gives_back_what_the_parent_held_for_it(string kind, int spawns)
     {
         var policy = PolicyOf(kind);
@@ -69,11 +70,12 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         Environment.SetEnvironmentVariable("TMPDIR", temp.Path);
         try
         {
-            await SpawnMany(policy, command, WarmUp);
+            await WhileListing(kind, SpawnMany(policy, command, WarmUp));
             var warm = ProcessResources.Now();
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            await SpawnMany(policy, command, spawns);
+            var listings = await WhileListing(kind, SpawnMany(policy, command, spawns));
             var elapsed = clock.Elapsed;
+            if (listings > 0) output.WriteLine($"  {listings} listings meanwhile");
             var after = await Settled(warm);
             var strays = Directory.GetFileSystemEntries(temp.Path);
             output.WriteLine($"{kind}: {spawns} spawns, {Concurrency} at a time, in {elapsed.TotalSeconds:F1} s");
@@ -114,6 +116,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         "port_remap" => programs.Base().PortRemap().NetAllowBind(18080).Build(),
         // A memory watchdog and a CPU throttle per sandbox (RunAsync adds the timeout).
         "max_memory, cpu and a timeout" => programs.Base().MaxMemory("256M").Cpu(90).Build(),
+        "named, listed by ps meanwhile" => programs.Base().Name($"leak-test-{Environment.ProcessId}").Build(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -126,6 +129,34 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         "port_remap" => [programs.Touch, "bind"],
         _ => [programs.Touch],
     };
+
+    /// <summary>
+    /// For the registry's kind: lists this process's sandboxes (through its socket, as sandlock ps does), inspects
+    /// one, over and over until <paramref name="spawning"/> ends; returns how many listings it made.
+    /// </summary>
+    private static async Task<int> WhileListing(string kind, Task spawning)
+    {
+        if (kind != "named, listed by ps meanwhile")
+        {
+            await spawning;
+            return 0;
+        }
+        var listings = 0;
+        var lister = Task.Run(() =>
+        {
+            while (!spawning.IsCompleted)
+            {
+                var ours = Sandlock.Lifecycle.Registry.RegistryClient.List().Where(s => s.OwnerPid == Environment.ProcessId).ToList();
+                listings++;
+                if (ours.Count == 0) continue;
+                // Either may have ended since it was listed.
+                try { Sandlock.Lifecycle.Registry.RegistryClient.Inspect(ours[0].Id); }
+                catch (Sandlock.Lifecycle.Registry.RegistryException) { }
+            }
+        });
+        await Task.WhenAll(spawning, lister);
+        return listings;
+    }
 
     private static async Task SpawnMany(Func<int, SandboxPolicy> policy, string[] command, int count)
     {

@@ -1,0 +1,139 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Sandlock.Interop;
+
+namespace Sandlock.Lifecycle.Registry;
+
+/// <summary>
+/// This process's entry in the <see cref="RuntimeFolder"/>: holds the lock for as long as the process lives and
+/// answers <see cref="RegistryRequest"/>s on a unix socket, one connection at a time per client, on the thread pool
+/// (no thread of its own). Only clients of this user are answered (SO_PEERCRED).
+/// </summary>
+internal static class OwnerEndpoint
+{
+    private const int MaxRequestBytes = 4096;
+    private static readonly TimeSpan ClientPatience = TimeSpan.FromSeconds(10);
+
+    private static int _lockFd = -1;
+    private static Socket? _listener;
+    private static RegistryFiles? _files;
+
+    /// <summary>Why this process's sandboxes are not listed, when opening the entry failed.</summary>
+    public static string? Problem { get; private set; }
+
+    /// <summary>Where this process answers, once open.</summary>
+    public static string? SocketPath => _listener is null ? null : _files?.Socket;
+
+    /// <summary>Opens the entry; a failure leaves the sandboxes running, unlisted, and says why in <see cref="Problem"/>.</summary>
+    public static void Open()
+    {
+        Socket? listener = null;
+        try
+        {
+            var folder = RuntimeFolder.Resolve();
+            var files = new RegistryFiles(folder, $"{Environment.ProcessId}-{Random.Shared.NextInt64(1L << 32):x8}");
+            _files = files;
+            var partLock = files.Lock + RegistryFiles.PartSuffix;
+            var fd = Libc.Open(partLock, Libc.O_RDWR | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC | Libc.O_NOFOLLOW, 0b110_000_000);
+            if (fd < 0) throw new RegistryException($"cannot create {partLock}: {Libc.ErrorText(Libc.LastError)}");
+            _lockFd = fd;
+            if (!FileLock.TryLockExclusive(fd)) throw new RegistryException($"cannot lock {partLock}: {Libc.ErrorText(Libc.LastError)}");
+            File.Move(partLock, files.Lock);
+
+            var partSocket = files.Socket + RegistryFiles.PartSuffix;
+            listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(partSocket));
+            listener.Listen(16);
+            File.Move(partSocket, files.Socket);
+            _listener = listener;
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => files.Remove();
+            _ = AcceptAsync(listener);
+        }
+        // Whatever went wrong: this runs on the thread pool, where an exception would end the whole process.
+        catch (Exception e)
+        {
+            Problem = e.Message;
+            listener?.Dispose();
+            _listener = null;
+            _files?.Remove();
+            if (_lockFd >= 0) Libc.Close(_lockFd);
+            _lockFd = -1;
+            _files = null;
+        }
+    }
+
+    private static async Task AcceptAsync(Socket listener)
+    {
+        while (true)
+        {
+            Socket client;
+            try { client = await listener.AcceptAsync().ConfigureAwait(false); }
+            catch (SocketException)
+            {
+                // Out of fds, say: try again later rather than spin.
+                await Task.Delay(100).ConfigureAwait(false);
+                continue;
+            }
+            catch (ObjectDisposedException) { return; }
+            _ = ServeAsync(client);
+        }
+    }
+
+    private static async Task ServeAsync(Socket client)
+    {
+        using (client)
+        {
+            try
+            {
+                // Read before answering, even a refused one: closing on an unread request would reset the
+                // connection and lose the answer.
+                using var patience = new CancellationTokenSource(ClientPatience);
+                var request = await ReadRequestAsync(client, patience.Token).ConfigureAwait(false);
+                var reply = PeerCredentials.Of(client) is not { } peer || peer.Uid != SystemInfo.EffectiveUserId()
+                    ? new RegistryReply(Error: "refused: only the user who started a sandbox may see or kill it")
+                    : Answer(request);
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(reply, RegistryJson.Default.RegistryReply);
+                await client.SendAsync(bytes).ConfigureAwait(false);
+                client.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // A client that went away or sent nonsense gets nothing; the owner and its sandboxes carry on.
+            }
+        }
+    }
+
+    private static async Task<RegistryRequest?> ReadRequestAsync(Socket client, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxRequestBytes];
+        var length = 0;
+        while (length < buffer.Length)
+        {
+            var n = await client.ReceiveAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (n == 0) break;
+            length += n;
+            if (Array.IndexOf(buffer, (byte)'\n', length - n, n) >= 0) break;
+        }
+        try { return JsonSerializer.Deserialize(buffer.AsSpan(0, length).TrimEnd((byte)'\n'), RegistryJson.Default.RegistryRequest); }
+        catch (JsonException) { return null; /* answered as an unknown request */ }
+    }
+
+    private static RegistryReply Answer(RegistryRequest? request)
+    {
+        switch (request)
+        {
+            case { Op: "list" }:
+                return new RegistryReply([.. SandboxRegistry.Entries.Select(e => RunningSandboxReport.Describe(e, full: false))]);
+            case { Op: "inspect", Id: { } id }:
+                return new RegistryReply(SandboxRegistry.TryGet(id, out var found) ? [RunningSandboxReport.Describe(found, full: true)] : []);
+            case { Op: "kill", Id: { } id }:
+                if (!SandboxRegistry.TryGet(id, out var victim)) return new RegistryReply([]);
+                var described = RunningSandboxReport.Describe(victim, full: false);
+                try { victim.Sandbox.Kill(); }
+                catch (InvalidOperationException e) { return new RegistryReply(Error: e.Message); }
+                return new RegistryReply([described]);
+            default:
+                return new RegistryReply(Error: "unknown request: expected list, inspect ID or kill ID");
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+
+namespace Sandlock.Lifecycle.Registry;
+
+/// <summary>
+/// The running sandboxes of this process, as other processes of the user see them through one
+/// <see cref="OwnerEndpoint"/>. Registering is a dictionary insert on the start path; the endpoint (a socket and a
+/// lock, one per process however many sandboxes run) is opened once, on a thread-pool thread, by the first sandbox.
+/// </summary>
+internal static class SandboxRegistry
+{
+    internal sealed record Entry(Sandbox Sandbox, string Id, DateTimeOffset Started, long StartTimestamp);
+
+    private static readonly ConcurrentDictionary<string, Entry> Live = new(StringComparer.Ordinal);
+    private static int _endpointRequested;
+
+    public static IEnumerable<Entry> Entries => Live.Values;
+
+    public static bool TryGet(string id, out Entry entry) => Live.TryGetValue(id, out entry!);
+
+    /// <summary>Lists a started sandbox; returns its id (unique among the user's sandboxes).</summary>
+    public static string Register(Sandbox sandbox)
+    {
+        var entry = new Entry(sandbox, NewId(), DateTimeOffset.UtcNow, System.Diagnostics.Stopwatch.GetTimestamp());
+        while (!Live.TryAdd(entry.Id, entry)) entry = entry with { Id = NewId() };
+        if (Volatile.Read(ref _endpointRequested) == 0 && Interlocked.Exchange(ref _endpointRequested, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(_ => OwnerEndpoint.Open(), null);
+        return entry.Id;
+    }
+
+    public static void Unregister(string? id)
+    {
+        if (id is not null) Live.TryRemove(id, out _);
+    }
+
+    // 48 random bits: short enough to type, and a clash among one user's running sandboxes is as good as impossible.
+    private static string NewId() => Random.Shared.NextInt64(1L << 48).ToString("x12", System.Globalization.CultureInfo.InvariantCulture);
+}
