@@ -27,7 +27,10 @@ public sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool Se
     public bool UnprivilegedUserNamespaces { get; init; }
 
     /// <summary>Where a sandbox's pids cgroup can be made, when a writable pids controller is mounted.</summary>
-    public PidsHierarchy? PidsCgroups { get; init; }
+    public PidsHierarchy? PidsCgroups { get => _pidsCgroups.Value; init => _pidsCgroups = new(() => value); }
+
+    // Looked up on first use: reading the mount table costs every start, and only a process limit needs it.
+    private Lazy<PidsHierarchy?> _pidsCgroups = new(() => null);
 
     private bool AtLeast(int major, int minor)
     {
@@ -53,7 +56,7 @@ public sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool Se
             Privileged = privileged,
             UnprivilegedUserNamespaces = ReadNumber("/proc/sys/user/max_user_namespaces") is not 0
                                          && ReadNumber("/proc/sys/kernel/unprivileged_userns_clone") is not 0,
-            PidsCgroups = privileged ? PidsHierarchy.Locate() : null,
+            _pidsCgroups = new(() => privileged ? PidsHierarchy.Locate() : null),
         };
     }
 
