@@ -57,16 +57,23 @@ internal sealed class RunOptions
     public readonly Option<string[]> Disable = Many("--disable", null, "PROTECTION", "Do not enforce PROTECTION (the names of --allow-degraded)");
     public readonly Argument<string[]> Command = new("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command and its arguments (after --)" };
 
+    /// <summary>
+    /// Every option, in help order. Listed rather than found by reflection, which costs a NativeAOT start a third
+    /// of a millisecond; a test checks that no option field is missing here.
+    /// </summary>
+    public IEnumerable<Option> All =>
+        [
+            FsRead, FsWrite, FsDeny, ExtraDenySyscall, ExtraAllowSyscall, NetAllow, NetDeny, NetAllowBind,
+            NetDenyBind, HttpAllow, HttpDeny, HttpPort, HttpCa, HttpKey, MaxMemory, MaxProcesses, MaxOpenFiles, Cpu,
+            NumCpus, CpuCores, RandomSeed, TimeStart, NoRandomizeMemory, NoHugePages, NoCoredump, DeterministicDirs,
+            Workdir, FsStorage, MaxDisk, OnExit, OnError, DryRun, ReproCheck, Cwd, Chroot, FsMount, CleanEnv, Env,
+            PortRemap, Uid, Name, Timeout, Profile, ProfileFile, Interactive, NoSupervisor, AllowDegraded, Disable,
+        ];
+
     public void AddTo(Command command)
     {
-        foreach (var field in GetType().GetFields())
-        {
-            switch (field.GetValue(this))
-            {
-                case Option option: command.Options.Add(option); break;
-                case Argument argument: command.Arguments.Add(argument); break;
-            }
-        }
+        foreach (var option in All) command.Options.Add(option);
+        command.Arguments.Add(Command);
     }
 
     private static Option<string[]> Many(string name, string? alias, string helpName, string description) =>
