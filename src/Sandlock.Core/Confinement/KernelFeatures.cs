@@ -27,7 +27,10 @@ internal sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool 
     public bool UnprivilegedUserNamespaces { get; init; }
 
     /// <summary>Where a sandbox's pids cgroup can be made, when a writable pids controller is mounted.</summary>
-    public PidsHierarchy? PidsCgroups { get; init; }
+    public PidsHierarchy? PidsCgroups { get => _pidsCgroups.Value; init => _pidsCgroups = new(() => value); }
+
+    // Looked up on first use: reading the mount table costs every start, and only a process limit needs it.
+    private Lazy<PidsHierarchy?> _pidsCgroups = new(() => null);
 
     private bool AtLeast(int major, int minor)
     {
@@ -42,25 +45,40 @@ internal sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool 
 
     private static KernelFeatures Probe()
     {
-        var release = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "unknown";
+        var release = ReadSmallFile("/proc/sys/kernel/osrelease")?.Trim() ?? "unknown";
         // Seccomp_filters appears in /proc/self/status only on kernels built with seccomp filter support.
-        var status = File.Exists("/proc/self/status") ? File.ReadAllText("/proc/self/status") : "";
+        var status = ReadSmallFile("/proc/self/status") ?? "";
         var seccomp = status.Contains("Seccomp_filters:", StringComparison.Ordinal);
-        var actions = File.Exists("/proc/sys/kernel/seccomp/actions_avail") ? File.ReadAllText("/proc/sys/kernel/seccomp/actions_avail") : "";
+        var actions = ReadSmallFile("/proc/sys/kernel/seccomp/actions_avail") ?? "";
         var privileged = SystemInfo.EffectiveUserId() == 0;
         return new KernelFeatures(LandlockSyscalls.AbiVersion(), seccomp, actions.Contains("user_notif", StringComparison.Ordinal), release)
         {
             Privileged = privileged,
             UnprivilegedUserNamespaces = ReadNumber("/proc/sys/user/max_user_namespaces") is not 0
                                          && ReadNumber("/proc/sys/kernel/unprivileged_userns_clone") is not 0,
-            PidsCgroups = privileged ? PidsHierarchy.Locate() : null,
+            _pidsCgroups = new(() => privileged ? PidsHierarchy.Locate() : null),
         };
     }
 
     /// <summary>A sysctl's number; null when the file does not exist on this kernel.</summary>
-    private static long? ReadNumber(string path)
+    private static long? ReadNumber(string path) =>
+        ReadSmallFile(path) is { } text && long.TryParse(text.Trim(), out var n) ? n : null;
+
+    /// <summary>
+    /// A /proc file's text (at most 8 KiB), or null when it cannot be read: pread into the stack, no stream, reader
+    /// or buffers, since every sandboxed start probes these.
+    /// </summary>
+    private static string? ReadSmallFile(string path)
     {
-        try { return long.TryParse(File.ReadAllText(path).Trim(), out var n) ? n : null; }
+        try
+        {
+            using var handle = File.OpenHandle(path);
+            Span<byte> buffer = stackalloc byte[8192];
+            var length = 0;
+            int n;
+            while (length < buffer.Length && (n = RandomAccess.Read(handle, buffer[length..], length)) > 0) length += n;
+            return System.Text.Encoding.UTF8.GetString(buffer[..length]);
+        }
         catch (IOException) { return null; }
         catch (UnauthorizedAccessException) { return null; }
     }

@@ -55,7 +55,7 @@ internal enum SpawnStep
     Capabilities,
 }
 
-/// <summary>Calls the C shim (native/sandlock_spawn.c). Must be called on the sandbox spawn thread.</summary>
+/// <summary>Calls the C shim (native/sandlock_spawn.c). Must be called through SpawnThread, on a thread that lives as long as the process.</summary>
 internal static unsafe partial class NativeSpawn
 {
     [StructLayout(LayoutKind.Sequential)]

@@ -3,7 +3,7 @@ namespace Sandlock.Interop;
 internal sealed partial class SyscallTable
 {
     // Generated from /usr/include/asm-generic/unistd.h with arm64's __ARCH_WANT_* set (Linux 6.1), then the numbers shared by all architectures (SyscallTable.Unified.cs).
-    public static SyscallTable Arm64 { get; } = new("aarch64", 0xC00000B7,
+    public static SyscallTable Arm64 => field ??= new("aarch64", 0xC00000B7,
     [
         new("io_setup", 0),
         new("io_destroy", 1),

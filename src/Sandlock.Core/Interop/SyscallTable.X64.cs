@@ -3,7 +3,7 @@ namespace Sandlock.Interop;
 internal sealed partial class SyscallTable
 {
     // Generated from /usr/include/x86_64-linux-gnu/asm/unistd_64.h (Linux 6.1), then the numbers shared by all architectures (SyscallTable.Unified.cs).
-    public static SyscallTable X64 { get; } = new("x86_64", 0xC000003E,
+    public static SyscallTable X64 => field ??= new("x86_64", 0xC000003E,
     [
         new("read", 0),
         new("write", 1),

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Runtime.InteropServices;
 
 namespace Sandlock.Interop;
@@ -6,21 +5,24 @@ namespace Sandlock.Interop;
 /// <summary>Syscall names and numbers of one architecture, with the AUDIT_ARCH value seccomp reports for it.</summary>
 internal sealed partial class SyscallTable
 {
-    private readonly FrozenDictionary<string, int> _numbers;
+    // A plain dictionary: a frozen one costs more to build than the few hundred look-ups of a start ever save.
+    private readonly Dictionary<string, int> _numbers;
 
     private SyscallTable(string architecture, uint auditArch, IEnumerable<KeyValuePair<string, int>> numbers,
         IEnumerable<KeyValuePair<string, int>> unified)
     {
         Architecture = architecture;
         AuditArch = auditArch;
-        _numbers = numbers.Concat(unified).ToFrozenDictionary(StringComparer.Ordinal);
+        _numbers = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, number) in numbers.Concat(unified)) _numbers.Add(name, number);
     }
 
     public string Architecture { get; }
     public uint AuditArch { get; }
     public IReadOnlyDictionary<string, int> Numbers => _numbers;
 
-    // A property, not a field: the per-architecture tables live in other parts of this partial class.
+    // A property, not a field: the per-architecture tables live in other parts of this partial class. Each is built
+    // on first use (field ??=): a process needs only its own.
     public static SyscallTable Current => RuntimeInformation.ProcessArchitecture switch
     {
         System.Runtime.InteropServices.Architecture.X64 => X64,

@@ -13,6 +13,10 @@ internal static unsafe partial class SystemInfo
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint EffectiveUserId();
 
+    /// <summary>The calling thread's kernel id; the process's main thread is the one whose id is the process id.</summary>
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    public static partial int ThreadId();
+
     [LibraryImport("libc", EntryPoint = "getegid")]
     public static partial uint EffectiveGroupId();
 

@@ -4,45 +4,55 @@ using Sandlock.Interop;
 namespace Sandlock.Lifecycle;
 
 /// <summary>
-/// The one thread every sandbox is forked from. PR_SET_PDEATHSIG fires when the forking *thread* exits, so children
-/// forked from pool threads could be killed at random; this thread lives as long as the process.
+/// Where every sandbox is forked from. PR_SET_PDEATHSIG fires when the forking *thread* exits, so children forked
+/// from pool threads could be killed at random: they fork on a thread that lives as long as the process, the
+/// process's main thread when that is the caller (no hand-off, no extra thread: the CLI's case), else one
+/// dedicated thread started with the first such spawn.
 /// </summary>
 internal static class SpawnThread
 {
-    private sealed class Job(SpawnRequest request, ListenerReady? onListener)
-    {
-        public SpawnRequest Request { get; } = request;
-        public ListenerReady? OnListener { get; } = onListener;
-        public SpawnOutcome Outcome { get; set; }
-        public Exception? Error { get; set; }
-        // A spawn takes a few hundred microseconds: spinning that long is cheaper than a sleep/wake on this VM.
-        public ManualResetEventSlim Done { get; } = new(false, spinCount: 2000);
-    }
+    public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener = null) =>
+        SystemInfo.ThreadId() == Environment.ProcessId
+            ? NativeSpawn.Spawn(request, onListener)
+            : Dedicated.Spawn(request, onListener);
 
-    private static readonly BlockingCollection<Job> Queue = [];
-
-    static SpawnThread()
+    private static class Dedicated
     {
-        var thread = new Thread(Loop) { IsBackground = true, Name = "sandlock spawn" };
-        thread.Start();
-    }
-
-    public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener = null)
-    {
-        var job = new Job(request, onListener);
-        Queue.Add(job);
-        job.Done.Wait();
-        job.Done.Dispose();
-        return job.Error is null ? job.Outcome : throw job.Error;
-    }
-
-    private static void Loop()
-    {
-        foreach (var job in Queue.GetConsumingEnumerable())
+        private sealed class Job(SpawnRequest request, ListenerReady? onListener)
         {
-            try { job.Outcome = NativeSpawn.Spawn(job.Request, job.OnListener); }
-            catch (Exception e) { job.Error = e; }
-            job.Done.Set();
+            public SpawnRequest Request { get; } = request;
+            public ListenerReady? OnListener { get; } = onListener;
+            public SpawnOutcome Outcome { get; set; }
+            public Exception? Error { get; set; }
+            // A spawn takes a few hundred microseconds: spinning that long is cheaper than a sleep/wake on this VM.
+            public ManualResetEventSlim Done { get; } = new(false, spinCount: 2000);
+        }
+
+        private static readonly BlockingCollection<Job> Queue = [];
+
+        static Dedicated()
+        {
+            var thread = new Thread(Loop) { IsBackground = true, Name = "sandlock spawn" };
+            thread.Start();
+        }
+
+        public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener)
+        {
+            var job = new Job(request, onListener);
+            Queue.Add(job);
+            job.Done.Wait();
+            job.Done.Dispose();
+            return job.Error is null ? job.Outcome : throw job.Error;
+        }
+
+        private static void Loop()
+        {
+            foreach (var job in Queue.GetConsumingEnumerable())
+            {
+                try { job.Outcome = NativeSpawn.Spawn(job.Request, job.OnListener); }
+                catch (Exception e) { job.Error = e; }
+                job.Done.Set();
+            }
         }
     }
 }

@@ -10,11 +10,6 @@ namespace Sandlock.Supervision;
 /// </summary>
 internal static class Supervisor
 {
-    private static readonly EpollSet Epoll = new();
-    private static readonly ConcurrentDictionary<ulong, SupervisedSession> Sessions = new();
-    private static long _nextId;
-
-    static Supervisor() => new Thread(Loop) { IsBackground = true, Name = "sandlock supervisor" }.Start();
 
     /// <summary>
     /// Sessions beyond this share the epoll thread. Up to it, each has a thread blocked in the receive ioctl, as
@@ -32,7 +27,7 @@ internal static class Supervisor
             return;
         }
         Interlocked.Decrement(ref _dedicated);
-        RegisterShared(session);
+        Shared.Register(session);
     }
 
     /// <summary>
@@ -96,43 +91,56 @@ internal static class Supervisor
         Libc.Close(session.Listener);
     }
 
-    private static void RegisterShared(SupervisedSession session)
+    /// <summary>
+    /// The epoll thread for sessions beyond the dedicated threads: started with the first such session, so a
+    /// process that runs a few sandboxes never pays for it.
+    /// </summary>
+    private static class Shared
     {
-        var id = (ulong)Interlocked.Increment(ref _nextId);
-        Sessions[id] = session;
-        try
-        {
-            Epoll.Add(session.Listener, id);
-        }
-        catch
-        {
-            Sessions.TryRemove(id, out _);
-            throw;
-        }
-    }
+        private static readonly EpollSet Epoll = new();
+        private static readonly ConcurrentDictionary<ulong, SupervisedSession> Sessions = new();
+        private static long _nextId;
 
-    private static void Loop()
-    {
-        var ready = new (ulong Id, uint Events)[64];
-        while (true)
+        static Shared() => new Thread(Loop) { IsBackground = true, Name = "sandlock supervisor" }.Start();
+
+        public static void Register(SupervisedSession session)
         {
-            var n = Epoll.Wait(ready);
-            for (var i = 0; i < n; i++)
+            var id = (ulong)Interlocked.Increment(ref _nextId);
+            Sessions[id] = session;
+            try
             {
-                var (id, flags) = ready[i];
-                if (!Sessions.TryGetValue(id, out var session)) continue;
-                if ((flags & Libc.EPOLLIN) != 0) Serve(session);
-                else if ((flags & (Libc.EPOLLHUP | Libc.EPOLLERR)) != 0) Retire(id, session);
+                Epoll.Add(session.Listener, id);
+            }
+            catch
+            {
+                Sessions.TryRemove(id, out _);
+                throw;
             }
         }
-    }
 
-    /// <summary>Every process using the filter has exited: nothing more can arrive on this listener.</summary>
-    private static void Retire(ulong id, SupervisedSession session)
-    {
-        Sessions.TryRemove(id, out _);
-        Epoll.Remove(session.Listener);
-        Libc.Close(session.Listener);
+        private static void Loop()
+        {
+            var ready = new (ulong Id, uint Events)[64];
+            while (true)
+            {
+                var n = Epoll.Wait(ready);
+                for (var i = 0; i < n; i++)
+                {
+                    var (id, flags) = ready[i];
+                    if (!Sessions.TryGetValue(id, out var session)) continue;
+                    if ((flags & Libc.EPOLLIN) != 0) Serve(session);
+                    else if ((flags & (Libc.EPOLLHUP | Libc.EPOLLERR)) != 0) Retire(id, session);
+                }
+            }
+        }
+
+        /// <summary>Every process using the filter has exited: nothing more can arrive on this listener.</summary>
+        private static void Retire(ulong id, SupervisedSession session)
+        {
+            Sessions.TryRemove(id, out _);
+            Epoll.Remove(session.Listener);
+            Libc.Close(session.Listener);
+        }
     }
 
     /// <summary>Receives and answers one held call; false when the receive failed.</summary>
