@@ -105,14 +105,23 @@ public sealed class LocalSandboxBackend : ISandboxBackend
 
     public async Task<SandboxResult> ExecAsync(SandboxSession session, ExecRequest request, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(request);
         cancellationToken.ThrowIfCancellationRequested();
+        await using var sandbox = Start(session, request);
+        return await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts one command in the session and hands back its <see cref="Sandbox"/> (to wait for, pause or kill), for a
+    /// caller that needs the result of a command it killed; <see cref="ExecAsync"/> is this and a wait.
+    /// </summary>
+    public Sandbox Start(SandboxSession session, ExecRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         var local = Local(session);
-        Sandbox sandbox;
         lock (local.Gate)
         {
             local.RequireLive("run a command");
-            sandbox = new Sandbox(local.Current, request.Command, request.Stdio)
+            var sandbox = new Sandbox(local.Current, request.Command, request.Stdio)
             {
                 Timeout = request.Timeout,
                 OnStandardOutput = request.OnStandardOutput,
@@ -122,15 +131,11 @@ public sealed class LocalSandboxBackend : ISandboxBackend
             // Under the gate: termination cannot release the ruleset while a start still uses it.
             sandbox.Start();
             local.Started(sandbox);
-        }
-        try
-        {
-            return await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            lock (local.Gate) local.Ended(sandbox);
-            await sandbox.DisposeAsync().ConfigureAwait(false);
+            _ = sandbox.WaitAsync().ContinueWith(_ =>
+            {
+                lock (local.Gate) local.Ended(sandbox);
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return sandbox;
         }
     }
 
