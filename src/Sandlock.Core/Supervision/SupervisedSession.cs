@@ -6,8 +6,8 @@ namespace Sandlock.Supervision;
 /// <summary>The supervisor's view of one sandbox: its listener, its handlers, what it denied and the ports it remapped.</summary>
 public sealed class SupervisedSession
 {
-    private readonly Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> _handlers = [];
-    private readonly Dictionary<int, string> _names = [];
+    private readonly IReadOnlyDictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> _handlers;
+    private readonly IReadOnlyDictionary<int, string> _names;
     private readonly ConcurrentQueue<Denial> _denials = new();
     private readonly ConcurrentQueue<PortMapping> _ports = new();
     private Action<string>? _kill;
@@ -16,19 +16,37 @@ public sealed class SupervisedSession
     private int _handling;
     private bool _ended;
 
-    internal SupervisedSession(IEnumerable<SyscallHandler> handlers, SyscallTable table)
+    internal SupervisedSession(IEnumerable<SyscallHandler> handlers, SyscallTable table) : this(HandlerTable.Of(handlers, table)) { }
+
+    /// <summary>A session over a table made once for a plan: its many sandboxes share it (it is only read).</summary>
+    internal SupervisedSession(HandlerTable table)
     {
-        foreach (var handler in handlers)
+        _handlers = table.Chains;
+        _names = table.Names;
+    }
+
+    /// <summary>Which handlers hold each syscall number, in the order they decide.</summary>
+    internal sealed record HandlerTable(
+        IReadOnlyDictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> Chains,
+        IReadOnlyDictionary<int, string> Names)
+    {
+        public static HandlerTable Of(IEnumerable<SyscallHandler> handlers, SyscallTable table)
         {
-            foreach (var name in handler.Syscalls)
+            var chains = new Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>>();
+            var names = new Dictionary<int, string>();
+            foreach (var handler in handlers)
             {
-                if (!table.TryGetNumber(name, out var nr)) continue;
-                // Several handlers may hold one syscall: builtin ones come first, and the first that does not
-                // let the call continue decides.
-                if (!_handlers.TryGetValue(nr, out var chain)) _handlers[nr] = chain = [];
-                chain.Add((handler, handler.WantedWhen.GetValueOrDefault(name)));
-                _names[nr] = name;
+                foreach (var name in handler.Syscalls)
+                {
+                    if (!table.TryGetNumber(name, out var nr)) continue;
+                    // Several handlers may hold one syscall: builtin ones come first, and the first that does not
+                    // let the call continue decides.
+                    if (!chains.TryGetValue(nr, out var chain)) chains[nr] = chain = [];
+                    chain.Add((handler, handler.WantedWhen.GetValueOrDefault(name)));
+                    names[nr] = name;
+                }
             }
+            return new HandlerTable(chains, names);
         }
     }
 

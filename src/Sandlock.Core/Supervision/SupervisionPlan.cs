@@ -168,5 +168,7 @@ public sealed class SupervisionPlan
         return refused;
     }
 
-    public SupervisedSession CreateSession() => new(_handlers, SyscallTable.Current);
+    private SupervisedSession.HandlerTable? _table;
+
+    public SupervisedSession CreateSession() => new(_table ??= SupervisedSession.HandlerTable.Of(_handlers, SyscallTable.Current));
 }

@@ -6,7 +6,7 @@ namespace Sandlock;
 /// </summary>
 public sealed record SandboxSession
 {
-    internal SandboxSession(string id, string backend, SandboxPolicy policy, SandboxSessionState state, string? tempFolder)
+    public SandboxSession(string id, string backend, SandboxPolicy policy, SandboxSessionState state, string? tempFolder)
     {
         Id = id;
         Backend = backend;
