@@ -10,7 +10,8 @@ namespace Sandlock.Bench;
 /// </summary>
 internal static class SpawnBenchmark
 {
-    public static async Task RunAsync(int rounds)
+    /// <param name="sessionOnly">Only Process.Start, a new Sandbox and an exec in a session (the <c>session</c> mode).</param>
+    public static async Task RunAsync(int rounds, bool sessionOnly = false)
     {
         const int warmup = 30;
         var system = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/bin").FsRead("/etc").Build();
@@ -19,6 +20,9 @@ internal static class SpawnBenchmark
         var unsupervised = system.ToBuilder().NoSupervisor().Build();
         var unconfined = new SandboxPolicyBuilder().Disable("landlock").Disable("seccomp").Build();
 
+        var backend = new LocalSandboxBackend();
+        var session = await backend.ProvisionAsync(system);
+        var inherit = new ExecRequest(["/bin/true"]) { Stdio = StdioMode.Inherit };
         var variants = new (string Name, Func<Task> Run)[]
         {
             ("Process.Start(\"/bin/true\")", async () =>
@@ -27,10 +31,16 @@ internal static class SpawnBenchmark
                 await p.WaitForExitAsync();
             }),
             ("Sandbox: Landlock fs+net+scopes, seccomp, supervisor", () => Confined(system, StdioMode.Inherit)),
+            ("Session exec: same policy, provisioned once", async () =>
+            {
+                var result = await backend.ExecAsync(session, inherit);
+                if (result.ExitCode != 0) throw new InvalidOperationException($"/bin/true failed in the session: {result.Status}");
+            }),
             ("Sandbox: same, --no-supervisor", () => Confined(unsupervised, StdioMode.Inherit)),
             ("Sandbox: same, stdout/stderr captured", () => Confined(system, StdioMode.Capture)),
             ("Sandbox: no Landlock, no seccomp (spawn path)", () => Confined(unconfined, StdioMode.Inherit)),
         };
+        if (sessionOnly) variants = variants[..3];
 
         async Task Confined(SandboxPolicy policy, StdioMode stdio)
         {
@@ -60,6 +70,7 @@ internal static class SpawnBenchmark
             var median = Median(samples[i]);
             Console.WriteLine($"  {variants[i].Name,-48} {median,7:F0} us   ratio {median / bare:F2}");
         }
+        await backend.TerminateAsync(session);
 
     }
 }

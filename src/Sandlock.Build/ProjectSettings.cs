@@ -36,7 +36,7 @@ internal sealed record ProjectSettings(
     // an SDK .targets), but MSBuild runs it in the project's folder. One project is built as several instances, one
     // per global-property set (e.g. per target framework). Two projects in one folder with the same global
     // properties would share settings: the last registered wins.
-    private static string KeyFor(IBuildEngine engine, string projectDirectory)
+    internal static string KeyFor(IBuildEngine engine, string projectDirectory)
     {
         var globals = engine is IBuildEngine6 e6
             ? string.Join(";", e6.GetGlobalProperties().OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase).Select(p => $"{p.Key}={p.Value}"))

@@ -8,7 +8,8 @@ namespace Sandlock.Build;
 /// One confined start of Exec's shell: output is logged on the task thread as it arrives, Timeout and build
 /// cancellation kill the whole process group, and a failure that looks like a denial gets an SLK0001 explanation.
 /// </summary>
-internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, string? policyFile)
+/// <param name="start">Starts the request: in the step's session, or (null) in a sandbox of its own.</param>
+internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, string? policyFile, Func<ExecRequest, Sandbox>? start = null)
 {
     private DeniedAccess.Finding? _denial;
     private readonly System.Collections.Concurrent.ConcurrentQueue<PortMapping> _ports = new();
@@ -19,16 +20,17 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
         using var queue = new OutputQueue();
         var stdout = new OutputLines(task.OutputEncoding, line => queue.Add(false, line));
         var stderr = new OutputLines(task.ErrorEncoding, line => queue.Add(true, line));
-        using var sandbox = new Sandbox(policy, argv, StdioMode.Capture)
+        var request = new ExecRequest(argv)
         {
             OnStandardOutput = stdout.Add,
             OnStandardError = stderr.Add,
             // Reported by the supervisor thread; logged on the task thread with the output around it.
             OnPortMapped = _ports.Enqueue,
         };
+        Sandbox started;
         try
         {
-            sandbox.Start();
+            started = (start ?? StartOwn)(request);
         }
         catch (SandboxSetupException e)
         {
@@ -38,12 +40,33 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
             return -1;
         }
 
+        using var sandbox = started;
         var (result, ended) = Pump(sandbox, queue);
         // The watcher thread has delivered every chunk before completing; flush the last unterminated lines.
         stdout.Complete();
         stderr.Complete();
         Log(queue);
         return ExitCode(result, ended);
+    }
+
+    private Sandbox StartOwn(ExecRequest request)
+    {
+        var sandbox = new Sandbox(policy, request.Command, request.Stdio)
+        {
+            OnStandardOutput = request.OnStandardOutput,
+            OnStandardError = request.OnStandardError,
+            OnPortMapped = request.OnPortMapped,
+        };
+        try
+        {
+            sandbox.Start();
+            return sandbox;
+        }
+        catch
+        {
+            sandbox.Dispose();
+            throw;
+        }
     }
 
     private enum Ending { Exited, TimedOut, Canceled }

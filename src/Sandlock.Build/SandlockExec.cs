@@ -1,4 +1,5 @@
 using Microsoft.Build.Framework;
+using Sandlock.Build.Sessions;
 using Sandlock.Confinement;
 using Sandlock.Lifecycle;
 using Sandlock.Policy;
@@ -55,10 +56,12 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
 
         var arguments = string.IsNullOrEmpty(responseFileCommands) ? commandLineCommands : $"{commandLineCommands} {responseFileCommands}";
         var shell = ShellInvocation.From(pathToTool, arguments);
+        var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);
+        if (UsesSessions && StepSessions.Of(BuildEngine) is { } sessions)
+            return RunInSession(sessions, project, shell, policyFile);
         ChildTempFolder? temp = null;
         try
         {
-            var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);
             SandboxPolicy policy;
             ChildRoot root;
             try
@@ -67,7 +70,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 // A chroot can only come from the policy file, and the defaults, laid under the file, depend on it.
                 root = file is null ? ChildRoot.Host : ChildRoot.Of([file]);
                 temp = ChildTempFolder.Create(root, "sandlock-step-");
-                policy = StepPolicy.Compose(StepFor(project, root, shell, temp?.HostPath), PolicyParameters.Of(this), file);
+                policy = StepPolicy.Compose(StepFor(project, root, shell.ScriptPath, temp?.HostPath), PolicyParameters.Of(this), file);
             }
             catch (PolicyException e)
             {
@@ -90,6 +93,84 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 Log.LogMessage(MessageImportance.Low, "could not delete the step's temp folder {0}: {1}", temp.HostPath, problem);
         }
     }
+
+    /// <summary>
+    /// Runs the step as an exec of the session for its policy. The policy is composed without Exec's temp script
+    /// (a new file each step) and without a temp folder of the step's own, so every step of the project with the
+    /// same parameters has the same policy: the script is copied into the session's temp folder, which is its TMPDIR.
+    /// </summary>
+    private int RunInSession(StepSessions sessions, ProjectSettings project, ShellInvocation shell, string? policyFile)
+    {
+        string? copiedScript = null;
+        try
+        {
+            PolicyFileReader? file;
+            ChildRoot root;
+            SandboxPolicy keyPolicy;
+            try
+            {
+                file = policyFile is null ? null : PolicyFileReader.Load(policyFile);
+                root = file is null ? ChildRoot.Host : ChildRoot.Of([file]);
+                keyPolicy = StepPolicy.Compose(StepFor(project, root, null, null), PolicyParameters.Of(this), file);
+            }
+            catch (PolicyException e)
+            {
+                ReportPolicyError(e);
+                return -1;
+            }
+
+            SandboxSession session;
+            try
+            {
+                session = sessions.For(ProjectSettings.KeyFor(BuildEngine, project.ProjectDirectory), keyPolicy, () =>
+                {
+                    // Outside a chroot the session makes its own temp folder; a chroot's is made in its /tmp here.
+                    if (root.Chroot is null) return (keyPolicy, null);
+                    var temp = ChildTempFolder.Create(root, "sandlock-step-");
+                    return (StepPolicy.Compose(StepFor(project, root, null, temp?.HostPath), PolicyParameters.Of(this), file), temp);
+                });
+            }
+            catch (PolicyException e)
+            {
+                ReportPolicyError(e);
+                return -1;
+            }
+            catch (SandboxSetupException e)
+            {
+                Log.LogError(null, DiagnosticCodes.SetupFailed, null, null, 0, 0, 0, 0, "the sandbox could not start the command: {0}", e.Message);
+                MarkFailureReported();
+                return -1;
+            }
+
+            IReadOnlyList<string> argv;
+            string? problem = null;
+            if (root.Chroot is null && shell.ScriptPath is { } script && session.TempFolder is { } folder)
+            {
+                copiedScript = Path.Combine(folder, Path.GetFileName(script));
+                File.Copy(script, copiedScript, overwrite: true);
+                argv = [.. shell.Argv.Select(a => a.Replace(script, copiedScript, StringComparison.Ordinal))];
+            }
+            else if (shell.InsideChroot(out problem) is { } run)
+            {
+                argv = root.Chroot is null ? [shell.Argv[0], .. run.Argv.Skip(1)] : run.Argv;
+            }
+            else
+            {
+                Log.LogError(null, DiagnosticCodes.ShellNotStarted, null, null, 0, 0, 0, 0, "the sandbox could not start the command: {0}", problem);
+                MarkFailureReported();
+                return -1;
+            }
+            return new SandboxedRun(this, session.Policy, policyFile, request => sessions.Start(session, request)).Run(argv);
+        }
+        finally
+        {
+            if (shell.ScriptPath is not null) DeleteTempFile(shell.ScriptPath);
+            if (copiedScript is not null) DeleteTempFile(copiedScript);
+        }
+    }
+
+    /// <summary>A repro check varies each run's environment, so it starts sandboxes of its own.</summary>
+    private protected virtual bool UsesSessions => true;
 
     /// <summary>Runs the composed step; the exit code goes to ToolTask, -1 when the failure is already reported.</summary>
     private protected virtual int RunConfined(SandboxPolicy policy, string? policyFile, IReadOnlyList<string> argv) =>
@@ -125,7 +206,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     internal bool LoggedErrors => HasLoggedErrors;
     internal Microsoft.Build.Utilities.TaskLoggingHelper Logger => Log;
 
-    private StepPolicy.Step StepFor(ProjectSettings project, ChildRoot root, ShellInvocation shell, string? tempDirectory)
+    private StepPolicy.Step StepFor(ProjectSettings project, ChildRoot root, string? scriptPath, string? tempDirectory)
     {
         // Exec checked WorkingDirectory in ValidateParameters; GetWorkingDirectory throws if it has gone since.
         var workingDirectory = Path.GetFullPath(GetWorkingDirectory() ?? Directory.GetCurrentDirectory(), project.ProjectDirectory);
@@ -134,7 +215,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             .Where(pair => pair.Length == 2 && pair[0].Length > 0)
             .Select(pair => KeyValuePair.Create(pair[0], pair[1]))
             .ToList();
-        return new StepPolicy.Step(project, root, workingDirectory, !string.IsNullOrEmpty(WorkingDirectory), shell.ScriptPath, tempDirectory, environment);
+        return new StepPolicy.Step(project, root, workingDirectory, !string.IsNullOrEmpty(WorkingDirectory), scriptPath, tempDirectory, environment);
     }
 
     private void ReportPolicyError(PolicyException e)

@@ -29,6 +29,8 @@ public class SandlockReproCheck : SandlockExec
         return base.ValidateParameters();
     }
 
+    private protected override bool UsesSessions => false;
+
     private protected override int RunConfined(SandboxPolicy policy, string? policyFile, IReadOnlyList<string> argv)
     {
         using var canceled = new CancellationTokenSource();

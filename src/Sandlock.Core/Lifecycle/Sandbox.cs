@@ -33,6 +33,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private CancellationTokenSource? _limitsStop;
     private volatile bool _pausedByCaller;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Denial> _denials = new();
+    private readonly ProvisionedConfinement? _provisioned;
 
     public Sandbox(SandboxPolicy policy, IReadOnlyList<string> command, StdioMode stdio = StdioMode.Capture)
     {
@@ -43,6 +44,13 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         Policy = policy;
         Command = [.. command];
         Stdio = stdio;
+    }
+
+    /// <summary>A command of a session: started with what the session decided once, which outlives it.</summary>
+    internal Sandbox(ProvisionedConfinement provisioned, IReadOnlyList<string> command, StdioMode stdio)
+        : this(provisioned.Policy, command, stdio)
+    {
+        _provisioned = provisioned;
     }
 
     public SandboxPolicy Policy { get; }
@@ -121,9 +129,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             if (HasStarted) throw new InvalidOperationException("the sandbox has already been started");
-            var plan = ConfinementPlan.Create(Policy, KernelFeatures.Current, Handlers, PolicyCallback);
+            // One path for both: a one-shot sandbox provisions for itself, a session's command uses the session's.
+            using var owned = _provisioned is null ? ProvisionedConfinement.Create(Policy, Handlers, PolicyCallback) : null;
+            var confinement = _provisioned ?? owned!;
+            var plan = confinement.Plan;
             Degraded = plan.Degraded;
-            var environment = ChildEnvironment.Build(Policy, EnvironmentShuffle);
+            var environment = _provisioned is null ? ChildEnvironment.Build(Policy, EnvironmentShuffle) : _provisioned.SessionEnvironment();
             var workingDirectory = WorkingDirectory;
             var path = CommandResolver.Resolve(Command[0], environment, workingDirectory, ChildRoot.Of(Policy));
 
@@ -132,7 +143,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 : null;
             try
             {
-                StartConfined(plan, environment, path);
+                StartConfined(confinement, environment, path);
             }
             catch
             {
@@ -155,15 +166,15 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         plan.ProcessLimit?.Mechanism == ProcessCountMechanism.UserNamespaceRlimit
         || (Policy.Chroot is not null && SystemInfo.EffectiveUserId() != 0);
 
-    private void StartConfined(ConfinementPlan plan, IReadOnlyList<string> environment, string path)
+    private void StartConfined(ProvisionedConfinement confinement, IReadOnlyList<string> environment, string path)
     {
-        using var ruleset = RulesetCache.Lease(Policy, plan);
+        var plan = confinement.Plan;
         using var stdio = ChildStdio.Open(Stdio);
         using var mounted = MountedStart.For(Policy, path, Policy.Chroot is null ? Policy.Cwd : WorkingDirectory);
         var request = new SpawnRequest(
             mounted.Path, Command, environment, mounted.WorkingDirectory,
             stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
-            ruleset?.Fd ?? -1,
+            confinement.RulesetFd,
             plan.SeccompFilter, plan.SeccompFlags,
             [.. ProcessLimits.For(Policy, plan.ProcessLimit)],
             Policy.NoRandomizeMemory ? AddrNoRandomize : -1,

@@ -7,10 +7,10 @@ namespace Sandlock.Supervision;
 /// <summary>The supervisor's view of one sandbox: its listener, its handlers, what it denied and the ports it remapped.</summary>
 internal sealed class SupervisedSession
 {
-    private readonly Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> _handlers = [];
-    private readonly Dictionary<int, string> _names = [];
+    private readonly IReadOnlyDictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> _handlers;
+    private readonly IReadOnlyDictionary<int, string> _names;
     // How many calls of each held syscall arrived (sandlock inspect): a slot per syscall, counted without a lock.
-    private readonly Dictionary<int, int> _countSlots = [];
+    private readonly IReadOnlyDictionary<int, int> _countSlots;
     private readonly long[] _counts;
     private readonly ConcurrentQueue<Denial> _denials = new();
     private readonly ConcurrentQueue<PortMapping> _ports = new();
@@ -20,22 +20,43 @@ internal sealed class SupervisedSession
     private int _handling;
     private bool _ended;
 
-    internal SupervisedSession(IEnumerable<SyscallHandler> handlers, SyscallTable table)
+    internal SupervisedSession(IEnumerable<SyscallHandler> handlers, SyscallTable table) : this(HandlerTable.Of(handlers, table)) { }
+
+    /// <summary>A session over a table made once for a plan: its many sandboxes share it (it is only read).</summary>
+    internal SupervisedSession(HandlerTable table)
     {
-        foreach (var handler in handlers)
-        {
-            foreach (var name in handler.Syscalls)
-            {
-                if (!table.TryGetNumber(name, out var nr)) continue;
-                // Several handlers may hold one syscall: builtin ones come first, and the first that does not
-                // let the call continue decides.
-                if (!_handlers.TryGetValue(nr, out var chain)) _handlers[nr] = chain = [];
-                chain.Add((handler, handler.WantedWhen.GetValueOrDefault(name)));
-                _names[nr] = name;
-                _countSlots.TryAdd(nr, _countSlots.Count);
-            }
-        }
+        _handlers = table.Chains;
+        _names = table.Names;
+        _countSlots = table.CountSlots;
         _counts = new long[_countSlots.Count];
+    }
+
+    /// <summary>Which handlers hold each syscall number, in the order they decide.</summary>
+    internal sealed record HandlerTable(
+        IReadOnlyDictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> Chains,
+        IReadOnlyDictionary<int, string> Names,
+        IReadOnlyDictionary<int, int> CountSlots)
+    {
+        public static HandlerTable Of(IEnumerable<SyscallHandler> handlers, SyscallTable table)
+        {
+            var chains = new Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>>();
+            var names = new Dictionary<int, string>();
+            var slots = new Dictionary<int, int>();
+            foreach (var handler in handlers)
+            {
+                foreach (var name in handler.Syscalls)
+                {
+                    if (!table.TryGetNumber(name, out var nr)) continue;
+                    // Several handlers may hold one syscall: builtin ones come first, and the first that does not
+                    // let the call continue decides.
+                    if (!chains.TryGetValue(nr, out var chain)) chains[nr] = chain = [];
+                    chain.Add((handler, handler.WantedWhen.GetValueOrDefault(name)));
+                    names[nr] = name;
+                    slots.TryAdd(nr, slots.Count);
+                }
+            }
+            return new HandlerTable(chains, names, slots);
+        }
     }
 
     /// <summary>How many calls of each held syscall the supervisor has seen so far (only those seen at all).</summary>

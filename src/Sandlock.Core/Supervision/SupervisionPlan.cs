@@ -28,6 +28,9 @@ internal sealed class SupervisionPlan
     /// <summary>The network rules, when the supervisor checks destinations (Landlock then handles only bind).</summary>
     public NetworkRules? Network { get; }
 
+    /// <summary>The handler that checks destinations, which a live session narrows for commands already running.</summary>
+    internal NetworkGate? Gate => _handlers.OfType<NetworkGate>().FirstOrDefault();
+
     /// <summary>
     /// Null only when no supervisor can run (<c>--no-supervisor</c>, no seccomp, a kernel without user notification)
     /// and the policy needs none; <see cref="FilterRefusals"/> then says what the filter refuses in its stead.
@@ -166,5 +169,7 @@ internal sealed class SupervisionPlan
         return refused;
     }
 
-    public SupervisedSession CreateSession() => new(_handlers, SyscallTable.Current);
+    private SupervisedSession.HandlerTable? _table;
+
+    public SupervisedSession CreateSession() => new(_table ??= SupervisedSession.HandlerTable.Of(_handlers, SyscallTable.Current));
 }

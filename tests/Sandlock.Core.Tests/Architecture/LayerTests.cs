@@ -28,7 +28,9 @@ public sealed class LayerTests
         ["Confinement"] = [],
         ["Supervision"] = [typeof(Denial), typeof(PortMapping), typeof(SyscallActivity), typeof(ActivityCategory), typeof(PolicyVerdict),
             typeof(PolicyCallback), typeof(LivePolicy)],
-        ["Lifecycle"] = [typeof(Sandbox), typeof(SandboxResult), typeof(ExitStatus), typeof(StdioMode), typeof(OutputHandler)],
+        ["Lifecycle"] = [typeof(Sandbox), typeof(SandboxResult), typeof(ExitStatus), typeof(StdioMode), typeof(OutputHandler),
+            typeof(ISandboxBackend), typeof(LocalSandboxBackend), typeof(SandboxSession), typeof(SandboxSessionState), typeof(ExecRequest),
+            typeof(FilesystemMount), typeof(NetworkPolicy), typeof(SandboxCapabilities), typeof(SandboxSnapshot), typeof(SandboxSessionException)],
     };
 
     /// <summary>Below every layer: the exception root and the setup error any layer may raise.</summary>

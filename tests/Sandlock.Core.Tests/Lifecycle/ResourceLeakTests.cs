@@ -95,6 +95,45 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         }
     }
 
+    [Theory]
+    [InlineData("plain", 3000)]
+    [InlineData("network host rule", 3000)]
+    [InlineData("fs_mount", 3000)]
+    public async Task A_session_gives_back_what_each_exec_held(string kind, int execs)
+    {
+        var backend = new LocalSandboxBackend();
+        var session = await backend.ProvisionAsync(OnePolicyOf(kind));
+        var command = CommandOf(kind);
+        try
+        {
+            async Task ExecMany(int count)
+            {
+                var next = 0;
+                async Task Worker()
+                {
+                    while (Interlocked.Increment(ref next) <= count)
+                        AssertSucceeded(await backend.ExecAsync(session, new ExecRequest(command) { Timeout = TimeSpan.FromSeconds(60) }));
+                }
+                await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(Worker)));
+            }
+            await ExecMany(WarmUp);
+            var warm = ProcessResources.Now();
+            await ExecMany(execs);
+            var after = await Settled(warm);
+            output.WriteLine($"session, {kind}: {execs} execs");
+            output.WriteLine($"  warm:  {warm}");
+            output.WriteLine($"  after: {after}");
+            Assert.True(after.Fds <= warm.Fds + FdSlack, $"fds: {warm.Fds} warm, {after.Fds} after {execs} execs");
+            Assert.True(after.Memfds <= warm.Memfds, $"memfds: {warm.Memfds} warm, {after.Memfds} after");
+            Assert.True(after.Threads <= warm.Threads + ThreadSlack, $"threads: {warm.Threads} warm, {after.Threads} after");
+        }
+        finally
+        {
+            await backend.TerminateAsync(session);
+        }
+        Assert.False(Directory.Exists(session.TempFolder));
+    }
+
     private Func<int, SandboxPolicy> PolicyOf(string kind)
     {
         // As a test host does: every test builds a policy of its own.

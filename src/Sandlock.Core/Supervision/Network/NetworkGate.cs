@@ -14,6 +14,27 @@ internal sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null,
 {
     private const int MsgFastOpen = 0x20000000;
 
+    // Rule sets a live session applied after these rules: a destination must pass each (see LocalSandboxBackend).
+    private volatile NetworkRules[] _narrowedBy = [];
+    private readonly Lock _narrowing = new();
+
+    /// <summary>From now on a destination must also pass <paramref name="rules"/>: running commands are only ever narrowed.</summary>
+    internal void Narrow(NetworkRules rules)
+    {
+        lock (_narrowing) _narrowedBy = [.. _narrowedBy, rules];
+    }
+
+    private bool AllowedByNarrowing(NetProtocol protocol, System.Net.IPAddress ip, ushort port, ref string reason)
+    {
+        foreach (var rules in _narrowedBy)
+        {
+            if (rules.Allows(protocol, ip, port, out var why)) continue;
+            reason = $"{why} (in the session's newer network policy)";
+            return false;
+        }
+        return true;
+    }
+
     protected override NetProtocol? Gates(SafeFileHandle socket)
     {
         var domain = SocketCalls.Option(socket, SocketCalls.SO_DOMAIN);
@@ -43,7 +64,7 @@ internal sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null,
             session.Deny(new Denial(call.Name, "unparsable address", call.Pid, "refused"));
             return null;
         }
-        if (!rules.Allows(protocol, ip, port, out var reason) || (veto is not null && !veto.Allows(call, session, protocol, ip, port, out reason)))
+        if (!rules.Allows(protocol, ip, port, out var reason) || !AllowedByNarrowing(protocol, ip, port, ref reason) || (veto is not null && !veto.Allows(call, session, protocol, ip, port, out reason)))
         {
             var shown = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]:{port}" : $"{ip}:{port}";
             session.Deny(new Denial(call.Name, $"{protocol.ToString().ToLowerInvariant()} {shown}", call.Pid, reason));

@@ -1,0 +1,27 @@
+using System.Text.RegularExpressions;
+using Sandlock.Build.Tests.TestSupport;
+
+namespace Sandlock.Build.Tests;
+
+/// <summary>Steps with one policy run in one session: they share its temp folder, which goes when the build ends.</summary>
+public sealed class StepSessionTests
+{
+    [Fact]
+    public async Task Steps_with_one_policy_share_a_session_and_its_temp_folder_goes_with_the_build()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+
+        var build = await project.BuildAsync("SessionSteps");
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        var second = Regex.Match(build.Output, @"SECOND=\[(?<marker>[^\]`]*)\] TMP=\[(?<tmp>[^\]]*)\]");
+        Assert.True(second.Success, build.Output);
+        Assert.Equal("from-step-1", second.Groups["marker"].Value);
+        // Another policy (other EnvironmentVariables), another session with a temp folder of its own.
+        // The Message line (the command text names both answers).
+        Assert.Matches(@"TMP=\[[^\]]*\] OTHER=separate", build.Output);
+        var temp = second.Groups["tmp"].Value;
+        Assert.StartsWith("/", temp);
+        Assert.False(Directory.Exists(temp), $"the session's temp folder {temp} outlived the build");
+    }
+}
