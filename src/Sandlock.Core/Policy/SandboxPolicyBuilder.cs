@@ -161,6 +161,8 @@ public sealed class SandboxPolicyBuilder
         Set("no_coredump", source, p => p with { NoCoredump = on });
     public SandboxPolicyBuilder DeterministicDirs(bool on = true, string? source = null) =>
         Set("deterministic_dirs", source, p => p with { DeterministicDirs = on });
+    public SandboxPolicyBuilder RecordFilesystemDenials(bool on = true, string? source = null) =>
+        Set("record_filesystem_denials", source, p => p with { RecordFilesystemDenials = on });
 
     // Copy-on-write workspace and mounts
     public SandboxPolicyBuilder FsIsolation(FsIsolation mode, string? source = null) =>
