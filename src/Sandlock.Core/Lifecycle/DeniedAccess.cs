@@ -88,11 +88,12 @@ public static partial class DeniedAccess
         return $"the sandbox denied access to {finding.Target} (\"{finding.Line}\"); to allow it, {fileWhere}";
     }
 
-    /// <summary>The text for a denial the supervisor recorded (network destinations, limits).</summary>
+    /// <summary>The text for a denial the supervisor recorded (files, network destinations, limits).</summary>
     public static string Explain(Denial denial, PolicyVocabulary words)
     {
         ArgumentNullException.ThrowIfNull(denial);
         ArgumentNullException.ThrowIfNull(words);
+        if (denial.FilePath is { } file) return ExplainFile(denial, file, words);
         var where = denial.Syscall switch
         {
             "memory" => $"raise {words.MaxMemory}, or memory under [limits]",
@@ -109,6 +110,19 @@ public static partial class DeniedAccess
         };
         var what = $"the sandbox denied {denial.Syscall} {denial.Target} ({denial.Rule})";
         return where is null ? what : $"{what}; to allow it, {where}";
+    }
+
+    /// <summary>
+    /// A refused read names the file; a refused write names its folder, as a file not yet made has no rule of its own.
+    /// </summary>
+    private static string ExplainFile(Denial denial, string file, PolicyVocabulary words)
+    {
+        var grant = denial.FileWrite ? Path.GetDirectoryName(file) ?? file : file;
+        var key = denial.FileWrite ? "write" : "read";
+        var where = words.PolicyFile is null
+            ? $"{(denial.FileWrite ? words.AllowWrite(grant) : words.AllowRead(grant))}, or {key} = [\"{grant}\"] under [filesystem] in a sandlock.toml beside the project"
+            : $"add \"{grant}\" to {key} under [filesystem] in {FileLine(words.PolicyFile, "filesystem", key)}, or {(denial.FileWrite ? words.AllowWrite(grant) : words.AllowRead(grant))}";
+        return $"the sandbox denied access to {file} ({(denial.FileWrite ? "a write" : "a read")}: {denial.Syscall}, pid {denial.Pid}); to allow it, {where}";
     }
 
     private static bool IsNetworkDestination(string target) =>

@@ -6,6 +6,7 @@ namespace Sandlock.Lifecycle;
 /// </summary>
 public sealed record PolicyVocabulary(
     Func<string, string> AllowRead,
+    Func<string, string> AllowWrite,
     Func<string, string> AllowPort,
     string NetAllowRule,
     string MaxMemory,
@@ -15,6 +16,7 @@ public sealed record PolicyVocabulary(
     /// <summary>SandlockExec and routed Exec steps.</summary>
     public static PolicyVocabulary Task(string? policyFile) => new(
         path => $"add ReadPaths=\"{path}\" (or WritePaths to write) to the task",
+        path => $"add WritePaths=\"{path}\" to the task (routed Exec: <SandlockWritePath Include=\"{path}\" />)",
         port => $"add NetAllow=\":{port}\" to the task",
         "a NetAllow rule on the task",
         "MaxMemory on the task",
@@ -24,6 +26,7 @@ public sealed record PolicyVocabulary(
     /// <summary>The confined Microsoft.Testing.Platform host: its policy file is all it takes.</summary>
     public static PolicyVocabulary TestHost(string? policyFile) => new(
         path => $"pass a policy file that reads \"{path}\" with --sandlock FILE",
+        path => $"pass a policy file that writes \"{path}\" with --sandlock FILE",
         port => $"pass a policy file that allows \":{port}\" with --sandlock FILE",
         "a rule in the policy file passed with --sandlock FILE",
         "memory under [limits] in that policy file",
@@ -33,6 +36,7 @@ public sealed record PolicyVocabulary(
     /// <summary>[Sandboxed] tests, xunit and NUnit alike.</summary>
     public static PolicyVocabulary SandboxedAttribute(string? policyFile) => new(
         path => $"add Read = [\"{path}\"] (or Write to write) to [Sandboxed]",
+        path => $"add Write = [\"{path}\"] to [Sandboxed]",
         port => $"add NetAllow = [\":{port}\"] to [Sandboxed]",
         "a NetAllow rule on [Sandboxed]",
         "MaxMemory on [Sandboxed]",
