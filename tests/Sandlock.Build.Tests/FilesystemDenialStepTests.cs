@@ -59,4 +59,25 @@ public sealed class FilesystemDenialStepTests
         Assert.Contains("INSIDE_OK", build.Output);
         Assert.DoesNotContain("SLK0001: the sandbox denied access to " + Path.Combine(project.Directory, "obj"), build.Output);
     }
+
+    [Fact]
+    public async Task A_real_routed_build_running_git_describe_is_refused_nothing()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        foreach (var args in (string[][])[["init", "-q"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"], ["tag", "v1.2.3"]])
+        {
+            using var git = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("git", ["-C", project.Directory, .. args]))!;
+            await git.WaitForExitAsync();
+            Assert.Equal(0, git.ExitCode);
+        }
+
+        var build = await project.BuildAsync(properties: new Dictionary<string, string>
+        {
+            ["SandlockRouteExec"] = "true", ["PreBuildEvent"] = "git describe --tags",
+        });
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains("v1.2.3", build.Output);
+        Assert.DoesNotContain("SLK0001", build.Output);
+    }
 }
