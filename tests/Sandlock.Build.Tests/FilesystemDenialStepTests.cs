@@ -80,4 +80,17 @@ public sealed class FilesystemDenialStepTests
         Assert.Contains("v1.2.3", build.Output);
         Assert.DoesNotContain("SLK0001", build.Output);
     }
+
+    [Fact]
+    public async Task A_routed_step_running_the_dotnet_host_is_refused_nothing()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var build = await project.BuildAsync(properties: new Dictionary<string, string>
+        {
+            ["SandlockRouteExec"] = "true", ["PreBuildEvent"] = "dotnet --version",
+        });
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.DoesNotContain("SLK0001", build.Output);
+    }
 }
