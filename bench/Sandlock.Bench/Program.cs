@@ -6,5 +6,6 @@ if (which is "spawn" or "all") await SpawnBenchmark.RunAsync(args.Length > 1 ? i
 if (which is "session") await SpawnBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 500, sessionOnly: true);
 if (which is "supervisor" or "all") await SupervisorBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 100_000);
 if (which is "workload" or "all") await WorkloadBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 9);
+if (which is "file-denials" or "all") await FileDenialBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 20_000);
 if (which is "clock" or "all") await ClockBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 2_000_000);
 if (which is "first-call") await FirstCallBenchmark.RunAsync();

@@ -13,7 +13,8 @@ internal sealed record ProjectSettings(
     string? PolicyFile,
     string RepositoryRoot,
     IReadOnlyList<string> ReadPaths,
-    IReadOnlyList<string> WritePaths)
+    IReadOnlyList<string> WritePaths,
+    IReadOnlyList<string>? AcceptDeniedPaths = null)
 {
     public static void Register(IBuildEngine engine, ProjectSettings settings)
     {

@@ -27,6 +27,9 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
     /// <summary>Writable folders: obj/, bin/, the output folder, <c>@(SandlockWritePath)</c>.</summary>
     public ITaskItem[] WritePaths { get; set; } = [];
 
+    /// <summary><c>@(SandlockAcceptDenied)</c>: files or folders a step may be refused with only a message (known harmless probes).</summary>
+    public ITaskItem[] AcceptDeniedPaths { get; set; } = [];
+
     public override bool Execute()
     {
         var projectDirectory = Path.GetFullPath(ProjectDirectory);
@@ -40,7 +43,8 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
             Full(PolicyFile),
             Full(RepositoryRoot) ?? Sandlock.Policy.FrontDoorDefaults.RepositoryRootOf(projectDirectory),
             FullPaths(ReadPaths),
-            FullPaths(WritePaths));
+            FullPaths(WritePaths),
+            FullPaths(AcceptDeniedPaths));
         ProjectSettings.Register(BuildEngine, settings);
         return true;
     }

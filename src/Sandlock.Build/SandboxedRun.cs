@@ -7,9 +7,11 @@ namespace Sandlock.Build;
 /// <summary>
 /// One confined start of Exec's shell: output is logged on the task thread as it arrives, Timeout and build
 /// cancellation kill the whole process group, and a failure that looks like a denial gets an SLK0001 explanation.
+/// A file the sandbox refused is SLK0001 whatever the exit code, unless it is under an accepted path.
 /// </summary>
 /// <param name="start">Starts the request: in the step's session, or (null) in a sandbox of its own.</param>
-internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, string? policyFile, Func<ExecRequest, Sandbox>? start = null)
+internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, string? policyFile, IReadOnlyList<string> acceptedDenials,
+    Func<ExecRequest, Sandbox>? start = null)
 {
     private DeniedAccess.Finding? _denial;
     private readonly System.Collections.Concurrent.ConcurrentQueue<PortMapping> _ports = new();
@@ -106,6 +108,30 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
         return (completion.GetAwaiter().GetResult(), ending);
     }
 
+    /// <summary>
+    /// Logs each file the sandbox refused, as SLK0001 (even after exit code 0: the program may have swallowed it and
+    /// built something else) or, under an accepted path, as a message. True when an error was logged.
+    /// </summary>
+    private bool ReportRefusedFiles(SandboxResult result)
+    {
+        var words = PolicyVocabulary.Task(policyFile);
+        var refused = false;
+        foreach (var denial in result.Denials.Where(d => d.FilePath is not null).DistinctBy(d => (d.FilePath, d.FileWrite)))
+        {
+            var explanation = DeniedAccess.Explain(denial, words);
+            if (acceptedDenials.Any(a => PathTree.IsSameOrUnder(denial.FilePath!, a)))
+            {
+                task.Logger.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, "{0} (accepted by AcceptDeniedPaths or @(SandlockAcceptDenied))", explanation);
+                continue;
+            }
+            // IgnoreExitCode accepts a failing step: its refusals are still shown, as with a failing exit code.
+            if (task.IgnoreExitCode) task.Logger.LogWarning(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);
+            else task.Logger.LogError(null, DiagnosticCodes.AccessDenied, null, null, 0, 0, 0, 0, "{0}", explanation);
+            refused = true;
+        }
+        return refused;
+    }
+
     private void Log(OutputQueue queue)
     {
         while (_ports.TryDequeue(out var mapping))
@@ -132,9 +158,10 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
             return result.ExitCode;
         }
         var code = result.ExitCode;
+        var refusedFiles = ReportRefusedFiles(result);
         // The supervisor's own record names the exact destination and rule: it beats what the output suggests.
-        var recorded = result.Denials.FirstOrDefault();
-        if (code != 0 && (recorded is not null || _denial is not null))
+        var recorded = result.Denials.FirstOrDefault(d => d.FilePath is null);
+        if (code != 0 && !refusedFiles && (recorded is not null || _denial is not null))
         {
             var explanation = recorded is not null && (_denial is null || _denial.What != DeniedAccess.Kind.File)
                 ? DeniedAccess.Explain(recorded, PolicyVocabulary.Task(policyFile))

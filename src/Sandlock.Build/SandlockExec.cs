@@ -33,6 +33,12 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     /// <summary>TCP endpoints the command may connect to: <c>:PORT</c> or <c>*:PORT</c>.</summary>
     public string[] NetAllow { get; set; } = [];
 
+    /// <summary>
+    /// Files or folders the command may be refused without failing the step (known harmless probes): their
+    /// refusals are logged as messages, added to <c>@(SandlockAcceptDenied)</c>. Any other refused file is error SLK0001.
+    /// </summary>
+    public string[] AcceptDeniedPaths { get; set; } = [];
+
     public string? MaxMemory { get; set; }
     public string? MaxProcesses { get; set; }
     public string? TimeStart { get; set; }
@@ -160,7 +166,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 MarkFailureReported();
                 return -1;
             }
-            return new SandboxedRun(this, session.Policy, policyFile, request => sessions.Start(session, request)).Run(argv);
+            return new SandboxedRun(this, session.Policy, policyFile, AcceptedDenials(), request => sessions.Start(session, request)).Run(argv);
         }
         finally
         {
@@ -174,7 +180,14 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
 
     /// <summary>Runs the composed step; the exit code goes to ToolTask, -1 when the failure is already reported.</summary>
     private protected virtual int RunConfined(SandboxPolicy policy, string? policyFile, IReadOnlyList<string> argv) =>
-        new SandboxedRun(this, policy, policyFile).Run(argv);
+        new SandboxedRun(this, policy, policyFile, AcceptedDenials()).Run(argv);
+
+    private string[] AcceptedDenials()
+    {
+        var project = ProjectSettings.For(BuildEngine);
+        return [.. AcceptDeniedPaths.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => Path.GetFullPath(p.Trim(), project.ProjectDirectory))
+            .Concat(project.AcceptDeniedPaths ?? [])];
+    }
 
     /// <summary>Setup failures, timeouts and cancellation are reported already; Exec's exit-code error would mislead.</summary>
     protected override bool HandleTaskExecutionErrors()

@@ -32,6 +32,8 @@ internal static class StepPolicy
         // A working directory outside the chroot does not exist for the step: the default or the file's cwd holds.
         if (step.WorkingDirectoryGiven && step.Root.Inside(step.WorkingDirectory) is { } cwd) builder.Cwd(cwd, "WorkingDirectory");
         PolicySettings.ApplyAll(builder, FrontDoor.Task, parameters, name => name);
+        // A refusal the program swallows must still fail the step: record each one (the supervisor needs to run).
+        if (!builder.Build().NoSupervisor) builder.RecordFilesystemDenials(true, FrontDoorDefaults.Source);
 
         // The step's environment is the build's, minus secrets, plus the policy's and Exec's own: set through the
         // builder like every other field, so it is validated too.

@@ -83,11 +83,12 @@ internal static partial class DeniedAccess
         return $"the sandbox denied access to {finding.Target} (\"{finding.Line}\"); to allow it, {Allow(PolicySettings.FsRead, finding.Target, words, PolicySettings.FsWrite)}";
     }
 
-    /// <summary>The text for a denial the supervisor recorded (network destinations, limits).</summary>
+    /// <summary>The text for a denial the supervisor recorded (files, network destinations, limits).</summary>
     public static string Explain(Denial denial, PolicyVocabulary words)
     {
         ArgumentNullException.ThrowIfNull(denial);
         ArgumentNullException.ThrowIfNull(words);
+        if (denial.FilePath is { } file) return ExplainFile(denial, file, words);
         var where = denial.Syscall switch
         {
             "memory" => $"raise {Raise(PolicySettings.MaxMemory, words)}",
@@ -135,6 +136,17 @@ internal static partial class DeniedAccess
     /// <summary>Where a front door without a policy file would read one from.</summary>
     private static string NewPolicyFile(PolicyVocabulary words) =>
         words.Door == FrontDoor.CommandLine ? "a policy file given with --profile-file" : "a sandlock.toml beside the project";
+
+    /// <summary>
+    /// A refused read names the file; a refused write names its folder, as a file not yet made has no rule of its own.
+    /// </summary>
+    private static string ExplainFile(Denial denial, string file, PolicyVocabulary words)
+    {
+        var where = denial.FileWrite
+            ? Allow(PolicySettings.FsWrite, Path.GetDirectoryName(file) ?? file, words)
+            : Allow(PolicySettings.FsRead, file, words, PolicySettings.FsWrite);
+        return $"the sandbox denied access to {file} ({(denial.FileWrite ? "a write" : "a read")}: {denial.Syscall}, pid {denial.Pid}); to allow it, {where}";
+    }
 
     private static bool IsNetworkDestination(string target) =>
         target.StartsWith("tcp ", StringComparison.Ordinal) || target.StartsWith("udp ", StringComparison.Ordinal)

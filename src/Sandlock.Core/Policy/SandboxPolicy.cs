@@ -56,6 +56,12 @@ public sealed record SandboxPolicy
     public bool NoCoredump { get; internal init; }
     public bool DeterministicDirs { get; internal init; }
 
+    /// <summary>
+    /// Record every file the filesystem rules refuse as a <see cref="Denial"/> (with <see cref="Denial.FilePath"/>), so a
+    /// refusal a program swallows is still seen. Costs a supervisor round trip per open and path change.
+    /// </summary>
+    internal bool RecordFilesystemDenials { get; init; }
+
     // Copy-on-write workspace and mounts
     public FsIsolation FsIsolation { get; internal init; }
     public string? Workdir { get; internal init; }

@@ -163,6 +163,9 @@ public sealed class SandboxPolicyBuilder
         Set(SettingNames.NoCoredump, source, p => p with { NoCoredump = on });
     public SandboxPolicyBuilder DeterministicDirs(bool on = true, string? source = null) =>
         Set(SettingNames.DeterministicDirs, source, p => p with { DeterministicDirs = on });
+    // Not a setting of any front door: the build task turns it on for every step (a refusal must fail the step).
+    internal SandboxPolicyBuilder RecordFilesystemDenials(bool on = true, string? source = null) =>
+        Set("record_filesystem_denials", source, p => p with { RecordFilesystemDenials = on });
 
     // Copy-on-write workspace and mounts
     public SandboxPolicyBuilder FsIsolation(FsIsolation mode, string? source = null) =>

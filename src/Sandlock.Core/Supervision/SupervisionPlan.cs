@@ -136,6 +136,13 @@ internal sealed class SupervisionPlan
                 && FsRulePlanner.CarvedReadFolders(policy, Views.ProcView.AppliesTo(policy, kernel)) is { Count: > 0 } carved)
                 handlers.Add(new Views.CarvedFolders(carved));
         }
+        // Last: every handler before it that serves a path itself (the /proc view, carved listings, redirects) has.
+        if (policy.RecordFilesystemDenials && policy.ConfinesFilesystem && !policy.Disabled.Contains(Protection.LandlockFs)
+            && kernel.LandlockAbi >= 1 && policy.FsMounts.IsEmpty)
+        {
+            needs.Add("record_filesystem_denials");
+            handlers.Add(new Files.FilesystemDenials(policy, HandledFilesystemRights(policy, kernel), Views.ProcView.AppliesTo(policy, kernel)));
+        }
         if (handlers.Count == 0) return null;
         // Any supervised sandbox keeps track of the groups and sessions its processes make, so none outlives it.
         handlers.Insert(0, new Lifetime.ProcessGroupTracker());
@@ -145,6 +152,16 @@ internal sealed class SupervisionPlan
             throw new SandboxSetupException(SetupFailure.Sandbox,
                 $"{string.Join(" and ", needs)} need seccomp user notification, which this kernel ({kernel.KernelRelease}) lacks");
         return new SupervisionPlan(handlers, network);
+    }
+
+    /// <summary>The rights the ruleset handles, as ConfinementPlan sets them.</summary>
+    private static FsAccess HandledFilesystemRights(SandboxPolicy policy, KernelFeatures kernel)
+    {
+        var handled = LandlockAbiRights.FsAccessFor(kernel.LandlockAbi);
+        if (policy.Disabled.Contains(Protection.LandlockFsTruncate)) handled &= ~FsAccess.Truncate;
+        if (policy.Disabled.Contains(Protection.LandlockFsIoctlDev)) handled &= ~FsAccess.IoctlDev;
+        if (policy.Disabled.Contains(Protection.LandlockFsRefer)) handled &= ~FsAccess.Refer;
+        return handled;
     }
 
     private static bool GuardsGaps(SandboxPolicy policy, KernelFeatures kernel) =>

@@ -1,0 +1,46 @@
+using System.Globalization;
+using Sandlock.Lifecycle;
+using Sandlock.Policy;
+
+namespace Sandlock.Bench;
+
+/// <summary>
+/// The price of record_filesystem_denials: one open+close of an allowed file in the same sandbox with and without
+/// recording (every open is then held by the supervisor), as a ratio.
+/// </summary>
+internal static class FileDenialBenchmark
+{
+    public static async Task RunAsync(int opens)
+    {
+        var work = Directory.CreateTempSubdirectory("sandlock-bench-").FullName;
+        try
+        {
+            var loop = NativePrograms.Build("open_loop.c", work);
+            var target = Path.Combine(work, "target.txt");
+            await File.WriteAllTextAsync(target, "x");
+            async Task<double> Median(bool record)
+            {
+                var policy = new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/etc").FsRead(work).RecordFilesystemDenials(record).Build();
+                var samples = new List<double>();
+                for (var i = 0; i < 5; i++)
+                {
+                    await using var sandbox = new Sandbox(policy, [loop, opens.ToString(CultureInfo.InvariantCulture), target]);
+                    sandbox.Start();
+                    var result = await sandbox.WaitAsync();
+                    samples.Add(double.Parse(result.StandardOutputText.Trim(), CultureInfo.InvariantCulture));
+                }
+                samples.Sort();
+                return samples[samples.Count / 2];
+            }
+            var plain = await Median(record: false);
+            var recorded = await Median(record: true);
+            Console.WriteLine($"open+close of an allowed file, {opens} times, median of 5 runs");
+            Console.WriteLine($"  same sandbox, no recording                 {plain,8:F0} ns");
+            Console.WriteLine($"  record_filesystem_denials (open held)      {recorded,8:F0} ns   ratio {recorded / plain:F2}");
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using Sandlock.Confinement.Landlock;
+using Sandlock.Policy;
+
+namespace Sandlock.Supervision.Files;
+
+/// <summary>
+/// Makes Landlock's filesystem refusals visible: the path-opening and path-changing calls are held, the path is found
+/// as the kernel will find it for the caller (<see cref="CallerPath"/>), and a call the ruleset will refuse is
+/// recorded as a <see cref="Denial"/> naming the file. Every call then continues to the kernel, where Landlock alone
+/// decides (with its own errno: EACCES, or EXDEV for a move across folders): the record is advisory (the file may
+/// change between this look and the call) and can neither allow nor refuse anything itself.
+/// </summary>
+internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, bool withoutProc) : SyscallHandler
+{
+    private const ulong AccessModeMask = 3, Creat = 0x40, Excl = 0x80, Trunc = 0x200, RemoveDirFlag = 0x200, SymlinkNoFollow = 0x100,
+        EmptyPath = 0x1000, SymlinkFollow = 0x400;
+    private const int AtFdCwd = HeldOpen.AtFdCwd;
+
+    /// <summary>One record per file and kind of access: a program retrying a refused open does not grow the list.</summary>
+    private const int MaxRecorded = 256;
+
+    private readonly LandlockGrants _grants = new(policy, handled, withoutProc);
+    private readonly string _root = ChildRoot.Canonical(policy).Chroot ?? "/";
+    private readonly ConditionalWeakTable<SupervisedSession, HashSet<(string, bool)>> _recorded = new();
+
+    public override IReadOnlyCollection<string> Syscalls { get; } =
+    [
+        "open", "openat", "openat2", "creat", "mkdir", "mkdirat", "mknod", "mknodat", "unlink", "unlinkat", "rmdir",
+        "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "truncate",
+    ];
+
+    public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session) =>
+        ValueTask.FromResult(Decide(call, session));
+
+    private SyscallDecision Decide(SyscallEvent call, SupervisedSession session)
+    {
+        var a = call.Args;
+        return call.Name switch
+        {
+            "open" or "openat" or "openat2" => HeldOpen.Read(session, call) is { } open ? Open(call, session, open.DirFd, open.Path, open.Flags) : SyscallDecision.Allow,
+            "creat" => Open(call, session, AtFdCwd, Text(session, call, a[0]), (ulong)Interop.Libc.O_WRONLY | Creat | Trunc),
+            "mkdir" => Make(call, session, AtFdCwd, Text(session, call, a[0]), FsAccess.MakeDir),
+            "mkdirat" => Make(call, session, (int)a[0], Text(session, call, a[1]), FsAccess.MakeDir),
+            "mknod" => Make(call, session, AtFdCwd, Text(session, call, a[0]), NodeRight(a[1])),
+            "mknodat" => Make(call, session, (int)a[0], Text(session, call, a[1]), NodeRight(a[2])),
+            "unlink" => Remove(call, session, AtFdCwd, Text(session, call, a[0]), directory: false),
+            "rmdir" => Remove(call, session, AtFdCwd, Text(session, call, a[0]), directory: true),
+            "unlinkat" => Remove(call, session, (int)a[0], Text(session, call, a[1]), directory: (a[2] & RemoveDirFlag) != 0),
+            "rename" => Move(call, session, AtFdCwd, Text(session, call, a[0]), AtFdCwd, Text(session, call, a[1]), keepsSource: false),
+            "renameat" or "renameat2" => Move(call, session, (int)a[0], Text(session, call, a[1]), (int)a[2], Text(session, call, a[3]), keepsSource: false),
+            "link" => Move(call, session, AtFdCwd, Text(session, call, a[0]), AtFdCwd, Text(session, call, a[1]), keepsSource: true),
+            // AT_EMPTY_PATH links an fd: nothing to find by path.
+            "linkat" => (a[4] & EmptyPath) != 0 ? SyscallDecision.Allow
+                : Move(call, session, (int)a[0], Text(session, call, a[1]), (int)a[2], Text(session, call, a[3]), keepsSource: true, (a[4] & SymlinkFollow) != 0),
+            "symlink" => Make(call, session, AtFdCwd, Text(session, call, a[1]), FsAccess.MakeSym),
+            "symlinkat" => Make(call, session, (int)a[1], Text(session, call, a[2]), FsAccess.MakeSym),
+            "truncate" => Truncate(call, session, Text(session, call, a[0])),
+            _ => SyscallDecision.Allow,
+        };
+    }
+
+    private static string? Text(SupervisedSession session, SyscallEvent call, ulong address) => ChildAccess.ReadString(session, call, address);
+
+    private CallerPath? Find(SyscallEvent call, int directoryFd, string? named, bool followLast) =>
+        named is null ? null : CallerPath.Find(call.Pid, directoryFd, named, followLast, _root);
+
+    private SyscallDecision Open(SyscallEvent call, SupervisedSession session, int directoryFd, string? named, ulong flags)
+    {
+        var oPath = (ulong)Interop.Libc.O_PATH;
+        // An O_PATH open reads nothing and Landlock checks none.
+        if ((flags & oPath) != 0) return SyscallDecision.Allow;
+        var writes = (flags & AccessModeMask) != 0;
+        var noFollow = (flags & (ulong)NoFollow) != 0;
+        if (Find(call, directoryFd, named, followLast: !noFollow) is not { } file) return SyscallDecision.Allow;
+        if (!file.Exists)
+        {
+            // Without O_CREAT the kernel's ENOENT comes first; with it, the entry is made in its folder.
+            if ((flags & Creat) == 0) return SyscallDecision.Allow;
+            return Check(call, session, file.HostParent, FsAccess.MakeReg, file.HostPath, write: true);
+        }
+        // O_CREAT|O_EXCL on an existing file: the kernel's EEXIST comes before any access check.
+        if ((flags & (Creat | Excl)) == (Creat | Excl)) return SyscallDecision.Allow;
+        var need = writes ? FsAccess.WriteFile : file.IsDirectory ? FsAccess.ReadDir : FsAccess.ReadFile;
+        if ((flags & AccessModeMask) == 2) need |= FsAccess.ReadFile;
+        if ((flags & Trunc) != 0 && writes && file.IsRegular) need |= FsAccess.Truncate & handled;
+        return Check(call, session, file.HostPath, need, file.HostPath, writes);
+    }
+
+    private static readonly int NoFollow = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? 0x8000 : 0x20000;
+
+    private SyscallDecision Make(SyscallEvent call, SupervisedSession session, int directoryFd, string? named, FsAccess need)
+    {
+        // An existing entry is the kernel's EEXIST.
+        if (need == FsAccess.None || Find(call, directoryFd, named, followLast: false) is not { Exists: false } entry) return SyscallDecision.Allow;
+        return Check(call, session, entry.HostParent, need, entry.HostPath, write: true);
+    }
+
+    private SyscallDecision Remove(SyscallEvent call, SupervisedSession session, int directoryFd, string? named, bool directory)
+    {
+        if (Find(call, directoryFd, named, followLast: false) is not { Exists: true } entry || entry.IsDirectory != directory) return SyscallDecision.Allow;
+        return Check(call, session, entry.HostParent, directory ? FsAccess.RemoveDir : FsAccess.RemoveFile, entry.HostPath, write: true);
+    }
+
+    /// <summary>A rename takes the entry from one folder and makes it in another; a link only makes it.</summary>
+    private SyscallDecision Move(SyscallEvent call, SupervisedSession session, int fromFd, string? from, int toFd, string? to, bool keepsSource,
+        bool followSource = false)
+    {
+        if (Find(call, fromFd, from, followSource) is not { Exists: true } source || Find(call, toFd, to, followLast: false) is not { } target)
+            return SyscallDecision.Allow;
+        var make = source.IsDirectory ? FsAccess.MakeDir : FsAccess.MakeReg;
+        if (!keepsSource)
+        {
+            var remove = source.IsDirectory ? FsAccess.RemoveDir : FsAccess.RemoveFile;
+            if (_grants.Refuses(source.HostParent, remove)) return Record(call, session, source.HostPath, write: true);
+        }
+        return target.Exists && keepsSource ? SyscallDecision.Allow : Check(call, session, target.HostParent, make, target.HostPath, write: true);
+    }
+
+    private SyscallDecision Truncate(SyscallEvent call, SupervisedSession session, string? named)
+    {
+        if ((handled & FsAccess.Truncate) == 0 || Find(call, AtFdCwd, named, followLast: true) is not { Exists: true, IsRegular: true } file)
+            return SyscallDecision.Allow;
+        return Check(call, session, file.HostPath, FsAccess.Truncate, file.HostPath, write: true);
+    }
+
+    private static FsAccess NodeRight(ulong mode) => (mode & 0xF000) switch
+    {
+        0 or 0x8000 => FsAccess.MakeReg,
+        0x1000 => FsAccess.MakeFifo,
+        0xC000 => FsAccess.MakeSock,
+        0x2000 => FsAccess.MakeChar,
+        0x6000 => FsAccess.MakeBlock,
+        _ => FsAccess.None,
+    };
+
+    private SyscallDecision Check(SyscallEvent call, SupervisedSession session, string checkedPath, FsAccess need, string named, bool write) =>
+        _grants.Refuses(checkedPath, need) ? Record(call, session, named, write) : SyscallDecision.Allow;
+
+    private SyscallDecision Record(SyscallEvent call, SupervisedSession session, string hostPath, bool write)
+    {
+        var seen = _recorded.GetValue(session, _ => []);
+        bool first;
+        lock (seen) first = seen.Count < MaxRecorded && seen.Add((hostPath, write));
+        if (first)
+            session.Deny(new Denial(call.Name, hostPath, call.Pid, write ? "write not granted (Landlock)" : "read not granted (Landlock)")
+            {
+                FilePath = hostPath,
+                FileWrite = write,
+            });
+        return SyscallDecision.Allow;
+    }
+}

@@ -1,0 +1,100 @@
+using Sandlock.Policy;
+using Sandlock.Tests.TestSupport;
+using static Sandlock.Tests.TestSupport.Sandboxed;
+
+namespace Sandlock.Tests.Supervision;
+
+/// <summary>
+/// record_filesystem_denials: a file Landlock refuses is recorded with its path and whether a read or a write was
+/// refused, also when the program ignores the error and exits 0; allowed accesses record nothing; and recording
+/// changes nothing Landlock enforces.
+/// </summary>
+public sealed class FilesystemDenialTests : IDisposable
+{
+    private readonly TempDir _readable = new();
+    private readonly TempDir _writable = new();
+    private readonly TempDir _outside = new();
+
+    public FilesystemDenialTests()
+    {
+        File.WriteAllText(_readable["in.txt"], "in");
+        File.WriteAllText(_outside["secret.txt"], "secret");
+        // The unprivileged runs: only Landlock may be what refuses.
+        foreach (var dir in (string[])[_readable.Path, _writable.Path, _outside.Path]) File.SetUnixFileMode(dir, (UnixFileMode)0b111_111_111);
+        File.SetUnixFileMode(_outside["secret.txt"], (UnixFileMode)0b110_110_110);
+    }
+
+    public void Dispose()
+    {
+        _readable.Dispose();
+        _writable.Dispose();
+        _outside.Dispose();
+    }
+
+    // /etc too: the loader and libc read what they find there.
+    private SandboxPolicyBuilder Policy(bool record = true) =>
+        SystemOnly().FsRead("/etc").FsRead(_readable.Path).FsWrite(_writable.Path).RecordFilesystemDenials(record);
+
+    private static Denial[] FileDenials(SandboxResult result) => [.. result.Denials.Where(d => d.FilePath is not null)];
+
+    [Fact]
+    public async Task A_swallowed_read_outside_the_grants_is_recorded_with_its_path()
+    {
+        var result = await Sh(Policy(), $"cat {_outside["secret.txt"]} 2>/dev/null; exit 0");
+
+        AssertSucceeded(result);
+        var denial = Assert.Single(FileDenials(result));
+        Assert.Equal(_outside["secret.txt"], denial.FilePath);
+        Assert.False(denial.FileWrite);
+    }
+
+    [Fact]
+    public async Task A_write_into_a_read_only_folder_is_recorded_as_a_write()
+    {
+        var result = await Sh(Policy(), $"echo x > {_readable["generated.cs"]} 2>/dev/null; mkdir {_readable["obj"]} 2>/dev/null; exit 0");
+
+        AssertSucceeded(result);
+        var denials = FileDenials(result);
+        Assert.Contains(denials, d => d.FilePath == _readable["generated.cs"] && d.FileWrite);
+        Assert.Contains(denials, d => d.FilePath == _readable["obj"] && d.FileWrite);
+        Assert.False(File.Exists(_readable["generated.cs"]));
+    }
+
+    [Fact]
+    public async Task A_write_through_a_relative_path_and_a_symlink_is_recorded_where_it_lands()
+    {
+        File.CreateSymbolicLink(_writable["link.txt"], _readable["in.txt"]);
+
+        var result = await Sh(Policy().Cwd(_writable.Path), "echo x >> link.txt 2>/dev/null; exit 0");
+
+        AssertSucceeded(result);
+        var denial = Assert.Single(FileDenials(result));
+        Assert.Equal(_readable["in.txt"], denial.FilePath);
+        Assert.Equal("in", File.ReadAllText(_readable["in.txt"]));
+    }
+
+    [Fact]
+    public async Task Allowed_reads_and_writes_record_nothing()
+    {
+        var result = await Sh(Policy().Cwd(_writable.Path),
+            $"cat {_readable["in.txt"]} > out.txt && mkdir d && mv out.txt d/moved.txt && rm d/moved.txt && rmdir d && ls {_readable.Path} >/dev/null && cat /nonexistent 2>/dev/null; true");
+
+        AssertSucceeded(result);
+        Assert.Empty(FileDenials(result));
+    }
+
+    [Fact]
+    public async Task Recording_changes_nothing_Landlock_enforces()
+    {
+        var script = $"cat {_outside["secret.txt"]}; echo x > {_readable["new"]}; cat {_readable["in.txt"]}; echo y > {_writable["ok"]} && echo wrote";
+
+        var recorded = await Sh(Policy(record: true), script);
+        var plain = await Sh(Policy(record: false), script);
+
+        Assert.Equal(plain.ExitCode, recorded.ExitCode);
+        Assert.Equal(plain.StandardOutputText, recorded.StandardOutputText);
+        Assert.Equal(plain.StandardErrorText, recorded.StandardErrorText);
+        Assert.Empty(FileDenials(plain));
+        Assert.Equal(2, FileDenials(recorded).Length);
+    }
+}
