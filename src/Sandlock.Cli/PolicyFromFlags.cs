@@ -21,6 +21,7 @@ internal static class PolicyFromFlags
         Each(parsed, o.HttpAllow, (v, s) => b.HttpAllow(v, s));
         Each(parsed, o.HttpDeny, (v, s) => b.HttpDeny(v, s));
         Each(parsed, o.HttpPort, (v, s) => b.HttpPort(v, s));
+        Each(parsed, o.HttpAuth, (v, s) => b.HttpAuth(v, s));
         Each(parsed, o.FsMount, (v, s) => b.FsMount(v, s));
         Each(parsed, o.Env, (v, s) => b.Env(v, s));
         Each(parsed, o.AllowDegraded, (v, s) => b.AllowDegraded(v, s));

@@ -16,11 +16,12 @@ internal sealed class RunOptions
     public readonly Option<string[]> NetDeny = Many("--net-deny", null, "SPEC", "Deny connecting to ADDRESS:PORTS, CIDR:PORTS or :PORT");
     public readonly Option<string[]> NetAllowBind = Many("--net-allow-bind", null, "PORTS", "Allow TCP bind on PORTS (80,443 or 8000-8010)");
     public readonly Option<string[]> NetDenyBind = Many("--net-deny-bind", null, "PORTS", "Deny TCP bind on PORTS");
-    public readonly Option<string[]> HttpAllow = Many("--http-allow", null, "RULE", "Allow HTTP requests matching 'METHOD HOST/PATH' (not supported yet)");
-    public readonly Option<string[]> HttpDeny = Many("--http-deny", null, "RULE", "Deny HTTP requests matching 'METHOD HOST/PATH' (not supported yet)");
-    public readonly Option<string[]> HttpPort = Many("--http-port", null, "PORT", "TCP port to intercept for HTTP rules (not supported yet)");
-    public readonly Option<string?> HttpCa = One("--http-ca", null, "PATH", "CA certificate for HTTPS interception (not supported yet)");
-    public readonly Option<string?> HttpKey = One("--http-key", null, "PATH", "CA private key for HTTPS interception (not supported yet)");
+    public readonly Option<string[]> HttpAllow = Many("--http-allow", null, "RULE", "Allow HTTP requests matching 'METHOD HOST/PATH' ('*' for any method or host; a path ending in * is a prefix); others get 403");
+    public readonly Option<string[]> HttpDeny = Many("--http-deny", null, "RULE", "Deny HTTP requests matching 'METHOD HOST/PATH' (wins over --http-allow)");
+    public readonly Option<string[]> HttpPort = Many("--http-port", null, "PORT", "TCP port whose connections go through the HTTP proxy (default: 80 and 443)");
+    public readonly Option<string?> HttpCa = One("--http-ca", null, "PATH", "CA certificate (PEM) for HTTPS interception (default: a CA made for the sandbox)");
+    public readonly Option<string?> HttpKey = One("--http-key", null, "PATH", "The --http-ca certificate's private key (PEM)");
+    public readonly Option<string[]> HttpAuth = Many("--http-auth", null, "HOST=ENVVAR", "Send ENVVAR's value as HOST's Authorization header; ENVVAR is kept out of the sandbox");
     public readonly Option<string?> MaxMemory = One("--max-memory", "-m", "SIZE", "Memory limit, e.g. 512M");
     public readonly Option<int?> MaxProcesses = Number("--max-processes", "-P", "N", "Process limit");
     public readonly Option<int?> MaxOpenFiles = Number("--max-open-files", null, "N", "Open file limit (RLIMIT_NOFILE)");

@@ -117,6 +117,20 @@ public sealed class SandboxPolicyBuilder
         Set("http_ca", source, p => p with { HttpCa = FullPath(path, source ?? "http_ca") });
     public SandboxPolicyBuilder HttpKey(string path, string? source = null) =>
         Set("http_key", source, p => p with { HttpKey = FullPath(path, source ?? "http_key") });
+    /// <summary><c>HOST=ENVVAR</c>: the proxy sends ENVVAR's value (from this process's environment) as HOST's
+    /// Authorization header (<c>Bearer VALUE</c> unless the value names its scheme); ENVVAR stays out of the sandbox.</summary>
+    public SandboxPolicyBuilder HttpAuth(string assignment, string? source = null)
+    {
+        var where = source ?? "http_auth";
+        var eq = assignment.IndexOf('=');
+        var host = eq < 0 ? "" : assignment[..eq].Trim().ToLowerInvariant();
+        var variable = eq < 0 ? "" : assignment[(eq + 1)..].Trim();
+        if (host.Length == 0 || variable.Length == 0 || host.Contains('*') || host.Contains('/'))
+            throw new PolicyException(where, $"invalid HTTP credential '{assignment}': expected HOST=ENVVAR, e.g. registry.example.com=REGISTRY_TOKEN");
+        if (!variable.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            throw new PolicyException(where, $"invalid HTTP credential '{assignment}': '{variable}' is not an environment variable name");
+        return Set("http_auth", source, p => p with { HttpAuth = p.HttpAuth.SetItem(host, variable) });
+    }
 
     // Limits
     public SandboxPolicyBuilder MaxMemory(string size, string? source = null) =>
@@ -278,6 +292,7 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf("fs_isolation"), "fs_isolation requires a workdir");
         if ((p.HttpCa is null) != (p.HttpKey is null))
             throw new PolicyException(SourceOf(p.HttpCa is null ? "http_key" : "http_ca"), "http_ca and http_key must be given together");
+        ValidateHttp(p);
         foreach (var name in p.ExtraDenySyscalls)
             if (!SyscallTable.Current.Contains(name))
                 throw new PolicyException(SourceOf("extra_deny_syscalls"), $"unknown syscall name '{name}' for {SyscallTable.Current.Architecture}");
@@ -300,6 +315,15 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf("cwd"), $"working directory does not exist{where}: {cwd}");
     }
 
+    private void ValidateHttp(SandboxPolicy p)
+    {
+        // Interception needs rules to apply: ports, a CA or credentials alone would silently do nothing.
+        if (HttpSettings.Applies(p)) return;
+        foreach (var (present, field) in new[] { (!p.HttpPorts.IsEmpty, "http_ports"), (p.HttpCa is not null, "http_ca"), (!p.HttpAuth.IsEmpty, "http_auth") })
+            if (present)
+                throw new PolicyException(SourceOf(field), $"{field} needs HTTP rules (http_allow or http_deny), which turn on the HTTP proxy it configures");
+    }
+
     private void CheckPathsExist(ImmutableArray<string> paths, string field, Func<string, string> host, string where)
     {
         foreach (var path in paths)
@@ -313,11 +337,6 @@ public sealed class SandboxPolicyBuilder
         {
             if (present) throw new NotSupportedYetException(SourceOf(field), field);
         }
-        Refuse(!p.HttpAllow.IsEmpty, "http_allow");
-        Refuse(!p.HttpDeny.IsEmpty, "http_deny");
-        Refuse(!p.HttpPorts.IsEmpty, "http_ports");
-        Refuse(p.HttpCa is not null, "http_ca");
-        Refuse(p.HttpKey is not null, "http_key");
         Refuse(p.MaxDisk is not null, "max_disk");
         Refuse(p.GpuDevices is not null, "gpu_devices");
         Refuse(p.FsIsolation != Sandlock.FsIsolation.None, "fs_isolation");

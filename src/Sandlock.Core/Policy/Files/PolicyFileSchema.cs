@@ -63,6 +63,7 @@ internal static class PolicyFileSchema
             ("allow", Each("strings", v => v.String(), (b, x, s) => b.HttpAllow(x, s))),
             ("deny", Each("strings", v => v.String(), (b, x, s) => b.HttpDeny(x, s))),
             ("ports", Each("ports", v => v.IntegerOrString(Port), (b, x, s) => b.HttpPort(x, s))),
+            ("auth", Each("strings", v => v.String("HOST=ENVVAR"), (b, x, s) => b.HttpAuth(x, s))),
         ]),
         ("syscalls",
         [
