@@ -21,7 +21,10 @@ internal sealed class HttpProxy : IDisposable
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<IPEndPoint, TaskCompletionSource<Intercepted>> _expected = new();
-    private readonly ConcurrentDictionary<Socket, byte> _open = new();
+    private readonly ConcurrentDictionary<Socket, TaskCompletionSource> _open = new();
+    // At the end the sandbox's sockets are closed, so its connections finish at once; what they refuse then (a TLS
+    // handshake the client gave up) still reaches the result. One stuck on a server is not waited for longer.
+    private static readonly TimeSpan FinishWait = TimeSpan.FromMilliseconds(250);
     private readonly HttpMessageInvoker _upstream;
 
     /// <summary>Where the sandbox meant to connect, and which process did.</summary>
@@ -94,7 +97,8 @@ internal sealed class HttpProxy : IDisposable
 
     private async Task ServeAsync(Socket client)
     {
-        _open[client] = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _open[client] = done;
         var peer = (IPEndPoint)client.RemoteEndPoint!;
         var key = new IPEndPoint(NetworkRules.Normalize(peer.Address), peer.Port);
         var expected = _expected.GetOrAdd(key, _ => new TaskCompletionSource<Intercepted>(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -115,13 +119,15 @@ internal sealed class HttpProxy : IDisposable
             _expected.TryRemove(new KeyValuePair<IPEndPoint, TaskCompletionSource<Intercepted>>(key, expected));
             _open.TryRemove(client, out _);
             client.Dispose();
+            done.TrySetResult();
         }
     }
 
     public void Dispose()
     {
-        _stop.Cancel();
         _listener.Dispose();
+        Task.WaitAll([.. _open.Values.Select(d => d.Task)], FinishWait);
+        _stop.Cancel();
         foreach (var socket in _open.Keys) socket.Dispose();
         _upstream.Dispose();
     }

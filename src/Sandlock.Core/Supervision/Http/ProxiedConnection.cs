@@ -35,7 +35,7 @@ internal sealed class ProxiedConnection(
         if (await client.ReceiveAsync(first, SocketFlags.Peek, stop).ConfigureAwait(false) == 0) return;
         if (first[0] == TlsHandshake && !await StartTlsAsync(stop).ConfigureAwait(false)) return;
         var input = new ClientInput(_stream);
-        while (!stop.IsCancellationRequested)
+        for (var served = 0; !stop.IsCancellationRequested; served++)
         {
             RequestHead? head;
             try { head = await RequestHead.ReadAsync(input, stop).ConfigureAwait(false); }
@@ -44,6 +44,8 @@ internal sealed class ProxiedConnection(
                 await WriteTextAsync(400, "Bad Request", $"sandlock: the HTTP proxy cannot read the request: {e.Message}\n", stop).ConfigureAwait(false);
                 return;
             }
+            // .NET checks the certificate only once the handshake is done, then just closes the connection.
+            if (head is null && served == 0 && _tls) DenyCertificate("the client ended the TLS connection before sending a request, so it most likely");
             if (head is null || !await ForwardAsync(head, input, stop).ConfigureAwait(false)) return;
         }
     }
@@ -65,8 +67,7 @@ internal sealed class ProxiedConnection(
         }
         catch (Exception e) when (e is AuthenticationException or IOException && !stop.IsCancellationRequested)
         {
-            session.Deny(new Denial("http", $"TLS to {_serverName ?? target.Address.ToString()}:{target.Port}", target.Pid,
-                "the client did not accept the sandbox's certificate: it must trust the sandbox's CA (the bundle at SSL_CERT_FILE); a client that pins certificates cannot be intercepted"));
+            DenyCertificate("the client");
             await ssl.DisposeAsync().ConfigureAwait(false);
             return false;
         }
@@ -74,6 +75,10 @@ internal sealed class ProxiedConnection(
         _tls = true;
         return true;
     }
+
+    private void DenyCertificate(string who) =>
+        session.Deny(new Denial("http", $"TLS to {_serverName ?? target.Address.ToString()}:{target.Port}", target.Pid,
+            $"{who} did not accept the sandbox's certificate: it must trust the sandbox's CA (the bundle SSL_CERT_FILE names); a client that pins certificates cannot be intercepted"));
 
     /// <summary>Handles one request; false when the connection must close afterwards.</summary>
     private async Task<bool> ForwardAsync(RequestHead head, ClientInput input, CancellationToken stop)
