@@ -7,6 +7,7 @@ internal sealed record PolicyParameters(
     IReadOnlyList<string> WritePaths,
     IReadOnlyList<string> DenyPaths,
     IReadOnlyList<string> NetAllow,
+    IReadOnlyList<string> HttpAllow,
     string? MaxMemory,
     string? MaxProcesses,
     string? TimeStart,

@@ -32,6 +32,9 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     /// <summary>TCP endpoints the command may connect to: <c>:PORT</c> or <c>*:PORT</c>.</summary>
     public string[] NetAllow { get; set; } = [];
 
+    /// <summary>HTTP requests the command may make, e.g. <c>GET api.nuget.org/*</c> (HTTPS too); others get a 403 and SLK0001.</summary>
+    public string[] HttpAllow { get; set; } = [];
+
     public string? MaxMemory { get; set; }
     public string? MaxProcesses { get; set; }
     public string? TimeStart { get; set; }
@@ -138,7 +141,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     }
 
     private PolicyParameters Parameters() => new(
-        PolicyFile, ReadPaths, WritePaths, DenyPaths, NetAllow, MaxMemory, MaxProcesses, TimeStart, RandomSeed, DeterministicDirs, CleanEnv);
+        PolicyFile, ReadPaths, WritePaths, DenyPaths, NetAllow, HttpAllow, MaxMemory, MaxProcesses, TimeStart, RandomSeed, DeterministicDirs, CleanEnv);
 
     private void ReportPolicyError(PolicyException e)
     {

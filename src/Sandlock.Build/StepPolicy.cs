@@ -70,6 +70,7 @@ internal static class StepPolicy
         foreach (var path in p.WritePaths) builder.FsWrite(path, "WritePaths");
         foreach (var path in p.DenyPaths) builder.FsDeny(path, "DenyPaths");
         foreach (var spec in p.NetAllow) builder.NetAllow(spec, "NetAllow");
+        foreach (var rule in p.HttpAllow) builder.HttpAllow(rule, "HttpAllow");
         if (!string.IsNullOrWhiteSpace(p.MaxMemory)) builder.MaxMemory(p.MaxMemory.Trim(), "MaxMemory");
         if (!string.IsNullOrWhiteSpace(p.MaxProcesses))
         {

@@ -35,8 +35,8 @@ public sealed class HttpRuleTests(UnprivilegedTests.UnprivilegedCli nobody) : IC
 
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("200\nGET /ok/x body=0", r.Stdout);
-        Assert.Contains("403\nsandlock: GET 127.0.0.1/no refused: no --http-allow rule matches", r.Stdout);
-        Assert.Contains("403\nsandlock: POST 127.0.0.1/ok/x refused: no --http-allow rule matches", r.Stdout);
+        Assert.Contains("403\nsandlock: GET 127.0.0.1/no refused: no HTTP allow rule matches; to allow it: --http-allow", r.Stdout);
+        Assert.Contains("403\nsandlock: POST 127.0.0.1/ok/x refused: no HTTP allow rule matches; to allow it: --http-allow", r.Stdout);
         Assert.Contains("denied http GET 127.0.0.1/no", r.Stderr);
         Assert.Equal(["GET /ok/x HTTP/1.1"], server.Heads.Select(h => h.Split("\r\n")[0]));
     }
@@ -48,7 +48,7 @@ public sealed class HttpRuleTests(UnprivilegedTests.UnprivilegedCli nobody) : IC
         var r = await Sandlock(false, null, ["run", .. Reads, "--http-allow", "* 127.0.0.1/*", "--http-deny", "POST */upload*", "--http-port", $"{server.Port}",
             "--", "sh", "-c", DotnetGet("POST", server.Url("/upload/a")) + "; echo; " + DotnetGet("POST", server.Url("/other"))]);
 
-        Assert.Contains("403\nsandlock: POST 127.0.0.1/upload/a refused: matches --http-deny 'POST */upload*'", r.Stdout);
+        Assert.Contains("403\nsandlock: POST 127.0.0.1/upload/a refused: matches the HTTP deny rule 'POST */upload*'", r.Stdout);
         Assert.Contains("200\nPOST /other body=0", r.Stdout);
     }
 

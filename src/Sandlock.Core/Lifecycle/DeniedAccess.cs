@@ -104,6 +104,10 @@ internal static partial class DeniedAccess
             "connect" or "sendto" or "sendmsg" or "sendmmsg" when IsNetworkDestination(denial.Target) => words.PolicyFile is null
                 ? $"add {words.NetAllowRule} for it, or a rule to allow under [network] in a sandlock.toml beside the project"
                 : $"add a rule for it to allow under [network] in {FileLine(words.PolicyFile, "network", "allow")}, or {words.NetAllowRule}",
+            // "METHOD HOST/PATH" is the rule that allows exactly that request; a refused TLS handshake says why in its rule.
+            "http" when !denial.Target.StartsWith("TLS ", StringComparison.Ordinal) => words.PolicyFile is null
+                ? $"{words.AllowHttp?.Invoke(denial.Target) ?? $"an HTTP allow rule '{denial.Target}'"}, or allow = [\"{denial.Target}\"] under [http] in a sandlock.toml beside the project"
+                : $"add \"{denial.Target}\" to allow under [http] in {FileLine(words.PolicyFile, "http", "allow")}, or {words.AllowHttp?.Invoke(denial.Target) ?? "an HTTP allow rule"}",
             // The rest (the /proc view, process groups, other processes, unix sockets, mounts) says in its rule why.
             _ => null,
         };

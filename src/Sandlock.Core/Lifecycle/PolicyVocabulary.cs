@@ -10,7 +10,8 @@ internal sealed record PolicyVocabulary(
     string NetAllowRule,
     string MaxMemory,
     string MaxProcesses,
-    string? PolicyFile)
+    string? PolicyFile,
+    Func<string, string>? AllowHttp = null)
 {
     /// <summary>SandlockExec and routed Exec steps.</summary>
     public static PolicyVocabulary Task(string? policyFile) => new(
@@ -19,7 +20,8 @@ internal sealed record PolicyVocabulary(
         "a NetAllow rule on the task",
         "MaxMemory on the task",
         "MaxProcesses on the task",
-        policyFile);
+        policyFile,
+        rule => $"add HttpAllow=\"{rule}\" to the task");
 
     /// <summary>The confined Microsoft.Testing.Platform host: its policy file is all it takes.</summary>
     public static PolicyVocabulary TestHost(string? policyFile) => new(
@@ -28,7 +30,8 @@ internal sealed record PolicyVocabulary(
         "a rule in the policy file passed with --sandlock FILE",
         "memory under [limits] in that policy file",
         "processes under [limits] in that policy file",
-        policyFile);
+        policyFile,
+        rule => $"pass a policy file that allows \"{rule}\" under [http] with --sandlock FILE");
 
     /// <summary>[Sandboxed] tests, xunit and NUnit alike.</summary>
     public static PolicyVocabulary SandboxedAttribute(string? policyFile) => new(
@@ -37,5 +40,6 @@ internal sealed record PolicyVocabulary(
         "a NetAllow rule on [Sandboxed]",
         "MaxMemory on [Sandboxed]",
         "MaxProcesses on [Sandboxed]",
-        policyFile);
+        policyFile,
+        rule => $"add HttpAllow = [\"{rule}\"] to [Sandboxed]");
 }

@@ -69,6 +69,7 @@ internal static class TestPolicy
         foreach (var path in settings.Deny) builder.FsDeny(path, Source("Deny"));
         builder.BaseDirectory = previous;
         foreach (var spec in settings.NetAllow) builder.NetAllow(spec, Source("NetAllow"));
+        foreach (var rule in settings.HttpAllow) builder.HttpAllow(rule, Source("HttpAllow"));
         // Determinism and limits reach the policy only when asked for: the core refuses what it cannot enforce yet.
         if (settings.TimeStart is { } start) builder.TimeStart(start, Source("TimeStart"));
         if (settings.DeterministicDirs is true) builder.DeterministicDirs(true, Source("DeterministicDirs"));

@@ -10,20 +10,20 @@ internal sealed class HttpAccess(ImmutableArray<HttpRule> allow, ImmutableArray<
     {
         if (deny.FirstOrDefault(r => r.Matches(method, host, path)) is { } denied)
         {
-            reason = $"matches --http-deny '{denied}'";
+            reason = $"matches the HTTP deny rule '{denied}'";
             return false;
         }
         if (allow.IsEmpty)
         {
-            reason = "no --http-deny rule matches";
+            reason = "no HTTP deny rule matches";
             return true;
         }
         if (allow.FirstOrDefault(r => r.Matches(method, host, path)) is { } allowed)
         {
-            reason = $"allowed by '{allowed}'";
+            reason = $"allowed by the HTTP rule '{allowed}'";
             return true;
         }
-        reason = $"no --http-allow rule matches (to allow it: --http-allow '{method} {host}{path}')";
+        reason = "no HTTP allow rule matches";
         return false;
     }
 }

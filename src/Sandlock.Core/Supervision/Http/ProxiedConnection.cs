@@ -94,7 +94,7 @@ internal sealed class ProxiedConnection(
         if (!Reaches(host))
             return await RefuseAsync(shown, $"{host} is not where the connection went ({AddressText(target.Address)})", stop).ConfigureAwait(false);
         if (!interception.Access.Allows(head.Method, host, path, out var reason))
-            return await RefuseAsync(shown, reason, stop).ConfigureAwait(false);
+            return await RefuseAsync(shown, reason, stop, $"; to allow it: --http-allow '{shown}' (allow under [http] in sandlock.toml)").ConfigureAwait(false);
 
         long length;
         try { length = head.BodyLength(); }
@@ -194,10 +194,10 @@ internal sealed class ProxiedConnection(
         await _stream.WriteAsync("0\r\n\r\n"u8.ToArray(), stop).ConfigureAwait(false);
     }
 
-    private async Task<bool> RefuseAsync(string shown, string reason, CancellationToken stop)
+    private async Task<bool> RefuseAsync(string shown, string reason, CancellationToken stop, string advice = "")
     {
         session.Deny(new Denial("http", shown, target.Pid, reason));
-        await WriteTextAsync(403, "Forbidden", $"sandlock: {shown} refused: {reason}\n", stop).ConfigureAwait(false);
+        await WriteTextAsync(403, "Forbidden", $"sandlock: {shown} refused: {reason}{advice}\n", stop).ConfigureAwait(false);
         return false;
     }
 
