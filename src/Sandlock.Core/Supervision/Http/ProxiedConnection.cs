@@ -175,7 +175,7 @@ internal sealed class ProxiedConnection(
         {
             await using var content = await response.Content.ReadAsStreamAsync(stop).ConfigureAwait(false);
             if (chunked) await CopyChunkedAsync(content, stop).ConfigureAwait(false);
-            else await content.CopyToAsync(_stream, 256 * 1024, stop).ConfigureAwait(false);
+            else await content.CopyToAsync(_stream, 1024 * 1024, stop).ConfigureAwait(false);
         }
         await _stream.FlushAsync(stop).ConfigureAwait(false);
         return keepAlive;
