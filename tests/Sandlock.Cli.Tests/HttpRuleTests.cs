@@ -42,6 +42,18 @@ public sealed class HttpRuleTests(UnprivilegedTests.UnprivilegedCli nobody) : IC
     }
 
     [Fact]
+    public async Task The_sandbox_sees_the_address_it_connected_to_not_the_proxy()
+    {
+        if (!File.Exists("/usr/bin/python3")) return; // getpeername needs a client that shows it; .NET's and bash's do not here
+        using var server = new LocalHttpServer(tls: false);
+        var r = await Sandlock(false, null, ["run", .. Reads, "--http-allow", "GET 127.0.0.1/*", "--http-port", $"{server.Port}", "--", "/usr/bin/python3", "-c",
+            $"import socket; s = socket.create_connection(('127.0.0.1', {server.Port})); print(s.getpeername())"]);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal($"('127.0.0.1', {server.Port})\n", r.Stdout);
+    }
+
+    [Fact]
     public async Task A_deny_rule_wins_over_an_allow_rule_and_is_named()
     {
         using var server = new LocalHttpServer(tls: false);
