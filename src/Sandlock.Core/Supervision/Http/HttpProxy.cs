@@ -110,9 +110,10 @@ internal sealed class HttpProxy : IDisposable
             catch (Exception e) when (e is TimeoutException or OperationCanceledException) { return; }
             await new ProxiedConnection(_interception, _session, _upstream, client, target).RunAsync(_stop.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception)
         {
-            // The sandbox or the server went away mid-request: nothing to tell anyone.
+            // The sandbox or the server went away mid-request, or sent what cannot be forwarded: the connection
+            // closes, which is all either side can be told at this point.
         }
         finally
         {

@@ -109,16 +109,25 @@ internal sealed class ProxiedConnection(
             await _stream.FlushAsync(stop).ConfigureAwait(false);
         }
         var body = new RequestBody(input, length);
-        using var request = BuildRequest(head, host, authority, length, body);
-        HttpResponseMessage response;
-        try { response = await upstream.SendAsync(request, stop).ConfigureAwait(false); }
-        catch (HttpRequestException e)
+        HttpRequestMessage request;
+        try { request = BuildRequest(head, host, authority, length, body); }
+        catch (Exception e) when (e is FormatException or UriFormatException or ArgumentException or InvalidOperationException)
         {
-            await WriteTextAsync(502, "Bad Gateway", $"sandlock: {shown}: the server at {AddressText(target.Address)}:{target.Port} failed: {e.Message}\n", stop).ConfigureAwait(false);
+            await WriteTextAsync(400, "Bad Request", $"sandlock: the HTTP proxy cannot forward {shown}: {e.Message}\n", stop).ConfigureAwait(false);
             return false;
         }
-        using (response)
-            return await RelayAsync(head, response, body.Complete, stop).ConfigureAwait(false);
+        using (request)
+        {
+            HttpResponseMessage response;
+            try { response = await upstream.SendAsync(request, stop).ConfigureAwait(false); }
+            catch (HttpRequestException e)
+            {
+                await WriteTextAsync(502, "Bad Gateway", $"sandlock: {shown}: the server at {AddressText(target.Address)}:{target.Port} failed: {e.Message}\n", stop).ConfigureAwait(false);
+                return false;
+            }
+            using (response)
+                return await RelayAsync(head, response, body.Complete, stop).ConfigureAwait(false);
+        }
     }
 
     private HttpRequestMessage BuildRequest(RequestHead head, string host, string authority, long length, RequestBody body)
@@ -175,10 +184,26 @@ internal sealed class ProxiedConnection(
         {
             await using var content = await response.Content.ReadAsStreamAsync(stop).ConfigureAwait(false);
             if (chunked) await CopyChunkedAsync(content, stop).ConfigureAwait(false);
-            else await content.CopyToAsync(_stream, 1024 * 1024, stop).ConfigureAwait(false);
+            else await CopyOverlappedAsync(content, stop).ConfigureAwait(false);
         }
         await _stream.FlushAsync(stop).ConfigureAwait(false);
         return keepAlive;
+    }
+
+    /// <summary>Reads the next block from the server while the last one is written to the sandbox.</summary>
+    private async Task CopyOverlappedAsync(Stream content, CancellationToken stop)
+    {
+        const int Block = 512 * 1024;
+        var (reading, writing) = (new byte[Block], new byte[Block]);
+        var read = await content.ReadAsync(reading, stop).ConfigureAwait(false);
+        while (read > 0)
+        {
+            (reading, writing) = (writing, reading);
+            var write = _stream.WriteAsync(writing.AsMemory(0, read), stop);
+            var next = content.ReadAsync(reading, stop);
+            await write.ConfigureAwait(false);
+            read = await next.ConfigureAwait(false);
+        }
     }
 
     private async Task CopyChunkedAsync(Stream content, CancellationToken stop)
