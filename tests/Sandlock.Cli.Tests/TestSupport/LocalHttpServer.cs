@@ -18,6 +18,9 @@ public sealed class LocalHttpServer : IDisposable
     private readonly X509Certificate2? _certificate;
     private readonly CancellationTokenSource _stop = new();
 
+    /// <summary>Answers a request (method, path) with a status, a content type and a body; null for the default answer.</summary>
+    public Func<string, string, (int Status, string Type, byte[] Body)?>? Routes { get; init; }
+
     public LocalHttpServer(bool tls)
     {
         if (tls)
@@ -87,8 +90,8 @@ public sealed class LocalHttpServer : IDisposable
                     var length = lines.Where(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)).Select(l => long.Parse(l[15..].Trim())).FirstOrDefault();
                     var chunked = lines.Any(l => l.StartsWith("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase) && l.Contains("chunked"));
                     var body = chunked ? await ReadChunkedAsync(reader) : await ReadExactlyAsync(reader, length);
-                    var text = Encoding.UTF8.GetBytes($"{start[0]} {start[1]} body={body.Length}\n");
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {text.Length}\r\n\r\n"));
+                    var (status, type, text) = Routes?.Invoke(start[0], start[1]) ?? (200, "text/plain", Encoding.UTF8.GetBytes($"{start[0]} {start[1]} body={body.Length}\n"));
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Type: {type}\r\nContent-Length: {text.Length}\r\n\r\n"));
                     await stream.WriteAsync(text);
                     await stream.FlushAsync();
                 }
