@@ -39,6 +39,9 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     /// </summary>
     public string[] AcceptDeniedPaths { get; set; } = [];
 
+    /// <summary>HTTP requests the command may make, e.g. <c>GET api.nuget.org/*</c> (HTTPS too); others get a 403 and SLK0001.</summary>
+    public string[] HttpAllow { get; set; } = [];
+
     public string? MaxMemory { get; set; }
     public string? MaxProcesses { get; set; }
     public string? TimeStart { get; set; }

@@ -28,6 +28,9 @@ public abstract class SandboxedAttributeBase : Attribute
     /// <summary>Network destinations allowed, e.g. <c>:443</c> or <c>api.nuget.org:443</c>.</summary>
     public string[] NetAllow { get; set; } = [];
 
+    /// <summary>HTTP requests allowed, e.g. <c>GET api.nuget.org/v3/*</c>; others get a 403 from the sandbox (HTTPS too).</summary>
+    public string[] HttpAllow { get; set; } = [];
+
     /// <summary>Virtual clock start (ISO 8601).</summary>
     public string? TimeStart { get; set; }
 
@@ -52,6 +55,7 @@ public abstract class SandboxedAttributeBase : Attribute
         Write = Write,
         Deny = Deny,
         NetAllow = NetAllow,
+        HttpAllow = HttpAllow,
         TimeStart = TimeStart,
         RandomSeed = _randomSeed,
         DeterministicDirs = _deterministicDirs,

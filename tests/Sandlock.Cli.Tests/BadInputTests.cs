@@ -62,7 +62,7 @@ public sealed class BadInputTests : IDisposable
 
     [Fact]
     public async Task A_later_feature_says_not_supported_yet() =>
-        AssertSetupError(await Run("run", "--http-allow", "GET example.com/*", "--", "true"), "not supported yet: http_allow");
+        AssertSetupError(await Run("run", "--workdir", "/tmp", "--", "true"), "not supported yet: workdir");
 
     [Fact]
     public async Task Malformed_toml_points_at_the_line()

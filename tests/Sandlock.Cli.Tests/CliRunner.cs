@@ -16,7 +16,10 @@ public static class CliRunner
     public static Task<Outcome> Run(params string[] args) => RunAs(null, args);
 
     /// <summary>Runs sandlock, optionally as another user through setpriv (wrapper = the setpriv argv prefix).</summary>
-    public static async Task<Outcome> RunAs(string[]? wrapper, params string[] args)
+    public static Task<Outcome> RunAs(string[]? wrapper, params string[] args) => RunAs(wrapper, null, args);
+
+    /// <summary>Runs sandlock with variables added to its environment (and so, unless it keeps them out, the sandbox's).</summary>
+    public static async Task<Outcome> RunAs(string[]? wrapper, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo(wrapper?[0] ?? Executable)
         {
@@ -27,6 +30,7 @@ public static class CliRunner
         };
         foreach (var a in wrapper?.Skip(1) ?? []) info.ArgumentList.Add(a);
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         using var process = Process.Start(info)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -1,3 +1,4 @@
+// http METHOD URL [BODY]: one request with HttpClient; prints the status code, then the body.
 // sample FOLDER: what a build or test might print that differs between runs unless the sandbox pins it: the year,
 // Guids, a Random sequence, Random.Shared and a string hash code, the order of a HashSet<string> and FOLDER's listing.
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
@@ -8,6 +9,25 @@
 // time: prints DateTime.UtcNow's year, then DateTime.UtcNow and DateTimeOffset.Now in ISO 8601.
 switch (args)
 {
+    case ["http", var method, var url, .. var rest]:
+        // One request with HttpClient (trusting what SSL_CERT_FILE names, as any .NET program); prints status and body.
+        using (var client = new HttpClient())
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), url);
+            if (rest is [var body]) request.Content = new StringContent(body);
+            try
+            {
+                using var response = client.Send(request);
+                Console.WriteLine((int)response.StatusCode);
+                Console.Write(response.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+                return 0;
+            }
+            catch (HttpRequestException e)
+            {
+                Console.WriteLine($"failed: {e.Message} {e.InnerException?.Message}");
+                return 4;
+            }
+        }
     case ["list", var folder]:
         // In the order the file system (or the sandbox) hands the names out.
         foreach (var file in Directory.EnumerateFileSystemEntries(folder)) Console.WriteLine(Path.GetFileName(file));
@@ -63,6 +83,6 @@ switch (args)
         }
         return 0;
     default:
-        Console.Error.WriteLine("usage: alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND...");
+        Console.Error.WriteLine("usage: http METHOD URL [BODY] | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND...");
         return 2;
 }

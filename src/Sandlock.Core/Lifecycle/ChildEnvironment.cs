@@ -21,6 +21,8 @@ internal static class ChildEnvironment
         }
         if (policy.CleanEnv && !env.ContainsKey("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
         foreach (var (key, value) in Supervision.Limits.ProcessLimits.EnvironmentHints(policy)) env[key] = value;
+        foreach (var (key, value) in Supervision.Http.TrustBundle.Environment(policy)) env[key] = value;
+        foreach (var hidden in Supervision.Http.HttpInterception.HiddenVariables(policy)) env.Remove(hidden);
         foreach (var (key, value) in policy.Env) env[key] = value;
         var list = env.Select(kv => $"{kv.Key}={kv.Value}").ToList();
         if (shuffle is not null) list = [.. list.OrderBy(_ => shuffle.Next())];

@@ -100,6 +100,8 @@ internal static partial class DeniedAccess
                 : words.PolicyFile is null
                     ? $"add {words.Rule(PolicySettings.NetAllow)} for it, or a rule to {InPolicyFile(PolicySettings.NetAllow, words)}"
                     : $"add a rule for it to {InPolicyFile(PolicySettings.NetAllow, words)}, or {words.Rule(PolicySettings.NetAllow)}",
+            // "METHOD HOST/PATH" is the rule that allows exactly that request; a refused TLS handshake says why in its rule.
+            "http" when !denial.Target.StartsWith("TLS ", StringComparison.Ordinal) => Allow(PolicySettings.HttpAllow, denial.Target, words),
             // The rest (the /proc view, process groups, other processes, unix sockets, mounts) says in its rule why.
             _ => null,
         };

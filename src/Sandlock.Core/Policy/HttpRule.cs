@@ -1,6 +1,9 @@
 namespace Sandlock;
 
-/// <summary>An HTTP access rule <c>METHOD HOST[/PATH]</c>, e.g. <c>GET api.example.com/v1/*</c>; <c>*</c> matches any.</summary>
+/// <summary>
+/// An HTTP access rule <c>METHOD HOST[/PATH]</c>, e.g. <c>GET api.example.com/v1/*</c>: the method or <c>*</c>, the
+/// host or <c>*</c> (or <c>*.example.com</c>), and a path that is exact or, ending in <c>*</c>, a prefix.
+/// </summary>
 public sealed record HttpRule(string Method, string Host, string Path)
 {
     public static HttpRule Parse(string rule, string source)
@@ -13,8 +16,26 @@ public sealed record HttpRule(string Method, string Host, string Path)
         var path = slash < 0 ? "/*" : parts[1][slash..];
         if (host.Length == 0)
             throw new PolicyException(source, $"invalid HTTP rule '{rule}': the host is empty");
-        return new HttpRule(parts[0], host, path);
+        if (host != "*" && (host.Contains(':') && !host.StartsWith('[') || host.Any(char.IsWhiteSpace) || host.IndexOf('*', 1) >= 0 || host.StartsWith('*') && !host.StartsWith("*.", StringComparison.Ordinal)))
+            throw new PolicyException(source, $"invalid HTTP rule '{rule}': expected a host name, an IP address, '*' or '*.DOMAIN' without a port (ports are --http-port)");
+        if (path.IndexOf('*') is var star && star >= 0 && star != path.Length - 1)
+            throw new PolicyException(source, $"invalid HTTP rule '{rule}': '*' may only end the path (a prefix)");
+        return new HttpRule(parts[0], host.Trim('[', ']').ToLowerInvariant(), path);
     }
 
-    public override string ToString() => $"{Method} {Host}{Path}";
+    /// <summary>True when the host is a name or address (not <c>*</c> or <c>*.DOMAIN</c>).</summary>
+    public bool HasConcreteHost => !Host.StartsWith('*');
+
+    /// <summary>Whether a request matches; <paramref name="path"/> is normalized (<see cref="Policy.HttpPaths.Normalize"/>).</summary>
+    public bool Matches(string method, string host, string path) =>
+        (Method == "*" || string.Equals(Method, method, StringComparison.Ordinal))
+        && MatchesHost(host)
+        && (Path.EndsWith('*') ? path.StartsWith(Path[..^1], StringComparison.Ordinal) : path == Path);
+
+    private bool MatchesHost(string host) =>
+        Host == "*"
+        || string.Equals(Host, host, StringComparison.OrdinalIgnoreCase)
+        || Host.StartsWith("*.", StringComparison.Ordinal) && host.EndsWith(Host[1..], StringComparison.OrdinalIgnoreCase);
+
+    public override string ToString() => $"{Method} {(Host.Contains(':') ? $"[{Host}]" : Host)}{Path}";
 }

@@ -37,6 +37,9 @@ public sealed record SandboxPolicy
     public ImmutableArray<ushort> HttpPorts { get; internal init; } = [];
     public string? HttpCa { get; internal init; }
     public string? HttpKey { get; internal init; }
+    /// <summary>Host to the name of a variable of the parent's environment whose value the proxy sends as that
+    /// host's Authorization header; the variable is kept out of the sandbox.</summary>
+    public ImmutableSortedDictionary<string, string> HttpAuth { get; internal init; } = ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.OrdinalIgnoreCase);
 
     // Limits
     public ByteSize? MaxMemory { get; internal init; }

@@ -118,6 +118,20 @@ public sealed class SandboxPolicyBuilder
         Set(SettingNames.HttpCa, source, p => p with { HttpCa = FullPath(path, source ?? SettingNames.HttpCa) });
     public SandboxPolicyBuilder HttpKey(string path, string? source = null) =>
         Set(SettingNames.HttpKey, source, p => p with { HttpKey = FullPath(path, source ?? SettingNames.HttpKey) });
+    /// <summary><c>HOST=ENVVAR</c>: the proxy sends ENVVAR's value (from this process's environment) as HOST's
+    /// Authorization header (<c>Bearer VALUE</c> unless the value names its scheme); ENVVAR stays out of the sandbox.</summary>
+    public SandboxPolicyBuilder HttpAuth(string assignment, string? source = null)
+    {
+        var where = source ?? SettingNames.HttpAuth;
+        var eq = assignment.IndexOf('=');
+        var host = eq < 0 ? "" : assignment[..eq].Trim().ToLowerInvariant();
+        var variable = eq < 0 ? "" : assignment[(eq + 1)..].Trim();
+        if (host.Length == 0 || variable.Length == 0 || host.Contains('*') || host.Contains('/'))
+            throw new PolicyException(where, $"invalid HTTP credential '{assignment}': expected HOST=ENVVAR, e.g. registry.example.com=REGISTRY_TOKEN");
+        if (!variable.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            throw new PolicyException(where, $"invalid HTTP credential '{assignment}': '{variable}' is not an environment variable name");
+        return Set(SettingNames.HttpAuth, source, p => p with { HttpAuth = p.HttpAuth.SetItem(host, variable) });
+    }
 
     // Limits
     public SandboxPolicyBuilder MaxMemory(string size, string? source = null) =>
@@ -282,6 +296,7 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf(SettingNames.FsIsolation), "fs_isolation requires a workdir");
         if ((p.HttpCa is null) != (p.HttpKey is null))
             throw new PolicyException(SourceOf(p.HttpCa is null ? SettingNames.HttpKey : SettingNames.HttpCa), "http_ca and http_key must be given together");
+        ValidateHttp(p);
         foreach (var name in p.ExtraDenySyscalls)
             if (!SyscallTable.Current.Contains(name))
                 throw new PolicyException(SourceOf(SettingNames.ExtraDenySyscall), $"unknown syscall name '{name}' for {SyscallTable.Current.Architecture}");
@@ -304,6 +319,15 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf(SettingNames.Cwd), $"working directory does not exist{where}: {cwd}");
     }
 
+    private void ValidateHttp(SandboxPolicy p)
+    {
+        // Interception needs rules to apply: ports, a CA or credentials alone would silently do nothing.
+        if (HttpSettings.Applies(p)) return;
+        foreach (var (present, field) in new[] { (!p.HttpPorts.IsEmpty, SettingNames.HttpPort), (p.HttpCa is not null, SettingNames.HttpCa), (!p.HttpAuth.IsEmpty, SettingNames.HttpAuth) })
+            if (present)
+                throw new PolicyException(SourceOf(field), $"{field} needs HTTP rules (http_allow or http_deny), which turn on the HTTP proxy it configures");
+    }
+
     private void CheckPathsExist(ImmutableArray<string> paths, string field, Func<string, string> host, string where)
     {
         foreach (var path in paths)
@@ -317,11 +341,6 @@ public sealed class SandboxPolicyBuilder
         {
             if (present) throw new NotSupportedYetException(SourceOf(field), field);
         }
-        Refuse(!p.HttpAllow.IsEmpty, SettingNames.HttpAllow);
-        Refuse(!p.HttpDeny.IsEmpty, SettingNames.HttpDeny);
-        Refuse(!p.HttpPorts.IsEmpty, SettingNames.HttpPort);
-        Refuse(p.HttpCa is not null, SettingNames.HttpCa);
-        Refuse(p.HttpKey is not null, SettingNames.HttpKey);
         Refuse(p.MaxDisk is not null, SettingNames.MaxDisk);
         Refuse(p.GpuDevices is not null, SettingNames.GpuDevices);
         Refuse(p.FsIsolation != Sandlock.FsIsolation.None, SettingNames.FsIsolation);

@@ -49,12 +49,21 @@ internal sealed class SupervisionPlan
             ? new PortRemap(policy.Disabled.Contains(Protection.LandlockNet) ? null : new BindRules(policy.NetBind, policy.NetDenyBind))
             : null;
         if (remap is not null) needs.Add("port_remap");
+        var http = Http.HttpInterception.For(policy);
+        if (http is not null)
+        {
+            needs.Add("HTTP rules");
+            foreach (var (path, file) in http.TrustFiles()) virtualFiles[path] = file;
+            // Before the remapped names, which would otherwise answer for the proxy's address.
+            handlers.AddRange(http.Handlers);
+        }
         // The callback sees destinations through the gate, which connects on the child's behalf once both agree.
         if (NetworkRules.NeedsSupervisor(policy) || dynamic is not null || remap is not null)
         {
             if (NetworkRules.NeedsSupervisor(policy)) needs.Add("host, address, CIDR, UDP and ICMP network rules");
             network = NetworkRules.Compile(policy);
-            handlers.Add(new NetworkGate(network, dynamic, remap));
+            handlers.Add(new NetworkGate(network, dynamic, remap, http));
+            if (http is not null) http.PinnedHosts = network.PinnedHosts;
             if (network.PinnedHosts.Count > 0)
                 virtualFiles["/etc/hosts"] = new VirtualFile("etc-hosts", System.Text.Encoding.UTF8.GetBytes(HostsFile.Render(network.PinnedHosts)));
         }

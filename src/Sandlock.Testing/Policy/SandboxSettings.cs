@@ -14,6 +14,7 @@ internal sealed record SandboxSettings
     public IReadOnlyList<string> Write { get; init; } = [];
     public IReadOnlyList<string> Deny { get; init; } = [];
     public IReadOnlyList<string> NetAllow { get; init; } = [];
+    public IReadOnlyList<string> HttpAllow { get; init; } = [];
     public string? TimeStart { get; init; }
     public ulong? RandomSeed { get; init; }
     public bool? DeterministicDirs { get; init; }
@@ -57,6 +58,7 @@ internal sealed record SandboxSettings
         Write = [.. Write, .. specific.Write],
         Deny = [.. Deny, .. specific.Deny],
         NetAllow = [.. NetAllow, .. specific.NetAllow],
+        HttpAllow = [.. HttpAllow, .. specific.HttpAllow],
         TimeStart = specific.TimeStart ?? TimeStart,
         RandomSeed = specific.RandomSeed ?? RandomSeed,
         DeterministicDirs = specific.DeterministicDirs ?? DeterministicDirs,

@@ -75,7 +75,6 @@ public sealed class PolicyBuilderTests
     }
 
     [Theory]
-    [InlineData("http_allow")]
     [InlineData("workdir")]
     public void Fields_whose_enforcement_is_not_built_are_refused_not_ignored(string field)
     {

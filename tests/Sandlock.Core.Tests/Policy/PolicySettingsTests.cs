@@ -21,14 +21,14 @@ public sealed class PolicySettingsTests
     /// <summary>SandlockExec's policy parameters (docs/msbuild.md): a build step needs few; the rest go in sandlock.toml.</summary>
     internal static readonly string[] OnTask =
     [
-        SettingNames.FsRead, SettingNames.FsWrite, SettingNames.FsDeny, SettingNames.NetAllow, SettingNames.MaxMemory,
+        SettingNames.FsRead, SettingNames.FsWrite, SettingNames.FsDeny, SettingNames.NetAllow, SettingNames.HttpAllow, SettingNames.MaxMemory,
         SettingNames.MaxProcesses, SettingNames.TimeStart, SettingNames.RandomSeed, SettingNames.DeterministicDirs, SettingNames.CleanEnv,
     ];
 
     /// <summary>[Sandboxed]'s policy properties: a test needs few; the rest go in sandlock.toml.</summary>
     internal static readonly string[] OnAttribute =
     [
-        SettingNames.FsRead, SettingNames.FsWrite, SettingNames.FsDeny, SettingNames.NetAllow, SettingNames.MaxMemory,
+        SettingNames.FsRead, SettingNames.FsWrite, SettingNames.FsDeny, SettingNames.NetAllow, SettingNames.HttpAllow, SettingNames.MaxMemory,
         SettingNames.MaxProcesses, SettingNames.TimeStart, SettingNames.RandomSeed, SettingNames.DeterministicDirs,
     ];
 
@@ -69,7 +69,8 @@ public sealed class PolicySettingsTests
             ["program"] = ["exec", "args", "env", "cwd", "uid", "gid", "clean_env", "no_coredump", "no_huge_pages"],
             ["filesystem"] = ["read", "write", "deny", "chroot", "mount", "on_exit", "on_error"],
             ["network"] = ["allow", "deny", "allow_bind", "deny_bind", "port_remap"],
-            ["http"] = ["allow", "deny", "ports"],
+            // auth is ours: credentials the proxy adds, kept out of the sandbox.
+            ["http"] = ["allow", "deny", "ports", "auth"],
             ["syscalls"] = ["extra_allow", "extra_deny"],
             ["limits"] = ["memory", "processes", "open_files", "cpu", "disk", "gpu_devices", "cpu_cores", "num_cpus"],
             ["determinism"] = ["random_seed", "time_start", "deterministic_dirs", "no_randomize_memory"],

@@ -109,14 +109,10 @@ public sealed class PolicyFileTests : IDisposable
     [Theory]
     [InlineData("[filesystem]\non_exit = \"keep\"", "on_exit")]
     [InlineData("[filesystem]\non_error = \"commit\"", "on_error")]
-    [InlineData("[http]\nallow = [\"GET example.com/*\"]", "http_allow")]
-    [InlineData("[http]\ndeny = [\"POST *\"]", "http_deny")]
-    [InlineData("[http]\nports = [80, 443]", "http_port")]
     [InlineData("[limits]\ndisk = \"1G\"", "max_disk")]
     [InlineData("[limits]\ngpu_devices = [0, 1]", "gpu_devices")]
     [InlineData("[config]\nworkdir = \"work\"", "workdir")]
     [InlineData("[config]\nfs_storage = \"store\"", "fs_storage")]
-    [InlineData("[config]\nhttp_ca = \"ca.pem\"\nhttp_key = \"ca.key\"", "http_ca")]
     public void EveryKeyReachesItsBuilderField(string text, string field)
     {
         var (file, path) = Load(text);
@@ -126,6 +122,24 @@ public sealed class PolicyFileTests : IDisposable
         var e = Assert.Throws<NotSupportedYetException>(() => builder.Build());
         Assert.Equal(field, e.Field);
         Assert.StartsWith($"{path}:2:", e.Source);
+    }
+
+    [Fact]
+    public void The_http_section_reaches_the_policy()
+    {
+        var policy = Build("[http]\nallow = [\"GET example.com/*\"]\ndeny = [\"POST */upload\"]\nports = [80, 8080]\nauth = [\"example.com=TOKEN\"]\n");
+        Assert.Equal("GET example.com/*", Assert.Single(policy.HttpAllow).ToString());
+        Assert.Equal("POST */upload", Assert.Single(policy.HttpDeny).ToString());
+        Assert.Equal([80, 8080], policy.HttpPorts.Select(p => (int)p));
+        Assert.Equal("TOKEN", policy.HttpAuth["example.com"]);
+    }
+
+    [Fact]
+    public void A_bad_http_rule_names_the_file_and_line()
+    {
+        var (file, path) = Load("[http]\nallow = [\"get example.com\"]\n");
+        var e = Assert.Throws<PolicyException>(() => file.ApplyTo(new SandboxPolicyBuilder()));
+        Assert.Contains($"{path}:2", e.Message);
     }
 
     [Theory]

@@ -11,6 +11,7 @@ internal static class SettingSamples
         _ when kind == ValueKinds.Mount => "/data:/usr:ro",
         _ when kind == ValueKinds.NetSpec => ":443",
         _ when kind == ValueKinds.HttpRule => "GET example.com/*",
+        _ when kind == ValueKinds.Credential => "registry.example.com=REGISTRY_TOKEN",
         _ when kind == ValueKinds.Syscall => "ptrace",
         _ when kind == ValueKinds.SyscallGroup => "sysv_ipc",
         _ when kind == ValueKinds.Protection => "landlock",

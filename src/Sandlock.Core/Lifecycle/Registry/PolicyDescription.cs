@@ -38,7 +38,7 @@ internal static class PolicyDescription
         Add("port_remap", p.PortRemap);
         List("http_allow", p.HttpAllow);
         List("http_deny", p.HttpDeny);
-        List("http_ports", p.HttpPorts);
+        List("http_port", p.HttpPorts);
         Add("max_memory", p.MaxMemory);
         Add("max_processes", p.MaxProcesses);
         Add("max_open_files", p.MaxOpenFiles);

@@ -69,11 +69,20 @@ internal static class PolicySettings
     };
 
     public static PolicySetting HttpAllow { get; } = Many(N.HttpAllow, K.HttpRule, (b, v, s) => b.HttpAllow(v, s)) with
-    { Flag = "--http-allow", FlagValue = "RULE", Help = "Allow HTTP requests matching 'METHOD HOST/PATH'" + NotYet, FileKey = ("http", "allow") };
+    {
+        Flag = "--http-allow", FlagValue = "RULE",
+        Help = "Allow HTTP requests matching 'METHOD HOST/PATH' ('*' for any method or host; a path ending in * is a prefix); others get 403",
+        FileKey = ("http", "allow"), TaskParameter = "HttpAllow", AttributeProperty = "HttpAllow",
+    };
     public static PolicySetting HttpDeny { get; } = Many(N.HttpDeny, K.HttpRule, (b, v, s) => b.HttpDeny(v, s)) with
-    { Flag = "--http-deny", FlagValue = "RULE", Help = "Deny HTTP requests matching 'METHOD HOST/PATH'" + NotYet, FileKey = ("http", "deny") };
+    { Flag = "--http-deny", FlagValue = "RULE", Help = "Deny HTTP requests matching 'METHOD HOST/PATH' (wins over --http-allow)", FileKey = ("http", "deny") };
     public static PolicySetting HttpPort { get; } = Many(N.HttpPort, K.Ports, (b, v, s) => b.HttpPort(v, s)) with
-    { Flag = "--http-port", FlagValue = "PORT", Help = "TCP port to intercept for HTTP rules" + NotYet, FileKey = ("http", "ports") };
+    { Flag = "--http-port", FlagValue = "PORT", Help = "TCP port whose connections go through the HTTP proxy (default: 80 and 443)", FileKey = ("http", "ports") };
+    public static PolicySetting HttpAuth { get; } = Many(N.HttpAuth, K.Credential, (b, v, s) => b.HttpAuth(v, s)) with
+    {
+        Flag = "--http-auth", FlagValue = "HOST=ENVVAR",
+        Help = "Send ENVVAR's value as HOST's Authorization header; ENVVAR is kept out of the sandbox", FileKey = ("http", "auth"),
+    };
 
     public static PolicySetting ExtraAllowSyscall { get; } = Many(N.ExtraAllowSyscall, K.SyscallGroup, (b, v, s) => b.ExtraAllowSyscall(v, s)) with
     { Flag = "--extra-allow-syscall", FlagValue = "GROUP", Help = "Re-allow a denied syscall group (sysv_ipc)", FileKey = ("syscalls", "extra_allow") };
@@ -126,9 +135,9 @@ internal static class PolicySettings
     public static PolicySetting FsStorage { get; } = One(N.FsStorage, K.Path, (b, v, s) => b.FsStorage(v, s)) with
     { Flag = "--fs-storage", FlagValue = "DIR", Help = "Where copy-on-write changes are stored" + NotYet, FileKey = ("config", "fs_storage") };
     public static PolicySetting HttpCa { get; } = One(N.HttpCa, K.Path, (b, v, s) => b.HttpCa(v, s)) with
-    { Flag = "--http-ca", FlagValue = "PATH", Help = "CA certificate for HTTPS interception" + NotYet, FileKey = ("config", "http_ca") };
+    { Flag = "--http-ca", FlagValue = "PATH", Help = "CA certificate (PEM) for HTTPS interception (default: a CA made for the sandbox)", FileKey = ("config", "http_ca") };
     public static PolicySetting HttpKey { get; } = One(N.HttpKey, K.Path, (b, v, s) => b.HttpKey(v, s)) with
-    { Flag = "--http-key", FlagValue = "PATH", Help = "CA private key for HTTPS interception" + NotYet, FileKey = ("config", "http_key") };
+    { Flag = "--http-key", FlagValue = "PATH", Help = "The --http-ca certificate's private key (PEM)", FileKey = ("config", "http_key") };
 
     public static PolicySetting Name { get; } = One(N.Name, K.SandboxName, (b, v, s) => b.Name(v, s)) with
     { Flag = "--name", FlagValue = "NAME", Help = "Sandbox name" };
@@ -148,7 +157,7 @@ internal static class PolicySettings
         Env, Cwd, Uid, Gid, CleanEnv, NoCoredump, NoHugePages,
         FsRead, FsWrite, FsDeny, Chroot, FsMount, OnExit, OnError,
         NetAllow, NetDeny, NetAllowBind, NetDenyBind, PortRemap,
-        HttpAllow, HttpDeny, HttpPort,
+        HttpAllow, HttpDeny, HttpPort, HttpAuth,
         ExtraAllowSyscall, ExtraDenySyscall,
         MaxMemory, MaxProcesses, MaxOpenFiles, Cpu, MaxDisk, GpuDevices, CpuCores, NumCpus,
         RandomSeed, TimeStart, DeterministicDirs, NoRandomizeMemory,

@@ -21,6 +21,7 @@ internal static class SettingNames
     public const string HttpPort = "http_port";
     public const string HttpCa = "http_ca";
     public const string HttpKey = "http_key";
+    public const string HttpAuth = "http_auth";
     public const string MaxMemory = "max_memory";
     public const string MaxProcesses = "max_processes";
     public const string MaxOpenFiles = "max_open_files";

@@ -38,6 +38,7 @@ internal static class ValueKinds
     public static ValueKind<string> Mount { get; } = Text("a mount such as \"/data:/srv/data:ro\"");
     public static ValueKind<string> NetSpec { get; } = Text("a network rule such as \"example.com:443\" or \":8080\"");
     public static ValueKind<string> HttpRule { get; } = Text("an HTTP rule such as \"GET example.com/*\"");
+    public static ValueKind<string> Credential { get; } = Text("HOST=ENVVAR");
     public static ValueKind<string> Syscall { get; } = Text("a syscall name");
     public static ValueKind<string> SyscallGroup { get; } = Text("a syscall group name");
     public static ValueKind<string> Protection { get; } = Text("a protection name");

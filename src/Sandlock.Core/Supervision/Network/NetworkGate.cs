@@ -10,7 +10,7 @@ namespace Sandlock.Supervision.Network;
 /// <see cref="UnixSocketPaths"/>' or Landlock's. With port remapping, a destination is checked with the port the
 /// sandbox named and then sent to the real port behind it.
 /// </summary>
-internal sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null, PortRemap? ports = null) : SocketGate<NetProtocol>
+internal sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null, PortRemap? ports = null, Http.HttpInterception? http = null) : SocketGate<NetProtocol>
 {
     private const int MsgFastOpen = 0x20000000;
 
@@ -69,6 +69,19 @@ internal sealed class NetworkGate(NetworkRules rules, INetworkVeto? veto = null,
             var shown = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]:{port}" : $"{ip}:{port}";
             session.Deny(new Denial(call.Name, $"{protocol.ToString().ToLowerInvariant()} {shown}", call.Pid, reason));
             return null;
+        }
+        // Every TCP connect to an HTTP port goes to the sandbox's proxy, which applies the HTTP rules.
+        if (http is not null && protocol == NetProtocol.Tcp && http.Intercepts(port))
+        {
+            if (call.Name != "connect")
+            {
+                errno = Errno.EOPNOTSUPP;
+                session.Deny(new Denial(call.Name, $"tcp {ip}:{port}", call.Pid, "TCP fast open to an HTTP port cannot go through the HTTP proxy"));
+                return null;
+            }
+            var proxy = http.ProxyFor(session);
+            var (meant, meantPort, pid) = (ip, port, call.Pid);
+            return new Destination(proxy.AddressFor(address), Connected: socket => proxy.Expect(socket, meant, meantPort, pid));
         }
         ports?.Redirect(session, protocol, address);
         return new Destination(address);

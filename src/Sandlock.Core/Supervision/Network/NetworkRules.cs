@@ -34,7 +34,7 @@ internal sealed class NetworkRules
 
     /// <summary>True when some rule needs the supervisor (a host, address or CIDR, or a UDP/ICMP rule).</summary>
     public static bool NeedsSupervisor(SandboxPolicy policy) =>
-        policy.NetAllow.Any(r => !r.AnyHost || r.Protocol != NetProtocol.Tcp) || policy.NetDeny.Any(r => !r.AnyHost || r.Protocol != NetProtocol.Tcp);
+        HttpSettings.Applies(policy) || policy.NetAllow.Any(r => !r.AnyHost || r.Protocol != NetProtocol.Tcp) || policy.NetDeny.Any(r => !r.AnyHost || r.Protocol != NetProtocol.Tcp);
 
     /// <summary>True when datagram sockets must be creatable because a rule allows UDP or ICMP.</summary>
     public static bool AllowsDatagrams(SandboxPolicy policy) => policy.NetAllow.Any(r => r.Protocol != NetProtocol.Tcp);
@@ -42,7 +42,7 @@ internal sealed class NetworkRules
     public static NetworkRules Compile(SandboxPolicy policy)
     {
         var pinned = new Dictionary<string, IPAddress[]>(StringComparer.OrdinalIgnoreCase);
-        var allow = policy.NetAllow.Select(r => Compile(r, pinned, allowNames: true)).ToArray();
+        var allow = policy.NetAllow.Concat(HttpSettings.ImpliedNetRules(policy)).Select(r => Compile(r, pinned, allowNames: true)).ToArray();
         var deny = policy.NetDeny.Select(r => Compile(r, pinned, allowNames: false)).ToArray();
         return new NetworkRules(allow, deny, pinned);
     }

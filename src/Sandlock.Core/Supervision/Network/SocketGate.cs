@@ -17,8 +17,11 @@ internal abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["connect", "sendto", "sendmsg", "sendmmsg"];
 
-    /// <summary>A destination allowed: the address to use (the supervisor's copy, maybe rewritten) and what must stay open until it is used.</summary>
-    protected readonly record struct Destination(byte[] Address, IDisposable? Keep = null);
+    /// <summary>
+    /// A destination allowed: the address to use (the supervisor's copy, maybe rewritten), what must stay open until
+    /// it is used, and what to do with the socket once a connect to it has started.
+    /// </summary>
+    protected readonly record struct Destination(byte[] Address, IDisposable? Keep = null, Action<SafeFileHandle>? Connected = null);
 
     /// <summary>What the gate needs to know of a socket it decides calls on; null to let the call continue.</summary>
     protected abstract TKind? Gates(SafeFileHandle socket);
@@ -62,6 +65,7 @@ internal abstract class SocketGate<TKind> : SyscallHandler where TKind : struct
             {
                 // A blocking connect can take long: never on the supervisor thread.
                 var errno = await Task.Run(() => SocketCalls.Connect(socket, destination.Address)).ConfigureAwait(false);
+                if (errno is 0 or Errno.EINPROGRESS) destination.Connected?.Invoke(socket);
                 return errno == 0 ? SyscallDecision.Result(0) : SyscallDecision.Deny(errno);
             }
         }

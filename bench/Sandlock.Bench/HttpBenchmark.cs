@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Sandlock.Bench;
+
+/// <summary>
+/// The HTTP proxy's cost: a client in the sandbox (Python's http.client) makes small GETs, each on a new
+/// connection as curl or pip would, then downloads 100 MB, from a server in this process; once with the port
+/// allowed directly (--net-allow, the supervisor's on-behalf connect only) and once through the proxy
+/// (--http-allow), in the same run. Prints the extra time per GET and the throughput ratio.
+/// </summary>
+internal static class HttpBenchmark
+{
+    private const int BigBytes = 100 << 20;
+    private const string Client = """
+        import http.client, sys, time
+        port, n = int(sys.argv[1]), int(sys.argv[2])
+        def get(path):
+            c = http.client.HTTPConnection("127.0.0.1", port); c.request("GET", path); r = c.getresponse()
+            total = 0
+            while True:
+                b = r.read(1 << 20)
+                if not b: break
+                total += len(b)
+            c.close(); return total
+        get("/small")
+        t = time.perf_counter()
+        for _ in range(n): get("/small")
+        small = (time.perf_counter() - t) / n * 1000
+        t = time.perf_counter(); total = get("/big"); big = total / (time.perf_counter() - t) / 1e6
+        print(f"{small} {big} {total}")
+        """;
+
+    public static async Task RunAsync(int gets)
+    {
+        if (!File.Exists("/usr/bin/python3")) { Console.WriteLine("http: skipped, /usr/bin/python3 is missing"); return; }
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var stop = new CancellationTokenSource();
+        _ = ServeAsync(listener, stop.Token);
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+        SandboxPolicyBuilder Base() => new SandboxPolicyBuilder().FsRead("/usr").FsRead("/lib").FsRead("/etc");
+        var direct = Base().NetAllow($"127.0.0.1:{port}").Build();
+        var proxied = Base().HttpAllow("GET 127.0.0.1/*").HttpPort(port).Build();
+
+        var directRuns = new List<(double Small, double Big)>();
+        var proxiedRuns = new List<(double Small, double Big)>();
+        for (var round = 0; round < 5; round++)
+        {
+            directRuns.Add(await MeasureAsync(direct, port, gets));
+            proxiedRuns.Add(await MeasureAsync(proxied, port, gets));
+        }
+        var (directSmall, directBig) = (Median(directRuns.Select(r => r.Small)), Median(directRuns.Select(r => r.Big)));
+        var (proxySmall, proxyBig) = (Median(proxiedRuns.Select(r => r.Small)), Median(proxiedRuns.Select(r => r.Big)));
+        Console.WriteLine($"HTTP through the proxy vs direct, {gets} small GETs (new connection each) and one 100 MB download, median of 5 interleaved runs");
+        Console.WriteLine($"  small GET   direct {directSmall,7:F3} ms   proxy {proxySmall,7:F3} ms   extra {proxySmall - directSmall,6:F3} ms per GET");
+        Console.WriteLine($"  100 MB      direct {directBig,7:F0} MB/s proxy {proxyBig,7:F0} MB/s ratio {proxyBig / directBig:F2} of direct");
+        stop.Cancel();
+    }
+
+    private static async Task<(double Small, double Big)> MeasureAsync(SandboxPolicy policy, string port, int gets)
+    {
+        var result = await Sandbox.RunAsync(policy, ["/usr/bin/python3", "-c", Client, port, gets.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(5));
+        var parts = result.StandardOutputText.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (result.ExitCode != 0 || parts.Length != 3 || parts[2].Trim() != BigBytes.ToString(CultureInfo.InvariantCulture))
+            throw new InvalidOperationException($"the client failed: {result.Status} {result.StandardOutputText} {result.StandardErrorText}");
+        return (double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    private static async Task ServeAsync(TcpListener listener, CancellationToken stop)
+    {
+        var chunk = new byte[1 << 20];
+        while (!stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try { client = await listener.AcceptTcpClientAsync(stop); }
+            catch (OperationCanceledException) { return; }
+            _ = Task.Run(async () =>
+            {
+                using (client)
+                {
+                    var stream = client.GetStream();
+                    var reader = new StreamReader(stream, Encoding.ASCII);
+                    var first = await reader.ReadLineAsync(stop) ?? "";
+                    while (await reader.ReadLineAsync(stop) is { Length: > 0 }) { }
+                    var big = first.Contains("/big", StringComparison.Ordinal);
+                    var length = big ? BigBytes : 100;
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"), stop);
+                    for (var sent = 0; sent < length; sent += chunk.Length)
+                        await stream.WriteAsync(chunk.AsMemory(0, Math.Min(chunk.Length, length - sent)), stop);
+                }
+            }, stop);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using Sandlock.Policy;
+
+namespace Sandlock.Tests.Policy;
+
+/// <summary>The HTTP rule syntax, what a rule matches (on the normalized path) and the network rules HTTP rules open.</summary>
+public sealed class HttpRuleTests
+{
+    [Theory]
+    [InlineData("GET 127.0.0.1/ok/*", "GET", "127.0.0.1", "/ok/x", true)]
+    [InlineData("GET 127.0.0.1/ok/*", "GET", "127.0.0.1", "/ok/", true)]
+    [InlineData("GET 127.0.0.1/ok/*", "GET", "127.0.0.1", "/ok", false)]
+    [InlineData("GET 127.0.0.1/ok/*", "POST", "127.0.0.1", "/ok/x", false)]
+    [InlineData("GET 127.0.0.1/ok/*", "GET", "127.0.0.2", "/ok/x", false)]
+    [InlineData("GET example.com/exact", "GET", "EXAMPLE.com", "/exact", true)]
+    [InlineData("GET example.com/exact", "GET", "example.com", "/exact/more", false)]
+    [InlineData("GET example.com", "GET", "example.com", "/anything", true)]
+    [InlineData("* */upload*", "PUT", "any.host", "/upload/x", true)]
+    [InlineData("GET *.example.com/*", "GET", "pkgs.example.com", "/x", true)]
+    [InlineData("GET *.example.com/*", "GET", "example.org", "/x", false)]
+    public void A_rule_matches_method_host_and_path(string rule, string method, string host, string path, bool matches) =>
+        Assert.Equal(matches, HttpRule.Parse(rule, "--http-allow").Matches(method, host, path));
+
+    [Theory]
+    [InlineData("/ok/../no", "/no")]
+    [InlineData("/ok/%2e%2e/no", "/no")]
+    [InlineData("//ok///x", "/ok/x")]
+    [InlineData("/%6Fk/x?q=/no", "/ok/x")]
+    [InlineData("/a%2Fb", "/a%2Fb")]
+    [InlineData("/../../etc", "/etc")]
+    [InlineData("/dir/", "/dir/")]
+    public void Paths_are_matched_normalized(string target, string normalized) => Assert.Equal(normalized, HttpPaths.Normalize(target));
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("get example.com/")]
+    [InlineData("GET example.com:8080/x")]
+    [InlineData("GET ex*ample.com/x")]
+    [InlineData("GET example.com/a*b")]
+    public void Bad_rules_are_refused_naming_the_flag(string rule)
+    {
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().HttpAllow(rule, "--http-allow"));
+        Assert.Contains("--http-allow", error.Message);
+    }
+
+    [Fact]
+    public void Http_rules_open_the_http_ports_to_their_hosts_only()
+    {
+        var policy = new SandboxPolicyBuilder().HttpAllow("GET 127.0.0.1/ok/*").HttpDeny("POST 127.0.0.1/x").Build();
+        Assert.Equal(["127.0.0.1:80,443"], HttpSettings.ImpliedNetRules(policy).Select(r => r.ToString()));
+        var wildcard = new SandboxPolicyBuilder().HttpAllow("GET */x").HttpPort("8080").Build();
+        Assert.Equal(["*:8080"], HttpSettings.ImpliedNetRules(wildcard).Select(r => r.ToString()));
+    }
+
+    [Theory]
+    [InlineData("ports")]
+    [InlineData("auth")]
+    public void Http_settings_without_rules_are_refused(string setting)
+    {
+        var b = new SandboxPolicyBuilder();
+        _ = setting == "ports" ? b.HttpPort("8080", "--http-port") : b.HttpAuth("example.com=TOKEN", "--http-auth");
+        var error = Assert.Throws<PolicyException>(() => b.Build());
+        Assert.Contains($"--http-{(setting == "ports" ? "port" : "auth")}", error.Message);
+    }
+
+    [Theory]
+    [InlineData("example.com")]
+    [InlineData("=TOKEN")]
+    [InlineData("example.com=BAD-NAME")]
+    public void Bad_credentials_are_refused(string assignment) =>
+        Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().HttpAuth(assignment, "--http-auth"));
+}
