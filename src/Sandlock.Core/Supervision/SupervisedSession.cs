@@ -16,11 +16,13 @@ internal sealed class SupervisedSession
     private readonly Lock _lifetime = new();
     private int _handling;
     private bool _ended;
+    private readonly List<IRestartable> _restartable = [];
 
     internal SupervisedSession(IEnumerable<SyscallHandler> handlers, SyscallTable table)
     {
         foreach (var handler in handlers)
         {
+            if (handler is IRestartable restartable) _restartable.Add(restartable);
             foreach (var name in handler.Syscalls)
             {
                 if (!table.TryGetNumber(name, out var nr)) continue;
@@ -58,6 +60,12 @@ internal sealed class SupervisedSession
     }
 
     public void Deny(Denial denial) => _denials.Enqueue(denial);
+
+    /// <summary>The next job of a shared child starts: seeded streams take <paramref name="seed"/>, clocks restart (in handler order).</summary>
+    internal void Restart(ulong seed)
+    {
+        foreach (var handler in _restartable) handler.Restart(seed, this);
+    }
 
     /// <summary>
     /// Per-sandbox state of a handler (handlers may outlive one sandbox); disposable state is disposed when the

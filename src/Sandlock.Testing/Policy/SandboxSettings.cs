@@ -17,11 +17,22 @@ internal sealed record SandboxSettings
     public string? MaxMemory { get; init; }
     public int? MaxProcesses { get; init; }
     public int? TimeoutSeconds { get; init; }
+    public SandboxIsolation? Isolation { get; init; }
 
     /// <summary>Where the settings came from, for error messages (e.g. <c>[Sandboxed] on Ns.Class.Method</c>).</summary>
     public string Source { get; init; } = "[Sandboxed]";
 
     public static SandboxSettings Empty { get; } = new();
+
+    public SandboxIsolation EffectiveIsolation => Isolation ?? SandboxIsolation.Assembly;
+
+    /// <summary>
+    /// Equal for settings that give the same policy once the per-test parts are left out (the seed, the temp folder
+    /// and the timeout, which a shared child sets per test): only such tests may share a child.
+    /// </summary>
+    public string PolicyKey => string.Join('\u001f', [PolicyFile ?? "", string.Join('\u001e', Read), string.Join('\u001e', Write),
+        string.Join('\u001e', Deny), string.Join('\u001e', NetAllow), TimeStart ?? "", DeterministicDirs?.ToString() ?? "",
+        MaxMemory ?? "", MaxProcesses?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]);
 
     /// <summary>These settings with <paramref name="specific"/>'s set values taking precedence; lists add up.</summary>
     public SandboxSettings Over(SandboxSettings? specific) => specific is null ? this : new SandboxSettings
@@ -37,6 +48,7 @@ internal sealed record SandboxSettings
         MaxMemory = specific.MaxMemory ?? MaxMemory,
         MaxProcesses = specific.MaxProcesses ?? MaxProcesses,
         TimeoutSeconds = specific.TimeoutSeconds ?? TimeoutSeconds,
+        Isolation = specific.Isolation ?? Isolation,
         Source = specific.Source,
     };
 }
