@@ -45,7 +45,11 @@ public abstract class SandboxedAttributeBase : Attribute
     /// <summary>Kills the test's process after this many seconds and reports a timeout; 0: no limit.</summary>
     public int TimeoutSeconds { get => _timeoutSeconds ?? 0; set => _timeoutSeconds = value; }
 
-    /// <summary>Which tests share one confined child process; default <see cref="SandboxIsolation.Assembly"/>.</summary>
+    /// <summary>
+    /// Which tests share one confined child process; default <see cref="SandboxIsolation.Assembly"/>, or
+    /// <see cref="SandboxIsolation.Test"/> for a test that sets RandomSeed, TimeStart or DeterministicDirs (only a
+    /// fresh process repeats Random, Random.Shared and string hash codes).
+    /// </summary>
     public SandboxIsolation Isolation { get => _isolation ?? SandboxIsolation.Assembly; set => _isolation = value; }
 
     /// <summary>The settings this attribute states; <paramref name="source"/> names it in error messages.</summary>

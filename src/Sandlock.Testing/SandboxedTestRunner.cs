@@ -105,8 +105,10 @@ internal static class SandboxedTestRunner
                 return [ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed)];
             try
             {
-                // The policy of the group: the session folder is the temp folder; seed and TMPDIR are set per test.
-                var policy = TestPolicy.Build(launch.Settings, project, files, root, outputDirectory, session.ChildPath, seed);
+                // The policy of the group: the session folder is the temp folder; seed and TMPDIR are set per test. Its
+                // seed (what the served /dev/urandom holds) comes from the group, not from whichever test came first.
+                var policy = TestPolicy.Build(launch.Settings, project, files, root, outputDirectory, session.ChildPath,
+                    TestSeed.For(launch.TestAssembly.GetName().Name + "\n" + launch.Settings.PolicyKey));
                 var command = ChildCommand.For(assemblyPath, "-");
                 if (ChrootCheck.MissingFrom(root, command.Take(command.Length - 1)) is { } missingFile)
                 {

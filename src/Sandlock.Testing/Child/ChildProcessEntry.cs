@@ -17,7 +17,7 @@ public static class ChildProcessEntry
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args is [SharedFlag, var socketPath]) return await RunSharedAsync(socketPath).ConfigureAwait(false);
+        if (args is [SharedFlag, var socketPath] && OperatingSystem.IsLinux()) return await RunSharedAsync(socketPath).ConfigureAwait(false);
         if (args.Length != 1)
         {
             await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host REQUEST.json | --shared SOCKET (started by Sandlock.Testing, not by hand)").ConfigureAwait(false);
@@ -54,6 +54,7 @@ public static class ChildProcessEntry
         }
     }
 
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static async Task<int> RunSharedAsync(string socketPath)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -62,6 +63,9 @@ public static class ChildProcessEntry
         using var reader = new StreamReader(stream, new UTF8Encoding(false));
         await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var runners = new Dictionary<string, IChildTestRunner>();
+        // The runtime seeds its generators on first use (lrand48 from time, the /dev/urandom fd): done here, before
+        // any test, so that no test's draws depend on whether it came first.
+        _ = Guid.NewGuid();
         while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
             var message = ProtocolJson.ParseLine(line);
@@ -70,9 +74,19 @@ public static class ChildProcessEntry
             Environment.SetEnvironmentVariable("TMPDIR", temp);
             Environment.SetEnvironmentVariable(SandboxedTestEnvironment.TempDirVariable, temp);
             Environment.SetEnvironmentVariable(SandboxedTestEnvironment.SeedVariable, message.Seed.ToString(CultureInfo.InvariantCulture));
-            await writer.WriteLineAsync(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Starting))).ConfigureAwait(false);
-            if (await reader.ReadLineAsync().ConfigureAwait(false) is not { } go || ProtocolJson.ParseLine(go).Kind != SharedChildMessage.Go) break;
+            var started = true;
+            void Start()
+            {
+                // On the test's thread, just before the test: the parent restarts the supervisor's stream and clock.
+                writer.WriteLine(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Starting)));
+                started = reader.ReadLine() is { } go && ProtocolJson.ParseLine(go).Kind == SharedChildMessage.Go;
+                ProcessRandomness.Restart(message.Seed);
+            }
+            ChildTestStart.Arm(Start);
             var report = await RunOneAsync(request, runners).ConfigureAwait(false);
+            // A runner that reached no test (a host error) still owes the parent its start.
+            ChildTestStart.Announce();
+            if (!started) break;
             await writer.WriteLineAsync(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Done) { Report = report })).ConfigureAwait(false);
         }
         return 0;

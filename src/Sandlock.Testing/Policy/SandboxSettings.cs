@@ -24,7 +24,13 @@ internal sealed record SandboxSettings
 
     public static SandboxSettings Empty { get; } = new();
 
-    public SandboxIsolation EffectiveIsolation => Isolation ?? SandboxIsolation.Assembly;
+    /// <summary>
+    /// The isolation asked for, else <see cref="SandboxIsolation.Assembly"/>; but a test that asks for determinism
+    /// (RandomSeed, TimeStart, DeterministicDirs) gets a fresh child by default: Random, Random.Shared and string hash
+    /// codes are seeded once per process, so only a fresh one repeats them.
+    /// </summary>
+    public SandboxIsolation EffectiveIsolation => Isolation
+        ?? (RandomSeed is not null || TimeStart is not null || DeterministicDirs is true ? SandboxIsolation.Test : SandboxIsolation.Assembly);
 
     /// <summary>
     /// Equal for settings that give the same policy once the per-test parts are left out (the seed, the temp folder

@@ -70,7 +70,7 @@ internal sealed class SharedChild : IAsyncDisposable
     public async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, ChildTestRequest request, ulong seed, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var name = $"test-{++_tests}";
+        var name = $"sandlock-test-{++_tests}";
         var temp = new ChildTempFolder(Path.Combine(_session.HostPath, name), Path.Combine(_session.ChildPath, name));
         Directory.CreateDirectory(temp.HostPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
