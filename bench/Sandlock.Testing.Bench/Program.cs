@@ -8,6 +8,13 @@ using Sandlock.Testing.Xunit.Child;
 
 // Per-test cost of [Sandboxed] (confined child) against the same child path without confinement and against
 // xunit's runner in this process, in a shuffled order per round. Usage: [ROUNDS] [ENV=VALUE ...] (env for the children).
+// `suite [ROUNDS] [CLASSES] [TESTS]`: whole dotnet test runs of a generated suite, plain against each isolation.
+if (args is ["suite", ..])
+{
+    int Arg(int at, int fallback) => args.Length > at && int.TryParse(args[at], out var v) ? v : fallback;
+    SuiteBenchmark.Run(Arg(1, 5), Arg(2, 20), Arg(3, 15));
+    return;
+}
 var rounds = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 30;
 foreach (var assignment in args.Skip(1))
 {

@@ -18,6 +18,13 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
 {
     private static readonly string ChildRunnerType = typeof(Child.NUnitChildTestRunner).AssemblyQualifiedName!;
 
+    // For the life of the test run; a child that outlives it dies with this process (its parent-death signal).
+    private static readonly Sharing.SharedChildPool ClassPool = new(), AssemblyPool = new();
+
+    // NUnit gives an attribute no end-of-run hook: the children's session folders go when the test host exits.
+    static SandboxedTestCommand() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        Task.WhenAll(ClassPool.DisposeAsync().AsTask(), AssemblyPool.DisposeAsync().AsTask()).Wait(TimeSpan.FromSeconds(5));
+
     public override TestResult Execute(TestExecutionContext context)
     {
         if (SandboxedTestEnvironment.IsSandboxedChild) return innerCommand.Execute(context);
@@ -27,7 +34,11 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
         var launch = new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, test.Method?.MethodInfo))
         {
             FrameworkSettings = FrameworkSettings(),
+            ClassScope = new Sharing.SharingScope(ClassPool, type.FullName ?? type.Name),
+            AssemblyScope = new Sharing.SharingScope(AssemblyPool, type.Assembly.FullName ?? ""),
         };
+        // NUnit says nothing when a fixture ends: its shared children end when another fixture's test comes.
+        if (launch.Settings.EffectiveIsolation == SandboxIsolation.Class) ClassPool.EndIdleOutside(launch.ClassScope.Name);
         // NUnit runs commands synchronously on its worker thread.
         var results = SandboxedTestRunner.RunAsync(launch).GetAwaiter().GetResult();
         Report(context.CurrentResult, results[0]);

@@ -11,7 +11,9 @@ internal sealed class SandboxedTestFrameworkExecutor(AssemblyName assemblyName, 
     // async void is the shape xunit v2 gives this method; the assembly runner reports its own failures as messages.
     protected override async void RunTestCases(IEnumerable<IXunitTestCase> testCases, IMessageSink executionMessageSink, ITestFrameworkExecutionOptions executionOptions)
     {
-        using var assemblyRunner = new SandboxedTestAssemblyRunner(TestAssembly, testCases, DiagnosticMessageSink, executionMessageSink, executionOptions);
+        await using var pool = new Sharing.SharedChildPool();
+        using var assemblyRunner = new SandboxedTestAssemblyRunner(TestAssembly, testCases, DiagnosticMessageSink, executionMessageSink, executionOptions,
+            new Sharing.SharingScope(pool, "assembly"));
         await assemblyRunner.RunAsync();
     }
 }

@@ -8,7 +8,7 @@ namespace Sandlock.Testing.Xunit;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SandboxedTestMethodRunner(ITestMethod testMethod, IReflectionTypeInfo @class, IReflectionMethodInfo method,
     IEnumerable<IXunitTestCase> testCases, IMessageSink diagnosticMessageSink, IMessageBus messageBus, ExceptionAggregator aggregator,
-    CancellationTokenSource cancellationTokenSource, object[] constructorArguments)
+    CancellationTokenSource cancellationTokenSource, object[] constructorArguments, Sharing.SharingScope classScope, Sharing.SharingScope assemblyScope)
     : XunitTestMethodRunner(testMethod, @class, method, testCases, diagnosticMessageSink, messageBus, aggregator, cancellationTokenSource, constructorArguments)
 {
     private static readonly string ChildRunnerType = typeof(Child.XunitChildTestRunner).AssemblyQualifiedName!;
@@ -20,7 +20,11 @@ internal sealed class SandboxedTestMethodRunner(ITestMethod testMethod, IReflect
     {
         var summary = new RunSummary();
         if (!MessageBus.QueueMessage(new TestCaseStarting(testCase))) CancellationTokenSource.Cancel();
-        var launch = new SandboxedTestLaunch(Class.Type.Assembly, testCase.DisplayName, TestCaseSerialization.Serialize(testCase), ChildRunnerType, settings);
+        var launch = new SandboxedTestLaunch(Class.Type.Assembly, testCase.DisplayName, TestCaseSerialization.Serialize(testCase), ChildRunnerType, settings)
+        {
+            ClassScope = classScope,
+            AssemblyScope = assemblyScope,
+        };
         IReadOnlyList<ChildTestResult> results;
         try
         {

@@ -11,14 +11,17 @@ public static class ChildCommand
 {
     public const string HostFileName = "Sandlock.Testing.Host.dll";
 
-    public static string[] For(string testAssemblyPath, string requestPath)
+    public static string[] For(string testAssemblyPath, string requestPath) => For(testAssemblyPath, [requestPath]);
+
+    /// <summary>The child host with <paramref name="hostArguments"/> (a request file, or the shared mode's socket).</summary>
+    public static string[] For(string testAssemblyPath, IReadOnlyList<string> hostArguments)
     {
         var folder = Path.GetDirectoryName(testAssemblyPath)!;
         var stem = Path.Combine(folder, Path.GetFileNameWithoutExtension(testAssemblyPath));
         return [SystemReadPaths.DotnetHost, "exec",
             "--runtimeconfig", stem + ".runtimeconfig.json",
             "--depsfile", stem + ".deps.json",
-            FindHost(folder), requestPath];
+            FindHost(folder), .. hostArguments];
     }
 
     private static string FindHost(string testFolder)

@@ -12,6 +12,7 @@ public abstract class SandboxedAttributeBase : Attribute
     private ulong? _randomSeed;
     private bool? _deterministicDirs;
     private int? _maxProcesses, _timeoutSeconds;
+    private SandboxIsolation? _isolation;
 
     /// <summary>A sandlock.toml applied after the project's; relative to the project folder.</summary>
     public string? PolicyFile { get; set; }
@@ -47,6 +48,13 @@ public abstract class SandboxedAttributeBase : Attribute
     /// <summary>Kills the test's process after this many seconds and reports a timeout; 0: no limit.</summary>
     public int TimeoutSeconds { get => _timeoutSeconds ?? 0; set => _timeoutSeconds = value; }
 
+    /// <summary>
+    /// Which tests share one confined child process; default <see cref="SandboxIsolation.Assembly"/>, or
+    /// <see cref="SandboxIsolation.Test"/> for a test that sets RandomSeed, TimeStart or DeterministicDirs (only a
+    /// fresh process repeats Random, Random.Shared and string hash codes).
+    /// </summary>
+    public SandboxIsolation Isolation { get => _isolation ?? SandboxIsolation.Assembly; set => _isolation = value; }
+
     /// <summary>The settings this attribute states; <paramref name="source"/> names it in error messages.</summary>
     internal SandboxSettings ToSettings(string source) => new()
     {
@@ -62,6 +70,7 @@ public abstract class SandboxedAttributeBase : Attribute
         MaxMemory = MaxMemory,
         MaxProcesses = _maxProcesses,
         TimeoutSeconds = _timeoutSeconds,
+        Isolation = _isolation,
         Source = source,
     };
 }

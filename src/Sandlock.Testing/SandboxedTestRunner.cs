@@ -5,12 +5,14 @@ using Sandlock.Policy;
 using Sandlock.Policy.Files;
 using Sandlock.Testing.Policy;
 using Sandlock.Testing.Protocol;
+using Sandlock.Testing.Sharing;
 
 namespace Sandlock.Testing;
 
 /// <summary>
-/// Runs one test in a fresh child process confined by its policy and brings back what the framework reported
-/// there. Never throws for a test-side problem: a bad policy, a crash, a timeout or an unexpected exit becomes a
+/// Runs one test in a child process confined by its policy (a fresh one, or with <see cref="SandboxIsolation.Class"/>
+/// and <see cref="SandboxIsolation.Assembly"/> one shared with the tests of the same policy) and brings back what
+/// the framework reported there. Never throws for a test-side problem: a bad policy, a crash, a timeout or an unexpected exit becomes a
 /// failed result that says what happened.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -36,6 +38,14 @@ internal static class SandboxedTestRunner
         }
         if (ChrootCheck.MissingBeforeStart(root, outputDirectory) is { } missing)
             return [ChildFailure.ChrootIncomplete(missing, clock.Elapsed)];
+        var scope = launch.Settings.EffectiveIsolation switch
+        {
+            SandboxIsolation.Class => launch.ClassScope,
+            SandboxIsolation.Assembly => launch.AssemblyScope,
+            _ => null,
+        };
+        if (scope is not null && launch.Confined)
+            return await RunSharedAsync(launch, scope, project, files, root, outputDirectory, clock, cancellationToken).ConfigureAwait(false);
         if (ChildTempFolder.Create(root, "sandlock-test-") is not { } temp)
             return [ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed)];
         try
@@ -79,6 +89,54 @@ internal static class SandboxedTestRunner
         finally
         {
             temp.TryDelete();
+        }
+    }
+
+    private static async Task<IReadOnlyList<ChildTestResult>> RunSharedAsync(SandboxedTestLaunch launch, SharingScope scope, ProjectPolicy project,
+        IReadOnlyList<PolicyFile> files, ChildRoot root, string outputDirectory, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var assemblyPath = launch.TestAssembly.Location;
+        var group = string.Join('\n', launch.RunnerType, assemblyPath, launch.Settings.PolicyKey);
+        var seed = launch.Settings.RandomSeed ?? TestSeed.For(launch.TestFullName);
+        var child = scope.Pool.TakeIdle(scope.Name, group);
+        if (child is null)
+        {
+            if (ChildTempFolder.Create(root, "sandlock-tests-") is not { } session)
+                return [ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed)];
+            try
+            {
+                // The policy of the group: the session folder is the temp folder; seed and TMPDIR are set per test. Its
+                // seed (what the served /dev/urandom holds) comes from the group, not from whichever test came first.
+                var policy = TestPolicy.Build(launch.Settings, project, files, root, outputDirectory, session.ChildPath,
+                    TestSeed.For(launch.TestAssembly.GetName().Name + "\n" + launch.Settings.PolicyKey));
+                var command = ChildCommand.For(assemblyPath, "-");
+                if (ChrootCheck.MissingFrom(root, command.Take(command.Length - 1)) is { } missingFile)
+                {
+                    session.TryDelete();
+                    return [ChildFailure.ChrootIncomplete(missingFile, clock.Elapsed)];
+                }
+                child = SharedChild.Start(policy, files.LastOrDefault()?.Path, session, assemblyPath);
+            }
+            catch (PolicyException e)
+            {
+                session.TryDelete();
+                return [ChildFailure.PolicyRejected(e, clock.Elapsed)];
+            }
+            catch (SandboxSetupException e)
+            {
+                session.TryDelete();
+                return [ChildFailure.SetupFailed(e, clock.Elapsed)];
+            }
+        }
+        var timeout = launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
+        try
+        {
+            return await child.RunAsync(launch, new ChildTestRequest(launch.RunnerType, assemblyPath, launch.TestId, launch.FrameworkSettings),
+                seed, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            scope.Pool.Return(scope.Name, group, child);
         }
     }
 

@@ -13,6 +13,12 @@ public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnit
     private TrxReport Report => run.Report;
 
     [Fact]
+    public void TheRunLeavesNoTempFolderOfAChildOrATest()
+    {
+        Assert.Empty(Directory.EnumerateFileSystemEntries(run.TempFolder, "sandlock-test*"));
+    }
+
+    [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
         Assert.Equal(17, Report.Results.Count);

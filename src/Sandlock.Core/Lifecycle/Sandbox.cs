@@ -252,6 +252,15 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// A process that runs several jobs in turn (a shared test child) starts the next one: the supervisor's seeded
+    /// streams take <paramref name="seed"/> and the virtual clock reads time_start again.
+    /// </summary>
+    internal void RestartJob(ulong seed) => _session?.Restart(seed);
+
+    /// <summary>What the sandbox has denied so far (the result holds all of it).</summary>
+    internal IReadOnlyList<Denial> DeniedSoFar => [.. _session?.Denials ?? [], .. _denials];
+
     /// <summary>Stops every process of the sandbox (SIGSTOP to its process group).</summary>
     public void Pause()
     {

@@ -19,6 +19,7 @@ internal sealed class SupervisedSession
     private readonly Lock _lifetime = new();
     private int _handling;
     private bool _ended;
+    private readonly IReadOnlyList<IRestartable> _restartable;
 
     internal SupervisedSession(IEnumerable<SyscallHandler> handlers, SyscallTable table) : this(HandlerTable.Of(handlers, table)) { }
 
@@ -29,21 +30,25 @@ internal sealed class SupervisedSession
         _names = table.Names;
         _countSlots = table.CountSlots;
         _counts = new long[_countSlots.Count];
+        _restartable = table.Restartable;
     }
 
     /// <summary>Which handlers hold each syscall number, in the order they decide.</summary>
     internal sealed record HandlerTable(
         IReadOnlyDictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> Chains,
         IReadOnlyDictionary<int, string> Names,
-        IReadOnlyDictionary<int, int> CountSlots)
+        IReadOnlyDictionary<int, int> CountSlots,
+        IReadOnlyList<IRestartable> Restartable)
     {
         public static HandlerTable Of(IEnumerable<SyscallHandler> handlers, SyscallTable table)
         {
             var chains = new Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>>();
             var names = new Dictionary<int, string>();
             var slots = new Dictionary<int, int>();
+            var restartable = new List<IRestartable>();
             foreach (var handler in handlers)
             {
+                if (handler is IRestartable r) restartable.Add(r);
                 foreach (var name in handler.Syscalls)
                 {
                     if (!table.TryGetNumber(name, out var nr)) continue;
@@ -55,7 +60,7 @@ internal sealed class SupervisedSession
                     slots.TryAdd(nr, slots.Count);
                 }
             }
-            return new HandlerTable(chains, names, slots);
+            return new HandlerTable(chains, names, slots, restartable);
         }
     }
 
@@ -89,6 +94,12 @@ internal sealed class SupervisedSession
     }
 
     public void Deny(Denial denial) => _denials.Enqueue(denial);
+
+    /// <summary>The next job of a shared child starts: seeded streams take <paramref name="seed"/>, clocks restart (in handler order).</summary>
+    internal void Restart(ulong seed)
+    {
+        foreach (var handler in _restartable) handler.Restart(seed, this);
+    }
 
     /// <summary>
     /// Per-sandbox state of a handler (handlers may outlive one sandbox); disposable state is disposed when the

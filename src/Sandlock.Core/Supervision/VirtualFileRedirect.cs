@@ -7,7 +7,7 @@ namespace Sandlock.Supervision;
 /// pinned /etc/hosts, seeded /dev/urandom); every other open continues unchanged. Letting those continue is safe even if the child
 /// changes the path afterwards: the kernel then opens it under the child's own Landlock rules.
 /// </summary>
-internal sealed class VirtualFileRedirect : SyscallHandler
+internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
 {
     private readonly Dictionary<string, VirtualFile> _files;
 
@@ -15,6 +15,17 @@ internal sealed class VirtualFileRedirect : SyscallHandler
         _files = new Dictionary<string, VirtualFile>(files, StringComparer.Ordinal);
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["open", "openat"];
+
+    /// <summary>Seeded files (/dev/urandom) serve the next job's seed from its next open on; open copies keep what they hold.</summary>
+    public void Restart(ulong seed, SupervisedSession session)
+    {
+        var opened = session.State(() => new OpenedFiles());
+        foreach (var file in _files.Values.Where(f => f.IsSeeded).Distinct())
+        {
+            file.Reseed(seed);
+            opened.Forget(file);
+        }
+    }
 
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {
@@ -49,6 +60,14 @@ internal sealed class VirtualFileRedirect : SyscallHandler
                 if (!_opened.TryGetValue(file, out var memory))
                     _opened[file] = memory = new MemoryFile("sandlock-" + file.Name, file.MakeContent());
                 return memory.OpenCopy();
+            }
+        }
+
+        public void Forget(VirtualFile file)
+        {
+            lock (_gate)
+            {
+                if (_opened.Remove(file, out var memory)) memory.Dispose();
             }
         }
 

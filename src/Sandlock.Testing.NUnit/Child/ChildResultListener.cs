@@ -39,7 +39,10 @@ internal sealed class ChildResultListener : ITestListener
         };
     }
 
-    public void TestStarted(ITest test) { }
+    public void TestStarted(ITest test)
+    {
+        if (!test.IsSuite) Testing.Child.ChildTestStart.Announce();
+    }
 
     public void TestOutput(TestOutput output) { }
 

@@ -10,11 +10,23 @@ namespace Sandlock.Testing.NUnit.Child;
 
 /// <summary>
 /// In the child: NUnit's own assembly runner loads the test assembly with the parent's random seed and runs only
-/// the test with the requested full name, with its setup and teardown.
+/// the test with the requested full name, with its setup and teardown. A shared child loads the assembly once and
+/// runs each test as a run of its own.
 /// </summary>
 public sealed class NUnitChildTestRunner : IChildTestRunner
 {
+    private NUnitTestAssemblyRunner? _runner;
+    private string? _loaded;
+
     public Task<IReadOnlyList<ChildTestResult>> RunAsync(ChildTestRequest request)
+    {
+        var runner = _loaded == request.AssemblyPath && _runner is not null ? _runner : Load(request);
+        var listener = new ChildResultListener();
+        runner.Run(listener, TestFilter.FromXml($"<filter><test>{SecurityElement.Escape(request.TestId)}</test></filter>"));
+        return Task.FromResult(listener.Results);
+    }
+
+    private NUnitTestAssemblyRunner Load(ChildTestRequest request)
     {
         var settings = new Dictionary<string, object>(StringComparer.Ordinal)
         {
@@ -28,8 +40,7 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
 
         var runner = new NUnitTestAssemblyRunner(new DefaultTestAssemblyBuilder());
         runner.Load(Assembly.Load(AssemblyName.GetAssemblyName(request.AssemblyPath)), settings);
-        var listener = new ChildResultListener();
-        runner.Run(listener, TestFilter.FromXml($"<filter><test>{SecurityElement.Escape(request.TestId)}</test></filter>"));
-        return Task.FromResult(listener.Results);
+        (_runner, _loaded) = (runner, request.AssemblyPath);
+        return runner;
     }
 }

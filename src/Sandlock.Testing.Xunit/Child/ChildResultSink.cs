@@ -14,6 +14,8 @@ internal sealed class ChildResultSink : IMessageSink
 
     public bool OnMessage(IMessageSinkMessage message)
     {
+        // Reported synchronously on the test's thread, before its class is made.
+        if (message is ITestStarting) Testing.Child.ChildTestStart.Announce();
         lock (_results)
         {
             switch (message)

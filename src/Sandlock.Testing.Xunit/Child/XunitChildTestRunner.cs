@@ -1,23 +1,42 @@
 using System.Reflection;
 using Sandlock.Testing.Child;
 using Sandlock.Testing.Protocol;
+using Xunit.Abstractions;
 using Xunit.Sdk;
 
 namespace Sandlock.Testing.Xunit.Child;
 
 /// <summary>
 /// In the child: xunit's own XunitTestFramework (not the sandboxing one) deserializes the parent's test case and
-/// runs it, so constructors, fixtures, theories, output helpers and skips behave as without the sandbox.
+/// runs it, so constructors, fixtures, theories, output helpers and skips behave as without the sandbox. A shared
+/// child keeps the framework and its executor between tests; each test is a run of its own.
 /// </summary>
 public sealed class XunitChildTestRunner : IChildTestRunner
 {
+    private readonly DiagnosticsIgnored _diagnostics = new();
+    private XunitTestFramework? _framework;
+    private ITestFrameworkExecutor? _executor;
+    private string? _assemblyPath;
+
     public async Task<IReadOnlyList<ChildTestResult>> RunAsync(ChildTestRequest request)
     {
+        if (_assemblyPath != request.AssemblyPath)
+        {
+            _executor?.Dispose();
+            _framework?.Dispose();
+            _framework = new XunitTestFramework(_diagnostics);
+            _executor = _framework.GetExecutor(AssemblyName.GetAssemblyName(request.AssemblyPath));
+            _assemblyPath = request.AssemblyPath;
+        }
         var sink = new ChildResultSink();
-        using var framework = new XunitTestFramework(sink);
-        using var executor = framework.GetExecutor(AssemblyName.GetAssemblyName(request.AssemblyPath));
-        var testCase = executor.Deserialize(request.TestId);
-        executor.RunTests([testCase], sink, new ChildExecutionOptions());
+        var testCase = _executor!.Deserialize(request.TestId);
+        _executor.RunTests([testCase], sink, new ChildExecutionOptions());
         return await sink.Completion.ConfigureAwait(false);
+    }
+
+    // The framework's diagnostics (discovery notes) are not results; errors of a run reach the run's own sink.
+    private sealed class DiagnosticsIgnored : IMessageSink
+    {
+        public bool OnMessage(IMessageSinkMessage message) => true;
     }
 }

@@ -1,18 +1,26 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
 using Sandlock.Testing.Protocol;
 
 namespace Sandlock.Testing.Child;
 
 /// <summary>
-/// Main of the child host: reads <c>request.json</c>, runs the test through the named runner and writes
-/// <c>result.json</c> beside it. Exit code 0 once a result is written, whatever the test's outcome.
+/// Main of the child host. <c>REQUEST.json</c>: runs that one test through the named runner and writes
+/// <c>result.json</c> beside it. <c>--shared SOCKET</c>: runs the tests the parent sends over that socket, one after
+/// the other (<see cref="SharedChildMessage"/>), until the parent closes it. Exit code 0 once results are written,
+/// whatever the tests' outcomes.
 /// </summary>
 public static class ChildProcessEntry
 {
+    public const string SharedFlag = "--shared";
+
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args is [SharedFlag, var socketPath] && OperatingSystem.IsLinux()) return await RunSharedAsync(socketPath).ConfigureAwait(false);
         if (args.Length != 1)
         {
-            await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host REQUEST.json (started by Sandlock.Testing, not by hand)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host REQUEST.json | --shared SOCKET (started by Sandlock.Testing, not by hand)").ConfigureAwait(false);
             return 2;
         }
         var requestPath = args[0];
@@ -20,17 +28,67 @@ public static class ChildProcessEntry
         ChildRunReport report;
         try
         {
-            var request = ProtocolJson.Read<ChildTestRequest>(requestPath);
-            var runnerType = Type.GetType(request.RunnerType, throwOnError: true)!;
-            var runner = (IChildTestRunner)Activator.CreateInstance(runnerType)!;
-            report = new ChildRunReport(await runner.RunAsync(request).ConfigureAwait(false), null);
-            if (report.Tests.Count == 0) report = report with { HostError = $"the framework ran no test named {request.TestId}" };
+            report = await RunOneAsync(ProtocolJson.Read<ChildTestRequest>(requestPath), []).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             report = new ChildRunReport([], e.ToString());
         }
         ProtocolJson.Write(resultPath, report);
+        return 0;
+    }
+
+    private static async Task<ChildRunReport> RunOneAsync(ChildTestRequest request, Dictionary<string, IChildTestRunner> runners)
+    {
+        try
+        {
+            // One runner per framework for the life of the child: it keeps the loaded test assembly between tests.
+            if (!runners.TryGetValue(request.RunnerType, out var runner))
+                runners[request.RunnerType] = runner = (IChildTestRunner)Activator.CreateInstance(Type.GetType(request.RunnerType, throwOnError: true)!)!;
+            var report = new ChildRunReport(await runner.RunAsync(request).ConfigureAwait(false), null);
+            return report.Tests.Count == 0 ? report with { HostError = $"the framework ran no test named {request.TestId}" } : report;
+        }
+        catch (Exception e)
+        {
+            return new ChildRunReport([], e.ToString());
+        }
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static async Task<int> RunSharedAsync(string socketPath)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath)).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        using var reader = new StreamReader(stream, new UTF8Encoding(false));
+        await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+        var runners = new Dictionary<string, IChildTestRunner>();
+        // The runtime seeds its generators on first use (lrand48 from time, the /dev/urandom fd): done here, before
+        // any test, so that no test's draws depend on whether it came first.
+        _ = Guid.NewGuid();
+        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            var message = ProtocolJson.ParseLine(line);
+            if (message is not { Kind: SharedChildMessage.Run, Request: { } request, TempDirectory: { } temp }) break;
+            // Path.GetTempPath and SandboxedTestEnvironment read these at each call.
+            Environment.SetEnvironmentVariable("TMPDIR", temp);
+            Environment.SetEnvironmentVariable(SandboxedTestEnvironment.TempDirVariable, temp);
+            Environment.SetEnvironmentVariable(SandboxedTestEnvironment.SeedVariable, message.Seed.ToString(CultureInfo.InvariantCulture));
+            var started = true;
+            void Start()
+            {
+                // On the test's thread, just before the test: the parent restarts the supervisor's stream and clock.
+                writer.WriteLine(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Starting)));
+                started = reader.ReadLine() is { } go && ProtocolJson.ParseLine(go).Kind == SharedChildMessage.Go;
+                ProcessRandomness.Restart(message.Seed);
+            }
+            ChildTestStart.Arm(Start);
+            var report = await RunOneAsync(request, runners).ConfigureAwait(false);
+            // A runner that reached no test (a host error) still owes the parent its start.
+            ChildTestStart.Announce();
+            if (!started) break;
+            await writer.WriteLineAsync(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Done) { Report = report })).ConfigureAwait(false);
+        }
         return 0;
     }
 }

@@ -21,6 +21,7 @@ internal sealed record SandboxSettings
     public string? MaxMemory { get; init; }
     public int? MaxProcesses { get; init; }
     public int? TimeoutSeconds { get; init; }
+    public SandboxIsolation? Isolation { get; init; }
 
     /// <summary>Where the settings came from, for error messages (e.g. <c>[Sandboxed] on Ns.Class.Method</c>).</summary>
     public string Source { get; init; } = "[Sandboxed]";
@@ -50,6 +51,22 @@ internal sealed record SandboxSettings
         _ => throw new InvalidOperationException($"[Sandboxed] {name}: a {value.GetType().Name} is not a policy value"),
     };
 
+    /// <summary>
+    /// The isolation asked for, else <see cref="SandboxIsolation.Assembly"/>; but a test that asks for determinism
+    /// (RandomSeed, TimeStart, DeterministicDirs) gets a fresh child by default: Random, Random.Shared and string hash
+    /// codes are seeded once per process, so only a fresh one repeats them.
+    /// </summary>
+    public SandboxIsolation EffectiveIsolation => Isolation
+        ?? (RandomSeed is not null || TimeStart is not null || DeterministicDirs is true ? SandboxIsolation.Test : SandboxIsolation.Assembly);
+
+    /// <summary>
+    /// Equal for settings that give the same policy once the per-test parts are left out (the seed, the temp folder
+    /// and the timeout, which a shared child sets per test): only such tests may share a child.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public string PolicyKey => string.Join('\u001f',
+        [PolicyFile ?? "", .. PolicyValues().Where(v => v.Name != nameof(RandomSeed)).Select(v => $"{v.Name}={v.Value}")]);
+
     /// <summary>These settings with <paramref name="specific"/>'s set values taking precedence; lists add up.</summary>
     public SandboxSettings Over(SandboxSettings? specific) => specific is null ? this : new SandboxSettings
     {
@@ -65,6 +82,7 @@ internal sealed record SandboxSettings
         MaxMemory = specific.MaxMemory ?? MaxMemory,
         MaxProcesses = specific.MaxProcesses ?? MaxProcesses,
         TimeoutSeconds = specific.TimeoutSeconds ?? TimeoutSeconds,
+        Isolation = specific.Isolation ?? Isolation,
         Source = specific.Source,
     };
 }

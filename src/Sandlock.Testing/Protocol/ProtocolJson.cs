@@ -6,6 +6,7 @@ namespace Sandlock.Testing.Protocol;
 [JsonSourceGenerationOptions(UseStringEnumConverter = true)]
 [JsonSerializable(typeof(ChildTestRequest))]
 [JsonSerializable(typeof(ChildRunReport))]
+[JsonSerializable(typeof(SharedChildMessage))]
 internal sealed partial class ProtocolJson : JsonSerializerContext
 {
     public const string RequestFileName = "request.json";
@@ -18,6 +19,12 @@ internal sealed partial class ProtocolJson : JsonSerializerContext
         File.WriteAllBytes(partial, JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), Default));
         File.Move(partial, path, overwrite: true);
     }
+
+    /// <summary>One message as one line (no indentation, so no newline inside).</summary>
+    public static string Line(SharedChildMessage message) => JsonSerializer.Serialize(message, Default.SharedChildMessage);
+
+    public static SharedChildMessage ParseLine(string line) =>
+        JsonSerializer.Deserialize(line, Default.SharedChildMessage) ?? throw new InvalidDataException("an empty protocol message");
 
     public static T Read<T>(string path) =>
         (T)(JsonSerializer.Deserialize(File.ReadAllBytes(path), typeof(T), Default)

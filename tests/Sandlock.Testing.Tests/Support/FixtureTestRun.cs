@@ -7,6 +7,9 @@ public abstract class FixtureTestRun : IAsyncLifetime
 
     protected virtual string[] ExtraArguments => [];
 
+    /// <summary>The TMPDIR the run's test host and its sandboxes are given: a folder of its own, to see what is left in it.</summary>
+    public string TempFolder { get; } = Directory.CreateTempSubdirectory("sandlock-fixture-tmp-").FullName;
+
     public Dotnet.Outcome Outcome { get; private set; } = null!;
     public TrxReport Report { get; private set; } = null!;
 
@@ -15,7 +18,7 @@ public abstract class FixtureTestRun : IAsyncLifetime
         var workspace = await FixtureWorkspace.Get();
         var project = workspace.Project(ProjectName);
         var results = Path.Combine(project, "TestResults");
-        Outcome = await Dotnet.Run(project, workspace.Environment, Dotnet.Host,
+        Outcome = await Dotnet.Run(project, EnvironmentOf(workspace), Dotnet.Host,
             ["test", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}",
              "--logger", "trx", "--results-directory", results, .. ExtraArguments]);
         Assert.True(Directory.Exists(results) && Directory.EnumerateFiles(results, "*.trx", SearchOption.AllDirectories).Any(),
@@ -29,12 +32,19 @@ public abstract class FixtureTestRun : IAsyncLifetime
         var workspace = await FixtureWorkspace.Get();
         var project = workspace.Project(ProjectName);
         var results = Path.Combine(project, "TestResults-" + Guid.NewGuid().ToString("N"));
-        var again = await Dotnet.Run(project, workspace.Environment, Dotnet.Host,
+        var again = await Dotnet.Run(project, EnvironmentOf(workspace), Dotnet.Host,
             ["test", "--no-build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}",
              "--filter", filter, "--logger", "trx", "--results-directory", results, .. ExtraArguments]);
         Assert.True(Directory.Exists(results), $"the second dotnet test of {ProjectName} wrote no TRX:\n{again}");
         return TrxReport.LoadSingle(results);
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    private Dictionary<string, string> EnvironmentOf(FixtureWorkspace workspace) =>
+        new(workspace.Environment) { ["TMPDIR"] = TempFolder };
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(TempFolder, recursive: true);
+        return Task.CompletedTask;
+    }
 }

@@ -9,7 +9,7 @@ namespace Sandlock.Supervision.Determinism;
 /// </summary>
 internal sealed class SeededBytes(ulong seed, string purpose)
 {
-    private readonly byte[] _prefix = [.. BitConverter.GetBytes(seed), .. System.Text.Encoding.UTF8.GetBytes(purpose)];
+    private byte[] _prefix = Prefix(seed, purpose);
     private readonly Lock _gate = new();
     private ulong _block;
     private byte[] _current = [];
@@ -36,6 +36,20 @@ internal sealed class SeededBytes(ulong seed, string purpose)
             }
         }
     }
+
+    /// <summary>Starts the stream over with another seed, as if it had been made with it.</summary>
+    public void Reseed(ulong newSeed)
+    {
+        lock (_gate)
+        {
+            _prefix = Prefix(newSeed, purpose);
+            _block = 0;
+            _current = [];
+            _used = 0;
+        }
+    }
+
+    private static byte[] Prefix(ulong seed, string purpose) => [.. BitConverter.GetBytes(seed), .. System.Text.Encoding.UTF8.GetBytes(purpose)];
 
     public byte[] Take(int count)
     {

@@ -6,12 +6,14 @@ namespace Sandlock.Supervision.Determinism;
 /// <c>random_seed</c> for getrandom: the supervisor fills the caller's buffer from the sandbox's seeded stream, so
 /// libc, Python, OpenSSL and the .NET runtime (Random, Guid, string hash seeds) draw the same numbers on every run.
 /// </summary>
-internal sealed class SeededGetrandom(SeededBytes stream) : SyscallHandler
+internal sealed class SeededGetrandom(SeededBytes stream) : SyscallHandler, IRestartable
 {
     // getrandom may return fewer bytes than asked for large requests; callers loop.
     private const int MaxPerCall = 1 << 20;
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["getrandom"];
+
+    public void Restart(ulong seed, SupervisedSession session) => stream.Reseed(seed);
 
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {

@@ -10,7 +10,7 @@ namespace Sandlock.Supervision.Time;
 /// functions with <see cref="VdsoStubs"/> through /proc/PID/mem (the kernel copies the page for that process; forked
 /// children inherit the copy), then lets the call continue. Fails closed: a vDSO it cannot patch kills the sandbox.
 /// </summary>
-internal sealed class VdsoPatcher : SyscallHandler
+internal sealed class VdsoPatcher : SyscallHandler, IRestartable
 {
     private const uint ArchSetFs = 0x1002;
 
@@ -111,6 +111,57 @@ internal sealed class VdsoPatcher : SyscallHandler
         if (failure is null) return ValueTask.FromResult(SyscallDecision.Allow);
         session.Kill($"cannot patch the vDSO of pid {call.Pid} for time_start/random_seed: {failure}");
         return ValueTask.FromResult(SyscallDecision.Deny(Errno.EPERM));
+    }
+
+    /// <summary>
+    /// The clock has restarted (<see cref="VirtualClock.Restart"/>): the sandbox's first process gets the new offset in
+    /// its patched clock_gettime. A thread reading the clock during the two writes may see a time off by under a second.
+    /// </summary>
+    public void Restart(ulong seed, SupervisedSession session)
+    {
+        if (_clock is null) return;
+        if (Reoffset(session.RootPid, _clock.OffsetNanoseconds) is { } failure)
+            session.Kill($"cannot restart the virtual clock of pid {session.RootPid}: {failure}");
+    }
+
+    private static string? Reoffset(int pid, long offsetNanoseconds)
+    {
+        var memory = ProcessMemory.OpenMemory(pid);
+        if (memory < 0) return $"cannot open /proc/{pid}/mem: {Libc.ErrorText(Libc.LastError)}";
+        try
+        {
+            MemoryMapping? mapping;
+            try { mapping = MemoryMapping.Read(pid).FirstOrDefault(m => m.Path == "[vdso]"); }
+            catch (IOException e) { return $"cannot read /proc/{pid}/maps: {e.Message}"; }
+            if (mapping is null) return null;
+            var image = new byte[mapping.End - mapping.Start];
+            if (!ProcessMemory.ReadAt(memory, mapping.Start, image)) return $"cannot read the vDSO: {Libc.ErrorText(Libc.LastError)}";
+            ElfImage vdso;
+            try { vdso = ElfImage.Parse(image, "the vDSO"); }
+            catch (FormatException e) { return e.Message; }
+            if (!vdso.TryGetFunction("__vdso_clock_gettime", out var clockGettime, out _)) return "the vDSO has no __vdso_clock_gettime";
+            // Where the offset's seconds (8 bytes) and nanoseconds (4 bytes) sit: in the trampoline or the plain stub.
+            int secondsAt, nanosecondsAt;
+            if (image[clockGettime] == 0xe9)
+            {
+                var trampoline = clockGettime + 5 + System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(image.AsSpan(clockGettime + 1)) - VdsoStubs.TrampolineClockGettime;
+                (secondsAt, nanosecondsAt) = (trampoline + 0x39, trampoline + 0x45);
+            }
+            else if (image.AsSpan(clockGettime).StartsWith(VdsoStubs.ClockGettime(0).AsSpan(0, 0x29)))
+                (secondsAt, nanosecondsAt) = (clockGettime + 0x2b, clockGettime + 0x37);
+            else return null; // not patched yet: the patch will take the current offset
+            var (seconds, nanoseconds) = VirtualClock.Split(offsetNanoseconds);
+            var bytes = new byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(bytes, seconds);
+            if (!ProcessMemory.WriteAt(memory, mapping.Start + (ulong)secondsAt, bytes)) return $"cannot write into the vDSO: {Libc.ErrorText(Libc.LastError)}";
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes, (int)nanoseconds);
+            if (!ProcessMemory.WriteAt(memory, mapping.Start + (ulong)nanosecondsAt, bytes.AsSpan(0, 4))) return $"cannot write into the vDSO: {Libc.ErrorText(Libc.LastError)}";
+            return null;
+        }
+        finally
+        {
+            Libc.Close(memory);
+        }
     }
 
     /// <summary>Null when the caller's vDSO is patched (now or already), else why it could not be.</summary>

@@ -13,17 +13,23 @@ internal sealed class VirtualClock
 
     public const long NanosecondsPerSecond = 1_000_000_000;
 
+    private readonly long _startNanoseconds;
+    private long _offsetNanoseconds;
+
     public VirtualClock(DateTimeOffset start)
     {
-        var startNanoseconds = (start.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
-        OffsetNanoseconds = startNanoseconds - Read(Clocks.CLOCK_MONOTONIC);
+        _startNanoseconds = (start.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
+        Restart();
         // TAI runs a whole number of leap seconds ahead of UTC (0 until someone sets it); measured once, rounded.
         var tai = Read(Clocks.CLOCK_TAI) - Read(Clocks.CLOCK_REALTIME);
         TaiOffsetNanoseconds = (long)Math.Round(tai / (double)NanosecondsPerSecond) * NanosecondsPerSecond;
     }
 
     /// <summary>Virtual CLOCK_REALTIME minus CLOCK_MONOTONIC.</summary>
-    public long OffsetNanoseconds { get; }
+    public long OffsetNanoseconds => Volatile.Read(ref _offsetNanoseconds);
+
+    /// <summary>From now on the realtime clocks read time_start again and advance from there.</summary>
+    public void Restart() => Volatile.Write(ref _offsetNanoseconds, _startNanoseconds - Read(Clocks.CLOCK_MONOTONIC));
 
     public long TaiOffsetNanoseconds { get; }
 

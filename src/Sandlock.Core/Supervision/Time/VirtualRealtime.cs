@@ -8,8 +8,9 @@ namespace Sandlock.Supervision.Time;
 /// Answers the syscalls that read the realtime clocks (clock_gettime of the realtime family, gettimeofday, time)
 /// from the <see cref="VirtualClock"/>, writing the result into the caller. Reads of other clocks are not held.
 /// </summary>
-internal sealed class VirtualRealtime(VirtualClock clock) : SyscallHandler
+internal sealed class VirtualRealtime(VirtualClock clock) : SyscallHandler, IRestartable
 {
+    public void Restart(ulong seed, SupervisedSession session) => clock.Restart();
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["clock_gettime", "gettimeofday", "time"];
 

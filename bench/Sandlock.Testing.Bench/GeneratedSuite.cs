@@ -1,0 +1,63 @@
+using System.Text;
+
+namespace Sandlock.Testing.Bench;
+
+/// <summary>
+/// A test project of trivial xunit tests in many classes, written to a temp folder: plain, or with
+/// [assembly: Sandboxed(Isolation = ...)] and Sandlock's framework, referencing the repository's projects.
+/// </summary>
+internal static class GeneratedSuite
+{
+    public static string Write(string root, string name, string? isolation, int classes, int testsPerClass)
+    {
+        var folder = Path.Combine(root, name);
+        Directory.CreateDirectory(folder);
+        var repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."));
+        var xunitProject = Path.Combine(repository, "src/Sandlock.Testing.Xunit/Sandlock.Testing.Xunit.csproj");
+        File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <IsTestProject>true</IsTestProject>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+                <PackageReference Include="xunit" Version="2.9.3" />
+                <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+                {(isolation is null ? "" : $"<ProjectReference Include=\"{xunitProject}\" />")}
+              </ItemGroup>
+            </Project>
+            """);
+        var code = new StringBuilder();
+        code.AppendLine("using Xunit;");
+        if (isolation is not null)
+        {
+            code.AppendLine("[assembly: Xunit.TestFramework(\"Sandlock.Testing.Xunit.SandboxedTestFramework\", \"Sandlock.Testing.Xunit\")]");
+            code.AppendLine($"[assembly: Sandlock.Testing.Xunit.Sandboxed(Isolation = Sandlock.Testing.SandboxIsolation.{isolation})]");
+        }
+        code.AppendLine("namespace Generated;");
+        for (var c = 0; c < classes; c++)
+        {
+            code.AppendLine($"public class Class{c:00}").AppendLine("{");
+            for (var t = 0; t < testsPerClass; t++) code.AppendLine($"    [Fact] public void Test{t:00}() => Assert.Equal({t + c}, {t} + {c});");
+            code.AppendLine("}");
+        }
+        File.WriteAllText(Path.Combine(folder, "Tests.cs"), code.ToString());
+        return folder;
+    }
+
+    /// <summary>A console app that prints one line: the bare start of .NET the fresh child is measured against.</summary>
+    public static string WriteHello(string root)
+    {
+        var folder = Path.Combine(root, "Hello");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "Hello.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><UseAppHost>false</UseAppHost></PropertyGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(folder, "Program.cs"), "System.Console.WriteLine(\"hello\");\n");
+        return folder;
+    }
+}

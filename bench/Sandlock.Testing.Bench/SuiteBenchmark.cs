@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Sandlock.Testing.Bench;
+
+/// <summary>
+/// Whole <c>dotnet test --no-build</c> of a generated suite (CLASSES x TESTS trivial tests): plain against each
+/// isolation, rounds shuffled; and a bare <c>dotnet hello.dll</c> start against the per-test cost of Isolation = Test.
+/// </summary>
+internal static class SuiteBenchmark
+{
+    public static void Run(int rounds, int classes, int testsPerClass)
+    {
+        var root = Directory.CreateTempSubdirectory("sandlock-suite-bench-").FullName;
+        try
+        {
+            var variants = new (string Name, string? Isolation)[] { ("plain xunit", null), ("Isolation.Assembly", "Assembly"), ("Isolation.Class", "Class"), ("Isolation.Test", "Test") };
+            var folders = variants.ToDictionary(v => v.Name, v => GeneratedSuite.Write(root, v.Isolation ?? "Plain", v.Isolation, classes, testsPerClass));
+            foreach (var folder in folders.Values) Dotnet.Run(folder, "build", "-c", "Release", "-nr:false");
+            var hello = GeneratedSuite.WriteHello(root);
+            Dotnet.Run(hello, "build", "-c", "Release", "-nr:false");
+            var helloDll = Path.Combine(hello, "bin/Release/net10.0/Hello.dll");
+
+            var samples = variants.ToDictionary(v => v.Name, _ => new List<double>());
+            var bare = new List<double>();
+            var random = new Random(42);
+            for (var round = -1; round < rounds; round++)
+            {
+                foreach (var (name, _) in variants.OrderBy(_ => random.Next()))
+                {
+                    var elapsed = Dotnet.Run(folders[name], "test", "--no-build", "-c", "Release");
+                    if (round >= 0) samples[name].Add(elapsed.TotalMilliseconds);
+                }
+                for (var i = 0; i < 5; i++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    using var process = Process.Start(new ProcessStartInfo("dotnet", ["exec", helloDll]) { RedirectStandardOutput = true })!;
+                    process.StandardOutput.ReadToEnd();
+                    process.WaitForExit();
+                    if (round >= 0) bare.Add(clock.Elapsed.TotalMilliseconds);
+                }
+            }
+
+            static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+            var tests = classes * testsPerClass;
+            var plain = Median(samples["plain xunit"]);
+            var bareStart = Median(bare);
+            Console.WriteLine($"{rounds} rounds; {classes} classes x {testsPerClass} tests = {tests} trivial xunit tests; dotnet test --no-build, whole wall time; {Environment.ProcessorCount} CPUs");
+            Console.WriteLine("| variant | median | ratio to plain |");
+            Console.WriteLine("|---|---|---|");
+            foreach (var (name, _) in variants)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {Median(samples[name]):0} ms | {Median(samples[name]) / plain:0.00} |"));
+            // Test mode runs as many children as xunit runs tests at once (one per CPU): its per-test cost is per child slot.
+            var perTest = (Median(samples["Isolation.Test"]) - plain) / tests * Math.Min(Environment.ProcessorCount, classes);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"bare `dotnet hello.dll`: {bareStart:0.0} ms; Isolation.Test adds {perTest:0.0} ms per test and CPU = {perTest / bareStart:0.00}x a bare start"));
+        }
+        finally
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using System.Runtime.InteropServices;
+
+namespace Sandlock.Testing.Interop;
+
+/// <summary>The libc calls a shared child host makes in itself between tests (it does not load Sandlock.Core).</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal static partial class ChildLibc
+{
+    public const int CloseOnExec = 0x80000;
+
+    [LibraryImport("libc", EntryPoint = "dup3", SetLastError = true)]
+    public static partial int Dup3(int oldFd, int newFd, int flags);
+
+    [LibraryImport("libc", EntryPoint = "srand48")]
+    public static partial void Srand48(nint seed);
+}

@@ -1,0 +1,72 @@
+using Sandlock.Testing.Tests.Support;
+
+namespace Sandlock.Testing.Tests;
+
+public sealed class IsolationFixtureRun : FixtureTestRun
+{
+    protected override string ProjectName => "IsolationFixture";
+}
+
+/// <summary>tests/fixtures/IsolationFixture: [assembly: Sandboxed(Isolation = Assembly)], one shared child per policy.</summary>
+[Collection(XunitFixtureTests.Collection)]
+public sealed class IsolationFixtureTests(IsolationFixtureRun run) : IClassFixture<IsolationFixtureRun>
+{
+    private TrxReport Report => run.Report;
+
+    private static string Pid(TrxReport.Result result) => result.StdOut.Split('\n')[0].Split(' ')[1];
+
+    [Fact]
+    public void OnlyTheHangingTestFails()
+    {
+        Assert.Equal(["Hangs"], Report.Results.Where(r => r.Outcome != "Passed").Select(r => r.Name[(r.Name.LastIndexOf('.') + 1)..]));
+        Assert.Equal(9, Report.Count("Passed"));
+    }
+
+    [Fact]
+    public void TheRunLeavesNoTempFolderOfAChildOrATest()
+    {
+        Assert.Empty(Directory.EnumerateFileSystemEntries(run.TempFolder, "sandlock-test*"));
+    }
+
+    [Fact]
+    public void ATestCannotReadTheTempFolderOfAnEarlierTestOfItsChild()
+    {
+        var first = Report["IsolationFixture.TempFolderTests.FirstLeavesAFile"];
+        var second = Report["IsolationFixture.TempFolderTests.SecondLeavesAFile"];
+        Assert.Equal(("Passed", "Passed"), (first.Outcome, second.Outcome));
+        Assert.Equal(Pid(first), Pid(second));
+        Assert.Single(new[] { first, second }, r => r.StdOut.Contains("could not read ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EachTestsGuidsRepeatOnEveryRunAndDifferBetweenTests()
+    {
+        var a = Report["IsolationFixture.GuidTests.PrintsGuidsA"];
+        var b = Report["IsolationFixture.GuidTests.PrintsGuidsB"];
+        Assert.Equal(Pid(a), Pid(b));
+        string Guids(TrxReport.Result r) => string.Join('\n', r.StdOut.Trim().Split('\n').Skip(1));
+        Assert.NotEqual(Guids(a), Guids(b));
+        // Again, with the two in the other order behind other tests: each prints its own Guids again.
+        var again = await run.RunAgain("FullyQualifiedName~GuidTests.PrintsGuidsB|FullyQualifiedName~TempFolderTests");
+        Assert.Equal(Guids(b), Guids(again["IsolationFixture.GuidTests.PrintsGuidsB"]));
+    }
+
+    [Fact]
+    public void EachTestOfASharedChildStartsAtTimeStart()
+    {
+        var first = Report["IsolationFixture.ClockTests.StartsAtTimeStartFirst"];
+        var second = Report["IsolationFixture.ClockTests.StartsAtTimeStartSecond"];
+        Assert.Equal(("Passed", "Passed"), (first.Outcome, second.Outcome));
+        Assert.Equal(Pid(first), Pid(second));
+    }
+
+    [Fact]
+    public void AHangingTestIsReportedAsATimeoutAndTheRestRunInANewChild()
+    {
+        var hangs = Report["IsolationFixture.TimeoutTests.Hangs"];
+        Assert.Equal("Failed", hangs.Outcome);
+        Assert.Contains("timed out after 3 s (TimeoutSeconds) and was killed", hangs.Message);
+        foreach (var name in new[] { "PassesA", "PassesB", "PassesC" })
+            Assert.Equal("Passed", Report["IsolationFixture.TimeoutTests." + name].Outcome);
+    }
+}
