@@ -30,6 +30,15 @@ internal sealed record PolicyVocabulary(
         "processes under [limits] in that policy file",
         policyFile);
 
+    /// <summary>The confined VSTest testhost (SandlockTestHost=true): the project's sandlock.toml is all it takes.</summary>
+    public static PolicyVocabulary VsTestHost(string? policyFile) => new(
+        path => $"name a policy file that reads \"{path}\" with SandlockPolicyFile",
+        port => $"name a policy file that allows \":{port}\" with SandlockPolicyFile",
+        "a rule in the policy file named by SandlockPolicyFile",
+        "memory under [limits] in the project's policy file",
+        "processes under [limits] in the project's policy file",
+        policyFile);
+
     /// <summary>[Sandboxed] tests, xunit and NUnit alike.</summary>
     public static PolicyVocabulary SandboxedAttribute(string? policyFile) => new(
         path => $"add Read = [\"{path}\"] (or Write to write) to [Sandboxed]",
