@@ -60,7 +60,7 @@ internal static class VsTestHostLauncher
         policy = WholeHostPolicy.Build(new WholeHostRequest(
             [Environment.CurrentDirectory, .. AssemblyFolders(arguments), .. ValuesOf(arguments, "--additionalprobingpath")],
             temp,
-            [.. ValuesOf(arguments, "--diag").Select(Path.GetDirectoryName).OfType<string>()],
+            [.. ValuesOf(arguments, "--diag").Select(Path.GetDirectoryName).OfType<string>(), .. ResultsDirectory()],
             Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().Select(e => KeyValuePair.Create((string)e.Key, (string?)e.Value)),
             Environment.CurrentDirectory,
             policyFile)
@@ -80,6 +80,16 @@ internal static class VsTestHostLauncher
         foreach (var denial in result.Denials)
             await Console.Error.WriteLineAsync($"sandlock: {DeniedAccess.Explain(denial, words)}").ConfigureAwait(false);
         return result.ExitCode;
+    }
+
+    /// <summary>
+    /// The run's results folder, which the adapters write: the VSTest target records it beside this launcher
+    /// (sandlock-testhost.results) for each run, as VSTest tells the testhost only after it has started.
+    /// </summary>
+    private static IEnumerable<string> ResultsDirectory()
+    {
+        var record = Path.Combine(AppContext.BaseDirectory, "sandlock-testhost.results");
+        return File.Exists(record) && File.ReadAllText(record).Trim() is { Length: > 0 } folder && Directory.Exists(folder) ? [folder] : [];
     }
 
     /// <summary>The runner's socket, from <c>--endpoint HOST:PORT</c> (or <c>--port N</c> on loopback).</summary>
