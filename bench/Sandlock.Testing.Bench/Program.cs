@@ -6,6 +6,9 @@ using Sandlock.Testing.Policy;
 using Sandlock.Testing.Protocol;
 using Sandlock.Testing.Xunit.Child;
 
+if (args is ["vstest-host", var feed, var version, ..])
+    return await VsTestHostBenchmark.RunAsync(feed, version, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10);
+
 // Per-test cost of [Sandboxed] (confined child) against the same child path without confinement and against
 // xunit's runner in this process, in a shuffled order per round. Usage: [ROUNDS] [ENV=VALUE ...] (env for the children).
 var rounds = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 30;
@@ -52,3 +55,4 @@ foreach (var (name, _) in variants)
     var median = Median(samples[name]);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.0} ms | {median / plain:0.00} |"));
 }
+return 0;
