@@ -74,7 +74,7 @@ public sealed class VsTestHostNUnitTests(VsTestHostNUnitRun run) : IClassFixture
     [Fact]
     public void NUnitEngineExtensionScanIsRefusedAboveTheRepository()
     {
-        Assert.Equal(0, run.Report.Results.Count);
+        Assert.Empty(run.Report.Results);
         Assert.Contains("An exception occurred while invoking executor 'executor://nunit3testexecutor/': Access to the path", run.Outcome.Output);
         Assert.NotEqual(0, run.Outcome.ExitCode);
     }
