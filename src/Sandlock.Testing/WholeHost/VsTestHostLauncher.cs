@@ -77,6 +77,10 @@ internal static class VsTestHostLauncher
         try { await relaying.ConfigureAwait(false); }
         catch (OperationCanceledException) { }
         catch (IOException) { }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            await Console.Error.WriteLineAsync($"sandlock: the relay to VSTest's runner failed: {e.Message}").ConfigureAwait(false);
+        }
         foreach (var denial in result.Denials)
             await Console.Error.WriteLineAsync($"sandlock: {DeniedAccess.Explain(denial, words)}").ConfigureAwait(false);
         return result.ExitCode;
