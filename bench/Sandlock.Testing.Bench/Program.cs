@@ -6,6 +6,9 @@ using Sandlock.Testing.Policy;
 using Sandlock.Testing.Protocol;
 using Sandlock.Testing.Xunit.Child;
 
+if (args is ["vstest-host", var feed, var version, ..])
+    return await VsTestHostBenchmark.RunAsync(feed, version, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10);
+
 // Per-test cost of [Sandboxed] (confined child) against the same child path without confinement and against
 // xunit's runner in this process, in a shuffled order per round. Usage: [ROUNDS] [ENV=VALUE ...] (env for the children).
 // `suite [ROUNDS] [CLASSES] [TESTS]`: whole dotnet test runs of a generated suite, plain against each isolation.
@@ -13,7 +16,7 @@ if (args is ["suite", ..])
 {
     int Arg(int at, int fallback) => args.Length > at && int.TryParse(args[at], out var v) ? v : fallback;
     SuiteBenchmark.Run(Arg(1, 5), Arg(2, 20), Arg(3, 15));
-    return;
+    return 0;
 }
 var rounds = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 30;
 foreach (var assignment in args.Skip(1))
@@ -59,3 +62,4 @@ foreach (var (name, _) in variants)
     var median = Median(samples[name]);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {median:0.0} ms | {median / plain:0.00} |"));
 }
+return 0;

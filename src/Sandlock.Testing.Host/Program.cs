@@ -1,7 +1,9 @@
 using System.Reflection;
 
 // Late-bound so that this assembly needs no deps.json of its own: the test's deps.json supplies Sandlock.Testing.
-var entry = Type.GetType("Sandlock.Testing.Child.ChildProcessEntry, Sandlock.Testing", throwOnError: true)!;
+// The same file also launches a whole confined VSTest testhost (SandlockTestHost=true), marked by its first argument.
+var entryName = args is ["--sandlock-vstest-host", ..] ? "Sandlock.Testing.WholeHost.VsTestHostLauncher" : "Sandlock.Testing.Child.ChildProcessEntry";
+var entry = Type.GetType($"{entryName}, Sandlock.Testing", throwOnError: true)!;
 var run = entry.GetMethod("RunAsync", BindingFlags.Public | BindingFlags.Static)!;
 var code = await (Task<int>)run.Invoke(null, [args])!;
 // Exit even if the test left foreground threads running: the result is already written.

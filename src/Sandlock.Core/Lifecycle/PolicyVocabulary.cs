@@ -9,7 +9,11 @@ namespace Sandlock.Lifecycle;
 /// </summary>
 internal sealed record PolicyVocabulary
 {
-    private PolicyVocabulary(FrontDoor door, string? policyFile) => (Door, PolicyFile) = (door, policyFile);
+    private PolicyVocabulary(FrontDoor door, string? policyFile, string? policyFileWhere = null) =>
+        (Door, PolicyFile, _policyFileWhere) = (door, policyFile, policyFileWhere ?? "in the policy file passed with --sandlock FILE");
+
+    // Where a host confined by a policy file alone takes that file from.
+    private readonly string _policyFileWhere;
 
     internal FrontDoor Door { get; }
 
@@ -20,6 +24,10 @@ internal sealed record PolicyVocabulary
 
     /// <summary>The confined Microsoft.Testing.Platform host: its policy file is all it takes.</summary>
     public static PolicyVocabulary TestHost(string? policyFile) => new(FrontDoor.PolicyFile, policyFile);
+
+    /// <summary>The confined VSTest testhost (SandlockTestHost=true): the project's sandlock.toml is all it takes.</summary>
+    public static PolicyVocabulary VsTestHost(string? policyFile) =>
+        new(FrontDoor.PolicyFile, policyFile, "in the project's sandlock.toml (or the file SandlockPolicyFile names)");
 
     /// <summary>[Sandboxed] tests, xunit and NUnit alike.</summary>
     public static PolicyVocabulary SandboxedAttribute(string? policyFile) => new(FrontDoor.Attribute, policyFile);
@@ -33,7 +41,7 @@ internal sealed record PolicyVocabulary
         FrontDoor.Task => "on the task",
         FrontDoor.Attribute => "on [Sandboxed]",
         FrontDoor.CommandLine => "on the command line",
-        _ => "in the policy file passed with --sandlock FILE",
+        _ => _policyFileWhere,
     };
 
     private string To => Door switch

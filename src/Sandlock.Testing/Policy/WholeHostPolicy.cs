@@ -1,0 +1,48 @@
+using Sandlock.Policy;
+using Sandlock.Policy.Files;
+
+namespace Sandlock.Testing.Policy;
+
+/// <summary>What a whole confined test host gets besides the defaults: its folders, environment and extra rules.</summary>
+internal sealed record WholeHostRequest(
+    IEnumerable<string?> AppFolders,
+    string TempDirectory,
+    IEnumerable<string> WriteFolders,
+    IEnumerable<KeyValuePair<string, string?>> Environment,
+    string? WorkingDirectory,
+    string? PolicyFile)
+{
+    /// <summary>Connections the host needs to its runner (VSTest's socket); "host:port" specs.</summary>
+    public IEnumerable<string> NetAllow { get; init; } = [];
+}
+
+/// <summary>
+/// The policy of a whole confined test host, the Microsoft.Testing.Platform one and VSTest's testhost alike: read the
+/// system, the repository, the .NET install and the app; write only a fresh temp dir (TMPDIR) and the folders the
+/// runner needs; no network but the runner's own socket; exactly the environment the runner prepared; then the
+/// policy file.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal static class WholeHostPolicy
+{
+    private const string Defaults = "default test host policy";
+
+    public static SandboxPolicy Build(WholeHostRequest request)
+    {
+        var builder = new SandboxPolicyBuilder();
+        FrontDoorDefaults.AddSystem(builder, ChildRoot.Host, Defaults);
+        builder.FsRead(SystemReadPaths.DotnetRoot, Defaults);
+        foreach (var path in request.AppFolders.OfType<string>().Where(p => Path.IsPathRooted(p) && Directory.Exists(p)).Distinct(StringComparer.Ordinal))
+            builder.FsRead(path, Defaults);
+        builder.FsRead(FrontDoorDefaults.RepositoryRootOf(AppContext.BaseDirectory), Defaults);
+        builder.FsWrite(request.TempDirectory, Defaults).CleanEnv(true, Defaults);
+        foreach (var path in request.WriteFolders) builder.FsWrite(path, Defaults);
+        foreach (var spec in request.NetAllow) builder.NetAllow(spec, Defaults);
+        foreach (var (name, value) in request.Environment)
+            if (value is not null) builder.Env(name, value, Defaults);
+        builder.Env("TMPDIR", request.TempDirectory, Defaults);
+        if (request.WorkingDirectory is { Length: > 0 } cwd && Directory.Exists(cwd)) builder.Cwd(cwd, Defaults);
+        if (request.PolicyFile is not null) PolicyFile.Load(request.PolicyFile).ApplyTo(builder);
+        return builder.Build();
+    }
+}
