@@ -27,7 +27,12 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
 
     public override TestResult Execute(TestExecutionContext context)
     {
-        if (SandboxedTestEnvironment.IsSandboxedChild) return innerCommand.Execute(context);
+        if (SandboxedTestEnvironment.IsSandboxedChild)
+        {
+            // On the test's thread, before it runs: NUnit may tell its listeners that a test started only later.
+            Testing.Child.ChildTestStart.Announce();
+            return innerCommand.Execute(context);
+        }
         var test = context.CurrentTest;
         var type = test.TypeInfo?.Type ?? test.Method?.MethodInfo.DeclaringType
             ?? throw new InvalidOperationException($"[Sandboxed] test {test.FullName} has no fixture type");

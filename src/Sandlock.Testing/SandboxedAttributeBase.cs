@@ -32,6 +32,12 @@ public abstract class SandboxedAttributeBase : Attribute
     /// <summary>HTTP requests allowed, e.g. <c>GET api.nuget.org/v3/*</c>; others get a 403 from the sandbox (HTTPS too).</summary>
     public string[] HttpAllow { get; set; } = [];
 
+    /// <summary>
+    /// Files or folders the test may be refused without failing (known harmless probes); relative to the project
+    /// folder. Any other file the sandbox refuses fails the test, even one whose code swallowed the refusal.
+    /// </summary>
+    public string[] AcceptDenied { get; set; } = [];
+
     /// <summary>Virtual clock start (ISO 8601).</summary>
     public string? TimeStart { get; set; }
 
@@ -64,6 +70,7 @@ public abstract class SandboxedAttributeBase : Attribute
         Deny = Deny,
         NetAllow = NetAllow,
         HttpAllow = HttpAllow,
+        AcceptDenied = AcceptDenied,
         TimeStart = TimeStart,
         RandomSeed = _randomSeed,
         DeterministicDirs = _deterministicDirs,

@@ -83,7 +83,7 @@ internal static class SandboxedTestRunner
             var resultPath = Path.Combine(temp.HostPath, ProtocolJson.ResultFileName);
             var report = File.Exists(resultPath) ? ProtocolJson.Read<ChildRunReport>(resultPath) : null;
             if (report is { HostError: null, Tests.Count: > 0 })
-                return [.. report.Tests.Select(t => DenialNotes.Add(t, run, policy, files.LastOrDefault()?.Path))];
+                return [.. report.Tests.Select(t => DenialNotes.Add(t, run, policy, files.LastOrDefault()?.Path, launch.Settings.AcceptedDenials(project.BaseDirectory)))];
             return [ChildFailure.Describe(run, report?.HostError, policy, launch, timeout)];
         }
         finally
@@ -132,7 +132,7 @@ internal static class SandboxedTestRunner
         try
         {
             return await child.RunAsync(launch, new ChildTestRequest(launch.RunnerType, assemblyPath, launch.TestId, launch.FrameworkSettings),
-                seed, timeout, cancellationToken).ConfigureAwait(false);
+                seed, timeout, launch.Settings.AcceptedDenials(project.BaseDirectory), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -21,8 +21,8 @@ public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnit
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal(17, Report.Results.Count);
-        Assert.Equal((12, 4, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal(19, Report.Results.Count);
+        Assert.Equal((13, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
     }
 
     [Fact]
@@ -33,6 +33,17 @@ public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnit
         Assert.StartsWith("System.UnauthorizedAccessException : Access to the path", result.Message);
         // Teardown ran too, in the same child as the setup and the test.
         Assert.Contains("teardown ran in the test's process: True", result.StdOut);
+    }
+
+    [Fact]
+    public void APassingTestTheSandboxRefusedAFileFailsUnlessItAcceptsTheRefusal()
+    {
+        var swallowed = Report["SwallowsARefusedRead"];
+        Assert.True(swallowed.Outcome == "Failed", swallowed.StdOut);
+        Assert.Contains("the test passed, but the sandbox refused it a file", swallowed.Message);
+        Assert.Contains("AcceptDenied = [\"", swallowed.Message);
+        var accepted = Report["AcceptsTheRefusalItChecks"];
+        Assert.True(accepted.Outcome == "Passed", accepted.Message + accepted.StdOut);
     }
 
     [Fact]

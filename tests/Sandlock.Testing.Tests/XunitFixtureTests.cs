@@ -21,12 +21,12 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal(24, Report.Results.Count);
+        Assert.Equal(25, Report.Results.Count);
         // Named, so that an unexpected outcome says which test it was.
         Assert.Equal(
-            ["ConnectsWithoutAnAllowRule", "FailsWithMessage", "LoopsForever", "ReadsSecretOutsidePolicy", "TheoryCase(value: 3)"],
+            ["ConnectsWithoutAnAllowRule", "FailsWithMessage", "LoopsForever", "ReadsSecretOutsidePolicy", "SwallowsARefusedRead", "TheoryCase(value: 3)"],
             Report.Results.Where(r => r.Outcome == "Failed").Select(r => r.Name[(r.Name.LastIndexOf('.') + 1)..]).Order());
-        Assert.Equal((18, 5, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal((18, 6, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
         Assert.Equal(1, run.Outcome.ExitCode);
     }
 
@@ -44,6 +44,26 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
         Assert.Contains("sandlock.toml(", result.Message);
         Assert.Contains("or add Read = [\"", result.Message);
         Assert.Contains("SandboxedTests.cs:line", result.StackTrace);
+    }
+
+    [Fact]
+    public void APassingTestTheSandboxRefusedAFileFailsAndSaysHowToAllowOrAcceptIt()
+    {
+        var result = Report[Tests + "SwallowsARefusedRead"];
+        // The same file as ReadsSecretOutsidePolicy, maybe in the same shared child: each test is told of it.
+        Assert.True("Failed" == result.Outcome, result.StdOut);
+        Assert.Contains("no secret: carrying on with a default", result.StdOut);
+        Assert.Contains("the test passed, but the sandbox refused it a file", result.Message);
+        Assert.Contains("secret.txt (a read: ", result.Message);
+        Assert.Contains("or add Read = [\"", result.Message);
+        Assert.Contains("AcceptDenied = [\"", result.Message);
+    }
+
+    [Fact]
+    public void ATestThatAcceptsTheRefusalsItChecksPasses()
+    {
+        Assert.Equal("Passed", Report[Tests + "CannotReadTheSystemsCredentials"].Outcome);
+        Assert.Equal("Passed", Report[Tests + "CannotReadWhatDenyCarvesOut"].Outcome);
     }
 
     /// <summary>Before the fix the targets recorded the project folder instead of the file, and the file was skipped.</summary>

@@ -15,6 +15,7 @@ internal sealed record SandboxSettings
     public IReadOnlyList<string> Deny { get; init; } = [];
     public IReadOnlyList<string> NetAllow { get; init; } = [];
     public IReadOnlyList<string> HttpAllow { get; init; } = [];
+    public IReadOnlyList<string> AcceptDenied { get; init; } = [];
     public string? TimeStart { get; init; }
     public ulong? RandomSeed { get; init; }
     public bool? DeterministicDirs { get; init; }
@@ -67,6 +68,10 @@ internal sealed record SandboxSettings
     public string PolicyKey => string.Join('\u001f',
         [PolicyFile ?? "", .. PolicyValues().Where(v => v.Name != nameof(RandomSeed)).Select(v => $"{v.Name}={v.Value}")]);
 
+    /// <summary>The AcceptDenied paths, full, relative ones taken from <paramref name="baseDirectory"/>.</summary>
+    public IReadOnlyList<string> AcceptedDenials(string baseDirectory) =>
+        [.. AcceptDenied.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => Path.GetFullPath(p.Trim(), baseDirectory))];
+
     /// <summary>These settings with <paramref name="specific"/>'s set values taking precedence; lists add up.</summary>
     public SandboxSettings Over(SandboxSettings? specific) => specific is null ? this : new SandboxSettings
     {
@@ -76,6 +81,7 @@ internal sealed record SandboxSettings
         Deny = [.. Deny, .. specific.Deny],
         NetAllow = [.. NetAllow, .. specific.NetAllow],
         HttpAllow = [.. HttpAllow, .. specific.HttpAllow],
+        AcceptDenied = [.. AcceptDenied, .. specific.AcceptDenied],
         TimeStart = specific.TimeStart ?? TimeStart,
         RandomSeed = specific.RandomSeed ?? RandomSeed,
         DeterministicDirs = specific.DeterministicDirs ?? DeterministicDirs,

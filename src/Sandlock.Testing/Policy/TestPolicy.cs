@@ -60,6 +60,8 @@ internal static class TestPolicy
         // Every sandboxed test draws from its own seed (the attribute's, else one derived from its name), so its
         // getrandom and /dev/urandom give the same bytes on every run.
         PolicySettings.RandomSeed.Apply(builder, seed.ToString(CultureInfo.InvariantCulture), settings.RandomSeed is null ? Defaults : $"{settings.Source} {RandomSeedProperty}");
+        // A refusal the test swallows must still fail it: record each one (the supervisor needs to run).
+        if (!builder.Build().NoSupervisor) builder.RecordFilesystemDenials(true, Defaults);
         return builder.Build();
     }
 

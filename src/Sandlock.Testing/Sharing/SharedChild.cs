@@ -67,7 +67,8 @@ internal sealed class SharedChild : IAsyncDisposable
     /// Runs one test, with a temp folder of its own inside the session folder. A timeout, a crash or
     /// a broken protocol is a failed result that says so, and leaves the child <see cref="Broken"/>.
     /// </summary>
-    public async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, ChildTestRequest request, ulong seed, TimeSpan? timeout, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, ChildTestRequest request, ulong seed, TimeSpan? timeout,
+        IReadOnlyList<string> acceptedDenials, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var name = $"sandlock-test-{++_tests}";
@@ -92,7 +93,7 @@ internal sealed class SharedChild : IAsyncDisposable
             if (report is { HostError: null, Tests.Count: > 0 })
             {
                 var own = new SandboxResult(_sandbox.Pid ?? 0, default, [], [], clock.Elapsed) { Denials = denials };
-                return [.. report.Tests.Select(r => DenialNotes.Add(r, own, Policy, PolicyFile))];
+                return [.. report.Tests.Select(r => DenialNotes.Add(r, own, Policy, PolicyFile, acceptedDenials))];
             }
             var failed = new SandboxResult(_sandbox.Pid ?? 0, default, [], [], clock.Elapsed) { Denials = denials };
             return [ChildFailure.Describe(failed, report.HostError ?? "it reported no result", Policy, launch, null)];

@@ -52,6 +52,11 @@ public sealed class FixtureWorkspace
         var pack = await Dotnet.Run(root, null, Dotnet.Host, "pack", filter, "--no-build", "-c", Support.Repository.Configuration, "-nr:false",
             $"-p:Version={workspace.Version}", "-o", workspace.Feed);
         Assert.True(pack.ExitCode == 0, $"dotnet pack failed:\n{pack}");
+        // One restore at a time, before the test classes build their fixtures in parallel: two restores extracting the
+        // same package into the shared packages folder at once fail ("Could not find file ...kix"). A failure here
+        // shows again, with its message, in the fixture's own build.
+        foreach (var project in Directory.EnumerateFiles(workspace.Repository, "*.csproj", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            await Dotnet.Run(Path.GetDirectoryName(project)!, null, Dotnet.Host, "restore", project, "-nr:false", $"-p:SandlockVersion={workspace.Version}");
         return workspace;
     }
 

@@ -11,7 +11,7 @@ namespace Sandlock.Supervision.Files;
 /// decides (with its own errno: EACCES, or EXDEV for a move across folders): the record is advisory (the file may
 /// change between this look and the call) and can neither allow nor refuse anything itself.
 /// </summary>
-internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, bool withoutProc) : SyscallHandler
+internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, bool withoutProc) : SyscallHandler, IRestartable
 {
     private const ulong AccessModeMask = 3, Creat = 0x40, Excl = 0x80, Trunc = 0x200, RemoveDirFlag = 0x200, SymlinkNoFollow = 0x100,
         EmptyPath = 0x1000, SymlinkFollow = 0x400;
@@ -23,6 +23,13 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
     private readonly LandlockGrants _grants = new(policy, handled, withoutProc);
     private readonly string _root = ChildRoot.Canonical(policy).Chroot ?? "/";
     private readonly ConditionalWeakTable<SupervisedSession, HashSet<(string, bool)>> _recorded = new();
+
+    /// <summary>A shared test child's next test starts with nothing recorded: it is told of each refusal again.</summary>
+    public void Restart(ulong seed, SupervisedSession session)
+    {
+        if (_recorded.TryGetValue(session, out var seen))
+            lock (seen) seen.Clear();
+    }
 
     public override IReadOnlyCollection<string> Syscalls { get; } =
     [
