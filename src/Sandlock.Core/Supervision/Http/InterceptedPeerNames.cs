@@ -35,14 +35,6 @@ internal sealed class InterceptedPeerNames : SyscallHandler
         else
             meant.Address.GetAddressBytes().CopyTo(name, 4);
 
-        // As the kernel: copy at most *addrlen bytes, then store the full length in *addrlen.
-        var lengthBytes = new byte[4];
-        if (!ChildAccess.Read(session, call, call.Args[2], lengthBytes)) return SyscallDecision.Deny(Errno.EFAULT);
-        var room = BinaryPrimitives.ReadInt32LittleEndian(lengthBytes);
-        if (room < 0) return SyscallDecision.Deny(Errno.EINVAL);
-        var copied = Math.Min(room, name.Length);
-        if (copied > 0 && !ChildAccess.Write(session, call, call.Args[1], name.AsSpan(0, copied))) return SyscallDecision.Deny(Errno.EFAULT);
-        BinaryPrimitives.WriteInt32LittleEndian(lengthBytes, name.Length);
-        return ChildAccess.Write(session, call, call.Args[2], lengthBytes) ? SyscallDecision.Result(0) : SyscallDecision.Deny(Errno.EFAULT);
+        return SocketNameReply.Write(session, call, name);
     }
 }
