@@ -21,12 +21,12 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal(26, Report.Results.Count);
+        Assert.Equal(27, Report.Results.Count);
         // Named, so that an unexpected outcome says which test it was.
         Assert.Equal(
             ["ConnectsWithoutAnAllowRule", "FailsWithMessage", "LoopsForever", "ReadsSecretOutsidePolicy", "SwallowsARefusedRead", "TheoryCase(value: 3)"],
             Report.Results.Where(r => r.Outcome == "Failed").Select(r => r.Name[(r.Name.LastIndexOf('.') + 1)..]).Order());
-        Assert.Equal((19, 6, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal((20, 6, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
         Assert.Equal(1, run.Outcome.ExitCode);
     }
 
@@ -66,6 +66,13 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
         Assert.True(result.Outcome == "Passed", result.Message + result.StdOut);
         Assert.Contains("status 403", result.StdOut);
         Assert.Contains("sandlock denied: http", result.StdOut);
+    }
+
+    [Fact]
+    public void ANamedMutexWorksInTheTestsTempFolder()
+    {
+        var result = Report[Tests + "TakesANamedMutex"];
+        Assert.True(result.Outcome == "Passed", result.Message + result.StdOut);
     }
 
     [Fact]

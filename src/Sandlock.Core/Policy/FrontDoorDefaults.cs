@@ -45,6 +45,12 @@ internal static class FrontDoorDefaults
         return candidates.OfType<string>().Where(Path.IsPathRooted).Where(Path.Exists);
     }
 
+    /// <summary>
+    /// Where .NET keeps the files of named mutexes, whatever TMPDIR says (a file sink's cross-process lock, NuGet's
+    /// migration lock): a fixed path, so that processes with different temp folders still meet there.
+    /// </summary>
+    public const string DotnetSharedMemory = "/tmp/.dotnet";
+
     /// <summary>Adds the system reads and the secret denials that exist in <paramref name="root"/>.</summary>
     public static SandboxPolicyBuilder AddSystem(SandboxPolicyBuilder builder, ChildRoot root, string source = Source)
     {
@@ -54,8 +60,34 @@ internal static class FrontDoorDefaults
         foreach (var path in SecretPaths.Where(root.Has)) builder.FsDeny(path, source);
         // Outside a chroot only: inside one, the host's home is not what the command would read.
         if (root.Chroot is null)
+        {
             foreach (var path in GitConfigurationPaths(CurrentEnvironment())) builder.FsRead(path, source);
+            if (EnsureDotnetSharedMemory()) builder.FsWrite(DotnetSharedMemory, source);
+        }
         return builder;
+    }
+
+    /// <summary>Makes the folder as .NET would (world-writable, sticky), so that a rule can name it before any .NET program ran.</summary>
+    private static bool EnsureDotnetSharedMemory()
+    {
+        const UnixFileMode shared = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite
+            | UnixFileMode.OtherExecute | UnixFileMode.StickyBit;
+        try
+        {
+            foreach (var folder in new[] { DotnetSharedMemory, Path.Combine(DotnetSharedMemory, "shm") })
+            {
+                if (Directory.Exists(folder)) continue;
+                Directory.CreateDirectory(folder);
+                File.SetUnixFileMode(folder, shared);
+            }
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Someone else's folder we may not use: named mutexes then fail in the sandbox as they would outside it.
+            return Directory.Exists(DotnetSharedMemory);
+        }
     }
 
     private static Dictionary<string, string?> CurrentEnvironment() => new(StringComparer.Ordinal)
