@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Reflection;
-using System.Security;
 using NUnit.Framework.Api;
-using NUnit.Framework.Internal;
 using Sandlock.Testing.Child;
 using Sandlock.Testing.Protocol;
 
@@ -22,7 +20,7 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
     {
         var runner = _loaded == request.AssemblyPath && _runner is not null ? _runner : Load(request);
         var listener = new ChildResultListener();
-        runner.Run(listener, TestFilter.FromXml($"<filter><test>{SecurityElement.Escape(request.TestId)}</test></filter>"));
+        runner.Run(listener, new FullNameMatch(request.TestId));
         return Task.FromResult(listener.Results);
     }
 
