@@ -22,7 +22,9 @@ internal static class ReproCheck
         var backup = Directory.CreateTempSubdirectory("sandlock-repro-").FullName;
         try
         {
-            var roots = policy.FsWritable.Select(ChildRoot.Of(policy).HostPathOf).Where(Directory.Exists).ToList();
+            // Not .NET's named-mutex folder: its lock files are not output, and other processes' live ones are there.
+            var roots = policy.FsWritable.Select(ChildRoot.Of(policy).HostPathOf).Where(Directory.Exists)
+                .Where(root => !PathTree.IsSameOrUnder(root, FrontDoorDefaults.DotnetSharedMemory)).ToList();
             for (var i = 0; i < roots.Count; i++) CopyTree(roots[i], Path.Combine(backup, i.ToString()), order: null);
             Outcome? first = null;
             for (var run = 1; run <= runs; run++)
