@@ -7,7 +7,11 @@ using Sandlock.Build.Bench;
 // A class library with 20 Exec steps, built with SandlockRouteExec on and off in alternating order; prints the
 // median whole-build time and the median time of the 20-step target, each as a ratio (routed / plain), and the
 // per-step cost of a routed step over a plain one.
-var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 8;
+// `reuse`: MSBuild nodes stay up between builds (-nr:true, a developer's machine), so each build's steps run in a node
+// that has loaded and compiled Sandlock.Build already; without it every build starts fresh nodes (-nr:false, CI).
+var reuse = args.Contains("reuse");
+Dotnet.ReuseNodes = reuse;
+var rounds = args.FirstOrDefault(a => a.All(char.IsAsciiDigit)) is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : 8;
 string Metadata(string key) => typeof(StepsFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 var repository = Metadata("RepositoryRoot");
 var configuration = Metadata("Configuration");
@@ -22,19 +26,20 @@ try
     var project = StepsFixture.Create(root, feed, version);
     var directory = Path.GetDirectoryName(project)!;
     Dotnet.Run(directory, "restore", project);
-    Build(project, routed: false); // warm-up: compiles once; later builds only run the steps and up-to-date checks
+    Build(project, routed: false, reuse); // warm-up: compiles once; later builds only run the steps and up-to-date checks
+    if (reuse) Build(project, routed: true, reuse);
 
     var samples = new Dictionary<bool, List<(double Build, double Steps)>> { [false] = [], [true] = [] };
     for (var round = 0; round < rounds; round++)
         foreach (var routed in round % 2 == 0 ? new[] { false, true } : [true, false])
-            samples[routed].Add(Build(project, routed));
+            samples[routed].Add(Build(project, routed, reuse));
 
     double Median(IEnumerable<double> values) { var v = values.Order().ToList(); return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2; }
     var plainBuild = Median(samples[false].Select(s => s.Build));
     var routedBuild = Median(samples[true].Select(s => s.Build));
     var plainSteps = Median(samples[false].Select(s => s.Steps));
     var routedSteps = Median(samples[true].Select(s => s.Steps));
-    Console.WriteLine($"{StepsFixture.StepCount} Exec steps, {rounds} builds each, medians (dotnet build --no-restore -nr:false):");
+    Console.WriteLine($"{StepsFixture.StepCount} Exec steps, {rounds} builds each, medians (dotnet build --no-restore -nr:{(reuse ? "true, nodes warm" : "false")}):");
     Console.WriteLine($"| variant | whole build | 20-step target |");
     Console.WriteLine($"|---|---|---|");
     Console.WriteLine($"| plain Exec | {plainBuild:F0} ms | {plainSteps:F0} ms |");
@@ -46,13 +51,14 @@ try
 }
 finally
 {
+    if (reuse) Dotnet.Run(root, "build-server", "shutdown", "--msbuild");
     Directory.Delete(root, recursive: true);
 }
 
-static (double Build, double Steps) Build(string project, bool routed)
+static (double Build, double Steps) Build(string project, bool routed, bool reuse)
 {
     var clock = Stopwatch.StartNew();
-    var output = Dotnet.Run(Path.GetDirectoryName(project)!, "build", project, "--no-restore", "-nr:false", "-tl:false",
+    var output = Dotnet.Run(Path.GetDirectoryName(project)!, "build", project, "--no-restore", $"-nr:{(reuse ? "true" : "false")}", "-tl:false",
         "-v:q", "-clp:PerformanceSummary", $"-p:SandlockRouteExec={(routed ? "true" : "false")}");
     var elapsed = clock.Elapsed.TotalMilliseconds;
     var steps = Regex.Match(output, @"(?m)^\s*(\d+) ms\s+Steps\s+1 calls");
