@@ -29,9 +29,12 @@ var runnerType = typeof(XunitChildTestRunner).AssemblyQualifiedName!;
 SandboxedTestLaunch Launch(bool confined) => new(typeof(BenchTests).Assembly, "Sandlock.Testing.Bench.BenchTests.AddsNumbers",
     BenchTestCase.Serialized, runnerType, SandboxSettings.Empty) { Confined = confined };
 
+var sharedScope = new Sandlock.Testing.Sharing.SharingScope(new Sandlock.Testing.Sharing.SharedChildPool(), "bench");
 var variants = new (string Name, Func<Task<IReadOnlyList<ChildTestResult>>> Run)[]
 {
     ("[Sandboxed] confined child", () => SandboxedTestRunner.RunAsync(Launch(confined: true))),
+    ("[Sandboxed] test in a shared child (Isolation.Assembly)", () => SandboxedTestRunner.RunAsync(Launch(confined: true) with
+        { Settings = SandboxSettings.Empty with { Isolation = SandboxIsolation.Assembly }, AssemblyScope = sharedScope })),
     ("plain child, same runner path", () => SandboxedTestRunner.RunAsync(Launch(confined: false))),
     ("in-process, xunit runner", () => new XunitChildTestRunner().RunAsync(new ChildTestRequest(runnerType, typeof(BenchTests).Assembly.Location,
         BenchTestCase.Serialized, new Dictionary<string, string>()))),
@@ -53,7 +56,7 @@ for (var round = -3; round < rounds; round++)
 }
 
 static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
-var plain = Median(samples[variants[1].Name]);
+var plain = Median(samples[variants[2].Name]);
 Console.WriteLine($"{rounds} rounds; child env: {(args.Length > 1 ? string.Join(' ', args.Skip(1)) : "(default)")}");
 Console.WriteLine("| variant | median | ratio to plain child |");
 Console.WriteLine("|---|---|---|");
