@@ -98,6 +98,7 @@ internal static class SandboxedTestRunner
         var assemblyPath = launch.TestAssembly.Location;
         var group = string.Join('\n', launch.RunnerType, assemblyPath, launch.Settings.PolicyKey);
         var seed = launch.Settings.RandomSeed ?? TestSeed.For(launch.TestFullName);
+        using var turn = await scope.Pool.TakeTurnAsync(scope.Name, group, cancellationToken).ConfigureAwait(false);
         var child = scope.Pool.TakeIdle(scope.Name, group);
         if (child is null)
         {

@@ -9,7 +9,37 @@ internal sealed class SharedChildPool : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<(string Scope, string Group, SharedChild Child)> _idle = [];
+    private readonly Dictionary<(string Scope, string Group), SemaphoreSlim> _turns = [];
     private bool _disposed;
+
+    /// <summary>
+    /// How many tests of one group may be in their children at once, and so how many children a group has. xunit lets
+    /// a collection start its next test whenever the last one awaits, which a test in a child always does: without a
+    /// bound every collection of an assembly started a child of its own (20 children for 20 classes on 2 cores).
+    /// </summary>
+    public static int MaxChildrenPerGroup { get; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Waits until the group has a child free or room for one; disposing the turn gives it back.</summary>
+    public async Task<IDisposable> TakeTurnAsync(string scope, string group, CancellationToken cancellationToken)
+    {
+        SemaphoreSlim turn;
+        lock (_gate)
+        {
+            if (!_turns.TryGetValue((scope, group), out turn!)) _turns[(scope, group)] = turn = new SemaphoreSlim(MaxChildrenPerGroup);
+        }
+        await turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Turn(turn);
+    }
+
+    private sealed class Turn(SemaphoreSlim turn) : IDisposable
+    {
+        private int _given;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _given, 1) == 0) turn.Release();
+        }
+    }
 
     public SharedChild? TakeIdle(string scope, string group)
     {
