@@ -10,6 +10,7 @@ internal sealed class ProcListing : IDisposable
     private readonly object _gate = new();
     private readonly HashSet<int> _listed = [];
     private string? _root;
+    private bool _disposed;
 
     /// <summary>The stand-in folder, or null before the first listing.</summary>
     public string? Root => _root;
@@ -19,6 +20,8 @@ internal sealed class ProcListing : IDisposable
     {
         lock (_gate)
         {
+            // A listing made after the sandbox ended would be a folder nobody removes.
+            ObjectDisposedException.ThrowIf(_disposed, this);
             _root ??= Create();
             var members = SandboxMembers.All(sandboxRoot).ToHashSet();
             foreach (var gone in _listed.Except(members).ToList())
@@ -60,6 +63,7 @@ internal sealed class ProcListing : IDisposable
     {
         lock (_gate)
         {
+            _disposed = true;
             if (_root is null) return;
             try { Directory.Delete(_root, recursive: true); }
             catch (IOException) { }
