@@ -39,10 +39,9 @@ internal sealed class ChildResultListener : ITestListener
         };
     }
 
-    public void TestStarted(ITest test)
-    {
-        if (!test.IsSuite) Testing.Child.ChildTestStart.Announce();
-    }
+    // Not the place to announce a test's start: NUnit may deliver this on its event thread after the test body ran, or
+    // while the next test's body runs. SandboxedTestCommand announces on the test's own thread.
+    public void TestStarted(ITest test) { }
 
     public void TestOutput(TestOutput output) { }
 
