@@ -24,7 +24,10 @@ internal sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool 
     public bool Privileged { get; init; }
 
     /// <summary>An unprivileged process may create a user namespace.</summary>
-    public bool UnprivilegedUserNamespaces { get; init; }
+    public bool UnprivilegedUserNamespaces { get => _unprivilegedUserNamespaces.Value; init => _unprivilegedUserNamespaces = new(() => value); }
+
+    // Looked up on first use: only a chroot or a process limit asks.
+    private Lazy<bool> _unprivilegedUserNamespaces = new(() => false);
 
     /// <summary>Where a sandbox's pids cgroup can be made, when a writable pids controller is mounted.</summary>
     public PidsHierarchy? PidsCgroups { get => _pidsCgroups.Value; init => _pidsCgroups = new(() => value); }
@@ -45,19 +48,40 @@ internal sealed record KernelFeatures(int LandlockAbi, bool SeccompFilter, bool 
 
     private static KernelFeatures Probe()
     {
-        var release = ReadSmallFile("/proc/sys/kernel/osrelease")?.Trim() ?? "unknown";
-        // Seccomp_filters appears in /proc/self/status only on kernels built with seccomp filter support.
-        var status = ReadSmallFile("/proc/self/status") ?? "";
-        var seccomp = status.Contains("Seccomp_filters:", StringComparison.Ordinal);
-        var actions = ReadSmallFile("/proc/sys/kernel/seccomp/actions_avail") ?? "";
+        // Every sandboxed start probes: system calls, not /proc files, where one answers the question.
+        var release = KernelReleaseOf(SystemInfo.Uname());
         var privileged = SystemInfo.EffectiveUserId() == 0;
-        return new KernelFeatures(LandlockSyscalls.AbiVersion(), seccomp, actions.Contains("user_notif", StringComparison.Ordinal), release)
+        var (filter, userNotification) = SeccompActions();
+        return new KernelFeatures(LandlockSyscalls.AbiVersion(), filter, userNotification, release)
         {
             Privileged = privileged,
-            UnprivilegedUserNamespaces = ReadNumber("/proc/sys/user/max_user_namespaces") is not 0
-                                         && ReadNumber("/proc/sys/kernel/unprivileged_userns_clone") is not 0,
+            _unprivilegedUserNamespaces = new(() => ReadNumber("/proc/sys/user/max_user_namespaces") is not 0
+                                                    && ReadNumber("/proc/sys/kernel/unprivileged_userns_clone") is not 0),
             _pidsCgroups = new(() => privileged ? PidsHierarchy.Locate() : null),
         };
+    }
+
+    private static string KernelReleaseOf(byte[] utsname)
+    {
+        // struct utsname: sysname, nodename, release, ... each 65 bytes, NUL-terminated.
+        var release = utsname.AsSpan(2 * 65, 65);
+        var end = release.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(end < 0 ? release : release[..end]);
+    }
+
+    /// <summary>
+    /// Whether seccomp filters, and user notification among their actions, are available: SECCOMP_GET_ACTION_AVAIL
+    /// (Linux 4.14) answers both; where it cannot (an older kernel, or a filter of an outer sandbox refusing the
+    /// call) /proc says the same.
+    /// </summary>
+    private static (bool Filter, bool UserNotification) SeccompActions()
+    {
+        if (SeccompSyscalls.ActionAvailable(SeccompSyscalls.RetErrno) is { } filter)
+            return (filter, filter && SeccompSyscalls.ActionAvailable(SeccompSyscalls.RetUserNotif) == true);
+        // Seccomp_filters appears in /proc/self/status only on kernels built with seccomp filter support.
+        var status = ReadSmallFile("/proc/self/status") ?? "";
+        var actions = ReadSmallFile("/proc/sys/kernel/seccomp/actions_avail") ?? "";
+        return (status.Contains("Seccomp_filters:", StringComparison.Ordinal), actions.Contains("user_notif", StringComparison.Ordinal));
     }
 
     /// <summary>A sysctl's number; null when the file does not exist on this kernel.</summary>

@@ -49,7 +49,7 @@ internal static class OwnerEndpoint
             AppDomain.CurrentDomain.ProcessExit += (_, _) => files.Remove();
             _ = AcceptAsync(listener);
         }
-        // Whatever went wrong: this runs on the thread pool, where an exception would end the whole process.
+        // Whatever went wrong: this runs on a thread of its own, where an exception would end the whole process.
         catch (Exception e)
         {
             Problem = e.Message;
