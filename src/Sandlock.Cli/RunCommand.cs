@@ -58,7 +58,8 @@ internal static class RunCommand
         using var hangup = Forward(PosixSignal.SIGHUP, sandbox);
         using var quit = Forward(PosixSignal.SIGQUIT, sandbox);
 
-        var result = await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Blocking, not awaiting: an await would resume on a thread-pool thread, which this process has not made yet.
+        var result = sandbox.Wait(cancellationToken);
         // A denial names what the command tried (a path, a host): it must not be able to write lines of its own.
         var words = PolicyVocabulary.CommandLine(parsed.GetValue(o.ProfileFile));
         foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: {DisplayText.OneLine(DeniedAccess.Explain(denial, words))}");

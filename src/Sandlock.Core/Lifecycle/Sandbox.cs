@@ -121,6 +121,21 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// Blocks until the sandbox ends, for a thread with nothing else to do (the CLI's main thread): unlike awaiting
+    /// <see cref="WaitAsync"/>, it wakes no thread-pool thread, which a process that has none yet would first create.
+    /// </summary>
+    internal SandboxResult Wait(CancellationToken cancellationToken)
+    {
+        var result = _result ?? throw new InvalidOperationException("the sandbox has not been started");
+        using (cancellationToken.Register(() => { _killed = true; ProcessTree.Kill(_processGroup); }))
+        {
+            var finished = result.GetAwaiter().GetResult();
+            cancellationToken.ThrowIfCancellationRequested();
+            return finished;
+        }
+    }
+
+    /// <summary>
     /// Confines and starts the command. Throws <see cref="SandboxSetupException"/> when the sandbox cannot be set
     /// up, the command is not found, or it cannot be executed; nothing is left running then.
     /// </summary>

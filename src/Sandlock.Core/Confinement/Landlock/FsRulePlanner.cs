@@ -30,24 +30,40 @@ internal static class FsRulePlanner
         if (!policy.ConfinesFilesystem) return rules;
 
         // Under a chroot or a mount the policy names paths the child sees; the rules need the host files behind them.
+        // Loops rather than LINQ chains: every sandboxed start plans, and a NativeAOT binary resolves each chained
+        // Select (a generic virtual method) the slow way on its first call.
         var view = ChildRoot.Canonical(policy);
         var root = view.Chroot;
-        Func<string, string> host = view.HostPathOf;
-        var denied = policy.FsDenied.Select(host).Select(Normalize).Concat(withoutProc ? ["/proc"] : []).Distinct().ToArray();
+        var deniedList = new List<string>();
+        foreach (var path in policy.FsDenied) AddOnce(deniedList, Normalize(view.HostPathOf(path)));
+        if (withoutProc) AddOnce(deniedList, "/proc");
+        var denied = deniedList.ToArray();
         // Symlinks only matter when a deny must be matched against a tree: skip resolving them otherwise.
-        Func<string, string> normalize = denied.Length == 0 ? path => path : Normalize;
+        string HostTree(string path) => denied.Length == 0 ? view.HostPathOf(path) : Normalize(view.HostPathOf(path));
         // Without read paths reads stay open (minus denied paths); without any allowed path writes do too. A mount
         // grants its folder by itself, as a bind mount would: read, and write unless it is read-only.
-        IEnumerable<string> readTrees = policy.FsReadable.IsEmpty ? ["/"] : policy.FsReadable.Concat(policy.FsWritable);
-        IEnumerable<string> writeTrees = policy.FsReadable.IsEmpty && policy.FsWritable.IsEmpty ? ["/"] : policy.FsWritable;
-        readTrees = readTrees.Concat(policy.FsMounts.Select(m => m.VirtualPath));
-        writeTrees = writeTrees.Concat(policy.FsMounts.Where(m => !m.ReadOnly).Select(m => m.VirtualPath));
+        var readTrees = new List<string>();
+        var writeTrees = new List<string>();
+        if (policy.FsReadable.IsEmpty) AddOnce(readTrees, HostTree("/"));
+        foreach (var path in policy.FsReadable) AddOnce(readTrees, HostTree(path));
+        if (!policy.FsReadable.IsEmpty)
+            foreach (var path in policy.FsWritable) AddOnce(readTrees, HostTree(path));
+        if (policy.FsReadable.IsEmpty && policy.FsWritable.IsEmpty) AddOnce(writeTrees, HostTree("/"));
+        foreach (var path in policy.FsWritable) AddOnce(writeTrees, HostTree(path));
+        foreach (var mount in policy.FsMounts)
+        {
+            AddOnce(readTrees, HostTree(mount.VirtualPath));
+            if (!mount.ReadOnly) AddOnce(writeTrees, HostTree(mount.VirtualPath));
+        }
 
-        foreach (var tree in readTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
-        foreach (var tree in writeTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
-        foreach (var device in StandardDevices.Select(host))
-            if (File.Exists(device) && !denied.Any(d => PathTree.IsSameOrUnder(device, d)))
+        foreach (var tree in readTrees) AddCarved(rules, tree, FsAccess.Read, denied);
+        foreach (var tree in writeTrees) AddCarved(rules, tree, FsAccess.Write, denied);
+        foreach (var standardDevice in StandardDevices)
+        {
+            var device = view.HostPathOf(standardDevice);
+            if (File.Exists(device) && !Array.Exists(denied, d => PathTree.IsSameOrUnder(device, d)))
                 rules.Add(new FsRule(device, DeviceAccess, MayVanish: true));
+        }
         // A rule is opened resolving inside the folder it lies in: a mount's host folder, or the chroot.
         string? RootOf(string path) => policy.FsMounts.FirstOrDefault(m => PathTree.IsSameOrUnder(path, m.HostPath))?.HostPath ?? root;
         return root is null && policy.FsMounts.IsEmpty ? rules : [.. rules.Select(r => r with { Root = RootOf(r.Path) })];
@@ -91,6 +107,11 @@ internal static class FsRulePlanner
             if (inside.Any(d => PathTree.IsSameOrUnder(d, entry))) AddCarved(rules, entry, access, inside, carved);
             else rules.Add(Rule(entry, access) with { MayVanish = true });
         }
+    }
+
+    private static void AddOnce(List<string> paths, string path)
+    {
+        if (!paths.Contains(path)) paths.Add(path);
     }
 
     private static FsRule Rule(string path, FsAccess access) =>

@@ -6,8 +6,9 @@ namespace Sandlock.Lifecycle.Registry;
 
 /// <summary>
 /// This process's entry in the <see cref="RuntimeFolder"/>: holds the lock for as long as the process lives and
-/// answers <see cref="RegistryRequest"/>s on a unix socket, one connection at a time per client, on the thread pool
-/// (no thread of its own). Only clients of this user are answered (SO_PEERCRED).
+/// answers <see cref="RegistryRequest"/>s on a unix socket: one thread of its own waits for connections (cheaper to
+/// start than the socket engine's, which a CLI process would otherwise create just for this), each connection is
+/// served on the thread pool. Only clients of this user are answered (SO_PEERCRED).
 /// </summary>
 internal static class OwnerEndpoint
 {
@@ -24,8 +25,16 @@ internal static class OwnerEndpoint
     /// <summary>Where this process answers, once open.</summary>
     public static string? SocketPath => _listener is null ? null : _files?.Socket;
 
-    /// <summary>Opens the entry; a failure leaves the sandboxes running, unlisted, and says why in <see cref="Problem"/>.</summary>
-    public static void Open()
+    /// <summary>
+    /// Opens the entry and answers on it for the life of the process, on the calling (dedicated) thread; a failure
+    /// leaves the sandboxes running, unlisted, and says why in <see cref="Problem"/>.
+    /// </summary>
+    public static void OpenAndServe()
+    {
+        if (Open() is { } listener) AcceptConnections(listener);
+    }
+
+    private static Socket? Open()
     {
         Socket? listener = null;
         try
@@ -47,7 +56,7 @@ internal static class OwnerEndpoint
             File.Move(partSocket, files.Socket);
             _listener = listener;
             AppDomain.CurrentDomain.ProcessExit += (_, _) => files.Remove();
-            _ = AcceptAsync(listener);
+            return listener;
         }
         // Whatever went wrong: this runs on a thread of its own, where an exception would end the whole process.
         catch (Exception e)
@@ -59,23 +68,24 @@ internal static class OwnerEndpoint
             if (_lockFd >= 0) Libc.Close(_lockFd);
             _lockFd = -1;
             _files = null;
+            return null;
         }
     }
 
-    private static async Task AcceptAsync(Socket listener)
+    private static void AcceptConnections(Socket listener)
     {
         while (true)
         {
             Socket client;
-            try { client = await listener.AcceptAsync().ConfigureAwait(false); }
+            try { client = listener.Accept(); }
             catch (SocketException)
             {
                 // Out of fds, say: try again later rather than spin.
-                await Task.Delay(100).ConfigureAwait(false);
+                Thread.Sleep(100);
                 continue;
             }
             catch (ObjectDisposedException) { return; }
-            _ = ServeAsync(client);
+            _ = Task.Run(() => ServeAsync(client));
         }
     }
 

@@ -26,7 +26,7 @@ internal static class SandboxRegistry
         if (Volatile.Read(ref _endpointRequested) == 0 && Interlocked.Exchange(ref _endpointRequested, 1) == 0)
             // A thread of its own, not the pool: a process whose first pool item this would be (the CLI) pays for
             // the pool's gate and worker threads on its start path.
-            new Thread(OwnerEndpoint.Open) { IsBackground = true, Name = "sandlock registry" }.UnsafeStart();
+            new Thread(OwnerEndpoint.OpenAndServe) { IsBackground = true, Name = "sandlock registry" }.UnsafeStart();
         return entry.Id;
     }
 
