@@ -20,9 +20,12 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
     /// <summary>One record per file and kind of access: a program retrying a refused open does not grow the list.</summary>
     private const int MaxRecorded = 256;
 
+    private const int MaxRemembered = 4096;
+
     private readonly LandlockGrants _grants = new(policy, handled, withoutProc);
     private readonly string _root = ChildRoot.Canonical(policy).Chroot ?? "/";
     private readonly ConditionalWeakTable<SupervisedSession, HashSet<(string, bool)>> _recorded = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string named, ulong flags), byte> _refusedNothing = new();
 
     /// <summary>A shared test child's next test starts with nothing recorded: it is told of each refusal again.</summary>
     public void Restart(ulong seed, SupervisedSession session)
@@ -74,24 +77,42 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
 
     private SyscallDecision Open(SyscallEvent call, SupervisedSession session, int directoryFd, string? named, ulong flags)
     {
-        var oPath = (ulong)Interop.Libc.O_PATH;
         // An O_PATH open reads nothing and Landlock checks none.
-        if ((flags & oPath) != 0) return SyscallDecision.Allow;
+        if ((flags & (ulong)Interop.Libc.O_PATH) != 0 || named is null) return SyscallDecision.Allow;
+        // Every build step's shell opens the same libraries and files by absolute path: an open that refused nothing
+        // is not looked at again. The record is advisory, so a file swapped for a symlink since costs at most a
+        // record, never an access.
+        var key = named.StartsWith('/') ? (named, flags & (AccessModeMask | Creat | Excl | Trunc | (ulong)NoFollow)) : default;
+        if (key.named is not null && _refusedNothing.ContainsKey(key)) return SyscallDecision.Allow;
+        if (OpenRefusal(call, directoryFd, named, flags) is { } refusal)
+            return Record(call, session, refusal.Named, refusal.Write);
+        if (key.named is not null)
+        {
+            // Bounded: a program opening ever new paths (a build of a large tree) would otherwise grow it for good.
+            if (_refusedNothing.Count >= MaxRemembered) _refusedNothing.Clear();
+            _refusedNothing.TryAdd(key, 0);
+        }
+        return SyscallDecision.Allow;
+    }
+
+    /// <summary>What the ruleset will refuse an open: the file named and whether it was a write; null when nothing.</summary>
+    private (string Named, bool Write)? OpenRefusal(SyscallEvent call, int directoryFd, string named, ulong flags)
+    {
         var writes = (flags & AccessModeMask) != 0;
         var noFollow = (flags & (ulong)NoFollow) != 0;
-        if (Find(call, directoryFd, named, followLast: !noFollow) is not { } file) return SyscallDecision.Allow;
+        if (Find(call, directoryFd, named, followLast: !noFollow) is not { } file) return null;
         if (!file.Exists)
         {
             // Without O_CREAT the kernel's ENOENT comes first; with it, the entry is made in its folder.
-            if ((flags & Creat) == 0) return SyscallDecision.Allow;
-            return Check(call, session, file.HostParent, FsAccess.MakeReg, file.HostPath, write: true);
+            if ((flags & Creat) == 0) return null;
+            return _grants.Refuses(file.HostParent, FsAccess.MakeReg) ? (file.HostPath, true) : null;
         }
         // O_CREAT|O_EXCL on an existing file: the kernel's EEXIST comes before any access check.
-        if ((flags & (Creat | Excl)) == (Creat | Excl)) return SyscallDecision.Allow;
+        if ((flags & (Creat | Excl)) == (Creat | Excl)) return null;
         var need = writes ? FsAccess.WriteFile : file.IsDirectory ? FsAccess.ReadDir : FsAccess.ReadFile;
         if ((flags & AccessModeMask) == 2) need |= FsAccess.ReadFile;
         if ((flags & Trunc) != 0 && writes && file.IsRegular) need |= FsAccess.Truncate & handled;
-        return Check(call, session, file.HostPath, need, file.HostPath, writes);
+        return _grants.Refuses(file.HostPath, need) ? (file.HostPath, writes) : null;
     }
 
     private static readonly int NoFollow = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? 0x8000 : 0x20000;
