@@ -18,9 +18,6 @@ internal sealed record FsRule(string Path, FsAccess Access, bool MayVanish = fal
 /// </summary>
 internal static class FsRulePlanner
 {
-    /// <summary>Device files a confined program needs to behave normally (redirects to /dev/null and the like).</summary>
-    private static readonly string[] StandardDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"];
-
     private const FsAccess DeviceAccess = FsAccess.ReadFile | FsAccess.WriteFile | FsAccess.IoctlDev;
 
     // withoutProc: /proc is served by the supervisor's view, so the child itself may open nothing there.
@@ -45,7 +42,7 @@ internal static class FsRulePlanner
 
         foreach (var tree in readTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
         foreach (var tree in writeTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
-        foreach (var device in StandardDevices.Select(host))
+        foreach (var device in StandardDevices.Paths.Select(host))
             if (File.Exists(device) && !denied.Any(d => PathTree.IsSameOrUnder(device, d)))
                 rules.Add(new FsRule(device, DeviceAccess, MayVanish: true));
         // A rule is opened resolving inside the folder it lies in: a mount's host folder, or the chroot.
