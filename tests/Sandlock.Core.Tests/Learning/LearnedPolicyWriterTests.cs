@@ -14,7 +14,7 @@ public sealed class LearnedPolicyWriterTests : IDisposable
 
     private ObservedRun Run(IReadOnlyList<ObservedPath>? paths = null, IReadOnlyList<ObservedDestination>? destinations = null,
         IReadOnlyList<ObservedBind>? binds = null) =>
-        new(["sh", "-c", "echo 'hi there'\nrm -rf x"], paths ?? [], destinations ?? [], binds ?? [], ["/usr/bin/dash"],
+        new([["sh", "-c", "echo 'hi there'\nrm -rf x"]], paths ?? [], destinations ?? [], binds ?? [], ["/usr/bin/dash"],
             PeakResidentBytes: 40L << 20, PeakProcessDataBytes: 10L << 20, PeakTasks: 12);
 
     private SandboxPolicy ReadBack(LearnedPolicy learned)
@@ -78,5 +78,21 @@ public sealed class LearnedPolicyWriterTests : IDisposable
         Assert.True(policy.ConfinesFilesystem);
         Assert.Equal(["/dev/null"], policy.FsReadable.ToArray());
         Assert.Empty(policy.NetAllow);
+    }
+
+    [Fact]
+    public void Several_runs_merge_into_one_file_naming_each_command()
+    {
+        var a = _dir.Write("a/in.txt", "");
+        var b = _dir.Write("b/in.txt", "");
+        var first = Run([new(a, PathUse.Read, "cat")]) with { Commands = [["make", "gen"]], PeakTasks = 3 };
+        var second = Run([new(b, PathUse.Read, "cat")]) with { Commands = [["make", "docs"]], PeakTasks = 30 };
+
+        var merged = ObservedRun.Merge([first, second]);
+        var learned = LearnedPolicyWriter.Write(merged, new ProtectedFolders("/home/u"));
+
+        Assert.Contains("#   make gen\n#   make docs\n", learned.Text);
+        Assert.Equal([_dir["a"], _dir["b"]], ReadBack(learned).FsReadable.Order(StringComparer.Ordinal));
+        Assert.Equal(60, ReadBack(learned).MaxProcesses);
     }
 }

@@ -26,7 +26,13 @@ internal static class LearnedPolicyWriter
         ArgumentNullException.ThrowIfNull(run);
         var text = new StringBuilder();
         var notGranted = new List<string>();
-        text.Append("# Learned by `sandlock learn` from one run of: ").AppendLine(Comment(string.Join(' ', run.Command.Select(ShellWord))));
+        if (run.Commands.Count == 1)
+            text.Append("# Learned by `sandlock learn` from one run of: ").AppendLine(Comment(CommandLine(run.Commands[0])));
+        else
+        {
+            text.AppendLine("# Learned by `sandlock learn` from one run each of:");
+            foreach (var command in run.Commands) text.Append("#   ").AppendLine(Comment(CommandLine(command)));
+        }
         text.AppendLine("# It grants what that run used and little else; review it before relying on it.");
         text.AppendLine("# Folders that hold far more than a run needs are never granted whole, secret-looking files never (docs/learn.md).");
         if (run.Truncated)
@@ -149,6 +155,8 @@ internal static class LearnedPolicyWriter
         }
         return quoted.Append('"').ToString();
     }
+
+    private static string CommandLine(IReadOnlyList<string> command) => string.Join(' ', command.Select(ShellWord));
 
     /// <summary>An argument as a shell would need it written: quoted when it holds anything but plain characters.</summary>
     private static string ShellWord(string word) =>

@@ -27,13 +27,13 @@ internal sealed record ObservedDestination(NetProtocol Protocol, IPAddress Addre
 internal sealed record ObservedBind(NetProtocol Protocol, ushort Port, string Program);
 
 /// <summary>
-/// What one observed run did: every path it used, where it connected, what it bound, the programs it started and
+/// What one or more observed runs did (<see cref="Commands"/>: the command of each): every path it used, where it connected, what it bound, the programs it started and
 /// its peaks (resident memory of all its processes at once, the largest private writable memory of one process, and
 /// tasks alive at once, threads included, as <c>processes</c> counts them). <see cref="Truncated"/>: more was used than
 /// the recorder keeps, so the lists are incomplete.
 /// </summary>
 internal sealed record ObservedRun(
-    IReadOnlyList<string> Command,
+    IReadOnlyList<IReadOnlyList<string>> Commands,
     IReadOnlyList<ObservedPath> Paths,
     IReadOnlyList<ObservedDestination> Destinations,
     IReadOnlyList<ObservedBind> Binds,
@@ -41,4 +41,21 @@ internal sealed record ObservedRun(
     long PeakResidentBytes,
     long PeakProcessDataBytes,
     int PeakTasks,
-    bool Truncated = false);
+    bool Truncated = false)
+{
+    /// <summary>Several runs as one: everything each used, the highest of their peaks.</summary>
+    public static ObservedRun Merge(IReadOnlyList<ObservedRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return new ObservedRun(
+            [.. runs.SelectMany(r => r.Commands)],
+            [.. runs.SelectMany(r => r.Paths).Distinct()],
+            [.. runs.SelectMany(r => r.Destinations).Distinct()],
+            [.. runs.SelectMany(r => r.Binds).Distinct()],
+            [.. runs.SelectMany(r => r.Programs).Distinct()],
+            runs.Select(r => r.PeakResidentBytes).DefaultIfEmpty().Max(),
+            runs.Select(r => r.PeakProcessDataBytes).DefaultIfEmpty().Max(),
+            runs.Select(r => r.PeakTasks).DefaultIfEmpty().Max(),
+            runs.Any(r => r.Truncated));
+    }
+}

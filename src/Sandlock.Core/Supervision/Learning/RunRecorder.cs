@@ -39,7 +39,7 @@ internal sealed class RunRecorder
     public void Tasks(int count) => Raise(ref _peakTasks, count);
 
     public ObservedRun ToRun(IReadOnlyList<string> command) => new(
-        command,
+        [command],
         [.. _paths.Keys.OrderBy(p => p.Path, StringComparer.Ordinal).ThenBy(p => p.Use)],
         [.. _destinations.Keys],
         [.. _binds.Keys],
