@@ -14,9 +14,23 @@ internal sealed class LearningRun : IAsyncDisposable
     private Task _sampling = Task.CompletedTask;
 
     public LearningRun(SandboxPolicy policy, IReadOnlyList<string> command, StdioMode stdio = StdioMode.Capture, TimeSpan? timeout = null)
+        : this(policy, new ExecRequest(command) { Stdio = stdio, Timeout = timeout })
     {
+    }
+
+    /// <summary>A run as a session's exec would be started (a build step): its output handlers see the output as it comes.</summary>
+    public LearningRun(SandboxPolicy policy, ExecRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         var observed = RunObservation.Observing(policy);
-        Sandbox = new Sandbox(observed, command, stdio) { Timeout = timeout, Handlers = _observation.HandlersFor(observed) };
+        Sandbox = new Sandbox(observed, request.Command, request.Stdio)
+        {
+            Timeout = request.Timeout,
+            OnStandardOutput = request.OnStandardOutput,
+            OnStandardError = request.OnStandardError,
+            OnPortMapped = request.OnPortMapped,
+            Handlers = _observation.HandlersFor(observed),
+        };
     }
 
     /// <summary>The sandbox the command runs in (to pass signals on, to read its id).</summary>

@@ -33,7 +33,7 @@ internal static class LearnedPolicyWriter
             text.AppendLine("# Learned by `sandlock learn` from one run each of:");
             foreach (var command in run.Commands) text.Append("#   ").AppendLine(Comment(CommandLine(command)));
         }
-        text.AppendLine("# It grants what that run used and little else; review it before relying on it.");
+        text.Append("# It grants what ").Append(run.Commands.Count == 1 ? "that run" : "those runs").AppendLine(" used and little else; review it before relying on it.");
         text.AppendLine("# Folders that hold far more than a run needs are never granted whole, secret-looking files never (docs/learn.md).");
         if (run.Truncated)
         {
