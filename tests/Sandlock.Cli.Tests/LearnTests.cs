@@ -113,4 +113,13 @@ public sealed class LearnTests : IDisposable
         Assert.Contains("--output: no such folder", r.Stderr);
         Assert.False(File.Exists(marker));
     }
+
+    [Fact]
+    public async Task A_command_that_is_not_found_gets_127_and_no_policy()
+    {
+        var r = await Run("learn", "-o", PolicyPath, "--", "/nonexistent/sandlock-no-such-program");
+        Assert.Equal(127, r.ExitCode);
+        Assert.StartsWith("sandlock: ", r.Stderr);
+        Assert.False(File.Exists(PolicyPath));
+    }
 }

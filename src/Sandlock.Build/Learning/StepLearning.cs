@@ -43,9 +43,14 @@ internal sealed class StepLearning
         {
             code = new SandboxedRun(task, policy, null, [], request =>
             {
-                learning = new LearningRun(policy, request);
-                learning.Start();
-                return learning.Sandbox;
+                var run = new LearningRun(policy, request);
+                try { run.Start(); }
+                catch
+                {
+                    run.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                    throw;
+                }
+                return (learning = run).Sandbox;
             }).Run(argv);
             if (learning is null) return code;
             var (_, observed) = learning.WaitAsync().GetAwaiter().GetResult();

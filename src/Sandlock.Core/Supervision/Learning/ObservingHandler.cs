@@ -15,10 +15,9 @@ internal abstract class ObservingHandler(RunRecorder recorder) : SyscallHandler
 
     public sealed override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {
-        // A caller gone or a file changed mid-look leaves that one call unrecorded; the run itself goes on.
+        // A caller gone, a file changed mid-look or a malformed file read leaves that one call unrecorded; the run goes on.
         try { Observe(call, session); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException or ArgumentException) { }
         return ValueTask.FromResult(SyscallDecision.Allow);
     }
 

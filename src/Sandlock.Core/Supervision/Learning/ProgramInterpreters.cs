@@ -61,6 +61,7 @@ internal static class ProgramInterpreters
             var entry = header[(int)at..];
             if (BinaryPrimitives.ReadUInt32LittleEndian(entry) != PtInterp) continue;
             var offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(entry[8..]);
+            if (offset < 0) return null;
             var size = (int)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(entry[32..]), 4096);
             try
             {
