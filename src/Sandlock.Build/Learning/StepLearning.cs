@@ -27,14 +27,10 @@ internal sealed class StepLearning
         return learning;
     }
 
-    /// <summary>The policy a step runs under while it is learned: the composed one with its filesystem rules taken off.</summary>
-    public static SandboxPolicy Observing(SandboxPolicy step) =>
-        step with { FsReadable = [], FsWritable = [], FsDenied = [], RecordFilesystemDenials = false };
-
     /// <summary>Runs the step observed and rewrites the file; the exit code is the step's, for ToolTask.</summary>
     public int Run(SandlockExec task, SandboxPolicy stepPolicy, IReadOnlyList<string> argv, string learnFile, string command, IReadOnlyList<string> provided)
     {
-        var policy = Observing(stepPolicy);
+        var policy = Supervision.Learning.RunObservation.WithoutFilesystemRules(stepPolicy);
         task.Logger.LogWarning(null, DiagnosticCodes.Learning, null, null, 0, 0, 0, 0,
             "SandlockLearn: the step runs observed, not confined by the filesystem rules; what it uses goes into {0}", learnFile);
         LearningRun? learning = null;

@@ -30,4 +30,14 @@ internal sealed class RunObservation
             Disabled = policy.Disabled.Add(Protection.LandlockNet),
         };
     }
+
+    /// <summary>
+    /// A confined front door's policy (a build step's, a test's) with its filesystem rules taken off, for a run that is
+    /// learned: what it would have been refused is then seen and recorded rather than refused.
+    /// </summary>
+    public static SandboxPolicy WithoutFilesystemRules(SandboxPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return policy with { FsReadable = [], FsWritable = [], FsDenied = [], RecordFilesystemDenials = false };
+    }
 }
