@@ -29,4 +29,7 @@ internal static class DiagnosticCodes
 
     /// <summary>SandlockRouteExec is on, but an Exec runs where the package's targets are not imported (restore).</summary>
     public const string UnroutedExec = "SLK0009";
+
+    /// <summary>SandlockLearn is on: the step ran observed rather than confined (or its learned file could not be written).</summary>
+    public const string Learning = "SLK0010";
 }

@@ -6,6 +6,7 @@ namespace Sandlock.Build;
 /// <summary>
 /// What a project's properties say about sandboxing its build steps. <see cref="RegisterSandlockSettings"/> records
 /// it once per project instance (an initial target), because a routed <c>Exec</c> gets no extra task parameters.
+/// <see cref="LearnFile"/>: with <c>SandlockLearn=true</c>, where the policy learned from the project's steps goes.
 /// </summary>
 internal sealed record ProjectSettings(
     string ProjectDirectory,
@@ -14,7 +15,8 @@ internal sealed record ProjectSettings(
     string RepositoryRoot,
     IReadOnlyList<string> ReadPaths,
     IReadOnlyList<string> WritePaths,
-    IReadOnlyList<string>? AcceptDeniedPaths = null)
+    IReadOnlyList<string>? AcceptDeniedPaths = null,
+    string? LearnFile = null)
 {
     public static void Register(IBuildEngine engine, ProjectSettings settings)
     {

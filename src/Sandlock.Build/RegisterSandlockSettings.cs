@@ -30,6 +30,12 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
     /// <summary><c>@(SandlockAcceptDenied)</c>: files or folders a step may be refused with only a message (known harmless probes).</summary>
     public ITaskItem[] AcceptDeniedPaths { get; set; } = [];
 
+    /// <summary><c>$(SandlockLearn)</c>: <c>true</c> runs the steps observed and writes <see cref="LearnFile"/>.</summary>
+    public string? Learn { get; set; }
+
+    /// <summary><c>$(SandlockLearnFile)</c>: where the learned policy goes (default: obj/sandlock.learned.toml).</summary>
+    public string? LearnFile { get; set; }
+
     public override bool Execute()
     {
         var projectDirectory = Path.GetFullPath(ProjectDirectory);
@@ -44,7 +50,10 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
             Full(RepositoryRoot) ?? Sandlock.Policy.FrontDoorDefaults.RepositoryRootOf(projectDirectory),
             FullPaths(ReadPaths),
             FullPaths(WritePaths),
-            FullPaths(AcceptDeniedPaths));
+            FullPaths(AcceptDeniedPaths),
+            string.Equals(Learn?.Trim(), "true", StringComparison.OrdinalIgnoreCase)
+                ? Full(LearnFile) ?? Path.Combine(projectDirectory, "obj", "sandlock.learned.toml")
+                : null);
         ProjectSettings.Register(BuildEngine, settings);
         return true;
     }

@@ -66,7 +66,8 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
         var arguments = string.IsNullOrEmpty(responseFileCommands) ? commandLineCommands : $"{commandLineCommands} {responseFileCommands}";
         var shell = ShellInvocation.From(pathToTool, arguments);
         var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);
-        if (UsesSessions && StepSessions.Of(BuildEngine) is { } sessions)
+        // A learned step runs in a sandbox of its own, observed: a session's confinement is decided once for all.
+        if (UsesSessions && project.LearnFile is null && StepSessions.Of(BuildEngine) is { } sessions)
             return RunInSession(sessions, project, shell, policyFile);
         ChildTempFolder? temp = null;
         try
@@ -93,6 +94,9 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 MarkFailureReported();
                 return -1;
             }
+            if (project.LearnFile is { } learnFile)
+                return Learning.StepLearning.For(BuildEngine, learnFile).Run(this, policy, run.Argv, learnFile, Command,
+                    new[] { shell.ScriptPath, temp?.HostPath }.OfType<string>().ToList());
             return RunConfined(policy, policyFile, run.Argv);
         }
         finally

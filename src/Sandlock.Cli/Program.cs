@@ -16,15 +16,9 @@ foreach (var command in new[]
     PsCommand.Create(),
     InspectCommand.Create(),
     KillCommand.Create(),
+    LearnCommand.Create(),
 })
     root.Subcommands.Add(command);
-foreach (var later in new[] { ("learn", "Record what a command accesses") })
-{
-    var command = new Command(later.Item1, $"{later.Item2} (not supported yet)");
-    command.TreatUnmatchedTokensAsErrors = false;
-    command.SetAction(_ => ExitCodes.Fail($"not supported yet: sandlock {later.Item1}"));
-    root.Subcommands.Add(command);
-}
 
 // Alone, sandlock says how to use it rather than that a command is missing.
 var parsed = root.Parse(args.Length == 0 ? ["--help"] : args, CommandLineParsing.Configuration);

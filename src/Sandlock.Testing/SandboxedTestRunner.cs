@@ -44,7 +44,9 @@ internal static class SandboxedTestRunner
             SandboxIsolation.Assembly => launch.AssemblyScope,
             _ => null,
         };
-        if (scope is not null && launch.Confined)
+        // Learn mode runs each test in a child of its own, which it can run again observed.
+        var learnFolder = launch.Confined ? Learning.FailedTestLearning.Folder : null;
+        if (scope is not null && launch.Confined && learnFolder is null)
             return await RunSharedAsync(launch, scope, project, files, root, outputDirectory, clock, cancellationToken).ConfigureAwait(false);
         if (ChildTempFolder.Create(root, "sandlock-test-") is not { } temp)
             return [ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed)];
@@ -83,7 +85,12 @@ internal static class SandboxedTestRunner
             var resultPath = Path.Combine(temp.HostPath, ProtocolJson.ResultFileName);
             var report = File.Exists(resultPath) ? ProtocolJson.Read<ChildRunReport>(resultPath) : null;
             if (report is { HostError: null, Tests.Count: > 0 })
-                return [.. report.Tests.Select(t => DenialNotes.Add(t, run, policy, files.LastOrDefault()?.Path, launch.Settings.AcceptedDenials(project.BaseDirectory)))];
+            {
+                IReadOnlyList<ChildTestResult> results =
+                    [.. report.Tests.Select(t => DenialNotes.Add(t, run, policy, files.LastOrDefault()?.Path, launch.Settings.AcceptedDenials(project.BaseDirectory)))];
+                return learnFolder is null ? results
+                    : await Learning.FailedTestLearning.LearnAsync(results, learnFolder, policy, command, timeout, launch.TestFullName, [temp.HostPath], cancellationToken).ConfigureAwait(false);
+            }
             return [ChildFailure.Describe(run, report?.HostError, policy, launch, timeout)];
         }
         finally

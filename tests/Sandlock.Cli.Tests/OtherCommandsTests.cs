@@ -63,13 +63,4 @@ public sealed class OtherCommandsTests
             Directory.Delete(home, true);
         }
     }
-
-    [Theory]
-    [InlineData("learn")]
-    public async Task Later_commands_say_so(string command)
-    {
-        var r = await Run(command);
-        Assert.Equal(125, r.ExitCode);
-        Assert.Contains("not supported yet", r.Stderr);
-    }
 }

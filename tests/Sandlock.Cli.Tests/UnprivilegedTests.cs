@@ -50,6 +50,19 @@ public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.Unprivil
     }
 
     [Fact]
+    public async Task A_learned_policy_is_learned_and_enforced_without_privileges()
+    {
+        var policy = Path.Combine(_cli.Work, "learned.toml");
+        var learned = await _cli.Run("learn", "-o", policy, "--", "sh", "-c", "cat /etc/hostname; ls /usr/share");
+        var again = await _cli.Run("run", "--profile-file", policy, "--", "sh", "-c", "cat /etc/hostname; ls /usr/share");
+        var other = await _cli.Run("run", "--profile-file", policy, "--", "cat", "/etc/passwd");
+        Assert.True(learned.ExitCode == 0, learned.Stderr);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal(learned.Stdout, again.Stdout);
+        Assert.Contains("Permission denied", other.Stderr);
+    }
+
+    [Fact]
     public async Task Reads_outside_the_policy_are_denied_and_inside_allowed()
     {
         var denied = await _cli.Run(["run", .. SystemReads, "--", "cat", "/etc/hostname"]);

@@ -47,6 +47,28 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     }
 
     [Fact]
+    public async Task InLearnModeAFailingTestGetsAPolicyFileOfWhatItNeeded()
+    {
+        var folder = Directory.CreateTempSubdirectory("sandlock-learned-tests-").FullName;
+        try
+        {
+            var report = await run.RunAgain("FullyQualifiedName~ReadsSecretOutsidePolicy", new Dictionary<string, string> { ["SANDLOCK_LEARN_TESTS"] = folder });
+
+            var result = report[Tests + "ReadsSecretOutsidePolicy"];
+            Assert.Equal("Failed", result.Outcome);
+            var file = Assert.Single(Directory.GetFiles(folder, "*.toml"));
+            Assert.Equal(Tests + "ReadsSecretOutsidePolicy.toml", Path.GetFileName(file));
+            Assert.Contains($"Sandlock learn: what the test used, run again without its filesystem rules, is in {file}", result.Message);
+            var secretFolder = Path.GetDirectoryName((await FixtureWorkspace.Get()).SecretFile)!;
+            Assert.Contains($"\"{secretFolder}\",  # read by ", File.ReadAllText(file));
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    [Fact]
     public void APassingTestTheSandboxRefusedAFileFailsAndSaysHowToAllowOrAcceptIt()
     {
         var result = Report[Tests + "SwallowsARefusedRead"];

@@ -120,6 +120,10 @@ internal sealed class SupervisionPlan
             needs.Add("the sandbox name as hostname");
             handlers.Add(new VirtualHostname(hostname));
         }
+        // Observers record for `sandlock learn` and let every call continue: first, so they see what later handlers answer.
+        var observers = custom?.OfType<Learning.ObservingHandler>().ToList() ?? [];
+        if (observers.Count > 0) needs.Add("sandlock learn");
+        custom = custom?.Where(h => h is not Learning.ObservingHandler).ToList();
         if (custom is { Count: > 0 })
         {
             needs.Add("custom syscall handlers");
@@ -152,6 +156,7 @@ internal sealed class SupervisionPlan
             needs.Add("record_filesystem_denials");
             handlers.Add(new Files.FilesystemDenials(policy, HandledFilesystemRights(policy, kernel), Views.ProcView.AppliesTo(policy, kernel)));
         }
+        handlers.InsertRange(0, observers);
         if (handlers.Count == 0) return null;
         // Any supervised sandbox keeps track of the groups and sessions its processes make, so none outlives it.
         handlers.Insert(0, new Lifetime.ProcessGroupTracker());

@@ -26,13 +26,15 @@ public abstract class FixtureTestRun : IAsyncLifetime
         Report = TrxReport.LoadSingle(results);
     }
 
-    /// <summary>Runs the already built fixture again, only the tests <paramref name="filter"/> selects.</summary>
-    public async Task<TrxReport> RunAgain(string filter)
+    /// <summary>Runs the already built fixture again, only the tests <paramref name="filter"/> selects, with variables added.</summary>
+    public async Task<TrxReport> RunAgain(string filter, IReadOnlyDictionary<string, string>? environment = null)
     {
         var workspace = await FixtureWorkspace.Get();
         var project = workspace.Project(ProjectName);
         var results = Path.Combine(project, "TestResults-" + Guid.NewGuid().ToString("N"));
-        var again = await Dotnet.Run(project, EnvironmentOf(workspace), Dotnet.Host,
+        var variables = EnvironmentOf(workspace);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) variables[name] = value;
+        var again = await Dotnet.Run(project, variables, Dotnet.Host,
             ["test", "--no-build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}",
              "--filter", filter, "--logger", "trx", "--results-directory", results, .. ExtraArguments]);
         Assert.True(Directory.Exists(results), $"the second dotnet test of {ProjectName} wrote no TRX:\n{again}");

@@ -18,9 +18,6 @@ internal sealed record FsRule(string Path, FsAccess Access, bool MayVanish = fal
 /// </summary>
 internal static class FsRulePlanner
 {
-    /// <summary>Device files a confined program needs to behave normally (redirects to /dev/null and the like).</summary>
-    private static readonly string[] StandardDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"];
-
     private const FsAccess DeviceAccess = FsAccess.ReadFile | FsAccess.WriteFile | FsAccess.IoctlDev;
 
     // withoutProc: /proc is served by the supervisor's view, so the child itself may open nothing there.
@@ -58,7 +55,7 @@ internal static class FsRulePlanner
 
         foreach (var tree in readTrees) AddCarved(rules, tree, FsAccess.Read, denied);
         foreach (var tree in writeTrees) AddCarved(rules, tree, FsAccess.Write, denied);
-        foreach (var standardDevice in StandardDevices)
+        foreach (var standardDevice in StandardDevices.Paths)
         {
             var device = view.HostPathOf(standardDevice);
             if (File.Exists(device) && !Array.Exists(denied, d => PathTree.IsSameOrUnder(device, d)))

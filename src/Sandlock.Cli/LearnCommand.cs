@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Sandlock.Lifecycle;
+using Sandlock.Policy;
+using Sandlock.Policy.Learning;
+
+namespace Sandlock.Cli;
+
+/// <summary>
+/// <c>sandlock learn [-o FILE] [RUN OPTIONS] -- COMMAND [ARGS...]</c>: runs the command observed (confined only as
+/// the run options ask), then writes a policy file that lets that run pass, to FILE or stdout. The exit status is
+/// the command's, as for <c>sandlock run</c>.
+/// </summary>
+internal static class LearnCommand
+{
+    public static Command Create()
+    {
+        var options = new RunOptions();
+        var output = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the learned policy to FILE (default: stdout)" };
+        var command = new Command("learn", "Run a command once, observed, and write a policy file that lets it run");
+        options.AddTo(command);
+        command.Options.Add(output);
+        command.SetAction((parsed, cancellationToken) => LearnAsync(parsed, options, output, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> LearnAsync(ParseResult parsed, RunOptions o, Option<string?> output, CancellationToken cancellationToken)
+    {
+        RunRequest request;
+        try
+        {
+            request = RunRequest.From(parsed, o);
+            // Each of these would run the command otherwise than once, as it is.
+            if (request.DryRun) throw new PolicyException(o.DryRun.Name, "cannot be combined with sandlock learn");
+            if (request.ReproRuns is not null) throw new PolicyException(o.ReproCheck.Name, "cannot be combined with sandlock learn");
+        }
+        catch (PolicyException e)
+        {
+            return ExitCodes.Fail(e.Message);
+        }
+        var file = parsed.GetValue(output) is { } named ? Path.GetFullPath(named) : null;
+        if (file is not null && Path.GetDirectoryName(file) is { } folder && !Directory.Exists(folder))
+            return ExitCodes.Fail($"{output.Name}: no such folder: {folder}");
+
+        await using var run = new LearningRun(request.Policy, request.Command, StdioMode.Inherit, request.Timeout);
+        try
+        {
+            run.Start();
+        }
+        catch (SandboxSetupException e)
+        {
+            return ExitCodes.Fail(e.Message, ExitCodes.For(e.Failure));
+        }
+
+        using var interrupt = Forward(PosixSignal.SIGINT, run.Sandbox);
+        using var terminate = Forward(PosixSignal.SIGTERM, run.Sandbox);
+        var (result, observed) = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var words = PolicyVocabulary.CommandLine(parsed.GetValue(o.ProfileFile));
+        foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: {DisplayText.OneLine(DeniedAccess.Explain(denial, words))}");
+
+        var learned = LearnedPolicyWriter.Write(observed, ProtectedFolders.ForCurrentUser());
+        foreach (var left in learned.NotGranted) Console.Error.WriteLine($"sandlock: learn: not granted: {DisplayText.OneLine(left)}");
+        if (file is null)
+        {
+            Console.Out.Write(learned.Text);
+        }
+        else
+        {
+            try { await File.WriteAllTextAsync(file, learned.Text, CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return ExitCodes.Fail($"{output.Name}: cannot write {file}: {e.Message}");
+            }
+            Console.Error.WriteLine($"sandlock: learn: wrote {DisplayText.OneLine(file)}");
+        }
+        return result.ExitCode;
+    }
+
+    private static PosixSignalRegistration Forward(PosixSignal signal, Sandbox sandbox) =>
+        PosixSignalRegistration.Create(signal, context =>
+        {
+            context.Cancel = true;
+            sandbox.Signal(context.Signal == PosixSignal.SIGINT ? 2 : 15);
+        });
+}
