@@ -40,7 +40,7 @@ internal sealed record RunRequest(SandboxPolicy Policy, string[] Command, TimeSp
         if (command.Length > 0 && command[0].StartsWith('-'))
             throw new PolicyException("command", $"unknown option '{command[0]}' (put the command after --)");
         if (command.Length == 0 || command[0].Length == 0)
-            throw new PolicyException("command", "no command given: usage: sandlock run [OPTIONS] -- COMMAND [ARGS...]");
+            throw new PolicyException("command", $"no command given: usage: sandlock {parsed.CommandResult.Command.Name} [OPTIONS] -- COMMAND [ARGS...]");
 
         var timeout = parsed.GetValue(o.Timeout);
         // Written so that NaN fails too.

@@ -47,6 +47,17 @@ public sealed class LearnTests : IDisposable
         Assert.Contains("\"/etc/hostname\",  # read by cat", text);
     }
 
+    [Theory]
+    [InlineData("learn")]
+    [InlineData("run")]
+    public async Task Without_a_command_the_usage_names_the_subcommand(string subcommand)
+    {
+        var r = await Run(subcommand, "-r", "/usr");
+
+        Assert.Equal(125, r.ExitCode);
+        Assert.Contains($"usage: sandlock {subcommand} [OPTIONS] -- COMMAND", r.Stderr);
+    }
+
     [Fact]
     public async Task Without_a_file_the_policy_follows_the_commands_output_and_the_status_is_the_commands()
     {
