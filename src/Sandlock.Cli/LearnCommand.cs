@@ -13,9 +13,10 @@ namespace Sandlock.Cli;
 /// </summary>
 internal static class LearnCommand
 {
-    public static Command Create()
+    /// <param name="arguments">The arguments after <c>learn</c>, when they are all that will be parsed.</param>
+    public static Command Create(IReadOnlyList<string>? arguments = null)
     {
-        var options = new RunOptions();
+        var options = new RunOptions(arguments);
         var output = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the learned policy to FILE (default: stdout)" };
         var command = new Command("learn", "Run a command once, observed, and write a policy file that lets it run");
         options.AddTo(command);

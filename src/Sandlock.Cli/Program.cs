@@ -2,23 +2,30 @@ using System.CommandLine;
 using Sandlock.Cli;
 
 const string Description = "sandlock: run commands confined by Landlock and seccomp, without root";
-// The help and --version options of a RootCommand take their descriptions from resources, which in a NativeAOT
-// binary costs a reflection scan of every assembly (~1 ms of a 5 ms start): a command line that cannot ask for
-// them parses against a root without them. Asked or not, what the user sees is the same.
-Command root = args.Length == 0 || args.Any(arg => arg is "-h" or "--help" or "-?" or "/?" or "/h" or "--version" || arg.StartsWith('['))
-    ? new RootCommand(Description)
-    : new Command("sandlock", Description);
-foreach (var command in new[]
-{
-    RunCommand.Create(),
-    CheckCommand.Create(),
-    ProfileCommand.Create(),
-    PsCommand.Create(),
-    InspectCommand.Create(),
-    KillCommand.Create(),
-    LearnCommand.Create(),
-})
-    root.Subcommands.Add(command);
+var full = args.Length == 0 || args.Any(arg => arg is "-h" or "--help" or "-?" or "/?" or "/h" or "--version" || arg.StartsWith('['));
+// run and learn make only the policy options their arguments name, unless help may list them all.
+IReadOnlyList<string>? afterName = full ? null : args[1..];
+(string Name, Func<Command> Create)[] subcommands =
+[
+    ("run", () => RunCommand.Create(afterName)),
+    ("check", CheckCommand.Create),
+    ("profile", ProfileCommand.Create),
+    ("ps", PsCommand.Create),
+    ("inspect", InspectCommand.Create),
+    ("kill", KillCommand.Create),
+    ("learn", () => LearnCommand.Create(afterName)),
+];
+// Start-up is most of a short sandbox's time, so the command line is built only as far as these arguments need:
+// - the help and --version options of a RootCommand take their descriptions from resources, which in a NativeAOT
+//   binary costs a reflection scan of every assembly (~1 ms of a 5 ms start): without a way to ask for them, the
+//   root has none;
+// - only the subcommand named is built (run and learn have some sixty options each), with the options its
+//   arguments name; a name that is none of them gets them all, for the error to list.
+// Asked or not, what the user sees is the same.
+Command root = full ? new RootCommand(Description) : new Command("sandlock", Description);
+var onlyNamed = !full && Array.Exists(subcommands, s => s.Name == args[0]);
+foreach (var (name, create) in subcommands)
+    if (!onlyNamed || name == args[0]) root.Subcommands.Add(create());
 
 // Alone, sandlock says how to use it rather than that a command is missing.
 var parsed = root.Parse(args.Length == 0 ? ["--help"] : args, CommandLineParsing.Configuration);

@@ -9,9 +9,10 @@ namespace Sandlock.Cli;
 /// <summary><c>sandlock run [OPTIONS] -- COMMAND [ARGS...]</c>.</summary>
 internal static class RunCommand
 {
-    public static Command Create()
+    /// <param name="arguments">The arguments after <c>run</c>, when they are all that will be parsed.</param>
+    public static Command Create(IReadOnlyList<string>? arguments = null)
     {
-        var options = new RunOptions();
+        var options = new RunOptions(arguments);
         var command = new Command("run", "Run a command in a sandbox");
         options.AddTo(command);
         command.SetAction((parsed, cancellationToken) => RunAsync(parsed, options, cancellationToken));

@@ -12,8 +12,51 @@ namespace Sandlock.Cli;
 internal sealed class RunOptions
 {
     /// <summary>Each policy setting's flag, its option typed by the setting's value kind.</summary>
-    public readonly IReadOnlyList<(PolicySetting Setting, Option Option)> Policy =
-        [.. PolicySettings.In(FrontDoor.CommandLine).Select(s => (s, ForSetting(s)))];
+    public readonly IReadOnlyList<(PolicySetting Setting, Option Option)> Policy;
+
+    /// <summary>
+    /// <paramref name="arguments"/>: the command line after the subcommand's name, when known. Only the policy flags
+    /// it names then get an option: making all sixty of them is a sizeable part of a sandbox's start. Anything
+    /// that might be a flag but names none (a misspelling, bundled short flags) gets them all, so that parsing
+    /// reports it as it always does.
+    /// </summary>
+    public RunOptions(IReadOnlyList<string>? arguments = null)
+    {
+        var settings = PolicySettings.In(FrontDoor.CommandLine);
+        var given = arguments is null ? null : FlagsNamed(arguments, settings);
+        var policy = new List<(PolicySetting, Option)>();
+        foreach (var setting in settings)
+            if (given is null || given.Contains(setting.Flag!) || (setting.FlagAlias is { } alias && given.Contains(alias)))
+                policy.Add((setting, ForSetting(setting)));
+        Policy = policy;
+    }
+
+    private static HashSet<string>? FlagsNamed(IReadOnlyList<string> arguments, IEnumerable<PolicySetting> settings)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var setting in settings)
+        {
+            known.Add(setting.Flag!);
+            if (setting.FlagAlias is { } alias) known.Add(alias);
+        }
+        var given = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var argument in arguments)
+        {
+            if (argument == "--") break;
+            if (!argument.StartsWith('-') || argument == "-") continue;
+            // --flag=value and --flag:value name the flag before the separator.
+            var end = argument.IndexOfAny(['=', ':']);
+            var name = end > 0 ? argument[..end] : argument;
+            if (known.Contains(name)) given.Add(name);
+            else if (!RunOwnFlags.Contains(name)) return null;
+        }
+        return given;
+    }
+
+    private static readonly HashSet<string> RunOwnFlags = new(StringComparer.Ordinal)
+    {
+        "--dry-run", "--repro-check", "--timeout", "-t", "--profile", "-p", "--profile-file", "--interactive", "-i", "--output", "-o",
+    };
 
     public readonly Option<bool> DryRun = Flag("--dry-run", "Print what would be enforced and exit");
     public readonly Option<int?> ReproCheck = Number("--repro-check", null, "N", "Run N times, varying what the policy does not pin, and compare outputs");

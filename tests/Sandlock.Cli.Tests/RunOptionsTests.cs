@@ -25,4 +25,33 @@ public sealed class RunOptionsTests
         Assert.Equal(options.All.Count(), run.Options.Count);
         Assert.Same(options.Command, Assert.Single(run.Arguments));
     }
+
+    [Fact]
+    public void Given_the_arguments_only_the_policy_flags_they_name_get_an_option()
+    {
+        var options = new RunOptions(["-r", "/usr", "--fs-write=/tmp", "-t", "5", "--", "cat", "--fs-deny"]);
+
+        Assert.Equal(["--fs-read", "--fs-write"], options.Policy.Select(p => p.Option.Name).Order());
+        Assert.Equal(new RunOptions().All.Count() - new RunOptions().Policy.Count + 2, options.All.Count());
+    }
+
+    [Theory]
+    [InlineData("--fs-reed")]
+    [InlineData("-ri")]
+    [InlineData("-Z")]
+    public void An_argument_that_may_be_a_flag_but_names_none_gets_every_option(string argument)
+    {
+        var options = new RunOptions(["-r", "/usr", argument, "--", "true"]);
+
+        Assert.Equal(new RunOptions().Policy.Count, options.Policy.Count);
+    }
+
+    [Fact]
+    public async Task A_misspelt_flag_is_reported_as_before()
+    {
+        var r = await CliRunner.Run("run", "-r", "/usr", "--fs-reed", "/x", "--", "true");
+
+        Assert.Equal(125, r.ExitCode);
+        Assert.Contains("unknown option '--fs-reed'", r.Stderr);
+    }
 }
