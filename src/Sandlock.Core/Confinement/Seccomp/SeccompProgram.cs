@@ -186,11 +186,16 @@ internal static class SeccompProgram
         });
 
         // A held syscall with an argument check of its own (clone, socket, ioctl, mknod) keeps that check in the filter.
-        var cases = denied.Select(nr => (Number: nr, Target: eperm))
-            .Concat(special.Select(kv => (Number: kv.Key, Target: kv.Value)))
-            .Concat(holds.Keys.Union(refusals.Keys).Where(nr => !special.ContainsKey(nr)).Select(nr => (Number: nr, Target: Pass(nr))))
-            .OrderBy(c => c.Number)
-            .ToList();
+        // Loops rather than a LINQ chain: every sandboxed start builds a program, and a NativeAOT binary resolves
+        // each chained Select (a generic virtual method) the slow way on its first call. Numbers are unique here.
+        var cases = new List<(uint Number, BpfEmitter.Label Target)>(denied.Count + special.Count + holds.Count + refusals.Count);
+        foreach (var nr in denied) cases.Add((nr, eperm));
+        foreach (var (nr, target) in special) cases.Add((nr, target));
+        foreach (var nr in holds.Keys)
+            if (!special.ContainsKey(nr)) cases.Add((nr, Pass(nr)));
+        foreach (var nr in refusals.Keys)
+            if (!special.ContainsKey(nr) && !holds.ContainsKey(nr)) cases.Add((nr, Pass(nr)));
+        cases.Sort((a, b) => a.Number.CompareTo(b.Number));
         var dispatch = SyscallDispatch.Emit(e, cases, allow);
 
         if (table.AuditArch == AuditArchX86_64)
@@ -216,14 +221,16 @@ internal static class SeccompProgram
                 throw new ArgumentException($"unknown syscall group '{group}': expected one of {string.Join(", ", SyscallGroups.Names)}", nameof(policy));
         }
 
-        var names = DefaultDenyList.Syscalls.Select(s => s.Name)
-            .Concat(DefaultDenyList.Groups.Except(policy.ExtraAllowSyscalls, StringComparer.Ordinal).SelectMany(SyscallGroups.Members));
-
         var numbers = new SortedSet<uint>();
-        foreach (var name in names)
+        void Deny(string name)
         {
-            if (table.TryGetNumber(name, out var nr))
-                numbers.Add((uint)nr);
+            if (table.TryGetNumber(name, out var nr)) numbers.Add((uint)nr);
+        }
+        foreach (var syscall in DefaultDenyList.Syscalls) Deny(syscall.Name);
+        foreach (var group in DefaultDenyList.Groups)
+        {
+            if (policy.ExtraAllowSyscalls.Contains(group, StringComparer.Ordinal)) continue;
+            foreach (var name in SyscallGroups.Members(group)) Deny(name);
         }
         foreach (var name in policy.ExtraDenySyscalls)
         {
