@@ -65,6 +65,13 @@ public sealed record SandboxPolicy
     /// </summary>
     internal bool RecordFilesystemDenials { get; init; }
 
+    /// <summary>
+    /// Folders the child may list, and nothing more: the supervisor opens them for it (names only; what the child opens
+    /// through them is still Landlock's to refuse). For a whole test host whose framework walks the folders above the
+    /// tests (NUnit's engine looks for extensions up to /).
+    /// </summary>
+    internal ImmutableArray<string> FsListable { get; init; } = [];
+
     // Copy-on-write workspace and mounts
     public FsIsolation FsIsolation { get; internal init; }
     public string? Workdir { get; internal init; }

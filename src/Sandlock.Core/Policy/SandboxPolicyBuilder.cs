@@ -180,6 +180,9 @@ public sealed class SandboxPolicyBuilder
     // Not a setting of any front door: the build task turns it on for every step (a refusal must fail the step).
     internal SandboxPolicyBuilder RecordFilesystemDenials(bool on = true, string? source = null) =>
         Set("record_filesystem_denials", source, p => p with { RecordFilesystemDenials = on });
+    // Not a setting of any front door either: a whole test host lists the folders above its tests.
+    internal SandboxPolicyBuilder FsListOnly(string path, string? source = null) =>
+        SetPath("list_only", path, source, (p, full) => p with { FsListable = p.FsListable.Add(full) });
 
     // Copy-on-write workspace and mounts
     public SandboxPolicyBuilder FsIsolation(FsIsolation mode, string? source = null) =>

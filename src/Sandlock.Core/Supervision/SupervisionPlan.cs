@@ -145,9 +145,9 @@ internal sealed class SupervisionPlan
             handlers.Add(new Processes.ProcessTargets());
             if (ConfinesUnixSockets(policy)) handlers.Add(new UnixSocketPaths(policy, AbstractSocketsScoped(policy, kernel)));
             if (!policy.Disabled.Contains(Protection.LandlockNet)) handlers.Add(new UnboundListen());
-            if (!policy.Disabled.Contains(Protection.LandlockFs) && kernel.LandlockAbi >= 1
-                && FsRulePlanner.CarvedReadFolders(policy, Views.ProcView.AppliesTo(policy, kernel)) is { Count: > 0 } carved)
-                handlers.Add(new Views.CarvedFolders(carved));
+            if (!policy.Disabled.Contains(Protection.LandlockFs) && kernel.LandlockAbi >= 1 && policy.ConfinesFilesystem
+                && ListedFolders(policy, kernel) is { Count: > 0 } listed)
+                handlers.Add(new Views.CarvedFolders(listed));
         }
         // Last: every handler before it that serves a path itself (the /proc view, carved listings, redirects) has.
         if (policy.RecordFilesystemDenials && policy.ConfinesFilesystem && !policy.Disabled.Contains(Protection.LandlockFs)
@@ -166,6 +166,16 @@ internal sealed class SupervisionPlan
             throw new SandboxSetupException(SetupFailure.Sandbox,
                 $"{string.Join(" and ", needs)} need seccomp user notification, which this kernel ({kernel.KernelRelease}) lacks");
         return new SupervisionPlan(handlers, network);
+    }
+
+    /// <summary>The folders the supervisor lists for the child: those carving took a read rule from, and the list-only ones.</summary>
+    private static IReadOnlyCollection<string> ListedFolders(SandboxPolicy policy, KernelFeatures kernel)
+    {
+        var carved = FsRulePlanner.CarvedReadFolders(policy, Views.ProcView.AppliesTo(policy, kernel));
+        if (policy.FsListable.IsEmpty || policy.Chroot is not null || !policy.FsMounts.IsEmpty) return carved;
+        var listed = new HashSet<string>(carved, StringComparer.Ordinal);
+        foreach (var folder in policy.FsListable) listed.Add(Policy.ChrootPaths.Normalize(folder));
+        return listed;
     }
 
     /// <summary>The rights the ruleset handles, as ConfinementPlan sets them.</summary>

@@ -33,7 +33,13 @@ internal static class WholeHostPolicy
         FrontDoorDefaults.AddSystem(builder, ChildRoot.Host, Defaults);
         builder.FsRead(SystemReadPaths.DotnetRoot, Defaults);
         foreach (var path in request.AppFolders.OfType<string>().Where(p => Path.IsPathRooted(p) && Directory.Exists(p)).Distinct(StringComparer.Ordinal))
+        {
             builder.FsRead(path, Defaults);
+            // Test frameworks walk the folders above the tests (NUnit's engine looks for extension packages in each,
+            // up to /): they may list those folders, names only, and open nothing in them beyond the policy.
+            for (var above = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path)); above is not null; above = Path.GetDirectoryName(above))
+                builder.FsListOnly(above, Defaults);
+        }
         builder.FsRead(FrontDoorDefaults.RepositoryRootOf(AppContext.BaseDirectory), Defaults);
         builder.FsWrite(request.TempDirectory, Defaults).CleanEnv(true, Defaults);
         foreach (var path in request.WriteFolders) builder.FsWrite(path, Defaults);

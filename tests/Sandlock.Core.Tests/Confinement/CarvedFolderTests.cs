@@ -52,4 +52,23 @@ public sealed class CarvedFolderTests : IDisposable
         // Relative to the listed folder's fd, the kernel checks the denied folder itself.
         AssertDenied(await Sh(policy, $"cd {_tmp["a"]} && cat secret/key"));
     }
+
+    [Fact]
+    public async Task A_list_only_folder_shows_its_names_and_nothing_in_it_can_be_read_or_written()
+    {
+        _tmp.Write("above/inside/file", "contents");
+        _tmp.Write("above/other", "not granted");
+        var policy = Sandboxed.SystemOnly().FsRead(_tmp["above/inside"]).FsListOnly(_tmp["above"]);
+
+        var listed = await Sh(policy, $"ls {_tmp["above"]}; cat {_tmp["above/inside/file"]}");
+        AssertSucceeded(listed);
+        Assert.Equal("inside\nother\ncontents", listed.StandardOutputText);
+
+        AssertDenied(await Run(policy, "cat", _tmp["above/other"]));
+        AssertDenied(await Sh(policy, $"cd {_tmp["above"]} && cat other"));
+        AssertDenied(await Sh(policy, $"touch {_tmp["above/new"]}"));
+        Assert.False(File.Exists(_tmp["above/new"]));
+        // Without the list-only folder its listing is refused, as before.
+        AssertDenied(await Run(Sandboxed.SystemOnly().FsRead(_tmp["above/inside"]), "ls", _tmp["above"]));
+    }
 }

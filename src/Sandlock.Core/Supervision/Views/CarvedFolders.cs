@@ -7,8 +7,9 @@ namespace Sandlock.Supervision.Views;
 /// Lists the folders carving took a read rule from. Landlock can only allow, so a denied path (or the /proc view)
 /// inside a granted tree leaves the tree and the denied path's ancestors without a rule of their own: their entries
 /// stay readable, but the folders themselves could not be listed, though the user granted it (`-r /` and then
-/// `ls /` failed). A read-only open of exactly such a folder is done by the supervisor and the fd handed over:
-/// listing it shows names only, and whatever the child then opens through it is still checked by Landlock.
+/// `ls /` failed). The same for the folders a policy makes list-only (those above a whole test host's tests). A
+/// read-only open of exactly such a folder is done by the supervisor and the fd handed over: listing it shows names
+/// only, and whatever the child then opens through it is still checked by Landlock.
 /// </summary>
 internal sealed class CarvedFolders(IReadOnlyCollection<string> folders) : SyscallHandler
 {
