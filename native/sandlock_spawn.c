@@ -324,7 +324,10 @@ int sl_spawn_supervised(const struct sl_spawn_request *req, struct sl_spawn_resu
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     int listener = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, outcome.listener, 0);
     if (listener >= 0) result->listener = listener;
-    if (listener < 0 || on_listener(context, listener, pid) != 0) {
+    /* Once the listener is ours the child may go on: a held call it makes before the supervisor is attached waits in
+     * the kernel until it is served, so attaching overlaps the child's way to execve instead of delaying it. */
+    char go = 'g';
+    if (listener < 0 || write(sockets[0], &go, 1) != 1 || on_listener(context, listener, pid) != 0) {
         int err = listener < 0 ? errno : ECANCELED;
         kill(pid, SIGKILL);
         waitpid(pid, NULL, __WALL);
@@ -337,11 +340,6 @@ int sl_spawn_supervised(const struct sl_spawn_request *req, struct sl_spawn_resu
         goto done;
     }
     result->pidfd = pidfd;
-
-    char go = 'g';
-    if (write(sockets[0], &go, 1) != 1) {
-        kill(pid, SIGKILL);
-    }
     /* EOF once execve has closed the write end, or once the child has exited after a failure. */
     char ignored;
     ssize_t n;
