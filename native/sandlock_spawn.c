@@ -116,9 +116,26 @@ static void set_rlimits(const struct sl_spawn_request *req, struct child_outcome
     }
 }
 
+/* Puts req->extra_fds at 3, 4, ... A source may sit on another's target, and so may exec_pipe (whose early close
+ * would tell the parent the execve happened): everything that matters is first copied above the targets. The
+ * copies are close-on-exec; dup2 clears that flag on the targets only. */
+static void place_extra_fds(const struct sl_spawn_request *req, struct child_outcome *outcome, int exec_pipe)
+{
+    int first_free = 3 + req->extra_fd_count;
+    if (exec_pipe >= 0 && exec_pipe < first_free && fcntl(exec_pipe, F_DUPFD_CLOEXEC, first_free) < 0)
+        fail(outcome, SL_STEP_STDIO);
+    int lifted[req->extra_fd_count];
+    for (int i = 0; i < req->extra_fd_count; i++) {
+        lifted[i] = fcntl(req->extra_fds[i], F_DUPFD_CLOEXEC, first_free);
+        if (lifted[i] < 0) fail(outcome, SL_STEP_STDIO);
+    }
+    for (int i = 0; i < req->extra_fd_count; i++)
+        if (dup2(lifted[i], 3 + i) < 0) fail(outcome, SL_STEP_STDIO);
+}
+
 /* Runs in the vfork child; never returns. Only async-signal-safe calls. */
 static void __attribute__((noinline, noreturn))
-child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome, int go_socket)
+child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome, int go_socket, int exec_pipe)
 {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -192,10 +209,12 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
             if (read(go_socket, &go, 1) != 1) { errno = ECANCELED; fail(outcome, SL_STEP_LISTENER_HANDOFF); }
         }
     }
+    /* Last of the fd steps: every fd used above (ruleset, cgroup, working directory, go socket) may sit on a target. */
+    if (req->extra_fd_count > 0) place_extra_fds(req, outcome, exec_pipe);
     set_rlimits(req, outcome, 1);
 
     /* Mark rather than close: the kernel closes them at execve, after every step above has used its fd. */
-    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(outcome, SL_STEP_CLOSE_FDS);
+    if (syscall(SYS_close_range, 3U + (unsigned)req->extra_fd_count, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(outcome, SL_STEP_CLOSE_FDS);
     sigprocmask(SIG_SETMASK, &empty, NULL);
     execve(req->path, req->argv, req->envp);
     fail(outcome, SL_STEP_EXEC);
@@ -210,7 +229,7 @@ int sl_spawn(const struct sl_spawn_request *req, struct sl_spawn_result *result)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t parent = getpid();
     pid_t pid = vfork();
-    if (pid == 0) child_main(req, parent, &outcome, -1);
+    if (pid == 0) child_main(req, parent, &outcome, -1, -1);
     int spawn_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
@@ -257,7 +276,7 @@ struct supervised_child {
 static int supervised_child_entry(void *arg)
 {
     struct supervised_child *c = arg;
-    child_main(c->req, c->parent, c->outcome, c->go_socket);
+    child_main(c->req, c->parent, c->outcome, c->go_socket, c->exec_pipe);
 }
 
 int sl_spawn_supervised(const struct sl_spawn_request *req, struct sl_spawn_result *result,

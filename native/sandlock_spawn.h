@@ -59,6 +59,9 @@ struct sl_spawn_request {
     uint16_t filter_len;
     uint8_t disable_transparent_huge_pages;
     uint8_t take_terminal;           /* make the child's group the foreground of the terminal on fd 0 */
+    int32_t extra_fd_count;
+    const int32_t *extra_fds;        /* extra_fds[i] becomes the child's fd 3+i (pipes of a gather, a fork control
+                                      * socket); NULL: none */
 };
 
 struct sl_spawn_result {

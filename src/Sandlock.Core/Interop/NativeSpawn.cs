@@ -27,7 +27,8 @@ internal sealed record SpawnRequest(
     UserNamespaceMaps? UserNamespace = null,
     int CgroupProcsFd = -1,
     string? Chroot = null,
-    int WorkingDirectoryFd = -1);
+    int WorkingDirectoryFd = -1,
+    IReadOnlyList<int>? ExtraFds = null);
 
 /// <summary>A user namespace for the child with these /proc/self/uid_map and gid_map contents.</summary>
 internal sealed record UserNamespaceMaps(string UidMap, string GidMap)
@@ -76,6 +77,8 @@ internal static unsafe partial class NativeSpawn
         public int RlimitCount, CpuMaskWords, Personality, CgroupProcsFd, CwdFd;
         public ushort FilterLength;
         public byte DisableTransparentHugePages, TakeTerminal;
+        public int ExtraFdCount;
+        public int* ExtraFds;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -113,6 +116,8 @@ internal static unsafe partial class NativeSpawn
         using var arena = new NativeArena();
         var filter = request.Filter;
         var limits = request.Limits.ToArray();
+        var extraFds = request.ExtraFds?.ToArray() ?? [];
+        fixed (int* extraPtr = extraFds)
         fixed (SockFilter* filterPtr = filter)
         fixed (ResourceLimit* limitPtr = limits)
         fixed (ulong* maskPtr = request.CpuMask)
@@ -142,6 +147,8 @@ internal static unsafe partial class NativeSpawn
                 FilterLength = checked((ushort)filter.Length),
                 DisableTransparentHugePages = request.DisableTransparentHugePages ? (byte)1 : (byte)0,
                 TakeTerminal = request.TakeTerminal ? (byte)1 : (byte)0,
+                ExtraFdCount = extraFds.Length,
+                ExtraFds = extraFds.Length == 0 ? null : extraPtr,
             };
             NativeResult result;
             if (onListener is null)

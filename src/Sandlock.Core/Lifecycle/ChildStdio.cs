@@ -9,29 +9,36 @@ internal sealed class ChildStdio : IDisposable
 
     private int _devNull = -1, _outRead = -1, _outWrite = -1, _errRead = -1, _errWrite = -1;
 
-    public int ChildStdin => _devNull;
+    public int ChildStdin { get; private set; } = -1;
     public int ChildStdout { get; private set; } = -1;
     public int ChildStderr { get; private set; } = -1;
 
-    public static ChildStdio Open(StdioMode mode)
+    public IReadOnlyList<int> ExtraFds { get; private set; } = [];
+
+    public static ChildStdio Open(StdioMode mode, ChildStreams? given = null)
+    {
+        var stdio = OpenFor(mode, given?.Stdout >= 0);
+        if (given is null) return stdio;
+        if (given.Stdin >= 0) stdio.ChildStdin = given.Stdin;
+        if (given.Stdout >= 0) stdio.ChildStdout = given.Stdout;
+        stdio.ExtraFds = given.ExtraFds ?? [];
+        return stdio;
+    }
+
+    private static ChildStdio OpenFor(StdioMode mode, bool stdoutGiven)
     {
         var stdio = new ChildStdio();
         try
         {
             if (mode == StdioMode.Inherit) return stdio;
-            stdio._devNull = Check(Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC), "open /dev/null");
+            stdio.ChildStdin = stdio._devNull = Check(Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC), "open /dev/null");
             if (mode == StdioMode.Null)
             {
                 stdio.ChildStdout = stdio.ChildStderr = stdio._devNull;
                 return stdio;
             }
-            (stdio._outRead, stdio._outWrite) = Pipe();
-            // A large buffer lets a chatty command run on while the watcher is busy, instead of blocking every
-            // 64 KiB. stdout only, and a modest size: an unprivileged user's pipe buffers count against a shared
-            // limit (pipe-user-pages-soft) past which all its new pipes get one page. Refused, the default stays.
-            Libc.TrySetPipeSize(stdio._outWrite, CapturePipeBytes);
+            if (!stdoutGiven) stdio.OpenStdoutPipe();
             (stdio._errRead, stdio._errWrite) = Pipe();
-            stdio.ChildStdout = stdio._outWrite;
             stdio.ChildStderr = stdio._errWrite;
             return stdio;
         }
@@ -40,6 +47,16 @@ internal sealed class ChildStdio : IDisposable
             stdio.Dispose();
             throw;
         }
+    }
+
+    private void OpenStdoutPipe()
+    {
+        (_outRead, _outWrite) = Pipe();
+        // A large buffer lets a chatty command run on while the watcher is busy, instead of blocking every
+        // 64 KiB. stdout only, and a modest size: an unprivileged user's pipe buffers count against a shared
+        // limit (pipe-user-pages-soft) past which all its new pipes get one page. Refused, the default stays.
+        Libc.TrySetPipeSize(_outWrite, CapturePipeBytes);
+        ChildStdout = _outWrite;
     }
 
     /// <summary>Hands the read end of the stdout pipe to the caller, who closes it from then on.</summary>

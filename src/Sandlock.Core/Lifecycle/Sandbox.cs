@@ -87,6 +87,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// <summary>The port mappings made so far (with port remapping); the result holds all of them.</summary>
     public IReadOnlyList<PortMapping> PortMappings => _session?.PortMappings ?? [];
 
+    /// <summary>Pipe ends and numbered fds a pipeline, gather or fork template hands the child instead of its own.</summary>
+    internal ChildStreams? Streams { get; init; }
+
     /// <summary>Set by <see cref="ReproCheck"/> to start the command with its environment in a varied order.</summary>
     internal Random? EnvironmentShuffle { get; init; }
 
@@ -184,7 +187,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private void StartConfined(ProvisionedConfinement confinement, IReadOnlyList<string> environment, string path)
     {
         var plan = confinement.Plan;
-        using var stdio = ChildStdio.Open(Stdio);
+        using var stdio = ChildStdio.Open(Stdio, Streams);
         using var mounted = MountedStart.For(Policy, path, Policy.Chroot is null ? Policy.Cwd : WorkingDirectory);
         var request = new SpawnRequest(
             mounted.Path, Command, environment, mounted.WorkingDirectory,
@@ -199,7 +202,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             UserNamespace: NeedsUserNamespace(plan) ? UserNamespaceMaps.Identity() : null,
             CgroupProcsFd: _cgroup?.ProcsFd ?? -1,
             Chroot: Policy.Chroot,
-            WorkingDirectoryFd: mounted.WorkingDirectoryFd);
+            WorkingDirectoryFd: mounted.WorkingDirectoryFd,
+            ExtraFds: stdio.ExtraFds);
 
         _session = plan.Supervised?.CreateSession();
         if (_session is not null) _session.OnPortMapped = OnPortMapped;

@@ -8,7 +8,7 @@ using Type = System.Type;
 namespace Sandlock.Tests.Architecture;
 
 /// <summary>
-/// Sandlock.Core's layers, bottom up: Interop, Policy, Confinement, Supervision, Lifecycle. A layer may use the ones
+/// Sandlock.Core's layers, bottom up: Interop, Policy, Confinement, Supervision, Lifecycle, Orchestration. A layer may use the ones
 /// below it and the exceptions at the root, never one above it. The public types a library user touches live in the
 /// namespace Sandlock, each in the folder of its layer; they are assigned to their layer here.
 /// </summary>
@@ -17,7 +17,7 @@ public sealed class LayerTests
     private static readonly System.Reflection.Assembly Core = typeof(Sandbox).Assembly;
     private static readonly ArchUnitNET.Domain.Architecture CoreArchitecture = new ArchLoader().LoadAssemblies(Core).Build();
 
-    private static readonly string[] Layers = ["Interop", "Policy", "Confinement", "Supervision", "Lifecycle"];
+    private static readonly string[] Layers = ["Interop", "Policy", "Confinement", "Supervision", "Lifecycle", "Orchestration"];
 
     /// <summary>The root-namespace (public) types of each layer.</summary>
     private static readonly Dictionary<string, Type[]> PublicTypesByLayer = new()
@@ -31,6 +31,7 @@ public sealed class LayerTests
         ["Lifecycle"] = [typeof(Sandbox), typeof(SandboxResult), typeof(ExitStatus), typeof(StdioMode), typeof(OutputHandler),
             typeof(ISandboxBackend), typeof(LocalSandboxBackend), typeof(SandboxSession), typeof(SandboxSessionState), typeof(ExecRequest),
             typeof(FilesystemMount), typeof(NetworkPolicy), typeof(SandboxCapabilities), typeof(SandboxSnapshot), typeof(SandboxSessionException)],
+        ["Orchestration"] = [typeof(Stage), typeof(Pipeline), typeof(Gather)],
     };
 
     /// <summary>Below every layer: the exception root and the setup error any layer may raise.</summary>
