@@ -17,9 +17,16 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     {
         private readonly TempDir _dir = new();
 
-        public Program() => Path = CPrograms.Build("Checkpoints/counter.c", _dir["counter"], flags: "-pthread");
+        public Program()
+        {
+            Path = CPrograms.Build("Checkpoints/counter.c", _dir["counter"], flags: "-pthread");
+            StaticPath = CPrograms.Build("Checkpoints/counter.c", _dir["counter-static"], isStatic: true, "-pthread");
+        }
 
         public string Path { get; }
+
+        /// <summary>Linked statically: no loader or shared libraries, the vDSO still in use.</summary>
+        public string StaticPath { get; }
 
         public SandboxPolicyBuilder Policy() => SystemOnly().FsRead(_dir.Path);
 
@@ -57,12 +64,14 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
 
     private static int Count(string line) => int.Parse(line.Split(' ')[0]);
 
-    [Fact]
-    public async Task A_counter_checkpointed_at_N_killed_and_restored_continues_from_N()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_counter_checkpointed_at_N_killed_and_restored_continues_from_N(bool linkedStatically)
     {
         using var folder = new TempDir();
         var policy = program.Policy().Build();
-        var (sandbox, _) = await StartCounting(policy, 3, program.Path, "12");
+        var (sandbox, _) = await StartCounting(policy, 3, linkedStatically ? program.StaticPath : program.Path, "12");
         await using (sandbox)
         {
             await sandbox.CheckpointAsync(folder["image"], thenKill: true);
@@ -97,6 +106,34 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             var result = await restored.WaitAsync();
             AssertSucceeded(result);
             Assert.Equal("6", Lines(result.StandardOutputText)[^1]);
+        }
+    }
+
+    [Fact]
+    public async Task A_paused_sandbox_is_checkpointed_and_stays_paused()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        var (sandbox, _) = await StartCounting(policy, 2, program.Path, "6");
+        await using (sandbox)
+        {
+            sandbox.Pause();
+            await sandbox.CheckpointAsync(folder["image"]);
+            // Detached from a group stop, it stops again on its own; it must not have run on.
+            SpinWait.SpinUntil(() => Procfs.State(sandbox.Pid!.Value) != "R", TimeSpan.FromSeconds(30));
+            Assert.Equal("T", Procfs.State(sandbox.Pid!.Value));
+            sandbox.Resume();
+            var original = await sandbox.WaitAsync();
+            AssertSucceeded(original);
+            Assert.Equal(["1", "2", "3", "4", "5", "6"], Lines(original.StandardOutputText));
+
+            await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+            var result = await restored.WaitAsync();
+            AssertSucceeded(result);
+            var lines = Lines(result.StandardOutputText);
+            var first = Count(lines[0]);
+            Assert.InRange(first, 3, 6);
+            Assert.Equal(Enumerable.Range(first, 7 - first).Select(n => n.ToString()), lines);
         }
     }
 
@@ -178,6 +215,15 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             sandbox.Kill();
             Assert.True((await sandbox.WaitAsync()).Status.Killed);
         }
+    }
+
+    [Fact]
+    public async Task A_policy_whose_paths_differ_from_the_hosts_is_refused_by_setting_name()
+    {
+        using var folder = new TempDir();
+        var refused = await Assert.ThrowsAsync<SandboxCheckpointException>(() =>
+            Sandbox.RestoreAsync(folder.Path, program.Policy().TimeStart(DateTimeOffset.UnixEpoch).Build()));
+        Assert.Contains("restore of a sandbox with time_start is not supported", refused.Message);
     }
 
     [Fact]
