@@ -28,6 +28,7 @@ enum {
     OP_IGNORE = 8,      /* a: signal number */
     OP_ROBUST_LIST = 9, /* a: head, b: length */
     OP_RSEQ = 10,       /* a: address, b: length, c: signature */
+    OP_NAME = 11,       /* a: name address (PR_SET_NAME) */
 };
 
 struct op { uint64_t kind, a, b, c, d; };
@@ -69,6 +70,8 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f)
 #define SYS_dup3 292
 #define SYS_set_robust_list 273
 #define SYS_rseq 334
+#define SYS_prctl 157
+#define PR_SET_NAME 15
 
 #define PROT_RW 3
 #define MAP_PRIVATE 0x02
@@ -119,6 +122,8 @@ static long apply(const struct op *op)
         return sys6(SYS_set_robust_list, op->a, op->b, 0, 0, 0, 0);
     case OP_RSEQ:
         return sys6(SYS_rseq, op->a, op->b, 0, op->c, 0, 0);
+    case OP_NAME:
+        return sys6(SYS_prctl, PR_SET_NAME, op->a, 0, 0, 0, 0);
     default:
         return -22;
     }

@@ -19,6 +19,8 @@ internal sealed record CheckpointImage
     public required int Pid { get; init; }
     public required IReadOnlyList<string> Command { get; init; }
     public required DateTimeOffset Taken { get; init; }
+    /// <summary>/proc/PID/comm: the name ps shows, which the restored process takes again.</summary>
+    public required string Name { get; init; }
     public required string WorkingDirectory { get; init; }
     public required ulong SignalMask { get; init; }
     public required IReadOnlyList<int> IgnoredSignals { get; init; }
@@ -61,13 +63,13 @@ internal sealed record CheckpointImage
 /// </summary>
 internal sealed record ImageRegion(ulong Start, ulong End, string Protection, string Name, long? MemoryOffset)
 {
-    public ulong Length => End - Start;
-    public bool IsKernelMapping => MemoryOffset is null;
-    public bool IsStack => Name == "[stack]";
+    [JsonIgnore] public ulong Length => End - Start;
+    [JsonIgnore] public bool IsKernelMapping => MemoryOffset is null;
+    [JsonIgnore] public bool IsStack => Name == "[stack]";
     public bool Overlaps(ulong start, ulong end) => Start < end && start < End;
 
     /// <summary>PROT_* bits of the "rwxp" column.</summary>
-    public int ProtectionBits => (Protection[0] == 'r' ? 1 : 0) | (Protection[1] == 'w' ? 2 : 0) | (Protection[2] == 'x' ? 4 : 0);
+    [JsonIgnore] public int ProtectionBits => (Protection[0] == 'r' ? 1 : 0) | (Protection[1] == 'w' ? 2 : 0) | (Protection[2] == 'x' ? 4 : 0);
 }
 
 /// <summary>An open file reopened by path at restore: its fd number, open flags, and position (null: not seekable).</summary>

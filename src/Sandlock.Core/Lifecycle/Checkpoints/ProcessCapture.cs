@@ -68,6 +68,7 @@ internal static class ProcessCapture
             Pid = pid,
             Command = command,
             Taken = DateTimeOffset.UtcNow,
+            Name = File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n'),
             WorkingDirectory = WorkingDirectory(pid),
             SignalMask = mask,
             IgnoredSignals = Signals(status["SigIgn"]).Where(s => s is not (9 or 19)).ToList(),
@@ -87,13 +88,38 @@ internal static class ProcessCapture
         var threads = Directory.GetDirectories($"/proc/{pid}/task").Length;
         if (threads > 1)
             throw new SandboxCheckpointException($"pid {pid} has {threads} threads; only single-threaded processes can be checkpointed");
-        var children = File.Exists($"/proc/{pid}/task/{pid}/children") ? File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim() : "";
+        var children = Children(pid);
         if (children.Length > 0)
             throw new SandboxCheckpointException($"pid {pid} has child processes ({children}); only a sandbox of one process can be checkpointed");
         var handled = Signals(ProcStatus(pid)["SigCgt"]);
         if (handled.Count > 0)
             throw new SandboxCheckpointException(
                 $"pid {pid} has signal handlers for signals {string.Join(", ", handled)}; restoring signal handlers is not supported");
+    }
+
+    /// <summary>The pids of its children (zombies too), from /proc/PID/task/PID/children or, without it, every process's parent.</summary>
+    private static string Children(int pid)
+    {
+        var file = $"/proc/{pid}/task/{pid}/children";
+        if (File.Exists(file)) return File.ReadAllText(file).Trim();
+        var children = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(dir);
+            if (!name.All(char.IsAsciiDigit)) continue;
+            try
+            {
+                // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count from the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[1] == pid.ToString(CultureInfo.InvariantCulture)) children.Add(name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Ended while listed.
+            }
+        }
+        return string.Join(' ', children);
     }
 
     private static Dictionary<string, string> ProcStatus(int pid) =>

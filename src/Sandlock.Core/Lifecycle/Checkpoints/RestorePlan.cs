@@ -9,7 +9,7 @@ namespace Sandlock.Lifecycle.Checkpoints;
 /// </summary>
 internal sealed class RestorePlan
 {
-    private enum Op : ulong { Unmap = 1, Move = 2, Map = 3, Stop = 4, Protect = 5, Open = 6, ChangeDirectory = 7, Ignore = 8, RobustList = 9, Rseq = 10 }
+    private enum Op : ulong { Unmap = 1, Move = 2, Map = 3, Stop = 4, Protect = 5, Open = 6, ChangeDirectory = 7, Ignore = 8, RobustList = 9, Rseq = 10, Name = 11 }
 
     private const int HeaderSize = 24, OpSize = 40;
 
@@ -28,6 +28,7 @@ internal sealed class RestorePlan
     public void Ignore(int signal) => Add(Op.Ignore, (ulong)signal);
     public void RobustList(ulong head, ulong length) => Add(Op.RobustList, head, length);
     public void Rseq(ulong area, uint length, uint signature) => Add(Op.Rseq, area, length, signature);
+    public void Name(string name) => Add(Op.Name, text: name);
 
     private void Add(Op kind, ulong a = 0, ulong b = 0, ulong c = 0, ulong d = 0, string? text = null) => _ops.Add((kind, a, b, c, d, text));
 
@@ -76,6 +77,7 @@ internal sealed class RestorePlan
             Op.Ignore => $"ignoring signal {a}",
             Op.RobustList => "setting the robust futex list",
             Op.Rseq => "registering restartable sequences",
+            Op.Name => $"naming the process {text}",
             _ => kind.ToString(),
         };
     }

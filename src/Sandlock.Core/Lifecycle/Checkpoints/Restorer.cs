@@ -105,6 +105,7 @@ internal static class Restorer
         foreach (var region in regions) plan.Protect(region.Start, region.Length, region.ProtectionBits);
         foreach (var file in image.Files.OrderBy(f => f.Fd)) plan.Open(file.Path, file.Flags, file.Offset, file.Fd);
         plan.ChangeDirectory(image.WorkingDirectory);
+        plan.Name(image.Name);
         foreach (var signal in image.IgnoredSignals) plan.Ignore(signal);
         if (image.RobustListHead != 0) plan.RobustList(image.RobustListHead, image.RobustListLength);
         if (image.RseqArea != 0) plan.Rseq(image.RseqArea, image.RseqLength, image.RseqSignature);
