@@ -138,6 +138,24 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     }
 
     [Fact]
+    public async Task Memory_can_still_be_allocated_after_restore()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        var (sandbox, _) = await StartCounting(policy, 3, program.Path, "40", "alloc");
+        await using (sandbox)
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            var last = Count(Lines((await sandbox.WaitAsync()).StandardOutputText)[^1]);
+
+            await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+            var result = await restored.WaitAsync();
+            AssertSucceeded(result);
+            Assert.Equal(Enumerable.Range(last + 1, 40 - last).Select(n => $"{n} alloc:ok"), Lines(result.StandardOutputText));
+        }
+    }
+
+    [Fact]
     public async Task An_open_file_is_reopened_at_its_offset()
     {
         using var folder = new TempDir();

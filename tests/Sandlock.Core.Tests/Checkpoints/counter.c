@@ -2,6 +2,7 @@
  *   counter LIMIT                 counts
  *   counter LIMIT read FILE       and prints, per step, the next 4-byte record of FILE (kept open across steps)
  *   counter LIMIT probe FILE      and tries, per step, to open FILE and to unshare a user namespace
+ *   counter LIMIT alloc           and allocates, fills and checks 64 KiB per step (below the mmap threshold: brk)
  *   counter LIMIT thread|socket|fork|pipe|handler   holds what a checkpoint must refuse */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +38,12 @@ int main(int argc, char **argv)
         if (fd >= 0 && strcmp(mode, "read") == 0) {
             char record[5] = { 0 };
             if (read(fd, record, 4) == 4) printf(" %.3s", record);
+        }
+        if (strcmp(mode, "alloc") == 0) {
+            unsigned char *block = malloc(64 << 10);
+            if (block == NULL) { printf(" alloc:failed\n"); return 3; }
+            memset(block, (int)n, 64 << 10);
+            printf(" alloc:%s", block[(64 << 10) - 1] == (unsigned char)n ? "ok" : "corrupt");
         }
         if (strcmp(mode, "probe") == 0) {
             int probe = open(file, O_RDONLY);
