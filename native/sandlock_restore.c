@@ -5,10 +5,12 @@
  * chdir) it does as a confined process, so a checkpoint folder cannot open what the policy refuses.
  *
  * Protocol (x86_64 only):
- *   1. _start moves to a stack in .bss and loops in pause(); rdi = &plan, rsi = &run, rdx = plan capacity.
+ *   1. _start moves to a stack in .bss and loops in pause(); rdi = &plan, rsi = &run, rdx = plan capacity,
+ *      r8 = the address of its syscall instruction, r9 and r10 = where the stub's own image begins and ends.
  *      The supervisor seizes and interrupts it and reads those registers.
  *   2. The supervisor writes the plan, points rip at `run` and continues. `run` executes the operations in order;
- *      OP_STOP and the end raise int3, where the supervisor writes memory, or sets the saved registers and detaches.
+ *      OP_STOP and the end raise int3, where the supervisor writes memory, or makes the stub unmap itself through
+ *      that syscall instruction (stopping at the syscall's exit) and sets the saved registers and detaches.
  *   3. A failing operation stores its index and errno in the plan header and stops at int3; the supervisor reads them,
  *      kills the sandbox and names the operation. */
 #include <stdint.h>
@@ -152,6 +154,10 @@ __asm__(
     "    lea plan_area(%rip), %rdi\n"
     "    lea run(%rip), %rsi\n"
     "    mov $1048576, %edx\n"
+    "    lea .Lpause(%rip), %r8\n"
+    "    lea __ehdr_start(%rip), %r9\n"
+    "    lea _end(%rip), %r10\n"
     "1:  mov $34, %eax\n" /* pause */
+    ".Lpause:\n"
     "    syscall\n"
     "    jmp 1b\n");

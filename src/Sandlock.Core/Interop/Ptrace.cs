@@ -7,12 +7,17 @@ namespace Sandlock.Interop;
 internal static unsafe class Ptrace
 {
     private const long SysPtrace = 101, SysGetRobustList = 274;
-    private const long PTRACE_CONT = 7, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13, PTRACE_DETACH = 17,
+    private const long PTRACE_SYSCALL = 24, PTRACE_CONT = 7, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13, PTRACE_DETACH = 17,
         PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205, PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207,
         PTRACE_GETSIGMASK = 0x420a, PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_RSEQ_CONFIGURATION = 0x420f;
 
     /// <summary>The tracee is killed if the tracer exits: a half-restored process must not run on.</summary>
     public const long OptionExitKill = 0x100000;
+
+    /// <summary>Syscall stops report SIGTRAP | 0x80, told apart from a breakpoint's SIGTRAP.</summary>
+    public const long OptionTraceSysGood = 1;
+
+    public const int SyscallStopSignal = 5 | 0x80;
 
     public const int NT_X86_XSTATE = 0x202;
 
@@ -20,7 +25,8 @@ internal static unsafe class Ptrace
     public const int RegistersSize = 27 * 8;
 
     /// <summary>Indexes of struct user_regs_struct's fields (8 bytes each) the checkpoint code reads or sets.</summary>
-    public const int RegRax = 10, RegRip = 16, RegCs = 17, RegRsp = 19, RegOrigRax = 15, RegRdi = 14, RegRsi = 13, RegRdx = 12;
+    public const int RegRax = 10, RegRip = 16, RegCs = 17, RegRsp = 19, RegOrigRax = 15, RegRdi = 14, RegRsi = 13, RegRdx = 12,
+        RegR8 = 9, RegR9 = 8, RegR10 = 7;
 
     private static int Request(long request, int pid, long address, long data) =>
         Libc.Syscall(SysPtrace, request, pid, address, data) < 0 ? Libc.LastError : 0;
@@ -31,6 +37,9 @@ internal static unsafe class Ptrace
     public static int Interrupt(int pid) => Request(PTRACE_INTERRUPT, pid, 0, 0);
 
     public static int Continue(int pid, int signal = 0) => Request(PTRACE_CONT, pid, 0, signal);
+
+    /// <summary>Continues to the next syscall entry or exit.</summary>
+    public static int ContinueToSyscall(int pid) => Request(PTRACE_SYSCALL, pid, 0, 0);
 
     public static int Detach(int pid, int signal = 0) => Request(PTRACE_DETACH, pid, 0, signal);
 

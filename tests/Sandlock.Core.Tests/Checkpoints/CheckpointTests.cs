@@ -138,6 +138,39 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     }
 
     [Fact]
+    public async Task The_restored_process_has_the_saved_address_space_and_nothing_of_the_stub()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        var (sandbox, _) = await StartCounting(policy, 2, program.Path, "1000000");
+        await using (sandbox)
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            await sandbox.WaitAsync();
+        }
+        using var saved = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder["image/checkpoint.json"]));
+        var savedPages = Pages(saved.RootElement.GetProperty("regions").EnumerateArray()
+            .Select(r => (r.GetProperty("start").GetUInt64(), r.GetProperty("end").GetUInt64(), r.GetProperty("protection").GetString()!)));
+
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var maps = File.ReadAllLines($"/proc/{restored.Pid}/maps");
+        restored.Kill();
+        await restored.WaitAsync();
+        Assert.DoesNotContain(maps, line => line.Contains("sandlock-restore") || line.StartsWith("3f00000", StringComparison.Ordinal));
+        var restoredPages = Pages(maps.Where(line => !line.EndsWith("[vsyscall]")).Select(line =>
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var range = fields[0].Split('-');
+            return (Convert.ToUInt64(range[0], 16), Convert.ToUInt64(range[1], 16), fields[1]);
+        }));
+        Assert.Equal(savedPages, restoredPages);
+    }
+
+    /// <summary>Each page's address and protection: neighbours the kernel merges into one mapping compare equal.</summary>
+    private static List<string> Pages(IEnumerable<(ulong Start, ulong End, string Protection)> ranges) =>
+        [.. ranges.SelectMany(r => Enumerable.Range(0, (int)((r.End - r.Start) / 4096)).Select(i => $"{r.Start + (ulong)i * 4096:x} {r.Protection}")).Order()];
+
+    [Fact]
     public async Task Memory_can_still_be_allocated_after_restore()
     {
         using var folder = new TempDir();

@@ -38,13 +38,15 @@ internal static class Restorer
 
     public static void Restore(int pid, string stubPath, string folder, CheckpointImage image)
     {
-        var error = Ptrace.Seize(pid, Ptrace.OptionExitKill);
+        var error = Ptrace.Seize(pid, Ptrace.OptionExitKill | Ptrace.OptionTraceSysGood);
         if (error != 0) throw PtraceAccess.SeizeRefused(pid, error, "restore the checkpoint");
         var registers = new byte[Ptrace.RegistersSize];
         WaitInLoop(pid, registers);
         var planAddress = ProcessCapture.Register(registers, Ptrace.RegRdi);
         var entry = ProcessCapture.Register(registers, Ptrace.RegRsi);
         var capacity = (int)ProcessCapture.Register(registers, Ptrace.RegRdx);
+        var syscallInstruction = ProcessCapture.Register(registers, Ptrace.RegR8);
+        var stubImage = (Start: ProcessCapture.Register(registers, Ptrace.RegR9), End: PageUp(ProcessCapture.Register(registers, Ptrace.RegR10)));
 
         var plan = Plan(pid, stubPath, image);
         var encoded = plan.Encode(planAddress, capacity)
@@ -60,6 +62,7 @@ internal static class Restorer
         RunToTrap(pid, planAddress, plan);
         WriteMemory(pid, folder, image);
         RunToTrap(pid, planAddress, plan);
+        UnmapStub(pid, syscallInstruction, stubImage);
 
         var saved = File.ReadAllBytes(Path.Combine(folder, CheckpointImage.RegistersFile));
         if (saved.Length != Ptrace.RegistersSize) throw new SandboxCheckpointException($"{folder}: {CheckpointImage.RegistersFile} is not {Ptrace.RegistersSize} bytes");
@@ -134,6 +137,36 @@ internal static class Restorer
             scratch += 1UL << 32;
         foreach (var mapping in stub) plan.Move(mapping.Start, mapping.Length, scratch + (mapping.Start - stub[0].Start));
         for (var i = 0; i < stub.Count; i++) plan.Move(scratch + (stub[i].Start - stub[0].Start), stub[i].Length, saved[i].Start);
+    }
+
+    private static ulong PageUp(ulong address) => (address + PageSize - 1) & ~(ulong)(PageSize - 1);
+
+    /// <summary>
+    /// The stub's last act: munmap of its own image, run through its syscall instruction and stopped at the syscall's
+    /// exit, before any instruction of the unmapped stub could run again. The restored process keeps nothing of it.
+    /// </summary>
+    private static void UnmapStub(int pid, ulong syscallInstruction, (ulong Start, ulong End) image)
+    {
+        const ulong Munmap = 11;
+        var registers = new byte[Ptrace.RegistersSize];
+        if (Ptrace.GetRegisters(pid, registers) is not 0 and var e1) throw Failed("read the stub's registers", e1);
+        ProcessCapture.SetRegister(registers, Ptrace.RegRip, syscallInstruction);
+        ProcessCapture.SetRegister(registers, Ptrace.RegRax, Munmap);
+        ProcessCapture.SetRegister(registers, Ptrace.RegRdi, image.Start);
+        ProcessCapture.SetRegister(registers, Ptrace.RegRsi, image.End - image.Start);
+        ProcessCapture.SetRegister(registers, Ptrace.RegOrigRax, ulong.MaxValue);
+        if (Ptrace.SetRegisters(pid, registers) is not 0 and var e2) throw Failed("point the stub at its syscall", e2);
+        foreach (var edge in (string[])["entry", "exit"])
+        {
+            if (Ptrace.ContinueToSyscall(pid) is not 0 and var e3) throw Failed("continue the restore stub", e3);
+            var stop = Ptrace.WaitForStop(pid);
+            if (stop.Exited) throw new SandboxCheckpointException("the restore stub ended while unmapping itself");
+            if (stop.Signal != Ptrace.SyscallStopSignal)
+                throw new SandboxCheckpointException($"the restore stub stopped with signal {stop.Signal & 0x7f} instead of at its munmap {edge}");
+        }
+        if (Ptrace.GetRegisters(pid, registers) is not 0 and var e4) throw Failed("read the stub's registers", e4);
+        if ((long)ProcessCapture.Register(registers, Ptrace.RegRax) is < 0 and var result)
+            throw new SandboxCheckpointException($"restore failed unmapping the restore stub at 0x{image.Start:x}: {Libc.ErrorText((int)-result)}");
     }
 
     /// <summary>Lets the stub run to its next int3; a failed operation is reported by name.</summary>
