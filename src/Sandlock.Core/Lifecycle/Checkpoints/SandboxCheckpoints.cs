@@ -1,0 +1,129 @@
+using Sandlock.Policy;
+
+namespace Sandlock.Lifecycle.Checkpoints;
+
+/// <summary>
+/// What <see cref="Sandbox.CheckpointAsync"/> and <see cref="Sandbox.RestoreAsync"/> do: refuse what is not supported,
+/// run the capture or the restore on a thread of its own (ptrace binds a tracee to the thread that seized it), and
+/// leave nothing half-made.
+/// </summary>
+internal static class SandboxCheckpoints
+{
+    public const string StubName = "sandlock-restore";
+
+    public static Task CheckpointAsync(int pid, SandboxPolicy policy, IReadOnlyList<string> command, string folder, Action? whileStopped,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        RefuseUnsupported(policy, "checkpoint");
+        folder = Path.GetFullPath(folder);
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            throw new SandboxCheckpointException($"{folder}: the checkpoint folder is not empty");
+        var made = !Directory.Exists(folder);
+        return OnOwnThread(() =>
+        {
+            try
+            {
+                ProcessCapture.Capture(pid, command, folder, whileStopped);
+            }
+            catch
+            {
+                RemoveWhatWasWritten(folder, made);
+                throw;
+            }
+        });
+    }
+
+    public static async Task<Sandbox> RestoreAsync(string folder, SandboxPolicy policy, StdioMode stdio, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        ArgumentNullException.ThrowIfNull(policy);
+        RefuseUnsupported(policy, "restore");
+        folder = Path.GetFullPath(folder);
+        var image = Restorer.Load(folder);
+        var stub = StubPath();
+        // The stub must be executable inside the sandbox; it is the only path added, and running it again later
+        // gives the process nothing: it waits for a supervisor that never comes.
+        var confined = policy.ConfinesFilesystem ? policy with { FsReadable = [.. policy.FsReadable, stub] } : policy;
+        var sandbox = new Sandbox(confined, [stub], stdio);
+        sandbox.Start();
+        try
+        {
+            await OnOwnThread(() => Restorer.Restore(sandbox.Pid!.Value, stub, folder, image)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await sandbox.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return sandbox;
+    }
+
+    /// <summary>Policies whose view of files differs from the host's: paths saved or reopened would not mean the same.</summary>
+    private static void RefuseUnsupported(SandboxPolicy policy, string what)
+    {
+        string? setting = policy switch
+        {
+            { Chroot: not null } => "chroot",
+            { FsMounts.IsEmpty: false } => "fs_mount",
+            { FsIsolation: not FsIsolation.None } => "fs_isolation",
+            { TimeStart: not null } => "time_start",
+            _ => null,
+        };
+        if (setting is not null)
+            throw new SandboxCheckpointException($"{what} of a sandbox with {setting} is not supported");
+    }
+
+    private static string StubPath()
+    {
+        // Beside the application (a build's output), or where a package restore leaves native assets.
+        string[] candidates =
+        [
+            Path.Combine(AppContext.BaseDirectory, StubName),
+            Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", StubName),
+        ];
+        var stub = candidates.FirstOrDefault(File.Exists)
+            ?? throw new SandboxCheckpointException($"the restore stub {StubName} is missing (looked in {string.Join(", ", candidates.Distinct())})");
+        if ((File.GetUnixFileMode(stub) & UnixFileMode.UserExecute) == 0)
+            throw new SandboxCheckpointException($"the restore stub {stub} is not executable");
+        return stub;
+    }
+
+    private static void RemoveWhatWasWritten(string folder, bool made)
+    {
+        try
+        {
+            if (made) Directory.Delete(folder, recursive: true);
+            else
+                foreach (var name in (string[])[CheckpointImage.FileName, CheckpointImage.MemoryFile, CheckpointImage.RegistersFile, CheckpointImage.ExtendedStateFile])
+                    File.Delete(Path.Combine(folder, name));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The failure being reported matters more than a leftover file.
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a new thread that ends with it, so the ptrace link ends with it too.</summary>
+    private static Task OnOwnThread(Action work)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                work();
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "sandlock checkpoint" };
+        thread.Start();
+        return done.Task;
+    }
+}
