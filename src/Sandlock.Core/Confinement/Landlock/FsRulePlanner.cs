@@ -43,8 +43,18 @@ internal static class FsRulePlanner
         readTrees = readTrees.Concat(policy.FsMounts.Select(m => m.VirtualPath));
         writeTrees = writeTrees.Concat(policy.FsMounts.Where(m => !m.ReadOnly).Select(m => m.VirtualPath));
 
+        // A workdir is read here and written only through the supervisor, into its copy-on-write layer; the layers
+        // of every run (fs_storage) are written by no child directly.
+        var readOnly = denied;
+        if (policy.Workdir is { } workdir)
+        {
+            readTrees = readTrees.Append(workdir);
+            readOnly = [.. denied, workdir, .. WorkspaceStorage(policy)];
+        }
         foreach (var tree in readTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Read, denied);
-        foreach (var tree in writeTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, denied);
+        foreach (var tree in writeTrees.Select(host).Select(normalize).Distinct()) AddCarved(rules, tree, FsAccess.Write, readOnly);
+        // Files made in the sandbox are executed from there (the kernel checks the upper file itself).
+        if (policy.WorkspaceUpper is { } upper) rules.Add(Rule(upper, FsAccess.Read));
         foreach (var device in StandardDevices.Select(host))
             if (File.Exists(device) && !denied.Any(d => PathTree.IsSameOrUnder(device, d)))
                 rules.Add(new FsRule(device, DeviceAccess, MayVanish: true));
@@ -91,6 +101,13 @@ internal static class FsRulePlanner
             if (inside.Any(d => PathTree.IsSameOrUnder(d, entry))) AddCarved(rules, entry, access, inside, carved);
             else rules.Add(Rule(entry, access) with { MayVanish = true });
         }
+    }
+
+    /// <summary>The folder that holds every run's copy-on-write layer: the policy's fs_storage, or the default one.</summary>
+    private static IEnumerable<string> WorkspaceStorage(SandboxPolicy policy)
+    {
+        if (policy.FsStorage is { } storage) yield return Normalize(storage);
+        if (policy.WorkspaceUpper is { } upper && Path.GetDirectoryName(Path.GetDirectoryName(upper)) is { } runs) yield return runs;
     }
 
     private static FsRule Rule(string path, FsAccess access) =>
