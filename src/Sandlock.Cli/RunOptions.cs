@@ -15,7 +15,8 @@ internal sealed class RunOptions
     public readonly IReadOnlyList<(PolicySetting Setting, Option Option)> Policy =
         [.. PolicySettings.In(FrontDoor.CommandLine).Select(s => (s, ForSetting(s)))];
 
-    public readonly Option<bool> DryRun = Flag("--dry-run", "Print what would be enforced and exit");
+    public readonly Option<bool> Explain = Flag("--explain", "Print what would be enforced and exit, running nothing");
+    public readonly Option<bool> DryRun = Flag("--dry-run", "With --workdir: run, print the changes (A|M|D PATH, sorted) and keep none of them");
     public readonly Option<int?> ReproCheck = Number("--repro-check", null, "N", "Run N times, varying what the policy does not pin, and compare outputs");
     public readonly Option<double?> Timeout = Number<double>("--timeout", "-t", "SECS", "Kill the command after SECS seconds (exit 124)", "a number of seconds such as 30 or 0.5");
     public readonly Option<string?> Profile = One("--profile", "-p", "NAME", "Start from ~/.config/sandlock/profiles/NAME.toml");
@@ -28,7 +29,7 @@ internal sealed class RunOptions
     /// costs a NativeAOT start a third of a millisecond; a test checks that no option field is missing here.
     /// </summary>
     public IEnumerable<Option> All =>
-        [.. Policy.Select(p => p.Option), DryRun, ReproCheck, Timeout, Profile, ProfileFile, Interactive];
+        [.. Policy.Select(p => p.Option), Explain, DryRun, ReproCheck, Timeout, Profile, ProfileFile, Interactive];
 
     public void AddTo(Command command)
     {

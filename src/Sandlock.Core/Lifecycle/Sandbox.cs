@@ -203,7 +203,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         var plan = confinement.Plan;
         using var stdio = ChildStdio.Open(Stdio);
-        using var mounted = MountedStart.For(Policy, path, Policy.Chroot is null ? Policy.Cwd : WorkingDirectory);
+        using var mounted = MountedStart.For(_workspace?.Policy ?? Policy, path, Policy.Chroot is null ? Policy.Workdir is null ? Policy.Cwd : WorkingDirectory : WorkingDirectory);
         var request = new SpawnRequest(
             mounted.Path, Command, environment, mounted.WorkingDirectory,
             stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,

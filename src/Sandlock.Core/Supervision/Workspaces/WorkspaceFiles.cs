@@ -94,19 +94,17 @@ internal sealed class WorkspaceFiles : SyscallHandler
             case "chdir":
                 if (!found.Exists) return Done(SyscallDecision.Deny(Errno.ENOENT));
                 if (!found.Status.IsDirectory) return Done(SyscallDecision.Deny(Errno.ENOTDIR));
-                // The kernel walks the same folder in the workdir itself; elsewhere the directory is recorded.
-                if (found.Layer == Layer.Lower && target.KernelWalks)
+                // From a working directory in the upper folder the kernel walks there once the folder is made in it, and
+                // stays there, so files made in the sandbox can be run by a relative path; else it must walk alike.
+                if (target.FromUpper && !target.Resolved.Winding && tree.EnsureDirectory(rest) is var madeHere and < 0) return Done(SyscallDecision.Deny(-madeHere));
+                if (target.KernelWalks || (target.FromUpper && !target.Resolved.Winding))
                 {
                     directories.Set(call.Pid, null);
                     return Done(SyscallDecision.Allow);
                 }
                 return Done(calls.RecordedChdir(shown.Mount!, shown, directories));
             case "execve" or "execveat":
-                if (!found.Exists) return Done(SyscallDecision.Deny(Errno.ENOENT));
-                if (found.Layer == Layer.Lower && target.KernelWalks) return Done(SyscallDecision.Allow);
-                return Done(_fdLinks is { } fdLinks
-                    ? calls.PointAtOpenedFile(shown.Mount!, shown, address, fdLinks, callerDirectory: null)
-                    : calls.Refuse(shown.VirtualPath, Errno.EACCES, "workdir: executing a file of the copy-on-write layer needs /proc"));
+                return ExecAsync(call, tree, calls, target, found, shown, address);
             case "unlink" or "rmdir" or "unlinkat":
                 var directory = call.Name == "rmdir" || (call.Name == "unlinkat" && ((int)call.Args[2] & FileCalls.AtRemoveDir) != 0);
                 return Done(Outcome(tree.Remove(rest, directory)));
@@ -118,6 +116,23 @@ internal sealed class WorkspaceFiles : SyscallHandler
                 // chmod, chown, truncate, utimensat and xattr changes: on the upper folder's copy.
                 return ChangeCopyAsync(tree, calls, rest, found, truncate: call.Name == "truncate" && call.Args[1] == 0);
         }
+    }
+
+    private async ValueTask<SyscallDecision> ExecAsync(SyscallEvent call, WorkspaceTree tree, MountedFileCalls calls, WorkspaceTarget target,
+        Found found, MountedPath shown, ulong address)
+    {
+        if (!found.Exists) return SyscallDecision.Deny(Errno.ENOENT);
+        if (target.KernelWalks) return SyscallDecision.Allow;
+        // From the upper folder the kernel finds the file where it is once it is copied up (its bytes, unchanged).
+        if (target.FromUpper && !target.Resolved.Winding && !found.Status.IsDirectory)
+        {
+            if (await tree.CopyUpAsync(shown.Rest).ConfigureAwait(false) is var copied and < 0) return SyscallDecision.Deny(-copied);
+            return SyscallDecision.Allow;
+        }
+        if (_fdLinks is not { } fdLinks)
+            return calls.Refuse(shown.VirtualPath, Errno.EACCES, "workdir: executing a file of the copy-on-write layer needs /proc");
+        var layer = found.Layer == Layer.Upper ? _upper : _lower;
+        return calls.PointAtOpenedFile(layer, shown with { Mount = layer }, address, fdLinks, callerDirectory: null);
     }
 
     private FsMount Looks(Found found) => found.Layer == Layer.Upper ? _upper : _lowerLooks;
@@ -214,7 +229,11 @@ internal sealed class WorkspaceFiles : SyscallHandler
         return ChildAccess.Write(session, call, call.Args[0], bytes) ? SyscallDecision.Result(bytes.Length) : SyscallDecision.Deny(Errno.EFAULT);
     }
 
-    private sealed record WorkspaceTarget(Resolved Resolved, bool KernelWalks);
+    /// <summary>
+    /// <see cref="KernelWalks"/>: the kernel, walking the path from where the caller's own base is, reaches the same
+    /// file. <see cref="FromUpper"/>: a relative path from a working directory or fd in the upper folder.
+    /// </summary>
+    private sealed record WorkspaceTarget(Resolved Resolved, bool KernelWalks, bool FromUpper);
 
     /// <summary>Whether the call follows a symlink in its last component, as the kernel decides it for each syscall.</summary>
     private static bool FollowsLast(SupervisedSession session, SyscallEvent call) => call.Name switch
@@ -235,7 +254,7 @@ internal sealed class WorkspaceFiles : SyscallHandler
     {
         if (address == 0 || ChildAccess.ReadString(session, call, address) is not { Length: > 0 } path) return null;
         var directoryFd = dirArg < 0 ? HeldOpen.AtFdCwd : (int)call.Args[dirArg];
-        var kernelWalks = true;
+        bool kernelWalks = true, fromUpper = false;
         var parts = new List<string>();
         if (!path.StartsWith('/'))
         {
@@ -247,7 +266,7 @@ internal sealed class WorkspaceFiles : SyscallHandler
             }
             else if (ChildPaths.HostDirectory(call.Pid, directoryFd) is { } host)
             {
-                kernelWalks = !tree.InUpper(host);
+                fromUpper = tree.InUpper(host);
                 baseDirectory = tree.RestOf(host) is { } baseRest ? _layout.Shown(baseRest) : host;
             }
             else return null;
@@ -268,7 +287,9 @@ internal sealed class WorkspaceFiles : SyscallHandler
         // A trailing slash asks for a folder, following a symlink to one.
         var follow = followLast || path.EndsWith('/');
         var resolved = tree.Resolve(parts.Skip(workdir.Length).Concat(components.Skip(next)), follow);
-        return new WorkspaceTarget(resolved, kernelWalks && !resolved.TouchedUpper);
+        // From the upper folder the kernel walks only it; from the workdir (or outside) only the workdir.
+        var alike = fromUpper ? !resolved.TouchedLower && resolved.Outside is null : !resolved.TouchedUpper;
+        return new WorkspaceTarget(resolved, kernelWalks && alike, fromUpper);
     }
 
     private SyscallDecision? Refusal(MountedFileCalls calls, string rest)

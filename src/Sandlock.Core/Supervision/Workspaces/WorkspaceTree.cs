@@ -22,7 +22,14 @@ internal readonly record struct Found(Layer Layer, FileStatus Status)
 /// reached by '..' or a symlink), or an <see cref="Error"/>. <see cref="TouchedUpper"/>: the walk used a file of the
 /// upper folder, so the kernel, which sees only the workdir, would not walk it the same way.
 /// </summary>
-internal sealed record Resolved(string? Rest, string? Outside, bool TouchedUpper, int Error);
+internal sealed record Resolved(string? Rest, string? Outside, bool TouchedUpper, int Error)
+{
+    /// <summary>The walk used a file of the workdir itself.</summary>
+    public bool TouchedLower { get; init; }
+
+    /// <summary>The walk followed a symlink or went up with '..': a kernel walk elsewhere would not retrace it.</summary>
+    public bool Winding { get; init; }
+}
 
 /// <summary>
 /// The merged view of one run's copy-on-write layer: the upper folder over the workdir, minus what the run deleted.
@@ -87,8 +94,10 @@ internal sealed class WorkspaceTree : IDisposable
     {
         var pending = new LinkedList<string>(components);
         var resolved = new List<string>();
-        var touchedUpper = false;
+        bool touchedUpper = false, touchedLower = false, winding = false;
         var links = 0;
+        Resolved Done(string? rest, string? outside, int error) =>
+            new(rest, outside, touchedUpper, error) { TouchedLower = touchedLower, Winding = winding };
         while (pending.First is { } node)
         {
             var name = node.Value;
@@ -96,35 +105,38 @@ internal sealed class WorkspaceTree : IDisposable
             if (name is "." or "") continue;
             if (name == "..")
             {
+                winding = true;
                 if (resolved.Count > 0) { resolved.RemoveAt(resolved.Count - 1); continue; }
                 var above = Path.GetDirectoryName(Layout.Lower) ?? "/";
-                return new Resolved(null, Join(above, pending), touchedUpper, 0);
+                return Done(null, Join(above, pending), 0);
             }
             var candidate = resolved.Count == 0 ? name : string.Join('/', resolved) + "/" + name;
             var last = pending.Count == 0;
             var found = Find(candidate);
-            if (!found.Exists) return last ? new Resolved(candidate, null, touchedUpper, 0) : new Resolved(null, null, touchedUpper, Errno.ENOENT);
+            if (!found.Exists) return last ? Done(candidate, null, 0) : Done(null, null, Errno.ENOENT);
             touchedUpper |= found.Layer == Layer.Upper;
+            touchedLower |= found.Layer == Layer.Lower;
             if (found.Status.IsSymlink && (!last || followLast))
             {
-                if (++links > MaxLinks) return new Resolved(null, null, touchedUpper, Errno.ELOOP);
-                if (ReadLink(found.Layer, candidate) is not { } target) return new Resolved(null, null, touchedUpper, Errno.EIO);
+                winding = true;
+                if (++links > MaxLinks) return Done(null, null, Errno.ELOOP);
+                if (ReadLink(found.Layer, candidate) is not { } target) return Done(null, null, Errno.EIO);
                 var targetParts = target.Split('/', StringSplitOptions.RemoveEmptyEntries);
                 if (target.StartsWith('/'))
                 {
                     var lowerParts = Layout.Lower.Split('/', StringSplitOptions.RemoveEmptyEntries);
-                    if (!targetParts.Take(lowerParts.Length).SequenceEqual(lowerParts, StringComparer.Ordinal) || targetParts.Length < lowerParts.Length)
-                        return new Resolved(null, Join(target, pending), touchedUpper, 0);
+                    if (targetParts.Length < lowerParts.Length || !targetParts.Take(lowerParts.Length).SequenceEqual(lowerParts, StringComparer.Ordinal))
+                        return Done(null, Join(target, pending), 0);
                     resolved.Clear();
                     targetParts = targetParts[lowerParts.Length..];
                 }
                 for (var i = targetParts.Length - 1; i >= 0; i--) pending.AddFirst(targetParts[i]);
                 continue;
             }
-            if (!last && !found.Status.IsDirectory) return new Resolved(null, null, touchedUpper, Errno.ENOTDIR);
+            if (!last && !found.Status.IsDirectory) return Done(null, null, Errno.ENOTDIR);
             resolved.Add(name);
         }
-        return new Resolved(string.Join('/', resolved), null, touchedUpper, 0);
+        return Done(string.Join('/', resolved), null, 0);
     }
 
     private static string Join(string start, IEnumerable<string> rest) =>
@@ -202,7 +214,7 @@ internal sealed class WorkspaceTree : IDisposable
     }
 
     /// <summary>The folder in the upper folder, with the permissions it has in the workdir; 0 or -errno.</summary>
-    private int EnsureDirectory(string rest)
+    public int EnsureDirectory(string rest)
     {
         if (rest.Length == 0) return 0;
         if (StatIn(_upper, rest) is { } existing) return existing.IsDirectory ? 0 : -Errno.ENOTDIR;
