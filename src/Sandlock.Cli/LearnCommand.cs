@@ -30,10 +30,11 @@ internal static class LearnCommand
         RunRequest request;
         try
         {
+            // Each of these would run the command otherwise than once, as it is (or not at all).
+            foreach (var option in new Option[] { o.Explain, o.DryRun, o.ReproCheck })
+                if (parsed.GetResult(option) is { Implicit: false })
+                    throw new PolicyException(option.Name, "cannot be combined with sandlock learn");
             request = RunRequest.From(parsed, o);
-            // Each of these would run the command otherwise than once, as it is.
-            if (request.DryRun) throw new PolicyException(o.DryRun.Name, "cannot be combined with sandlock learn");
-            if (request.ReproRuns is not null) throw new PolicyException(o.ReproCheck.Name, "cannot be combined with sandlock learn");
         }
         catch (PolicyException e)
         {

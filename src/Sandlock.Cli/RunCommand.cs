@@ -32,13 +32,14 @@ internal static class RunCommand
         }
 
         var (policy, command) = (request.Policy, request.Command);
-        if (request.DryRun) return DryRun.Print(policy, command);
+        if (request.Explain) return Explain.Print(policy, command);
         if (request.ReproRuns is { } runs)
             return await ReproCheckCommand.RunAsync(policy, command, runs, request.Timeout, cancellationToken).ConfigureAwait(false);
 
         await using var sandbox = new Sandbox(policy, command, StdioMode.Inherit)
         {
             Timeout = request.Timeout,
+            DryRun = request.DryRun,
             // As they happen: a client outside needs the real port while the command still runs.
             OnPortMapped = mapping => Console.Error.WriteLine($"sandlock: {mapping}"),
         };
@@ -64,6 +65,9 @@ internal static class RunCommand
         // A denial names what the command tried (a path, a host): it must not be able to write lines of its own.
         var words = PolicyVocabulary.CommandLine(parsed.GetValue(o.ProfileFile));
         foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: {DisplayText.OneLine(DeniedAccess.Explain(denial, words))}");
+        if (request.DryRun)
+            foreach (var change in result.Changes) Console.Out.WriteLine(DisplayText.OneLine(change.ToString()));
+        if (result.ChangesKeptAt is { } kept) Console.Error.WriteLine($"sandlock: the changes to {policy.Workdir} are kept in {kept}");
         return result.ExitCode;
     }
 

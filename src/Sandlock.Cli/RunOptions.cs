@@ -23,7 +23,14 @@ internal sealed class RunOptions
     public RunOptions(IReadOnlyList<string>? arguments = null)
     {
         var settings = PolicySettings.In(FrontDoor.CommandLine);
-        var given = arguments is null ? null : FlagsNamed(arguments, settings);
+        // The run's own options are fields, made before this constructor runs; learn adds --output.
+        var own = new HashSet<string>(StringComparer.Ordinal) { "--output", "-o" };
+        foreach (var option in new Option[] { Explain, DryRun, ReproCheck, Timeout, Profile, ProfileFile, Interactive })
+        {
+            own.Add(option.Name);
+            foreach (var alias in option.Aliases) own.Add(alias);
+        }
+        var given = arguments is null ? null : FlagsNamed(arguments, settings, own);
         var policy = new List<(PolicySetting, Option)>();
         foreach (var setting in settings)
             if (given is null || given.Contains(setting.Flag!) || (setting.FlagAlias is { } alias && given.Contains(alias)))
@@ -31,7 +38,7 @@ internal sealed class RunOptions
         Policy = policy;
     }
 
-    private static HashSet<string>? FlagsNamed(IReadOnlyList<string> arguments, IEnumerable<PolicySetting> settings)
+    private static HashSet<string>? FlagsNamed(IReadOnlyList<string> arguments, IEnumerable<PolicySetting> settings, HashSet<string> own)
     {
         var known = new HashSet<string>(StringComparer.Ordinal);
         foreach (var setting in settings)
@@ -48,17 +55,13 @@ internal sealed class RunOptions
             var end = argument.IndexOfAny(['=', ':']);
             var name = end > 0 ? argument[..end] : argument;
             if (known.Contains(name)) given.Add(name);
-            else if (!RunOwnFlags.Contains(name)) return null;
+            else if (!own.Contains(name)) return null;
         }
         return given;
     }
 
-    private static readonly HashSet<string> RunOwnFlags = new(StringComparer.Ordinal)
-    {
-        "--dry-run", "--repro-check", "--timeout", "-t", "--profile", "-p", "--profile-file", "--interactive", "-i", "--output", "-o",
-    };
-
-    public readonly Option<bool> DryRun = Flag("--dry-run", "Print what would be enforced and exit");
+    public readonly Option<bool> Explain = Flag("--explain", "Print what would be enforced and exit, running nothing");
+    public readonly Option<bool> DryRun = Flag("--dry-run", "With --workdir: run, print the changes (A|M|D PATH, sorted) and keep none of them");
     public readonly Option<int?> ReproCheck = Number("--repro-check", null, "N", "Run N times, varying what the policy does not pin, and compare outputs");
     public readonly Option<double?> Timeout = Number<double>("--timeout", "-t", "SECS", "Kill the command after SECS seconds (exit 124)", "a number of seconds such as 30 or 0.5");
     public readonly Option<string?> Profile = One("--profile", "-p", "NAME", "Start from ~/.config/sandlock/profiles/NAME.toml");
@@ -71,7 +74,7 @@ internal sealed class RunOptions
     /// costs a NativeAOT start a third of a millisecond; a test checks that no option field is missing here.
     /// </summary>
     public IEnumerable<Option> All =>
-        [.. Policy.Select(p => p.Option), DryRun, ReproCheck, Timeout, Profile, ProfileFile, Interactive];
+        [.. Policy.Select(p => p.Option), Explain, DryRun, ReproCheck, Timeout, Profile, ProfileFile, Interactive];
 
     public void AddTo(Command command)
     {

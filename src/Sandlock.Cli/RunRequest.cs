@@ -9,7 +9,7 @@ namespace Sandlock.Cli;
 /// file, then flags), the command and the run settings. Every problem is a <see cref="PolicyException"/> naming the
 /// flag, file:line or value.
 /// </summary>
-internal sealed record RunRequest(SandboxPolicy Policy, string[] Command, TimeSpan? Timeout, int? ReproRuns, bool DryRun)
+internal sealed record RunRequest(SandboxPolicy Policy, string[] Command, TimeSpan? Timeout, int? ReproRuns, bool Explain, bool DryRun)
 {
     /// <summary>A year: longer than any build, short enough for a timer.</summary>
     private const double MaxTimeoutSeconds = 31_536_000;
@@ -51,6 +51,11 @@ internal sealed record RunRequest(SandboxPolicy Policy, string[] Command, TimeSp
         if (runs is < 2 or > MaxReproRuns)
             throw new PolicyException(o.ReproCheck.Name, $"invalid value {runs}: expected from 2 to {MaxReproRuns} runs");
 
-        return new RunRequest(policy, command, timeout is { } t ? TimeSpan.FromSeconds(t) : null, runs, parsed.GetValue(o.DryRun));
+        var dryRun = parsed.GetValue(o.DryRun);
+        if (dryRun && policy.Workdir is null)
+            throw new PolicyException(o.DryRun.Name, "--dry-run lists the changes a run makes to its --workdir: give one (to print the rules without running, use --explain)");
+        if (dryRun && runs is not null)
+            throw new PolicyException(o.DryRun.Name, "--dry-run and --repro-check cannot be combined");
+        return new RunRequest(policy, command, timeout is { } t ? TimeSpan.FromSeconds(t) : null, runs, parsed.GetValue(o.Explain), dryRun);
     }
 }

@@ -52,11 +52,11 @@ public sealed class PolicyFileTests
     {
         var project = await FixtureProject.CopyAsync("PolicyFiles");
         var policy = Path.Combine(project.Directory, "steps.policy.toml");
-        await File.WriteAllTextAsync(policy, "[limits]\ndisk = \"1G\"\n");
+        await File.WriteAllTextAsync(policy, "[limits]\ngpu_devices = [0]\n");
 
         var build = await project.BuildAsync("ReadSecret", new Dictionary<string, string> { ["SandlockPolicyFile"] = policy });
 
         Assert.NotEqual(0, build.ExitCode);
-        Assert.Contains($"{policy}(2,8): error SLK0003: not supported yet: max_disk", build.Output);
+        Assert.Contains($"{policy}(2,15): error SLK0003: not supported yet: gpu_devices", build.Output);
     }
 }

@@ -61,8 +61,8 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
-    public async Task A_later_feature_says_not_supported_yet() =>
-        AssertSetupError(await Run("run", "--workdir", "/tmp", "--", "true"), "not supported yet: workdir");
+    public async Task A_workdir_setting_without_a_workdir_says_it_needs_one() =>
+        AssertSetupError(await Run("run", "--max-disk", "1M", "--", "true"), "--max-disk: max_disk needs a workdir");
 
     [Fact]
     public async Task Malformed_toml_points_at_the_line()

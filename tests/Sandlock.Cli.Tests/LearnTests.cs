@@ -107,6 +107,7 @@ public sealed class LearnTests : IDisposable
 
     [Theory]
     [InlineData("--dry-run")]
+    [InlineData("--explain")]
     [InlineData("--repro-check", "2")]
     public async Task Options_that_run_the_command_otherwise_are_refused(params string[] option)
     {

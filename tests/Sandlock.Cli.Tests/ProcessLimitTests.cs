@@ -70,9 +70,9 @@ public sealed class ProcessLimitTests : IClassFixture<UnprivilegedTests.Unprivil
     }
 
     [Fact]
-    public async Task Dry_run_shows_the_limit()
+    public async Task Explain_shows_the_limit()
     {
-        var r = await Run("run", "--dry-run", "-P", "7", "--", "true");
+        var r = await Run("run", "--explain", "-P", "7", "--", "true");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("process limit: 7 tasks", r.Stdout);
     }

@@ -104,9 +104,9 @@ public sealed class RunConfinementTests
     }
 
     [Fact]
-    public async Task Dry_run_shows_the_plan_without_running()
+    public async Task Explain_shows_the_plan_without_running()
     {
-        var r = await Run("run", "--dry-run", "-r", "/usr", "--net-allow", ":443", "--", "touch", "/tmp/should-not-exist-dry-run");
+        var r = await Run("run", "--explain", "-r", "/usr", "--net-allow", ":443", "--", "touch", "/tmp/should-not-exist-explain");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("tcp connect: only 443", r.Stdout);
         // Every sandbox a supervisor can serve keeps its processes to itself, its unix sockets to its write paths and
@@ -115,15 +115,15 @@ public sealed class RunConfinementTests
         Assert.Contains("prlimit64 when arg0 != 0", r.Stdout);
         Assert.Contains("connect", r.Stdout);
         Assert.Contains("listen", r.Stdout);
-        var unsupervised = await Run("run", "--dry-run", "--no-supervisor", "-r", "/usr", "--", "true");
+        var unsupervised = await Run("run", "--explain", "--no-supervisor", "-r", "/usr", "--", "true");
         Assert.Contains("supervisor: not needed", unsupervised.Stdout);
-        var supervised = await Run("run", "--dry-run", "--net-allow", "localhost:443", "--random-seed", "1", "--", "true");
+        var supervised = await Run("run", "--explain", "--net-allow", "localhost:443", "--random-seed", "1", "--", "true");
         Assert.Contains("supervisor: holds ", supervised.Stdout);
         Assert.Contains("getrandom", supervised.Stdout);
         Assert.Contains("localhost pinned to ", supervised.Stdout);
-        var clock = await Run("run", "--dry-run", "--time-start", "2000-01-01T00:00:00Z", "--", "true");
+        var clock = await Run("run", "--explain", "--time-start", "2000-01-01T00:00:00Z", "--", "true");
         Assert.Contains("clock_gettime when arg0 in {0, 5, 8, 11}", clock.Stdout);
-        Assert.False(File.Exists("/tmp/should-not-exist-dry-run"));
+        Assert.False(File.Exists("/tmp/should-not-exist-explain"));
     }
 
     /// <summary>A server on a port and its own client, which prints the port it sees and the server's answer.</summary>
@@ -163,9 +163,9 @@ public sealed class RunConfinementTests
     }
 
     [Fact]
-    public async Task Dry_run_shows_that_port_remap_holds_binds_and_leaves_connects_to_the_supervisor()
+    public async Task Explain_shows_that_port_remap_holds_binds_and_leaves_connects_to_the_supervisor()
     {
-        var r = await CliRunner.Run("run", "--dry-run", "--port-remap", "--net-allow", ":8080", "--net-allow-bind", "8080", "--", "true");
+        var r = await CliRunner.Run("run", "--explain", "--port-remap", "--net-allow", ":8080", "--net-allow-bind", "8080", "--", "true");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("tcp connect: checked by the supervisor", r.Stdout);
         Assert.Contains("tcp bind: only 8080", r.Stdout);

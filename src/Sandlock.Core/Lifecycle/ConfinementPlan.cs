@@ -70,6 +70,11 @@ internal sealed record ConfinementPlan(
             fsRules = handledFs == FsAccess.None ? [] : FsRulePlanner.Plan(policy, ProcView.AppliesTo(policy, kernel));
         }
 
+        // Without Landlock the child could write the workdir itself, past its copy-on-write layer.
+        if (policy.Workdir is not null && (handledFs & FsAccess.Write & ~FsAccess.Read) == FsAccess.None)
+            throw new SandboxSetupException(SetupFailure.Sandbox,
+                $"workdir needs Landlock's filesystem rules to keep {policy.Workdir} read-only for the command, and they are "
+                + (Wanted(Protection.LandlockFs) ? $"not available on this kernel ({kernel.KernelRelease})" : "disabled"));
         var supervision = SupervisionPlan.For(policy, kernel, customHandlers, callback);
         var handledNet = NetAccess.None;
         ushort[] connect = [], bind = [];

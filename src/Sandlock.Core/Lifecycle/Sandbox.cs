@@ -34,6 +34,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private volatile bool _pausedByCaller;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Denial> _denials = new();
     private readonly ProvisionedConfinement? _provisioned;
+    private Lifecycle.Workspaces.WorkspaceRun? _workspace;
 
     public Sandbox(SandboxPolicy policy, IReadOnlyList<string> command, StdioMode stdio = StdioMode.Capture)
     {
@@ -104,6 +105,22 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// <summary>What <c>sandlock ps</c>, <c>inspect</c> and <c>kill</c> call it (with <see cref="SandboxPolicy.Name"/>), once started.</summary>
     public string? Id { get; private set; }
 
+    /// <summary>With a workdir: run, list the changes, and throw them away whatever on_exit says.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>Runs a command over its workdir, lists what it changed there (<c>A|M|D PATH</c>) and keeps none of it.</summary>
+    public static async Task<DryRunResult> DryRunAsync(SandboxPolicy policy, IReadOnlyList<string> command,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (policy.Workdir is null) throw new SandboxSetupException(SetupFailure.Sandbox, "a dry run needs a workdir, whose changes it lists");
+        cancellationToken.ThrowIfCancellationRequested();
+        await using var sandbox = new Sandbox(policy, command) { Timeout = timeout, DryRun = true };
+        sandbox.Start();
+        var result = await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new DryRunResult(result, result.Changes);
+    }
+
     /// <summary>Runs a command to completion with stdout and stderr captured.</summary>
     public static Task<SandboxResult> RunAsync(SandboxPolicy policy, IReadOnlyList<string> command,
         TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
@@ -147,29 +164,45 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             if (HasStarted) throw new InvalidOperationException("the sandbox has already been started");
-            // One path for both: a one-shot sandbox provisions for itself, a session's command uses the session's.
-            using var owned = _provisioned is null ? ProvisionedConfinement.Create(Policy, Handlers, PolicyCallback) : null;
-            var confinement = _provisioned ?? owned!;
-            var plan = confinement.Plan;
-            Degraded = plan.Degraded;
-            var environment = _provisioned is null ? ChildEnvironment.Build(Policy, EnvironmentShuffle) : _provisioned.SessionEnvironment();
-            var workingDirectory = WorkingDirectory;
-            var path = CommandResolver.Resolve(Command[0], environment, workingDirectory, ChildRoot.Of(Policy));
-
-            _cgroup = plan.ProcessLimit is { Mechanism: ProcessCountMechanism.PidsCgroup, Cgroups: { } hierarchy } limit
-                ? PidsCgroup.Create(hierarchy, limit.Max)
-                : null;
+            // A workdir's layer belongs to this run: made before the rules that name it, thrown away if the start fails.
+            _workspace = Policy.Workdir is null || _provisioned is not null ? null : Lifecycle.Workspaces.WorkspaceRun.Create(Policy);
             try
             {
-                StartConfined(confinement, environment, path);
+                StartProvisioned();
             }
             catch
             {
-                // A failed start leaves no cgroup behind (a started command is killed and reaped by then).
-                _cgroup?.Remove();
-                _cgroup = null;
+                _workspace?.Dispose();
+                _workspace = null;
                 throw;
             }
+        }
+    }
+
+    private void StartProvisioned()
+    {
+        // One path for both: a one-shot sandbox provisions for itself, a session's command uses the session's.
+        using var owned = _provisioned is null ? ProvisionedConfinement.Create(_workspace?.Policy ?? Policy, Handlers, PolicyCallback) : null;
+        var confinement = _provisioned ?? owned!;
+        var plan = confinement.Plan;
+        Degraded = plan.Degraded;
+        var environment = _provisioned is null ? ChildEnvironment.Build(Policy, EnvironmentShuffle) : _provisioned.SessionEnvironment();
+        var workingDirectory = WorkingDirectory;
+        var path = CommandResolver.Resolve(Command[0], environment, workingDirectory, ChildRoot.Of(Policy));
+
+        _cgroup = plan.ProcessLimit is { Mechanism: ProcessCountMechanism.PidsCgroup, Cgroups: { } hierarchy } limit
+            ? PidsCgroup.Create(hierarchy, limit.Max)
+            : null;
+        try
+        {
+            StartConfined(confinement, environment, path);
+        }
+        catch
+        {
+            // A failed start leaves no cgroup behind (a started command is killed and reaped by then).
+            _cgroup?.Remove();
+            _cgroup = null;
+            throw;
         }
     }
 
@@ -188,7 +221,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         var plan = confinement.Plan;
         using var stdio = ChildStdio.Open(Stdio, Streams);
-        using var mounted = MountedStart.For(Policy, path, Policy.Chroot is null ? Policy.Cwd : WorkingDirectory);
+        using var mounted = MountedStart.For(_workspace?.Policy ?? Policy, path, Policy.Chroot is null ? Policy.Workdir is null ? Policy.Cwd : WorkingDirectory : WorkingDirectory);
         var request = new SpawnRequest(
             mounted.Path, Command, environment, mounted.WorkingDirectory,
             stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
@@ -390,10 +423,11 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         void Finish()
         {
             session?.End();
-            _completion.TrySetResult(result with { Denials = [.. session?.Denials ?? [], .. _denials], PortMappings = session?.PortMappings ?? [] });
+            var ended = result with { Denials = [.. session?.Denials ?? [], .. _denials], PortMappings = session?.PortMappings ?? [] };
+            _completion.TrySetResult(_workspace is null ? ended : Lifecycle.Workspaces.WorkspaceEnd.Apply(_workspace, ended, DryRun));
         }
         var mayRemain = Stragglers.MayRemain(_processGroup, madeGroups);
-        if (_cgroup is null && !mayRemain)
+        if (_cgroup is null && !mayRemain && _workspace is null)
         {
             Finish();
             return;

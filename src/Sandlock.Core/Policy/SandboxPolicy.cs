@@ -78,6 +78,12 @@ public sealed record SandboxPolicy
     public string? FsStorage { get; internal init; }
     public BranchAction OnExit { get; internal init; } = BranchAction.Commit;
     public BranchAction OnError { get; internal init; } = BranchAction.Abort;
+
+    /// <summary>
+    /// The upper folder of one run's copy-on-write layer over <see cref="Workdir"/>, set by the run that made it: the
+    /// child may read and execute there (the supervisor hands out its files), never write by path.
+    /// </summary>
+    internal string? WorkspaceUpper { get; init; }
     public ImmutableArray<FsMount> FsMounts { get; internal init; } = [];
     public string? Chroot { get; internal init; }
 
@@ -97,7 +103,7 @@ public sealed record SandboxPolicy
     public ImmutableHashSet<Protection> Disabled { get; internal init; } = [];
 
     /// <summary>True when the policy names any filesystem path, so Landlock confines the filesystem.</summary>
-    public bool ConfinesFilesystem => !FsReadable.IsEmpty || !FsWritable.IsEmpty || !FsDenied.IsEmpty;
+    public bool ConfinesFilesystem => !FsReadable.IsEmpty || !FsWritable.IsEmpty || !FsDenied.IsEmpty || Workdir is not null;
 
     public SandboxPolicyBuilder ToBuilder() => new(this);
 }

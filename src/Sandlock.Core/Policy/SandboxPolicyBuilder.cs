@@ -187,8 +187,9 @@ public sealed class SandboxPolicyBuilder
     // Copy-on-write workspace and mounts
     public SandboxPolicyBuilder FsIsolation(FsIsolation mode, string? source = null) =>
         Set(SettingNames.FsIsolation, source, p => p with { FsIsolation = mode });
+    // Canonical: compared with the links /proc shows for the child's cwd and fds.
     public SandboxPolicyBuilder Workdir(string path, string? source = null) =>
-        Set(SettingNames.Workdir, source, p => p with { Workdir = FullPath(path, source ?? SettingNames.Workdir) });
+        Set(SettingNames.Workdir, source, p => p with { Workdir = FullPath(path, source ?? SettingNames.Workdir) is var full ? LibcPaths.RealPath(full) ?? full : null });
     public SandboxPolicyBuilder FsStorage(string path, string? source = null) =>
         Set(SettingNames.FsStorage, source, p => p with { FsStorage = FullPath(path, source ?? SettingNames.FsStorage) });
     public SandboxPolicyBuilder OnExit(BranchAction action, string? source = null) =>
@@ -297,6 +298,7 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf(SettingNames.NumCpus), $"invalid CPU count {n}: expected at least 1");
         if (p.FsIsolation != Sandlock.FsIsolation.None && p.Workdir is null)
             throw new PolicyException(SourceOf(SettingNames.FsIsolation), "fs_isolation requires a workdir");
+        ValidateWorkspace(p);
         if ((p.HttpCa is null) != (p.HttpKey is null))
             throw new PolicyException(SourceOf(p.HttpCa is null ? SettingNames.HttpKey : SettingNames.HttpCa), "http_ca and http_key must be given together");
         ValidateHttp(p);
@@ -322,6 +324,29 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(SourceOf(SettingNames.Cwd), $"working directory does not exist{where}: {cwd}");
     }
 
+    private void ValidateWorkspace(SandboxPolicy p)
+    {
+        if (p.Workdir is not { } workdir)
+        {
+            // Each of these acts on the copy-on-write layer of a workdir: without one it would silently do nothing.
+            foreach (var (present, field) in new[] { (p.FsStorage is not null, SettingNames.FsStorage), (p.MaxDisk is not null, SettingNames.MaxDisk),
+                (p.OnExit != BranchAction.Commit, SettingNames.OnExit), (p.OnError != BranchAction.Abort, SettingNames.OnError) })
+                if (present) throw new PolicyException(SourceOf(field), $"{field} needs a workdir, whose copy-on-write changes it governs");
+            return;
+        }
+        if (!Directory.Exists(workdir))
+            throw new PolicyException(SourceOf(SettingNames.Workdir), File.Exists(workdir)
+                ? $"not a directory: {workdir}: expected the directory whose changes to keep in a copy-on-write layer"
+                : $"directory does not exist: {workdir}");
+        if (p.Chroot is not null || !p.FsMounts.IsEmpty)
+            throw new PolicyException(SourceOf(SettingNames.Workdir),
+                $"workdir cannot be combined with {(p.Chroot is not null ? SettingNames.Chroot : SettingNames.FsMount)} (not supported): both rewrite the paths the command sees");
+        if (p.MaxDisk is { Bytes: <= 0 } disk)
+            throw new PolicyException(SourceOf(SettingNames.MaxDisk), $"invalid disk limit {disk}: expected more than 0 bytes");
+        if (p.FsStorage is { } storage && PathTree.IsSameOrUnder(LibcPaths.RealPath(storage) ?? storage, workdir))
+            throw new PolicyException(SourceOf(SettingNames.FsStorage), $"fs_storage {storage} lies inside the workdir {workdir}: the changes would change the folder they are kept for");
+    }
+
     private void ValidateHttp(SandboxPolicy p)
     {
         // Interception needs rules to apply: ports, a CA or credentials alone would silently do nothing.
@@ -344,12 +369,7 @@ public sealed class SandboxPolicyBuilder
         {
             if (present) throw new NotSupportedYetException(SourceOf(field), field);
         }
-        Refuse(p.MaxDisk is not null, SettingNames.MaxDisk);
         Refuse(p.GpuDevices is not null, SettingNames.GpuDevices);
         Refuse(p.FsIsolation != Sandlock.FsIsolation.None, SettingNames.FsIsolation);
-        Refuse(p.Workdir is not null, SettingNames.Workdir);
-        Refuse(p.FsStorage is not null, SettingNames.FsStorage);
-        Refuse(p.OnExit != BranchAction.Commit, SettingNames.OnExit);
-        Refuse(p.OnError != BranchAction.Abort, SettingNames.OnError);
     }
 }

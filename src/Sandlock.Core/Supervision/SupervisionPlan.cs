@@ -89,11 +89,13 @@ internal sealed class SupervisionPlan
             needs.Add("uid/gid");
             handlers.Add(new VirtualIdentity(policy.Uid, policy.Gid));
         }
-        if (policy.DeterministicDirs || !policy.FsMounts.IsEmpty)
+        var workspace = Workspaces.WorkspacePlan.For(policy, kernel);
+        if (workspace is not null) needs.Add("workdir");
+        if (policy.DeterministicDirs || !policy.FsMounts.IsEmpty || workspace is not null)
         {
             if (policy.DeterministicDirs) needs.Add("deterministic_dirs");
             var mountPoints = policy.FsMounts.IsEmpty ? null : new Mounts.MountPointEntries(ChildRoot.Canonical(policy));
-            handlers.Add(new Views.DirectoryListings(policy.DeterministicDirs, mountPoints is null ? null : mountPoints.In));
+            handlers.Add(new Views.DirectoryListings(policy.DeterministicDirs, mountPoints is null ? null : mountPoints.In, workspace is null ? null : workspace.Files.Listing));
         }
         // Builtin redirects come before the callback, which then sees only the opens that reach the real files.
         if (virtualFiles.Count > 0) handlers.Add(new VirtualFileRedirect(virtualFiles));
@@ -107,6 +109,8 @@ internal sealed class SupervisionPlan
             needs.Add("fs_mount");
             handlers.Add(new Mounts.MountedFolders(policy));
         }
+        // Where a mount's would be: after the callback, which sees the paths as the child named them.
+        if (workspace is not null) handlers.AddRange(workspace.Handlers);
         // After the callback, which sees the bind (with the virtual port) first.
         if (remap is not null) handlers.AddRange(remap.Handlers);
         // After the callback, which may still refuse a /proc path before the view serves it.
@@ -151,7 +155,7 @@ internal sealed class SupervisionPlan
         }
         // Last: every handler before it that serves a path itself (the /proc view, carved listings, redirects) has.
         if (policy.RecordFilesystemDenials && policy.ConfinesFilesystem && !policy.Disabled.Contains(Protection.LandlockFs)
-            && kernel.LandlockAbi >= 1 && policy.FsMounts.IsEmpty)
+            && kernel.LandlockAbi >= 1 && policy.FsMounts.IsEmpty && policy.Workdir is null)
         {
             needs.Add("record_filesystem_denials");
             handlers.Add(new Files.FilesystemDenials(policy, HandledFilesystemRights(policy, kernel), Views.ProcView.AppliesTo(policy, kernel)));

@@ -75,7 +75,7 @@ public sealed class PolicyBuilderTests
     }
 
     [Theory]
-    [InlineData("workdir")]
+    [InlineData("fs_isolation")]
     public void Fields_whose_enforcement_is_not_built_are_refused_not_ignored(string field)
     {
         var b = new SandboxPolicyBuilder();
@@ -88,7 +88,7 @@ public sealed class PolicyBuilderTests
             "deterministic_dirs" => b.DeterministicDirs(),
             "http_allow" => b.HttpAllow("GET example.com/*"),
             "uid" => b.Uid(0),
-            "workdir" => b.Workdir("/tmp"),
+            "fs_isolation" => b.Workdir("/tmp").FsIsolation(FsIsolation.OverlayFs),
             "fs_mount" => b.FsMount("/data:/tmp:ro"),
             "cpu_cores" => b.CpuCores([0]),
             _ => throw new ArgumentException(field),

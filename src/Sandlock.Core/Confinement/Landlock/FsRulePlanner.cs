@@ -53,8 +53,18 @@ internal static class FsRulePlanner
             if (!mount.ReadOnly) AddOnce(writeTrees, HostTree(mount.VirtualPath));
         }
 
+        // A workdir is read here and written only through the supervisor, into its copy-on-write layer; the layers
+        // of every run (fs_storage) are written by no child directly.
+        var readOnly = denied;
+        if (policy.Workdir is { } workdir)
+        {
+            AddOnce(readTrees, HostTree(workdir));
+            readOnly = [.. denied, workdir, .. WorkspaceStorage(policy)];
+        }
         foreach (var tree in readTrees) AddCarved(rules, tree, FsAccess.Read, denied);
-        foreach (var tree in writeTrees) AddCarved(rules, tree, FsAccess.Write, denied);
+        foreach (var tree in writeTrees) AddCarved(rules, tree, FsAccess.Write, readOnly);
+        // Files made in the sandbox are executed from there (the kernel checks the upper file itself).
+        if (policy.WorkspaceUpper is { } upper) rules.Add(Rule(upper, FsAccess.Read));
         foreach (var standardDevice in StandardDevices.Paths)
         {
             var device = view.HostPathOf(standardDevice);
@@ -109,6 +119,13 @@ internal static class FsRulePlanner
     private static void AddOnce(List<string> paths, string path)
     {
         if (!paths.Contains(path)) paths.Add(path);
+    }
+
+    /// <summary>The folder that holds every run's copy-on-write layer: the policy's fs_storage, or the default one.</summary>
+    private static IEnumerable<string> WorkspaceStorage(SandboxPolicy policy)
+    {
+        if (policy.FsStorage is { } storage) yield return Normalize(storage);
+        if (policy.WorkspaceUpper is { } upper && Path.GetDirectoryName(Path.GetDirectoryName(upper)) is { } runs) yield return runs;
     }
 
     private static FsRule Rule(string path, FsAccess access) =>

@@ -10,7 +10,6 @@ namespace Sandlock.Policy.Settings;
 /// </summary>
 internal static class PolicySettings
 {
-    private const string NotYet = " (not supported yet)";
 
     public static PolicySetting Env { get; } = Many(N.Env, K.Assignment, (b, v, s) => b.Env(v, s)) with
     { Flag = "--env", FlagValue = "KEY=VALUE", Help = "Set an environment variable", FileKey = ("program", "env") };
@@ -47,9 +46,9 @@ internal static class PolicySettings
     public static PolicySetting FsMount { get; } = Many(N.FsMount, K.Mount, (b, v, s) => b.FsMount(v, s)) with
     { Flag = "--fs-mount", FlagValue = "VIRTUAL:HOST[:ro]", Help = "Show HOST at VIRTUAL", FileKey = ("filesystem", "mount") };
     public static PolicySetting OnExit { get; } = One(N.OnExit, K.Action, (b, v, s) => b.OnExit(v, s)) with
-    { Flag = "--on-exit", FlagValue = "ACTION", Help = "commit, abort or keep changes on exit" + NotYet, FileKey = ("filesystem", "on_exit") };
+    { Flag = "--on-exit", FlagValue = "ACTION", Help = "With --workdir, what a run that exits 0 does with its changes: commit, abort or keep (default commit)", FileKey = ("filesystem", "on_exit") };
     public static PolicySetting OnError { get; } = One(N.OnError, K.Action, (b, v, s) => b.OnError(v, s)) with
-    { Flag = "--on-error", FlagValue = "ACTION", Help = "commit, abort or keep changes on error" + NotYet, FileKey = ("filesystem", "on_error") };
+    { Flag = "--on-error", FlagValue = "ACTION", Help = "With --workdir, what a failed run does with its changes: commit, abort or keep (default abort)", FileKey = ("filesystem", "on_error") };
 
     public static PolicySetting NetAllow { get; } = Many(N.NetAllow, K.NetSpec, (b, v, s) => b.NetAllow(v, s)) with
     {
@@ -104,7 +103,7 @@ internal static class PolicySettings
     public static PolicySetting Cpu { get; } = One(N.Cpu, K.Int32, (b, v, s) => b.Cpu(v, s)) with
     { Flag = "--cpu", FlagAlias = "-c", FlagValue = "PCT", Help = "CPU share, 1-100", FileKey = ("limits", "cpu") };
     public static PolicySetting MaxDisk { get; } = One(N.MaxDisk, K.Size, (b, v, s) => b.MaxDisk(v, s)) with
-    { Flag = "--max-disk", FlagValue = "SIZE", Help = "Disk quota for copy-on-write changes" + NotYet, FileKey = ("limits", "disk") };
+    { Flag = "--max-disk", FlagValue = "SIZE", Help = "With --workdir, how much the changes may grow (e.g. 1G); a write past it fails with ENOSPC", FileKey = ("limits", "disk") };
     public static PolicySetting GpuDevices { get; } = One(N.GpuDevices, K.Numbers, (b, v, s) => b.GpuDevices(v, s)) with
     { FileKey = ("limits", "gpu_devices") };
     public static PolicySetting CpuCores { get; } = One(N.CpuCores, K.Numbers, (b, v, s) => b.CpuCores(v, s)) with
@@ -131,9 +130,9 @@ internal static class PolicySettings
     { Flag = "--no-randomize-memory", Help = "Disable address space randomization", FileKey = ("determinism", "no_randomize_memory") };
 
     public static PolicySetting Workdir { get; } = One(N.Workdir, K.Path, (b, v, s) => b.Workdir(v, s)) with
-    { Flag = "--workdir", FlagValue = "DIR", Help = "Copy-on-write working directory" + NotYet, FileKey = ("config", "workdir") };
+    { Flag = "--workdir", FlagValue = "DIR", Help = "Copy-on-write working directory: writes under DIR go to a private layer, applied when the run ends", FileKey = ("config", "workdir") };
     public static PolicySetting FsStorage { get; } = One(N.FsStorage, K.Path, (b, v, s) => b.FsStorage(v, s)) with
-    { Flag = "--fs-storage", FlagValue = "DIR", Help = "Where copy-on-write changes are stored" + NotYet, FileKey = ("config", "fs_storage") };
+    { Flag = "--fs-storage", FlagValue = "DIR", Help = "Where copy-on-write changes are kept (default: a private folder under the temp dir)", FileKey = ("config", "fs_storage") };
     public static PolicySetting HttpCa { get; } = One(N.HttpCa, K.Path, (b, v, s) => b.HttpCa(v, s)) with
     { Flag = "--http-ca", FlagValue = "PATH", Help = "CA certificate (PEM) for HTTPS interception (default: a CA made for the sandbox)", FileKey = ("config", "http_ca") };
     public static PolicySetting HttpKey { get; } = One(N.HttpKey, K.Path, (b, v, s) => b.HttpKey(v, s)) with

@@ -16,7 +16,7 @@ namespace Sandlock.Supervision.Mounts;
 internal sealed class MountedFolders : SyscallHandler
 {
     // Where each syscall takes its directory fd (-1: none, the cwd) and its path.
-    private static readonly Dictionary<string, (int DirFd, int Path)> SinglePath = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, (int DirFd, int Path)> SinglePath = new(StringComparer.Ordinal)
     {
         ["open"] = (-1, 0), ["creat"] = (-1, 0), ["openat"] = (0, 1), ["openat2"] = (0, 1),
         ["stat"] = (-1, 0), ["lstat"] = (-1, 0), ["newfstatat"] = (0, 1), ["statx"] = (0, 1),
@@ -32,7 +32,7 @@ internal sealed class MountedFolders : SyscallHandler
     };
 
     // Where each two-path syscall takes its (dirfd, path) pairs.
-    private static readonly Dictionary<string, (int DirFd, int Path, int NewDirFd, int NewPath)> TwoPaths = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, (int DirFd, int Path, int NewDirFd, int NewPath)> TwoPaths = new(StringComparer.Ordinal)
     {
         ["rename"] = (-1, 0, -1, 1), ["renameat"] = (0, 1, 2, 3), ["renameat2"] = (0, 1, 2, 3),
         ["link"] = (-1, 0, -1, 1), ["linkat"] = (0, 1, 2, 3),
@@ -133,7 +133,7 @@ internal sealed class MountedFolders : SyscallHandler
     /// Where the caller's fds show as links (an execve from a mount goes through one): the shortest spelling its tree
     /// has, as the path is rewritten in place; null when a chroot has no /proc mounted inside.
     /// </summary>
-    private static string? FdLinks(string? chroot)
+    internal static string? FdLinks(string? chroot)
     {
         var root = chroot ?? "";
         if (!Directory.Exists(root + "/proc/self/fd")) return null;

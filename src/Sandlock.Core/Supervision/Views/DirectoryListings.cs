@@ -17,15 +17,19 @@ internal sealed class DirectoryListings : SyscallHandler
     private readonly ConcurrentDictionary<(int Pid, int Fd), Snapshot> _snapshots = new();
     private readonly bool _sorted;
     private readonly Func<string, IReadOnlyList<DirectoryEntry>>? _addedEntries;
+    private readonly Func<string, SupervisedSession, IReadOnlyList<DirectoryEntry>?>? _served;
 
     private sealed record Snapshot(ulong Device, ulong Inode, DirectoryEntry[] Entries);
 
     /// <param name="sorted">Every listing sorted by name (deterministic_dirs); otherwise only those with added entries are served.</param>
     /// <param name="addedEntries">Entries to list in a directory (by its host path) besides its own, such as mount points.</param>
-    public DirectoryListings(bool sorted, Func<string, IReadOnlyList<DirectoryEntry>>? addedEntries = null)
+    /// <param name="served">The whole listing of a directory (by its host path) where someone else knows it, such as a workdir's merged folders; null where not.</param>
+    public DirectoryListings(bool sorted, Func<string, IReadOnlyList<DirectoryEntry>>? addedEntries = null,
+        Func<string, SupervisedSession, IReadOnlyList<DirectoryEntry>?>? served = null)
     {
         _sorted = sorted;
         _addedEntries = addedEntries;
+        _served = served;
     }
 
     public override IReadOnlyCollection<string> Syscalls { get; } = ["getdents64"];
@@ -45,14 +49,15 @@ internal sealed class DirectoryListings : SyscallHandler
         // A read from the start (a new open, or a rewind) takes a fresh snapshot; later reads continue the old one.
         if (position == 0 || !_snapshots.TryGetValue(key, out var snapshot) || snapshot.Device != device || snapshot.Inode != inode)
         {
-            var added = _addedEntries is null || new FileInfo($"/proc/self/fd/{(int)directory.DangerousGetHandle()}").LinkTarget is not { } host
-                ? [] : _addedEntries(host);
-            if (!_sorted && added.Count == 0)
+            var host = _addedEntries is null && _served is null ? null : new FileInfo($"/proc/self/fd/{(int)directory.DangerousGetHandle()}").LinkTarget;
+            var served = host is null || _served is null ? null : _served(host, session);
+            var added = _addedEntries is null || host is null ? [] : _addedEntries(host);
+            if (!_sorted && added.Count == 0 && served is null)
             {
                 _snapshots.TryRemove(key, out _);
                 return Done(SyscallDecision.Allow);
             }
-            var entries = DirectoryCalls.ReadAll(directory)?.Select(e => new DirectoryEntry(e.Inode, e.Type, e.Name)).ToList();
+            var entries = served?.ToList() ?? DirectoryCalls.ReadAll(directory)?.Select(e => new DirectoryEntry(e.Inode, e.Type, e.Name)).ToList();
             if (entries is null) return Done(SyscallDecision.Deny(Errno.ENOTDIR));
             entries.AddRange(added.Where(a => !entries.Any(e => e.Name.AsSpan().SequenceEqual(a.Name))));
             if (_sorted) entries.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));

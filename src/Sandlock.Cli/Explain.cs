@@ -5,8 +5,8 @@ using Sandlock.Policy;
 
 namespace Sandlock.Cli;
 
-/// <summary><c>--dry-run</c>: shows what the kernel would be asked to enforce, without running anything.</summary>
-internal static class DryRun
+/// <summary><c>--explain</c>: shows what the kernel would be asked to enforce, without running anything.</summary>
+internal static class Explain
 {
     public static int Print(SandboxPolicy policy, IReadOnlyList<string> command)
     {
