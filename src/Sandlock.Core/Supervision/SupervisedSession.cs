@@ -122,6 +122,12 @@ internal sealed class SupervisedSession
         }
     }
 
+    /// <summary>Whether the sandbox has ended (its processes may still be dying, with calls on their way).</summary>
+    internal bool Ended
+    {
+        get { lock (_lifetime) return _ended; }
+    }
+
     /// <summary>The sandbox has ended: releases what handlers kept for it once none is at work.</summary>
     internal void End()
     {

@@ -111,7 +111,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
             var listings = await WhileListing(kind, SpawnMany(policy, command, spawns));
             var elapsed = clock.Elapsed;
             if (listings > 0) output.WriteLine($"  {listings} listings meanwhile");
-            var after = await Settled(warm, FdSlackOf(kind));
+            var after = await Settled(warm, FdSlackOf(kind), temp.Path);
             var strays = Directory.GetFileSystemEntries(temp.Path);
             output.WriteLine($"{kind}: {spawns} spawns, {Concurrency} at a time, in {elapsed.TotalSeconds:F1} s");
             output.WriteLine($"  warm:  {warm}");
@@ -256,14 +256,19 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
     /// A result completes as its sandbox ends; what a held call in flight then still uses is released when the call
     /// returns, and idle threads leave on their own: waits for the counts to come back, with a hang guard.
     /// </summary>
-    private static async Task<ProcessResources> Settled(ProcessResources warm, int fdSlack)
+    /// <summary>
+    /// Waits (at most a minute) until what the spawns held is given back; <paramref name="tempFolder"/>, when given, must
+    /// be empty too: a call of a process being killed may still be in a handler when its sandbox's result is out.
+    /// </summary>
+    private static async Task<ProcessResources> Settled(ProcessResources warm, int fdSlack, string? tempFolder = null)
     {
         var guard = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             var now = ProcessResources.Now();
             var back = now.Fds <= warm.Fds + fdSlack && now.Memfds <= warm.Memfds && now.MemfdBytes <= warm.MemfdBytes
-                && now.RssShmemKiB <= warm.RssShmemKiB + ShmemSlackKiB && now.Threads <= warm.Threads + ThreadSlack;
+                && now.RssShmemKiB <= warm.RssShmemKiB + ShmemSlackKiB && now.Threads <= warm.Threads + ThreadSlack
+                && (tempFolder is null || Directory.GetFileSystemEntries(tempFolder).Length == 0);
             if (back || guard.Elapsed > TimeSpan.FromSeconds(60)) return now;
             await Task.Delay(50);
         }

@@ -76,7 +76,12 @@ internal sealed class ProcView : SyscallHandler
         if (!Sandlock.Policy.PathTree.IsSameOrUnder(path, Proc)) return SyscallDecision.Allow;
 
         if (_denied.Any(denied => Sandlock.Policy.PathTree.IsSameOrUnder(path, denied))) return Refuse(call, session, path, Errno.EACCES, "denied path");
-        if (path == Proc) return OpenedOnBehalf.Send(call, session, Libc.Open(listing.Refresh(session.RootPid), OpenFlags(open)), open);
+        if (path == Proc)
+        {
+            // A dying process of an ended sandbox gets no listing: it would be a folder made after the cleanup.
+            if (session.Ended) return SyscallDecision.Deny(Errno.ESRCH);
+            return OpenedOnBehalf.Send(call, session, Libc.Open(listing.Refresh(session.RootPid), OpenFlags(open)), open);
+        }
 
         var parts = path[(Proc.Length + 1)..].Split('/');
         if (Rewrite(parts, call.Pid, session.RootPid) is not { } inside)
