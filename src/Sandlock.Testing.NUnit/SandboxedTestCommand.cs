@@ -21,9 +21,13 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
     // For the life of the test run; a child that outlives it dies with this process (its parent-death signal).
     private static readonly Sharing.SharedChildPool ClassPool = new(), AssemblyPool = new();
 
-    // NUnit gives an attribute no end-of-run hook: the children's session folders go when the test host exits.
+    // NUnit gives an attribute no end-of-run hook: the children go when the test host exits, killed rather than
+    // waited for (a busy machine made the wait outlast the exit, and a session folder was left behind).
     static SandboxedTestCommand() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        Task.WhenAll(ClassPool.DisposeAsync().AsTask(), AssemblyPool.DisposeAsync().AsTask()).Wait(TimeSpan.FromSeconds(5));
+    {
+        ClassPool.EndNow();
+        AssemblyPool.EndNow();
+    };
 
     public override TestResult Execute(TestExecutionContext context)
     {

@@ -9,6 +9,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<(string Scope, string Group, SharedChild Child)> _idle = [];
+    private readonly HashSet<SharedChild> _ending = [];
     private readonly Dictionary<(string Scope, string Group), SemaphoreSlim> _turns = [];
     private bool _disposed;
 
@@ -64,7 +65,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
                 return;
             }
         }
-        _ = child.DisposeAsync().AsTask();
+        EndInBackground(child);
     }
 
     /// <summary>
@@ -79,18 +80,50 @@ internal sealed class SharedChildPool : IAsyncDisposable
             ending = [.. _idle.Where(e => e.Scope != scope).Select(e => e.Child)];
             _idle.RemoveAll(e => e.Scope != scope);
         }
-        foreach (var child in ending) _ = child.DisposeAsync().AsTask();
+        foreach (var child in ending) EndInBackground(child);
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Ends a child without waiting for it; <see cref="EndNow"/> still finds it until it has ended.</summary>
+    private void EndInBackground(SharedChild child)
+    {
+        lock (_gate) _ending.Add(child);
+        _ = EndAsync();
+
+        async Task EndAsync()
+        {
+            try { await child.DisposeAsync().ConfigureAwait(false); }
+            finally
+            {
+                lock (_gate) _ending.Remove(child);
+            }
+        }
+    }
+
+    /// <summary>Ends the idle children at once (see <see cref="SharedChild.EndNow"/>); the pool takes no child back after.</summary>
+    public void EndNow()
     {
         List<SharedChild> ending;
         lock (_gate)
         {
             _disposed = true;
+            ending = [.. _idle.Select(e => e.Child), .. _ending];
+            _idle.Clear();
+        }
+        foreach (var child in ending) child.EndNow();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<SharedChild> ending, alreadyEnding;
+        lock (_gate)
+        {
+            _disposed = true;
             ending = [.. _idle.Select(e => e.Child)];
+            alreadyEnding = [.. _ending];
             _idle.Clear();
         }
         foreach (var child in ending) await child.DisposeAsync().ConfigureAwait(false);
+        // Those ending in the background (broken, or of another class) are gone too before the run is over.
+        foreach (var child in alreadyEnding) child.EndNow();
     }
 }
