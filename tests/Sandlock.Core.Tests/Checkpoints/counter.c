@@ -1,4 +1,5 @@
-/* A program to checkpoint: prints 1, 2, ... one line per step up to LIMIT, then exits 0.
+/* A program to checkpoint: prints 1, 2, ... one line per step up to LIMIT, then exits 0. LIMIT/STOP stops the
+ * program (SIGSTOP to itself) after line STOP, so that a test checkpoints it at a known step.
  *   counter LIMIT                 counts
  *   counter LIMIT read FILE       and prints, per step, the next 4-byte record of FILE (kept open across steps)
  *   counter LIMIT probe FILE      and tries, per step, to open FILE and to unshare a user namespace
@@ -22,7 +23,9 @@ static void on_signal(int s) { (void)s; }
 
 int main(int argc, char **argv)
 {
-    long limit = argc > 1 ? atol(argv[1]) : 10;
+    char *rest = NULL;
+    long limit = argc > 1 ? strtol(argv[1], &rest, 10) : 10;
+    long stop_at = rest != NULL && *rest == '/' ? atol(rest + 1) : 0;
     const char *mode = argc > 2 ? argv[2] : "count";
     const char *file = argc > 3 ? argv[3] : NULL;
     int fd = -1;
@@ -53,6 +56,7 @@ int main(int argc, char **argv)
         }
         printf("\n");
         fflush(stdout);
+        if (n == stop_at) raise(SIGSTOP);
         struct timespec step = { 0, 20 * 1000 * 1000 };
         nanosleep(&step, NULL);
     }
