@@ -44,10 +44,7 @@ internal static class SandboxCheckpoints
         folder = Path.GetFullPath(folder);
         var image = Restorer.Load(folder);
         var stub = StubPath();
-        // The stub must be executable inside the sandbox; it is the only path added, and running it again later
-        // gives the process nothing: it waits for a supervisor that never comes.
-        var confined = policy.ConfinesFilesystem ? policy with { FsReadable = [.. policy.FsReadable, stub] } : policy;
-        var sandbox = new Sandbox(confined, [stub], stdio);
+        var sandbox = new Sandbox(WithStub(policy, stub), [stub], stdio);
         sandbox.Start();
         try
         {
@@ -60,6 +57,17 @@ internal static class SandboxCheckpoints
         }
         return sandbox;
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPolicy, SandboxPolicy> StubPolicies = new();
+
+    /// <summary>
+    /// The stub must be executable inside the sandbox; it is the only path added, and running it again later gives the
+    /// process nothing: it waits for a supervisor that never comes. One per policy, so that restores with the same
+    /// policy reuse its Landlock ruleset (cached by policy).
+    /// </summary>
+    private static SandboxPolicy WithStub(SandboxPolicy policy, string stub) =>
+        !policy.ConfinesFilesystem ? policy
+            : StubPolicies.GetValue(policy, p => p with { FsReadable = [.. p.FsReadable, stub] });
 
     /// <summary>Policies whose view of files differs from the host's: paths saved or reopened would not mean the same.</summary>
     private static void RefuseUnsupported(SandboxPolicy policy, string what)
