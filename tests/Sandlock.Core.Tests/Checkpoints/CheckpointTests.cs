@@ -196,6 +196,22 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     }
 
     [Fact]
+    public async Task Blocked_and_ignored_signals_stay_so()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        await using (var sandbox = await StartStopped(policy, program.Path, "5/2", "signals"))
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            await sandbox.WaitAsync();
+        }
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(3, 5).Select(n => $"{n} blocked:1 ignored:1"), Lines(result.StandardOutputText));
+    }
+
+    [Fact]
     public async Task An_open_file_is_reopened_at_its_offset()
     {
         using var folder = new TempDir();
@@ -250,6 +266,7 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     [InlineData("pipe", "is a pipe")]
     [InlineData("fork", "has child processes")]
     [InlineData("handler", "signal handlers for signals 10")]
+    [InlineData("pending", "signals 12 pending")]
     public async Task What_cannot_be_restored_is_refused_by_name(string mode, string named)
     {
         using var folder = new TempDir();

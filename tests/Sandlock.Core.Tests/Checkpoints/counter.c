@@ -4,7 +4,8 @@
  *   counter LIMIT read FILE       and prints, per step, the next 4-byte record of FILE (kept open across steps)
  *   counter LIMIT probe FILE      and tries, per step, to open FILE and to unshare a user namespace
  *   counter LIMIT alloc           and allocates, fills and checks 64 KiB per step (below the mmap threshold: brk)
- *   counter LIMIT thread|socket|fork|pipe|handler   holds what a checkpoint must refuse */
+ *   counter LIMIT signals         blocks SIGUSR2, ignores SIGUSR1, and prints per step whether they still are
+ *   counter LIMIT thread|socket|fork|pipe|handler|pending   holds what a checkpoint must refuse */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,14 @@ int main(int argc, char **argv)
     if (strcmp(mode, "fork") == 0 && fork() == 0) for (;;) pause();
     if (strcmp(mode, "pipe") == 0) { int p[2]; if (pipe(p) != 0) return 2; }
     if (strcmp(mode, "handler") == 0) signal(SIGUSR1, on_signal);
+    if (strcmp(mode, "signals") == 0 || strcmp(mode, "pending") == 0) {
+        sigset_t usr2;
+        sigemptyset(&usr2);
+        sigaddset(&usr2, SIGUSR2);
+        sigprocmask(SIG_BLOCK, &usr2, NULL);
+        signal(SIGUSR1, SIG_IGN);
+        if (strcmp(mode, "pending") == 0) raise(SIGUSR2);
+    }
     volatile double scale = 1.5; /* lives in a callee-saved or vector register across the loop */
     for (long n = 1; n <= limit; n++) {
         printf("%ld", (long)(n * scale / 1.5));
@@ -47,6 +56,13 @@ int main(int argc, char **argv)
             if (block == NULL) { printf(" alloc:failed\n"); return 3; }
             memset(block, (int)n, 64 << 10);
             printf(" alloc:%s", block[(64 << 10) - 1] == (unsigned char)n ? "ok" : "corrupt");
+        }
+        if (strcmp(mode, "signals") == 0) {
+            sigset_t now;
+            struct sigaction usr1;
+            sigprocmask(SIG_BLOCK, NULL, &now);
+            sigaction(SIGUSR1, NULL, &usr1);
+            printf(" blocked:%d ignored:%d", sigismember(&now, SIGUSR2), usr1.sa_handler == SIG_IGN);
         }
         if (strcmp(mode, "probe") == 0) {
             int probe = open(file, O_RDONLY);
