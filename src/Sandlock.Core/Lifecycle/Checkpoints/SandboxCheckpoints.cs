@@ -94,8 +94,18 @@ internal static class SandboxCheckpoints
         ];
         var stub = candidates.FirstOrDefault(File.Exists)
             ?? throw new SandboxCheckpointException($"the restore stub {StubName} is missing (looked in {string.Join(", ", candidates.Distinct())})");
-        if ((File.GetUnixFileMode(stub) & UnixFileMode.UserExecute) == 0)
-            throw new SandboxCheckpointException($"the restore stub {stub} is not executable");
+        var mode = File.GetUnixFileMode(stub);
+        const UnixFileMode Executable = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        if ((mode & Executable) == Executable) return stub;
+        try
+        {
+            // NuGet does not keep file modes: a stub that came in a package arrives without its execute bits.
+            File.SetUnixFileMode(stub, mode | Executable);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SandboxCheckpointException($"the restore stub {stub} is not executable and cannot be made so: {e.Message}");
+        }
         return stub;
     }
 
