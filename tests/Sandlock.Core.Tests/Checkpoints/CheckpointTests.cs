@@ -295,6 +295,7 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     [InlineData("architecture", "a checkpoint of aarch64; only x86_64 can be restored")]
     [InlineData("format", "format 99; this version reads format 1")]
     [InlineData("memory.bin", "memory.bin is missing")]
+    [InlineData("registers", "registers.bin is not 216 bytes")]
     public async Task A_checkpoint_from_elsewhere_or_incomplete_is_refused_before_anything_starts(string change, string named)
     {
         using var folder = new TempDir();
@@ -311,6 +312,7 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             case "kernel": json["kernel"] = "0.0.0-other"; break;
             case "architecture": json["architecture"] = "aarch64"; break;
             case "format": json["format"] = 99; break;
+            case "registers": File.WriteAllBytes(folder["image/registers.bin"], new byte[100]); break;
             default: File.Delete(folder["image/" + change]); break;
         }
         File.WriteAllText(description, json.ToJsonString());

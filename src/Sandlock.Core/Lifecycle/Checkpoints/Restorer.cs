@@ -33,6 +33,8 @@ internal static class Restorer
         foreach (var name in (string[])[CheckpointImage.MemoryFile, CheckpointImage.RegistersFile, CheckpointImage.ExtendedStateFile])
             if (!File.Exists(Path.Combine(folder, name)))
                 throw new SandboxCheckpointException($"{folder}: {name} is missing");
+        if (new FileInfo(Path.Combine(folder, CheckpointImage.RegistersFile)).Length != Ptrace.RegistersSize)
+            throw new SandboxCheckpointException($"{folder}: {CheckpointImage.RegistersFile} is not {Ptrace.RegistersSize} bytes");
         return image;
     }
 
@@ -65,7 +67,6 @@ internal static class Restorer
         UnmapStub(pid, syscallInstruction, stubImage);
 
         var saved = File.ReadAllBytes(Path.Combine(folder, CheckpointImage.RegistersFile));
-        if (saved.Length != Ptrace.RegistersSize) throw new SandboxCheckpointException($"{folder}: {CheckpointImage.RegistersFile} is not {Ptrace.RegistersSize} bytes");
         if (Ptrace.SetRegisters(pid, saved) is not 0 and var e2) throw Failed("set the saved registers", e2);
         var extended = File.ReadAllBytes(Path.Combine(folder, CheckpointImage.ExtendedStateFile));
         if (Ptrace.SetRegisterSet(pid, Ptrace.NT_X86_XSTATE, extended) is not 0 and var e3) throw Failed("set the saved FPU and vector registers", e3);

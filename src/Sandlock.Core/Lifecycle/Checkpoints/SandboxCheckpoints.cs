@@ -27,6 +27,12 @@ internal static class SandboxCheckpoints
             {
                 ProcessCapture.Capture(pid, command, folder, whileStopped);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                RemoveWhatWasWritten(folder, made);
+                // /proc/PID vanishes when the process ends mid-capture; the folder may be unwritable.
+                throw new SandboxCheckpointException($"checkpoint of pid {pid} into {folder} failed: {e.Message}");
+            }
             catch
             {
                 RemoveWhatWasWritten(folder, made);
@@ -49,6 +55,11 @@ internal static class SandboxCheckpoints
         try
         {
             await OnOwnThread(() => Restorer.Restore(sandbox.Pid!.Value, stub, folder, image)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await sandbox.DisposeAsync().ConfigureAwait(false);
+            throw new SandboxCheckpointException($"restore from {folder} failed: {e.Message}");
         }
         catch
         {
