@@ -106,6 +106,23 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     }
 
     [Fact]
+    public async Task A_sandbox_with_process_and_memory_limits_is_checkpointed_and_restored_under_them()
+    {
+        // Unprivileged, max_processes puts the sandbox in a user namespace of its own: ptrace still reaches it.
+        using var folder = new TempDir();
+        var policy = program.Policy().MaxProcesses(4).MaxMemory("256M").Build();
+        await using (var sandbox = await StartStopped(policy, program.Path, "7/3"))
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            Assert.Equal(Numbers(1, 3), Lines((await sandbox.WaitAsync()).StandardOutputText));
+        }
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(4, 7), Lines(result.StandardOutputText));
+    }
+
+    [Fact]
     public async Task A_running_counter_is_interrupted_checkpointed_and_continues_after_restore()
     {
         using var folder = new TempDir();
