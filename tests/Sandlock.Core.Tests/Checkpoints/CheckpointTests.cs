@@ -33,8 +33,27 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
         public void Dispose() => _dir.Dispose();
     }
 
-    /// <summary>Starts the counter and returns once it has printed <paramref name="lines"/> lines.</summary>
-    private static async Task<(Sandbox Sandbox, Func<string> Output)> StartCounting(SandboxPolicy policy, int lines, params string[] command)
+    /// <summary>
+    /// Starts the counter with LIMIT/STOP and returns once it has stopped itself after line STOP: the test knows the
+    /// step it checkpoints at, however slow the machine.
+    /// </summary>
+    private static async Task<Sandbox> StartStopped(SandboxPolicy policy, params string[] command)
+    {
+        var sandbox = new Sandbox(policy, command);
+        sandbox.Start();
+        // Waits for the stop without taking the exit status, which the sandbox's watcher owns.
+        var stop = await Task.Run(() => Sandlock.Interop.Ptrace.WaitForStop(sandbox.Pid!.Value));
+        if (stop.Exited)
+        {
+            var result = await sandbox.WaitAsync();
+            await sandbox.DisposeAsync();
+            throw new InvalidOperationException($"the counter ended before it stopped: {result.Status} {result.StandardErrorText}");
+        }
+        return sandbox;
+    }
+
+    /// <summary>Starts the counter and returns once it has printed <paramref name="lines"/> lines, running on.</summary>
+    private static async Task<Sandbox> StartRunning(SandboxPolicy policy, int lines, params string[] command)
     {
         var output = new StringBuilder();
         var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,12 +76,14 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             await sandbox.DisposeAsync();
             throw new InvalidOperationException($"the counter ended early: {(await result).StandardErrorText}");
         }
-        return (sandbox, () => { lock (output) return output.ToString(); });
+        return sandbox;
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     private static int Count(string line) => int.Parse(line.Split(' ')[0]);
+
+    private static IEnumerable<string> Numbers(int from, int to) => Enumerable.Range(from, to - from + 1).Select(n => n.ToString());
 
     [Theory]
     [InlineData(false)]
@@ -71,69 +92,75 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     {
         using var folder = new TempDir();
         var policy = program.Policy().Build();
-        var (sandbox, _) = await StartCounting(policy, 3, linkedStatically ? program.StaticPath : program.Path, "12");
-        await using (sandbox)
+        await using (var sandbox = await StartStopped(policy, linkedStatically ? program.StaticPath : program.Path, "12/3"))
         {
             await sandbox.CheckpointAsync(folder["image"], thenKill: true);
             var original = await sandbox.WaitAsync();
             Assert.True(original.Status.Killed, $"the original was not killed: {original.Status}");
-            var last = Count(Lines(original.StandardOutputText)[^1]);
-
-            await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
-            var result = await restored.WaitAsync();
-            AssertSucceeded(result);
-            var expected = Enumerable.Range(last + 1, 12 - last).Select(n => n.ToString());
-            Assert.Equal(expected, Lines(result.StandardOutputText));
+            Assert.Equal(Numbers(1, 3), Lines(original.StandardOutputText));
         }
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(4, 12), Lines(result.StandardOutputText));
     }
 
     [Fact]
-    public async Task A_checkpoint_can_be_restored_twice_and_the_original_runs_on()
+    public async Task A_sandbox_with_process_and_memory_limits_is_checkpointed_and_restored_under_them()
+    {
+        // Unprivileged, max_processes puts the sandbox in a user namespace of its own: ptrace still reaches it.
+        using var folder = new TempDir();
+        var policy = program.Policy().MaxProcesses(4).MaxMemory("256M").Build();
+        await using (var sandbox = await StartStopped(policy, program.Path, "7/3"))
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            Assert.Equal(Numbers(1, 3), Lines((await sandbox.WaitAsync()).StandardOutputText));
+        }
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(4, 7), Lines(result.StandardOutputText));
+    }
+
+    [Fact]
+    public async Task A_running_counter_is_interrupted_checkpointed_and_continues_after_restore()
     {
         using var folder = new TempDir();
         var policy = program.Policy().Build();
-        var (sandbox, _) = await StartCounting(policy, 2, program.Path, "6");
-        await using (sandbox)
+        int last;
+        await using (var sandbox = await StartRunning(policy, 3, program.Path, "150"))
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            last = Count(Lines((await sandbox.WaitAsync()).StandardOutputText)[^1]);
+        }
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(last + 1, 150), Lines(result.StandardOutputText));
+    }
+
+    [Fact]
+    public async Task A_stopped_sandbox_stays_stopped_runs_on_when_resumed_and_its_checkpoint_restores_twice()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        await using (var sandbox = await StartStopped(policy, program.Path, "6/2"))
         {
             await sandbox.CheckpointAsync(folder["image"]);
+            // Detached from a group stop, it stops again on its own: it must not have run on.
+            SpinWait.SpinUntil(() => Procfs.State(sandbox.Pid!.Value) != "R", TimeSpan.FromSeconds(30));
+            Assert.Equal("T", Procfs.State(sandbox.Pid!.Value));
+            sandbox.Resume();
             var original = await sandbox.WaitAsync();
             AssertSucceeded(original);
-            Assert.Equal(["1", "2", "3", "4", "5", "6"], Lines(original.StandardOutputText));
+            Assert.Equal(Numbers(1, 6), Lines(original.StandardOutputText));
         }
         foreach (var _ in Enumerable.Range(0, 2))
         {
             await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
             var result = await restored.WaitAsync();
             AssertSucceeded(result);
-            Assert.Equal("6", Lines(result.StandardOutputText)[^1]);
-        }
-    }
-
-    [Fact]
-    public async Task A_paused_sandbox_is_checkpointed_and_stays_paused()
-    {
-        using var folder = new TempDir();
-        var policy = program.Policy().Build();
-        var (sandbox, _) = await StartCounting(policy, 2, program.Path, "6");
-        await using (sandbox)
-        {
-            sandbox.Pause();
-            await sandbox.CheckpointAsync(folder["image"]);
-            // Detached from a group stop, it stops again on its own; it must not have run on.
-            SpinWait.SpinUntil(() => Procfs.State(sandbox.Pid!.Value) != "R", TimeSpan.FromSeconds(30));
-            Assert.Equal("T", Procfs.State(sandbox.Pid!.Value));
-            sandbox.Resume();
-            var original = await sandbox.WaitAsync();
-            AssertSucceeded(original);
-            Assert.Equal(["1", "2", "3", "4", "5", "6"], Lines(original.StandardOutputText));
-
-            await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
-            var result = await restored.WaitAsync();
-            AssertSucceeded(result);
-            var lines = Lines(result.StandardOutputText);
-            var first = Count(lines[0]);
-            Assert.InRange(first, 3, 6);
-            Assert.Equal(Enumerable.Range(first, 7 - first).Select(n => n.ToString()), lines);
+            Assert.Equal(Numbers(3, 6), Lines(result.StandardOutputText));
         }
     }
 
@@ -142,8 +169,7 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     {
         using var folder = new TempDir();
         var policy = program.Policy().Build();
-        var (sandbox, _) = await StartCounting(policy, 2, program.Path, "1000000");
-        await using (sandbox)
+        await using (var sandbox = await StartStopped(policy, program.Path, "1000000/2"))
         {
             await sandbox.CheckpointAsync(folder["image"], thenKill: true);
             await sandbox.WaitAsync();
@@ -175,17 +201,31 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     {
         using var folder = new TempDir();
         var policy = program.Policy().Build();
-        var (sandbox, _) = await StartCounting(policy, 3, program.Path, "40", "alloc");
-        await using (sandbox)
+        await using (var sandbox = await StartStopped(policy, program.Path, "40/3", "alloc"))
         {
             await sandbox.CheckpointAsync(folder["image"], thenKill: true);
-            var last = Count(Lines((await sandbox.WaitAsync()).StandardOutputText)[^1]);
-
-            await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
-            var result = await restored.WaitAsync();
-            AssertSucceeded(result);
-            Assert.Equal(Enumerable.Range(last + 1, 40 - last).Select(n => $"{n} alloc:ok"), Lines(result.StandardOutputText));
+            await sandbox.WaitAsync();
         }
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(4, 40).Select(n => $"{n} alloc:ok"), Lines(result.StandardOutputText));
+    }
+
+    [Fact]
+    public async Task Blocked_and_ignored_signals_stay_so()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        await using (var sandbox = await StartStopped(policy, program.Path, "5/2", "signals"))
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            await sandbox.WaitAsync();
+        }
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(3, 5).Select(n => $"{n} blocked:1 ignored:1"), Lines(result.StandardOutputText));
     }
 
     [Fact]
@@ -194,19 +234,15 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
         using var folder = new TempDir();
         var records = folder.Write("records", string.Concat(Enumerable.Range(1, 10).Select(n => $"r{n:00}\n")));
         var policy = program.Policy().FsRead(folder.Path).Build();
-        var (sandbox, _) = await StartCounting(policy, 3, program.Path, "10", "read", records);
-        await using (sandbox)
+        await using (var sandbox = await StartStopped(policy, program.Path, "10/3", "read", records))
         {
             await sandbox.CheckpointAsync(folder["image"], thenKill: true);
-            var original = Lines((await sandbox.WaitAsync()).StandardOutputText);
-            var last = Count(original[^1]);
-            Assert.Equal($"{last} r{last:00}", original[^1]);
-
-            await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
-            var result = await restored.WaitAsync();
-            AssertSucceeded(result);
-            Assert.Equal(Enumerable.Range(last + 1, 10 - last).Select(n => $"{n} r{n:00}"), Lines(result.StandardOutputText));
+            Assert.Equal(["1 r01", "2 r02", "3 r03"], Lines((await sandbox.WaitAsync()).StandardOutputText));
         }
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Enumerable.Range(4, 7).Select(n => $"{n} r{n:00}"), Lines(result.StandardOutputText));
     }
 
     [Fact]
@@ -214,21 +250,16 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     {
         using var folder = new TempDir();
         var secret = folder.Write("secret/key", "k");
-        var (sandbox, output) = await StartCounting(program.Policy().FsRead(folder["secret"]).Build(), 2, program.Path, "8", "probe", secret);
-        await using (sandbox)
+        await using (var sandbox = await StartStopped(program.Policy().FsRead(folder["secret"]).Build(), program.Path, "8/2", "probe", secret))
         {
-            // Saved by a sandbox that may read the secret, so the memory image holds a process that just did.
-            Assert.Contains("open:ok unshare:Operation not permitted", output());
             await sandbox.CheckpointAsync(folder["image"], thenKill: true);
-            await sandbox.WaitAsync();
-
-            await using var restored = await Sandbox.RestoreAsync(folder["image"], program.Policy().Build());
-            var result = await restored.WaitAsync();
-            AssertSucceeded(result);
-            var lines = Lines(result.StandardOutputText);
-            Assert.NotEmpty(lines);
-            Assert.All(lines, line => Assert.EndsWith(" open:Permission denied unshare:Operation not permitted", line));
+            // Saved by a sandbox that may read the secret: the memory image holds a process that just did.
+            Assert.Equal(Numbers(1, 2).Select(n => $"{n} open:ok unshare:Operation not permitted"), Lines((await sandbox.WaitAsync()).StandardOutputText));
         }
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], program.Policy().Build());
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(3, 8).Select(n => $"{n} open:Permission denied unshare:Operation not permitted"), Lines(result.StandardOutputText));
     }
 
     [Fact]
@@ -236,8 +267,7 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     {
         using var folder = new TempDir();
         var records = folder.Write("secret/records", "r01\nr02\nr03\nr04\n");
-        var (sandbox, _) = await StartCounting(program.Policy().FsRead(folder["secret"]).Build(), 1, program.Path, "4", "read", records);
-        await using (sandbox)
+        await using (var sandbox = await StartStopped(program.Policy().FsRead(folder["secret"]).Build(), program.Path, "4/1", "read", records))
         {
             await sandbox.CheckpointAsync(folder["image"], thenKill: true);
             await sandbox.WaitAsync();
@@ -253,16 +283,16 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     [InlineData("pipe", "is a pipe")]
     [InlineData("fork", "has child processes")]
     [InlineData("handler", "signal handlers for signals 10")]
+    [InlineData("pending", "signals 12 pending")]
     public async Task What_cannot_be_restored_is_refused_by_name(string mode, string named)
     {
         using var folder = new TempDir();
-        var (sandbox, _) = await StartCounting(program.Policy().Build(), 1, program.Path, "100000", mode);
-        await using (sandbox)
+        await using (var sandbox = await StartStopped(program.Policy().Build(), program.Path, "100000/1", mode))
         {
             var refused = await Assert.ThrowsAsync<SandboxCheckpointException>(() => sandbox.CheckpointAsync(folder["image"]));
             Assert.Contains(named, refused.Message);
             Assert.False(Directory.Exists(folder["image"]), "a refused checkpoint left its folder");
-            // Refusing let the process go on: it is still running and can be stopped as usual.
+            // The refused process is let go as it was, and ends as usual.
             sandbox.Kill();
             Assert.True((await sandbox.WaitAsync()).Status.Killed);
         }
@@ -275,6 +305,36 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
         var refused = await Assert.ThrowsAsync<SandboxCheckpointException>(() =>
             Sandbox.RestoreAsync(folder.Path, program.Policy().TimeStart(DateTimeOffset.UnixEpoch).Build()));
         Assert.Contains("restore of a sandbox with time_start is not supported", refused.Message);
+    }
+
+    [Theory]
+    [InlineData("kernel", "taken on kernel 0.0.0-other")]
+    [InlineData("architecture", "a checkpoint of aarch64; only x86_64 can be restored")]
+    [InlineData("format", "format 99; this version reads format 1")]
+    [InlineData("memory.bin", "memory.bin is missing")]
+    [InlineData("registers", "registers.bin is not 216 bytes")]
+    public async Task A_checkpoint_from_elsewhere_or_incomplete_is_refused_before_anything_starts(string change, string named)
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        await using (var sandbox = await StartStopped(policy, program.Path, "1000000/1"))
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            await sandbox.WaitAsync();
+        }
+        var description = folder["image/checkpoint.json"];
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(description))!;
+        switch (change)
+        {
+            case "kernel": json["kernel"] = "0.0.0-other"; break;
+            case "architecture": json["architecture"] = "aarch64"; break;
+            case "format": json["format"] = 99; break;
+            case "registers": File.WriteAllBytes(folder["image/registers.bin"], new byte[100]); break;
+            default: File.Delete(folder["image/" + change]); break;
+        }
+        File.WriteAllText(description, json.ToJsonString());
+        var refused = await Assert.ThrowsAsync<SandboxCheckpointException>(() => Sandbox.RestoreAsync(folder["image"], policy));
+        Assert.Contains(named, refused.Message);
     }
 
     [Fact]

@@ -91,10 +91,14 @@ internal static class ProcessCapture
         var children = Children(pid);
         if (children.Length > 0)
             throw new SandboxCheckpointException($"pid {pid} has child processes ({children}); only a sandbox of one process can be checkpointed");
-        var handled = Signals(ProcStatus(pid)["SigCgt"]);
+        var status = ProcStatus(pid);
+        var handled = Signals(status["SigCgt"]);
         if (handled.Count > 0)
             throw new SandboxCheckpointException(
                 $"pid {pid} has signal handlers for signals {string.Join(", ", handled)}; restoring signal handlers is not supported");
+        var pending = Signals(status["SigPnd"]).Union(Signals(status["ShdPnd"])).Order().ToList();
+        if (pending.Count > 0)
+            throw new SandboxCheckpointException($"pid {pid} has signals {string.Join(", ", pending)} pending (blocked); a restore would lose them");
     }
 
     /// <summary>The pids of its children (zombies too), from /proc/PID/task/PID/children or, without it, every process's parent.</summary>

@@ -33,6 +33,8 @@ internal static class Restorer
         foreach (var name in (string[])[CheckpointImage.MemoryFile, CheckpointImage.RegistersFile, CheckpointImage.ExtendedStateFile])
             if (!File.Exists(Path.Combine(folder, name)))
                 throw new SandboxCheckpointException($"{folder}: {name} is missing");
+        if (new FileInfo(Path.Combine(folder, CheckpointImage.RegistersFile)).Length != Ptrace.RegistersSize)
+            throw new SandboxCheckpointException($"{folder}: {CheckpointImage.RegistersFile} is not {Ptrace.RegistersSize} bytes");
         return image;
     }
 
@@ -65,7 +67,6 @@ internal static class Restorer
         UnmapStub(pid, syscallInstruction, stubImage);
 
         var saved = File.ReadAllBytes(Path.Combine(folder, CheckpointImage.RegistersFile));
-        if (saved.Length != Ptrace.RegistersSize) throw new SandboxCheckpointException($"{folder}: {CheckpointImage.RegistersFile} is not {Ptrace.RegistersSize} bytes");
         if (Ptrace.SetRegisters(pid, saved) is not 0 and var e2) throw Failed("set the saved registers", e2);
         var extended = File.ReadAllBytes(Path.Combine(folder, CheckpointImage.ExtendedStateFile));
         if (Ptrace.SetRegisterSet(pid, Ptrace.NT_X86_XSTATE, extended) is not 0 and var e3) throw Failed("set the saved FPU and vector registers", e3);
@@ -159,7 +160,7 @@ internal static class Restorer
         foreach (var edge in (string[])["entry", "exit"])
         {
             if (Ptrace.ContinueToSyscall(pid) is not 0 and var e3) throw Failed("continue the restore stub", e3);
-            var stop = Ptrace.WaitForStop(pid);
+            var stop = WaitPastSignals(pid, Ptrace.SyscallStopSignal, syscallStops: true);
             if (stop.Exited) throw new SandboxCheckpointException("the restore stub ended while unmapping itself");
             if (stop.Signal != Ptrace.SyscallStopSignal)
                 throw new SandboxCheckpointException($"the restore stub stopped with signal {stop.Signal & 0x7f} instead of at its munmap {edge}");
@@ -169,11 +170,26 @@ internal static class Restorer
             throw new SandboxCheckpointException($"restore failed unmapping the restore stub at 0x{image.Start:x}: {Libc.ErrorText((int)-result)}");
     }
 
+    /// <summary>
+    /// Waits for the stop the restore expects. A signal sent to the stub meanwhile (a CPU limit's SIGSTOP, a signal
+    /// from outside) is discarded: the stub has no use for it and the process it becomes did not receive it.
+    /// </summary>
+    private static Ptrace.Stop WaitPastSignals(int pid, int expected, bool syscallStops)
+    {
+        while (true)
+        {
+            var stop = Ptrace.WaitForStop(pid);
+            if (stop.Exited || stop.Event != 0 || stop.Signal == expected) return stop;
+            var resumed = syscallStops ? Ptrace.ContinueToSyscall(pid) : Ptrace.Continue(pid);
+            if (resumed != 0) throw Failed("continue the restore stub", resumed);
+        }
+    }
+
     /// <summary>Lets the stub run to its next int3; a failed operation is reported by name.</summary>
     private static void RunToTrap(int pid, ulong planAddress, RestorePlan plan)
     {
         if (Ptrace.Continue(pid) is not 0 and var error) throw Failed("continue the restore stub", error);
-        var stop = Ptrace.WaitForStop(pid);
+        var stop = WaitPastSignals(pid, SigTrap, syscallStops: false);
         if (stop.Exited) throw new SandboxCheckpointException("the restore stub ended during the restore (killed, or a memory limit too small for the process)");
         if (stop.Signal != SigTrap || stop.Event != 0)
             throw new SandboxCheckpointException($"the restore stub stopped with signal {stop.Signal} instead of at its breakpoint");

@@ -27,6 +27,12 @@ internal static class SandboxCheckpoints
             {
                 ProcessCapture.Capture(pid, command, folder, whileStopped);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                RemoveWhatWasWritten(folder, made);
+                // /proc/PID vanishes when the process ends mid-capture; the folder may be unwritable.
+                throw new SandboxCheckpointException($"checkpoint of pid {pid} into {folder} failed: {e.Message}");
+            }
             catch
             {
                 RemoveWhatWasWritten(folder, made);
@@ -44,14 +50,16 @@ internal static class SandboxCheckpoints
         folder = Path.GetFullPath(folder);
         var image = Restorer.Load(folder);
         var stub = StubPath();
-        // The stub must be executable inside the sandbox; it is the only path added, and running it again later
-        // gives the process nothing: it waits for a supervisor that never comes.
-        var confined = policy.ConfinesFilesystem ? policy with { FsReadable = [.. policy.FsReadable, stub] } : policy;
-        var sandbox = new Sandbox(confined, [stub], stdio);
+        var sandbox = new Sandbox(WithStub(policy, stub), [stub], stdio);
         sandbox.Start();
         try
         {
             await OnOwnThread(() => Restorer.Restore(sandbox.Pid!.Value, stub, folder, image)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await sandbox.DisposeAsync().ConfigureAwait(false);
+            throw new SandboxCheckpointException($"restore from {folder} failed: {e.Message}");
         }
         catch
         {
@@ -60,6 +68,17 @@ internal static class SandboxCheckpoints
         }
         return sandbox;
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPolicy, SandboxPolicy> StubPolicies = new();
+
+    /// <summary>
+    /// The stub must be executable inside the sandbox; it is the only path added, and running it again later gives the
+    /// process nothing: it waits for a supervisor that never comes. One per policy, so that restores with the same
+    /// policy reuse its Landlock ruleset (cached by policy).
+    /// </summary>
+    private static SandboxPolicy WithStub(SandboxPolicy policy, string stub) =>
+        !policy.ConfinesFilesystem ? policy
+            : StubPolicies.GetValue(policy, p => p with { FsReadable = [.. p.FsReadable, stub] });
 
     /// <summary>Policies whose view of files differs from the host's: paths saved or reopened would not mean the same.</summary>
     private static void RefuseUnsupported(SandboxPolicy policy, string what)
@@ -86,8 +105,18 @@ internal static class SandboxCheckpoints
         ];
         var stub = candidates.FirstOrDefault(File.Exists)
             ?? throw new SandboxCheckpointException($"the restore stub {StubName} is missing (looked in {string.Join(", ", candidates.Distinct())})");
-        if ((File.GetUnixFileMode(stub) & UnixFileMode.UserExecute) == 0)
-            throw new SandboxCheckpointException($"the restore stub {stub} is not executable");
+        var mode = File.GetUnixFileMode(stub);
+        const UnixFileMode Executable = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        if ((mode & Executable) == Executable) return stub;
+        try
+        {
+            // NuGet does not keep file modes: a stub that came in a package arrives without its execute bits.
+            File.SetUnixFileMode(stub, mode | Executable);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SandboxCheckpointException($"the restore stub {stub} is not executable and cannot be made so: {e.Message}");
+        }
         return stub;
     }
 
