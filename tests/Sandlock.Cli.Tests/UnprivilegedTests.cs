@@ -56,12 +56,15 @@ public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.Unprivil
         File.SetUnixFileMode(work, (UnixFileMode)0b111_111_111);
         File.WriteAllText(Path.Combine(work, "b"), "b\n");
         File.SetUnixFileMode(Path.Combine(work, "b"), (UnixFileMode)0b110_110_110);
-        var failed = await _cli.Run(["run", .. SystemReads, "--workdir", work, "--", "sh", "-c", $"echo new > {work}/a; rm {work}/b; exit 1"]);
+        var layers = Directory.CreateDirectory(Path.Combine(_cli.Work, "layers")).FullName;
+        File.SetUnixFileMode(layers, (UnixFileMode)0b111_111_111);
+        var failed = await _cli.Run(["run", .. SystemReads, "--workdir", work, "--fs-storage", layers, "--", "sh", "-c", $"echo new > {work}/a; rm {work}/b; exit 1"]);
         Assert.Equal(1, failed.ExitCode);
         Assert.Equal(["b"], Directory.EnumerateFileSystemEntries(work).Select(Path.GetFileName));
-        var done = await _cli.Run(["run", .. SystemReads, "--workdir", work, "--", "sh", "-c", $"echo new > {work}/a; rm {work}/b"]);
+        var done = await _cli.Run(["run", .. SystemReads, "--workdir", work, "--fs-storage", layers, "--", "sh", "-c", $"echo new > {work}/a; rm {work}/b"]);
         Assert.Equal(0, done.ExitCode);
         Assert.Equal(["a"], Directory.EnumerateFileSystemEntries(work).Select(Path.GetFileName));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(layers));
     }
 
     [Fact]
