@@ -63,6 +63,24 @@ public sealed class UnprivilegedTests : IClassFixture<UnprivilegedTests.Unprivil
     }
 
     [Fact]
+    public async Task A_workdir_commits_a_succeeding_run_and_drops_a_failing_one()
+    {
+        var work = Directory.CreateDirectory(Path.Combine(_cli.Work, "cow")).FullName;
+        File.SetUnixFileMode(work, (UnixFileMode)0b111_111_111);
+        File.WriteAllText(Path.Combine(work, "b"), "b\n");
+        File.SetUnixFileMode(Path.Combine(work, "b"), (UnixFileMode)0b110_110_110);
+        var layers = Directory.CreateDirectory(Path.Combine(_cli.Work, "layers")).FullName;
+        File.SetUnixFileMode(layers, (UnixFileMode)0b111_111_111);
+        var failed = await _cli.Run(["run", .. SystemReads, "--workdir", work, "--fs-storage", layers, "--", "sh", "-c", $"echo new > {work}/a; rm {work}/b; exit 1"]);
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Equal(["b"], Directory.EnumerateFileSystemEntries(work).Select(Path.GetFileName));
+        var done = await _cli.Run(["run", .. SystemReads, "--workdir", work, "--fs-storage", layers, "--", "sh", "-c", $"echo new > {work}/a; rm {work}/b"]);
+        Assert.Equal(0, done.ExitCode);
+        Assert.Equal(["a"], Directory.EnumerateFileSystemEntries(work).Select(Path.GetFileName));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(layers));
+    }
+
+    [Fact]
     public async Task Reads_outside_the_policy_are_denied_and_inside_allowed()
     {
         var denied = await _cli.Run(["run", .. SystemReads, "--", "cat", "/etc/hostname"]);

@@ -32,7 +32,11 @@ internal static class ChangeList
             if (hidden.Hides(entry) || !Exists(lower)) changes[entry] = WorkspaceChangeKind.Added;
             else if (Differs(upper, lower)) changes[entry] = WorkspaceChangeKind.Modified;
         }
-        return [.. changes.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new WorkspaceChange(c.Value, layout.Shown(c.Key)))];
+        // A folder deleted with what was in it is one deletion.
+        bool UnderDeleted(string rest) =>
+            rest.LastIndexOf('/') is var slash and > 0 && (changes.GetValueOrDefault(rest[..slash]) == WorkspaceChangeKind.Deleted && changes.ContainsKey(rest[..slash]) || UnderDeleted(rest[..slash]));
+        return [.. changes.Where(c => c.Value != WorkspaceChangeKind.Deleted || !UnderDeleted(c.Key))
+            .OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new WorkspaceChange(c.Value, layout.Shown(c.Key)))];
     }
 
     /// <summary>Paths below <paramref name="folder"/>, relative to it, parents before children; symlinks not followed.</summary>

@@ -96,7 +96,8 @@ internal sealed class WorkspaceRun : IDisposable
         try
         {
             var changes = ChangeList.Of(Layout);
-            var overflowed = File.Exists(Layout.Overflowed);
+            var overflowed = File.Exists(Layout.Overflowed)
+                || (Policy.MaxDisk is { } limit && DiskQuota.Measure(Layout.Upper) > limit.Bytes);
             var action = dryRun ? BranchAction.Abort : succeeded && !overflowed ? Policy.OnExit : Policy.OnError;
             string? refused = null;
             if (overflowed && action == BranchAction.Commit)

@@ -17,8 +17,8 @@ internal sealed class DiskQuota(string upper, long limit, string overflowMark)
         if (bytes <= 0) return true;
         lock (_gate)
         {
-            if (_charged < 0) _charged = Measure();
-            if (_charged + bytes <= limit || (_charged = Measure()) + bytes <= limit)
+            if (_charged < 0) _charged = Measure(upper);
+            if (_charged + bytes <= limit || (_charged = Measure(upper)) + bytes <= limit)
             {
                 _charged += bytes;
                 return true;
@@ -29,7 +29,8 @@ internal sealed class DiskQuota(string upper, long limit, string overflowMark)
         return false;
     }
 
-    private long Measure()
+    /// <summary>The bytes of the regular files under <paramref name="upper"/>, each file's once.</summary>
+    public static long Measure(string upper)
     {
         var seen = new HashSet<(ulong, ulong)>();
         long total = 0;

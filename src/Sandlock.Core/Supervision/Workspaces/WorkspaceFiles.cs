@@ -97,7 +97,9 @@ internal sealed class WorkspaceFiles : SyscallHandler
                 // From a working directory in the upper folder the kernel walks there once the folder is made in it, and
                 // stays there, so files made in the sandbox can be run by a relative path; else it must walk alike.
                 if (target.FromUpper && !target.Resolved.Winding && tree.EnsureDirectory(rest) is var madeHere and < 0) return Done(SyscallDecision.Deny(-madeHere));
-                if (target.KernelWalks || (target.FromUpper && !target.Resolved.Winding))
+                // A folder the workdir has, named without symlinks from outside the upper folder: the kernel walks there.
+                var lowerWalk = target.KernelBase && !target.FromUpper && !target.Resolved.Winding && tree.LowerHas(rest);
+                if (target.KernelWalks || lowerWalk || (target.FromUpper && !target.Resolved.Winding))
                 {
                     directories.Set(call.Pid, null);
                     return Done(SyscallDecision.Allow);
@@ -233,7 +235,7 @@ internal sealed class WorkspaceFiles : SyscallHandler
     /// <see cref="KernelWalks"/>: the kernel, walking the path from where the caller's own base is, reaches the same
     /// file. <see cref="FromUpper"/>: a relative path from a working directory or fd in the upper folder.
     /// </summary>
-    private sealed record WorkspaceTarget(Resolved Resolved, bool KernelWalks, bool FromUpper);
+    private sealed record WorkspaceTarget(Resolved Resolved, bool KernelWalks, bool FromUpper, bool KernelBase);
 
     /// <summary>Whether the call follows a symlink in its last component, as the kernel decides it for each syscall.</summary>
     private static bool FollowsLast(SupervisedSession session, SyscallEvent call) => call.Name switch
@@ -289,7 +291,7 @@ internal sealed class WorkspaceFiles : SyscallHandler
         var resolved = tree.Resolve(parts.Skip(workdir.Length).Concat(components.Skip(next)), follow);
         // From the upper folder the kernel walks only it; from the workdir (or outside) only the workdir.
         var alike = fromUpper ? !resolved.TouchedLower && resolved.Outside is null : !resolved.TouchedUpper;
-        return new WorkspaceTarget(resolved, kernelWalks && alike, fromUpper);
+        return new WorkspaceTarget(resolved, kernelWalks && alike, fromUpper, kernelWalks);
     }
 
     private SyscallDecision? Refusal(MountedFileCalls calls, string rest)

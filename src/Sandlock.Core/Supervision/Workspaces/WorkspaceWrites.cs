@@ -21,6 +21,11 @@ internal sealed class WorkspaceWrites(WorkspaceFiles files) : SyscallHandler
 
     public override IReadOnlyCollection<string> Syscalls { get; } = [.. Target.Keys];
 
+    // A one-byte write is how the spawn's child tells the parent its listener is ready, before anyone serves it: those
+    // go on unheld, and the run's end measures the layer, so growth they make past the limit is never committed.
+    public override IReadOnlyDictionary<string, Confinement.Seccomp.ArgumentMatch> WantedWhen { get; } =
+        new Dictionary<string, Confinement.Seccomp.ArgumentMatch> { ["write"] = Confinement.Seccomp.ArgumentMatch.AnySet(2, 0xFFFFFFFE) };
+
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {
         var tree = files.Tree(session);
