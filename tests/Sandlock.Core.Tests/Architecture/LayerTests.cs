@@ -30,7 +30,8 @@ public sealed class LayerTests
             typeof(PolicyCallback), typeof(LivePolicy)],
         ["Lifecycle"] = [typeof(Sandbox), typeof(SandboxResult), typeof(ExitStatus), typeof(StdioMode), typeof(OutputHandler),
             typeof(ISandboxBackend), typeof(LocalSandboxBackend), typeof(SandboxSession), typeof(SandboxSessionState), typeof(ExecRequest),
-            typeof(FilesystemMount), typeof(NetworkPolicy), typeof(SandboxCapabilities), typeof(SandboxSnapshot), typeof(SandboxSessionException)],
+            typeof(FilesystemMount), typeof(NetworkPolicy), typeof(SandboxCapabilities), typeof(SandboxSnapshot), typeof(SandboxSessionException),
+            typeof(SandboxClone)],
         ["Orchestration"] = [typeof(Stage), typeof(Pipeline), typeof(Gather)],
     };
 
