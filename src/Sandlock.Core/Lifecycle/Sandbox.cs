@@ -98,7 +98,10 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
 
     private Lifecycle.Forking.TemplateChannel? _forks;
 
-    /// <summary>Asks the fork template for <paramref name="count"/> clones; waits for it to be ready first.</summary>
+    /// <summary>
+    /// Asks the fork template for <paramref name="count"/> clones; waits for it to be ready first. Disposing the
+    /// template kills its clones too. A failed or cancelled fork ends the template's channel.
+    /// </summary>
     public Task<IReadOnlyList<SandboxClone>> ForkAsync(int count, CancellationToken cancellationToken = default) =>
         (_forks ?? throw new InvalidOperationException("ForkAsync needs a started sandbox with ForkTemplate = true"))
             .ForkAsync(count, Pid!.Value, cancellationToken);
@@ -431,6 +434,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         if (_result is null) return;
+        _forks?.KillClones();
         KillTree();
         try { await _result.ConfigureAwait(false); }
         catch (Exception) { /* the result is already observed by WaitAsync callers */ }
@@ -441,6 +445,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
+        _forks?.KillClones();
         KillTree();
         _timer?.Cancel();
     }

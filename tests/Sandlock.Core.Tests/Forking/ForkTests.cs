@@ -113,6 +113,58 @@ public sealed class ForkTests(ForkTests.Templates templates, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Disposing_the_template_kills_its_clones()
+    {
+        IReadOnlyList<SandboxClone> clones;
+        await using (var template = Template(Policy(), templates.C, "wait"))
+        {
+            template.Start();
+            clones = await template.ForkAsync(3);
+        }
+        var results = await Task.WhenAll(clones.Select(c => c.WaitAsync()));
+        Assert.All(results, r => Assert.True(r.Status.Killed, $"expected killed, got {r.Status}"));
+    }
+
+    [Fact]
+    public async Task Clones_outlive_a_template_that_ends_on_its_own()
+    {
+        await using var template = Template(Policy(), templates.C, "wait");
+        template.Start();
+        var clone = Assert.Single(await template.ForkAsync(1));
+        template.Kill();
+        await template.WaitAsync();
+        Assert.NotEqual("gone", Procfs.State(clone.Pid));
+        var error = await Assert.ThrowsAsync<SandboxSetupException>(() => template.ForkAsync(1));
+        Assert.Contains("the template has ended", error.Message);
+        clone.Kill();
+        Assert.True((await clone.WaitAsync()).Status.Killed);
+    }
+
+    [Fact]
+    public async Task A_fork_cancelled_before_its_turn_leaves_the_channel_as_it_was()
+    {
+        await using var template = Template(Policy(), templates.C, "echo");
+        template.Start();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => template.ForkAsync(1, cancelled.Token));
+        Assert.Single(await template.ForkAsync(1));
+    }
+
+    [Fact]
+    public async Task A_fork_cancelled_while_waiting_ends_the_channel_and_later_forks_say_why()
+    {
+        await using var template = Template(Policy(), templates.C, "silent");
+        template.Start();
+        using var cancel = new CancellationTokenSource();
+        var waiting = template.ForkAsync(1, cancel.Token);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        var error = await Assert.ThrowsAsync<SandboxSetupException>(() => template.ForkAsync(1));
+        Assert.Contains("a fork was cancelled (it never sent READY)", error.Message);
+    }
+
+    [Fact]
     public async Task Reduce_runs_the_reducer_on_the_outputs_of_all_clones()
     {
         await using var template = Template(Policy(), templates.C, "number");

@@ -21,6 +21,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < size; i += 4096) memory[i] = (char)(i >> 12);
     }
     if (strcmp(mode, "not-ready") == 0) return 0;
+    if (strcmp(mode, "silent") == 0) for (;;) pause();
     int id = sandlock_fork_serve();
     if (id < 0) return errno ? 1 : 0;
 

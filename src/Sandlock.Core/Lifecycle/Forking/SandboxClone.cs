@@ -40,6 +40,8 @@ public sealed class SandboxClone : IAsyncDisposable, IDisposable
 
     public int Pid { get; }
 
+    internal bool HasEnded => _completion.Task.IsCompleted;
+
     /// <summary>Its exit status and its stdout (stderr is the template's).</summary>
     public Task<SandboxResult> WaitAsync(CancellationToken cancellationToken = default) =>
         _completion.Task.WaitAsync(cancellationToken).ContinueWith(t =>

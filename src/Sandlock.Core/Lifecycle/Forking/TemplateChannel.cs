@@ -18,6 +18,8 @@ internal sealed class TemplateChannel : IDisposable
     private int _ours, _theirs;
     private bool _ready, _closed;
     private int _nextCloneId;
+    private string? _broken;
+    private readonly List<SandboxClone> _clones = [];
 
     private TemplateChannel(int ours, int theirs) => (_ours, _theirs) = (ours, theirs);
 
@@ -46,15 +48,29 @@ internal sealed class TemplateChannel : IDisposable
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var wake = cancellationToken.Register(WakeReceiver);
+            using var wake = cancellationToken.Register(() => Break("a fork was cancelled"));
             var clones = await Task.Run(() => ForkAll(count, templatePid), CancellationToken.None).ConfigureAwait(false);
-            if (!cancellationToken.IsCancellationRequested) return clones;
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                lock (_gate)
+                {
+                    _clones.RemoveAll(c => c.HasEnded);
+                    _clones.AddRange(clones);
+                }
+                return clones;
+            }
             foreach (var clone in clones) await clone.DisposeAsync().ConfigureAwait(false);
             throw new OperationCanceledException(cancellationToken);
         }
         catch (SandboxSetupException) when (cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException(cancellationToken);
+        }
+        catch (SandboxSetupException error)
+        {
+            // After a failure the two sides may disagree on where the conversation is: end it (the template reads EOF).
+            Break(error.Message);
+            throw;
         }
         finally
         {
@@ -64,7 +80,8 @@ internal sealed class TemplateChannel : IDisposable
 
     private List<SandboxClone> ForkAll(int count, int templatePid)
     {
-        if (_closed) throw Failure("the template has ended");
+        if (_closed || _broken is not null)
+            throw Failure($"{_broken ?? "the template has ended"}{(_ready ? "" : " (it never sent READY)")}");
         Span<byte> reply = stackalloc byte[128];
         if (!_ready)
         {
@@ -147,18 +164,27 @@ internal sealed class TemplateChannel : IDisposable
 
     private static SandboxSetupException Failure(string what) => new(SetupFailure.Sandbox, $"fork template: {what}");
 
-    private void WakeReceiver()
+    private void Break(string reason)
     {
         lock (_gate)
         {
+            _broken ??= reason;
             if (!_closed) ForkCalls.ShutDown(_ours);
         }
+    }
+
+    /// <summary>Kills every clone made so far (the template's owner disposes it: nothing it made may outlive it).</summary>
+    public void KillClones()
+    {
+        List<SandboxClone> clones;
+        lock (_gate) clones = [.. _clones];
+        foreach (var clone in clones) clone.Dispose();
     }
 
     /// <summary>Ends the channel: a template blocked on it reads EOF, a fork in progress fails, then the fd is closed.</summary>
     public void Dispose()
     {
-        WakeReceiver();
+        Break("the template has ended");
         CloseTemplateEnd();
         _turn.Wait();
         try
