@@ -4,7 +4,7 @@ namespace Sandlock.Bench;
 
 /// <summary>
 /// Clones of a fork template (Sandbox.ForkAsync), per clone: asked for, forked, adopted and waited for. Peers in the
-/// same run: plain fork+waitpid of a process holding as much memory, outside any sandbox, and a fresh confined start;
+/// same run: plain forks (then waits) of a process holding as much memory, outside any sandbox, and a fresh confined start;
 /// the seed's figure (530 us per fork) is printed beside them.
 /// </summary>
 internal static class ForkBenchmark
@@ -31,7 +31,7 @@ internal static class ForkBenchmark
                 var perClone = clock.Elapsed.TotalMicroseconds / clones;
                 var floor = double.Parse(NativePrograms.Run(template, ["floor", $"{clones}", $"{megabytes}"]), System.Globalization.CultureInfo.InvariantCulture);
                 Console.WriteLine($"ForkAsync, template of {megabytes,2} MB: {perClone,8:F1} us per clone ({1e6 / perClone:F0}/s); " +
-                    $"seed's 530 us / ours = {SeedMicroseconds / perClone:F2}; ours / plain fork+waitpid of {megabytes} MB ({floor:F1} us) = {perClone / floor:F2}");
+                    $"seed's 530 us / ours = {SeedMicroseconds / perClone:F2}; ours / plain fork of {megabytes} MB ({floor:F1} us) = {perClone / floor:F2}");
             }
 
             var fresh = Stopwatch.StartNew();
