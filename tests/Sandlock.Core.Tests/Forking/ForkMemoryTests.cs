@@ -27,7 +27,7 @@ public sealed class ForkMemoryTests(ForkTests.Templates templates, ITestOutputHe
         {
             // Each clone stops itself once it has read all 50 MB.
             foreach (var clone in clones)
-                while (Procfs.State(clone.Pid) != "T") await Task.Yield();
+                while (Procfs.State(clone.Pid) != "T") await Task.Delay(5);
             var total = PssKb(template.Pid!.Value) + clones.Sum(c => PssKb(c.Pid));
             output.WriteLine($"template alone {templateAlone} kB; template and 100 clones {total} kB ({(double)total / templateAlone:F2}x)");
             Assert.True(total < 2 * templateAlone, $"template and 100 clones hold {total} kB, the template alone {templateAlone} kB");

@@ -96,9 +96,9 @@ public sealed class ForkTests(ForkTests.Templates templates, ITestOutputHelper o
         var clones = await template.ForkAsync(2);
 
         clones[0].Pause();
-        while (Procfs.State(clones[0].Pid) != "T") await Task.Yield();
+        while (Procfs.State(clones[0].Pid) != "T") await Task.Delay(5);
         clones[0].Resume();
-        while (Procfs.State(clones[0].Pid) == "T") await Task.Yield();
+        while (Procfs.State(clones[0].Pid) == "T") await Task.Delay(5);
         Assert.NotEqual("T", Procfs.State(clones[1].Pid));
 
         clones[0].Kill();

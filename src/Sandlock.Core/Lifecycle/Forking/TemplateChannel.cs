@@ -16,7 +16,7 @@ internal sealed class TemplateChannel : IDisposable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _turn = new(1, 1);
     private int _ours, _theirs;
-    private bool _ready, _closed;
+    private bool _ready, _closed, _clonesKilled;
     private int _nextCloneId;
     private string? _broken;
     private readonly List<SandboxClone> _clones = [];
@@ -50,15 +50,7 @@ internal sealed class TemplateChannel : IDisposable
         {
             using var wake = cancellationToken.Register(() => Break("a fork was cancelled"));
             var clones = await Task.Run(() => ForkAll(count, templatePid), CancellationToken.None).ConfigureAwait(false);
-            if (!cancellationToken.IsCancellationRequested)
-            {
-                lock (_gate)
-                {
-                    _clones.RemoveAll(c => c.HasEnded);
-                    _clones.AddRange(clones);
-                }
-                return clones;
-            }
+            if (!cancellationToken.IsCancellationRequested) return clones;
             foreach (var clone in clones) await clone.DisposeAsync().ConfigureAwait(false);
             throw new OperationCanceledException(cancellationToken);
         }
@@ -123,6 +115,13 @@ internal sealed class TemplateChannel : IDisposable
                 throw Failure($"expected 'CLONE {cloneId} PID', got '{Printable(reply[..n])}'");
             var clone = Adopt(cloneId, pid, templatePid, read);
             read = -1;
+            lock (_gate)
+            {
+                if (_clones.Count % 256 == 0) _clones.RemoveAll(c => c.HasEnded);
+                _clones.Add(clone);
+                // The template's owner disposed it while this clone was being made.
+                if (_clonesKilled) clone.Dispose();
+            }
             return clone;
         }
         finally
@@ -177,7 +176,12 @@ internal sealed class TemplateChannel : IDisposable
     public void KillClones()
     {
         List<SandboxClone> clones;
-        lock (_gate) clones = [.. _clones];
+        lock (_gate)
+        {
+            _clonesKilled = true;
+            clones = [.. _clones];
+            _clones.Clear();
+        }
         foreach (var clone in clones) clone.Dispose();
     }
 
