@@ -12,6 +12,8 @@ internal sealed class TemplateChannel : IDisposable
 {
     public const string FdVariable = "SANDLOCK_FORK_FD";
     private const int ChildFd = 3;
+    // Small enough that the requests and answers in flight fit the socket's buffers whatever the template does.
+    private const int RequestsInFlight = 8;
 
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _turn = new(1, 1);
@@ -83,28 +85,44 @@ internal sealed class TemplateChannel : IDisposable
             _ready = true;
         }
         var clones = new List<SandboxClone>(count);
+        // Requests sent, answers not yet read: the template forks the next clone while we adopt the last one.
+        var asked = new Queue<(int CloneId, int StdoutRead)>();
         try
         {
-            for (var i = 0; i < count; i++) clones.Add(ForkOne(_nextCloneId++, templatePid, reply));
+            var next = 0;
+            while (clones.Count < count)
+            {
+                for (; next < count && asked.Count < RequestsInFlight; next++) asked.Enqueue(Ask(_nextCloneId++));
+                var (cloneId, read) = asked.Dequeue();
+                clones.Add(Answered(cloneId, templatePid, read, reply));
+            }
             return clones;
         }
         catch
         {
+            foreach (var (_, read) in asked) Libc.CloseQuietly(read);
             foreach (var clone in clones) clone.Dispose();
             throw;
         }
     }
 
-    private SandboxClone ForkOne(int cloneId, int templatePid, Span<byte> reply)
+    /// <summary>Sends FORK with the write end of a new stdout pipe; returns the clone id and the read end.</summary>
+    private (int CloneId, int StdoutRead) Ask(int cloneId)
     {
         var (read, write) = Libc.CreatePipe() ?? throw Failure($"cannot create clone {cloneId}'s stdout pipe: {Libc.ErrorText(Libc.LastError)}");
+        var sent = ForkCalls.SendWithFd(_ours, Encoding.ASCII.GetBytes($"FORK {cloneId}"), write);
+        var sendError = Libc.LastError;
+        Libc.Close(write);
+        if (sent) return (cloneId, read);
+        Libc.Close(read);
+        throw Failure($"cannot ask for clone {cloneId}: {Libc.ErrorText(sendError)}");
+    }
+
+    /// <summary>Reads the template's answer for <paramref name="cloneId"/> and adopts the clone; takes <paramref name="read"/>.</summary>
+    private SandboxClone Answered(int cloneId, int templatePid, int read, Span<byte> reply)
+    {
         try
         {
-            var sent = ForkCalls.SendWithFd(_ours, Encoding.ASCII.GetBytes($"FORK {cloneId}"), write);
-            var sendError = Libc.LastError;
-            Libc.Close(write);
-            write = -1;
-            if (!sent) throw Failure($"cannot ask for clone {cloneId}: {Libc.ErrorText(sendError)}");
             var n = ForkCalls.Receive(_ours, reply);
             if (n <= 0) throw Failure($"the template ended before it answered for clone {cloneId}");
             var text = Encoding.ASCII.GetString(reply[..n]);
@@ -126,7 +144,6 @@ internal sealed class TemplateChannel : IDisposable
         }
         finally
         {
-            Libc.CloseQuietly(write);
             Libc.CloseQuietly(read);
         }
     }
