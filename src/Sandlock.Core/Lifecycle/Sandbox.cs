@@ -434,7 +434,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         if (_result is null) return;
-        _forks?.KillClones();
+        if (_forks is not null) await _forks.KillClonesAsync().ConfigureAwait(false);
         KillTree();
         try { await _result.ConfigureAwait(false); }
         catch (Exception) { /* the result is already observed by WaitAsync callers */ }

@@ -1,4 +1,5 @@
 using Sandlock.Tests.Lifecycle;
+using Sandlock.Tests.Orchestration;
 using static Sandlock.Tests.TestSupport.Sandboxed;
 
 namespace Sandlock.Tests.Forking;
@@ -7,8 +8,6 @@ namespace Sandlock.Tests.Forking;
 [Collection(nameof(ResourceLeakTests))]
 public sealed class ForkLeakTests(ForkTests.Templates templates) : IClassFixture<ForkTests.Templates>
 {
-    private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
-
     [Fact]
     public async Task Many_templates_clones_and_reductions_leave_no_fd_behind()
     {
@@ -33,8 +32,10 @@ public sealed class ForkLeakTests(ForkTests.Templates templates) : IClassFixture
         }
 
         for (var i = 0; i < 5; i++) await RunOnce();
-        var warm = OpenFds();
+        var warm = ProcessResources.Now();
         for (var i = 0; i < 40; i++) await RunOnce();
-        Assert.True(OpenFds() <= warm, $"fds grew from {warm} to {OpenFds()} over 40 rounds");
+        var after = await SettledResources.After(warm);
+        Assert.True(after.Fds <= warm.Fds + SettledResources.FdSlack, $"fds: {warm.Fds} warm, {after.Fds} after 40 rounds");
+        Assert.True(after.Memfds <= warm.Memfds, $"memfds: {warm.Memfds} warm, {after.Memfds} after 40 rounds");
     }
 }

@@ -192,14 +192,26 @@ internal sealed class TemplateChannel : IDisposable
     /// <summary>Kills every clone made so far (the template's owner disposes it: nothing it made may outlive it).</summary>
     public void KillClones()
     {
-        List<SandboxClone> clones;
+        foreach (var clone in TakeClones()) clone.Dispose();
+    }
+
+    /// <summary>Kills every clone made so far and waits until each is reaped and its fds are closed.</summary>
+    public async Task KillClonesAsync()
+    {
+        var clones = TakeClones();
+        foreach (var clone in clones) clone.Kill();
+        foreach (var clone in clones) await clone.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private List<SandboxClone> TakeClones()
+    {
         lock (_gate)
         {
             _clonesKilled = true;
-            clones = [.. _clones];
+            List<SandboxClone> clones = [.. _clones];
             _clones.Clear();
+            return clones;
         }
-        foreach (var clone in clones) clone.Dispose();
     }
 
     /// <summary>Ends the channel: a template blocked on it reads EOF, a fork in progress fails, then the fd is closed.</summary>
