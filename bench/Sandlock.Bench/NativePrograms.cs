@@ -6,10 +6,10 @@ namespace Sandlock.Bench;
 internal static class NativePrograms
 {
     /// <summary>Compiles native/<paramref name="source"/> into <paramref name="folder"/>; returns the program's path.</summary>
-    public static string Build(string source, string folder)
+    public static string Build(string source, string folder, IEnumerable<string>? flags = null)
     {
         var output = Path.Combine(folder, Path.GetFileNameWithoutExtension(source));
-        Run("cc", ["-O2", "-o", output, Path.Combine(AppContext.BaseDirectory, "native", source)]);
+        Run("cc", ["-O2", "-o", output, Path.Combine(AppContext.BaseDirectory, "native", source), .. flags ?? []]);
         return output;
     }
 

@@ -91,6 +91,27 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// <summary>Pipe ends and numbered fds a pipeline, gather or fork template hands the child instead of its own.</summary>
     internal ChildStreams? Streams { get; init; }
 
+    /// <summary>
+    /// Starts the command as a fork template: it gets a control socket as fd 3 (named by SANDLOCK_FORK_FD) and, once
+    /// it says READY, <see cref="ForkAsync"/> makes copy-on-write clones of it (docs/fork-protocol.md).
+    /// </summary>
+    public bool ForkTemplate { get; init; }
+
+    private Lifecycle.Forking.TemplateChannel? _forks;
+
+    /// <summary>
+    /// Asks the fork template for <paramref name="count"/> clones; waits for it to be ready first. Disposing the
+    /// template kills its clones too. A failed or cancelled fork ends the template's channel.
+    /// </summary>
+    public Task<IReadOnlyList<SandboxClone>> ForkAsync(int count, CancellationToken cancellationToken = default) =>
+        (_forks ?? throw new InvalidOperationException("ForkAsync needs a started sandbox with ForkTemplate = true"))
+            .ForkAsync(count, Pid!.Value, cancellationToken);
+
+    /// <summary>Waits for every clone, then runs <paramref name="command"/> with their outputs, in clone id order, on its stdin.</summary>
+    public static Task<SandboxResult> ReduceAsync(SandboxPolicy policy, IReadOnlyList<string> command, IReadOnlyList<SandboxClone> clones,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        Lifecycle.Forking.CloneReducer.RunAsync(policy, command, clones, timeout, cancellationToken);
+
     /// <summary>Set by <see cref="ReproCheck"/> to start the command with its environment in a varied order.</summary>
     internal Random? EnvironmentShuffle { get; init; }
 
@@ -190,6 +211,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         var workingDirectory = WorkingDirectory;
         var path = CommandResolver.Resolve(Command[0], environment, workingDirectory, ChildRoot.Of(Policy));
 
+        if (ForkTemplate) environment = [.. environment, Lifecycle.Forking.TemplateChannel.EnvironmentEntry];
+        _forks = ForkTemplate ? Lifecycle.Forking.TemplateChannel.Open() : null;
         _cgroup = plan.ProcessLimit is { Mechanism: ProcessCountMechanism.PidsCgroup, Cgroups: { } hierarchy } limit
             ? PidsCgroup.Create(hierarchy, limit.Max)
             : null;
@@ -202,6 +225,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             // A failed start leaves no cgroup behind (a started command is killed and reaped by then).
             _cgroup?.Remove();
             _cgroup = null;
+            _forks?.Dispose();
             throw;
         }
     }
@@ -220,7 +244,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private void StartConfined(ProvisionedConfinement confinement, IReadOnlyList<string> environment, string path)
     {
         var plan = confinement.Plan;
-        using var stdio = ChildStdio.Open(Stdio, Streams);
+        using var stdio = ChildStdio.Open(Stdio, Streams ?? _forks?.Streams);
         using var mounted = MountedStart.For(_workspace?.Policy ?? Policy, path, Policy.Chroot is null ? Policy.Workdir is null ? Policy.Cwd : WorkingDirectory : WorkingDirectory);
         var request = new SpawnRequest(
             mounted.Path, Command, environment, mounted.WorkingDirectory,
@@ -242,6 +266,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         if (_session is not null) _session.OnPortMapped = OnPortMapped;
         var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
         _cgroup?.CloseProcsFd();
+        _forks?.CloseTemplateEnd();
         if (outcome.FailedStep != SpawnStep.None)
         {
             // Handlers may have served the child before its exec failed (an exec in a mount is held).
@@ -407,6 +432,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         SandboxRegistry.Unregister(Id);
         _clock.Stop();
+        _forks?.Dispose();
         _limitsStop?.Cancel();
         var madeGroups = _session?.State(() => new Supervision.Lifetime.SandboxProcessGroups());
         var session = _session;
@@ -479,6 +505,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         if (_result is null) return;
+        if (_forks is not null) await _forks.KillClonesAsync().ConfigureAwait(false);
         KillTree();
         try { await _result.ConfigureAwait(false); }
         catch (Exception) { /* the result is already observed by WaitAsync callers */ }
@@ -489,6 +516,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
+        _forks?.KillClones();
         KillTree();
         _timer?.Cancel();
     }

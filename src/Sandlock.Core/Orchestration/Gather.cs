@@ -33,8 +33,8 @@ public sealed class Gather
     }
 
     /// <summary>
-    /// Runs the sources and the consumer at once and returns the consumer's status and captured output, with what
-    /// every stage was denied. The timeout is for the whole; once the consumer has ended, sources still running are killed.
+    /// Runs the sources and the consumer at once and returns the consumer's status and stdout, with every stage's
+    /// stderr and denials (sources first, in the order added). The timeout is for the whole; once the consumer has ended, sources still running are killed.
     /// </summary>
     public async Task<SandboxResult> RunAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {

@@ -22,8 +22,8 @@ public sealed class Pipeline
     public static Pipeline operator |(Pipeline pipeline, Stage next) => new([.. pipeline.Stages, next]);
 
     /// <summary>
-    /// Runs every stage and returns the last one's status and captured output; its <see cref="SandboxResult.Denials"/>
-    /// hold what every stage was denied. The timeout is for the whole pipeline. Once the last stage has ended, stages
+    /// Runs every stage and returns the last one's status and stdout; its stderr and
+    /// <see cref="SandboxResult.Denials"/> hold every stage's, in stage order. The timeout is for the whole pipeline. Once the last stage has ended, stages
     /// still running are killed: nothing reads their output any more. Throws <see cref="SandboxSetupException"/> when
     /// a stage cannot start; the stages started by then are killed.
     /// </summary>

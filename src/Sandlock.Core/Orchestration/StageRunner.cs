@@ -4,7 +4,8 @@ namespace Sandlock.Orchestration;
 internal static class StageRunner
 {
     /// <summary>
-    /// Starts the stages in order, closes the parent's pipe ends, and waits. The last launch is the result; when it
+    /// Starts the stages in order, closes the parent's pipe ends, and waits. The last launch is the result (with every
+    /// stage's stderr and denials); when it
     /// ends, the others still running are killed. A stage that cannot start kills the ones started before it. One
     /// timer covers the whole: per-stage timers would let a killed producer's EOF end the last stage "successfully".
     /// </summary>
@@ -40,7 +41,13 @@ internal static class StageRunner
             var results = await Task.WhenAll(waits).ConfigureAwait(false);
             expiry.Dispose();
             var status = timedOut ? last.Status with { TimedOut = true } : last.Status;
-            return last with { Status = status, Denials = [.. results.SelectMany(r => r.Denials)] };
+            // As on a terminal, every stage's stderr; in stage order rather than interleaved.
+            return last with
+            {
+                Status = status,
+                StandardError = [.. results.SelectMany(r => r.StandardError)],
+                Denials = [.. results.SelectMany(r => r.Denials)],
+            };
         }
         finally
         {

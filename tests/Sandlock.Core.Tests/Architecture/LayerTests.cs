@@ -31,7 +31,8 @@ public sealed class LayerTests
         ["Lifecycle"] = [typeof(Sandbox), typeof(SandboxResult), typeof(ExitStatus), typeof(StdioMode), typeof(OutputHandler),
             typeof(ISandboxBackend), typeof(LocalSandboxBackend), typeof(SandboxSession), typeof(SandboxSessionState), typeof(ExecRequest),
             typeof(FilesystemMount), typeof(NetworkPolicy), typeof(SandboxCapabilities), typeof(SandboxSnapshot), typeof(SandboxSessionException),
-            typeof(SandboxCheckpointException), typeof(WorkspaceChange), typeof(WorkspaceChangeKind), typeof(DryRunResult)],
+            typeof(SandboxCheckpointException), typeof(WorkspaceChange), typeof(WorkspaceChangeKind), typeof(DryRunResult),
+            typeof(SandboxClone)],
         ["Orchestration"] = [typeof(Stage), typeof(Pipeline), typeof(Gather)],
     };
 

@@ -7,8 +7,6 @@ namespace Sandlock.Tests.Orchestration;
 [Collection(nameof(ResourceLeakTests))]
 public sealed class PipelineLeakTests
 {
-    private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
-
     [Fact]
     public async Task Many_pipelines_and_gathers_leave_no_fd_behind()
     {
@@ -27,8 +25,10 @@ public sealed class PipelineLeakTests
         }
 
         for (var i = 0; i < 5; i++) await RunOnce(i);
-        var warm = OpenFds();
+        var warm = ProcessResources.Now();
         for (var i = 0; i < 60; i++) await RunOnce(i);
-        Assert.True(OpenFds() <= warm, $"fds grew from {warm} to {OpenFds()} over 60 rounds");
+        var after = await SettledResources.After(warm);
+        Assert.True(after.Fds <= warm.Fds + SettledResources.FdSlack, $"fds: {warm.Fds} warm, {after.Fds} after 60 rounds");
+        Assert.True(after.Memfds <= warm.Memfds, $"memfds: {warm.Memfds} warm, {after.Memfds} after 60 rounds");
     }
 }

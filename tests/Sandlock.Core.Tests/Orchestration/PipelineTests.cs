@@ -107,6 +107,26 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_stage_s_stderr_is_in_the_result_in_stage_order()
+    {
+        var policy = SystemOnly().Build();
+        var result = await (new Stage(policy, ["sh", "-c", "echo first >&2; echo data"]) | new Stage(policy, ["sh", "-c", "cat; echo second >&2"]))
+            .RunAsync(Generous);
+        Assert.Equal("data\n", result.StandardOutputText);
+        Assert.Equal("first\nsecond\n", result.StandardErrorText);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_pipeline_kills_its_stages()
+    {
+        var policy = SystemOnly().Build();
+        using var cancel = new CancellationTokenSource();
+        var running = (new Stage(policy, ["sleep", "600"]) | new Stage(policy, ["cat"])).RunAsync(Generous, cancel.Token);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+    }
+
+    [Fact]
     public void A_pipeline_needs_two_stages()
     {
         var stage = new Stage(SystemOnly().Build(), ["true"]);
