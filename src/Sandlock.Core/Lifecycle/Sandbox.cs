@@ -226,6 +226,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             _cgroup?.Remove();
             _cgroup = null;
             _forks?.Dispose();
+            _forks = null;
             throw;
         }
     }

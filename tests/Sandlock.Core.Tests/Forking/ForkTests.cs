@@ -104,7 +104,6 @@ public sealed class ForkTests(ForkTests.Templates templates, ITestOutputHelper o
         clones[0].Kill();
         var killed = await clones[0].WaitAsync();
         Assert.True(killed.Status.Killed, $"expected killed, got {killed.Status}");
-        Assert.Equal("clone 0 waiting\n", killed.StandardOutputText);
         // The other clone and the template are untouched.
         Assert.NotEqual("gone", Procfs.State(clones[1].Pid));
         Assert.NotEqual("gone", Procfs.State(template.Pid!.Value));
