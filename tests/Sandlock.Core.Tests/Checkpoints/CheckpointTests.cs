@@ -99,6 +99,7 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             Assert.True(original.Status.Killed, $"the original was not killed: {original.Status}");
             Assert.Equal(Numbers(1, 3), Lines(original.StandardOutputText));
         }
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder["image"]));
         await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
         var result = await restored.WaitAsync();
         AssertSucceeded(result);

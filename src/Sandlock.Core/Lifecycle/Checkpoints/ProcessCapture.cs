@@ -24,7 +24,8 @@ internal static class ProcessCapture
         {
             StopForCapture(pid);
             var image = Describe(pid, command);
-            Directory.CreateDirectory(folder);
+            // The memory of a process holds whatever secrets it had: only this user may read the folder made for it.
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             WriteRegisters(pid, folder);
             image = image with { Regions = WriteMemory(pid, image.Regions, Path.Combine(folder, CheckpointImage.MemoryFile)) };
             image.Write(folder);
