@@ -99,6 +99,7 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             Assert.True(original.Status.Killed, $"the original was not killed: {original.Status}");
             Assert.Equal(Numbers(1, 3), Lines(original.StandardOutputText));
         }
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder["image"]));
         await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
         var result = await restored.WaitAsync();
         AssertSucceeded(result);
@@ -295,6 +296,38 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             // The refused process is let go as it was, and ends as usual.
             sandbox.Kill();
             Assert.True((await sandbox.WaitAsync()).Status.Killed);
+        }
+    }
+
+    [Fact]
+    public async Task A_process_already_traced_is_refused_naming_its_tracer()
+    {
+        using var folder = new TempDir();
+        await using var sandbox = await StartStopped(program.Policy().Build(), program.Path, "100000/1");
+        var pid = sandbox.Pid!.Value;
+        // Another tracer: a thread of this process seizes it first (a tracee has one tracer at a time).
+        var seized = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource();
+        var tracer = new Thread(() =>
+        {
+            seized.SetResult(Sandlock.Interop.Ptrace.Seize(pid, 0));
+            release.Task.Wait();
+            Sandlock.Interop.Ptrace.Detach(pid);
+        });
+        tracer.Start();
+        try
+        {
+            Assert.Equal(0, await seized.Task);
+            var refused = await Assert.ThrowsAsync<SandboxCheckpointException>(() => sandbox.CheckpointAsync(folder["image"]));
+            // /proc names the tracing thread: one of this process's.
+            var match = System.Text.RegularExpressions.Regex.Match(refused.Message, @"already traced by pid (\d+) \(another checkpoint or a debugger\)");
+            Assert.True(match.Success, refused.Message);
+            Assert.True(Directory.Exists($"/proc/self/task/{match.Groups[1].Value}"), refused.Message);
+        }
+        finally
+        {
+            release.SetResult();
+            tracer.Join();
         }
     }
 

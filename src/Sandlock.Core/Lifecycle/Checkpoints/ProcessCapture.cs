@@ -13,7 +13,7 @@ namespace Sandlock.Lifecycle.Checkpoints;
 internal static class ProcessCapture
 {
     private const int PageSize = 4096;
-    private const int PtraceEventStop = 128, SigTrap = 5;
+    private const int PtraceEventStop = 128;
 
     public static void Capture(int pid, IReadOnlyList<string> command, string folder, Action? whileStopped)
     {
@@ -24,7 +24,8 @@ internal static class ProcessCapture
         {
             StopForCapture(pid);
             var image = Describe(pid, command);
-            Directory.CreateDirectory(folder);
+            // The memory of a process holds whatever secrets it had: only this user may read the folder made for it.
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             WriteRegisters(pid, folder);
             image = image with { Regions = WriteMemory(pid, image.Regions, Path.Combine(folder, CheckpointImage.MemoryFile)) };
             image.Write(folder);
@@ -48,7 +49,7 @@ internal static class ProcessCapture
             if (stop.Exited) throw new SandboxCheckpointException($"the sandbox (pid {pid}) ended before it could be checkpointed");
             if (stop.Event == PtraceEventStop) return;
             // A signal-delivery stop: pass the signal on, as if nobody had looked.
-            Ptrace.Continue(pid, stop.Signal == SigTrap ? 0 : stop.Signal);
+            Ptrace.Continue(pid, stop.Signal);
         }
     }
 

@@ -24,9 +24,29 @@ internal static class PtraceAccess
     }
 
     /// <summary>Explains an errno of PTRACE_SEIZE.</summary>
-    public static SandboxCheckpointException SeizeRefused(int pid, int error, string what) => new(
-        $"cannot {what}: ptrace of pid {pid} refused ({Libc.ErrorText(error)})"
-        + (error == 1 ? $"; {YamaScope} is {Scope()?.ToString() ?? "absent (no Yama)"}, and the process must be dumpable and owned by this user" : ""));
+    public static SandboxCheckpointException SeizeRefused(int pid, int error, string what)
+    {
+        var tracer = TracerOf(pid);
+        return new($"cannot {what}: ptrace of pid {pid} refused ({Libc.ErrorText(error)})" + (error, tracer) switch
+        {
+            (_, > 0) => $"; it is already traced by pid {tracer} (another checkpoint or a debugger)",
+            (1, _) => $"; {YamaScope} is {Scope()?.ToString() ?? "absent (no Yama)"}, and the process must be dumpable and owned by this user",
+            _ => "",
+        });
+    }
+
+    private static int TracerOf(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("TracerPid:", StringComparison.Ordinal));
+            return line is null ? 0 : int.Parse(line[10..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
 
     private static int? Scope() =>
         File.Exists(YamaScope) && int.TryParse(File.ReadAllText(YamaScope).Trim(), out var scope) ? scope : null;
