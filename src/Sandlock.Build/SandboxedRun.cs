@@ -48,7 +48,22 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
         stdout.Complete();
         stderr.Complete();
         Log(queue);
+        LogChanges(result);
         return ExitCode(result, ended);
+    }
+
+    /// <summary>With a workdir: what the step changed there and what became of it, as messages.</summary>
+    private void LogChanges(SandboxResult result)
+    {
+        if (result.ChangesAction is not { } action) return;
+        var outcome = action switch
+        {
+            BranchAction.Commit => "committed",
+            BranchAction.Keep => $"kept in {result.ChangesKeptAt}",
+            _ => "thrown away",
+        };
+        task.Logger.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, "workdir {0}: {1} change(s) {2}", policy.Workdir, result.Changes.Count, outcome);
+        foreach (var change in result.Changes) task.Logger.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, "  {0}", change);
     }
 
     private Sandbox StartOwn(ExecRequest request)

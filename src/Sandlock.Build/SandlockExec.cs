@@ -51,6 +51,12 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     /// <summary>Start from an empty environment (PATH, HOME, USER, LOGNAME, TERM, LANG, LC_ALL, TZ kept).</summary>
     public bool CleanEnv { get; set; }
 
+    /// <summary>
+    /// A folder (relative to the project folder) whose changes the command makes in a copy-on-write layer, applied to
+    /// it only when the command succeeds: a failing step leaves it untouched.
+    /// </summary>
+    public string? Workdir { get; set; }
+
     protected override int ExecuteTool(string pathToTool, string responseFileCommands, string commandLineCommands)
     {
         _failureAlreadyReported = _exitedZeroWithErrors = false;
@@ -66,7 +72,8 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
         var arguments = string.IsNullOrEmpty(responseFileCommands) ? commandLineCommands : $"{commandLineCommands} {responseFileCommands}";
         var shell = ShellInvocation.From(pathToTool, arguments);
         var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);
-        if (UsesSessions && StepSessions.Of(BuildEngine) is { } sessions)
+        // A workdir's layer belongs to one run, which a session's commands are not.
+        if (UsesSessions && string.IsNullOrWhiteSpace(Workdir) && !NamesWorkdir(policyFile) && StepSessions.Of(BuildEngine) is { } sessions)
             return RunInSession(sessions, project, shell, policyFile);
         ChildTempFolder? temp = null;
         try
@@ -180,6 +187,22 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
 
     /// <summary>A repro check varies each run's environment, so it starts sandboxes of its own.</summary>
     private protected virtual bool UsesSessions => true;
+
+    /// <summary>Whether the policy file sets a workdir (a file that does not load is reported on the session path).</summary>
+    private static bool NamesWorkdir(string? policyFile)
+    {
+        if (policyFile is null) return false;
+        try
+        {
+            var scratch = new SandboxPolicyBuilder();
+            PolicyFileReader.Load(policyFile).ApplyTo(scratch);
+            return scratch.Build().Workdir is not null;
+        }
+        catch (PolicyException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Runs the composed step; the exit code goes to ToolTask, -1 when the failure is already reported.</summary>
     private protected virtual int RunConfined(SandboxPolicy policy, string? policyFile, IReadOnlyList<string> argv) =>
