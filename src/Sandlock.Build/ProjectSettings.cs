@@ -14,7 +14,8 @@ internal sealed record ProjectSettings(
     string RepositoryRoot,
     IReadOnlyList<string> ReadPaths,
     IReadOnlyList<string> WritePaths,
-    IReadOnlyList<string>? AcceptDeniedPaths = null)
+    IReadOnlyList<string>? AcceptDeniedPaths = null,
+    bool DryRun = false)
 {
     public static void Register(IBuildEngine engine, ProjectSettings settings)
     {

@@ -30,6 +30,9 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
     /// <summary><c>@(SandlockAcceptDenied)</c>: files or folders a step may be refused with only a message (known harmless probes).</summary>
     public ITaskItem[] AcceptDeniedPaths { get; set; } = [];
 
+    /// <summary><c>$(SandlockDryRun)</c>: <c>true</c> runs every step with a workdir as a dry run (its changes logged, none kept).</summary>
+    public string? DryRun { get; set; }
+
     public override bool Execute()
     {
         var projectDirectory = Path.GetFullPath(ProjectDirectory);
@@ -44,7 +47,8 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
             Full(RepositoryRoot) ?? Sandlock.Policy.FrontDoorDefaults.RepositoryRootOf(projectDirectory),
             FullPaths(ReadPaths),
             FullPaths(WritePaths),
-            FullPaths(AcceptDeniedPaths));
+            FullPaths(AcceptDeniedPaths),
+            string.Equals(DryRun?.Trim(), "true", StringComparison.OrdinalIgnoreCase));
         ProjectSettings.Register(BuildEngine, settings);
         return true;
     }

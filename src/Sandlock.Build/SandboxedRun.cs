@@ -62,14 +62,18 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
             BranchAction.Keep => $"kept in {result.ChangesKeptAt}",
             _ => "thrown away",
         };
-        task.Logger.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, "workdir {0}: {1} change(s) {2}", policy.Workdir, result.Changes.Count, outcome);
-        foreach (var change in result.Changes) task.Logger.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, "  {0}", change);
+        // A dry run's list is what the user asked to see.
+        var importance = task.DryRunStep ? Microsoft.Build.Framework.MessageImportance.High : Microsoft.Build.Framework.MessageImportance.Low;
+        task.Logger.LogMessage(task.DryRunStep ? importance : Microsoft.Build.Framework.MessageImportance.Normal,
+            "workdir {0}: {1} change(s) {2}{3}", policy.Workdir, result.Changes.Count, outcome, task.DryRunStep ? " (SandlockDryRun)" : "");
+        foreach (var change in result.Changes) task.Logger.LogMessage(importance, "  {0}", change);
     }
 
     private Sandbox StartOwn(ExecRequest request)
     {
         var sandbox = new Sandbox(policy, request.Command, request.Stdio)
         {
+            DryRun = task.DryRunStep,
             OnStandardOutput = request.OnStandardOutput,
             OnStandardError = request.OnStandardError,
             OnPortMapped = request.OnPortMapped,

@@ -16,7 +16,10 @@ namespace Sandlock.Build;
 public class SandlockExec : Microsoft.Build.Tasks.Exec
 {
     private const string ExitedZeroWithErrorsResource = "Exec.CommandExitedZeroWithErrors";
-    private bool _failureAlreadyReported, _exitedZeroWithErrors;
+    private bool _failureAlreadyReported, _exitedZeroWithErrors, _dryRun;
+
+    /// <summary>SandlockDryRun: this step's workdir changes are listed and thrown away.</summary>
+    internal bool DryRunStep => _dryRun;
 
     /// <summary>A sandlock.toml; default: <c>$(SandlockPolicyFile)</c>, which defaults to sandlock.toml beside the project.</summary>
     public string? PolicyFile { get; set; }
@@ -100,6 +103,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 MarkFailureReported();
                 return -1;
             }
+            _dryRun = project.DryRun && policy.Workdir is not null;
             return RunConfined(policy, policyFile, run.Argv);
         }
         finally

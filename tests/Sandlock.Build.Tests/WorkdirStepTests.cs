@@ -31,4 +31,17 @@ public sealed class WorkdirStepTests
         Assert.Equal(["a"], Listing(workdir));
         Assert.Equal("new\n", await File.ReadAllTextAsync(Path.Combine(workdir, "a")));
     }
+
+    [Fact]
+    public async Task SandlockDryRun_logs_the_changes_and_keeps_none()
+    {
+        var (project, workdir) = await ProjectWithWorkdir();
+
+        var build = await project.BuildAsync("WorkdirStep", new Dictionary<string, string> { ["StepExit"] = "0", ["SandlockDryRun"] = "true" });
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains($"A {Path.Combine(workdir, "a")}", build.Output);
+        Assert.Contains($"D {Path.Combine(workdir, "b")}", build.Output);
+        Assert.Equal(["b"], Listing(workdir));
+    }
 }
