@@ -31,7 +31,7 @@ public sealed class LayerTests
         ["Lifecycle"] = [typeof(Sandbox), typeof(SandboxResult), typeof(ExitStatus), typeof(StdioMode), typeof(OutputHandler),
             typeof(ISandboxBackend), typeof(LocalSandboxBackend), typeof(SandboxSession), typeof(SandboxSessionState), typeof(ExecRequest),
             typeof(FilesystemMount), typeof(NetworkPolicy), typeof(SandboxCapabilities), typeof(SandboxSnapshot), typeof(SandboxSessionException),
-            typeof(WorkspaceChange), typeof(WorkspaceChangeKind), typeof(DryRunResult)],
+            typeof(WorkspaceChange), typeof(WorkspaceChangeKind), typeof(DryRunResult), typeof(WorkspaceTransaction)],
     };
 
     /// <summary>Below every layer: the exception root and the setup error any layer may raise.</summary>
