@@ -16,7 +16,8 @@ internal sealed record ProjectSettings(
     IReadOnlyList<string> ReadPaths,
     IReadOnlyList<string> WritePaths,
     IReadOnlyList<string>? AcceptDeniedPaths = null,
-    string? LearnFile = null)
+    string? LearnFile = null,
+    bool DryRun = false)
 {
     public static void Register(IBuildEngine engine, ProjectSettings settings)
     {

@@ -36,6 +36,9 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
     /// <summary><c>$(SandlockLearnFile)</c>: where the learned policy goes (default: obj/sandlock.learned.toml).</summary>
     public string? LearnFile { get; set; }
 
+    /// <summary><c>$(SandlockDryRun)</c>: <c>true</c> runs every step with a workdir as a dry run (its changes logged, none kept).</summary>
+    public string? DryRun { get; set; }
+
     public override bool Execute()
     {
         var projectDirectory = Path.GetFullPath(ProjectDirectory);
@@ -53,7 +56,8 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
             FullPaths(AcceptDeniedPaths),
             string.Equals(Learn?.Trim(), "true", StringComparison.OrdinalIgnoreCase)
                 ? Full(LearnFile) ?? Path.Combine(projectDirectory, "obj", "sandlock.learned.toml")
-                : null);
+                : null,
+            string.Equals(DryRun?.Trim(), "true", StringComparison.OrdinalIgnoreCase));
         ProjectSettings.Register(BuildEngine, settings);
         return true;
     }

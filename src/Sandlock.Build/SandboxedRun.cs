@@ -48,13 +48,32 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
         stdout.Complete();
         stderr.Complete();
         Log(queue);
+        LogChanges(result);
         return ExitCode(result, ended);
+    }
+
+    /// <summary>With a workdir: what the step changed there and what became of it, as messages.</summary>
+    private void LogChanges(SandboxResult result)
+    {
+        if (result.ChangesAction is not { } action) return;
+        var outcome = action switch
+        {
+            BranchAction.Commit => "committed",
+            BranchAction.Keep => $"kept in {result.ChangesKeptAt}",
+            _ => "thrown away",
+        };
+        // A dry run's list is what the user asked to see.
+        var importance = task.DryRunStep ? Microsoft.Build.Framework.MessageImportance.High : Microsoft.Build.Framework.MessageImportance.Low;
+        task.Logger.LogMessage(task.DryRunStep ? importance : Microsoft.Build.Framework.MessageImportance.Normal,
+            "workdir {0}: {1} change(s) {2}{3}", policy.Workdir, result.Changes.Count, outcome, task.DryRunStep ? " (SandlockDryRun)" : "");
+        foreach (var change in result.Changes) task.Logger.LogMessage(importance, "  {0}", change);
     }
 
     private Sandbox StartOwn(ExecRequest request)
     {
         var sandbox = new Sandbox(policy, request.Command, request.Stdio)
         {
+            DryRun = task.DryRunStep,
             OnStandardOutput = request.OnStandardOutput,
             OnStandardError = request.OnStandardError,
             OnPortMapped = request.OnPortMapped,

@@ -16,7 +16,10 @@ namespace Sandlock.Build;
 public class SandlockExec : Microsoft.Build.Tasks.Exec
 {
     private const string ExitedZeroWithErrorsResource = "Exec.CommandExitedZeroWithErrors";
-    private bool _failureAlreadyReported, _exitedZeroWithErrors;
+    private bool _failureAlreadyReported, _exitedZeroWithErrors, _dryRun;
+
+    /// <summary>SandlockDryRun: this step's workdir changes are listed and thrown away.</summary>
+    internal bool DryRunStep => _dryRun;
 
     /// <summary>A sandlock.toml; default: <c>$(SandlockPolicyFile)</c>, which defaults to sandlock.toml beside the project.</summary>
     public string? PolicyFile { get; set; }
@@ -51,6 +54,12 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     /// <summary>Start from an empty environment (PATH, HOME, USER, LOGNAME, TERM, LANG, LC_ALL, TZ kept).</summary>
     public bool CleanEnv { get; set; }
 
+    /// <summary>
+    /// A folder (relative to the project folder) whose changes the command makes in a copy-on-write layer, applied to
+    /// it only when the command succeeds: a failing step leaves it untouched.
+    /// </summary>
+    public string? Workdir { get; set; }
+
     protected override int ExecuteTool(string pathToTool, string responseFileCommands, string commandLineCommands)
     {
         _failureAlreadyReported = _exitedZeroWithErrors = false;
@@ -66,8 +75,9 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
         var arguments = string.IsNullOrEmpty(responseFileCommands) ? commandLineCommands : $"{commandLineCommands} {responseFileCommands}";
         var shell = ShellInvocation.From(pathToTool, arguments);
         var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);
-        // A learned step runs in a sandbox of its own, observed: a session's confinement is decided once for all.
-        if (UsesSessions && project.LearnFile is null && StepSessions.Of(BuildEngine) is { } sessions)
+        // A learned step runs in a sandbox of its own, observed: a session's confinement is decided once for all; and a
+        // workdir's layer belongs to one run, which a session's commands are not.
+        if (UsesSessions && project.LearnFile is null && string.IsNullOrWhiteSpace(Workdir) && !NamesWorkdir(policyFile) && StepSessions.Of(BuildEngine) is { } sessions)
             return RunInSession(sessions, project, shell, policyFile);
         ChildTempFolder? temp = null;
         try
@@ -97,6 +107,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             if (project.LearnFile is { } learnFile)
                 return Learning.StepLearning.For(BuildEngine, learnFile).Run(this, policy, run.Argv, learnFile, Command,
                     new[] { shell.ScriptPath, temp?.HostPath }.OfType<string>().ToList());
+            _dryRun = project.DryRun && policy.Workdir is not null;
             return RunConfined(policy, policyFile, run.Argv);
         }
         finally
@@ -184,6 +195,22 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
 
     /// <summary>A repro check varies each run's environment, so it starts sandboxes of its own.</summary>
     private protected virtual bool UsesSessions => true;
+
+    /// <summary>Whether the policy file sets a workdir (a file that does not load is reported on the session path).</summary>
+    private static bool NamesWorkdir(string? policyFile)
+    {
+        if (policyFile is null) return false;
+        try
+        {
+            var scratch = new SandboxPolicyBuilder();
+            PolicyFileReader.Load(policyFile).ApplyTo(scratch);
+            return scratch.Build().Workdir is not null;
+        }
+        catch (PolicyException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Runs the composed step; the exit code goes to ToolTask, -1 when the failure is already reported.</summary>
     private protected virtual int RunConfined(SandboxPolicy policy, string? policyFile, IReadOnlyList<string> argv) =>

@@ -129,6 +129,11 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// <summary>With a workdir: run, list the changes, and throw them away whatever on_exit says.</summary>
     public bool DryRun { get; init; }
 
+    /// <summary>A stage of a <see cref="WorkspaceTransaction"/>: runs over its layer, which the transaction ends.</summary>
+    internal Lifecycle.Workspaces.WorkspaceRun? Transaction { get; init; }
+
+    private SandboxPolicy StartPolicy => Transaction?.For(Policy) ?? _workspace?.Policy ?? Policy;
+
     /// <summary>Runs a command over its workdir, lists what it changed there (<c>A|M|D PATH</c>) and keeps none of it.</summary>
     public static async Task<DryRunResult> DryRunAsync(SandboxPolicy policy, IReadOnlyList<string> command,
         TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -186,7 +191,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         {
             if (HasStarted) throw new InvalidOperationException("the sandbox has already been started");
             // A workdir's layer belongs to this run: made before the rules that name it, thrown away if the start fails.
-            _workspace = Policy.Workdir is null || _provisioned is not null ? null : Lifecycle.Workspaces.WorkspaceRun.Create(Policy);
+            _workspace = Policy.Workdir is null || _provisioned is not null || Transaction is not null ? null : Lifecycle.Workspaces.WorkspaceRun.Create(Policy);
             try
             {
                 StartProvisioned();
@@ -203,7 +208,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     private void StartProvisioned()
     {
         // One path for both: a one-shot sandbox provisions for itself, a session's command uses the session's.
-        using var owned = _provisioned is null ? ProvisionedConfinement.Create(_workspace?.Policy ?? Policy, Handlers, PolicyCallback) : null;
+        using var owned = _provisioned is null ? ProvisionedConfinement.Create(StartPolicy, Handlers, PolicyCallback) : null;
         var confinement = _provisioned ?? owned!;
         var plan = confinement.Plan;
         Degraded = plan.Degraded;
@@ -246,7 +251,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         var plan = confinement.Plan;
         using var stdio = ChildStdio.Open(Stdio, Streams ?? _forks?.Streams);
-        using var mounted = MountedStart.For(_workspace?.Policy ?? Policy, path, Policy.Chroot is null ? Policy.Workdir is null ? Policy.Cwd : WorkingDirectory : WorkingDirectory);
+        using var mounted = MountedStart.For(StartPolicy, path, Policy.Chroot is null ? Policy.Workdir is null ? Policy.Cwd : WorkingDirectory : WorkingDirectory);
         var request = new SpawnRequest(
             mounted.Path, Command, environment, mounted.WorkingDirectory,
             stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
@@ -451,10 +456,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         {
             session?.End();
             var ended = result with { Denials = [.. session?.Denials ?? [], .. _denials], PortMappings = session?.PortMappings ?? [] };
-            _completion.TrySetResult(_workspace is null ? ended : Lifecycle.Workspaces.WorkspaceEnd.Apply(_workspace, ended, DryRun));
+            _completion.TrySetResult(_workspace is not null ? Lifecycle.Workspaces.WorkspaceEnd.Apply(_workspace, ended, DryRun)
+                : Transaction is not null ? ended with { Changes = Lifecycle.Workspaces.ChangeList.Of(Transaction.Layout) }
+                : ended);
         }
         var mayRemain = Stragglers.MayRemain(_processGroup, madeGroups);
-        if (_cgroup is null && !mayRemain && _workspace is null)
+        if (_cgroup is null && !mayRemain && _workspace is null && Transaction is null)
         {
             Finish();
             return;

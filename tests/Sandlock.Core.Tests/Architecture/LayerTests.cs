@@ -32,7 +32,7 @@ public sealed class LayerTests
             typeof(ISandboxBackend), typeof(LocalSandboxBackend), typeof(SandboxSession), typeof(SandboxSessionState), typeof(ExecRequest),
             typeof(FilesystemMount), typeof(NetworkPolicy), typeof(SandboxCapabilities), typeof(SandboxSnapshot), typeof(SandboxSessionException),
             typeof(SandboxCheckpointException), typeof(WorkspaceChange), typeof(WorkspaceChangeKind), typeof(DryRunResult),
-            typeof(SandboxClone)],
+            typeof(SandboxClone), typeof(WorkspaceTransaction)],
         ["Orchestration"] = [typeof(Stage), typeof(Pipeline), typeof(Gather)],
     };
 

@@ -23,6 +23,7 @@ public sealed class PolicySettingsTests
     [
         SettingNames.FsRead, SettingNames.FsWrite, SettingNames.FsDeny, SettingNames.NetAllow, SettingNames.HttpAllow, SettingNames.MaxMemory,
         SettingNames.MaxProcesses, SettingNames.TimeStart, SettingNames.RandomSeed, SettingNames.DeterministicDirs, SettingNames.CleanEnv,
+        SettingNames.Workdir,
     ];
 
     /// <summary>[Sandboxed]'s policy properties: a test needs few; the rest go in sandlock.toml.</summary>

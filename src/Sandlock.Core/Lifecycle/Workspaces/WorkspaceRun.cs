@@ -28,6 +28,9 @@ internal sealed class WorkspaceRun : IDisposable
 
     public WorkspaceLayout Layout { get; }
 
+    /// <summary>A stage of a transaction: its own policy, over this run's layer.</summary>
+    public SandboxPolicy For(SandboxPolicy stage) => stage with { WorkspaceUpper = Layout.Upper };
+
     public static WorkspaceRun Create(SandboxPolicy policy)
     {
         var workdir = policy.Workdir ?? throw new InvalidOperationException("no workdir");

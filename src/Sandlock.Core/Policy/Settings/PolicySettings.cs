@@ -130,7 +130,10 @@ internal static class PolicySettings
     { Flag = "--no-randomize-memory", Help = "Disable address space randomization", FileKey = ("determinism", "no_randomize_memory") };
 
     public static PolicySetting Workdir { get; } = One(N.Workdir, K.Path, (b, v, s) => b.Workdir(v, s)) with
-    { Flag = "--workdir", FlagValue = "DIR", Help = "Copy-on-write working directory: writes under DIR go to a private layer, applied when the run ends", FileKey = ("config", "workdir") };
+    {
+        Flag = "--workdir", FlagValue = "DIR", Help = "Copy-on-write working directory: writes under DIR go to a private layer, applied when the run ends",
+        FileKey = ("config", "workdir"), TaskParameter = "Workdir",
+    };
     public static PolicySetting FsStorage { get; } = One(N.FsStorage, K.Path, (b, v, s) => b.FsStorage(v, s)) with
     { Flag = "--fs-storage", FlagValue = "DIR", Help = "Where copy-on-write changes are kept (default: a private folder under the temp dir)", FileKey = ("config", "fs_storage") };
     public static PolicySetting HttpCa { get; } = One(N.HttpCa, K.Path, (b, v, s) => b.HttpCa(v, s)) with
