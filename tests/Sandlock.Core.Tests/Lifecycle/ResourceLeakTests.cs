@@ -67,6 +67,11 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
 
         public string Mounted => _dir["mounted"];
 
+        /// <summary>A workdir every "workdir" sandbox changes (and commits into, six at a time), and where its layers go.</summary>
+        public string Workdir => Directory.CreateDirectory(_dir["workdir"]).FullName;
+
+        public string Storage => Directory.CreateDirectory(_dir["layers"]).FullName;
+
         public void Dispose()
         {
             _http.Stop();
@@ -91,6 +96,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
     [InlineData("network host rule", 3000)]
     [InlineData("/proc view", 800)]      // each sandbox makes and removes a stand-in /proc listing: 8-35 ms here
     [InlineData("fs_mount", 3000)]
+    [InlineData("workdir", 800)]         // a shell writes a file of the workdir: copy-up, commit (one at a time per folder)
     [InlineData("port_remap", 3000)]
     [InlineData("http rule", 1000)]      // a proxy per sandbox: a listener, a request through it, the CA bundle served
     [InlineData("max_memory, cpu and a timeout", 3000)]
@@ -123,6 +129,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
             Assert.True(after.RssShmemKiB <= warm.RssShmemKiB + ShmemSlackKiB, $"RssShmem: {warm.RssShmemKiB} KiB warm, {after.RssShmemKiB} KiB after");
             Assert.True(after.Threads <= warm.Threads + ThreadSlack, $"threads: {warm.Threads} warm, {after.Threads} after");
             Assert.Empty(strays);
+            if (kind == "workdir") Assert.Empty(Directory.GetFileSystemEntries(programs.Storage));
         }
         finally
         {
@@ -190,6 +197,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         "network host rule" => programs.Base().NetAllow("localhost:9").Build(),
         "/proc view" => programs.Base().FsRead("/proc").Build(),
         "fs_mount" => programs.Base().FsMount($"/mnt/sandlock-leak-test:{programs.Mounted}:ro").Build(),
+        "workdir" => programs.Base().Workdir(programs.Workdir).FsStorage(programs.Storage).Build(),
         // Every sandbox binds the same port at once: all but one get another real port.
         "port_remap" => programs.Base().PortRemap().NetAllowBind(18080).Build(),
         // A memory watchdog and a CPU throttle per sandbox (RunAsync adds the timeout).
@@ -205,6 +213,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         "network host rule" => [programs.Touch, "/etc/hosts", "connect"],
         "/proc view" => [programs.Touch, "/proc", "/proc/self/stat"],
         "fs_mount" => [programs.Touch, "/mnt/sandlock-leak-test/file"],
+        "workdir" => ["/bin/sh", "-c", $"echo x > {programs.Workdir}/file && ls {programs.Workdir} > /dev/null"],
         "port_remap" => [programs.Touch, "bind"],
         "http rule" => ["/bin/bash", "-c", $"exec 3<>/dev/tcp/127.0.0.1/{programs.HttpPort} && printf 'GET /x HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 ' && cat /etc/ssl/certs/ca-certificates.crt > /dev/null"],
         _ => [programs.Touch],

@@ -97,7 +97,7 @@ internal static class WorkspaceCommit
             try
             {
                 if (!FileLock.TryLockExclusive(lockFd)) continue;  // its sandlock is alive
-                if (!File.Exists(run + "/workdir")) continue;
+                if (!File.Exists(run + "/workdir")) continue;      // being made: its owner locks it first
                 var layout = new WorkspaceLayout(File.ReadAllText(run + "/workdir").TrimEnd('\n'), run);
                 if (File.Exists(layout.Journal))
                 {
@@ -138,13 +138,18 @@ internal static class WorkspaceCommit
     public static void RemoveTree(string path)
     {
         if (ChangeList.Status(path) is not { } status) return;
-        if (!status.IsDirectory)
+        try
         {
-            File.Delete(path);
-            return;
+            if (!status.IsDirectory)
+            {
+                File.Delete(path);
+                return;
+            }
+            FileCalls.ChmodAt(FileCalls.AtFdCwd, path, 0x1C0 /* 0700 */, 0);
+            foreach (var entry in Directory.EnumerateFileSystemEntries(path).ToList()) RemoveTree(entry);
+            Directory.Delete(path);
         }
-        FileCalls.ChmodAt(FileCalls.AtFdCwd, path, 0x1C0 /* 0700 */, 0);
-        foreach (var entry in Directory.EnumerateFileSystemEntries(path).ToList()) RemoveTree(entry);
-        Directory.Delete(path);
+        catch (DirectoryNotFoundException) { /* gone meanwhile: what was asked for */ }
+        catch (FileNotFoundException) { }
     }
 }

@@ -42,15 +42,18 @@ internal sealed class WorkspaceRun : IDisposable
         var run = Path.Combine(storage, "run-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
         Directory.CreateDirectory(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var layout = new WorkspaceLayout(workdir, run);
-        Directory.CreateDirectory(layout.Upper);
-        File.WriteAllText(layout.LowerRecord, workdir + "\n");
+        // Locked before the run is recorded: a sandlock recovering meanwhile skips a run with no record, and one with
+        // a record is locked by its live owner.
         var lockFd = Libc.Open(layout.LiveLock, Libc.O_RDONLY | Libc.O_CLOEXEC | 0x40 /* O_CREAT */, 0x180);
-        if (lockFd < 0 || !FileLock.TryLockExclusive(lockFd))
+        if (lockFd < 0 || !FileCopy.Lock(lockFd))
         {
+            var error = Libc.LastError;
             if (lockFd >= 0) Libc.Close(lockFd);
             WorkspaceCommit.RemoveTree(run);
-            throw new SandboxSetupException(SetupFailure.Sandbox, $"workdir: cannot make the run's layer in {storage}: {Libc.ErrorText(Libc.LastError)}");
+            throw new SandboxSetupException(SetupFailure.Sandbox, $"workdir: cannot make the run's layer in {storage}: {Libc.ErrorText(error)}");
         }
+        Directory.CreateDirectory(layout.Upper);
+        File.WriteAllText(layout.LowerRecord, workdir + "\n");
         return new WorkspaceRun(policy with { WorkspaceUpper = layout.Upper }, layout, lockFd);
     }
 
