@@ -10,6 +10,8 @@ namespace Sandlock.Tests.Checkpoints;
 /// Checkpoint and restore of a real process (counter.c) on this kernel: it continues where it was saved, with its
 /// open files at their offsets, confined by the restoring policy; what cannot be carried over is refused by name.
 /// </summary>
+// Its max_processes run makes a pids cgroup, which ProcessLimitTests counts: not beside it.
+[Collection(Sandlock.Tests.Supervision.ProcessLimitTests.PidsCgroupsCollection)]
 public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFixture<CheckpointTests.Program>
 {
     /// <summary>counter.c, in a folder the sandboxes may read.</summary>

@@ -11,8 +11,13 @@ namespace Sandlock.Tests.Supervision;
 /// max_processes, enforced by the kernel: a pids cgroup when the suite runs as root, a user namespace with
 /// RLIMIT_NPROC otherwise. Tasks are counted from outside through /proc (threads included, as the kernel counts).
 /// </summary>
+// Counts this process's pids cgroups: no other class that makes them runs beside it.
+[Collection(ProcessLimitTests.PidsCgroupsCollection)]
 public sealed class ProcessLimitTests
 {
+    /// <summary>Classes whose sandboxes make pids cgroups, which this one counts, run one after the other.</summary>
+    public const string PidsCgroupsCollection = "pids cgroups of this process";
+
     /// <summary>Forks sleeping children until the kernel refuses one, says so, and waits to be killed.</summary>
     private const string CountedBomb =
         "$| = 1; my $n = 0; while (1) { my $p = fork; if (!defined $p) { print \"full after $n: $!\\n\"; last } " +
