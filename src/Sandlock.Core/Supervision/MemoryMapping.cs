@@ -4,9 +4,10 @@ namespace Sandlock.Supervision;
 
 /// <summary>
 /// One line of /proc/PID/maps: the address range, where in the file it starts, the inode of the file mapped (0 for
-/// none) and its path, or a pseudo-name such as [vdso], [heap] or [stack] ("" for anonymous memory).
+/// none) and its path, or a pseudo-name such as [vdso], [heap] or [stack] ("" for anonymous memory), and its
+/// permissions ("rw-p", "r-xs").
 /// </summary>
-internal sealed record MemoryMapping(ulong Start, ulong End, ulong FileOffset, ulong Inode, string Path)
+internal sealed record MemoryMapping(ulong Start, ulong End, ulong FileOffset, ulong Inode, string Path, string Permissions = "")
 {
     public bool Contains(ulong address) => address >= Start && address < End;
 
@@ -26,6 +27,7 @@ internal sealed record MemoryMapping(ulong Start, ulong End, ulong FileOffset, u
             ulong.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
             ulong.Parse(fields[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
             ulong.Parse(fields[4], CultureInfo.InvariantCulture),
-            fields.Length == 6 ? fields[5].Trim() : "");
+            fields.Length == 6 ? fields[5].Trim() : "",
+            fields[1]);
     }
 }

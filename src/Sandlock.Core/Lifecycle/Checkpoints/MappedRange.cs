@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sandlock.Lifecycle.Checkpoints;
 
 /// <summary>A line of /proc/PID/maps with its permissions ("rw-p", "r-xs"), which checkpointing needs.</summary>
@@ -13,17 +11,6 @@ internal sealed record MappedRange(ulong Start, ulong End, string Permissions, s
 
     public bool IsVsyscall => Name == "[vsyscall]";
 
-    public static IReadOnlyList<MappedRange> Read(int pid) => [.. File.ReadLines($"/proc/{pid}/maps").Select(Parse)];
-
-    private static MappedRange Parse(string line)
-    {
-        // "start-end perms offset dev inode   pathname"
-        var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-        var range = fields[0].Split('-');
-        return new MappedRange(
-            ulong.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
-            ulong.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
-            fields[1],
-            fields.Length == 6 ? fields[5].Trim() : "");
-    }
+    public static IReadOnlyList<MappedRange> Read(int pid) =>
+        [.. Supervision.MemoryMapping.Read(pid).Select(m => new MappedRange(m.Start, m.End, m.Permissions, m.Path))];
 }
