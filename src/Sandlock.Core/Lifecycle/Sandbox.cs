@@ -444,13 +444,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         var session = _session;
         if (_ownsTerminal) Terminal.Reclaim();
         _timer?.Cancel();
-        var exitStatus = code switch
-        {
-            Libc.CLD_EXITED => new ExitStatus(status, null, _timedOut, _killed),
-            Libc.CLD_KILLED => new ExitStatus(null, status, _timedOut, _killed),
-            Libc.CLD_DUMPED => new ExitStatus(null, status, _timedOut, _killed, CoreDumped: true),
-            _ => new ExitStatus(null, null, _timedOut, _killed),
-        };
+        var exitStatus = ExitStatus.FromWait(code, status, _timedOut, _killed);
         var result = new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed);
         void Finish()
         {
