@@ -25,6 +25,7 @@ public static class ChildProcessEntry
         }
         var requestPath = args[0];
         var resultPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(requestPath))!, ProtocolJson.ResultFileName);
+        SteadyThreadPool.MakeWorkers();
         ChildRunReport report;
         try
         {
@@ -64,8 +65,9 @@ public static class ChildProcessEntry
         await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var runners = new Dictionary<string, IChildTestRunner>();
         // The runtime seeds its generators on first use (lrand48 from time, the /dev/urandom fd): done here, before
-        // any test, so that no test's draws depend on whether it came first.
+        // any test, so that no test's draws depend on whether it came first; so do the pool's workers.
         _ = Guid.NewGuid();
+        SteadyThreadPool.MakeWorkers();
         while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
             var message = ProtocolJson.ParseLine(line);
