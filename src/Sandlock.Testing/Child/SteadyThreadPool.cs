@@ -32,9 +32,24 @@ internal static class SteadyThreadPool
     public static void MakeWorkers()
     {
         ThreadPool.GetMinThreads(out var workers, out _);
-        using var allRunning = new CountdownEvent(workers);
+        // A monitor, not an event: nothing to dispose while a worker may still be waking from it.
+        var gate = new object();
+        var arrived = 0;
         for (var i = 0; i < workers; i++)
-            ThreadPool.UnsafeQueueUserWorkItem(_ => { allRunning.Signal(); allRunning.Wait(); }, null);
-        allRunning.Wait();
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                lock (gate)
+                {
+                    arrived++;
+                    Monitor.PulseAll(gate);
+                    while (arrived < workers) Monitor.Wait(gate);
+                }
+            }, null);
+        }
+        lock (gate)
+        {
+            while (arrived < workers) Monitor.Wait(gate);
+        }
     }
 }
