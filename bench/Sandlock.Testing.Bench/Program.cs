@@ -12,12 +12,15 @@ if (args is ["vstest-host", var feed, var version, ..])
 // Per-test cost of [Sandboxed] (confined child) against the same child path without confinement and against
 // xunit's runner in this process, in a shuffled order per round. Usage: [ROUNDS] [ENV=VALUE ...] (env for the children).
 // `suite [ROUNDS] [CLASSES] [TESTS]`: whole dotnet test runs of a generated suite, plain against each isolation.
+// `shared [ROUNDS]`: only a test in a shared child against xunit's runner in this process (a profile's workload).
 if (args is ["suite", ..])
 {
     int Arg(int at, int fallback) => args.Length > at && int.TryParse(args[at], out var v) ? v : fallback;
     SuiteBenchmark.Run(Arg(1, 5), Arg(2, 20), Arg(3, 15));
     return 0;
 }
+var sharedOnly = args is ["shared", ..];
+if (sharedOnly) args = args[1..];
 var rounds = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 30;
 foreach (var assignment in args.Skip(1))
 {
@@ -40,6 +43,7 @@ var variants = new (string Name, Func<Task<IReadOnlyList<ChildTestResult>>> Run)
         BenchTestCase.Serialized, new Dictionary<string, string>()))),
 };
 
+if (sharedOnly) variants = [variants[1], variants[3]];
 var samples = variants.ToDictionary(v => v.Name, _ => new List<double>());
 var random = new Random(42);
 for (var round = -3; round < rounds; round++)
@@ -56,9 +60,9 @@ for (var round = -3; round < rounds; round++)
 }
 
 static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
-var plain = Median(samples[variants[2].Name]);
+var plain = Median(samples[variants[sharedOnly ? 1 : 2].Name]);
 Console.WriteLine($"{rounds} rounds; child env: {(args.Length > 1 ? string.Join(' ', args.Skip(1)) : "(default)")}");
-Console.WriteLine("| variant | median | ratio to plain child |");
+Console.WriteLine($"| variant | median | ratio to {(sharedOnly ? "in-process" : "plain child")} |");
 Console.WriteLine("|---|---|---|");
 foreach (var (name, _) in variants)
 {
