@@ -75,7 +75,7 @@ internal sealed class SupervisionPlan
             if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
                 handlers.Add(new Determinism.ClockSeededGenerators(new Determinism.SeededBytes(seed, "clock seed")));
             // Each open of either device reads the same seeded bytes from the start; 256 KiB covers seeding uses.
-            var device = new VirtualFile("dev-urandom", seed, s => new Determinism.SeededBytes(s, "urandom").Take(256 * 1024));
+            var device = new VirtualFile("dev-urandom", seed, 256 * 1024, (s, content) => new Determinism.SeededBytes(s, "urandom").Fill(content));
             virtualFiles["/dev/urandom"] = device;
             virtualFiles["/dev/random"] = device;
         }

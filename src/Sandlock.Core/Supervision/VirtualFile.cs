@@ -7,15 +7,20 @@ namespace Sandlock.Supervision;
 /// </summary>
 internal sealed class VirtualFile(string name, Func<byte[]> content)
 {
-    private readonly Func<ulong, byte[]>? _seeded;
+    private readonly Action<ulong, Span<byte>>? _seeded;
+    private readonly int _seededLength;
     private ulong _seed;
 
     public VirtualFile(string name, byte[] content) : this(name, () => content) { }
 
-    /// <summary>A file whose content comes from a seed that a shared child's next job may change (<see cref="Reseed"/>).</summary>
-    public VirtualFile(string name, ulong seed, Func<ulong, byte[]> content) : this(name, () => [])
+    /// <summary>
+    /// A file of <paramref name="length"/> bytes that <paramref name="fill"/> makes from a seed, which a shared
+    /// child's next job may change (<see cref="Reseed"/>).
+    /// </summary>
+    public VirtualFile(string name, ulong seed, int length, Action<ulong, Span<byte>> fill) : this(name, () => [])
     {
-        _seeded = content;
+        _seeded = fill;
+        _seededLength = length;
         _seed = seed;
     }
 
@@ -27,5 +32,21 @@ internal sealed class VirtualFile(string name, Func<byte[]> content)
     /// <summary>What the memfd is called (it shows in /proc/PID/fd of a process that opened it).</summary>
     public string Name { get; } = name;
 
-    public byte[] MakeContent() => _seeded is { } seeded ? seeded(Volatile.Read(ref _seed)) : content();
+    /// <summary>The file in memory, with the content of now. A seeded one is made in a pooled buffer: a shared child's
+    /// every test makes one, and a fresh array each time was garbage of its size per test.</summary>
+    public MemoryFile MakeMemoryFile()
+    {
+        if (_seeded is not { } fill) return new MemoryFile("sandlock-" + Name, content());
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(_seededLength);
+        try
+        {
+            var span = buffer.AsSpan(0, _seededLength);
+            fill(Volatile.Read(ref _seed), span);
+            return new MemoryFile("sandlock-" + Name, span);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

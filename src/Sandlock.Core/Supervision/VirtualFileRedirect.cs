@@ -58,7 +58,7 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
             lock (_gate)
             {
                 if (!_opened.TryGetValue(file, out var memory))
-                    _opened[file] = memory = new MemoryFile("sandlock-" + file.Name, file.MakeContent());
+                    _opened[file] = memory = file.MakeMemoryFile();
                 return memory.OpenCopy();
             }
         }

@@ -26,13 +26,16 @@ internal sealed class SeededBytes(ulong seed, string purpose)
             {
                 if (_used == _current.Length)
                 {
-                    // Whole chunks for a large fill, so a big request takes one cipher call.
-                    var blocks = Math.Max(ChunkBlocks, (destination.Length + 15) / 16);
-                    var counters = new byte[blocks * 16];
-                    for (var i = 0; i < blocks; i++) BinaryPrimitives.WriteUInt64LittleEndian(counters.AsSpan(i * 16), _block++);
-                    using var aes = Aes.Create();
-                    aes.Key = _key;
-                    _current = aes.EncryptEcb(counters, PaddingMode.None);
+                    // Whole blocks wanted: encrypted straight into the destination (a seeded /dev/urandom is 256 KiB).
+                    if (destination.Length >= ChunkBlocks * 16)
+                    {
+                        var whole = destination.Length / 16 * 16;
+                        Encrypt(destination[..whole]);
+                        destination = destination[whole..];
+                        continue;
+                    }
+                    _current = new byte[ChunkBlocks * 16];
+                    Encrypt(_current);
                     _used = 0;
                 }
                 var take = Math.Min(destination.Length, _current.Length - _used);
@@ -40,6 +43,25 @@ internal sealed class SeededBytes(ulong seed, string purpose)
                 _used += take;
                 destination = destination[take..];
             }
+        }
+    }
+
+    /// <summary>The next blocks of the stream into <paramref name="blocks"/> (a multiple of 16 bytes long).</summary>
+    private void Encrypt(Span<byte> blocks)
+    {
+        var counters = System.Buffers.ArrayPool<byte>.Shared.Rent(blocks.Length);
+        try
+        {
+            var span = counters.AsSpan(0, blocks.Length);
+            span.Clear();
+            for (var at = 0; at < span.Length; at += 16) BinaryPrimitives.WriteUInt64LittleEndian(span[at..], _block++);
+            using var aes = Aes.Create();
+            aes.Key = _key;
+            aes.EncryptEcb(span, blocks, PaddingMode.None);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(counters);
         }
     }
 
