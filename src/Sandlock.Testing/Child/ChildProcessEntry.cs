@@ -25,7 +25,7 @@ public static class ChildProcessEntry
         }
         var requestPath = args[0];
         var resultPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(requestPath))!, ProtocolJson.ResultFileName);
-        SteadyThreadPool.MakeWorkers();
+        ChildThreadPool.MakeWorkers();
         ChildRunReport report;
         try
         {
@@ -67,7 +67,7 @@ public static class ChildProcessEntry
         // The runtime seeds its generators on first use (lrand48 from time, the /dev/urandom fd): done here, before
         // any test, so that no test's draws depend on whether it came first; so do the pool's workers.
         _ = Guid.NewGuid();
-        SteadyThreadPool.MakeWorkers();
+        ChildThreadPool.MakeWorkers();
         while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
             var message = ProtocolJson.ParseLine(line);
