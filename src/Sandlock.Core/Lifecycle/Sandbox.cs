@@ -360,7 +360,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Saves the running command (one single-threaded x86_64 process) into <paramref name="folder"/>: memory,
-    /// registers, open files and working directory (docs/checkpoint.md). It runs on afterwards, or is killed before
+    /// registers, open files, working directory and the policy it runs under (docs/checkpoint.md). It runs on afterwards, or is killed before
     /// it runs again with <paramref name="thenKill"/>. Throws <see cref="SandboxCheckpointException"/> naming what
     /// cannot be saved (threads, sockets, pipes other than stdio, child processes, signal handlers).
     /// </summary>
@@ -368,17 +368,28 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         RequireRunning();
         if (_result!.IsCompleted) throw new SandboxCheckpointException("the sandbox has ended: there is nothing to checkpoint");
-        return Lifecycle.Checkpoints.SandboxCheckpoints.CheckpointAsync(Pid!.Value, Policy, Command, folder, thenKill ? Kill : null, cancellationToken);
+        var notCarried = PolicyCallback is not null ? "a policy callback" : Handlers.Count > 0 ? "syscall handlers of its own" : null;
+        return Lifecycle.Checkpoints.SandboxCheckpoints.CheckpointAsync(Pid!.Value, Policy, notCarried, Command, folder, thenKill ? Kill : null, cancellationToken);
     }
 
     /// <summary>
-    /// Continues a checkpointed process in a new sandbox confined by <paramref name="policy"/>, on the kernel it was
-    /// saved on; stdin, stdout and stderr are the new sandbox's. The returned sandbox is started: wait for it as for
-    /// any other.
+    /// Continues a checkpointed process in a new sandbox confined by <paramref name="policy"/> instead of the policy
+    /// stored in the folder, on the kernel it was saved on; stdin, stdout and stderr are the new sandbox's. The
+    /// returned sandbox is started: wait for it as for any other.
     /// </summary>
     public static Task<Sandbox> RestoreAsync(string folder, SandboxPolicy policy, StdioMode stdio = StdioMode.Capture,
-        CancellationToken cancellationToken = default) =>
-        Lifecycle.Checkpoints.SandboxCheckpoints.RestoreAsync(folder, policy, stdio, cancellationToken);
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return Lifecycle.Checkpoints.SandboxCheckpoints.RestoreAsync(folder, policy, stdio, cancellationToken);
+    }
+
+    /// <summary>
+    /// Continues a checkpointed process in a new sandbox confined by the policy it was checkpointed under (the folder's
+    /// policy.toml). A checkpoint of a sandbox that had more than a policy (a policy callback) is refused: give a policy.
+    /// </summary>
+    public static Task<Sandbox> RestoreAsync(string folder, StdioMode stdio = StdioMode.Capture, CancellationToken cancellationToken = default) =>
+        Lifecycle.Checkpoints.SandboxCheckpoints.RestoreAsync(folder, null, stdio, cancellationToken);
 
     /// <summary>Sends a signal to the sandbox's process group (used to pass on terminal signals).</summary>
     public void Signal(int signal) => SignalGroup(signal);
