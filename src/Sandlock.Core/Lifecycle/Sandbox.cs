@@ -105,7 +105,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// </summary>
     public Task<IReadOnlyList<SandboxClone>> ForkAsync(int count, CancellationToken cancellationToken = default) =>
         (_forks ?? throw new InvalidOperationException("ForkAsync needs a started sandbox with ForkTemplate = true"))
-            .ForkAsync(count, Pid!.Value, cancellationToken);
+            .ForkAsync(count, Pid!.Value, _session?.Clones, cancellationToken);
 
     /// <summary>Waits for every clone, then runs <paramref name="command"/> with their outputs, in clone id order, on its stdin.</summary>
     public static Task<SandboxResult> ReduceAsync(SandboxPolicy policy, IReadOnlyList<string> command, IReadOnlyList<SandboxClone> clones,
@@ -269,7 +269,11 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             ExtraFds: stdio.ExtraFds);
 
         _session = plan.Supervised?.CreateSession();
-        if (_session is not null) _session.OnPortMapped = OnPortMapped;
+        if (_session is not null)
+        {
+            _session.OnPortMapped = OnPortMapped;
+            if (ForkTemplate) _session.Clones = new Supervision.Lifetime.CloneMembers();
+        }
         var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
         _cgroup?.CloseProcsFd();
         _forks?.CloseTemplateEnd();
