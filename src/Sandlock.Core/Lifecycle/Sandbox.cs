@@ -190,6 +190,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             if (HasStarted) throw new InvalidOperationException("the sandbox has already been started");
+            RefuseLimitsClonesEscape();
             // A workdir's layer belongs to this run: made before the rules that name it, thrown away if the start fails.
             _workspace = Policy.Workdir is null || _provisioned is not null || Transaction is not null ? null : Lifecycle.Workspaces.WorkspaceRun.Create(Policy);
             try
@@ -203,6 +204,19 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// max_memory's sum and the cpu share are kept by watching the template's own tree and group, which clones (the
+    /// supervisor's children, in groups of their own) are not in: a fork template with them would not be held to them.
+    /// </summary>
+    private void RefuseLimitsClonesEscape()
+    {
+        if (!ForkTemplate) return;
+        var setting = Policy.MaxMemory is not null ? Sandlock.Policy.Settings.SettingNames.MaxMemory : Policy.MaxCpu is < 100 ? Sandlock.Policy.Settings.SettingNames.Cpu : null;
+        if (setting is not null)
+            throw new SandboxSetupException(SetupFailure.Sandbox,
+                $"{setting} is not supported for a fork template: its clones would not be held to it (docs/fork-protocol.md)");
     }
 
     private void StartProvisioned()

@@ -98,6 +98,19 @@ public sealed class ForkTests(ForkTests.Templates templates, ITestOutputHelper o
         Assert.Equal(clones.Select(c => c.Pid).Order(), template.DeniedSoFar.Select(d => d.Pid).Order());
     }
 
+    [Theory]
+    [InlineData("max_memory")]
+    [InlineData("cpu")]
+    public void A_template_with_a_limit_its_clones_would_escape_is_refused(string setting)
+    {
+        var builder = SystemOnly().FsRead(templates.Folder);
+        var policy = (setting == "cpu" ? builder.Cpu(50) : builder.MaxMemory("256M")).Build();
+        using var template = Template(policy, templates.C, "echo");
+        var refused = Assert.Throws<SandboxSetupException>(template.Start);
+        Assert.Contains($"{setting} is not supported for a fork template", refused.Message);
+        Assert.False(template.HasStarted);
+    }
+
     [Fact]
     public async Task A_denial_of_a_clone_before_the_supervisor_adopted_it_is_still_its_own()
     {
