@@ -334,6 +334,7 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
 
     [Theory]
     [InlineData("missing", "policy.toml is missing (a checkpoint without its policy)")]
+    [InlineData("description", "checkpoint.json: has no policyBeyondFile")]
     [InlineData("unknown key", "policy.toml:2:1: unknown key 'read_everything' in [filesystem]")]
     [InlineData("path gone", "policy.toml:2:9: path does not exist: /nonexistent/sandlock")]
     public async Task A_kept_policy_that_is_missing_or_tampered_with_is_refused_naming_the_file_and_line(string change, string named)
@@ -348,6 +349,11 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
         switch (change)
         {
             case "missing": File.Delete(file); break;
+            case "description":
+                var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(folder["image/checkpoint.json"]))!.AsObject();
+                Assert.True(json.Remove("policyBeyondFile"));
+                File.WriteAllText(folder["image/checkpoint.json"], json.ToJsonString());
+                break;
             case "unknown key": File.WriteAllText(file, "[filesystem]\nread_everything = true\n"); break;
             default: File.WriteAllText(file, "[filesystem]\nread = [\"/nonexistent/sandlock\"]\n"); break;
         }

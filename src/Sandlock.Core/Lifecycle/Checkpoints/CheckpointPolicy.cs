@@ -40,8 +40,11 @@ internal static class CheckpointPolicy
         if (image.PolicyNotCarried is { } missing)
             throw new SandboxCheckpointException(
                 $"{description}: the sandbox checkpointed had {missing}, which a checkpoint cannot hold: restore it with a policy given explicitly");
-        if (!File.Exists(file) || image.PolicyBeyondFile is null)
+        if (!File.Exists(file))
             throw new SandboxCheckpointException($"{folder}: {FileName} is missing (a checkpoint without its policy): restore it with a policy given explicitly");
+        // Written with policy.toml, possibly empty: absent, checkpoint.json is not the one written beside this policy.toml.
+        if (image.PolicyBeyondFile is null)
+            throw new SandboxCheckpointException($"{description}: has no policyBeyondFile, which a checkpoint writes with {FileName}: restore it with a policy given explicitly");
         var builder = new SandboxPolicyBuilder();
         PolicyFile.Load(file, "checkpoint").ApplyTo(builder);
         foreach (var (name, values) in image.PolicyBeyondFile)
