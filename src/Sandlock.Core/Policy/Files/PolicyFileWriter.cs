@@ -31,7 +31,7 @@ internal static class PolicyFileWriter
             var (name, key) = setting.FileKey!.Value;
             if (name != section)
             {
-                if (section is not null) text.AppendLine();
+                if (text.Length > 0) text.AppendLine();
                 text.Append('[').Append(name).AppendLine("]");
                 section = name;
             }
