@@ -470,7 +470,9 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
         File.WriteAllText(description, json.ToJsonString());
         var refused = await Assert.ThrowsAsync<SandboxCheckpointException>(() => Sandbox.RestoreAsync(folder["image"], policy));
         Assert.Contains(named, refused.Message);
+        if (change == "truncated") Assert.Contains($"{folder["image/memory.bin"]}: ", refused.Message);
         if (change == "truncated") Assert.Contains("the memory file is truncated", refused.Message);
+        if (change is "kernel" or "architecture" or "format") Assert.Contains(description, refused.Message);
     }
 
     [Fact]
