@@ -81,6 +81,8 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
         return sandbox;
     }
 
+    private static string TomlString(string text) => Sandlock.Policy.Files.TomlString.Quote(text);
+
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     private static int Count(string line) => int.Parse(line.Split(' ')[0]);
@@ -259,6 +261,8 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             // Saved by a sandbox that may read the secret: the memory image holds a process that just did.
             Assert.Equal(Numbers(1, 2).Select(n => $"{n} open:ok unshare:Operation not permitted"), Lines((await sandbox.WaitAsync()).StandardOutputText));
         }
+        // The kept policy would allow it: the explicit one replaces it.
+        Assert.Contains(TomlString(folder["secret"]), File.ReadAllText(folder["image/policy.toml"]));
         await using var restored = await Sandbox.RestoreAsync(folder["image"], program.Policy().Build());
         var result = await restored.WaitAsync();
         AssertSucceeded(result);
@@ -288,6 +292,33 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
         Assert.Equal(8, restored.Policy.MaxProcesses);
         Assert.Equal(7UL, restored.Policy.RandomSeed);
         Assert.Equal([.. policy.FsReadable, restored.Command[0]], restored.Policy.FsReadable.ToArray());
+    }
+
+    [Fact]
+    public async Task A_restored_process_is_checkpointed_again_with_the_policy_it_was_given_and_not_the_stub()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        await using (var sandbox = await StartStopped(policy, program.Path, "200/2"))
+        {
+            await sandbox.CheckpointAsync(folder["first"], thenKill: true);
+            await sandbox.WaitAsync();
+        }
+        int last;
+        await using (var restored = await Sandbox.RestoreAsync(folder["first"]))
+        {
+            await restored.CheckpointAsync(folder["second"], thenKill: true);
+            var lines = Lines((await restored.WaitAsync()).StandardOutputText);
+            last = lines.Length == 0 ? 2 : Count(lines[^1]);
+        }
+        // The same settings (the comments name the restore stub as the command): the stub's path is not among them.
+        var settings = File.ReadAllText(folder["second/policy.toml"]).Split('\n').Where(l => !l.StartsWith('#')).ToList();
+        Assert.Equal(File.ReadAllText(folder["first/policy.toml"]).Split('\n').Where(l => !l.StartsWith('#')), settings);
+        Assert.DoesNotContain(settings, l => l.Contains("sandlock-restore"));
+        await using var again = await Sandbox.RestoreAsync(folder["second"]);
+        var result = await again.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(last + 1, 200), Lines(result.StandardOutputText));
     }
 
     [Fact]
