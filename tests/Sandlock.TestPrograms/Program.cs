@@ -6,6 +6,8 @@
 // so HashSet order); then RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in addresses.
 // own NAME COMMAND...: starts COMMAND in a sandbox named NAME (reading the system only), prints "started ID PID",
 // and waits for it: an owner process for the registry tests to find, kill or kill -9.
+// restore FOLDER: restores the checkpoint in FOLDER under the policy it keeps, on this program's stdio, waits for
+// it and prints "restored STATUS": a process of its own that continues what another checkpointed.
 // time: prints DateTime.UtcNow's year, then DateTime.UtcNow and DateTimeOffset.Now in ISO 8601.
 switch (args)
 {
@@ -82,7 +84,11 @@ switch (args)
             Console.WriteLine((await sandbox.WaitAsync()).Status);
         }
         return 0;
+    case ["restore", var folder]:
+        await using (var restored = await Sandlock.Sandbox.RestoreAsync(folder, Sandlock.StdioMode.Inherit))
+            Console.WriteLine($"restored {(await restored.WaitAsync()).Status}");
+        return 0;
     default:
-        Console.Error.WriteLine("usage: http METHOD URL [BODY] | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND...");
+        Console.Error.WriteLine("usage: http METHOD URL [BODY] | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND... | restore FOLDER");
         return 2;
 }

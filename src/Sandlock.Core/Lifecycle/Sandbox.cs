@@ -105,7 +105,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// </summary>
     public Task<IReadOnlyList<SandboxClone>> ForkAsync(int count, CancellationToken cancellationToken = default) =>
         (_forks ?? throw new InvalidOperationException("ForkAsync needs a started sandbox with ForkTemplate = true"))
-            .ForkAsync(count, Pid!.Value, cancellationToken);
+            .ForkAsync(count, Pid!.Value, _session?.Clones, cancellationToken);
 
     /// <summary>Waits for every clone, then runs <paramref name="command"/> with their outputs, in clone id order, on its stdin.</summary>
     public static Task<SandboxResult> ReduceAsync(SandboxPolicy policy, IReadOnlyList<string> command, IReadOnlyList<SandboxClone> clones,
@@ -190,6 +190,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             if (HasStarted) throw new InvalidOperationException("the sandbox has already been started");
+            RefuseLimitsClonesEscape();
             // A workdir's layer belongs to this run: made before the rules that name it, thrown away if the start fails.
             _workspace = Policy.Workdir is null || _provisioned is not null || Transaction is not null ? null : Lifecycle.Workspaces.WorkspaceRun.Create(Policy);
             try
@@ -203,6 +204,19 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// max_memory's sum and the cpu share are kept by watching the template's own tree and group, which clones (the
+    /// supervisor's children, in groups of their own) are not in: a fork template with them would not be held to them.
+    /// </summary>
+    private void RefuseLimitsClonesEscape()
+    {
+        if (!ForkTemplate) return;
+        var setting = Policy.MaxMemory is not null ? Sandlock.Policy.Settings.SettingNames.MaxMemory : Policy.MaxCpu is < 100 ? Sandlock.Policy.Settings.SettingNames.Cpu : null;
+        if (setting is not null)
+            throw new SandboxSetupException(SetupFailure.Sandbox,
+                $"{setting} is not supported for a fork template: its clones would not be held to it (docs/fork-protocol.md)");
     }
 
     private void StartProvisioned()
@@ -269,7 +283,11 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             ExtraFds: stdio.ExtraFds);
 
         _session = plan.Supervised?.CreateSession();
-        if (_session is not null) _session.OnPortMapped = OnPortMapped;
+        if (_session is not null)
+        {
+            _session.OnPortMapped = OnPortMapped;
+            if (ForkTemplate) _session.Clones = new Supervision.Lifetime.CloneMembers();
+        }
         var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
         _cgroup?.CloseProcsFd();
         _forks?.CloseTemplateEnd();
@@ -360,7 +378,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Saves the running command (one single-threaded x86_64 process) into <paramref name="folder"/>: memory,
-    /// registers, open files and working directory (docs/checkpoint.md). It runs on afterwards, or is killed before
+    /// registers, open files, working directory and the policy it runs under (docs/checkpoint.md). It runs on afterwards, or is killed before
     /// it runs again with <paramref name="thenKill"/>. Throws <see cref="SandboxCheckpointException"/> naming what
     /// cannot be saved (threads, sockets, pipes other than stdio, child processes, signal handlers).
     /// </summary>
@@ -368,17 +386,28 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     {
         RequireRunning();
         if (_result!.IsCompleted) throw new SandboxCheckpointException("the sandbox has ended: there is nothing to checkpoint");
-        return Lifecycle.Checkpoints.SandboxCheckpoints.CheckpointAsync(Pid!.Value, Policy, Command, folder, thenKill ? Kill : null, cancellationToken);
+        var notCarried = PolicyCallback is not null ? "a policy callback" : Handlers.Count > 0 ? "syscall handlers of its own" : null;
+        return Lifecycle.Checkpoints.SandboxCheckpoints.CheckpointAsync(Pid!.Value, Policy, notCarried, Command, folder, thenKill ? Kill : null, cancellationToken);
     }
 
     /// <summary>
-    /// Continues a checkpointed process in a new sandbox confined by <paramref name="policy"/>, on the kernel it was
-    /// saved on; stdin, stdout and stderr are the new sandbox's. The returned sandbox is started: wait for it as for
-    /// any other.
+    /// Continues a checkpointed process in a new sandbox confined by <paramref name="policy"/> instead of the policy
+    /// stored in the folder, on the kernel it was saved on; stdin, stdout and stderr are the new sandbox's. The
+    /// returned sandbox is started: wait for it as for any other.
     /// </summary>
     public static Task<Sandbox> RestoreAsync(string folder, SandboxPolicy policy, StdioMode stdio = StdioMode.Capture,
-        CancellationToken cancellationToken = default) =>
-        Lifecycle.Checkpoints.SandboxCheckpoints.RestoreAsync(folder, policy, stdio, cancellationToken);
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return Lifecycle.Checkpoints.SandboxCheckpoints.RestoreAsync(folder, policy, stdio, cancellationToken);
+    }
+
+    /// <summary>
+    /// Continues a checkpointed process in a new sandbox confined by the policy it was checkpointed under (the folder's
+    /// policy.toml). A checkpoint of a sandbox that had more than a policy (a policy callback) is refused: give a policy.
+    /// </summary>
+    public static Task<Sandbox> RestoreAsync(string folder, StdioMode stdio = StdioMode.Capture, CancellationToken cancellationToken = default) =>
+        Lifecycle.Checkpoints.SandboxCheckpoints.RestoreAsync(folder, null, stdio, cancellationToken);
 
     /// <summary>Sends a signal to the sandbox's process group (used to pass on terminal signals).</summary>
     public void Signal(int signal) => SignalGroup(signal);

@@ -93,7 +93,23 @@ internal sealed class SupervisedSession
         _kill = kill;
     }
 
-    public void Deny(Denial denial) => _denials.Enqueue(denial);
+    /// <summary>The clones of a fork template this session serves; null for any other sandbox.</summary>
+    internal Lifetime.CloneMembers? Clones { get; set; }
+
+    /// <summary>Whether a process leads a tree of the sandbox: its first process, or an adopted clone of a fork template.</summary>
+    public bool IsRoot(int pid) => pid == RootPid || Clones?.Contains(pid) == true;
+
+    /// <summary>Whether a process (or thread) belongs to the sandbox: it descends from one of its roots.</summary>
+    public bool IsMember(int pid) => Views.SandboxMembers.Contains(IsRoot, pid);
+
+    /// <summary>The sandbox's live process ids, of every root's tree.</summary>
+    public IEnumerable<int> Members => Views.SandboxMembers.All(Clones is null ? [RootPid] : [RootPid, .. Clones.Roots]);
+
+    public void Deny(Denial denial)
+    {
+        _denials.Enqueue(denial);
+        Clones?.Attribute(denial, RootPid);
+    }
 
     /// <summary>The next job of a shared child starts: seeded streams take <paramref name="seed"/>, clocks restart (in handler order).</summary>
     internal void Restart(ulong seed)

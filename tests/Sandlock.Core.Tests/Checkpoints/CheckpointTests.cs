@@ -81,6 +81,8 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
         return sandbox;
     }
 
+    private static string TomlString(string text) => Sandlock.Policy.Files.TomlString.Quote(text);
+
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     private static int Count(string line) => int.Parse(line.Split(' ')[0]);
@@ -259,10 +261,135 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             // Saved by a sandbox that may read the secret: the memory image holds a process that just did.
             Assert.Equal(Numbers(1, 2).Select(n => $"{n} open:ok unshare:Operation not permitted"), Lines((await sandbox.WaitAsync()).StandardOutputText));
         }
+        // The kept policy would allow it: the explicit one replaces it.
+        Assert.Contains(TomlString(folder["secret"]), File.ReadAllText(folder["image/policy.toml"]));
         await using var restored = await Sandbox.RestoreAsync(folder["image"], program.Policy().Build());
         var result = await restored.WaitAsync();
         AssertSucceeded(result);
         Assert.Equal(Numbers(3, 8).Select(n => $"{n} open:Permission denied unshare:Operation not permitted"), Lines(result.StandardOutputText));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_restore_without_a_policy_is_confined_by_the_policy_the_checkpoint_keeps(bool mayRead)
+    {
+        using var folder = new TempDir();
+        var secret = folder.Write("secret/key", "k");
+        // The default policy would let the restored process read the secret: only the kept one refuses it.
+        var policy = (mayRead ? program.Policy().FsRead(folder["secret"]) : program.Policy()).MaxProcesses(8).RandomSeed(7).Build();
+        var open = mayRead ? "ok" : "Permission denied";
+        await using (var sandbox = await StartStopped(policy, program.Path, "6/2", "probe", secret))
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            Assert.Equal(Numbers(1, 2).Select(n => $"{n} open:{open} unshare:Operation not permitted"), Lines((await sandbox.WaitAsync()).StandardOutputText));
+        }
+        Assert.Equal(mayRead, File.ReadAllLines(folder["image/policy.toml"]).Single(l => l.StartsWith("read = ", StringComparison.Ordinal)).Contains(folder["secret"]));
+        await using var restored = await Sandbox.RestoreAsync(folder["image"]);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(3, 6).Select(n => $"{n} open:{open} unshare:Operation not permitted"), Lines(result.StandardOutputText));
+        Assert.Equal(8, restored.Policy.MaxProcesses);
+        Assert.Equal(7UL, restored.Policy.RandomSeed);
+        Assert.Equal([.. policy.FsReadable, restored.Command[0]], restored.Policy.FsReadable.ToArray());
+    }
+
+    [Fact]
+    public async Task A_restored_process_is_checkpointed_again_with_the_policy_it_was_given_and_not_the_stub()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        await using (var sandbox = await StartStopped(policy, program.Path, "200/2"))
+        {
+            await sandbox.CheckpointAsync(folder["first"], thenKill: true);
+            await sandbox.WaitAsync();
+        }
+        int last;
+        await using (var restored = await Sandbox.RestoreAsync(folder["first"]))
+        {
+            await restored.CheckpointAsync(folder["second"], thenKill: true);
+            var lines = Lines((await restored.WaitAsync()).StandardOutputText);
+            last = lines.Length == 0 ? 2 : Count(lines[^1]);
+        }
+        // The same settings (the comments name the restore stub as the command): the stub's path is not among them.
+        var settings = File.ReadAllText(folder["second/policy.toml"]).Split('\n').Where(l => !l.StartsWith('#')).ToList();
+        Assert.Equal(File.ReadAllText(folder["first/policy.toml"]).Split('\n').Where(l => !l.StartsWith('#')), settings);
+        Assert.DoesNotContain(settings, l => l.Contains("sandlock-restore"));
+        await using var again = await Sandbox.RestoreAsync(folder["second"]);
+        var result = await again.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(last + 1, 200), Lines(result.StandardOutputText));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_is_continued_by_another_process_restoring_it_without_a_policy()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        await using (var sandbox = await StartStopped(policy, program.Path, "12/5"))
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            Assert.Equal(Numbers(1, 5), Lines((await sandbox.WaitAsync()).StandardOutputText));
+        }
+        var info = new System.Diagnostics.ProcessStartInfo(DotnetPrograms.Host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])["exec", DotnetPrograms.Assembly, "restore", folder["image"]]) info.ArgumentList.Add(arg);
+        using var restorer = System.Diagnostics.Process.Start(info)!;
+        var stderr = restorer.StandardError.ReadToEndAsync();
+        var output = await restorer.StandardOutput.ReadToEndAsync();
+        await restorer.WaitForExitAsync();
+        Assert.True(restorer.ExitCode == 0, $"the restoring process failed ({restorer.ExitCode}): {await stderr}");
+        Assert.Equal([.. Numbers(6, 12), "restored exited with code 0"], Lines(output));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_of_a_sandbox_with_a_policy_callback_restores_only_with_a_policy_given()
+    {
+        using var folder = new TempDir();
+        var policy = program.Policy().Build();
+        await using (var sandbox = new Sandbox(policy, [program.Path, "5/2"]) { PolicyCallback = (_, _) => PolicyVerdict.Allow })
+        {
+            sandbox.Start();
+            var stop = await Task.Run(() => Sandlock.Interop.Ptrace.WaitForStop(sandbox.Pid!.Value));
+            Assert.False(stop.Exited);
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            await sandbox.WaitAsync();
+        }
+        var refused = await Assert.ThrowsAsync<SandboxCheckpointException>(() => Sandbox.RestoreAsync(folder["image"]));
+        Assert.Contains(folder["image/checkpoint.json"], refused.Message);
+        Assert.Contains("a policy callback, which a checkpoint cannot hold: restore it with a policy given explicitly", refused.Message);
+        await using var restored = await Sandbox.RestoreAsync(folder["image"], policy);
+        var result = await restored.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal(Numbers(3, 5), Lines(result.StandardOutputText));
+    }
+
+    [Theory]
+    [InlineData("missing", "policy.toml is missing (a checkpoint without its policy)")]
+    [InlineData("description", "checkpoint.json: has no policyBeyondFile")]
+    [InlineData("unknown key", "policy.toml:2:1: unknown key 'read_everything' in [filesystem]")]
+    [InlineData("path gone", "policy.toml:2:9: path does not exist: /nonexistent/sandlock")]
+    public async Task A_kept_policy_that_is_missing_or_tampered_with_is_refused_naming_the_file_and_line(string change, string named)
+    {
+        using var folder = new TempDir();
+        await using (var sandbox = await StartStopped(program.Policy().Build(), program.Path, "1000000/1"))
+        {
+            await sandbox.CheckpointAsync(folder["image"], thenKill: true);
+            await sandbox.WaitAsync();
+        }
+        var file = folder["image/policy.toml"];
+        switch (change)
+        {
+            case "missing": File.Delete(file); break;
+            case "description":
+                var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(folder["image/checkpoint.json"]))!.AsObject();
+                Assert.True(json.Remove("policyBeyondFile"));
+                File.WriteAllText(folder["image/checkpoint.json"], json.ToJsonString());
+                break;
+            case "unknown key": File.WriteAllText(file, "[filesystem]\nread_everything = true\n"); break;
+            default: File.WriteAllText(file, "[filesystem]\nread = [\"/nonexistent/sandlock\"]\n"); break;
+        }
+        var refused = await Assert.ThrowsAnyAsync<SandlockException>(() => Sandbox.RestoreAsync(folder["image"]));
+        Assert.Contains(named, refused.Message);
     }
 
     [Fact]
@@ -348,6 +475,7 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
     [InlineData("format", "format 99; this version reads format 1")]
     [InlineData("memory.bin", "memory.bin is missing")]
     [InlineData("registers", "registers.bin is not 216 bytes")]
+    [InlineData("truncated", "memory.bin: ")]
     public async Task A_checkpoint_from_elsewhere_or_incomplete_is_refused_before_anything_starts(string change, string named)
     {
         using var folder = new TempDir();
@@ -365,11 +493,17 @@ public sealed class CheckpointTests(CheckpointTests.Program program) : IClassFix
             case "architecture": json["architecture"] = "aarch64"; break;
             case "format": json["format"] = 99; break;
             case "registers": File.WriteAllBytes(folder["image/registers.bin"], new byte[100]); break;
+            case "truncated":
+                using (var memory = File.OpenWrite(folder["image/memory.bin"])) memory.SetLength(memory.Length / 2);
+                break;
             default: File.Delete(folder["image/" + change]); break;
         }
         File.WriteAllText(description, json.ToJsonString());
         var refused = await Assert.ThrowsAsync<SandboxCheckpointException>(() => Sandbox.RestoreAsync(folder["image"], policy));
         Assert.Contains(named, refused.Message);
+        if (change == "truncated") Assert.Contains($"{folder["image/memory.bin"]}: ", refused.Message);
+        if (change == "truncated") Assert.Contains("the memory file is truncated", refused.Message);
+        if (change is "kernel" or "architecture" or "format") Assert.Contains(description, refused.Message);
     }
 
     [Fact]

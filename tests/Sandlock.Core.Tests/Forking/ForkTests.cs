@@ -78,6 +78,55 @@ public sealed class ForkTests(ForkTests.Templates templates, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task A_clone_counts_as_the_sandboxs_in_the_proc_view_and_its_denials_are_its_own()
+    {
+        using var go = new TempDir();
+        var policy = SystemOnly().FsRead(templates.Folder).FsRead("/proc").FsRead(go.Path).Build();
+        await using var template = Template(policy, templates.C, "proc", go["go"]);
+        template.Start();
+        var clones = await template.ForkAsync(2);
+        // Both adopted: now they may look.
+        go.Write("go", "");
+        var results = await Task.WhenAll(clones.Select(c => c.WaitAsync()));
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal($"clone {i} init:No such file or directory own:ok template:ok prlimit:ok listed:1,1\n", results[i].StandardOutputText);
+            var denial = Assert.Single(results[i].Denials);
+            Assert.Equal((clones[i].Pid, "/proc/1/status"), (denial.Pid, denial.Target));
+        }
+        // The template's supervisor served them: its own list has both, and nothing of its own.
+        Assert.Equal(clones.Select(c => c.Pid).Order(), template.DeniedSoFar.Select(d => d.Pid).Order());
+    }
+
+    [Theory]
+    [InlineData("max_memory")]
+    [InlineData("cpu")]
+    public void A_template_with_a_limit_its_clones_would_escape_is_refused(string setting)
+    {
+        var builder = SystemOnly().FsRead(templates.Folder);
+        var policy = (setting == "cpu" ? builder.Cpu(50) : builder.MaxMemory("256M")).Build();
+        using var template = Template(policy, templates.C, "echo");
+        var refused = Assert.Throws<SandboxSetupException>(template.Start);
+        Assert.Contains($"{setting} is not supported for a fork template", refused.Message);
+        Assert.False(template.HasStarted);
+    }
+
+    [Fact]
+    public async Task A_denial_of_a_clone_before_the_supervisor_adopted_it_is_still_its_own()
+    {
+        var policy = SystemOnly().FsRead(templates.Folder).FsRead("/proc").Build();
+        await using var template = Template(policy, templates.C, "proc-now");
+        template.Start();
+        var clones = await template.ForkAsync(4);
+        var results = await Task.WhenAll(clones.Select(c => c.WaitAsync()));
+        for (var i = 0; i < clones.Count; i++)
+        {
+            Assert.Equal($"clone {i} init:No such file or directory\n", results[i].StandardOutputText);
+            Assert.Equal(clones[i].Pid, Assert.Single(results[i].Denials).Pid);
+        }
+    }
+
+    [Fact]
     public async Task A_clone_reads_what_its_template_may()
     {
         await using var template = Template(Policy(readSecrets: true), templates.C, "read", templates.Secret);

@@ -33,6 +33,10 @@ internal sealed record CheckpointImage
     public required IReadOnlyList<ImageFile> Files { get; init; }
     /// <summary>What fds 0, 1 and 2 were; a restored process gets the restoring sandbox's stdio instead.</summary>
     public required IReadOnlyList<string> Stdio { get; init; }
+    /// <summary>The settings of the sandbox's policy that policy.toml has no key for, by setting name; null: no policy kept.</summary>
+    public Dictionary<string, string[]>? PolicyBeyondFile { get; init; }
+    /// <summary>What confined the sandbox besides its policy (a policy callback), which no file holds; null when nothing.</summary>
+    public string? PolicyNotCarried { get; init; }
 
     public void Write(string folder) =>
         File.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, CheckpointJson.Default.CheckpointImage));

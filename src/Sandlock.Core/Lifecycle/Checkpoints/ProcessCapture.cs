@@ -15,7 +15,7 @@ internal static class ProcessCapture
     private const int PageSize = 4096;
     private const int PtraceEventStop = 128;
 
-    public static void Capture(int pid, IReadOnlyList<string> command, string folder, Action? whileStopped)
+    public static void Capture(int pid, IReadOnlyList<string> command, string folder, Func<CheckpointImage, CheckpointImage> keepPolicy, Action? whileStopped)
     {
         PtraceAccess.Require();
         var error = Ptrace.Seize(pid, 0);
@@ -28,7 +28,7 @@ internal static class ProcessCapture
             Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             WriteRegisters(pid, folder);
             image = image with { Regions = WriteMemory(pid, image.Regions, Path.Combine(folder, CheckpointImage.MemoryFile)) };
-            image.Write(folder);
+            keepPolicy(image).Write(folder);
             whileStopped?.Invoke();
         }
         finally

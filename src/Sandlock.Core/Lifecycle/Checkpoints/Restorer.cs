@@ -35,6 +35,10 @@ internal static class Restorer
                 throw new SandboxCheckpointException($"{folder}: {name} is missing");
         if (new FileInfo(Path.Combine(folder, CheckpointImage.RegistersFile)).Length != Ptrace.RegistersSize)
             throw new SandboxCheckpointException($"{folder}: {CheckpointImage.RegistersFile} is not {Ptrace.RegistersSize} bytes");
+        var memory = Path.Combine(folder, CheckpointImage.MemoryFile);
+        var needed = image.Regions.Where(r => r.MemoryOffset is not null).Select(r => r.MemoryOffset!.Value + (long)r.Length).DefaultIfEmpty(0).Max();
+        if (new FileInfo(memory).Length is var length && length < needed)
+            throw new SandboxCheckpointException($"{memory}: {length} bytes, where the regions of {CheckpointImage.FileName} need {needed}: the memory file is truncated");
         return image;
     }
 

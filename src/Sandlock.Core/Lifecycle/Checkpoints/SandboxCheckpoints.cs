@@ -3,7 +3,7 @@ using Sandlock.Policy;
 namespace Sandlock.Lifecycle.Checkpoints;
 
 /// <summary>
-/// What <see cref="Sandbox.CheckpointAsync"/> and <see cref="Sandbox.RestoreAsync"/> do: refuse what is not supported,
+/// What <see cref="Sandbox.CheckpointAsync"/> and <c>Sandbox.RestoreAsync</c> do: refuse what is not supported,
 /// run the capture or the restore on a thread of its own (ptrace binds a tracee to the thread that seized it), and
 /// leave nothing half-made.
 /// </summary>
@@ -11,7 +11,8 @@ internal static class SandboxCheckpoints
 {
     public const string StubName = "sandlock-restore";
 
-    public static Task CheckpointAsync(int pid, SandboxPolicy policy, IReadOnlyList<string> command, string folder, Action? whileStopped,
+    // notCarried: what confined the sandbox besides its policy (a policy callback), which the folder cannot keep.
+    public static Task CheckpointAsync(int pid, SandboxPolicy policy, string? notCarried, IReadOnlyList<string> command, string folder, Action? whileStopped,
         CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -25,7 +26,7 @@ internal static class SandboxCheckpoints
         {
             try
             {
-                ProcessCapture.Capture(pid, command, folder, whileStopped);
+                ProcessCapture.Capture(pid, command, folder, image => CheckpointPolicy.Write(folder, image, policy, notCarried), whileStopped);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -41,14 +42,19 @@ internal static class SandboxCheckpoints
         });
     }
 
-    public static async Task<Sandbox> RestoreAsync(string folder, SandboxPolicy policy, StdioMode stdio, CancellationToken cancellationToken)
+    // A null policy: the policy stored in the folder confines the restored process.
+    public static async Task<Sandbox> RestoreAsync(string folder, SandboxPolicy? policy, StdioMode stdio, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ArgumentException.ThrowIfNullOrEmpty(folder);
-        ArgumentNullException.ThrowIfNull(policy);
-        RefuseUnsupported(policy, "restore");
+        if (policy is not null) RefuseUnsupported(policy, "restore");
         folder = Path.GetFullPath(folder);
         var image = Restorer.Load(folder);
+        if (policy is null)
+        {
+            policy = CheckpointPolicy.Read(folder, image);
+            RefuseUnsupported(policy, "restore");
+        }
         var stub = StubPath();
         var sandbox = new Sandbox(WithStub(policy, stub), [stub], stdio);
         sandbox.Start();
@@ -95,16 +101,17 @@ internal static class SandboxCheckpoints
             throw new SandboxCheckpointException($"{what} of a sandbox with {setting} is not supported");
     }
 
+    /// <summary>Where the stub may be: beside the application (a build's output), or where a package restore leaves native assets.</summary>
+    public static IReadOnlyList<string> StubCandidates { get; } =
+    [
+        Path.Combine(AppContext.BaseDirectory, StubName),
+        Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", StubName),
+    ];
+
     private static string StubPath()
     {
-        // Beside the application (a build's output), or where a package restore leaves native assets.
-        string[] candidates =
-        [
-            Path.Combine(AppContext.BaseDirectory, StubName),
-            Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", StubName),
-        ];
-        var stub = candidates.FirstOrDefault(File.Exists)
-            ?? throw new SandboxCheckpointException($"the restore stub {StubName} is missing (looked in {string.Join(", ", candidates.Distinct())})");
+        var stub = StubCandidates.FirstOrDefault(File.Exists)
+            ?? throw new SandboxCheckpointException($"the restore stub {StubName} is missing (looked in {string.Join(", ", StubCandidates.Distinct())})");
         var mode = File.GetUnixFileMode(stub);
         const UnixFileMode Executable = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
         if ((mode & Executable) == Executable) return stub;
@@ -126,7 +133,7 @@ internal static class SandboxCheckpoints
         {
             if (made) Directory.Delete(folder, recursive: true);
             else
-                foreach (var name in (string[])[CheckpointImage.FileName, CheckpointImage.MemoryFile, CheckpointImage.RegistersFile, CheckpointImage.ExtendedStateFile])
+                foreach (var name in (string[])[CheckpointImage.FileName, CheckpointImage.MemoryFile, CheckpointImage.RegistersFile, CheckpointImage.ExtendedStateFile, CheckpointPolicy.FileName])
                     File.Delete(Path.Combine(folder, name));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -9,9 +9,9 @@ namespace Sandlock;
 /// template is, with its own stdout pipe. Wait for it, kill, pause or resume it; disposing it kills what is left.
 /// </summary>
 /// <remarks>
-/// Its syscalls are served by the template's supervisor, so what it is denied shows in the template's result, not
-/// in this one's. It is the supervisor's child, not the template's: membership checks that walk the template's
-/// descendants (the /proc view, calls naming a pid) do not count it, and refuse.
+/// Its syscalls are served by the template's supervisor: what it and its descendants are denied shows in its own
+/// result, and in the template's. It is the supervisor's child, not the template's; once adopted, the /proc view and
+/// calls naming a pid count its tree as the sandbox's (docs/fork-protocol.md).
 /// </remarks>
 public sealed class SandboxClone : IAsyncDisposable, IDisposable
 {
@@ -21,12 +21,17 @@ public sealed class SandboxClone : IAsyncDisposable, IDisposable
     private readonly bool _ownGroup;
     private int _signalFd;
     private volatile bool _killed;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Denial> _denials = new();
+    private readonly Supervision.Lifetime.CloneMembers? _members;
 
-    internal SandboxClone(int cloneId, int pid, int pidFd, int stdoutRead, bool ownGroup)
+    internal SandboxClone(int cloneId, int pid, int pidFd, int stdoutRead, bool ownGroup, Supervision.Lifetime.CloneMembers? members)
     {
         CloneId = cloneId;
         Pid = pid;
         _ownGroup = ownGroup;
+        // Before its end can be seen: a clone left registered after its reaping would make a recycled pid a member.
+        _members = members;
+        _members?.Add(pid, _denials);
         // The watcher closes pidFd once it reaps the clone; signals go through a copy that lives as long as this handle.
         _signalFd = Libc.Dup(pidFd);
         Libc.SetNonBlocking(stdoutRead);
@@ -42,7 +47,7 @@ public sealed class SandboxClone : IAsyncDisposable, IDisposable
 
     internal bool HasEnded => _completion.Task.IsCompleted;
 
-    /// <summary>Its exit status and its stdout (stderr is the template's).</summary>
+    /// <summary>Its exit status, its stdout (stderr is the template's) and what the supervisor denied its tree.</summary>
     public Task<SandboxResult> WaitAsync(CancellationToken cancellationToken = default) =>
         _completion.Task.WaitAsync(cancellationToken).ContinueWith(t =>
         {
@@ -73,9 +78,10 @@ public sealed class SandboxClone : IAsyncDisposable, IDisposable
 
     private void Complete(int code, int status)
     {
+        _members?.Remove(Pid);
         _clock.Stop();
         var exit = ExitStatus.FromWait(code, status, timedOut: false, _killed);
-        _completion.TrySetResult(new SandboxResult(Pid, exit, _stdout.ToArray(), [], _clock.Elapsed));
+        _completion.TrySetResult(new SandboxResult(Pid, exit, _stdout.ToArray(), [], _clock.Elapsed) { Denials = [.. _denials] });
     }
 
     public async ValueTask DisposeAsync()

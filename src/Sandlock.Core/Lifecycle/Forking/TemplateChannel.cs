@@ -44,14 +44,15 @@ internal sealed class TemplateChannel : IDisposable
         _theirs = -1;
     }
 
-    public async Task<IReadOnlyList<SandboxClone>> ForkAsync(int count, int templatePid, CancellationToken cancellationToken)
+    // members: the clones of the template's supervisor session, which the adopted clones join; null without a supervisor.
+    public async Task<IReadOnlyList<SandboxClone>> ForkAsync(int count, int templatePid, Supervision.Lifetime.CloneMembers? members, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var wake = cancellationToken.Register(() => Break("a fork was cancelled"));
-            var clones = await Task.Run(() => ForkAll(count, templatePid), CancellationToken.None).ConfigureAwait(false);
+            var clones = await Task.Run(() => ForkAll(count, templatePid, members), CancellationToken.None).ConfigureAwait(false);
             if (!cancellationToken.IsCancellationRequested) return clones;
             foreach (var clone in clones) await clone.DisposeAsync().ConfigureAwait(false);
             throw new OperationCanceledException(cancellationToken);
@@ -72,7 +73,7 @@ internal sealed class TemplateChannel : IDisposable
         }
     }
 
-    private List<SandboxClone> ForkAll(int count, int templatePid)
+    private List<SandboxClone> ForkAll(int count, int templatePid, Supervision.Lifetime.CloneMembers? members)
     {
         if (_closed || _broken is not null)
             throw Failure($"{_broken ?? "the template has ended"}{(_ready ? "" : " (it never sent READY)")}");
@@ -94,7 +95,7 @@ internal sealed class TemplateChannel : IDisposable
             {
                 for (; next < count && asked.Count < RequestsInFlight; next++) asked.Enqueue(Ask(_nextCloneId++));
                 var (cloneId, read) = asked.Dequeue();
-                clones.Add(Answered(cloneId, templatePid, read, reply));
+                clones.Add(Answered(cloneId, templatePid, members, read, reply));
             }
             return clones;
         }
@@ -119,7 +120,7 @@ internal sealed class TemplateChannel : IDisposable
     }
 
     /// <summary>Reads the template's answer for <paramref name="cloneId"/> and adopts the clone; takes <paramref name="read"/>.</summary>
-    private SandboxClone Answered(int cloneId, int templatePid, int read, Span<byte> reply)
+    private SandboxClone Answered(int cloneId, int templatePid, Supervision.Lifetime.CloneMembers? members, int read, Span<byte> reply)
     {
         try
         {
@@ -131,7 +132,7 @@ internal sealed class TemplateChannel : IDisposable
                 throw Failure($"the template could not fork clone {cloneId}: {Libc.ErrorText(error)}");
             if (parts is not ["CLONE", var id, var pidText] || id != $"{cloneId}" || !int.TryParse(pidText, out var pid) || pid <= 0)
                 throw Failure($"expected 'CLONE {cloneId} PID', got '{Printable(reply[..n])}'");
-            var clone = Adopt(cloneId, pid, templatePid, read);
+            var clone = Adopt(cloneId, pid, templatePid, members, read);
             read = -1;
             lock (_gate)
             {
@@ -153,7 +154,7 @@ internal sealed class TemplateChannel : IDisposable
     /// and in the template's process group. Our own unreaped children cannot be recycled, so the checks hold. The
     /// clone then gets a process group of its own, so that its handle's signals and its end reach its tree only.
     /// </summary>
-    private static SandboxClone Adopt(int cloneId, int pid, int templatePid, int stdoutRead)
+    private static SandboxClone Adopt(int cloneId, int pid, int templatePid, Supervision.Lifetime.CloneMembers? members, int stdoutRead)
     {
         var pidFd = ForkCalls.PidFdOpen(pid);
         if (pidFd < 0) throw Failure($"clone {cloneId}: pid {pid} names no process");
@@ -165,7 +166,7 @@ internal sealed class TemplateChannel : IDisposable
                 throw Failure($"clone {cloneId}: pid {pid} is not in the template's process group");
             // Fails (EACCES) only if the clone has already run execve; it then stays in the template's group.
             var ownGroup = ForkCalls.SetProcessGroup(pid, pid) == 0 || ForkCalls.ProcessGroupOf(pid) == pid;
-            var clone = new SandboxClone(cloneId, pid, pidFd, stdoutRead, ownGroup);
+            var clone = new SandboxClone(cloneId, pid, pidFd, stdoutRead, ownGroup, members);
             pidFd = -1;
             return clone;
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Sandlock.Policy.Files;
 
 namespace Sandlock.Policy.Learning;
 
@@ -45,11 +46,11 @@ internal static class LearnedPolicyWriter
 
         var (grants, refused) = PathGrants.From(run.Paths, protectedFolders);
         text.AppendLine().AppendLine("[filesystem]");
-        var reads = grants.Where(g => !g.Write).Select(g => (Quote(g.Path), Why(g))).ToList();
+        var reads = grants.Where(g => !g.Write).Select(g => (TomlString.Quote(g.Path), Why(g))).ToList();
         // An empty list would leave every read open.
-        if (reads.Count == 0) reads.Add((Quote(StandardDevices.Paths[0]), "keeps reads confined: an empty read list would leave every file readable"));
+        if (reads.Count == 0) reads.Add((TomlString.Quote(StandardDevices.Paths[0]), "keeps reads confined: an empty read list would leave every file readable"));
         List(text, "read", reads);
-        List(text, "write", grants.Where(g => g.Write).Select(g => (Quote(g.Path), Why(g))));
+        List(text, "write", grants.Where(g => g.Write).Select(g => (TomlString.Quote(g.Path), Why(g))));
         foreach (var refusal in refused.DistinctBy(r => (r.Use.Path, r.Use.Entry, r.Use.Use)))
         {
             var what = $"{Verb(refusal.Use.Use)} by {refusal.Use.Program}: {Named(refusal.Use)}: {refusal.Why}";
@@ -66,7 +67,7 @@ internal static class LearnedPolicyWriter
                 var prefix = protocol == NetProtocol.Tcp ? "" : protocol.ToString().ToLowerInvariant() + "://";
                 var ports = protocol == NetProtocol.Icmp ? "" : ":" + string.Join(',', destination.Select(d => d.Port).Distinct().Order());
                 var verb = protocol == NetProtocol.Tcp ? "connected" : "sent";
-                return (Quote(prefix + host + ports), $"{verb} by {Programs(destination.Select(d => d.Program))}");
+                return (TomlString.Quote(prefix + host + ports), $"{verb} by {Programs(destination.Select(d => d.Program))}");
             });
         List(text, "allow", allow);
         var tcpBinds = run.Binds.Where(b => b.Protocol == NetProtocol.Tcp).ToList();
@@ -81,7 +82,7 @@ internal static class LearnedPolicyWriter
 
         text.AppendLine().AppendLine("[limits]");
         var memory = RoundUpToMebibytes(Math.Max(Math.Max(2 * run.PeakResidentBytes, run.PeakProcessDataBytes + run.PeakProcessDataBytes / 4), MemoryFloor));
-        text.Append("memory = ").Append(Quote($"{memory >> 20}M"))
+        text.Append("memory = ").Append(TomlString.Quote($"{memory >> 20}M"))
             .Append("  # peak ").Append(Mebibytes(run.PeakResidentBytes)).Append(" resident in all, ")
             .Append(Mebibytes(run.PeakProcessDataBytes)).AppendLine(" private memory in one process; twice that or more");
         var processes = Math.Max(2 * run.PeakTasks, ProcessesFloor);
@@ -135,26 +136,6 @@ internal static class LearnedPolicyWriter
     private static long RoundUpToMebibytes(long bytes) => (bytes + (1L << 20) - 1) >> 20 << 20;
 
     private static string Mebibytes(long bytes) => $"{(bytes / (double)(1 << 20)).ToString("0.#", CultureInfo.InvariantCulture)}M";
-
-    /// <summary>A TOML basic string: quotes, backslashes and control characters escaped.</summary>
-    internal static string Quote(string value)
-    {
-        var quoted = new StringBuilder("\"");
-        foreach (var c in value)
-        {
-            quoted.Append(c switch
-            {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\t' => "\\t",
-                '\r' => "\\r",
-                _ when char.IsControl(c) => $"\\u{(int)c:X4}",
-                _ => c.ToString(),
-            });
-        }
-        return quoted.Append('"').ToString();
-    }
 
     private static string CommandLine(IReadOnlyList<string> command) => string.Join(' ', command.Select(ShellWord));
 

@@ -33,6 +33,12 @@ internal abstract record PolicySetting(string Name, SettingShape Shape)
     public abstract ValueKind Kind { get; }
 
     /// <summary>
+    /// The setting's values in a policy, as texts <see cref="Apply"/> takes back (one for a single value or a switch
+    /// that is on); none where the policy leaves it at its default. What writes a policy out (a checkpoint) reads it here.
+    /// </summary>
+    public required Func<SandboxPolicy, IEnumerable<string>> ValuesIn { get; init; }
+
+    /// <summary>
     /// Checks <paramref name="text"/> now and returns the builder call to make later (a policy file reports bad values
     /// at load time and applies them in order). Throws <see cref="PolicyException"/> naming <paramref name="source"/>.
     /// </summary>

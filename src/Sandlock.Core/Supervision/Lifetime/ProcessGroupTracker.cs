@@ -26,7 +26,7 @@ internal sealed class ProcessGroupTracker : SyscallHandler
         var target = (int)call.Args[0] == 0 ? caller.ThreadGroup : (int)call.Args[0];
         var group = (int)call.Args[1] == 0 ? target : (int)call.Args[1];
         if (group == target) groups.AddGroup(group);
-        else if (group != session.RootPid && !groups.HasGroup(group))
+        else if (!session.IsRoot(group) && !groups.HasGroup(group))
         {
             session.Deny(new Denial("setpgid", $"process group {group}", call.Pid, "a process group the sandbox did not make"));
             return ValueTask.FromResult(SyscallDecision.Deny(Errno.EPERM));

@@ -10,12 +10,12 @@ namespace Sandlock.Supervision.Network;
 /// </summary>
 internal static class AbstractSocketOwners
 {
-    public static bool BoundInSandbox(int rootPid, ReadOnlySpan<byte> name)
+    public static bool BoundInSandbox(IEnumerable<int> members, ReadOnlySpan<byte> name)
     {
         var printed = "@" + System.Text.Encoding.UTF8.GetString(name).Replace('\0', '@');
         var inodes = BoundTo(printed);
         if (inodes is null || inodes.Count == 0) return false;
-        foreach (var pid in Views.SandboxMembers.All(rootPid))
+        foreach (var pid in members)
         {
             foreach (var inode in SocketsOf(pid)) inodes.Remove(inode);
             if (inodes.Count == 0) return true;

@@ -45,7 +45,7 @@ internal sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped)
         var path = address.AsSpan(SunPathOffset, Math.Min(address.Length - SunPathOffset, SunPathSize));
         if (path[0] == 0)
         {
-            if (!abstractScoped || AbstractSocketOwners.BoundInSandbox(session.RootPid, path[1..])) return new Destination(address);
+            if (!abstractScoped || AbstractSocketOwners.BoundInSandbox(session.Members, path[1..])) return new Destination(address);
             session.Deny(new Denial(call.Name, $"abstract unix socket @{Encoding.UTF8.GetString(path[1..]).Replace('\0', '@')}", call.Pid,
                 "bound outside the sandbox (Landlock abstract-socket scope)"));
             // Landlock's own answer to the sandbox's own connect.

@@ -64,14 +64,14 @@ internal sealed class ProcessTargets : SyscallHandler
         };
         // No process has a negative id: the kernel's own lookup fails, as it would have.
         if (target <= 0) return ValueTask.FromResult(SyscallDecision.Allow);
-        if (isGroup ? OwnsGroup(session, target) : Views.SandboxMembers.Contains(session.RootPid, target))
+        if (isGroup ? OwnsGroup(session, target) : session.IsMember(target))
             return ValueTask.FromResult(SyscallDecision.Allow);
         session.Deny(new Denial(call.Name, $"{(isGroup ? "process group" : "process")} {target}", call.Pid,
             "outside the sandbox: a sandbox acts only on its own processes"));
         return ValueTask.FromResult(SyscallDecision.Deny(Errno.ESRCH));
     }
 
-    /// <summary>The sandbox's first group (its first process leads it) or one its processes made.</summary>
+    /// <summary>The group of a root of the sandbox (its first process, a clone of a fork template) or one its processes made.</summary>
     private static bool OwnsGroup(SupervisedSession session, int group) =>
-        group == session.RootPid || session.State(() => new Lifetime.SandboxProcessGroups()).HasGroup(group);
+        session.IsRoot(group) || session.State(() => new Lifetime.SandboxProcessGroups()).HasGroup(group);
 }

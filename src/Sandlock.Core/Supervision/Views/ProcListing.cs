@@ -16,14 +16,14 @@ internal sealed class ProcListing : IDisposable
     public string? Root => _root;
 
     /// <summary>Brings the process entries up to date and returns the folder.</summary>
-    public string Refresh(int sandboxRoot)
+    public string Refresh(IEnumerable<int> sandboxMembers)
     {
         lock (_gate)
         {
             // A listing made after the sandbox ended would be a folder nobody removes.
             ObjectDisposedException.ThrowIf(_disposed, this);
             _root ??= Create();
-            var members = SandboxMembers.All(sandboxRoot).ToHashSet();
+            var members = sandboxMembers.ToHashSet();
             foreach (var gone in _listed.Except(members).ToList())
             {
                 Directory.Delete(Path.Combine(_root, gone.ToString()));

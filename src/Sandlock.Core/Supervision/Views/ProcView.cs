@@ -80,11 +80,11 @@ internal sealed class ProcView : SyscallHandler
         {
             // A dying process of an ended sandbox gets no listing: it would be a folder made after the cleanup.
             if (session.Ended) return SyscallDecision.Deny(Errno.ESRCH);
-            return OpenedOnBehalf.Send(call, session, Libc.Open(listing.Refresh(session.RootPid), OpenFlags(open)), open);
+            return OpenedOnBehalf.Send(call, session, Libc.Open(listing.Refresh(session.Members), OpenFlags(open)), open);
         }
 
         var parts = path[(Proc.Length + 1)..].Split('/');
-        if (Rewrite(parts, call.Pid, session.RootPid) is not { } inside)
+        if (Rewrite(parts, call.Pid, session) is not { } inside)
             return Refuse(call, session, path, Errno.ENOENT, "/proc view: not a process of this sandbox");
         if (open.Writes && !_writable && !NamesAThread(inside)) return Refuse(call, session, path, Errno.EACCES, "/proc is not writable");
         if (LeadsThroughMagicLink(inside)) return SyscallDecision.Allow;
@@ -94,7 +94,7 @@ internal sealed class ProcView : SyscallHandler
     }
 
     /// <summary>The path under /proc with self, thread-self and the links through self spelled out; null for another sandbox's process.</summary>
-    private static string[]? Rewrite(string[] parts, int caller, int root)
+    private static string[]? Rewrite(string[] parts, int caller, SupervisedSession session)
     {
         var first = parts[0];
         var tgid = new Lazy<int?>(() => ProcessStatus.Read(caller)?.ThreadGroup);
@@ -104,7 +104,7 @@ internal sealed class ProcView : SyscallHandler
             "self" => Head([tgid.Value.ToString()!]),
             "thread-self" => Head([tgid.Value.ToString()!, "task", caller.ToString()]),
             "mounts" or "net" => Head([tgid.Value.ToString()!, first]),
-            _ when int.TryParse(first, out var pid) => SandboxMembers.Contains(root, pid) ? parts : null,
+            _ when int.TryParse(first, out var pid) => session.IsMember(pid) ? parts : null,
             _ => parts,
         };
     }
