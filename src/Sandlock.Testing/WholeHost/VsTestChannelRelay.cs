@@ -76,9 +76,8 @@ internal sealed class VsTestChannelRelay : IDisposable
         if (!text.Contains("denied", StringComparison.Ordinal) || !text.Contains("NewTestResults", StringComparison.Ordinal)) return payload;
         if (JsonNode.Parse(text) is not JsonObject message) return payload;
         var changed = false;
-        foreach (var results in new[] { message["Payload"]?["TestRunChangedArgs"]?["NewTestResults"], message["Payload"]?["LastRunTests"]?["NewTestResults"] })
+        foreach (var array in ResultLists(message))
         {
-            if (results is not JsonArray array) continue;
             foreach (var result in array.OfType<JsonObject>())
             {
                 // TestOutcome.Failed is 2 in VSTest's object model.
@@ -89,6 +88,29 @@ internal sealed class VsTestChannelRelay : IDisposable
             }
         }
         return changed ? Encoding.UTF8.GetBytes(message.ToJsonString()) : payload;
+    }
+
+    /// <summary>
+    /// Every NewTestResults list in a message, wherever it lies: a testhost sends results during the run in
+    /// TestExecution.StatsChange (the payload is the list's parent) and the rest in TestExecution.Completed (under
+    /// LastRunTests); which of the two carries a result depends on timing, so a path of one alone missed some.
+    /// </summary>
+    private static IEnumerable<JsonArray> ResultLists(JsonNode node)
+    {
+        if (node is JsonObject container)
+        {
+            foreach (var (name, value) in container)
+            {
+                if (value is null) continue;
+                if (name == "NewTestResults" && value is JsonArray results) yield return results;
+                else foreach (var inner in ResultLists(value)) yield return inner;
+            }
+        }
+        else if (node is JsonArray items)
+        {
+            foreach (var item in items)
+                if (item is not null) foreach (var inner in ResultLists(item)) yield return inner;
+        }
     }
 
     private static async Task<int?> ReadLengthAsync(Stream stream, CancellationToken cancellationToken)
