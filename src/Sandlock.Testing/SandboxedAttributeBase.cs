@@ -26,6 +26,14 @@ public abstract class SandboxedAttributeBase : Attribute
     /// <summary>Paths denied even inside a readable or writable tree (fs_deny); relative to the project folder.</summary>
     public string[] Deny { get; set; } = [];
 
+    /// <summary>
+    /// A folder the test may change through a copy-on-write layer (relative to the project folder): it sees the
+    /// folder's files, its writes, deletions and renames land in a private layer, and the layer is thrown away when the
+    /// test ends, whatever its outcome. Such a test runs in a child of its own, whatever <see cref="Isolation"/> says;
+    /// <see cref="SandboxedTestEnvironment.Workdir"/> gives it the full path.
+    /// </summary>
+    public string? Workdir { get; set; }
+
     /// <summary>Network destinations allowed, e.g. <c>:443</c> or <c>api.nuget.org:443</c>.</summary>
     public string[] NetAllow { get; set; } = [];
 
@@ -68,6 +76,7 @@ public abstract class SandboxedAttributeBase : Attribute
         Read = Read,
         Write = Write,
         Deny = Deny,
+        Workdir = Workdir,
         NetAllow = NetAllow,
         HttpAllow = HttpAllow,
         AcceptDenied = AcceptDenied,

@@ -26,11 +26,13 @@ internal static class SandboxedTestRunner
         var project = ProjectPolicy.Of(launch.TestAssembly);
         IReadOnlyList<PolicyFile> files;
         ChildRoot root;
+        bool hasWorkdir;
         try
         {
             files = TestPolicy.Files(launch.Settings, project);
             // A chroot comes only from a policy file, and the defaults depend on it.
             root = ChildRoot.Of(files);
+            hasWorkdir = TestPolicy.HasWorkdir(launch.Settings, files);
         }
         catch (PolicyException e)
         {
@@ -38,7 +40,8 @@ internal static class SandboxedTestRunner
         }
         if (ChrootCheck.MissingBeforeStart(root, outputDirectory) is { } missing)
             return [ChildFailure.ChrootIncomplete(missing, clock.Elapsed)];
-        var scope = launch.Settings.EffectiveIsolation switch
+        // A workdir from the project's policy file gives a fresh child too, as one from the attribute does.
+        var scope = hasWorkdir ? null : launch.Settings.EffectiveIsolation switch
         {
             SandboxIsolation.Class => launch.ClassScope,
             SandboxIsolation.Assembly => launch.AssemblyScope,
