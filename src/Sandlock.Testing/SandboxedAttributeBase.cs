@@ -65,7 +65,8 @@ public abstract class SandboxedAttributeBase : Attribute
     /// <summary>
     /// Which tests share one confined child process; default <see cref="SandboxIsolation.Assembly"/>, or
     /// <see cref="SandboxIsolation.Test"/> for a test that sets RandomSeed, TimeStart or DeterministicDirs (only a
-    /// fresh process repeats Random, Random.Shared and string hash codes).
+    /// fresh process repeats Random, Random.Shared and string hash codes). A test with a <see cref="Workdir"/> always
+    /// gets a fresh child.
     /// </summary>
     public SandboxIsolation Isolation { get => _isolation ?? SandboxIsolation.Assembly; set => _isolation = value; }
 

@@ -48,7 +48,8 @@ internal static class SandboxedTestRunner
             _ => null,
         };
         // Learn mode runs each test in a child of its own, which it can run again observed.
-        var learnFolder = launch.Confined ? Learning.FailedTestLearning.Folder : null;
+        // Not a test with a workdir: its layer needs the filesystem rules (the folder read-only) a learned run goes without.
+        var learnFolder = launch.Confined && !hasWorkdir ? Learning.FailedTestLearning.Folder : null;
         if (scope is not null && launch.Confined && learnFolder is null)
             return await RunSharedAsync(launch, scope, project, files, root, outputDirectory, clock, cancellationToken).ConfigureAwait(false);
         if (ChildTempFolder.Create(root, "sandlock-test-") is not { } temp)
