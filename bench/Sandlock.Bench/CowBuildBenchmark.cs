@@ -48,6 +48,9 @@ internal static class CowBuildBenchmark
                 ["PATH"] = "/usr/local/bin:/usr/bin:/bin", ["LANG"] = "C.UTF-8", ["TERM"] = "dumb",
                 ["DOTNET_NOLOGO"] = "1", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
                 ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0", ["DOTNET_GENERATE_ASPNET_CERTIFICATE"] = "false",
+                // Else the CLI looks for workload updates over HTTPS: a bare build waits for DNS and a connection that
+                // a sandbox refuses at once, which made the sandboxed builds look faster than the bare one.
+                ["DOTNET_CLI_WORKLOAD_UPDATE_NOTIFY_DISABLE"] = "1",
             };
             await BareAsync(project, environment, ["restore", "app.csproj", "-nr:false"]);
             CopyTree(project, restored);

@@ -88,6 +88,8 @@ public sealed class DotnetBuildInWorkdirTests : IDisposable
         ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
         ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
         ["DOTNET_GENERATE_ASPNET_CERTIFICATE"] = "false",
+        // No workload update check over HTTPS: the bare build would reach the network, the sandboxed one is refused.
+        ["DOTNET_CLI_WORKLOAD_UPDATE_NOTIFY_DISABLE"] = "1",
     };
 
     private static string[] BuildArguments(string verb, string project) =>
