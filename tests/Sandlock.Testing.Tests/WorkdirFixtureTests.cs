@@ -57,7 +57,7 @@ public abstract class WorkdirFixtureTests(WorkdirFixtureRun run)
         result.StdOut.Split('\n').First(l => l.StartsWith("pid ", StringComparison.Ordinal)).Split(' ')[1];
 
     [Fact]
-    public void ThePassingAndTheFailingTestLeaveTheFixtureFolderByteForByteAsItWas()
+    public void ThePassingTheFailingAndTheTimedOutTestLeaveTheFixtureFolderByteForByteAsItWas()
     {
         Assert.NotEmpty(run.Before);
         Assert.Equal(run.Before, WorkdirFixtureRun.Snapshot(run.FixtureData));
@@ -81,6 +81,14 @@ public abstract class WorkdirFixtureTests(WorkdirFixtureRun run)
     }
 
     [Fact]
+    public void ATestThatTimesOutIsReportedAsSuch()
+    {
+        var result = Result("HangsAfterChangingTheFolder");
+        Assert.Equal("Failed", result.Outcome);
+        Assert.Contains("timed out after 3 s (TimeoutSeconds) and was killed", result.Message);
+    }
+
+    [Fact]
     public void TestsOfASharedIsolationDoNotSeeEachOthersChanges()
     {
         var first = Result("CreatesTheFileFirst");
@@ -90,10 +98,11 @@ public abstract class WorkdirFixtureTests(WorkdirFixtureRun run)
     }
 
     [Fact]
-    public void OnlyTheTestThatFailsOnPurposeFailsAndNoLayerOrTempFolderIsLeft()
+    public void OnlyTheTestsThatFailOnPurposeFailAndNoLayerOrTempFolderIsLeft()
     {
-        Assert.Equal(["FailsAfterChangingTheFolder"], run.Report.Results.Where(r => r.Outcome != "Passed").Select(r => r.Name[(r.Name.LastIndexOf('.') + 1)..]));
-        Assert.Equal(4, run.Report.Results.Count);
+        Assert.Equal(["FailsAfterChangingTheFolder", "HangsAfterChangingTheFolder"],
+            run.Report.Results.Where(r => r.Outcome != "Passed").Select(r => r.Name[(r.Name.LastIndexOf('.') + 1)..]).Order(StringComparer.Ordinal));
+        Assert.Equal(5, run.Report.Results.Count);
         Assert.Empty(Directory.EnumerateFileSystemEntries(run.TempFolder, "sandlock-test*"));
         // The copy-on-write storage folder stays (as /tmp/sandlock-UID does), empty: every test's layer was thrown away.
         foreach (var storage in Directory.EnumerateDirectories(run.TempFolder, "sandlock-cow-*"))
