@@ -26,6 +26,14 @@ public abstract class SandboxedAttributeBase : Attribute
     /// <summary>Paths denied even inside a readable or writable tree (fs_deny); relative to the project folder.</summary>
     public string[] Deny { get; set; } = [];
 
+    /// <summary>
+    /// A folder the test may change through a copy-on-write layer (relative to the project folder): it sees the
+    /// folder's files, its writes, deletions and renames land in a private layer, and the layer is thrown away when the
+    /// test ends, whatever its outcome. Such a test runs in a child of its own, whatever <see cref="Isolation"/> says;
+    /// <see cref="SandboxedTestEnvironment.Workdir"/> gives it the full path.
+    /// </summary>
+    public string? Workdir { get; set; }
+
     /// <summary>Network destinations allowed, e.g. <c>:443</c> or <c>api.nuget.org:443</c>.</summary>
     public string[] NetAllow { get; set; } = [];
 
@@ -57,7 +65,8 @@ public abstract class SandboxedAttributeBase : Attribute
     /// <summary>
     /// Which tests share one confined child process; default <see cref="SandboxIsolation.Assembly"/>, or
     /// <see cref="SandboxIsolation.Test"/> for a test that sets RandomSeed, TimeStart or DeterministicDirs (only a
-    /// fresh process repeats Random, Random.Shared and string hash codes).
+    /// fresh process repeats Random, Random.Shared and string hash codes). A test with a <see cref="Workdir"/> always
+    /// gets a fresh child.
     /// </summary>
     public SandboxIsolation Isolation { get => _isolation ?? SandboxIsolation.Assembly; set => _isolation = value; }
 
@@ -68,6 +77,7 @@ public abstract class SandboxedAttributeBase : Attribute
         Read = Read,
         Write = Write,
         Deny = Deny,
+        Workdir = Workdir,
         NetAllow = NetAllow,
         HttpAllow = HttpAllow,
         AcceptDenied = AcceptDenied,

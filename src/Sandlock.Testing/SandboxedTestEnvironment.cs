@@ -14,6 +14,9 @@ public static class SandboxedTestEnvironment
     /// <summary>The test's private writable directory (TMPDIR points to it too).</summary>
     public const string TempDirVariable = "SANDLOCK_TEST_TEMP";
 
+    /// <summary>The full path of the test's copy-on-write workdir (<c>[Sandboxed(Workdir = ...)]</c>).</summary>
+    public const string WorkdirVariable = "SANDLOCK_TEST_WORKDIR";
+
     public static bool IsSandboxedChild => Environment.GetEnvironmentVariable(ChildVariable) == "1";
 
     /// <summary>The test's seed, or null outside a sandboxed test.</summary>
@@ -22,4 +25,7 @@ public static class SandboxedTestEnvironment
 
     /// <summary>The test's private temp dir, or null outside a sandboxed test.</summary>
     public static string? TempDirectory => Environment.GetEnvironmentVariable(TempDirVariable);
+
+    /// <summary>The folder the test changes through a copy-on-write layer, or null when it has no Workdir.</summary>
+    public static string? Workdir => Environment.GetEnvironmentVariable(WorkdirVariable);
 }

@@ -26,11 +26,13 @@ internal static class SandboxedTestRunner
         var project = ProjectPolicy.Of(launch.TestAssembly);
         IReadOnlyList<PolicyFile> files;
         ChildRoot root;
+        bool hasWorkdir;
         try
         {
             files = TestPolicy.Files(launch.Settings, project);
             // A chroot comes only from a policy file, and the defaults depend on it.
             root = ChildRoot.Of(files);
+            hasWorkdir = TestPolicy.HasWorkdir(launch.Settings, files);
         }
         catch (PolicyException e)
         {
@@ -38,14 +40,16 @@ internal static class SandboxedTestRunner
         }
         if (ChrootCheck.MissingBeforeStart(root, outputDirectory) is { } missing)
             return [ChildFailure.ChrootIncomplete(missing, clock.Elapsed)];
-        var scope = launch.Settings.EffectiveIsolation switch
+        // A workdir from the project's policy file gives a fresh child too, as one from the attribute does.
+        var scope = hasWorkdir ? null : launch.Settings.EffectiveIsolation switch
         {
             SandboxIsolation.Class => launch.ClassScope,
             SandboxIsolation.Assembly => launch.AssemblyScope,
             _ => null,
         };
         // Learn mode runs each test in a child of its own, which it can run again observed.
-        var learnFolder = launch.Confined ? Learning.FailedTestLearning.Folder : null;
+        // Not a test with a workdir: its layer needs the filesystem rules (the folder read-only) a learned run goes without.
+        var learnFolder = launch.Confined && !hasWorkdir ? Learning.FailedTestLearning.Folder : null;
         if (scope is not null && launch.Confined && learnFolder is null)
             return await RunSharedAsync(launch, scope, project, files, root, outputDirectory, clock, cancellationToken).ConfigureAwait(false);
         if (ChildTempFolder.Create(root, "sandlock-test-") is not { } temp)

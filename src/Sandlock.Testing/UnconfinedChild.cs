@@ -14,6 +14,9 @@ internal static class UnconfinedChild
 {
     public static async Task<SandboxResult> RunAsync(SandboxPolicy policy, string[] command, TimeSpan? timeout, CancellationToken cancellationToken)
     {
+        // Without the supervisor nothing would keep the test's writes out of the folder.
+        if (policy.Workdir is { } workdir)
+            throw new SandboxSetupException(SetupFailure.Sandbox, $"an unconfined child cannot give a test the copy-on-write workdir {workdir}");
         var info = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,

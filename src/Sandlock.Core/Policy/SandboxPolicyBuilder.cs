@@ -48,6 +48,9 @@ public sealed class SandboxPolicyBuilder
     /// <summary>The mounts set so far, for callers whose defaults depend on what the child sees.</summary>
     public ImmutableArray<FsMount> Mounts => _policy.FsMounts;
 
+    /// <summary>The copy-on-write workdir set so far, for callers whose handling of the run depends on it; null when none.</summary>
+    internal string? WorkdirDirectory => _policy.Workdir;
+
     private SandboxPolicyBuilder Set(string field, string? source, Func<SandboxPolicy, SandboxPolicy> change)
     {
         _policy = change(_policy);

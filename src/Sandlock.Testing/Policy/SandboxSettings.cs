@@ -13,6 +13,7 @@ internal sealed record SandboxSettings
     public IReadOnlyList<string> Read { get; init; } = [];
     public IReadOnlyList<string> Write { get; init; } = [];
     public IReadOnlyList<string> Deny { get; init; } = [];
+    public string? Workdir { get; init; }
     public IReadOnlyList<string> NetAllow { get; init; } = [];
     public IReadOnlyList<string> HttpAllow { get; init; } = [];
     public IReadOnlyList<string> AcceptDenied { get; init; } = [];
@@ -55,9 +56,10 @@ internal sealed record SandboxSettings
     /// <summary>
     /// The isolation asked for, else <see cref="SandboxIsolation.Assembly"/>; but a test that asks for determinism
     /// (RandomSeed, TimeStart, DeterministicDirs) gets a fresh child by default: Random, Random.Shared and string hash
-    /// codes are seeded once per process, so only a fresh one repeats them.
+    /// codes are seeded once per process, so only a fresh one repeats them. A test with a Workdir always gets a fresh
+    /// child: a workdir's layer lives as long as the sandbox, so a shared child would carry one test's writes into the next.
     /// </summary>
-    public SandboxIsolation EffectiveIsolation => Isolation
+    public SandboxIsolation EffectiveIsolation => Workdir is not null ? SandboxIsolation.Test : Isolation
         ?? (RandomSeed is not null || TimeStart is not null || DeterministicDirs is true ? SandboxIsolation.Test : SandboxIsolation.Assembly);
 
     /// <summary>
@@ -79,6 +81,7 @@ internal sealed record SandboxSettings
         Read = [.. Read, .. specific.Read],
         Write = [.. Write, .. specific.Write],
         Deny = [.. Deny, .. specific.Deny],
+        Workdir = specific.Workdir ?? Workdir,
         NetAllow = [.. NetAllow, .. specific.NetAllow],
         HttpAllow = [.. HttpAllow, .. specific.HttpAllow],
         AcceptDenied = [.. AcceptDenied, .. specific.AcceptDenied],

@@ -14,6 +14,7 @@ namespace Sandlock.Testing.Policy;
 internal static class TestPolicy
 {
     private const string Defaults = "default test policy";
+    private const string WorkdirRule = "[Sandboxed] Workdir (a test's changes are always thrown away)";
 
     private static readonly string RandomSeedProperty = PolicySettings.RandomSeed.AttributeProperty!;
 
@@ -29,6 +30,18 @@ internal static class TestPolicy
             files.Add(PolicyFile.Load(path));
         }
         return files;
+    }
+
+    /// <summary>
+    /// Whether the test changes a copy-on-write workdir (its attribute's or a policy file's): such a test needs a
+    /// child of its own, as the layer lives as long as the sandbox.
+    /// </summary>
+    public static bool HasWorkdir(SandboxSettings settings, IReadOnlyList<PolicyFile> files)
+    {
+        if (settings.Workdir is not null) return true;
+        var scratch = new SandboxPolicyBuilder();
+        foreach (var file in files) file.ApplyTo(scratch);
+        return scratch.WorkdirDirectory is not null;
     }
 
     /// <summary>
@@ -57,6 +70,12 @@ internal static class TestPolicy
 
         foreach (var file in files) file.ApplyTo(builder);
         ApplyAttribute(builder, settings, project.BaseDirectory);
+        if (builder.WorkdirDirectory is { } workdir)
+        {
+            // Nothing a test writes survives it, whatever it did, however it ended, whatever a policy file says.
+            builder.OnExit(BranchAction.Abort, WorkdirRule).OnError(BranchAction.Abort, WorkdirRule)
+                .Env(SandboxedTestEnvironment.WorkdirVariable, workdir, WorkdirRule);
+        }
         // Every sandboxed test draws from its own seed (the attribute's, else one derived from its name), so its
         // getrandom and /dev/urandom give the same bytes on every run.
         PolicySettings.RandomSeed.Apply(builder, seed.ToString(CultureInfo.InvariantCulture), settings.RandomSeed is null ? Defaults : $"{settings.Source} {RandomSeedProperty}");

@@ -31,6 +31,7 @@ public sealed class PolicySettingsTests
     [
         SettingNames.FsRead, SettingNames.FsWrite, SettingNames.FsDeny, SettingNames.NetAllow, SettingNames.HttpAllow, SettingNames.MaxMemory,
         SettingNames.MaxProcesses, SettingNames.TimeStart, SettingNames.RandomSeed, SettingNames.DeterministicDirs,
+        SettingNames.Workdir,
     ];
 
     private static string[] Without(FrontDoor door) =>

@@ -18,6 +18,7 @@ public abstract class FixtureTestRun : IAsyncLifetime
         var workspace = await FixtureWorkspace.Get();
         var project = workspace.Project(ProjectName);
         var results = Path.Combine(project, "TestResults");
+        BeforeRun(project);
         Outcome = await Dotnet.Run(project, EnvironmentOf(workspace), Dotnet.Host,
             ["test", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}",
              "--logger", "trx", "--results-directory", results, .. ExtraArguments]);
@@ -25,6 +26,9 @@ public abstract class FixtureTestRun : IAsyncLifetime
             $"dotnet test of {ProjectName} wrote no TRX:\n{Outcome}");
         Report = TrxReport.LoadSingle(results);
     }
+
+    /// <summary>What a run class notes of the fixture project (copied, restored) before <c>dotnet test</c> runs it.</summary>
+    protected virtual void BeforeRun(string project) { }
 
     /// <summary>Runs the already built fixture again, only the tests <paramref name="filter"/> selects, with variables added.</summary>
     public async Task<TrxReport> RunAgain(string filter, IReadOnlyDictionary<string, string>? environment = null)

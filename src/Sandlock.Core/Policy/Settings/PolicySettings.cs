@@ -133,7 +133,7 @@ internal static class PolicySettings
     public static PolicySetting Workdir { get; } = One(N.Workdir, K.Path, (b, v, s) => b.Workdir(v, s), p => Given(p.Workdir)) with
     {
         Flag = "--workdir", FlagValue = "DIR", Help = "Copy-on-write working directory: writes under DIR go to a private layer, applied when the run ends",
-        FileKey = ("config", "workdir"), TaskParameter = "Workdir",
+        FileKey = ("config", "workdir"), TaskParameter = "Workdir", AttributeProperty = "Workdir",
     };
     public static PolicySetting FsStorage { get; } = One(N.FsStorage, K.Path, (b, v, s) => b.FsStorage(v, s), p => Given(p.FsStorage)) with
     { Flag = "--fs-storage", FlagValue = "DIR", Help = "Where copy-on-write changes are kept (default: a private folder under the temp dir)", FileKey = ("config", "fs_storage") };
