@@ -88,12 +88,15 @@ public sealed class PolicyFileWriterTests : IDisposable
     }
 
     [Theory]
-    [InlineData(9223372036854775807UL, false)]
-    [InlineData(9223372036854775808UL, true)]
-    public void A_seed_past_what_TOML_integers_hold_is_kept_beside_the_file(ulong seed, bool beside)
+    [InlineData(9223372036854775807UL, "random_seed = 9223372036854775807")]
+    [InlineData(9223372036854775808UL, "random_seed = \"9223372036854775808\"")]
+    [InlineData(ulong.MaxValue, "random_seed = \"18446744073709551615\"")]
+    public void A_seed_past_what_TOML_integers_hold_is_written_as_a_string_of_digits_and_read_back(ulong seed, string line)
     {
         var policy = new SandboxPolicyBuilder().RandomSeed(seed).Build();
-        Assert.Equal(beside, PolicyFileWriter.Write(policy, []).Beyond.ContainsKey(SettingNames.RandomSeed));
+        var written = PolicyFileWriter.Write(policy, []);
+        Assert.Contains(line, written.Text.Split('\n').Select(l => l.TrimEnd('\r')));
+        Assert.Empty(written.Beyond);
         Assert.Equal(seed, ReadBack(policy).RandomSeed);
     }
 

@@ -265,6 +265,7 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("[limits]\ncpu = 1.5\n", 2, 7, "[limits] cpu: expected an integer, got a float")]
     [InlineData("[program]\nuid = 99999999999\n", 2, 7, "[program] uid: 99999999999 is out of range: expected an integer from -2147483648 to 2147483647")]
     [InlineData("[determinism]\nrandom_seed = -1\n", 2, 15, "[determinism] random_seed: -1 is negative: expected a non-negative integer")]
+    [InlineData("[determinism]\nrandom_seed = \"18446744073709551616\"\n", 2, 15, "[determinism] random_seed: \"18446744073709551616\" is not a whole number from 0 to 18446744073709551615")]
     [InlineData("[filesystem]\non_exit = \"save\"\n", 2, 11, "[filesystem] on_exit: expected one of \"commit\", \"abort\", \"keep\", got \"save\"")]
     [InlineData("[program]\nargs = [\"x\"]\n", 2, 8, "[program] args: given without [program] exec")]
     public void WrongTypeNamesKeyAndLine(string text, int line, int column, string expected)
@@ -272,6 +273,13 @@ public sealed class PolicyFileTests : IDisposable
         var e = Assert.Throws<PolicyException>(() => PolicyFile.Parse(text, "p.toml"));
         Assert.Equal((line, column), (e.Line, e.Column));
         Assert.Equal($"p.toml:{line}:{column}: {expected}", e.Message);
+    }
+
+    [Fact]
+    public void ASeedAboveWhatTomlIntegersHoldIsGivenAsAStringOfDigits()
+    {
+        Assert.Equal(ulong.MaxValue, Build("[determinism]\nrandom_seed = \"18446744073709551615\"\n").RandomSeed);
+        Assert.Equal(42UL, Build("[determinism]\nrandom_seed = 42\n").RandomSeed);
     }
 
     [Fact]

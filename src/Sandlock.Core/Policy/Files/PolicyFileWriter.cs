@@ -7,8 +7,8 @@ namespace Sandlock.Policy.Files;
 /// Writes a policy as a <c>sandlock.toml</c> that <see cref="PolicyFile"/> reads back into the same policy: every
 /// setting with a policy-file key that differs from its default, in the table's section and key order, paths absolute.
 /// What no policy file can hold is returned beside the text, by setting name: the settings without a file key (name,
-/// no_supervisor, allow_degraded, disable) and values past what TOML can write (a random_seed above 2^63-1, since TOML
-/// integers are signed 64-bit).
+/// no_supervisor, allow_degraded, disable). A random_seed above 2^63-1, past TOML's signed integers, is written as a
+/// string of digits, which the reader takes too.
 /// </summary>
 internal static class PolicyFileWriter
 {
@@ -23,11 +23,6 @@ internal static class PolicyFileWriter
         {
             var values = setting.ValuesIn(policy).ToList();
             if (values.Count == 0) continue;
-            if (setting.Kind.File == FileForm.NonNegativeInteger && values.Any(v => !long.TryParse(v, out _)))
-            {
-                beyond[setting.Name] = [.. values];
-                continue;
-            }
             var (name, key) = setting.FileKey!.Value;
             if (name != section)
             {
@@ -53,6 +48,7 @@ internal static class PolicyFileWriter
     /// <summary>One value in the TOML type <see cref="PolicyFileSchema"/> expects for the kind.</summary>
     private static string Item(FileForm form, string text) => form switch
     {
+        FileForm.NonNegativeInteger when !long.TryParse(text, out _) => TomlString.Quote(text),
         FileForm.Integer or FileForm.NonNegativeInteger or FileForm.Boolean => text,
         FileForm.IntegerOrString when text.All(char.IsAsciiDigit) => text,
         FileForm.Integers => "[" + string.Join(", ", text.Split(',')) + "]",

@@ -44,9 +44,17 @@ internal readonly struct TomlValueReader(string file, string name, ValueSyntax n
             : throw Error($"{value} is out of range: expected an integer from {int.MinValue} to {int.MaxValue}");
     }
 
+    /// <summary>
+    /// A non-negative integer, or one written as a string of digits: TOML's integers are signed 64-bit, so a value
+    /// above 2^63-1 (a 64-bit seed may be one) can only be a string.
+    /// </summary>
     public ulong UInt64()
     {
-        var value = Int64("a non-negative integer");
+        if (Node is StringValueSyntax s)
+            return ulong.TryParse(s.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var big)
+                ? big
+                : throw Error($"\"{s.Value}\" is not a whole number from 0 to {ulong.MaxValue}");
+        var value = Int64("a non-negative integer (or one above 2^63-1 as a string of digits)");
         return value >= 0 ? (ulong)value : throw Error($"{value} is negative: expected a non-negative integer");
     }
 
