@@ -1,0 +1,137 @@
+using System.Net.Sockets;
+using System.Text;
+using Sandlock.Interop;
+
+namespace Sandlock.Supervision.Http;
+
+/// <summary>
+/// The server side of one plain-HTTP intercepted connection. The proxy writes each allowed request's head itself
+/// and parses the response's, and the bodies go between the two sockets by splice (<see cref="BodyRelay"/>), so a
+/// download never passes through managed buffers. One server connection serves the client connection while both
+/// sides keep theirs open.
+/// </summary>
+internal sealed class PlainUpstream(Socket client, MessageInput clientInput, HttpProxy.Intercepted target, StopSignal stop) : IDisposable
+{
+    private static readonly TimeSpan ConnectWait = TimeSpan.FromSeconds(30);
+
+    private Socket? _server;
+    private MessageInput? _serverInput;
+    private BodyRelay? _requests, _responses;
+
+    /// <summary>
+    /// Sends one request the rules passed and relays its response; true when the client's connection can carry
+    /// another request. Throws <see cref="HttpRequestException"/> when the server fails before the response
+    /// started (the client can still be answered then).
+    /// </summary>
+    public async Task<bool> ExchangeAsync(RequestHead head, string authority, string? credential, long requestLength, CancellationToken cancel)
+    {
+        var request = Encoding.Latin1.GetBytes(RequestText(head, authority, credential, requestLength));
+        var response = await SendAsync(request, requestLength, cancel).ConfigureAwait(false);
+
+        long length;
+        try { length = response.BodyLength(head.Method); }
+        catch (InvalidDataException e) { throw new HttpRequestException($"invalid response: {e.Message}", e); }
+        var forwardCodings = response.Headers.All("Transfer-Encoding").Any() && head.Version >= new Version(1, 1);
+        var unchunk = length == BodyRelay.Chunked && !forwardCodings;
+        var keepAlive = head.KeepAlive && length != BodyRelay.UntilClose && !unchunk;
+        await BodyRelay.SendAllAsync(client, Encoding.Latin1.GetBytes(ResponseText(response, forwardCodings, keepAlive)), cancel).ConfigureAwait(false);
+        await _responses!.ForwardAsync(length, unchunk, cancel).ConfigureAwait(false);
+        if (!response.KeepAlive || length == BodyRelay.UntilClose) CloseServer();
+        return keepAlive;
+    }
+
+    /// <summary>Sends the request (head and body) and reads the final response head.</summary>
+    private async Task<ResponseHead> SendAsync(byte[] request, long requestLength, CancellationToken cancel)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var reused = _server is not null;
+            await ConnectAsync(cancel).ConfigureAwait(false);
+            try
+            {
+                try { await BodyRelay.SendAllAsync(_server!, request, cancel).ConfigureAwait(false); }
+                catch (SocketException e) { throw new HttpRequestException(e.Message, e); }
+                await _requests!.ForwardAsync(requestLength, unchunk: false, cancel).ConfigureAwait(false);
+                try
+                {
+                    var response = await ResponseHead.ReadAsync(_serverInput!, cancel).ConfigureAwait(false);
+                    // Interim responses (100 Continue: the proxy answered the client's Expect itself) are not relayed.
+                    while (response.IsInterim) response = await ResponseHead.ReadAsync(_serverInput!, cancel).ConfigureAwait(false);
+                    if (response.Status == 101) throw new InvalidDataException("the server switched protocols, which was not asked for");
+                    return response;
+                }
+                catch (Exception e) when (e is EndOfStreamException or InvalidDataException or SocketException or IOException)
+                {
+                    throw new HttpRequestException(e.Message, e);
+                }
+            }
+            // A kept connection the server closed meanwhile: a request without a body is sent again on a new one.
+            catch (HttpRequestException) when (reused && attempt == 0 && requestLength == 0)
+            {
+                CloseServer();
+            }
+        }
+    }
+
+    private async Task ConnectAsync(CancellationToken cancel)
+    {
+        if (_server is not null) return;
+        var server = new Socket(target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            wait.CancelAfter(ConnectWait);
+            await server.ConnectAsync(target.Address, target.Port, wait.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException && !cancel.IsCancellationRequested)
+        {
+            server.Dispose();
+            throw new HttpRequestException(e is SocketException ? e.Message : $"no connection within {ConnectWait.TotalSeconds:F0} s", e);
+        }
+        _server = server;
+        _serverInput = new MessageInput(new NetworkStream(server, ownsSocket: false));
+        _requests = new BodyRelay(clientInput, client, server, stop);
+        _responses = new BodyRelay(_serverInput, server, client, stop);
+    }
+
+    private static string RequestText(RequestHead head, string authority, string? credential, long length)
+    {
+        var text = new StringBuilder().Append(head.Method).Append(' ').Append(head.PathAndQuery).Append(" HTTP/1.1\r\n");
+        // The server sees the host the sandbox named.
+        text.Append("Host: ").Append(authority).Append("\r\n");
+        foreach (var (name, value) in head.Headers.Forwarded())
+            if (credential is null || !name.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
+                text.Append(name).Append(": ").Append(value).Append("\r\n");
+        if (credential is not null) text.Append("Authorization: ").Append(credential).Append("\r\n");
+        if (length == BodyRelay.Chunked) text.Append("Transfer-Encoding: chunked\r\n");
+        else if (head.Headers["Content-Length"] is not null) text.Append("Content-Length: ").Append(length).Append("\r\n");
+        return text.Append("\r\n").ToString();
+    }
+
+    private static string ResponseText(ResponseHead response, bool forwardCodings, bool keepAlive)
+    {
+        var text = new StringBuilder().Append("HTTP/1.1 ").Append(response.Status).Append(' ').Append(response.Reason).Append("\r\n");
+        foreach (var (name, value) in response.Headers.Forwarded()) text.Append(name).Append(": ").Append(value).Append("\r\n");
+        var codings = response.Headers.Tokens("Transfer-Encoding").ToList();
+        if (codings.Count > 0)
+        {
+            if (forwardCodings) text.Append("Transfer-Encoding: ").Append(string.Join(", ", codings)).Append("\r\n");
+        }
+        else if (response.Status is >= 200 and not 204 && RequestHead.ContentLength(response.Headers) is { } length)
+        {
+            text.Append("Content-Length: ").Append(length).Append("\r\n");
+        }
+        if (!keepAlive) text.Append("Connection: close\r\n");
+        return text.Append("\r\n").ToString();
+    }
+
+    private void CloseServer()
+    {
+        _requests?.Dispose();
+        _responses?.Dispose();
+        _server?.Dispose();
+        (_server, _serverInput, _requests, _responses) = (null, null, null, null);
+    }
+
+    public void Dispose() => CloseServer();
+}
