@@ -20,13 +20,21 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
 
     /// <summary>
     /// Sends one request the rules passed and relays its response; true when the client's connection can carry
-    /// another request. Throws <see cref="HttpRequestException"/> when the server fails before the response
-    /// started (the client can still be answered then).
+    /// another request. With <paramref name="upgrade"/> the request asks the server for a WebSocket, and once the
+    /// server switches, the connection is relayed raw both ways until both sides closed it. Throws
+    /// <see cref="HttpRequestException"/> when the server fails before the response started (the client can still
+    /// be answered then).
     /// </summary>
-    public async Task<bool> ExchangeAsync(RequestHead head, string authority, string? credential, long requestLength, CancellationToken cancel)
+    public async Task<bool> ExchangeAsync(RequestHead head, string authority, string? credential, long requestLength, bool upgrade, CancellationToken cancel)
     {
-        var request = Encoding.Latin1.GetBytes(RequestText(head, authority, credential, requestLength));
-        var response = await SendAsync(request, requestLength, cancel).ConfigureAwait(false);
+        var request = Encoding.Latin1.GetBytes(RequestText(head, authority, credential, requestLength, upgrade));
+        var response = await SendAsync(request, requestLength, upgrade, cancel).ConfigureAwait(false);
+        if (response.Status == 101)
+        {
+            await BodyRelay.SendAllAsync(client, Encoding.Latin1.GetBytes(SwitchText(response)), cancel).ConfigureAwait(false);
+            await TunnelAsync(cancel).ConfigureAwait(false);
+            return false;
+        }
 
         long length;
         try { length = response.BodyLength(head.Method); }
@@ -41,7 +49,7 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
     }
 
     /// <summary>Sends the request (head and body) and reads the final response head.</summary>
-    private async Task<ResponseHead> SendAsync(byte[] request, long requestLength, CancellationToken cancel)
+    private async Task<ResponseHead> SendAsync(byte[] request, long requestLength, bool upgrade, CancellationToken cancel)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -57,7 +65,8 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
                     var response = await ResponseHead.ReadAsync(_serverInput!, cancel).ConfigureAwait(false);
                     // Interim responses (100 Continue: the proxy answered the client's Expect itself) are not relayed.
                     while (response.IsInterim) response = await ResponseHead.ReadAsync(_serverInput!, cancel).ConfigureAwait(false);
-                    if (response.Status == 101) throw new InvalidDataException("the server switched protocols, which was not asked for");
+                    if (response.Status == 101 && !(upgrade && response.Headers.Tokens("Upgrade").SequenceEqual(["websocket"], StringComparer.OrdinalIgnoreCase)))
+                        throw new InvalidDataException($"the server switched protocols to '{response.Headers["Upgrade"]}', which was not asked for");
                     return response;
                 }
                 catch (Exception e) when (e is EndOfStreamException or InvalidDataException or SocketException or IOException)
@@ -94,7 +103,46 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
         _responses = new BodyRelay(_serverInput, server, client, stop);
     }
 
-    private static string RequestText(RequestHead head, string authority, string? credential, long length)
+    /// <summary>
+    /// Relays the switched connection both ways, bytes buffered after the heads first. A side that closes is
+    /// passed on as a half-close; the tunnel ends when both have, or either fails.
+    /// </summary>
+    private async Task TunnelAsync(CancellationToken cancel)
+    {
+        var server = _server!;
+        async Task OneWayAsync(BodyRelay relay, Socket to)
+        {
+            try
+            {
+                await relay.ForwardAsync(BodyRelay.UntilClose, unchunk: false, cancel).ConfigureAwait(false);
+                Shutdown(to, SocketShutdown.Send);
+            }
+            catch
+            {
+                // Ends the other direction too: its sockets report the end once shut down.
+                Shutdown(client, SocketShutdown.Both);
+                Shutdown(server, SocketShutdown.Both);
+                throw;
+            }
+        }
+        try { await Task.WhenAll(OneWayAsync(_requests!, server), OneWayAsync(_responses!, client)).ConfigureAwait(false); }
+        finally { CloseServer(); }
+    }
+
+    private static void Shutdown(Socket socket, SocketShutdown how)
+    {
+        try { socket.Shutdown(how); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { /* already closed by its peer or the proxy */ }
+    }
+
+    private static string SwitchText(ResponseHead response)
+    {
+        var text = new StringBuilder().Append("HTTP/1.1 101 ").Append(response.Reason).Append("\r\n");
+        foreach (var (name, value) in response.Headers.Forwarded()) text.Append(name).Append(": ").Append(value).Append("\r\n");
+        return text.Append("Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n").ToString();
+    }
+
+    private static string RequestText(RequestHead head, string authority, string? credential, long length, bool upgrade)
     {
         var text = new StringBuilder().Append(head.Method).Append(' ').Append(head.PathAndQuery).Append(" HTTP/1.1\r\n");
         // The server sees the host the sandbox named.
@@ -105,6 +153,7 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
         if (credential is not null) text.Append("Authorization: ").Append(credential).Append("\r\n");
         if (length == BodyRelay.Chunked) text.Append("Transfer-Encoding: chunked\r\n");
         else if (head.Headers["Content-Length"] is not null) text.Append("Content-Length: ").Append(length).Append("\r\n");
+        if (upgrade) text.Append("Connection: Upgrade\r\nUpgrade: websocket\r\n");
         return text.Append("\r\n").ToString();
     }
 

@@ -85,8 +85,14 @@ internal sealed class ProxiedConnection(
         var host = HostOf(authority);
         var path = HttpPaths.Normalize(head.PathAndQuery);
         var shown = $"{head.Method} {host}{path}";
-        if (head.Method == "CONNECT" || head.Headers["Upgrade"] is not null)
-            return await RefuseAsync(shown, "tunnels and protocol upgrades are not passed by the HTTP proxy", stop).ConfigureAwait(false);
+        if (head.Method == "CONNECT")
+            return await RefuseAsync(shown, "tunnels (CONNECT) are not passed by the HTTP proxy", stop).ConfigureAwait(false);
+        var upgrade = head.Headers["Upgrade"] is not null;
+        // A WebSocket carries messages, not HTTP requests; another protocol (h2c) would carry requests the rules never see.
+        if (upgrade && !head.Headers.Tokens("Upgrade").SequenceEqual(["websocket"], StringComparer.OrdinalIgnoreCase))
+            return await RefuseAsync(shown, $"the upgrade to '{head.Headers["Upgrade"]}' is not passed: only WebSocket upgrades are", stop).ConfigureAwait(false);
+        if (upgrade && plain is null)
+            return await RefuseAsync(shown, "WebSocket upgrades are passed over plain HTTP only, not through the TLS interception", stop).ConfigureAwait(false);
         if (_tls && _serverName is not null && !host.Equals(_serverName, StringComparison.OrdinalIgnoreCase))
             return await RefuseAsync(shown, $"the Host header names {host} but the TLS server name is {_serverName}", stop).ConfigureAwait(false);
         if (!Reaches(host))
@@ -109,7 +115,7 @@ internal sealed class ProxiedConnection(
         var credential = interception.Credentials.GetValueOrDefault(host);
         if (plain is not null)
         {
-            try { return await plain.ExchangeAsync(head, authority, credential, length, stop).ConfigureAwait(false); }
+            try { return await plain.ExchangeAsync(head, authority, credential, length, upgrade, stop).ConfigureAwait(false); }
             catch (HttpRequestException e)
             {
                 await WriteTextAsync(502, "Bad Gateway", $"sandlock: {shown}: the server at {AddressText(target.Address)}:{target.Port} failed: {e.Message}\n", stop).ConfigureAwait(false);
