@@ -13,6 +13,7 @@ namespace Sandlock.Supervision.Http;
 internal sealed class PlainUpstream(Socket client, MessageInput clientInput, HttpProxy.Intercepted target, StopSignal stop) : IDisposable
 {
     private static readonly TimeSpan ConnectWait = TimeSpan.FromSeconds(30);
+    private static readonly HashSet<string> Idempotent = ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"];
 
     private Socket? _server;
     private MessageInput? _serverInput;
@@ -28,7 +29,7 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
     public async Task<bool> ExchangeAsync(RequestHead head, string authority, string? credential, long requestLength, bool upgrade, CancellationToken cancel)
     {
         var request = Encoding.Latin1.GetBytes(RequestText(head, authority, credential, requestLength, upgrade));
-        var response = await SendAsync(request, requestLength, upgrade, cancel).ConfigureAwait(false);
+        var response = await SendAsync(request, requestLength, requestLength == 0 && Idempotent.Contains(head.Method), upgrade, cancel).ConfigureAwait(false);
         if (response.Status == 101)
         {
             await BodyRelay.SendAllAsync(client, Encoding.Latin1.GetBytes(SwitchText(response)), cancel).ConfigureAwait(false);
@@ -49,7 +50,7 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
     }
 
     /// <summary>Sends the request (head and body) and reads the final response head.</summary>
-    private async Task<ResponseHead> SendAsync(byte[] request, long requestLength, bool upgrade, CancellationToken cancel)
+    private async Task<ResponseHead> SendAsync(byte[] request, long requestLength, bool retryable, bool upgrade, CancellationToken cancel)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -74,8 +75,8 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
                     throw new HttpRequestException(e.Message, e);
                 }
             }
-            // A kept connection the server closed meanwhile: a request without a body is sent again on a new one.
-            catch (HttpRequestException) when (reused && attempt == 0 && requestLength == 0)
+            // A kept connection the server closed meanwhile: an idempotent request without a body is sent again on a new one.
+            catch (HttpRequestException) when (reused && attempt == 0 && retryable)
             {
                 CloseServer();
             }
