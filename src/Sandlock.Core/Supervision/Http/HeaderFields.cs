@@ -39,6 +39,9 @@ internal sealed class HeaderFields(List<KeyValuePair<string, string>> fields) : 
         while (await input.ReadLineAsync(MaxLine, cancel).ConfigureAwait(false) is { } line)
         {
             if (line.Length == 0) return new HeaderFields(fields);
+            // A bare CR ends a line for some servers: forwarded, it would add a header (a second Host) the rules never saw.
+            if (line.Any(c => c is '\r' or '\0'))
+                throw new InvalidDataException($"a header line holds a bare CR or NUL: '{Shorten(line.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\0", "\\0", StringComparison.Ordinal))}'");
             var colon = line.IndexOf(':');
             // Whitespace before the colon or a folded line are request smuggling vectors (RFC 9112 5.1, 5.2).
             if (colon <= 0 || char.IsWhiteSpace(line[colon - 1]) || char.IsWhiteSpace(line[0]))

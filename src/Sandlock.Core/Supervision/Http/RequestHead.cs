@@ -31,7 +31,7 @@ internal sealed class RequestHead
         while (line is "") line = await input.ReadLineAsync(HeaderFields.MaxLine, cancel).ConfigureAwait(false);
         if (line is null) return null;
         var parts = line.Split(' ');
-        if (parts.Length != 3 || parts[0].Length == 0 || !parts[0].All(c => char.IsAsciiLetterUpper(c) || c == '-') || parts[1].Length == 0
+        if (parts.Length != 3 || parts[0].Length == 0 || !parts[0].All(c => char.IsAsciiLetterUpper(c) || c == '-') || parts[1].Length == 0 || parts[1].Any(char.IsControl)
             || !parts[2].StartsWith("HTTP/", StringComparison.Ordinal) || !Version.TryParse(parts[2][5..], out var version) || version.Major != 1)
             throw new InvalidDataException($"not an HTTP/1.x request line: '{HeaderFields.Shorten(line)}'");
         var headers = await HeaderFields.ReadAsync(input, cancel).ConfigureAwait(false);

@@ -7,7 +7,8 @@ namespace Sandlock.Tests.Supervision.Http;
 /// <summary>
 /// Plain-HTTP bodies through the proxy, which splices them between the sockets: every framing of a response and a
 /// request arrives intact (checked by SHA-256 on the far side), a kept connection stays one connection to the
-/// server, and the rules still refuse what they do not allow on a connection that carried a spliced body.
+/// server, the rules still refuse what they do not allow on a connection that carried a spliced body, and a
+/// head that could smuggle a header past them is refused.
 /// </summary>
 public sealed class HttpBodyRelayTests : IDisposable
 {
@@ -71,6 +72,21 @@ public sealed class HttpBodyRelayTests : IDisposable
             Assert.True(fields.Length == 5 && fields[0] == "200" && fields[1] == fields[3] && fields[2] == fields[4], line);
         }
         Assert.Equal(1, _server.Connections);
+    }
+
+    [Fact]
+    public async Task A_header_with_a_bare_cr_is_refused_with_a_400_and_never_forwarded()
+    {
+        if (!File.Exists("/usr/bin/python3")) return;
+        // Some servers end a line at a bare CR: forwarded, "X: a\rHost: other" would name a host the rules never saw.
+        var script = "import socket, sys\ns = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+            + "s.sendall(b'GET /fixed/10 HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX: a\\rHost: other\\r\\n\\r\\n')\nprint(s.makefile('rb').readline().decode().strip())";
+        var result = await Run(SystemOnly().FsRead("/etc").HttpAllow("GET 127.0.0.1/fixed/*").HttpPort(_server.Port.ToString(CultureInfo.InvariantCulture)),
+            "/usr/bin/python3", "-c", script, _server.Port.ToString(CultureInfo.InvariantCulture));
+
+        AssertSucceeded(result);
+        Assert.Equal("HTTP/1.1 400 Bad Request\n", result.StandardOutputText);
+        Assert.Equal(0, _server.Connections);
     }
 
     [Fact]
