@@ -5,9 +5,9 @@ using Microsoft.Win32.SafeHandles;
 namespace Sandlock.Interop;
 
 /// <summary>
-/// Moves bytes from one socket to another through a pipe with splice(2), so they never enter this process. Both
-/// sockets must be non-blocking (a .NET socket is once it has been used asynchronously); waiting for them is a
-/// blocking poll, so <see cref="Move"/> belongs on a thread of its own. A set <see cref="StopSignal"/> ends it.
+/// Moves bytes from one socket to another through a pipe with splice(2), so they never enter this process. The
+/// sockets are made non-blocking and waited for with a blocking poll, so <see cref="Move"/> belongs on a thread of
+/// its own. A set <see cref="StopSignal"/> ends it.
 /// </summary>
 internal sealed unsafe partial class SocketSplice : IDisposable
 {
@@ -57,7 +57,11 @@ internal sealed unsafe partial class SocketSplice : IDisposable
             from.DangerousAddRef(ref fromAdded);
             to.DangerousAddRef(ref toAdded);
             stop.Handle.DangerousAddRef(ref stopAdded);
-            return MoveBetween((int)from.DangerousGetHandle(), (int)to.DangerousGetHandle(), count, (int)stop.Handle.DangerousGetHandle());
+            var (fromFd, toFd) = ((int)from.DangerousGetHandle(), (int)to.DangerousGetHandle());
+            // .NET makes a socket non-blocking once it is used asynchronously; a blocking one would hold this thread past the stop signal.
+            Libc.SetNonBlocking(fromFd);
+            Libc.SetNonBlocking(toFd);
+            return MoveBetween(fromFd, toFd, count, (int)stop.Handle.DangerousGetHandle());
         }
         finally
         {

@@ -8,7 +8,7 @@ namespace Sandlock.Tests.TestSupport;
 /// <summary>
 /// A local HTTP/1.1 server whose bodies are large and framed every way a response can be: <c>GET /fixed/N</c> sends
 /// N bytes with a Content-Length, <c>/chunked/N</c> the same bytes in chunks of uneven sizes, <c>/close/N</c> without
-/// a length, closing after them; <c>POST /upload</c> answers with the length and SHA-256 of the body it read
+/// a length, closing after them; <c>/stall/N</c> promises 2N bytes, sends N and waits; <c>POST /upload</c> answers with the length and SHA-256 of the body it read
 /// (Content-Length or chunked). The bytes of N are <see cref="Body"/>(N). It counts the connections it accepted.
 /// </summary>
 public sealed class BodyHttpServer : IDisposable
@@ -25,6 +25,9 @@ public sealed class BodyHttpServer : IDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Set once the peer of a <c>/stall/N</c> response closed its connection.</summary>
+    public TaskCompletionSource StallEnded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static byte[] Body(int length)
     {
@@ -47,7 +50,7 @@ public sealed class BodyHttpServer : IDisposable
         }
     }
 
-    private static async Task ServeAsync(Socket client)
+    private async Task ServeAsync(Socket client)
     {
         using (client)
         await using (var stream = new BufferedStream(new NetworkStream(client), 64 * 1024))
@@ -75,6 +78,14 @@ public sealed class BodyHttpServer : IDisposable
                         case "chunked":
                             await WriteChunkedAsync(stream, data);
                             break;
+                        case "stall":
+                            // Promises twice the bytes, sends half, then waits for the other side to close.
+                            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {2 * data.Length}\r\n\r\n"));
+                            await stream.WriteAsync(data);
+                            await stream.FlushAsync();
+                            while (await stream.ReadAsync(new byte[1]) > 0) { }
+                            StallEnded.TrySetResult();
+                            return;
                         default:
                             await WriteAsync(stream, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", data);
                             return;

@@ -75,6 +75,22 @@ public sealed class HttpBodyRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task A_splice_waiting_on_a_stalled_server_ends_with_the_sandbox_and_closes_the_server_connection()
+    {
+        if (!File.Exists("/usr/bin/python3")) return;
+        // The client takes half the promised body and exits; the proxy's splice then waits for bytes that never come.
+        var script = "import http.client, sys\nc = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]))\n"
+            + "c.request('GET', '/stall/3000000'); r = c.getresponse(); print(len(r.read(3000000)))";
+        var result = await Run(SystemOnly().FsRead("/etc").HttpAllow("GET 127.0.0.1/stall/*").HttpPort(_server.Port.ToString(CultureInfo.InvariantCulture)),
+            "/usr/bin/python3", "-c", script, _server.Port.ToString(CultureInfo.InvariantCulture));
+
+        AssertSucceeded(result);
+        Assert.Equal("3000000\n", result.StandardOutputText);
+        // Ending the sandbox stopped the proxy, which woke the splice and closed its connection to the server.
+        await _server.StallEnded.Task;
+    }
+
+    [Fact]
     public async Task A_header_with_a_bare_cr_is_refused_with_a_400_and_never_forwarded()
     {
         if (!File.Exists("/usr/bin/python3")) return;
