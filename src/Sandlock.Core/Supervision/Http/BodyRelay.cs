@@ -6,11 +6,12 @@ using Sandlock.Interop;
 namespace Sandlock.Supervision.Http;
 
 /// <summary>
-/// Forwards message bodies from one plain socket to another: what the head's read left buffered is written from
-/// here, the rest is spliced between the sockets without entering this process. Chunked bodies are parsed (the
-/// size lines, here) and framed anew, their chunk data spliced.
+/// Forwards message bodies read through a <see cref="MessageInput"/>. Between two plain sockets, what the head's
+/// read left buffered is written from here and the rest is spliced between the sockets without entering this
+/// process; to a stream (TLS) it is copied through a buffer. Chunked bodies are parsed (the size lines, here) and
+/// framed anew, their chunk data spliced or copied.
 /// </summary>
-internal sealed class BodyRelay(MessageInput input, Socket from, Socket to, StopSignal stop) : IDisposable
+internal sealed class BodyRelay : IDisposable
 {
     /// <summary>The length of a chunked body.</summary>
     public const long Chunked = -1;
@@ -22,7 +23,25 @@ internal sealed class BodyRelay(MessageInput input, Socket from, Socket to, Stop
     private const long SpliceFrom = 64 * 1024;
     private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray(), ChunkEnd = "\r\n"u8.ToArray();
 
+    private readonly MessageInput _input;
+    private readonly Stream _output;
+    private readonly (Socket From, Socket To, StopSignal Stop)? _sockets;
     private SocketSplice? _splice;
+
+    /// <summary>Between two plain sockets: the bulk of a body is spliced.</summary>
+    public BodyRelay(MessageInput input, Socket from, Socket to, StopSignal stop)
+    {
+        _input = input;
+        _output = new NetworkStream(to, ownsSocket: false);
+        _sockets = (from, to, stop);
+    }
+
+    /// <summary>To a stream: a body is copied through a buffer.</summary>
+    public BodyRelay(MessageInput input, Stream output)
+    {
+        _input = input;
+        _output = output;
+    }
 
     /// <summary>
     /// Forwards one body of <paramref name="length"/> (a byte count, <see cref="Chunked"/> or <see cref="UntilClose"/>).
@@ -39,20 +58,20 @@ internal sealed class BodyRelay(MessageInput input, Socket from, Socket to, Stop
     {
         while (true)
         {
-            var line = await input.ReadLineAsync(MaxChunkLine, cancel).ConfigureAwait(false) ?? throw new IOException("the connection ended inside a chunked body");
+            var line = await _input.ReadLineAsync(MaxChunkLine, cancel).ConfigureAwait(false) ?? throw new IOException("the connection ended inside a chunked body");
             var size = ChunkSize(line);
             if (size == 0)
             {
                 // Trailers are dropped: nothing the proxy forwards declared them.
-                while (await input.ReadLineAsync(MaxChunkLine, cancel).ConfigureAwait(false) is { Length: > 0 }) { }
-                if (!unchunk) await SendAllAsync(to, LastChunk, cancel).ConfigureAwait(false);
+                while (await _input.ReadLineAsync(MaxChunkLine, cancel).ConfigureAwait(false) is { Length: > 0 }) { }
+                if (!unchunk) await _output.WriteAsync(LastChunk, cancel).ConfigureAwait(false);
                 return;
             }
-            if (!unchunk) await SendAllAsync(to, Encoding.ASCII.GetBytes($"{size:x}\r\n"), cancel).ConfigureAwait(false);
+            if (!unchunk) await _output.WriteAsync(Encoding.ASCII.GetBytes($"{size:x}\r\n"), cancel).ConfigureAwait(false);
             await ForwardBytesAsync(size, cancel).ConfigureAwait(false);
-            if (await input.ReadLineAsync(MaxChunkLine, cancel).ConfigureAwait(false) is not "")
+            if (await _input.ReadLineAsync(MaxChunkLine, cancel).ConfigureAwait(false) is not "")
                 throw new InvalidDataException("a chunk's data does not end with CRLF");
-            if (!unchunk) await SendAllAsync(to, ChunkEnd, cancel).ConfigureAwait(false);
+            if (!unchunk) await _output.WriteAsync(ChunkEnd, cancel).ConfigureAwait(false);
         }
     }
 
@@ -67,27 +86,36 @@ internal sealed class BodyRelay(MessageInput input, Socket from, Socket to, Stop
 
     private async Task ForwardBytesAsync(long count, CancellationToken cancel)
     {
-        var buffered = input.TakeBuffered(count);
-        if (!buffered.IsEmpty) await SendAllAsync(to, buffered, cancel).ConfigureAwait(false);
+        var buffered = _input.TakeBuffered(count);
+        if (!buffered.IsEmpty) await _output.WriteAsync(buffered, cancel).ConfigureAwait(false);
         var left = count == UntilClose ? UntilClose : count - buffered.Length;
         if (left == 0) return;
-        if (left < SpliceFrom)
+        if (_sockets is not { } sockets || left < SpliceFrom)
         {
-            var buffer = new byte[left];
-            for (var read = 0; read < left;)
-            {
-                var n = await input.ReadAsync(buffer.AsMemory(read), cancel).ConfigureAwait(false);
-                if (n == 0) throw new IOException("the connection ended inside a body");
-                read += n;
-            }
-            await SendAllAsync(to, buffer, cancel).ConfigureAwait(false);
+            await CopyAsync(left, cancel).ConfigureAwait(false);
             return;
         }
         _splice ??= new SocketSplice();
         var splice = _splice;
-        var moved = await Task.Factory.StartNew(() => splice.Move(from.SafeHandle, to.SafeHandle, left, stop),
+        var moved = await Task.Factory.StartNew(() => splice.Move(sockets.From.SafeHandle, sockets.To.SafeHandle, left, sockets.Stop),
             cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         if (left != UntilClose && moved < left) throw new IOException("the connection ended inside a body");
+    }
+
+    private async Task CopyAsync(long left, CancellationToken cancel)
+    {
+        var buffer = new byte[(int)Math.Min(left, 64 * 1024)];
+        while (left > 0)
+        {
+            var read = await _input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(left, buffer.Length)), cancel).ConfigureAwait(false);
+            if (read == 0)
+            {
+                if (left == UntilClose) return;
+                throw new IOException("the connection ended inside a body");
+            }
+            await _output.WriteAsync(buffer.AsMemory(0, read), cancel).ConfigureAwait(false);
+            if (left != UntilClose) left -= read;
+        }
     }
 
     public static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancel)

@@ -28,11 +28,11 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
     /// </summary>
     public async Task<bool> ExchangeAsync(RequestHead head, string authority, string? credential, long requestLength, bool upgrade, CancellationToken cancel)
     {
-        var request = Encoding.Latin1.GetBytes(RequestText(head, authority, credential, requestLength, upgrade));
+        var request = HeadText.Request(head, authority, credential, requestLength, upgrade);
         var response = await SendAsync(request, requestLength, requestLength == 0 && Idempotent.Contains(head.Method), upgrade, cancel).ConfigureAwait(false);
         if (response.Status == 101)
         {
-            await BodyRelay.SendAllAsync(client, Encoding.Latin1.GetBytes(SwitchText(response)), cancel).ConfigureAwait(false);
+            await BodyRelay.SendAllAsync(client, HeadText.Switch(response), cancel).ConfigureAwait(false);
             await TunnelAsync(cancel).ConfigureAwait(false);
             return false;
         }
@@ -43,7 +43,7 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
         var forwardCodings = response.Headers.All("Transfer-Encoding").Any() && head.Version >= new Version(1, 1);
         var unchunk = length == BodyRelay.Chunked && !forwardCodings;
         var keepAlive = head.KeepAlive && length != BodyRelay.UntilClose && !unchunk;
-        await BodyRelay.SendAllAsync(client, Encoding.Latin1.GetBytes(ResponseText(response, forwardCodings, keepAlive)), cancel).ConfigureAwait(false);
+        await BodyRelay.SendAllAsync(client, HeadText.Response(response, forwardCodings, keepAlive), cancel).ConfigureAwait(false);
         await _responses!.ForwardAsync(length, unchunk, cancel).ConfigureAwait(false);
         if (!response.KeepAlive || length == BodyRelay.UntilClose) CloseServer();
         return keepAlive;
@@ -134,45 +134,6 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
     {
         try { socket.Shutdown(how); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { /* already closed by its peer or the proxy */ }
-    }
-
-    private static string SwitchText(ResponseHead response)
-    {
-        var text = new StringBuilder().Append("HTTP/1.1 101 ").Append(response.Reason).Append("\r\n");
-        foreach (var (name, value) in response.Headers.Forwarded()) text.Append(name).Append(": ").Append(value).Append("\r\n");
-        return text.Append("Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n").ToString();
-    }
-
-    private static string RequestText(RequestHead head, string authority, string? credential, long length, bool upgrade)
-    {
-        var text = new StringBuilder().Append(head.Method).Append(' ').Append(head.PathAndQuery).Append(" HTTP/1.1\r\n");
-        // The server sees the host the sandbox named.
-        text.Append("Host: ").Append(authority).Append("\r\n");
-        foreach (var (name, value) in head.Headers.Forwarded())
-            if (credential is null || !name.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
-                text.Append(name).Append(": ").Append(value).Append("\r\n");
-        if (credential is not null) text.Append("Authorization: ").Append(credential).Append("\r\n");
-        if (length == BodyRelay.Chunked) text.Append("Transfer-Encoding: chunked\r\n");
-        else if (head.Headers["Content-Length"] is not null) text.Append("Content-Length: ").Append(length).Append("\r\n");
-        if (upgrade) text.Append("Connection: Upgrade\r\nUpgrade: websocket\r\n");
-        return text.Append("\r\n").ToString();
-    }
-
-    private static string ResponseText(ResponseHead response, bool forwardCodings, bool keepAlive)
-    {
-        var text = new StringBuilder().Append("HTTP/1.1 ").Append(response.Status).Append(' ').Append(response.Reason).Append("\r\n");
-        foreach (var (name, value) in response.Headers.Forwarded()) text.Append(name).Append(": ").Append(value).Append("\r\n");
-        var codings = response.Headers.Tokens("Transfer-Encoding").ToList();
-        if (codings.Count > 0)
-        {
-            if (forwardCodings) text.Append("Transfer-Encoding: ").Append(string.Join(", ", codings)).Append("\r\n");
-        }
-        else if (response.Status is >= 200 and not 204 && RequestHead.ContentLength(response.Headers) is { } length)
-        {
-            text.Append("Content-Length: ").Append(length).Append("\r\n");
-        }
-        if (!keepAlive) text.Append("Connection: close\r\n");
-        return text.Append("\r\n").ToString();
     }
 
     private void CloseServer()

@@ -91,8 +91,6 @@ internal sealed class ProxiedConnection(
         // A WebSocket carries messages, not HTTP requests; another protocol (h2c) would carry requests the rules never see.
         if (upgrade && !head.Headers.Tokens("Upgrade").SequenceEqual(["websocket"], StringComparer.OrdinalIgnoreCase))
             return await RefuseAsync(shown, $"the upgrade to '{head.Headers["Upgrade"]}' is not passed: only WebSocket upgrades are", stop).ConfigureAwait(false);
-        if (upgrade && plain is null)
-            return await RefuseAsync(shown, "WebSocket upgrades are passed over plain HTTP only, not through the TLS interception", stop).ConfigureAwait(false);
         if (_tls && _serverName is not null && !host.Equals(_serverName, StringComparison.OrdinalIgnoreCase))
             return await RefuseAsync(shown, $"the Host header names {host} but the TLS server name is {_serverName}", stop).ConfigureAwait(false);
         if (!Reaches(host))
@@ -113,6 +111,15 @@ internal sealed class ProxiedConnection(
             await _stream.FlushAsync(stop).ConfigureAwait(false);
         }
         var credential = interception.Credentials.GetValueOrDefault(host);
+        if (upgrade && plain is null)
+        {
+            try { await TlsUpgrade.RunAsync(head, host, authority, credential, length, input, client, _stream, target, stop).ConfigureAwait(false); }
+            catch (HttpRequestException e)
+            {
+                await WriteTextAsync(502, "Bad Gateway", $"sandlock: {shown}: the server at {AddressText(target.Address)}:{target.Port} failed: {e.Message}\n", stop).ConfigureAwait(false);
+            }
+            return false;
+        }
         if (plain is not null)
         {
             try { return await plain.ExchangeAsync(head, authority, credential, length, upgrade, stop).ConfigureAwait(false); }
