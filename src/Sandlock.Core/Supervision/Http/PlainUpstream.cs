@@ -1,14 +1,13 @@
 using System.Net.Sockets;
-using System.Text;
 using Sandlock.Interop;
 
 namespace Sandlock.Supervision.Http;
 
 /// <summary>
 /// The server side of one plain-HTTP intercepted connection. The proxy writes each allowed request's head itself
-/// and parses the response's, and the bodies go between the two sockets by splice (<see cref="BodyRelay"/>), so a
-/// download never passes through managed buffers. One server connection serves the client connection while both
-/// sides keep theirs open.
+/// and parses the response's, and the bodies go between the two sockets by splice (<see cref="BodyRelay"/>), so the
+/// bulk of a download never passes through managed buffers. One server connection serves the client connection
+/// while both sides keep theirs open.
 /// </summary>
 internal sealed class PlainUpstream(Socket client, MessageInput clientInput, HttpProxy.Intercepted target, StopSignal stop) : IDisposable
 {
