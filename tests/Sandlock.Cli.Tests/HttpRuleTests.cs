@@ -112,6 +112,43 @@ public sealed class HttpRuleTests(UnprivilegedTests.UnprivilegedCli nobody) : IC
         Assert.DoesNotContain(server.Heads, h => h.StartsWith("GET /no", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_websocket_upgrade_over_https_is_passed_by_rule_and_relayed_both_ways(bool unprivileged)
+    {
+        if (!File.Exists("/usr/bin/python3")) return; // the client asks for the upgrade by hand over Python's ssl
+        using var server = new LocalHttpServer(tls: true);
+        var upstreamTrust = new Dictionary<string, string> { ["SSL_CERT_FILE"] = server.WriteTrustBundle(nobody.Work) };
+        // The sandbox's Python trusts the sandbox's CA through the SSL_CERT_FILE the sandbox gets.
+        var script = $$"""
+            import socket, ssl, sys, threading
+            s = ssl.create_default_context().wrap_socket(socket.create_connection(("127.0.0.1", {{server.Port}})), server_hostname="127.0.0.1")
+            s.sendall(f"GET {sys.argv[1]} HTTP/1.1\r\nHost: 127.0.0.1:{{server.Port}}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+            f = s.makefile("rb")
+            print(f.readline().decode().strip())
+            while f.readline() not in (b"\r\n", b""): pass
+            message = bytes(i * 7 % 251 for i in range(1_000_000))
+            threading.Thread(target=lambda: s.sendall(message), daemon=True).start()
+            echo = b""
+            while len(echo) < len(message):
+                part = f.read1(1 << 16)
+                if not part: break
+                echo += part
+            print("echo", len(echo), echo == message)
+            """;
+        var passed = await Sandlock(unprivileged, upstreamTrust, ["run", .. Reads, "--http-allow", "GET 127.0.0.1/ws", "--http-port", $"{server.Port}",
+            "--", "/usr/bin/python3", "-c", script, "/ws"]);
+        Assert.True(passed.Stdout == "HTTP/1.1 101 Switching Protocols\necho 1000000 True\n", $"exit {passed.ExitCode}, stdout: {passed.Stdout}, stderr: {passed.Stderr}");
+        Assert.Contains("\r\nUpgrade: websocket", Assert.Single(server.Heads));
+
+        var refused = await Sandlock(unprivileged, upstreamTrust, ["run", .. Reads, "--http-allow", "GET 127.0.0.1/ws", "--http-port", $"{server.Port}",
+            "--", "/usr/bin/python3", "-c", script, "/other"]);
+        Assert.StartsWith("HTTP/1.1 403 Forbidden\n", refused.Stdout);
+        Assert.Contains("denied http GET 127.0.0.1/other", refused.Stderr);
+        Assert.Single(server.Heads);
+    }
+
     [Fact]
     public async Task A_client_that_does_not_trust_the_sandbox_ca_fails_and_the_refusal_is_named()
     {

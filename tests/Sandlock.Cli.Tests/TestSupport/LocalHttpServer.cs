@@ -10,7 +10,8 @@ namespace Sandlock.Tests.TestSupport;
 
 /// <summary>
 /// A small HTTP/1.1 server on 127.0.0.1 (optionally TLS, with a self-signed certificate whose PEM a trust bundle can
-/// hold) that answers every request with "METHOD PATH body=N" and records each request's head.
+/// hold) that answers every request with "METHOD PATH body=N" and records each request's head; a WebSocket upgrade
+/// it accepts, then echoes what it receives.
 /// </summary>
 public sealed class LocalHttpServer : IDisposable
 {
@@ -86,6 +87,11 @@ public sealed class LocalHttpServer : IDisposable
                 {
                     Heads.Enqueue(head);
                     var lines = head.Split("\r\n");
+                    if (lines.Any(l => l.Equals("Upgrade: websocket", StringComparison.OrdinalIgnoreCase)))
+                    {
+                        await EchoAfterUpgradeAsync(stream, reader);
+                        return;
+                    }
                     var start = lines[0].Split(' ');
                     var length = lines.Where(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)).Select(l => long.Parse(l[15..].Trim())).FirstOrDefault();
                     var chunked = lines.Any(l => l.StartsWith("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase) && l.Contains("chunked"));
@@ -97,6 +103,20 @@ public sealed class LocalHttpServer : IDisposable
                 }
             }
             catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or ObjectDisposedException) { }
+        }
+    }
+
+    /// <summary>Switches to the WebSocket the client asked for, then echoes every byte until the client closes.</summary>
+    private static async Task EchoAfterUpgradeAsync(Stream stream, Stream reader)
+    {
+        await stream.WriteAsync("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"u8.ToArray());
+        await stream.FlushAsync();
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await reader.ReadAsync(buffer)) > 0)
+        {
+            await stream.WriteAsync(buffer.AsMemory(0, read));
+            await stream.FlushAsync();
         }
     }
 

@@ -35,7 +35,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
 
         private readonly System.Net.Sockets.TcpListener _http = new(System.Net.IPAddress.Loopback, 0);
 
-        /// <summary>A local HTTP server answering each connection with one small response.</summary>
+        /// <summary>A local HTTP server answering each connection with one response: 256 KiB for /big, else "ok".</summary>
         public int HttpPort => ((System.Net.IPEndPoint)_http.LocalEndpoint).Port;
 
         private async Task ServeHttpAsync()
@@ -52,8 +52,11 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
                         var reader = new StreamReader(client.GetStream(), System.Text.Encoding.ASCII);
                         try
                         {
+                            var big = (await reader.ReadLineAsync())?.Contains("/big", StringComparison.Ordinal) == true;
                             while (await reader.ReadLineAsync() is { Length: > 0 }) { }
-                            await client.GetStream().WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n"u8.ToArray());
+                            var body = big ? new byte[256 * 1024] : "ok\n"u8.ToArray();
+                            await client.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
+                            await client.GetStream().WriteAsync(body);
                         }
                         catch (IOException) { }
                     }
@@ -99,6 +102,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
     [InlineData("workdir", 800)]         // a shell writes a file of the workdir: copy-up, commit (one at a time per folder)
     [InlineData("port_remap", 3000)]
     [InlineData("http rule", 1000)]      // a proxy per sandbox: a listener, a request through it, the CA bundle served
+    [InlineData("http rule, spliced body", 300)]   // a body larger than the buffer: a pipe and a thread splice it
     [InlineData("max_memory, cpu and a timeout", 3000)]
     [InlineData("named, listed by ps meanwhile", 3000)]   // each is registered; another thread lists and inspects them
     public async Task A_sandbox_gives_back_what_the_parent_held_for_it(string kind, int spawns)
@@ -178,7 +182,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
 
     // The first proxies' HttpClients open a few process-wide sockets .NET keeps (4 here, the same after 1000 or
     // 3000 sandboxes); a per-sandbox leak would show as thousands.
-    private static int FdSlackOf(string kind) => kind == "http rule" ? FdSlack + 4 : FdSlack;
+    private static int FdSlackOf(string kind) => kind.StartsWith("http rule", StringComparison.Ordinal) ? FdSlack + 4 : FdSlack;
 
     private Func<int, SandboxPolicy> PolicyOf(string kind)
     {
@@ -203,7 +207,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         // A memory watchdog and a CPU throttle per sandbox (RunAsync adds the timeout).
         "max_memory, cpu and a timeout" => programs.Base().MaxMemory("256M").Cpu(90).Build(),
         "named, listed by ps meanwhile" => programs.Base().Name($"leak-test-{Environment.ProcessId}").Build(),
-        "http rule" => programs.Base().HttpAllow("GET 127.0.0.1/*").HttpPort($"{programs.HttpPort}").Build(),
+        "http rule" or "http rule, spliced body" => programs.Base().HttpAllow("GET 127.0.0.1/*").HttpPort($"{programs.HttpPort}").Build(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -216,6 +220,8 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         "workdir" => ["/bin/sh", "-c", $"echo x > {programs.Workdir}/file && ls {programs.Workdir} > /dev/null"],
         "port_remap" => [programs.Touch, "bind"],
         "http rule" => ["/bin/bash", "-c", $"exec 3<>/dev/tcp/127.0.0.1/{programs.HttpPort} && printf 'GET /x HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 ' && cat /etc/ssl/certs/ca-certificates.crt > /dev/null"],
+        // The whole body must arrive (more than its 256 KiB with the head), then the close the request asked for.
+        "http rule, spliced body" => ["/bin/bash", "-c", $"exec 3<>/dev/tcp/127.0.0.1/{programs.HttpPort} && printf 'GET /big HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n' >&3 && test $(cat <&3 | wc -c) -gt 262144"],
         _ => [programs.Touch],
     };
 

@@ -20,6 +20,8 @@ internal sealed class HttpProxy : IDisposable
     private readonly SupervisedSession _session;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
+    // Wakes the threads that wait in a splice of a body (they cannot wait on the token).
+    private readonly StopSignal _stopSignal = new();
     private readonly ConcurrentDictionary<IPEndPoint, TaskCompletionSource<Intercepted>> _expected = new();
     private readonly ConcurrentDictionary<Socket, TaskCompletionSource> _open = new();
     // At the end the sandbox's sockets are closed, so its connections finish at once; what they refuse then (a TLS
@@ -43,6 +45,7 @@ internal sealed class HttpProxy : IDisposable
         catch
         {
             _listener.Dispose();
+            _stopSignal.Dispose();
             throw;
         }
         Port = (ushort)((IPEndPoint)_listener.LocalEndPoint!).Port;
@@ -108,7 +111,7 @@ internal sealed class HttpProxy : IDisposable
             Intercepted target;
             try { target = await expected.Task.WaitAsync(ExpectWait, _stop.Token).ConfigureAwait(false); }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException) { return; }
-            await new ProxiedConnection(_interception, _session, _upstream, client, target).RunAsync(_stop.Token).ConfigureAwait(false);
+            await new ProxiedConnection(_interception, _session, _upstream, client, target, _stopSignal).RunAsync(_stop.Token).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -129,7 +132,9 @@ internal sealed class HttpProxy : IDisposable
         _listener.Dispose();
         Task.WaitAll([.. _open.Values.Select(d => d.Task)], FinishWait);
         _stop.Cancel();
+        _stopSignal.Set();
         foreach (var socket in _open.Keys) socket.Dispose();
         _upstream.Dispose();
+        _stopSignal.Dispose();
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
+using Sandlock.Interop;
 using Sandlock.Policy;
 using Sandlock.Supervision.Network;
 
@@ -11,18 +12,14 @@ namespace Sandlock.Supervision.Http;
 /// <summary>
 /// One intercepted connection: TLS (told by its first byte) is ended here with a certificate of the sandbox's CA;
 /// then each HTTP/1.x request is checked against the rules and either refused with a 403 that names the rule or
-/// sent on to where the sandbox connected (HttpClient speaks to the server: it parses and frames the response).
+/// sent on to where the sandbox connected. Plain HTTP goes to the server through <see cref="PlainUpstream"/>,
+/// which splices bodies between the sockets; over TLS the bytes are decrypted here anyway, and HttpClient speaks
+/// to the server (it checks the server's certificate, pools connections, parses and frames the response).
 /// </summary>
 internal sealed class ProxiedConnection(
-    HttpInterception interception, SupervisedSession session, HttpMessageInvoker upstream, Socket client, HttpProxy.Intercepted target)
+    HttpInterception interception, SupervisedSession session, HttpMessageInvoker upstream, Socket client, HttpProxy.Intercepted target, StopSignal stopSignal)
 {
     private const byte TlsHandshake = 0x16;
-
-    // Hop-by-hop (RFC 9110 7.6.1) or set by the proxy itself.
-    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Expect", "Host", "Content-Length",
-    };
 
     private Stream _stream = null!;
     private bool _tls;
@@ -34,7 +31,8 @@ internal sealed class ProxiedConnection(
         var first = new byte[1];
         if (await client.ReceiveAsync(first, SocketFlags.Peek, stop).ConfigureAwait(false) == 0) return;
         if (first[0] == TlsHandshake && !await StartTlsAsync(stop).ConfigureAwait(false)) return;
-        var input = new ClientInput(_stream);
+        var input = new MessageInput(_stream);
+        using var plain = _tls ? null : new PlainUpstream(client, input, target, stopSignal);
         for (var served = 0; !stop.IsCancellationRequested; served++)
         {
             RequestHead? head;
@@ -46,7 +44,7 @@ internal sealed class ProxiedConnection(
             }
             // .NET checks the certificate only once the handshake is done, then just closes the connection.
             if (head is null && served == 0 && _tls) DenyCertificate("the client ended the TLS connection before sending a request, so it most likely");
-            if (head is null || !await ForwardAsync(head, input, stop).ConfigureAwait(false)) return;
+            if (head is null || !await ForwardAsync(head, input, plain, stop).ConfigureAwait(false)) return;
         }
     }
 
@@ -81,14 +79,18 @@ internal sealed class ProxiedConnection(
             $"{who} did not accept the sandbox's certificate: it must trust the sandbox's CA (the bundle SSL_CERT_FILE names); a client that pins certificates cannot be intercepted"));
 
     /// <summary>Handles one request; false when the connection must close afterwards.</summary>
-    private async Task<bool> ForwardAsync(RequestHead head, ClientInput input, CancellationToken stop)
+    private async Task<bool> ForwardAsync(RequestHead head, MessageInput input, PlainUpstream? plain, CancellationToken stop)
     {
         var authority = head.Authority ?? _serverName ?? AddressText(target.Address);
         var host = HostOf(authority);
         var path = HttpPaths.Normalize(head.PathAndQuery);
         var shown = $"{head.Method} {host}{path}";
-        if (head.Method == "CONNECT" || head.Header("Upgrade") is not null)
-            return await RefuseAsync(shown, "tunnels and protocol upgrades are not passed by the HTTP proxy", stop).ConfigureAwait(false);
+        if (head.Method == "CONNECT")
+            return await RefuseAsync(shown, "tunnels (CONNECT) are not passed by the HTTP proxy", stop).ConfigureAwait(false);
+        var upgrade = head.Headers["Upgrade"] is not null;
+        // A WebSocket carries messages, not HTTP requests; another protocol (h2c) would carry requests the rules never see.
+        if (upgrade && !head.Headers.Tokens("Upgrade").SequenceEqual(["websocket"], StringComparer.OrdinalIgnoreCase))
+            return await RefuseAsync(shown, $"the upgrade to '{head.Headers["Upgrade"]}' is not passed: only WebSocket upgrades are", stop).ConfigureAwait(false);
         if (_tls && _serverName is not null && !host.Equals(_serverName, StringComparison.OrdinalIgnoreCase))
             return await RefuseAsync(shown, $"the Host header names {host} but the TLS server name is {_serverName}", stop).ConfigureAwait(false);
         if (!Reaches(host))
@@ -103,14 +105,33 @@ internal sealed class ProxiedConnection(
             await WriteTextAsync(400, "Bad Request", $"sandlock: the HTTP proxy cannot read the request: {e.Message}\n", stop).ConfigureAwait(false);
             return false;
         }
-        if (length != 0 && head.HasToken("Expect", "100-continue"))
+        if (length != 0 && head.Headers.HasToken("Expect", "100-continue"))
         {
             await _stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), stop).ConfigureAwait(false);
             await _stream.FlushAsync(stop).ConfigureAwait(false);
         }
+        var credential = interception.Credentials.GetValueOrDefault(host);
+        if (upgrade && plain is null)
+        {
+            try { await TlsUpgrade.RunAsync(head, host, authority, credential, length, input, client, _stream, target, stop).ConfigureAwait(false); }
+            catch (HttpRequestException e)
+            {
+                await WriteTextAsync(502, "Bad Gateway", $"sandlock: {shown}: the server at {AddressText(target.Address)}:{target.Port} failed: {e.Message}\n", stop).ConfigureAwait(false);
+            }
+            return false;
+        }
+        if (plain is not null)
+        {
+            try { return await plain.ExchangeAsync(head, authority, credential, length, upgrade, stop).ConfigureAwait(false); }
+            catch (HttpRequestException e)
+            {
+                await WriteTextAsync(502, "Bad Gateway", $"sandlock: {shown}: the server at {AddressText(target.Address)}:{target.Port} failed: {e.Message}\n", stop).ConfigureAwait(false);
+                return false;
+            }
+        }
         var body = new RequestBody(input, length);
         HttpRequestMessage request;
-        try { request = BuildRequest(head, host, authority, length, body); }
+        try { request = BuildRequest(head, authority, credential, length, body); }
         catch (Exception e) when (e is FormatException or UriFormatException or ArgumentException or InvalidOperationException)
         {
             await WriteTextAsync(400, "Bad Request", $"sandlock: the HTTP proxy cannot forward {shown}: {e.Message}\n", stop).ConfigureAwait(false);
@@ -130,10 +151,9 @@ internal sealed class ProxiedConnection(
         }
     }
 
-    private HttpRequestMessage BuildRequest(RequestHead head, string host, string authority, long length, RequestBody body)
+    private HttpRequestMessage BuildRequest(RequestHead head, string authority, string? credential, long length, RequestBody body)
     {
-        var scheme = _tls ? "https" : "http";
-        var request = new HttpRequestMessage(new HttpMethod(head.Method), new Uri($"{scheme}://{AddressText(target.Address)}:{target.Port}{head.PathAndQuery}"))
+        var request = new HttpRequestMessage(new HttpMethod(head.Method), new Uri($"https://{AddressText(target.Address)}:{target.Port}{head.PathAndQuery}"))
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -143,12 +163,8 @@ internal sealed class ProxiedConnection(
             request.Content = new StreamContent(body, 64 * 1024);
             if (length > 0) request.Content.Headers.ContentLength = length;
         }
-        var connectionTokens = head.Headers.Where(h => h.Key.Equals("Connection", StringComparison.OrdinalIgnoreCase))
-            .SelectMany(h => h.Value.Split(',', StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var credential = interception.Credentials.GetValueOrDefault(host);
-        foreach (var (name, value) in head.Headers)
+        foreach (var (name, value) in head.Headers.Forwarded())
         {
-            if (NotForwarded.Contains(name) || connectionTokens.Contains(name)) continue;
             if (credential is not null && name.Equals("Authorization", StringComparison.OrdinalIgnoreCase)) continue;
             if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
                 request.Content?.Headers.TryAddWithoutValidation(name, value);
@@ -170,10 +186,10 @@ internal sealed class ProxiedConnection(
         var keepAlive = head.KeepAlive && requestRead && (noBody || length is not null || chunked);
         var text = new StringBuilder($"HTTP/1.1 {status} {response.ReasonPhrase}\r\n");
         foreach (var (name, values) in response.Headers.NonValidated)
-            if (!NotForwarded.Contains(name))
+            if (!HeaderFields.ProxyWrites(name))
                 foreach (var value in values) text.Append(name).Append(": ").Append(value).Append("\r\n");
         foreach (var (name, values) in response.Content.Headers.NonValidated)
-            if (!NotForwarded.Contains(name))
+            if (!HeaderFields.ProxyWrites(name))
                 foreach (var value in values) text.Append(name).Append(": ").Append(value).Append("\r\n");
         if (length is { } n && (!noBody || head.Method == "HEAD")) text.Append("Content-Length: ").Append(n).Append("\r\n");
         if (chunked) text.Append("Transfer-Encoding: chunked\r\n");

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sandlock.Supervision.Http;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace Sandlock.Supervision.Http;
 /// (the upstream request is framed anew). <see cref="Complete"/> says whether the whole body was read, so the
 /// connection can carry another request.
 /// </summary>
-internal sealed class RequestBody(ClientInput input, long length) : Stream
+internal sealed class RequestBody(MessageInput input, long length) : Stream
 {
     private const int MaxChunkLine = 4096;
     private long _remaining = length;   // bytes left in the body (or the current chunk when chunked)
@@ -33,9 +31,7 @@ internal sealed class RequestBody(ClientInput input, long length) : Stream
         if (_remaining == 0 && await input.ReadLineAsync(MaxChunkLine, cancel).ConfigureAwait(false) is not "")
             throw new InvalidDataException("a chunk's data does not end with CRLF");
         var line = await input.ReadLineAsync(MaxChunkLine, cancel).ConfigureAwait(false) ?? throw new IOException("the client closed the connection inside a chunked body");
-        var size = line.Split(';', 2)[0].Trim();
-        if (size.Length is 0 or > 15 || !long.TryParse(size, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var chunk))
-            throw new InvalidDataException($"invalid chunk size '{size}'");
+        var chunk = BodyRelay.ChunkSize(line);
         if (chunk > 0) { _remaining = chunk; return true; }
         // The last chunk: trailers (dropped) up to an empty line.
         while (await input.ReadLineAsync(MaxChunkLine, cancel).ConfigureAwait(false) is { Length: > 0 }) { }

@@ -3,10 +3,11 @@ using System.Text;
 namespace Sandlock.Supervision.Http;
 
 /// <summary>
-/// The bytes a sandboxed client sends, buffered: request heads are read line by line, and what follows a head
-/// (its body, the next request) is read from the same buffer.
+/// The bytes one side of a proxied connection sends (the sandboxed client's requests, the server's responses),
+/// buffered: heads are read line by line, and what follows a head (its body, the next message) is read from the
+/// same buffer, or taken from it before the rest is spliced from the socket.
 /// </summary>
-internal sealed class ClientInput(Stream stream)
+internal sealed class MessageInput(Stream stream)
 {
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _start, _end;
@@ -20,16 +21,28 @@ internal sealed class ClientInput(Stream stream)
         while (true)
         {
             if (_start == _end && !await FillAsync(cancel).ConfigureAwait(false))
-                return line.Count == 0 ? null : throw new InvalidDataException("the connection ended inside a request head");
+                return line.Count == 0 ? null : throw new InvalidDataException("the connection ended inside a message head");
             var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
             var take = (newline < 0 ? _end : newline) - _start;
-            if (line.Count + take > limit) throw new InvalidDataException($"a request head line is longer than {limit} bytes");
+            if (line.Count + take > limit) throw new InvalidDataException($"a head line is longer than {limit} bytes");
             line.AddRange(_buffer.AsSpan(_start, take));
             if (newline < 0) { _start = _end; continue; }
             _start = newline + 1;
             if (line.Count > 0 && line[^1] == '\r') line.RemoveAt(line.Count - 1);
             return Encoding.Latin1.GetString([.. line]);
         }
+    }
+
+    /// <summary>How many bytes are buffered, read from the stream but not yet by the caller.</summary>
+    public int Buffered => _end - _start;
+
+    /// <summary>Takes up to <paramref name="limit"/> buffered bytes (none when the buffer is empty); valid until the next read.</summary>
+    public ReadOnlyMemory<byte> TakeBuffered(long limit)
+    {
+        var count = (int)Math.Min(limit, _end - _start);
+        var taken = _buffer.AsMemory(_start, count);
+        _start += count;
+        return taken;
     }
 
     /// <summary>Reads what is buffered first, then from the stream; 0 at its end.</summary>
