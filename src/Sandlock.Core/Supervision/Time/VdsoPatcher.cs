@@ -109,6 +109,10 @@ internal sealed class VdsoPatcher : SyscallHandler, IRestartable
     {
         var failure = Patch(call, session);
         if (failure is null) return ValueTask.FromResult(SyscallDecision.Allow);
+        // A fatal signal is all that takes a received call from its caller (the filter waits killably): one killed
+        // meanwhile, say with its group over max_processes, never runs again, and its memory may be gone already.
+        if (Confinement.KernelFeatures.Current.SeccompWaitKillable && !SeccompNotify.IsValid(session.Listener, call.Id))
+            return ValueTask.FromResult(SyscallDecision.Deny(Errno.EPERM));
         session.Kill($"cannot patch the vDSO of pid {call.Pid} for time_start/random_seed: {failure}");
         return ValueTask.FromResult(SyscallDecision.Deny(Errno.EPERM));
     }
