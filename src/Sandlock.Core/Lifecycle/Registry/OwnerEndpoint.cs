@@ -6,9 +6,9 @@ namespace Sandlock.Lifecycle.Registry;
 
 /// <summary>
 /// This process's entry in the <see cref="RuntimeFolder"/>: holds the lock for as long as the process lives and
-/// answers <see cref="RegistryRequest"/>s on a unix socket: one thread of its own waits for connections (cheaper to
-/// start than the socket engine's, which a CLI process would otherwise create just for this), each connection is
-/// served on the thread pool. Only clients of this user are answered (SO_PEERCRED).
+/// answers <see cref="RegistryRequest"/>s on a unix socket: one thread of its own waits for connections on a listener
+/// made by plain syscalls (a .NET Socket would start the socket engine's thread in every CLI run), each connection is
+/// served on the thread pool as a Socket. Only clients of this user are answered (SO_PEERCRED).
 /// </summary>
 internal static class OwnerEndpoint
 {
@@ -16,14 +16,14 @@ internal static class OwnerEndpoint
     private static readonly TimeSpan ClientPatience = TimeSpan.FromSeconds(10);
 
     private static int _lockFd = -1;
-    private static Socket? _listener;
+    private static int _listener = -1;
     private static RegistryFiles? _files;
 
     /// <summary>Why this process's sandboxes are not listed, when opening the entry failed.</summary>
     public static string? Problem { get; private set; }
 
     /// <summary>Where this process answers, once open.</summary>
-    public static string? SocketPath => _listener is null ? null : _files?.Socket;
+    public static string? SocketPath => _listener < 0 ? null : _files?.Socket;
 
     /// <summary>
     /// Opens the entry and answers on it for the life of the process, on the calling (dedicated) thread; a failure
@@ -31,12 +31,12 @@ internal static class OwnerEndpoint
     /// </summary>
     public static void OpenAndServe()
     {
-        if (Open() is { } listener) AcceptConnections(listener);
+        if (Open() is var listener and >= 0) AcceptConnections(listener);
     }
 
-    private static Socket? Open()
+    private static int Open()
     {
-        Socket? listener = null;
+        var listener = -1;
         try
         {
             var folder = RuntimeFolder.Resolve();
@@ -50,9 +50,8 @@ internal static class OwnerEndpoint
             File.Move(partLock, files.Lock);
 
             var partSocket = files.Socket + RegistryFiles.PartSuffix;
-            listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            listener.Bind(new UnixDomainSocketEndPoint(partSocket));
-            listener.Listen(16);
+            listener = UnixListener.Open(partSocket, 16);
+            if (listener < 0) throw new RegistryException($"cannot listen on {partSocket}: {Libc.ErrorText(-listener)}");
             File.Move(partSocket, files.Socket);
             _listener = listener;
             AppDomain.CurrentDomain.ProcessExit += (_, _) => files.Remove();
@@ -62,29 +61,29 @@ internal static class OwnerEndpoint
         catch (Exception e)
         {
             Problem = e.Message;
-            listener?.Dispose();
-            _listener = null;
+            if (listener >= 0) Libc.Close(listener);
+            _listener = -1;
             _files?.Remove();
             if (_lockFd >= 0) Libc.Close(_lockFd);
             _lockFd = -1;
             _files = null;
-            return null;
+            return -1;
         }
     }
 
-    private static void AcceptConnections(Socket listener)
+    private static void AcceptConnections(int listener)
     {
         while (true)
         {
-            Socket client;
-            try { client = listener.Accept(); }
-            catch (SocketException)
+            var fd = UnixListener.Accept(listener);
+            if (fd == -Errno.EBADF || fd == -Errno.EINVAL) return;
+            if (fd < 0)
             {
                 // Out of fds, say: try again later rather than spin.
                 Thread.Sleep(100);
                 continue;
             }
-            catch (ObjectDisposedException) { return; }
+            var client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
             _ = Task.Run(() => ServeAsync(client));
         }
     }
