@@ -79,6 +79,8 @@ internal sealed class SharedChild : IAsyncDisposable
         try
         {
             await ConnectAsync(limit.Token).ConfigureAwait(false);
+            // While the child sets the test up, the supervisor makes what the test's seed serves.
+            _sandbox.PrepareJob(seed);
             await SendAsync(new SharedChildMessage(SharedChildMessage.Run) { Request = request, TempDirectory = temp.ChildPath, Seed = seed }, limit.Token).ConfigureAwait(false);
             if (await ReceiveAsync(limit.Token).ConfigureAwait(false) is not { Kind: SharedChildMessage.Starting })
                 return await EndedAsync(launch, timeout, clock, deniedBefore, "did not start the test").ConfigureAwait(false);
