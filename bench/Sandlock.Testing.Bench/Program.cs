@@ -59,6 +59,9 @@ for (var round = -3; round < rounds; round++)
     }
 }
 
+// Ends the shared child and removes its session folder.
+await sharedScope.Pool.DisposeAsync();
+
 static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 var plain = Median(samples[variants[sharedOnly ? 1 : 2].Name]);
 Console.WriteLine($"{rounds} rounds; child env: {(args.Length > 1 ? string.Join(' ', args.Skip(1)) : "(default)")}");

@@ -359,6 +359,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// </summary>
     internal void RestartJob(ulong seed) => _session?.Restart(seed);
 
+    /// <summary>The next <see cref="RestartJob"/> will take <paramref name="seed"/>: what it serves may be made ahead.</summary>
+    internal void PrepareJob(ulong seed) => _session?.Prepare(seed);
+
     /// <summary>What the sandbox has denied so far (the result holds all of it).</summary>
     internal IReadOnlyList<Denial> DeniedSoFar => [.. _session?.Denials ?? [], .. _denials];
 

@@ -7,4 +7,10 @@ namespace Sandlock.Supervision;
 internal interface IRestartable
 {
     void Restart(ulong seed, SupervisedSession session);
+
+    /// <summary>
+    /// The next job's seed is known before the job starts (a shared test child still sets its test up): work the
+    /// restart would make the job wait for may start now. Nothing the sandbox sees changes until <see cref="Restart"/>.
+    /// </summary>
+    void Prepare(ulong seed, SupervisedSession session) { }
 }

@@ -112,6 +112,11 @@ internal sealed class SupervisedSession
     }
 
     /// <summary>The next job of a shared child starts: seeded streams take <paramref name="seed"/>, clocks restart (in handler order).</summary>
+    internal void Prepare(ulong seed)
+    {
+        foreach (var handler in _restartable) handler.Prepare(seed, this);
+    }
+
     internal void Restart(ulong seed)
     {
         foreach (var handler in _restartable) handler.Restart(seed, this);

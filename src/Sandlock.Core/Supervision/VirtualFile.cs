@@ -34,14 +34,17 @@ internal sealed class VirtualFile(string name, Func<byte[]> content)
 
     /// <summary>The file in memory, with the content of now. A seeded one is made in a pooled buffer: a shared child's
     /// every test makes one, and a fresh array each time was garbage of its size per test.</summary>
-    public MemoryFile MakeMemoryFile()
+    public MemoryFile MakeMemoryFile() => _seeded is null ? new MemoryFile("sandlock-" + Name, content()) : MakeMemoryFile(Volatile.Read(ref _seed));
+
+    /// <summary>A seeded file's content for <paramref name="seed"/>, whatever it serves now.</summary>
+    public MemoryFile MakeMemoryFile(ulong seed)
     {
-        if (_seeded is not { } fill) return new MemoryFile("sandlock-" + Name, content());
+        if (_seeded is not { } fill) throw new InvalidOperationException($"{Name} is not seeded");
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(_seededLength);
         try
         {
             var span = buffer.AsSpan(0, _seededLength);
-            fill(Volatile.Read(ref _seed), span);
+            fill(seed, span);
             return new MemoryFile("sandlock-" + Name, span);
         }
         finally

@@ -26,6 +26,7 @@ internal sealed class SharedChild : IAsyncDisposable
     private StreamReader? _reader;
     private StreamWriter? _writer;
     private int _tests;
+    private Task<ChildTempFolder?> _nextTemp = Task.FromResult<ChildTempFolder?>(null);
 
     private SharedChild(Sandbox sandbox, ChildTempFolder session, Socket listener, SandboxPolicy policy, string? policyFile)
     {
@@ -71,15 +72,15 @@ internal sealed class SharedChild : IAsyncDisposable
         IReadOnlyList<string> acceptedDenials, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var name = $"sandlock-test-{++_tests}";
-        var temp = new ChildTempFolder(Path.Combine(_session.HostPath, name), Path.Combine(_session.ChildPath, name));
-        Directory.CreateDirectory(temp.HostPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var temp = await _nextTemp.ConfigureAwait(false) ?? MakeTemp();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (timeout is { } t) limit.CancelAfter(t);
         var deniedBefore = 0;
         try
         {
             await ConnectAsync(limit.Token).ConfigureAwait(false);
+            // While the child sets the test up, the supervisor makes what the test's seed serves.
+            _sandbox.PrepareJob(seed);
             await SendAsync(new SharedChildMessage(SharedChildMessage.Run) { Request = request, TempDirectory = temp.ChildPath, Seed = seed }, limit.Token).ConfigureAwait(false);
             if (await ReceiveAsync(limit.Token).ConfigureAwait(false) is not { Kind: SharedChildMessage.Starting })
                 return await EndedAsync(launch, timeout, clock, deniedBefore, "did not start the test").ConfigureAwait(false);
@@ -108,8 +109,31 @@ internal sealed class SharedChild : IAsyncDisposable
         }
         finally
         {
-            temp.TryDelete();
+            // Off the test's path (an rmdir and a mkdir on a disk's /tmp cost a quarter of a millisecond): the result
+            // goes back while this folder goes and the next test's is made, after this test ended. The next test
+            // waits for both, so it never sees what this one left.
+            var broken = Broken;
+            _nextTemp = Task.Run(() =>
+            {
+                temp.TryDelete();
+                return broken ? null : MakeTemp();
+            });
         }
+    }
+
+    private ChildTempFolder MakeTemp()
+    {
+        var name = $"sandlock-test-{++_tests}";
+        var temp = new ChildTempFolder(Path.Combine(_session.HostPath, name), Path.Combine(_session.ChildPath, name));
+        Directory.CreateDirectory(temp.HostPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return temp;
+    }
+
+    /// <summary>Waits until the last test's folder is gone (and the next one's made), so that deleting the session leaves nothing behind.</summary>
+    private void WaitForTemp()
+    {
+        try { _nextTemp.Wait(); }
+        catch (AggregateException) { /* the session folder goes as a whole */ }
     }
 
     /// <summary>The child cannot go on: kill it, wait for it and describe what happened to the test it ran.</summary>
@@ -159,6 +183,7 @@ internal sealed class SharedChild : IAsyncDisposable
         _sandbox.Dispose();
         try { _exit.Wait(TimeSpan.FromSeconds(2)); }
         catch (AggregateException) { /* how it ended does not matter here */ }
+        WaitForTemp();
         _session.TryDelete();
     }
 
@@ -172,6 +197,7 @@ internal sealed class SharedChild : IAsyncDisposable
             await Task.WhenAny(_exit, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         }
         await _sandbox.DisposeAsync().ConfigureAwait(false);
+        WaitForTemp();
         _session.TryDelete();
     }
 }
