@@ -98,7 +98,8 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
     /// </summary>
     private (SandboxResult Result, Ending Ending) Pump(Sandbox sandbox, OutputQueue queue)
     {
-        var completion = sandbox.WaitAsync();
+        // Its wait handle is set on the watcher thread; WaitAsync would add a thread-pool hop to every step.
+        var completion = sandbox.Completion;
         var finished = ((IAsyncResult)completion).AsyncWaitHandle;
         var ending = Ending.Exited;
         var deadline = task.Timeout >= 0 ? Environment.TickCount64 + task.Timeout : long.MaxValue;

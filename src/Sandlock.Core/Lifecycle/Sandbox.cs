@@ -340,6 +340,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// The command's end, for a thread that blocks on its wait handle (a build task's): the handle is set on the
+    /// watcher thread as the result is, where <see cref="WaitAsync"/> completes only after a thread-pool hop.
+    /// </summary>
+    internal Task<SandboxResult> Completion => _result ?? throw new InvalidOperationException("the sandbox has not been started");
+
     /// <summary>Waits for the command to end. Cancelling the token kills the sandbox's process group.</summary>
     public async Task<SandboxResult> WaitAsync(CancellationToken cancellationToken = default)
     {
