@@ -37,10 +37,10 @@ internal static unsafe partial class SocketCalls
     private static partial int SetSockOpt(int socket, int level, int name, int* value, uint length);
 
     [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
-    private static partial int Bind(int socket, byte* address, uint length);
+    internal static partial int Bind(int socket, byte* address, uint length);
 
     [LibraryImport("libc", EntryPoint = "listen", SetLastError = true)]
-    private static partial int Listen(int socket, int backlog);
+    internal static partial int Listen(int socket, int backlog);
 
     [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
     private static partial int GetSockName(int socket, byte* address, uint* length);

@@ -15,12 +15,6 @@ internal static unsafe partial class UnixListener
     [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
     private static partial int Socket(int domain, int type, int protocol);
 
-    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
-    private static partial int Bind(int socket, byte* address, uint length);
-
-    [LibraryImport("libc", EntryPoint = "listen", SetLastError = true)]
-    private static partial int Listen(int socket, int backlog);
-
     [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
     private static partial int Accept4(int socket, byte* address, uint* length, int flags);
 
@@ -35,7 +29,7 @@ internal static unsafe partial class UnixListener
         name.CopyTo(new Span<byte>(address + 2, SunPathLength));
         var fd = Socket(SocketCalls.AF_UNIX, SocketCalls.SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) return -Libc.LastError;
-        if (Bind(fd, address, (uint)(2 + name.Length + 1)) == 0 && Listen(fd, backlog) == 0) return fd;
+        if (SocketCalls.Bind(fd, address, (uint)(2 + name.Length + 1)) == 0 && SocketCalls.Listen(fd, backlog) == 0) return fd;
         var errno = Libc.LastError;
         Libc.Close(fd);
         return -errno;
