@@ -87,14 +87,23 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "waitid", SetLastError = true)]
     public static partial int WaitId(int idType, int id, byte* siginfo, int options);
 
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
     [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll(long* fds, ulong count, int timeout);
+    public static partial int Poll(PollFd* fds, ulong count, int timeout);
 
     /// <summary>True when <paramref name="fd"/> reports a hang-up right now (no waiting).</summary>
     public static bool IsHungUp(int fd)
     {
-        long pollFd = (uint)fd | ((long)EPOLLIN << 32);
-        return Poll(&pollFd, 1, 0) > 0 && (((uint)(ushort)(pollFd >> 48)) & (EPOLLHUP | EPOLLERR)) != 0;
+        var pollFd = new PollFd { Fd = fd, Events = (short)EPOLLIN };
+        return Poll(&pollFd, 1, 0) > 0 && (pollFd.Revents & (EPOLLHUP | EPOLLERR)) != 0;
     }
 
     [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]

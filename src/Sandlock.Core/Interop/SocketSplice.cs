@@ -22,17 +22,6 @@ internal sealed unsafe partial class SocketSplice : IDisposable
     [LibraryImport("libc", EntryPoint = "splice", SetLastError = true)]
     private static partial nint Splice(int fdIn, long* offIn, int fdOut, long* offOut, nuint length, uint flags);
 
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll(PollFd* fds, ulong count, int timeout);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
     public SocketSplice()
     {
         var fds = stackalloc int[2];
@@ -112,10 +101,10 @@ internal sealed unsafe partial class SocketSplice : IDisposable
 
     private static void Wait(int fd, short events, int stop)
     {
-        var fds = stackalloc PollFd[2];
-        fds[0] = new PollFd { Fd = fd, Events = events };
-        fds[1] = new PollFd { Fd = stop, Events = PollIn };
-        while (Poll(fds, 2, -1) < 0)
+        var fds = stackalloc Libc.PollFd[2];
+        fds[0] = new Libc.PollFd { Fd = fd, Events = events };
+        fds[1] = new Libc.PollFd { Fd = stop, Events = PollIn };
+        while (Libc.Poll(fds, 2, -1) < 0)
             if (Libc.LastError != Errno.EINTR) throw new IOException($"poll failed: {Libc.ErrorText(Libc.LastError)}");
         if (fds[1].Revents != 0) throw new OperationCanceledException("the HTTP proxy is stopping");
     }
