@@ -47,6 +47,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         Stdio = stdio;
     }
 
+    /// <summary>A restored process runs the checkpointed command, not the stub that rebuilt it: say so to ps and inspect.</summary>
+    internal void RunsRestoredCommand(IReadOnlyList<string> command) => Command = command;
+
     /// <summary>A command of a session: started with what the session decided once, which outlives it.</summary>
     internal Sandbox(ProvisionedConfinement provisioned, IReadOnlyList<string> command, StdioMode stdio)
         : this(provisioned.Policy, command, stdio)
@@ -55,7 +58,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     }
 
     public SandboxPolicy Policy { get; }
-    public IReadOnlyList<string> Command { get; }
+    public IReadOnlyList<string> Command { get; private set; }
     public StdioMode Stdio { get; }
 
     /// <summary>Kills the process group when it runs longer; the result then reports <see cref="ExitStatus.TimedOut"/>.</summary>
@@ -454,6 +457,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             if (t.IsCanceled) return;
             _timedOut = true;
             KillTree();
+            // A template's time covers its clones, which may run on after it: they are the sandbox's too.
+            _forks?.TimeOutClones();
         }, TaskScheduler.Default);
     }
 
@@ -481,7 +486,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         var madeGroups = _session?.State(() => new Supervision.Lifetime.SandboxProcessGroups());
         var session = _session;
         if (_ownsTerminal) Terminal.Reclaim();
-        _timer?.Cancel();
+        // Clones still running keep the timer: it ends them when the sandbox's time is up.
+        if (_forks is not { HasLiveClones: true }) _timer?.Cancel();
         var exitStatus = ExitStatus.FromWait(code, status, _timedOut, _killed);
         var result = new SandboxResult(Pid ?? 0, exitStatus, _stdout?.ToArray() ?? [], _stderr?.ToArray() ?? [], _clock.Elapsed);
         void Finish()
@@ -549,6 +555,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         KillTree();
         try { await _result.ConfigureAwait(false); }
         catch (Exception) { /* the result is already observed by WaitAsync callers */ }
+        _timer?.Cancel();
         _timer?.Dispose();
         // Only now: the watcher thread cancels it when the command ends.
         _limitsStop?.Dispose();

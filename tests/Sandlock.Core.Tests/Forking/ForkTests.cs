@@ -161,6 +161,20 @@ public sealed class ForkTests(ForkTests.Templates templates, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task The_templates_timeout_ends_its_clones_as_timed_out()
+    {
+        await using var template = new Sandbox(Policy(), [templates.C, "wait"]) { ForkTemplate = true, Timeout = TimeSpan.FromSeconds(2) };
+        template.Start();
+        var clones = await template.ForkAsync(2);
+
+        var results = await Task.WhenAll(clones.Select(c => c.WaitAsync()));
+        Assert.All(results, r => Assert.True(r.Status.TimedOut, $"expected timed out, got {r.Status}"));
+        Assert.All(results, r => Assert.StartsWith("clone ", r.StandardOutputText));
+        var ended = await template.WaitAsync();
+        Assert.True(ended.Status.TimedOut, $"expected timed out, got {ended.Status}");
+    }
+
+    [Fact]
     public async Task Disposing_the_template_kills_its_clones()
     {
         IReadOnlyList<SandboxClone> clones;

@@ -61,6 +61,7 @@ internal static class SandboxCheckpoints
         try
         {
             await OnOwnThread(() => Restorer.Restore(sandbox.Pid!.Value, stub, folder, image)).ConfigureAwait(false);
+            sandbox.RunsRestoredCommand(image.Command);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

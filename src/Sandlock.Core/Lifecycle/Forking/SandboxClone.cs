@@ -21,6 +21,7 @@ public sealed class SandboxClone : IAsyncDisposable, IDisposable
     private readonly bool _ownGroup;
     private int _signalFd;
     private volatile bool _killed;
+    private volatile bool _timedOut;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Denial> _denials = new();
     private readonly Supervision.Lifetime.CloneMembers? _members;
 
@@ -61,6 +62,13 @@ public sealed class SandboxClone : IAsyncDisposable, IDisposable
         SignalTree(Libc.SIGKILL);
     }
 
+    /// <summary>Its template's timeout ran out: killed, and its result says timed out.</summary>
+    internal void TimeOut()
+    {
+        _timedOut = true;
+        Kill();
+    }
+
     public void Pause() => SignalTree(Libc.SIGSTOP);
 
     public void Resume() => SignalTree(Libc.SIGCONT);
@@ -80,7 +88,7 @@ public sealed class SandboxClone : IAsyncDisposable, IDisposable
     {
         _members?.Remove(Pid);
         _clock.Stop();
-        var exit = ExitStatus.FromWait(code, status, timedOut: false, _killed);
+        var exit = ExitStatus.FromWait(code, status, _timedOut, _killed && !_timedOut);
         _completion.TrySetResult(new SandboxResult(Pid, exit, _stdout.ToArray(), [], _clock.Elapsed) { Denials = [.. _denials] });
     }
 

@@ -190,6 +190,23 @@ internal sealed class TemplateChannel : IDisposable
         }
     }
 
+    /// <summary>Whether a clone made so far still runs.</summary>
+    public bool HasLiveClones
+    {
+        get
+        {
+            lock (_gate) return _clones.Exists(c => !c.HasEnded);
+        }
+    }
+
+    /// <summary>The template's timeout ran out: every clone still running is killed as timed out.</summary>
+    public void TimeOutClones()
+    {
+        List<SandboxClone> clones;
+        lock (_gate) clones = [.. _clones];
+        foreach (var clone in clones) clone.TimeOut();
+    }
+
     /// <summary>Kills every clone made so far (the template's owner disposes it: nothing it made may outlive it).</summary>
     public void KillClones()
     {
