@@ -48,6 +48,7 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
         var a = call.Args;
         return call.Name switch
         {
+            "open" or "openat" when SeenAllowed(call) => SyscallDecision.Allow,
             "open" or "openat" or "openat2" => HeldOpen.Read(session, call) is { } open ? Open(call, session, open.DirFd, open.Path, open.Flags) : SyscallDecision.Allow,
             "creat" => Open(call, session, AtFdCwd, Text(session, call, a[0]), (ulong)Interop.Libc.O_WRONLY | Creat | Trunc),
             "mkdir" => Make(call, session, AtFdCwd, Text(session, call, a[0]), FsAccess.MakeDir),
@@ -70,6 +71,20 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
         };
     }
 
+    /// <summary>
+    /// An open of an absolute path that refused nothing before, with the same flags: let through with one read of the
+    /// path and no more (the path is not validated against a recycled pid first: nothing is recorded here, and
+    /// letting a call continue never allows more than the ruleset does).
+    /// </summary>
+    private bool SeenAllowed(SyscallEvent call)
+    {
+        var (address, flags) = call.Name == "open" ? (call.Args[0], call.Args[1]) : (call.Args[1], call.Args[2]);
+        return Interop.ProcessMemory.ReadString(call.Pid, address) is { } named && named.StartsWith('/')
+            && _refusedNothing.ContainsKey((named, RememberedFlags(flags)));
+    }
+
+    private static ulong RememberedFlags(ulong flags) => flags & (AccessModeMask | Creat | Excl | Trunc | (ulong)NoFollow);
+
     private static string? Text(SupervisedSession session, SyscallEvent call, ulong address) => ChildAccess.ReadString(session, call, address);
 
     private CallerPath? Find(SyscallEvent call, int directoryFd, string? named, bool followLast) =>
@@ -82,7 +97,7 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
         // Every build step's shell opens the same libraries and files by absolute path: an open that refused nothing
         // is not looked at again. The record is advisory, so a file swapped for a symlink since costs at most a
         // record, never an access.
-        var key = named.StartsWith('/') ? (named, flags & (AccessModeMask | Creat | Excl | Trunc | (ulong)NoFollow)) : default;
+        var key = named.StartsWith('/') ? (named, RememberedFlags(flags)) : default;
         if (key.named is not null && _refusedNothing.ContainsKey(key)) return SyscallDecision.Allow;
         if (OpenRefusal(call, directoryFd, named, flags) is { } refusal)
             return Record(call, session, refusal.Named, refusal.Write);
