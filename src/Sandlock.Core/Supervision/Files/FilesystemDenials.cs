@@ -115,7 +115,11 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
     {
         var writes = (flags & AccessModeMask) != 0;
         var noFollow = (flags & (ulong)NoFollow) != 0;
-        if (Find(call, directoryFd, named, followLast: !noFollow) is not { } file) return null;
+        // A read by absolute path outside a chroot is found with one open where the caller's root is the supervisor's.
+        var file = _root == "/" && !writes && (flags & (Creat | Trunc)) == 0 && named.StartsWith('/')
+            ? CallerPath.FindAbsolute(named, followLast: !noFollow) ?? Find(call, directoryFd, named, followLast: !noFollow)
+            : Find(call, directoryFd, named, followLast: !noFollow);
+        if (file is null) return null;
         if (!file.Exists)
         {
             // Without O_CREAT the kernel's ENOENT comes first; with it, the entry is made in its folder.
