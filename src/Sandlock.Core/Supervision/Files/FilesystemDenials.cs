@@ -11,7 +11,8 @@ namespace Sandlock.Supervision.Files;
 /// decides (with its own errno: EACCES, or EXDEV for a move across folders): the record is advisory (the file may
 /// change between this look and the call) and can neither allow nor refuse anything itself.
 /// </summary>
-internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, bool withoutProc) : SyscallHandler, IRestartable
+internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, bool withoutProc, IReadOnlyList<FsRule>? planned = null)
+    : SyscallHandler, IRestartable
 {
     private const ulong AccessModeMask = 3, Creat = 0x40, Excl = 0x80, Trunc = 0x200, RemoveDirFlag = 0x200, SymlinkNoFollow = 0x100,
         EmptyPath = 0x1000, SymlinkFollow = 0x400;
@@ -22,7 +23,7 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
 
     private const int MaxRemembered = 4096;
 
-    private readonly LandlockGrants _grants = new(policy, handled, withoutProc);
+    private readonly LandlockGrants _grants = new(policy, handled, withoutProc, planned);
     private readonly string _root = ChildRoot.Canonical(policy).Chroot ?? "/";
     private readonly ConditionalWeakTable<SupervisedSession, HashSet<(string, bool)>> _recorded = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string named, ulong flags), byte> _refusedNothing = new();

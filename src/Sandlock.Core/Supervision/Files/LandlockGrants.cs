@@ -6,15 +6,16 @@ namespace Sandlock.Supervision.Files;
 /// <summary>
 /// What the policy's Landlock ruleset lets the sandbox do to a file, answered the way the kernel will: a right it
 /// handles is allowed when the rules met walking up from the file to the root grant it between them. Taken from the
-/// same plan the ruleset is built from, with every rule path resolved, as host paths.
+/// same plan the ruleset is built from (<c>planned</c>, or planned again the same way), with every rule path
+/// resolved, as host paths.
 /// </summary>
-internal sealed class LandlockGrants(SandboxPolicy policy, FsAccess handled, bool withoutProc)
+internal sealed class LandlockGrants(SandboxPolicy policy, FsAccess handled, bool withoutProc, IReadOnlyList<FsRule>? planned = null)
 {
     // By path: a carved folder (/etc around its credential files) is a rule per entry, and every unseen open asks.
     private readonly Lazy<Dictionary<string, FsAccess>> _byPath = new(() =>
     {
         var byPath = new Dictionary<string, FsAccess>(StringComparer.Ordinal);
-        foreach (var rule in FsRulePlanner.Plan(policy, withoutProc))
+        foreach (var rule in planned ?? FsRulePlanner.Plan(policy, withoutProc))
         {
             var path = Interop.LibcPaths.RealPath(rule.Path) ?? rule.Path;
             path = path.Length > 1 ? path.TrimEnd('/') : path;
