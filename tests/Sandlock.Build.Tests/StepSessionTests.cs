@@ -25,12 +25,16 @@ public sealed class StepSessionTests
         Assert.False(Directory.Exists(temp), $"the session's temp folder {temp} outlived the build");
     }
 
-    [Fact]
-    public async Task A_step_after_the_policy_file_or_the_parameters_changed_runs_with_the_new_policy()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_step_after_the_policy_file_or_the_parameters_changed_runs_with_the_new_policy(bool unprivileged)
     {
-        var project = await FixtureProject.CopyAsync("PolicyFiles");
+        var project = await FixtureProject.CopyAsync("PolicyFiles", unprivileged: unprivileged);
         var policy = Path.Combine(project.Directory, "sandlock.toml");
         await File.WriteAllTextAsync(policy, "[filesystem]\n");
+        // The build rewrites it, as whichever user it runs as.
+        File.SetUnixFileMode(policy, (UnixFileMode)0b110_110_110);
 
         var build = await project.BuildAsync("PolicyChangesBetweenSteps");
 
