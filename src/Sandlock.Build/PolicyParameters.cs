@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Reflection;
 using Sandlock.Policy.Settings;
 
 namespace Sandlock.Build;
@@ -9,13 +11,22 @@ namespace Sandlock.Build;
 /// </summary>
 internal static class PolicyParameters
 {
-    public static IReadOnlyList<(string Name, string Value)> Of(SandlockExec task) =>
-        [.. PolicySettings.In(FrontDoor.Task).SelectMany(setting =>
+    // Looked up once per task type: every routed step reads them.
+    private static readonly ConcurrentDictionary<Type, (string Name, PropertyInfo Property)[]> PropertiesByType = new();
+
+    public static IReadOnlyList<(string Name, string Value)> Of(SandlockExec task)
+    {
+        var parameters = new List<(string Name, string Value)>();
+        foreach (var (name, property) in PropertiesByType.GetOrAdd(task.GetType(), Properties))
+            foreach (var value in Values(property.GetValue(task))) parameters.Add((name, value));
+        return parameters;
+    }
+
+    private static (string Name, PropertyInfo Property)[] Properties(Type type) =>
+        [.. PolicySettings.In(FrontDoor.Task).Select(setting =>
         {
             var name = setting.TaskParameter!;
-            var property = task.GetType().GetProperty(name)
-                ?? throw new InvalidOperationException($"SandlockExec has no parameter {name}, which the policy settings name");
-            return Values(property.GetValue(task)).Select(value => (name, value));
+            return (name, type.GetProperty(name) ?? throw new InvalidOperationException($"SandlockExec has no parameter {name}, which the policy settings name"));
         })];
 
     private static IEnumerable<string> Values(object? value) => value switch

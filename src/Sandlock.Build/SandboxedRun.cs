@@ -28,6 +28,8 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
             OnStandardError = stderr.Add,
             // Reported by the supervisor thread; logged on the task thread with the output around it.
             OnPortMapped = _ports.Enqueue,
+            // Pump blocks this thread until the command has ended.
+            StarterWaitsForEnd = true,
         };
         Sandbox started;
         try
@@ -77,6 +79,7 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
             OnStandardOutput = request.OnStandardOutput,
             OnStandardError = request.OnStandardError,
             OnPortMapped = request.OnPortMapped,
+            StarterWaitsForEnd = request.StarterWaitsForEnd,
         };
         try
         {

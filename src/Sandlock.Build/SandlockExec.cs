@@ -77,8 +77,9 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
         var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);
         // A learned step runs in a sandbox of its own, observed: a session's confinement is decided once for all; and a
         // workdir's layer belongs to one run, which a session's commands are not.
-        if (UsesSessions && project.LearnFile is null && string.IsNullOrWhiteSpace(Workdir) && !NamesWorkdir(policyFile) && StepSessions.Of(BuildEngine) is { } sessions)
-            return RunInSession(sessions, project, shell, policyFile);
+        if (UsesSessions && project.LearnFile is null && string.IsNullOrWhiteSpace(Workdir) && StepSessions.Of(BuildEngine) is { } sessions
+            && RunInSession(sessions, project, shell, policyFile) is { } sessionExit)
+            return sessionExit;
         ChildTempFolder? temp = null;
         try
         {
@@ -121,37 +122,49 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     /// <summary>
     /// Runs the step as an exec of the session for its policy. The policy is composed without Exec's temp script
     /// (a new file each step) and without a temp folder of the step's own, so every step of the project with the
-    /// same parameters has the same policy: the script is copied into the session's temp folder, which is its TMPDIR.
+    /// same parameters has the same policy: the script is moved into the session's temp folder, which is its TMPDIR.
+    /// Null when the policy file sets a workdir: its layer belongs to one run, so the step needs a sandbox of its own.
     /// </summary>
-    private int RunInSession(StepSessions sessions, ProjectSettings project, ShellInvocation shell, string? policyFile)
+    private int? RunInSession(StepSessions sessions, ProjectSettings project, ShellInvocation shell, string? policyFile)
     {
-        string? copiedScript = null;
+        string? movedScript = null;
+        var runsHere = true;
         try
         {
-            PolicyFileReader? file;
-            ChildRoot root;
-            SandboxPolicy keyPolicy;
+            ComposedStep composed;
+            var parameters = PolicyParameters.Of(this);
+            var step = StepFor(project, ChildRoot.Host, null, null);
             try
             {
-                file = policyFile is null ? null : PolicyFileReader.Load(policyFile);
-                root = file is null ? ChildRoot.Host : ChildRoot.Of([file]);
-                keyPolicy = StepPolicy.Compose(StepFor(project, root, null, null), PolicyParameters.Of(this), file);
+                composed = sessions.Compositions.For(ComposedSteps.InputsOf(project, policyFile, parameters, step), () =>
+                {
+                    var file = policyFile is null ? null : PolicyFileReader.Load(policyFile);
+                    var root = file is null ? ChildRoot.Host : ChildRoot.Of([file]);
+                    var keyPolicy = StepPolicy.Compose(step with { Root = root }, parameters, file);
+                    return new ComposedStep(file, root, keyPolicy, ComposedSteps.SessionKeyOf(keyPolicy));
+                });
             }
             catch (PolicyException e)
             {
                 ReportPolicyError(e);
                 return -1;
             }
+            if (composed.KeyPolicy.Workdir is not null)
+            {
+                runsHere = false;
+                return null;
+            }
 
+            var root = composed.Root;
             SandboxSession session;
             try
             {
-                session = sessions.For(ProjectSettings.KeyFor(BuildEngine, project.ProjectDirectory), keyPolicy, () =>
+                session = sessions.For(ProjectSettings.KeyFor(BuildEngine, project.ProjectDirectory), composed.SessionKey, () =>
                 {
                     // Outside a chroot the session makes its own temp folder; a chroot's is made in its /tmp here.
-                    if (root.Chroot is null) return (keyPolicy, null);
+                    if (root.Chroot is null) return (composed.KeyPolicy, null);
                     var temp = ChildTempFolder.Create(root, "sandlock-step-");
-                    return (StepPolicy.Compose(StepFor(project, root, null, temp?.HostPath), PolicyParameters.Of(this), file), temp);
+                    return (StepPolicy.Compose(StepFor(project, root, null, temp?.HostPath), parameters, composed.File), temp);
                 });
             }
             catch (PolicyException e)
@@ -170,9 +183,10 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             string? problem = null;
             if (root.Chroot is null && shell.ScriptPath is { } script && session.TempFolder is { } folder)
             {
-                copiedScript = Path.Combine(folder, Path.GetFileName(script));
-                File.Copy(script, copiedScript, overwrite: true);
-                argv = [.. shell.Argv.Select(a => a.Replace(script, copiedScript, StringComparison.Ordinal))];
+                // Moved, not copied: the script is this task's to delete, and a rename within /tmp is one call.
+                movedScript = Path.Combine(folder, Path.GetFileName(script));
+                File.Move(script, movedScript, overwrite: true);
+                argv = [.. shell.Argv.Select(a => a.Replace(script, movedScript, StringComparison.Ordinal))];
             }
             else if (shell.InsideChroot(out problem) is { } run)
             {
@@ -188,29 +202,14 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
         }
         finally
         {
-            if (shell.ScriptPath is not null) DeleteTempFile(shell.ScriptPath);
-            if (copiedScript is not null) DeleteTempFile(copiedScript);
+            // A step leaving for a sandbox of its own still needs Exec's script there.
+            if (runsHere && shell.ScriptPath is not null) DeleteTempFile(shell.ScriptPath);
+            if (movedScript is not null) DeleteTempFile(movedScript);
         }
     }
 
     /// <summary>A repro check varies each run's environment, so it starts sandboxes of its own.</summary>
     private protected virtual bool UsesSessions => true;
-
-    /// <summary>Whether the policy file sets a workdir (a file that does not load is reported on the session path).</summary>
-    private static bool NamesWorkdir(string? policyFile)
-    {
-        if (policyFile is null) return false;
-        try
-        {
-            var scratch = new SandboxPolicyBuilder();
-            PolicyFileReader.Load(policyFile).ApplyTo(scratch);
-            return scratch.Build().Workdir is not null;
-        }
-        catch (PolicyException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>Runs the composed step; the exit code goes to ToolTask, -1 when the failure is already reported.</summary>
     private protected virtual int RunConfined(SandboxPolicy policy, string? policyFile, IReadOnlyList<string> argv) =>

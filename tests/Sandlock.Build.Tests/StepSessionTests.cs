@@ -24,4 +24,26 @@ public sealed class StepSessionTests
         Assert.StartsWith("/", temp);
         Assert.False(Directory.Exists(temp), $"the session's temp folder {temp} outlived the build");
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_step_after_the_policy_file_or_the_parameters_changed_runs_with_the_new_policy(bool unprivileged)
+    {
+        var project = await FixtureProject.CopyAsync("PolicyFiles", unprivileged: unprivileged);
+        var policy = Path.Combine(project.Directory, "sandlock.toml");
+        await File.WriteAllTextAsync(policy, "[filesystem]\n");
+        // The build rewrites it, as whichever user it runs as.
+        File.SetUnixFileMode(policy, (UnixFileMode)0b110_110_110);
+
+        var build = await project.BuildAsync("PolicyChangesBetweenSteps");
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains("FIRST=refused", build.Output);
+        // Allowed by ReadPaths, then by the rewritten file; refused again once the file no longer allows it.
+        Assert.Matches($@"BY-PARAMETER\s+{Regex.Escape(FixtureProject.SecretText)}", build.Output);
+        Assert.Matches($@"BY-FILE\s+{Regex.Escape(FixtureProject.SecretText)}", build.Output);
+        Assert.Contains("LAST=refused", build.Output);
+        Assert.Equal(2, Regex.Matches(build.Output, Regex.Escape(FixtureProject.SecretText)).Count);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Build.Framework;
 using Sandlock.Lifecycle;
 
@@ -22,6 +21,9 @@ internal sealed class StepSessions : IDisposable
     private readonly Lock _gate = new();
     private string? _project;
 
+    /// <summary>The build's step compositions, which go with it.</summary>
+    public ComposedSteps Compositions { get; } = new();
+
     /// <summary>This node's sessions; null when the engine cannot keep an object for the build (a step then provisions for itself).</summary>
     public static StepSessions? Of(IBuildEngine engine)
     {
@@ -36,12 +38,11 @@ internal sealed class StepSessions : IDisposable
     }
 
     /// <summary>
-    /// The session for <paramref name="keyPolicy"/> (the step's policy composed without a temp folder of its own);
+    /// The session for the key policy serialized as <paramref name="key"/> (<see cref="ComposedStep.SessionKey"/>);
     /// <paramref name="provision"/> makes the policy and temp folder of a new one. Throws what provisioning throws.
     /// </summary>
-    public SandboxSession For(string project, SandboxPolicy keyPolicy, Func<(SandboxPolicy Policy, ChildTempFolder? Temp)> provision)
+    public SandboxSession For(string project, string key, Func<(SandboxPolicy Policy, ChildTempFolder? Temp)> provision)
     {
-        var key = JsonSerializer.Serialize(keyPolicy);
         lock (_gate)
         {
             if (_project != project)

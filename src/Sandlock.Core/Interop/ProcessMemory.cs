@@ -30,8 +30,17 @@ internal static unsafe partial class ProcessMemory
     /// <summary>Reads a NUL-terminated string of at most <paramref name="max"/> bytes; null if unreadable or too long.</summary>
     public static string? ReadString(int pid, ulong address, int max = 4096)
     {
+        // Most paths are short: a first read of up to 256 bytes, on the stack, is all a held open usually costs.
+        const int FirstRead = 256;
+        Span<byte> first = stackalloc byte[FirstRead];
+        var firstLength = Math.Min(Math.Min(FirstRead, 4096 - (int)(address % 4096)), max);
+        if (!Read(pid, address, first[..firstLength])) return null;
+        var end = first[..firstLength].IndexOf((byte)0);
+        if (end >= 0) return System.Text.Encoding.UTF8.GetString(first[..end]);
+
         var buffer = new byte[max];
-        var got = 0;
+        first[..firstLength].CopyTo(buffer);
+        var got = firstLength;
         // Page by page: a short string near the end of a mapping must not fail because of the bytes after it.
         while (got < max)
         {

@@ -75,7 +75,7 @@ internal sealed record ConfinementPlan(
             throw new SandboxSetupException(SetupFailure.Sandbox,
                 $"workdir needs Landlock's filesystem rules to keep {policy.Workdir} read-only for the command, and they are "
                 + (Wanted(Protection.LandlockFs) ? $"not available on this kernel ({kernel.KernelRelease})" : "disabled"));
-        var supervision = SupervisionPlan.For(policy, kernel, customHandlers, callback);
+        var supervision = SupervisionPlan.For(policy, kernel, customHandlers, callback, handledFs == FsAccess.None ? null : fsRules);
         var handledNet = NetAccess.None;
         ushort[] connect = [], bind = [];
         if (Wanted(Protection.LandlockNet))

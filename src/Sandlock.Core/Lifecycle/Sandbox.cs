@@ -115,6 +115,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         Lifecycle.Forking.CloneReducer.RunAsync(policy, command, clones, timeout, cancellationToken);
 
+    /// <summary>
+    /// The thread calling <see cref="Start"/> waits until the command has ended, so the child is forked on it (its
+    /// parent-death signal follows the forking thread) instead of being handed to the spawn thread.
+    /// </summary>
+    internal bool StarterWaitsForEnd { get; init; }
+
     /// <summary>Set by <see cref="ReproCheck"/> to start the command with its environment in a varied order.</summary>
     internal Random? EnvironmentShuffle { get; init; }
 
@@ -291,7 +297,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             _session.OnPortMapped = OnPortMapped;
             if (ForkTemplate) _session.Clones = new Supervision.Lifetime.CloneMembers();
         }
-        var outcome = _session is null ? SpawnThread.Spawn(request) : SpawnThread.Spawn(request, AttachSupervisor);
+        var outcome = SpawnThread.Spawn(request, _session is null ? null : AttachSupervisor, StarterWaitsForEnd);
         _cgroup?.CloseProcsFd();
         _forks?.CloseTemplateEnd();
         if (outcome.FailedStep != SpawnStep.None)

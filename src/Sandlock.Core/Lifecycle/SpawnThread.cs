@@ -7,12 +7,14 @@ namespace Sandlock.Lifecycle;
 /// Where every sandbox is forked from. PR_SET_PDEATHSIG fires when the forking *thread* exits, so children forked
 /// from pool threads could be killed at random: they fork on a thread that lives as long as the process, the
 /// process's main thread when that is the caller (no hand-off, no extra thread: the CLI's case), else one
-/// dedicated thread started with the first such spawn.
+/// dedicated thread started with the first such spawn. A caller whose thread waits for the command's end (a build
+/// task) forks on its own thread: it outlives the child, and the hand-off would cost a wake-up of the spawn thread
+/// and a spin of the caller's on every start.
 /// </summary>
 internal static class SpawnThread
 {
-    public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener = null) =>
-        SystemInfo.ThreadId() == Environment.ProcessId
+    public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener = null, bool callerOutlivesChild = false) =>
+        callerOutlivesChild || SystemInfo.ThreadId() == Environment.ProcessId
             ? NativeSpawn.Spawn(request, onListener)
             : Dedicated.Spawn(request, onListener);
 

@@ -35,8 +35,10 @@ internal sealed class SupervisionPlan
     /// Null only when no supervisor can run (<c>--no-supervisor</c>, no seccomp, a kernel without user notification)
     /// and the policy needs none; <see cref="FilterRefusals"/> then says what the filter refuses in its stead.
     /// </summary>
+    // fsRules: the Landlock rules the ruleset is built from, when planned already; recorded denials are then checked
+    // against those very rules instead of a second plan (which lists carved folders again).
     public static SupervisionPlan? For(SandboxPolicy policy, KernelFeatures kernel, IReadOnlyList<SyscallHandler>? custom = null,
-        PolicyCallback? callback = null)
+        PolicyCallback? callback = null, IReadOnlyList<FsRule>? fsRules = null)
     {
         var handlers = new List<SyscallHandler>();
         NetworkRules? network = null;
@@ -158,7 +160,7 @@ internal sealed class SupervisionPlan
             && kernel.LandlockAbi >= 1 && policy.FsMounts.IsEmpty && policy.Workdir is null)
         {
             needs.Add("record_filesystem_denials");
-            handlers.Add(new Files.FilesystemDenials(policy, HandledFilesystemRights(policy, kernel), Views.ProcView.AppliesTo(policy, kernel)));
+            handlers.Add(new Files.FilesystemDenials(policy, HandledFilesystemRights(policy, kernel), Views.ProcView.AppliesTo(policy, kernel), fsRules));
         }
         handlers.InsertRange(0, observers);
         if (handlers.Count == 0) return null;

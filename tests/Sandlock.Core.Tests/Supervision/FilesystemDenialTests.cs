@@ -74,6 +74,20 @@ public sealed class FilesystemDenialTests : IDisposable
     }
 
     [Fact]
+    public async Task A_read_through_an_absolute_symlink_path_is_recorded_where_it_lands_and_one_that_stays_inside_is_not()
+    {
+        File.CreateSymbolicLink(_readable["leak.txt"], _outside["secret.txt"]);
+        Directory.CreateSymbolicLink(_readable["up"], _readable.Path);
+
+        var result = await Sh(Policy(), $"cat {_readable["leak.txt"]} 2>/dev/null; cat {_readable["up"]}/in.txt >/dev/null; exit 0");
+
+        AssertSucceeded(result);
+        var denial = Assert.Single(FileDenials(result));
+        Assert.Equal(_outside["secret.txt"], denial.FilePath);
+        Assert.False(denial.FileWrite);
+    }
+
+    [Fact]
     public async Task Allowed_reads_and_writes_record_nothing()
     {
         var result = await Sh(Policy().Cwd(_writable.Path),

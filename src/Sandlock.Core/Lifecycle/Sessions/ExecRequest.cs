@@ -16,4 +16,7 @@ public sealed record ExecRequest(IReadOnlyList<string> Command)
 
     /// <summary>With port remapping, sees each port the command binds (on a supervisor thread).</summary>
     public Action<PortMapping>? OnPortMapped { get; init; }
+
+    /// <summary>The thread that starts the command waits for its end (see <see cref="Sandbox.StarterWaitsForEnd"/>).</summary>
+    internal bool StarterWaitsForEnd { get; init; }
 }

@@ -127,6 +127,7 @@ public sealed class LocalSandboxBackend : ISandboxBackend
                 OnStandardOutput = request.OnStandardOutput,
                 OnStandardError = request.OnStandardError,
                 OnPortMapped = request.OnPortMapped,
+                StarterWaitsForEnd = request.StarterWaitsForEnd,
             };
             // Under the gate: termination cannot release the ruleset while a start still uses it.
             sandbox.Start();

@@ -13,7 +13,7 @@ namespace Sandlock.Supervision.Files;
 internal sealed record CallerPath(string HostPath, string HostParent, uint Type)
 {
     private const uint TypeMask = 0xF000, Directory = 0x4000, Regular = 0x8000, Symlink = 0xA000;
-    private const int Enoent = 2;
+    private const int Enoent = 2, AtFdCwd = -100;
     private static readonly int NoFollow = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
 
     public bool Exists => Type != 0;
@@ -41,6 +41,23 @@ internal sealed record CallerPath(string HostPath, string HostParent, uint Type)
             return Entry(rootFd, inside.Length > 1 ? inside.TrimEnd('/') : inside) is { Exists: false } made ? made : null;
         }
         finally { Libc.Close(rootFd); }
+    }
+
+    /// <summary>
+    /// Where an absolute path lands for a caller that shares the supervisor's root and mounts (no chroot, no mounts of
+    /// its own), with one open: the kernel resolves it as it will for the caller, symlinks included (the last one
+    /// only with <paramref name="followLast"/>), magic links refused. Null where that one open cannot tell: the path
+    /// is then found step by step (<see cref="Find"/>). A missing file is returned with type 0 and its folder unresolved:
+    /// enough for a read, which the kernel answers with ENOENT before Landlock, not for a create.
+    /// </summary>
+    public static CallerPath? FindAbsolute(string absolute, bool followLast)
+    {
+        if (absolute == "/proc" || absolute.StartsWith("/proc/", StringComparison.Ordinal)) return null;
+        var fd = ResolvingOpen.OpenAt2(AtFdCwd, absolute, (ulong)(Libc.O_PATH | Libc.O_CLOEXEC | (followLast ? 0 : NoFollow)),
+            ResolvingOpen.ResolveNoMagicLinks);
+        if (fd >= 0) return Described(fd);
+        // Only a missing last entry: a missing folder on the way is ENOENT too, which needs no record either.
+        return Libc.LastError == Enoent ? new CallerPath(absolute, Path.GetDirectoryName(absolute) ?? "/", 0) : null;
     }
 
     /// <summary>The last component of <paramref name="inside"/> itself (a symlink not followed), in its resolved folder.</summary>

@@ -11,7 +11,8 @@ namespace Sandlock.Supervision.Files;
 /// decides (with its own errno: EACCES, or EXDEV for a move across folders): the record is advisory (the file may
 /// change between this look and the call) and can neither allow nor refuse anything itself.
 /// </summary>
-internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, bool withoutProc) : SyscallHandler, IRestartable
+internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, bool withoutProc, IReadOnlyList<FsRule>? planned = null)
+    : SyscallHandler, IRestartable
 {
     private const ulong AccessModeMask = 3, Creat = 0x40, Excl = 0x80, Trunc = 0x200, RemoveDirFlag = 0x200, SymlinkNoFollow = 0x100,
         EmptyPath = 0x1000, SymlinkFollow = 0x400;
@@ -22,7 +23,7 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
 
     private const int MaxRemembered = 4096;
 
-    private readonly LandlockGrants _grants = new(policy, handled, withoutProc);
+    private readonly LandlockGrants _grants = new(policy, handled, withoutProc, planned);
     private readonly string _root = ChildRoot.Canonical(policy).Chroot ?? "/";
     private readonly ConditionalWeakTable<SupervisedSession, HashSet<(string, bool)>> _recorded = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string named, ulong flags), byte> _refusedNothing = new();
@@ -48,6 +49,7 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
         var a = call.Args;
         return call.Name switch
         {
+            "open" or "openat" when SeenAllowed(call) => SyscallDecision.Allow,
             "open" or "openat" or "openat2" => HeldOpen.Read(session, call) is { } open ? Open(call, session, open.DirFd, open.Path, open.Flags) : SyscallDecision.Allow,
             "creat" => Open(call, session, AtFdCwd, Text(session, call, a[0]), (ulong)Interop.Libc.O_WRONLY | Creat | Trunc),
             "mkdir" => Make(call, session, AtFdCwd, Text(session, call, a[0]), FsAccess.MakeDir),
@@ -70,6 +72,20 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
         };
     }
 
+    /// <summary>
+    /// An open of an absolute path that refused nothing before, with the same flags: let through with one read of the
+    /// path and no more (the path is not validated against a recycled pid first: nothing is recorded here, and
+    /// letting a call continue never allows more than the ruleset does).
+    /// </summary>
+    private bool SeenAllowed(SyscallEvent call)
+    {
+        var (address, flags) = call.Name == "open" ? (call.Args[0], call.Args[1]) : (call.Args[1], call.Args[2]);
+        return Interop.ProcessMemory.ReadString(call.Pid, address) is { } named && named.StartsWith('/')
+            && _refusedNothing.ContainsKey((named, RememberedFlags(flags)));
+    }
+
+    private static ulong RememberedFlags(ulong flags) => flags & (AccessModeMask | Creat | Excl | Trunc | (ulong)NoFollow);
+
     private static string? Text(SupervisedSession session, SyscallEvent call, ulong address) => ChildAccess.ReadString(session, call, address);
 
     private CallerPath? Find(SyscallEvent call, int directoryFd, string? named, bool followLast) =>
@@ -82,7 +98,7 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
         // Every build step's shell opens the same libraries and files by absolute path: an open that refused nothing
         // is not looked at again. The record is advisory, so a file swapped for a symlink since costs at most a
         // record, never an access.
-        var key = named.StartsWith('/') ? (named, flags & (AccessModeMask | Creat | Excl | Trunc | (ulong)NoFollow)) : default;
+        var key = named.StartsWith('/') ? (named, RememberedFlags(flags)) : default;
         if (key.named is not null && _refusedNothing.ContainsKey(key)) return SyscallDecision.Allow;
         if (OpenRefusal(call, directoryFd, named, flags) is { } refusal)
             return Record(call, session, refusal.Named, refusal.Write);
@@ -100,7 +116,11 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
     {
         var writes = (flags & AccessModeMask) != 0;
         var noFollow = (flags & (ulong)NoFollow) != 0;
-        if (Find(call, directoryFd, named, followLast: !noFollow) is not { } file) return null;
+        // A read by absolute path outside a chroot is found with one open where the caller's root is the supervisor's.
+        var file = _root == "/" && !writes && (flags & (Creat | Trunc)) == 0 && named.StartsWith('/')
+            ? CallerPath.FindAbsolute(named, followLast: !noFollow) ?? Find(call, directoryFd, named, followLast: !noFollow)
+            : Find(call, directoryFd, named, followLast: !noFollow);
+        if (file is null) return null;
         if (!file.Exists)
         {
             // Without O_CREAT the kernel's ENOENT comes first; with it, the entry is made in its folder.

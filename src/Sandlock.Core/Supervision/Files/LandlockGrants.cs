@@ -5,15 +5,38 @@ namespace Sandlock.Supervision.Files;
 
 /// <summary>
 /// What the policy's Landlock ruleset lets the sandbox do to a file, answered the way the kernel will: a right it
-/// handles is allowed only under a rule granting it. Taken from the same plan the ruleset is built from, with every
-/// rule path resolved, as host paths.
+/// handles is allowed when the rules met walking up from the file to the root grant it between them. Taken from the
+/// same plan the ruleset is built from (<c>planned</c>, or planned again the same way), with every rule path
+/// resolved, as host paths.
 /// </summary>
-internal sealed class LandlockGrants(SandboxPolicy policy, FsAccess handled, bool withoutProc)
+internal sealed class LandlockGrants(SandboxPolicy policy, FsAccess handled, bool withoutProc, IReadOnlyList<FsRule>? planned = null)
 {
-    private readonly Lazy<FsRule[]> _rules = new(() =>
-        [.. FsRulePlanner.Plan(policy, withoutProc).Select(r => r with { Path = Interop.LibcPaths.RealPath(r.Path) ?? r.Path })]);
+    // By path: a carved folder (/etc around its credential files) is a rule per entry, and every unseen open asks.
+    private readonly Lazy<Dictionary<string, FsAccess>> _byPath = new(() =>
+    {
+        var byPath = new Dictionary<string, FsAccess>(StringComparer.Ordinal);
+        foreach (var rule in planned ?? FsRulePlanner.Plan(policy, withoutProc))
+        {
+            var path = Interop.LibcPaths.RealPath(rule.Path) ?? rule.Path;
+            path = path.Length > 1 ? path.TrimEnd('/') : path;
+            byPath[path] = byPath.GetValueOrDefault(path) | rule.Access;
+        }
+        return byPath;
+    });
 
     /// <summary>Whether Landlock refuses <paramref name="need"/> on the file at <paramref name="hostPath"/> (resolved).</summary>
-    public bool Refuses(string hostPath, FsAccess need) =>
-        (handled & need) == need && !_rules.Value.Any(r => (r.Access & need) == need && PathTree.IsSameOrUnder(hostPath, r.Path));
+    public bool Refuses(string hostPath, FsAccess need)
+    {
+        if ((handled & need) != need) return false;
+        var rules = _byPath.Value.GetAlternateLookup<ReadOnlySpan<char>>();
+        var path = hostPath.Length > 1 ? hostPath.AsSpan().TrimEnd('/') : hostPath.AsSpan();
+        var granted = FsAccess.None;
+        while (true)
+        {
+            if (rules.TryGetValue(path, out var access) && ((granted |= access) & need) == need) return false;
+            if (path is "/" || path.Length == 0) return true;
+            var slash = path.LastIndexOf('/');
+            path = slash <= 0 ? "/" : path[..slash];
+        }
+    }
 }

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Sandlock.Lifecycle;
+using Sandlock.Policy;
+
+namespace Sandlock.Bench;
+
+/// <summary>
+/// The command of one routed build step (<c>/bin/sh</c> writing a file and running <c>cat</c>), output captured, as
+/// an exec in a session with and without record_filesystem_denials, against Process.Start of the same command, in a
+/// shuffled order each round. The Core part of <c>bench/Sandlock.Build.Bench</c>'s per-step cost, without MSBuild.
+/// </summary>
+internal static class StepBenchmark
+{
+    public static async Task RunAsync(int rounds)
+    {
+        const int warmup = 30;
+        var work = Directory.CreateTempSubdirectory("sandlock-bench-step-").FullName;
+        var backend = new LocalSandboxBackend();
+        try
+        {
+            var output = Directory.CreateDirectory(Path.Combine(work, "obj")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(work, "input.txt"), "input\n");
+            string[] command = ["/bin/sh", "-c", "echo step > obj/step.txt && cat input.txt > /dev/null"];
+            SandboxPolicy Step(bool record) => new SandboxPolicyBuilder()
+                .FsRead("/usr").FsRead("/lib").FsRead("/bin").FsRead("/etc").FsRead("/dev").FsWrite("/dev/null").FsRead(work).FsWrite(output)
+                .Cwd(work).RecordFilesystemDenials(record).Build();
+            var recorded = await backend.ProvisionAsync(Step(record: true));
+            var unrecorded = await backend.ProvisionAsync(Step(record: false));
+            var request = new ExecRequest(command) { OnStandardOutput = _ => { }, OnStandardError = _ => { } };
+
+            async Task Exec(SandboxSession session)
+            {
+                await using var sandbox = backend.Start(session, request);
+                var result = await sandbox.WaitAsync();
+                if (result.ExitCode != 0 || result.Denials.Count != 0)
+                    throw new InvalidOperationException($"the step failed in the session: {result.Status}, {result.Denials.Count} denial(s)");
+            }
+            var variants = new (string Name, Func<Task> Run)[]
+            {
+                ("Process.Start(sh -c ...), output redirected", async () =>
+                {
+                    var start = new ProcessStartInfo(command[0]) { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
+                    foreach (var argument in command[1..]) start.ArgumentList.Add(argument);
+                    using var process = Process.Start(start)!;
+                    await process.StandardOutput.ReadToEndAsync();
+                    await process.WaitForExitAsync();
+                }),
+                ("session exec, record_filesystem_denials", () => Exec(recorded)),
+                ("session exec, without recording", () => Exec(unrecorded)),
+            };
+
+            var samples = variants.Select(_ => new List<double>()).ToArray();
+            var cpu = new double[variants.Length];
+            var shuffle = new Random(42);
+            for (var round = 0; round < warmup + rounds; round++)
+            {
+                foreach (var i in Enumerable.Range(0, variants.Length).OrderBy(_ => shuffle.Next()))
+                {
+                    var before = Process.GetCurrentProcess().TotalProcessorTime;
+                    var clock = Stopwatch.StartNew();
+                    await variants[i].Run();
+                    if (round < warmup) continue;
+                    samples[i].Add(clock.Elapsed.TotalMicroseconds);
+                    cpu[i] += (Process.GetCurrentProcess().TotalProcessorTime - before).TotalMicroseconds;
+                }
+            }
+
+            double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }
+            var bare = Median(samples[0]);
+            Console.WriteLine($"one build step's command, spawn-to-exit, median of {rounds} rounds ({Environment.ProcessorCount} CPUs); CPU: this process's, mean");
+            for (var i = 0; i < variants.Length; i++)
+            {
+                var median = Median(samples[i]);
+                Console.WriteLine($"  {variants[i].Name,-46} {median,7:F0} us   ratio {median / bare:F2}   +{median - bare,5:F0} us   CPU {cpu[i] / rounds,6:F0} us");
+            }
+            await backend.TerminateAsync(recorded);
+            await backend.TerminateAsync(unrecorded);
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+}
