@@ -42,7 +42,7 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
         var forwardCodings = response.Headers.All("Transfer-Encoding").Any() && head.Version >= new Version(1, 1);
         var unchunk = length == BodyRelay.Chunked && !forwardCodings;
         var keepAlive = head.KeepAlive && length != BodyRelay.UntilClose && !unchunk;
-        await BodyRelay.SendAllAsync(client, HeadText.Response(response, forwardCodings, keepAlive), cancel).ConfigureAwait(false);
+        await BodyRelay.SendAllAsync(client, HeadText.Response(response, forwardCodings, keepAlive, head.IsHttp10), cancel).ConfigureAwait(false);
         await _responses!.ForwardAsync(length, unchunk, cancel).ConfigureAwait(false);
         if (!response.KeepAlive || length == BodyRelay.UntilClose) CloseServer();
         return keepAlive;
