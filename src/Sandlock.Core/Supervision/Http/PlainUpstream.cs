@@ -5,7 +5,7 @@ namespace Sandlock.Supervision.Http;
 
 /// <summary>
 /// The server side of one plain-HTTP intercepted connection. The proxy writes each allowed request's head itself
-/// and parses the response's, and the bodies go between the two sockets by splice (<see cref="BodyRelay"/>), so the
+/// and parses the response's, and the bodies go socket to socket through a native buffer (<see cref="BodyRelay"/>), so the
 /// bulk of a download never passes through managed buffers. One server connection serves the client connection
 /// while both sides keep theirs open.
 /// </summary>

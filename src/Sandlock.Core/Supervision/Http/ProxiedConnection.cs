@@ -13,7 +13,7 @@ namespace Sandlock.Supervision.Http;
 /// One intercepted connection: TLS (told by its first byte) is ended here with a certificate of the sandbox's CA;
 /// then each HTTP/1.x request is checked against the rules and either refused with a 403 that names the rule or
 /// sent on to where the sandbox connected. Plain HTTP goes to the server through <see cref="PlainUpstream"/>,
-/// which splices bodies between the sockets; over TLS the bytes are decrypted here anyway, and HttpClient speaks
+/// which moves bodies socket to socket; over TLS the bytes are decrypted here anyway, and HttpClient speaks
 /// to the server (it checks the server's certificate, pools connections, parses and frames the response).
 /// </summary>
 internal sealed class ProxiedConnection(
