@@ -6,5 +6,5 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 binary="$(mktemp -d)"
 trap 'rm -rf "$binary"' EXIT
-cc -O2 -o "$binary/relay" "$here/relay-ceiling/relay.c" -lpthread
+cc -O2 -Wall -Wextra -o "$binary/relay" "$here/relay-ceiling/relay.c" -lpthread
 "$binary/relay" "${1:-100}" "${2:-15}"
