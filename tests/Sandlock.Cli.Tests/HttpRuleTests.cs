@@ -144,6 +144,32 @@ public sealed class HttpRuleTests(UnprivilegedTests.UnprivilegedCli nobody) : IC
         Assert.Equal(clients.Count, server.Heads.Count);
     }
 
+    [Fact]
+    public async Task An_http_1_0_client_over_https_keeps_its_connection_only_when_it_asked_for_keep_alive()
+    {
+        if (!File.Exists("/usr/bin/python3")) return; // the client writes HTTP/1.0 heads by hand over Python's ssl
+        using var server = new LocalHttpServer(tls: true);
+        var upstreamTrust = new Dictionary<string, string> { ["SSL_CERT_FILE"] = server.WriteTrustBundle(nobody.Work) };
+        // Two requests on one TLS connection, the first asking for keep-alive; then reads until the proxy closes.
+        var script = $$"""
+            import socket, ssl
+            s = ssl.create_default_context().wrap_socket(socket.create_connection(("127.0.0.1", {{server.Port}})), server_hostname="127.0.0.1")
+            f = s.makefile("rb")
+            for path, extra in (("/ok/a", "Connection: keep-alive\r\n"), ("/ok/b", "")):
+                s.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{{server.Port}}\r\n{extra}\r\n".encode())
+                status, fields = f.readline().decode().strip(), {}
+                while (line := f.readline()) not in (b"\r\n", b""):
+                    name, value = line.decode().split(":", 1)
+                    fields[name.lower()] = value.strip()
+                print(status, fields.get("connection"), f.read(int(fields["content-length"])).decode().strip())
+            print("closed", len(f.read()))
+            """;
+        var r = await Sandlock(false, upstreamTrust, ["run", .. Reads, "--http-allow", "GET 127.0.0.1/ok/*", "--http-port", $"{server.Port}", "--", "/usr/bin/python3", "-c", script]);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("HTTP/1.1 200 X keep-alive GET /ok/a body=0\nHTTP/1.1 200 X close GET /ok/b body=0\nclosed 0\n", r.Stdout);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
