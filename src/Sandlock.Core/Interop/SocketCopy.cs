@@ -13,7 +13,7 @@ internal sealed unsafe partial class SocketCopy : IDisposable
 {
     private const int MsgDontWait = 0x40, MsgNoSignal = 0x4000;
     private const short PollIn = 0x1, PollOut = 0x4;
-    // Fewer, larger copies: 4 MiB moved 100 MB 10-25% faster than 1 MiB; its pages are touched only as data arrives.
+    // Fewer, larger copies: 4 MiB moved 100 MB 5-12% faster than 1 MiB in most runs here; its pages are touched only as data arrives.
     private const int BufferBytes = 4 << 20;
 
     private const int Idle = 0, Moving = 1, Disposed = 2;
