@@ -115,6 +115,64 @@ public sealed class HttpRuleTests(UnprivilegedTests.UnprivilegedCli nobody) : IC
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task A_body_of_megabytes_over_https_arrives_intact_for_every_client_present_and_a_refused_one_gets_the_403(bool unprivileged)
+    {
+        var big = new byte[6_000_000];
+        new Random(6).NextBytes(big);
+        var digest = $"{big.Length} {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(big))}";
+        using var server = new LocalHttpServer(tls: true) { Routes = (_, path) => path == "/ok/big" ? (200, "application/octet-stream", big) : null };
+        var upstreamTrust = new Dictionary<string, string> { ["SSL_CERT_FILE"] = server.WriteTrustBundle(nobody.Work) };
+        var url = server.Url("/ok/big");
+        var clients = new Dictionary<string, string> { ["dotnet"] = $"'{Path.Combine(DotnetRoot, "dotnet")}' exec '{Client}' digest '{url}'" };
+        // Python hashes what it fetched, and what curl fetched.
+        const string Hash = "import hashlib, sys; b = sys.stdin.buffer.read(); print(200, len(b), hashlib.sha256(b).hexdigest())";
+        if (File.Exists("/usr/bin/python3"))
+        {
+            clients["python"] = $"/usr/bin/python3 -c 'import hashlib, urllib.request; r = urllib.request.urlopen(\"{url}\"); b = r.read(); print(r.status, len(b), hashlib.sha256(b).hexdigest())'";
+            if (File.Exists("/usr/bin/curl")) clients["curl"] = $"/usr/bin/curl -sS '{url}' | /usr/bin/python3 -c '{Hash}'";
+        }
+
+        foreach (var (name, command) in clients)
+        {
+            var r = await Sandlock(unprivileged, upstreamTrust, ["run", .. Reads, "--http-allow", "GET 127.0.0.1/ok/*", "--http-port", $"{server.Port}", "--", "sh", "-c", command]);
+            Assert.True(r.Stdout == $"200 {digest}\n", $"{name}: exit {r.ExitCode}, stdout: {r.Stdout}, stderr: {r.Stderr}");
+        }
+        var refused = await Sandlock(unprivileged, upstreamTrust, ["run", .. Reads, "--http-allow", "GET 127.0.0.1/ok/*", "--http-port", $"{server.Port}",
+            "--", "sh", "-c", $"'{Path.Combine(DotnetRoot, "dotnet")}' exec '{Client}' digest '{server.Url("/big")}'"]);
+        Assert.StartsWith("403 ", refused.Stdout);
+        Assert.Contains("denied http GET 127.0.0.1/big", refused.Stderr);
+        Assert.Equal(clients.Count, server.Heads.Count);
+    }
+
+    [Fact]
+    public async Task An_http_1_0_client_over_https_keeps_its_connection_only_when_it_asked_for_keep_alive()
+    {
+        if (!File.Exists("/usr/bin/python3")) return; // the client writes HTTP/1.0 heads by hand over Python's ssl
+        using var server = new LocalHttpServer(tls: true);
+        var upstreamTrust = new Dictionary<string, string> { ["SSL_CERT_FILE"] = server.WriteTrustBundle(nobody.Work) };
+        // Two requests on one TLS connection, the first asking for keep-alive; then reads until the proxy closes.
+        var script = $$"""
+            import socket, ssl
+            s = ssl.create_default_context().wrap_socket(socket.create_connection(("127.0.0.1", {{server.Port}})), server_hostname="127.0.0.1")
+            f = s.makefile("rb")
+            for path, extra in (("/ok/a", "Connection: keep-alive\r\n"), ("/ok/b", "")):
+                s.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{{server.Port}}\r\n{extra}\r\n".encode())
+                status, fields = f.readline().decode().strip(), {}
+                while (line := f.readline()) not in (b"\r\n", b""):
+                    name, value = line.decode().split(":", 1)
+                    fields[name.lower()] = value.strip()
+                print(status, fields.get("connection"), f.read(int(fields["content-length"])).decode().strip())
+            print("closed", len(f.read()))
+            """;
+        var r = await Sandlock(false, upstreamTrust, ["run", .. Reads, "--http-allow", "GET 127.0.0.1/ok/*", "--http-port", $"{server.Port}", "--", "/usr/bin/python3", "-c", script]);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("HTTP/1.1 200 X keep-alive GET /ok/a body=0\nHTTP/1.1 200 X close GET /ok/b body=0\nclosed 0\n", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task A_websocket_upgrade_over_https_is_passed_by_rule_and_relayed_both_ways(bool unprivileged)
     {
         if (!File.Exists("/usr/bin/python3")) return; // the client asks for the upgrade by hand over Python's ssl

@@ -1,4 +1,5 @@
 // http METHOD URL [BODY]: one request with HttpClient; prints the status code, then the body.
+// digest URL: one GET with HttpClient, the body read as a stream; prints the status code, the body's length and SHA-256.
 // sample FOLDER: what a build or test might print that differs between runs unless the sandbox pins it: the year,
 // Guids, a Random sequence, Random.Shared and a string hash code, the order of a HashSet<string> and FOLDER's listing.
 // alloc MB: allocates and touches MB mebibytes, then prints "allocated MB".
@@ -22,6 +23,26 @@ switch (args)
                 using var response = client.Send(request);
                 Console.WriteLine((int)response.StatusCode);
                 Console.Write(response.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+                return 0;
+            }
+            catch (HttpRequestException e)
+            {
+                Console.WriteLine($"failed: {e.Message} {e.InnerException?.Message}");
+                return 4;
+            }
+        }
+    case ["digest", var url]:
+        using (var client = new HttpClient())
+        {
+            try
+            {
+                using var response = client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead).GetAwaiter().GetResult();
+                using var body = response.Content.ReadAsStream();
+                using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                var buffer = new byte[64 * 1024];
+                long length = 0;
+                for (int read; (read = body.Read(buffer)) > 0; length += read) hash.AppendData(buffer, 0, read);
+                Console.WriteLine($"{(int)response.StatusCode} {length} {Convert.ToHexStringLower(hash.GetHashAndReset())}");
                 return 0;
             }
             catch (HttpRequestException e)
@@ -89,6 +110,6 @@ switch (args)
             Console.WriteLine($"restored {(await restored.WaitAsync()).Status}");
         return 0;
     default:
-        Console.Error.WriteLine("usage: http METHOD URL [BODY] | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND... | restore FOLDER");
+        Console.Error.WriteLine("usage: http METHOD URL [BODY] | digest URL | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND... | restore FOLDER");
         return 2;
 }

@@ -102,7 +102,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
     [InlineData("workdir", 800)]         // a shell writes a file of the workdir: copy-up, commit (one at a time per folder)
     [InlineData("port_remap", 3000)]
     [InlineData("http rule", 1000)]      // a proxy per sandbox: a listener, a request through it, the CA bundle served
-    [InlineData("http rule, spliced body", 300)]   // a body larger than the buffer: a pipe and a thread splice it
+    [InlineData("http rule, socket-copied body", 300)]   // a body larger than the buffer: a native buffer and a thread move it
     [InlineData("max_memory, cpu and a timeout", 3000)]
     [InlineData("named, listed by ps meanwhile", 3000)]   // each is registered; another thread lists and inspects them
     public async Task A_sandbox_gives_back_what_the_parent_held_for_it(string kind, int spawns)
@@ -207,7 +207,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         // A memory watchdog and a CPU throttle per sandbox (RunAsync adds the timeout).
         "max_memory, cpu and a timeout" => programs.Base().MaxMemory("256M").Cpu(90).Build(),
         "named, listed by ps meanwhile" => programs.Base().Name($"leak-test-{Environment.ProcessId}").Build(),
-        "http rule" or "http rule, spliced body" => programs.Base().HttpAllow("GET 127.0.0.1/*").HttpPort($"{programs.HttpPort}").Build(),
+        "http rule" or "http rule, socket-copied body" => programs.Base().HttpAllow("GET 127.0.0.1/*").HttpPort($"{programs.HttpPort}").Build(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -9,7 +10,8 @@ namespace Sandlock.Tests.TestSupport;
 /// A local HTTP/1.1 server whose bodies are large and framed every way a response can be: <c>GET /fixed/N</c> sends
 /// N bytes with a Content-Length, <c>/chunked/N</c> the same bytes in chunks of uneven sizes, <c>/close/N</c> without
 /// a length, closing after them; <c>/stall/N</c> promises 2N bytes, sends N and waits; <c>POST /upload</c> answers with the length and SHA-256 of the body it read
-/// (Content-Length or chunked). The bytes of N are <see cref="Body"/>(N). It counts the connections it accepted.
+/// (Content-Length or chunked). The bytes of N are <see cref="Body"/>(N). It counts the connections it accepted and
+/// records each request head.
 /// </summary>
 public sealed class BodyHttpServer : IDisposable
 {
@@ -25,6 +27,9 @@ public sealed class BodyHttpServer : IDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Each request's line and header lines as received, joined by CRLF.</summary>
+    public ConcurrentQueue<string> Heads { get; } = new();
 
     /// <summary>Set once the peer of a <c>/stall/N</c> response closed its connection.</summary>
     public TaskCompletionSource StallEnded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -61,6 +66,7 @@ public sealed class BodyHttpServer : IDisposable
                 {
                     var headers = new List<string>();
                     while (await ReadLineAsync(stream) is { Length: > 0 } header) headers.Add(header);
+                    Heads.Enqueue(string.Join("\r\n", [requestLine, .. headers]));
                     var (method, path) = (requestLine.Split(' ')[0], requestLine.Split(' ')[1]);
                     var body = await ReadBodyAsync(stream, headers);
                     if (method == "POST")

@@ -7,9 +7,9 @@ namespace Sandlock.Supervision.Http;
 
 /// <summary>
 /// Forwards message bodies read through a <see cref="MessageInput"/>. Between two plain sockets, what the head's
-/// read left buffered is written from here and the rest is spliced between the sockets without entering this
-/// process; to a stream (TLS) it is copied through a buffer. Chunked bodies are parsed (the size lines, here) and
-/// framed anew, their chunk data spliced or copied.
+/// read left buffered is written from here and the rest is moved between the sockets by <see cref="SocketCopy"/>,
+/// on a thread of its own; to a stream (TLS) it is copied through a managed buffer. Chunked bodies are parsed (the
+/// size lines, here) and framed anew, their chunk data moved or copied.
 /// </summary>
 internal sealed class BodyRelay : IDisposable
 {
@@ -19,16 +19,16 @@ internal sealed class BodyRelay : IDisposable
     public const long UntilClose = long.MaxValue;
 
     private const int MaxChunkLine = 4096;
-    // Below this a splice costs more than it saves: it needs a thread of its own to wait on.
-    private const long SpliceFrom = 64 * 1024;
+    // Below this a socket copy costs more than it saves: it needs a thread of its own to wait on.
+    private const long SocketCopyFrom = 64 * 1024;
     private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray(), ChunkEnd = "\r\n"u8.ToArray();
 
     private readonly MessageInput _input;
     private readonly Stream _output;
     private readonly (Socket From, Socket To, StopSignal Stop)? _sockets;
-    private SocketSplice? _splice;
+    private SocketCopy? _socketCopy;
 
-    /// <summary>Between two plain sockets: the bulk of a body is spliced.</summary>
+    /// <summary>Between two plain sockets: the bulk of a body is moved socket to socket.</summary>
     public BodyRelay(MessageInput input, Socket from, Socket to, StopSignal stop)
     {
         _input = input;
@@ -90,14 +90,14 @@ internal sealed class BodyRelay : IDisposable
         if (!buffered.IsEmpty) await _output.WriteAsync(buffered, cancel).ConfigureAwait(false);
         var left = count == UntilClose ? UntilClose : count - buffered.Length;
         if (left == 0) return;
-        if (_sockets is not { } sockets || left < SpliceFrom)
+        if (_sockets is not { } sockets || left < SocketCopyFrom)
         {
             await CopyAsync(left, cancel).ConfigureAwait(false);
             return;
         }
-        _splice ??= new SocketSplice();
-        var splice = _splice;
-        var moved = await Task.Factory.StartNew(() => splice.Move(sockets.From.SafeHandle, sockets.To.SafeHandle, left, sockets.Stop),
+        _socketCopy ??= new SocketCopy();
+        var socketCopy = _socketCopy;
+        var moved = await Task.Factory.StartNew(() => socketCopy.Move(sockets.From.SafeHandle, sockets.To.SafeHandle, left, sockets.Stop),
             cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         if (left != UntilClose && moved < left) throw new IOException("the connection ended inside a body");
     }
@@ -123,5 +123,5 @@ internal sealed class BodyRelay : IDisposable
         while (!data.IsEmpty) data = data[await socket.SendAsync(data, SocketFlags.None, cancel).ConfigureAwait(false)..];
     }
 
-    public void Dispose() => _splice?.Dispose();
+    public void Dispose() => _socketCopy?.Dispose();
 }

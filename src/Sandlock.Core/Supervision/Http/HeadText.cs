@@ -30,7 +30,8 @@ internal static class HeadText
     }
 
     /// <summary>A response head as the client gets it, framed for what the proxy forwards.</summary>
-    public static byte[] Response(ResponseHead response, bool forwardCodings, bool keepAlive)
+    /// <remarks>A kept connection is named keep-alive for an HTTP/1.0 client (<paramref name="http10"/>), which would otherwise take it as closing.</remarks>
+    public static byte[] Response(ResponseHead response, bool forwardCodings, bool keepAlive, bool http10)
     {
         var text = new StringBuilder().Append("HTTP/1.1 ").Append(response.Status).Append(' ').Append(response.Reason).Append("\r\n");
         foreach (var (name, value) in response.Headers.Forwarded()) text.Append(name).Append(": ").Append(value).Append("\r\n");
@@ -44,6 +45,7 @@ internal static class HeadText
             text.Append("Content-Length: ").Append(length).Append("\r\n");
         }
         if (!keepAlive) text.Append("Connection: close\r\n");
+        else if (http10) text.Append("Connection: keep-alive\r\n");
         return Encoding.Latin1.GetBytes(text.Append("\r\n").ToString());
     }
 }

@@ -20,7 +20,7 @@ internal sealed class HttpProxy : IDisposable
     private readonly SupervisedSession _session;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
-    // Wakes the threads that wait in a splice of a body (they cannot wait on the token).
+    // Wakes the threads that wait in a socket copy of a body (they cannot wait on the token).
     private readonly StopSignal _stopSignal = new();
     private readonly ConcurrentDictionary<IPEndPoint, TaskCompletionSource<Intercepted>> _expected = new();
     private readonly ConcurrentDictionary<Socket, TaskCompletionSource> _open = new();

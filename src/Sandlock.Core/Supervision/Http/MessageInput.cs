@@ -5,7 +5,7 @@ namespace Sandlock.Supervision.Http;
 /// <summary>
 /// The bytes one side of a proxied connection sends (the sandboxed client's requests, the server's responses),
 /// buffered: heads are read line by line, and what follows a head (its body, the next message) is read from the
-/// same buffer, or taken from it before the rest is spliced from the socket.
+/// same buffer, or taken from it before the rest is moved from the socket.
 /// </summary>
 internal sealed class MessageInput(Stream stream)
 {

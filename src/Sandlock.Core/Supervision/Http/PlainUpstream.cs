@@ -5,7 +5,7 @@ namespace Sandlock.Supervision.Http;
 
 /// <summary>
 /// The server side of one plain-HTTP intercepted connection. The proxy writes each allowed request's head itself
-/// and parses the response's, and the bodies go between the two sockets by splice (<see cref="BodyRelay"/>), so the
+/// and parses the response's, and the bodies go socket to socket through a native buffer (<see cref="BodyRelay"/>), so the
 /// bulk of a download never passes through managed buffers. One server connection serves the client connection
 /// while both sides keep theirs open.
 /// </summary>
@@ -42,7 +42,7 @@ internal sealed class PlainUpstream(Socket client, MessageInput clientInput, Htt
         var forwardCodings = response.Headers.All("Transfer-Encoding").Any() && head.Version >= new Version(1, 1);
         var unchunk = length == BodyRelay.Chunked && !forwardCodings;
         var keepAlive = head.KeepAlive && length != BodyRelay.UntilClose && !unchunk;
-        await BodyRelay.SendAllAsync(client, HeadText.Response(response, forwardCodings, keepAlive), cancel).ConfigureAwait(false);
+        await BodyRelay.SendAllAsync(client, HeadText.Response(response, forwardCodings, keepAlive, head.IsHttp10), cancel).ConfigureAwait(false);
         await _responses!.ForwardAsync(length, unchunk, cancel).ConfigureAwait(false);
         if (!response.KeepAlive || length == BodyRelay.UntilClose) CloseServer();
         return keepAlive;

@@ -13,7 +13,7 @@ namespace Sandlock.Supervision.Http;
 /// One intercepted connection: TLS (told by its first byte) is ended here with a certificate of the sandbox's CA;
 /// then each HTTP/1.x request is checked against the rules and either refused with a 403 that names the rule or
 /// sent on to where the sandbox connected. Plain HTTP goes to the server through <see cref="PlainUpstream"/>,
-/// which splices bodies between the sockets; over TLS the bytes are decrypted here anyway, and HttpClient speaks
+/// which moves bodies socket to socket; over TLS the bytes are decrypted here anyway, and HttpClient speaks
 /// to the server (it checks the server's certificate, pools connections, parses and frames the response).
 /// </summary>
 internal sealed class ProxiedConnection(
@@ -87,7 +87,7 @@ internal sealed class ProxiedConnection(
         var shown = $"{head.Method} {host}{path}";
         if (head.Method == "CONNECT")
             return await RefuseAsync(shown, "tunnels (CONNECT) are not passed by the HTTP proxy", stop).ConfigureAwait(false);
-        var upgrade = head.Headers["Upgrade"] is not null;
+        var upgrade = head.AsksUpgrade;
         // A WebSocket carries messages, not HTTP requests; another protocol (h2c) would carry requests the rules never see.
         if (upgrade && !head.Headers.Tokens("Upgrade").SequenceEqual(["websocket"], StringComparer.OrdinalIgnoreCase))
             return await RefuseAsync(shown, $"the upgrade to '{head.Headers["Upgrade"]}' is not passed: only WebSocket upgrades are", stop).ConfigureAwait(false);
@@ -105,7 +105,8 @@ internal sealed class ProxiedConnection(
             await WriteTextAsync(400, "Bad Request", $"sandlock: the HTTP proxy cannot read the request: {e.Message}\n", stop).ConfigureAwait(false);
             return false;
         }
-        if (length != 0 && head.Headers.HasToken("Expect", "100-continue"))
+        // An HTTP/1.0 client does not know 100 Continue (RFC 9110 10.1.1).
+        if (length != 0 && !head.IsHttp10 && head.Headers.HasToken("Expect", "100-continue"))
         {
             await _stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), stop).ConfigureAwait(false);
             await _stream.FlushAsync(stop).ConfigureAwait(false);
@@ -194,6 +195,7 @@ internal sealed class ProxiedConnection(
         if (length is { } n && (!noBody || head.Method == "HEAD")) text.Append("Content-Length: ").Append(n).Append("\r\n");
         if (chunked) text.Append("Transfer-Encoding: chunked\r\n");
         if (!keepAlive) text.Append("Connection: close\r\n");
+        else if (head.IsHttp10) text.Append("Connection: keep-alive\r\n");
         text.Append("\r\n");
         await _stream.WriteAsync(Encoding.Latin1.GetBytes(text.ToString()), stop).ConfigureAwait(false);
         if (!noBody)

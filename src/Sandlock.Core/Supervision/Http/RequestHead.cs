@@ -23,6 +23,15 @@ internal sealed class RequestHead
 
     public bool KeepAlive => Version >= new Version(1, 1) ? !Headers.HasToken("Connection", "close") : Headers.HasToken("Connection", "keep-alive");
 
+    /// <summary>An HTTP/1.0 client: it keeps a connection only when the response names keep-alive (RFC 9112 9.3).</summary>
+    public bool IsHttp10 => Version < new Version(1, 1);
+
+    /// <summary>
+    /// Whether the request asks to switch protocols: an Upgrade field counts only when Connection lists it, and never
+    /// from HTTP/1.0 (RFC 9110 7.8); a stray one is dropped as hop-by-hop and the request is an ordinary one.
+    /// </summary>
+    public bool AsksUpgrade => !IsHttp10 && Headers["Upgrade"] is not null && Headers.HasToken("Connection", "upgrade");
+
     /// <summary>The next request head, or null when the client closed the connection between requests.</summary>
     public static async ValueTask<RequestHead?> ReadAsync(MessageInput input, CancellationToken cancel)
     {

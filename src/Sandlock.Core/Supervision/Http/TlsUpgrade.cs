@@ -55,7 +55,7 @@ internal static class TlsUpgrade
         {
             var length = response.BodyLength(head.Method);
             var forwardCodings = head.Version >= new Version(1, 1);
-            await client.WriteAsync(HeadText.Response(response, forwardCodings, keepAlive: false), cancel).ConfigureAwait(false);
+            await client.WriteAsync(HeadText.Response(response, forwardCodings, keepAlive: false, http10: false), cancel).ConfigureAwait(false);
             await new BodyRelay(serverInput, client).ForwardAsync(length, unchunk: length == BodyRelay.Chunked && !forwardCodings, cancel).ConfigureAwait(false);
             return;
         }

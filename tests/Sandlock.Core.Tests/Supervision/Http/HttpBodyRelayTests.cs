@@ -5,9 +5,9 @@ using static Sandlock.Tests.TestSupport.Sandboxed;
 namespace Sandlock.Tests.Supervision.Http;
 
 /// <summary>
-/// Plain-HTTP bodies through the proxy, which splices them between the sockets: every framing of a response and a
+/// Plain-HTTP bodies through the proxy, which moves them socket to socket: every framing of a response and a
 /// request arrives intact (checked by SHA-256 on the far side), a kept connection stays one connection to the
-/// server, the rules still refuse what they do not allow on a connection that carried a spliced body, and a
+/// server, the rules still refuse what they do not allow on a connection that carried a socket-copied body, and a
 /// head that could smuggle a header past them is refused.
 /// </summary>
 public sealed class HttpBodyRelayTests : IDisposable
@@ -75,10 +75,10 @@ public sealed class HttpBodyRelayTests : IDisposable
     }
 
     [Fact]
-    public async Task A_splice_waiting_on_a_stalled_server_ends_with_the_sandbox_and_closes_the_server_connection()
+    public async Task A_socket_copy_waiting_on_a_stalled_server_ends_with_the_sandbox_and_closes_the_server_connection()
     {
         if (!File.Exists("/usr/bin/python3")) return;
-        // The client takes half the promised body and exits; the proxy's splice then waits for bytes that never come.
+        // The client takes half the promised body and exits; the proxy's socket copy then waits for bytes that never come.
         var script = "import http.client, sys\nc = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]))\n"
             + "c.request('GET', '/stall/3000000'); r = c.getresponse(); print(len(r.read(3000000)))";
         var result = await Run(SystemOnly().FsRead("/etc").HttpAllow("GET 127.0.0.1/stall/*").HttpPort(_server.Port.ToString(CultureInfo.InvariantCulture)),
@@ -86,7 +86,7 @@ public sealed class HttpBodyRelayTests : IDisposable
 
         AssertSucceeded(result);
         Assert.Equal("3000000\n", result.StandardOutputText);
-        // Ending the sandbox stopped the proxy, which woke the splice and closed its connection to the server.
+        // Ending the sandbox stopped the proxy, which woke the socket copy and closed its connection to the server.
         await _server.StallEnded.Task;
     }
 
@@ -106,7 +106,7 @@ public sealed class HttpBodyRelayTests : IDisposable
     }
 
     [Fact]
-    public async Task A_request_no_rule_allows_is_refused_after_a_spliced_body_on_the_same_connection()
+    public async Task A_request_no_rule_allows_is_refused_after_a_socket_copied_body_on_the_same_connection()
     {
         if (!File.Exists("/usr/bin/python3")) return;
         var result = await Fetch("GET /fixed/4000000", "GET /secret/1");
