@@ -27,6 +27,7 @@ internal sealed class SharedChild : IAsyncDisposable
     private StreamWriter? _writer;
     private int _tests;
     private Task<ChildTempFolder?> _nextTemp = Task.FromResult<ChildTempFolder?>(null);
+    private readonly long _started = Stopwatch.GetTimestamp();
 
     private SharedChild(Sandbox sandbox, ChildTempFolder session, Socket listener, SandboxPolicy policy, string? policyFile)
     {
@@ -40,6 +41,9 @@ internal sealed class SharedChild : IAsyncDisposable
 
     public SandboxPolicy Policy { get; }
     public string? PolicyFile { get; }
+
+    /// <summary>From the child's start to the end of its first test that ran; null until then.</summary>
+    public TimeSpan? FirstTestAfter { get; private set; }
 
     /// <summary>The child ended or the protocol broke: it runs no further test.</summary>
     public bool Broken { get; private set; }
@@ -91,6 +95,7 @@ internal sealed class SharedChild : IAsyncDisposable
             if (await ReceiveAsync(limit.Token).ConfigureAwait(false) is not { Kind: SharedChildMessage.Done, Report: { } report })
                 return await EndedAsync(launch, timeout, clock, deniedBefore, "did not report a result").ConfigureAwait(false);
             var denials = _sandbox.DeniedSoFar.Skip(deniedBefore).ToList();
+            FirstTestAfter ??= Stopwatch.GetElapsedTime(_started);
             if (report is { HostError: null, Tests.Count: > 0 })
             {
                 var own = new SandboxResult(_sandbox.Pid ?? 0, default, [], [], clock.Elapsed) { Denials = denials };
