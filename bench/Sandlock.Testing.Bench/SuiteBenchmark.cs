@@ -15,9 +15,17 @@ internal static class SuiteBenchmark
         var root = Directory.CreateTempSubdirectory("sandlock-suite-bench-").FullName;
         try
         {
+            // SANDLOCK_BENCH_BASELINE: another checkout (built) whose isolations run too, to compare a change in one run.
+            var baseline = Environment.GetEnvironmentVariable("SANDLOCK_BENCH_BASELINE") is { Length: > 0 } b ? Path.GetFullPath(b) : null;
             var variants = new (string Name, string? Isolation)[] { ("plain xunit", null), ("Isolation.Assembly", "Assembly"), ("Isolation.Class", "Class"), ("Isolation.Test", "Test") }
                 .Where(v => v.Isolation is null || only.Count == 0 || only.Contains(v.Isolation)).ToArray();
             var folders = variants.ToDictionary(v => v.Name, v => GeneratedSuite.Write(root, v.Isolation ?? "Plain", v.Isolation, classes, testsPerClass));
+            if (baseline is not null)
+            {
+                foreach (var (name, isolation) in variants.Where(v => v.Isolation is not null).ToArray())
+                    folders["baseline " + name] = GeneratedSuite.Write(root, "Baseline" + isolation, isolation, classes, testsPerClass, baseline);
+                variants = [.. variants, .. variants.Where(v => v.Isolation is not null).Select(v => ("baseline " + v.Name, v.Isolation))];
+            }
             foreach (var folder in folders.Values) Dotnet.Run(folder, "build", "-c", "Release", "-nr:false");
             var hello = GeneratedSuite.WriteHello(root);
             Dotnet.Run(hello, "build", "-c", "Release", "-nr:false");
