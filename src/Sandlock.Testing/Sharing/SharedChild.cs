@@ -57,7 +57,7 @@ internal sealed class SharedChild : IAsyncDisposable
             listener.Bind(new UnixDomainSocketEndPoint(Path.Combine(session.HostPath, SocketName)));
             listener.Listen(1);
             var command = ChildCommand.For(testAssemblyPath, [Child.ChildProcessEntry.SharedFlag, Path.Combine(session.ChildPath, SocketName)]);
-            var sandbox = new Sandbox(Child.ChildThreadPool.For(policy), command, StdioMode.Capture);
+            var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy)), command, StdioMode.Capture);
             sandbox.Start();
             return new SharedChild(sandbox, session, listener, policy, policyFile);
         }
