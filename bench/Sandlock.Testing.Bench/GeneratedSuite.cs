@@ -8,11 +8,12 @@ namespace Sandlock.Testing.Bench;
 /// </summary>
 internal static class GeneratedSuite
 {
-    public static string Write(string root, string name, string? isolation, int classes, int testsPerClass)
+    /// <param name="repository">The checkout whose projects it references: this one when null (another one to compare builds).</param>
+    public static string Write(string root, string name, string? isolation, int classes, int testsPerClass, string? repository = null)
     {
         var folder = Path.Combine(root, name);
         Directory.CreateDirectory(folder);
-        var repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."));
+        repository ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."));
         var xunitProject = Path.Combine(repository, "src/Sandlock.Testing.Xunit/Sandlock.Testing.Xunit.csproj");
         File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">

@@ -9,13 +9,23 @@ namespace Sandlock.Testing.Bench;
 /// </summary>
 internal static class SuiteBenchmark
 {
-    public static void Run(int rounds, int classes, int testsPerClass)
+    /// <param name="only">Isolations to run beside plain (all when empty): a shorter run to compare one mode across builds.</param>
+    public static void Run(int rounds, int classes, int testsPerClass, IReadOnlyCollection<string> only)
     {
         var root = Directory.CreateTempSubdirectory("sandlock-suite-bench-").FullName;
         try
         {
-            var variants = new (string Name, string? Isolation)[] { ("plain xunit", null), ("Isolation.Assembly", "Assembly"), ("Isolation.Class", "Class"), ("Isolation.Test", "Test") };
+            // SANDLOCK_BENCH_BASELINE: another checkout (built) whose isolations run too, to compare a change in one run.
+            var baseline = Environment.GetEnvironmentVariable("SANDLOCK_BENCH_BASELINE") is { Length: > 0 } b ? Path.GetFullPath(b) : null;
+            var variants = new (string Name, string? Isolation)[] { ("plain xunit", null), ("Isolation.Assembly", "Assembly"), ("Isolation.Class", "Class"), ("Isolation.Test", "Test") }
+                .Where(v => v.Isolation is null || only.Count == 0 || only.Contains(v.Isolation)).ToArray();
             var folders = variants.ToDictionary(v => v.Name, v => GeneratedSuite.Write(root, v.Isolation ?? "Plain", v.Isolation, classes, testsPerClass));
+            if (baseline is not null)
+            {
+                foreach (var (name, isolation) in variants.Where(v => v.Isolation is not null).ToArray())
+                    folders["baseline " + name] = GeneratedSuite.Write(root, "Baseline" + isolation, isolation, classes, testsPerClass, baseline);
+                variants = [.. variants, .. variants.Where(v => v.Isolation is not null).Select(v => ("baseline " + v.Name, v.Isolation))];
+            }
             foreach (var folder in folders.Values) Dotnet.Run(folder, "build", "-c", "Release", "-nr:false");
             var hello = GeneratedSuite.WriteHello(root);
             Dotnet.Run(hello, "build", "-c", "Release", "-nr:false");
@@ -50,6 +60,7 @@ internal static class SuiteBenchmark
             Console.WriteLine("|---|---|---|");
             foreach (var (name, _) in variants)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {Median(samples[name]):0} ms | {Median(samples[name]) / plain:0.00} |"));
+            if (!samples.ContainsKey("Isolation.Test")) return;
             // Test mode runs as many children as xunit runs tests at once (one per CPU): its per-test cost is per child slot.
             var perTest = (Median(samples["Isolation.Test"]) - plain) / tests * Math.Min(Environment.ProcessorCount, classes);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -154,7 +154,7 @@ internal static class SandboxedTestRunner
 
     private static async Task<SandboxResult> RunConfinedAsync(SandboxPolicy policy, string[] command, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        await using var sandbox = new Sandbox(Child.ChildThreadPool.For(policy), command, StdioMode.Capture) { Timeout = timeout };
+        await using var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy)), command, StdioMode.Capture) { Timeout = timeout };
         sandbox.Start();
         return await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -27,6 +27,7 @@ internal sealed class SharedChild : IAsyncDisposable
     private StreamWriter? _writer;
     private int _tests;
     private Task<ChildTempFolder?> _nextTemp = Task.FromResult<ChildTempFolder?>(null);
+    private readonly long _started = Stopwatch.GetTimestamp();
 
     private SharedChild(Sandbox sandbox, ChildTempFolder session, Socket listener, SandboxPolicy policy, string? policyFile)
     {
@@ -41,6 +42,9 @@ internal sealed class SharedChild : IAsyncDisposable
     public SandboxPolicy Policy { get; }
     public string? PolicyFile { get; }
 
+    /// <summary>From the child's start to the end of its first test that ran; null until then.</summary>
+    public TimeSpan? FirstTestAfter { get; private set; }
+
     /// <summary>The child ended or the protocol broke: it runs no further test.</summary>
     public bool Broken { get; private set; }
 
@@ -53,7 +57,7 @@ internal sealed class SharedChild : IAsyncDisposable
             listener.Bind(new UnixDomainSocketEndPoint(Path.Combine(session.HostPath, SocketName)));
             listener.Listen(1);
             var command = ChildCommand.For(testAssemblyPath, [Child.ChildProcessEntry.SharedFlag, Path.Combine(session.ChildPath, SocketName)]);
-            var sandbox = new Sandbox(Child.ChildThreadPool.For(policy), command, StdioMode.Capture);
+            var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy)), command, StdioMode.Capture);
             sandbox.Start();
             return new SharedChild(sandbox, session, listener, policy, policyFile);
         }
@@ -91,6 +95,7 @@ internal sealed class SharedChild : IAsyncDisposable
             if (await ReceiveAsync(limit.Token).ConfigureAwait(false) is not { Kind: SharedChildMessage.Done, Report: { } report })
                 return await EndedAsync(launch, timeout, clock, deniedBefore, "did not report a result").ConfigureAwait(false);
             var denials = _sandbox.DeniedSoFar.Skip(deniedBefore).ToList();
+            FirstTestAfter ??= Stopwatch.GetElapsedTime(_started);
             if (report is { HostError: null, Tests.Count: > 0 })
             {
                 var own = new SandboxResult(_sandbox.Pid ?? 0, default, [], [], clock.Elapsed) { Denials = denials };

@@ -10,35 +10,27 @@ internal sealed class SharedChildPool : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<(string Scope, string Group, SharedChild Child)> _idle = [];
     private readonly HashSet<SharedChild> _ending = [];
-    private readonly Dictionary<(string Scope, string Group), SemaphoreSlim> _turns = [];
+    private readonly Dictionary<(string Scope, string Group), ChildTurns> _turns = [];
     private bool _disposed;
 
     /// <summary>
-    /// How many tests of one group may be in their children at once, and so how many children a group has. xunit lets
-    /// a collection start its next test whenever the last one awaits, which a test in a child always does: without a
-    /// bound every collection of an assembly started a child of its own (20 children for 20 classes on 2 cores).
+    /// At most how many tests of one group may be in their children at once, and so how many children a group has.
+    /// xunit lets a collection start its next test whenever the last one awaits, which a test in a child always does:
+    /// without a bound every collection of an assembly started a child of its own (20 children for 20 classes on 2
+    /// cores). A group gets more than one only when its tests wait longer than a child takes to start (see <see cref="ChildTurns"/>).
     /// </summary>
     public static int MaxChildrenPerGroup { get; } = Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>Waits until the group has a child free or room for one; disposing the turn gives it back.</summary>
-    public async Task<IDisposable> TakeTurnAsync(string scope, string group, CancellationToken cancellationToken)
+    public Task<IDisposable> TakeTurnAsync(string scope, string group, CancellationToken cancellationToken) =>
+        TurnsOf(scope, group).TakeAsync(cancellationToken);
+
+    private ChildTurns TurnsOf(string scope, string group)
     {
-        SemaphoreSlim turn;
         lock (_gate)
         {
-            if (!_turns.TryGetValue((scope, group), out turn!)) _turns[(scope, group)] = turn = new SemaphoreSlim(MaxChildrenPerGroup);
-        }
-        await turn.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Turn(turn);
-    }
-
-    private sealed class Turn(SemaphoreSlim turn) : IDisposable
-    {
-        private int _given;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _given, 1) == 0) turn.Release();
+            if (!_turns.TryGetValue((scope, group), out var turns)) _turns[(scope, group)] = turns = new ChildTurns(MaxChildrenPerGroup);
+            return turns;
         }
     }
 
@@ -57,6 +49,8 @@ internal sealed class SharedChildPool : IAsyncDisposable
     /// <summary>A child back from a test: kept for the next test of its group, or ended when it is broken or the pool is.</summary>
     public void Return(string scope, string group, SharedChild child)
     {
+        // The group's first child that ran a test tells how long a child takes to be of use.
+        if (child.FirstTestAfter is { } cost) TurnsOf(scope, group).ChildReady(cost);
         lock (_gate)
         {
             if (!child.Broken && !_disposed)
@@ -106,6 +100,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
         lock (_gate)
         {
             _disposed = true;
+            EndTurns();
             ending = [.. _idle.Select(e => e.Child), .. _ending];
             _idle.Clear();
         }
@@ -118,6 +113,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
         lock (_gate)
         {
             _disposed = true;
+            EndTurns();
             ending = [.. _idle.Select(e => e.Child)];
             alreadyEnding = [.. _ending];
             _idle.Clear();
@@ -125,5 +121,10 @@ internal sealed class SharedChildPool : IAsyncDisposable
         foreach (var child in ending) await child.DisposeAsync().ConfigureAwait(false);
         // Those ending in the background (broken, or of another class) are gone too before the run is over.
         foreach (var child in alreadyEnding) child.EndNow();
+    }
+
+    private void EndTurns()
+    {
+        foreach (var turns in _turns.Values) turns.Dispose();
     }
 }
