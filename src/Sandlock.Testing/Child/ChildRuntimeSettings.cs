@@ -17,10 +17,14 @@ internal static class ChildRuntimeSettings
 
     /// <summary>The child's policy with the settings above, unless the test's policy sets them itself.</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public static SandboxPolicy For(SandboxPolicy policy)
+    public static SandboxPolicy For(SandboxPolicy policy) => WithDefaults(policy, Settings);
+
+    /// <summary>The policy with each of <paramref name="settings"/> in its environment, unless it sets that variable itself.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    internal static SandboxPolicy WithDefaults(SandboxPolicy policy, IEnumerable<KeyValuePair<string, string>> settings)
     {
         var env = policy.Env;
-        foreach (var (name, value) in Settings)
+        foreach (var (name, value) in settings)
             if (!env.ContainsKey(name)) env = env.Add(name, value);
         return policy with { Env = env };
     }

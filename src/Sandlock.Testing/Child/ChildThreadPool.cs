@@ -22,13 +22,7 @@ internal static class ChildThreadPool
 
     /// <summary>The child's policy with the runtime settings above, unless the test's policy sets them itself.</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public static SandboxPolicy For(SandboxPolicy policy)
-    {
-        var env = policy.Env;
-        foreach (var (name, value) in Settings)
-            if (!env.ContainsKey(name)) env = env.Add(name, value);
-        return policy with { Env = env };
-    }
+    public static SandboxPolicy For(SandboxPolicy policy) => ChildRuntimeSettings.WithDefaults(policy, Settings);
 
     /// <summary>Runs work on as many workers as the pool keeps at least, at once, so each has drawn before any test.</summary>
     public static void MakeWorkers()
