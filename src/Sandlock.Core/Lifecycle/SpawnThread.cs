@@ -9,7 +9,8 @@ namespace Sandlock.Lifecycle;
 /// process's main thread when that is the caller (no hand-off, no extra thread: the CLI's case), else one
 /// dedicated thread started with the first such spawn. A caller whose thread waits for the command's end (a build
 /// task) forks on its own thread: it outlives the child, and the hand-off would cost a wake-up of the spawn thread
-/// and a spin of the caller's on every start.
+/// and a spin of the caller's on every start. The dedicated thread starts nothing but sandboxes, so it empties its
+/// own capability bounding set once instead of every child doing it.
 /// </summary>
 internal static class SpawnThread
 {
@@ -49,6 +50,7 @@ internal static class SpawnThread
 
         private static void Loop()
         {
+            ThreadCapabilities.DropBoundingSet();
             foreach (var job in Queue.GetConsumingEnumerable())
             {
                 try { job.Outcome = NativeSpawn.Spawn(job.Request, job.OnListener); }
