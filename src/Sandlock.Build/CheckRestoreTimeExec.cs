@@ -1,6 +1,7 @@
 using Microsoft.Build.Evaluation;
 using Microsoft.Build.Execution;
 using Microsoft.Build.Framework;
+using Sandlock.Build.RestoreCheck;
 
 namespace Sandlock.Build;
 
@@ -29,18 +30,11 @@ public sealed class CheckRestoreTimeExec : Microsoft.Build.Utilities.Task
         globals["ExcludeRestorePackageImports"] = "true";
         globals.Remove("TargetFramework");
 
-        using var collection = new ProjectCollection(globals);
-        List<ProjectTargetInstance> unrouted;
+        IReadOnlyList<RestoreTimeFindings.Finding> unrouted;
         try
         {
-            // Restore also evaluates each framework of a <TargetFrameworks> project, whose imports may differ.
-            var outer = new ProjectInstance(projectFile, globals, null, collection);
-            unrouted = [.. RestoreTimeTargets.WithExec(outer)];
-            foreach (var framework in outer.GetPropertyValue("TargetFrameworks").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                var inner = new ProjectInstance(projectFile, new Dictionary<string, string>(globals) { ["TargetFramework"] = framework }, null, collection);
-                unrouted.AddRange(RestoreTimeTargets.WithExec(inner).Where(t => !unrouted.Any(u => SameTarget(u, t))));
-            }
+            unrouted = RestoreTimeFindings.For(projectFile, globals, () => Evaluate(projectFile, globals), out var reused);
+            if (reused) Log.LogMessage(MessageImportance.Low, "Restore-time Exec check of {0}: no import changed since an earlier build in this node", projectFile);
         }
         catch (Exception e) when (e is Microsoft.Build.Exceptions.InvalidProjectFileException or InvalidOperationException or IOException)
         {
@@ -49,10 +43,26 @@ public sealed class CheckRestoreTimeExec : Microsoft.Build.Utilities.Task
             return true;
         }
         foreach (var target in unrouted)
-            Log.LogWarning(null, DiagnosticCodes.UnroutedExec, null, target.FullPath, target.Location.Line, target.Location.Column, 0, 0,
+            Log.LogWarning(null, DiagnosticCodes.UnroutedExec, null, target.FullPath, target.Line, target.Column, 0, 0,
                 "target \"{0}\" runs during NuGet restore, where no package's build files are imported: its Exec runs unconfined (SandlockRouteExec cannot route it); run the step from a build target instead (e.g. BeforeTargets=\"BeforeBuild\", or \"DispatchToInnerBuilds\" for the outer build)",
                 target.Name);
         return true;
+    }
+
+    private static (IReadOnlyList<RestoreTimeFindings.Finding> Findings, IEnumerable<string> Imports) Evaluate(string projectFile, Dictionary<string, string> globals)
+    {
+        using var collection = new ProjectCollection(globals);
+        // Restore also evaluates each framework of a <TargetFrameworks> project, whose imports may differ.
+        var outer = new ProjectInstance(projectFile, globals, null, collection);
+        List<ProjectTargetInstance> unrouted = [.. RestoreTimeTargets.WithExec(outer)];
+        List<string> imports = [.. outer.ImportPaths];
+        foreach (var framework in outer.GetPropertyValue("TargetFrameworks").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var inner = new ProjectInstance(projectFile, new Dictionary<string, string>(globals) { ["TargetFramework"] = framework }, null, collection);
+            unrouted.AddRange(RestoreTimeTargets.WithExec(inner).Where(t => !unrouted.Any(u => SameTarget(u, t))));
+            imports.AddRange(inner.ImportPaths);
+        }
+        return ([.. unrouted.Select(t => new RestoreTimeFindings.Finding(t.Name, t.FullPath, t.Location.Line, t.Location.Column))], imports);
     }
 
     private static bool SameTarget(ProjectTargetInstance a, ProjectTargetInstance b) =>

@@ -1,6 +1,6 @@
 using Microsoft.Build.Execution;
 
-namespace Sandlock.Build;
+namespace Sandlock.Build.RestoreCheck;
 
 /// <summary>
 /// The targets of a project that can run during NuGet restore: NuGet's own (those defined in NuGet.targets), the
