@@ -83,6 +83,53 @@ public sealed partial class MultiTargetingRoutingTests
     }
 
     [Fact]
+    public async Task A_warm_node_repeats_the_restore_time_warnings_and_sees_a_changed_or_new_import()
+    {
+        var project = await FixtureProject.CopyAsync(Fixture);
+        var nodes = $"sandlock-test-{Guid.NewGuid():N}";
+        var withRestoreStep = new Dictionary<string, string> { ["WithRestoreStep"] = "true" };
+        const string Reused = "no import changed since an earlier build in this node";
+        try
+        {
+            var first = await project.BuildInReusedNodesAsync(nodes, withRestoreStep);
+            var second = await project.BuildInReusedNodesAsync(nodes, withRestoreStep);
+            Assert.True(first.ExitCode == 0, first.ToString());
+            Assert.True(second.ExitCode == 0, second.ToString());
+            Assert.DoesNotContain(Reused, first.Output);
+            Assert.Contains(Reused, second.Output);
+            foreach (var build in new[] { first, second })
+            {
+                Assert.NotEmpty(Lines(build.Output, "warning SLK0009: target \"RestoreStep\" runs during NuGet restore"));
+                Assert.NotEmpty(Lines(build.Output, "warning SLK0009: target \"BrowserRestoreStep\" runs during NuGet restore"));
+            }
+
+            // An imported file changed: evaluated again, the renamed target named.
+            var imported = Path.Combine(project.Directory, "browser-restore.targets");
+            await File.WriteAllTextAsync(imported, (await File.ReadAllTextAsync(imported)).Replace("\"BrowserRestoreStep\"", "\"RenamedRestoreStep\"", StringComparison.Ordinal));
+            var renamed = await project.BuildInReusedNodesAsync(nodes, withRestoreStep);
+            Assert.True(renamed.ExitCode == 0, renamed.ToString());
+            Assert.DoesNotContain(Reused, renamed.Output);
+            Assert.NotEmpty(Lines(renamed.Output, "warning SLK0009: target \"RenamedRestoreStep\" runs during NuGet restore"));
+            Assert.Empty(Lines(renamed.Output, "target \"BrowserRestoreStep\" runs during NuGet restore"));
+
+            // A Directory.Build.targets that did not exist before, nearer the project than the one above it.
+            await File.WriteAllTextAsync(Path.Combine(project.Directory, "Directory.Build.targets"), """
+                <Project>
+                  <Target Name="NewRestoreStep" AfterTargets="_GenerateRestoreGraph"><Exec Command="echo NEW_RESTORE_STEP_RAN" /></Target>
+                </Project>
+                """);
+            var added = await project.BuildInReusedNodesAsync(nodes, withRestoreStep);
+            Assert.True(added.ExitCode == 0, added.ToString());
+            Assert.DoesNotContain(Reused, added.Output);
+            Assert.NotEmpty(Lines(added.Output, "warning SLK0009: target \"NewRestoreStep\" runs during NuGet restore"));
+        }
+        finally
+        {
+            await project.ShutDownNodesAsync(nodes);
+        }
+    }
+
+    [Fact]
     public async Task An_unprivileged_build_routes_the_outer_build_step_too()
     {
         var project = await FixtureProject.CopyAsync(Fixture, unprivileged: true);

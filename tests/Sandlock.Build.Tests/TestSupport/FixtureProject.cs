@@ -78,10 +78,25 @@ internal sealed class FixtureProject
     /// <summary><c>dotnet pack</c> of the copy (restore and build included), as <see cref="BuildAsync"/>.</summary>
     public Task<CommandResult> PackAsync(IReadOnlyDictionary<string, string>? properties = null) => RunAsync("pack", null, properties, null);
 
+    /// <summary>
+    /// <see cref="BuildAsync"/> (detailed output) in MSBuild worker nodes that stay up between builds, as on a
+    /// developer's machine; only builds given the same <paramref name="nodes"/> name share them. End them with
+    /// <see cref="ShutDownNodesAsync"/>.
+    /// </summary>
+    public Task<CommandResult> BuildInReusedNodesAsync(string nodes, IReadOnlyDictionary<string, string>? properties = null) =>
+        RunAsync("build", null, properties, ReusedNodes(nodes), reuseNodes: true);
+
+    public Task<CommandResult> ShutDownNodesAsync(string nodes) =>
+        DotnetCommand.RunAsync(Directory, ["build-server", "shutdown", "--msbuild"], ReusedNodes(nodes));
+
+    // The handshake salt keeps these nodes apart from any other build's.
+    private Dictionary<string, string> ReusedNodes(string nodes) =>
+        new() { ["MSBUILDNODEHANDSHAKESALT"] = nodes, ["MSBUILDNOINPROCNODE"] = "1", ["MSBUILDDISABLENODEREUSE"] = "0", ["HOME"] = Home };
+
     private Task<CommandResult> RunAsync(string command, string? target, IReadOnlyDictionary<string, string>? properties,
-        IReadOnlyDictionary<string, string>? environment)
+        IReadOnlyDictionary<string, string>? environment, bool reuseNodes = false)
     {
-        List<string> arguments = [command, ProjectFile, "-nr:false", "-tl:false", "-v:n", "-nologo", "-clp:NoSummary"];
+        List<string> arguments = [command, ProjectFile, reuseNodes ? "-nr:true" : "-nr:false", "-tl:false", reuseNodes ? "-v:d" : "-v:n", "-nologo", "-clp:NoSummary"];
         if (target is not null) arguments.Add($"-t:{target}");
         foreach (var (name, value) in properties ?? new Dictionary<string, string>()) arguments.Add($"-p:{name}={value}");
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["HOME"] = Home };
