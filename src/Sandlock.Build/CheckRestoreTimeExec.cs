@@ -17,6 +17,9 @@ public sealed class CheckRestoreTimeExec : Microsoft.Build.Utilities.Task
     [Required]
     public string ProjectFile { get; set; } = "";
 
+    /// <summary>Where the findings are kept for the next build (under obj/); none when empty.</summary>
+    public string CacheFile { get; set; } = "";
+
     public override bool Execute()
     {
         var projectFile = Path.GetFullPath(ProjectFile);
@@ -33,8 +36,8 @@ public sealed class CheckRestoreTimeExec : Microsoft.Build.Utilities.Task
         IReadOnlyList<RestoreTimeFindings.Finding> unrouted;
         try
         {
-            unrouted = RestoreTimeFindings.For(projectFile, globals, () => Evaluate(projectFile, globals), out var reused);
-            if (reused) Log.LogMessage(MessageImportance.Low, "Restore-time Exec check of {0}: no import changed since an earlier build in this node", projectFile);
+            unrouted = RestoreTimeFindings.For(projectFile, globals, string.IsNullOrEmpty(CacheFile) ? null : Path.GetFullPath(CacheFile), () => Evaluate(projectFile, globals), out var reused);
+            if (reused) Log.LogMessage(MessageImportance.Normal, "Restore-time Exec check of {0}: no import changed since an earlier build", projectFile);
         }
         catch (Exception e) when (e is Microsoft.Build.Exceptions.InvalidProjectFileException or InvalidOperationException or IOException)
         {

@@ -83,12 +83,43 @@ public sealed partial class MultiTargetingRoutingTests
     }
 
     [Fact]
+    public async Task A_later_build_repeats_the_restore_time_warnings_from_obj_until_an_import_or_property_changes()
+    {
+        var project = await FixtureProject.CopyAsync(Fixture);
+        var withRestoreStep = new Dictionary<string, string> { ["WithRestoreStep"] = "true" };
+        const string Reused = "no import changed since an earlier build";
+
+        var first = await project.BuildAsync(properties: withRestoreStep);
+        var second = await project.BuildAsync(properties: withRestoreStep);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.DoesNotContain(Reused, first.Output);
+        Assert.Contains(Reused, second.Output);
+        foreach (var build in new[] { first, second })
+            Assert.NotEmpty(Lines(build.Output, "warning SLK0009: target \"BrowserRestoreStep\" runs during NuGet restore"));
+
+        var imported = Path.Combine(project.Directory, "browser-restore.targets");
+        await File.WriteAllTextAsync(imported, (await File.ReadAllTextAsync(imported)).Replace("\"BrowserRestoreStep\"", "\"RenamedRestoreStep\"", StringComparison.Ordinal));
+        var renamed = await project.BuildAsync(properties: withRestoreStep);
+        Assert.True(renamed.ExitCode == 0, renamed.ToString());
+        Assert.DoesNotContain(Reused, renamed.Output);
+        Assert.NotEmpty(Lines(renamed.Output, "warning SLK0009: target \"RenamedRestoreStep\" runs during NuGet restore"));
+        Assert.Empty(Lines(renamed.Output, "target \"BrowserRestoreStep\" runs during NuGet restore"));
+
+        // Other global properties, another evaluation: the steps' conditions are false now.
+        var without = await project.BuildAsync();
+        Assert.True(without.ExitCode == 0, without.ToString());
+        Assert.DoesNotContain(Reused, without.Output);
+        Assert.DoesNotContain("SLK0009", without.Output);
+    }
+
+    [Fact]
     public async Task A_warm_node_repeats_the_restore_time_warnings_and_sees_a_changed_or_new_import()
     {
         var project = await FixtureProject.CopyAsync(Fixture);
         var nodes = $"sandlock-test-{Guid.NewGuid():N}";
         var withRestoreStep = new Dictionary<string, string> { ["WithRestoreStep"] = "true" };
-        const string Reused = "no import changed since an earlier build in this node";
+        const string Reused = "no import changed since an earlier build";
         try
         {
             var first = await project.BuildInReusedNodesAsync(nodes, withRestoreStep);
