@@ -21,6 +21,7 @@ internal static class SandboxedTestRunner
     public static async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        ParentThreadPool.MakeRoom();
         var assemblyPath = launch.TestAssembly.Location;
         var outputDirectory = Path.GetDirectoryName(assemblyPath)!;
         var project = ProjectPolicy.Of(launch.TestAssembly);

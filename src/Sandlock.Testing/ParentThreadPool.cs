@@ -1,0 +1,23 @@
+namespace Sandlock.Testing;
+
+/// <summary>
+/// Room in the test host's thread pool for the sandboxed tests' async protocol. VSTest's testhost (its message loop)
+/// and the framework's adapter (xunit's wait for the run) each hold a pool worker for the whole run, leaving one of the
+/// two a 2-CPU host starts with, which a child's synchronous start then takes too: every test's next step waited for
+/// the pool's starvation guard, which adds one worker per half second (measured: 500-700 ms stalls, twice per run of
+/// a generated Isolation.Assembly suite). Raising the pool's minimum lets it add workers at once when they block.
+/// </summary>
+internal static class ParentThreadPool
+{
+    private static int s_raised;
+
+    /// <summary>Raises the pool's minimum of workers once per process; never lowers it.</summary>
+    public static void MakeRoom()
+    {
+        if (Interlocked.Exchange(ref s_raised, 1) != 0) return;
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        // The host's held workers, one per child start that may be under way (up to one per CPU) and the CPUs' own.
+        var wanted = 2 + 2 * Environment.ProcessorCount;
+        if (workers < wanted) ThreadPool.SetMinThreads(wanted, completionPorts);
+    }
+}
