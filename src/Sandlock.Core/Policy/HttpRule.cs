@@ -26,7 +26,7 @@ public sealed record HttpRule(string Method, string Host, string Path)
     /// <summary>True when the host is a name or address (not <c>*</c> or <c>*.DOMAIN</c>).</summary>
     public bool HasConcreteHost => !Host.StartsWith('*');
 
-    /// <summary>Whether a request matches; <paramref name="path"/> is one reading of a request's path (<see cref="Policy.HttpPath"/>).</summary>
+    /// <summary>Whether a request matches; <paramref name="path"/> is normalized (<see cref="Policy.HttpPaths.Normalize"/>).</summary>
     public bool Matches(string method, string host, string path) =>
         (Method == "*" || string.Equals(Method, method, StringComparison.Ordinal))
         && MatchesHost(host)

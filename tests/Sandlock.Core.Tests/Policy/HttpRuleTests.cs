@@ -21,6 +21,16 @@ public sealed class HttpRuleTests
         Assert.Equal(matches, HttpRule.Parse(rule, "--http-allow").Matches(method, host, path));
 
     [Theory]
+    [InlineData("/ok/../no", "/no")]
+    [InlineData("/ok/%2e%2e/no", "/no")]
+    [InlineData("//ok///x", "/ok/x")]
+    [InlineData("/%6Fk/x?q=/no", "/ok/x")]
+    [InlineData("/a%2Fb", "/a%2Fb")]
+    [InlineData("/../../etc", "/etc")]
+    [InlineData("/dir/", "/dir/")]
+    public void Paths_are_matched_normalized(string target, string normalized) => Assert.Equal(normalized, HttpPaths.Normalize(target));
+
+    [Theory]
     [InlineData("GET")]
     [InlineData("get example.com/")]
     [InlineData("GET example.com:8080/x")]

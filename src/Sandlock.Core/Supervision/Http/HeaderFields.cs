@@ -32,13 +32,8 @@ internal sealed class HeaderFields(List<KeyValuePair<string, string>> fields) : 
         return fields.Where(h => !NotForwarded.Contains(h.Key) && !named.Contains(h.Key));
     }
 
-    /// <summary>
-    /// Reads field lines up to the empty line that ends a head. A request's (<paramref name="request"/>) are read
-    /// strictly: a field name is a token, a value holds no control character but tab, and a name that reads as one
-    /// of the fields the proxy writes once '_' is taken for '-' (<c>Transfer_Encoding</c>) is refused, as some
-    /// servers (CGI) take them for the same.
-    /// </summary>
-    public static async ValueTask<HeaderFields> ReadAsync(MessageInput input, CancellationToken cancel, bool request = false)
+    /// <summary>Reads field lines up to the empty line that ends a head.</summary>
+    public static async ValueTask<HeaderFields> ReadAsync(MessageInput input, CancellationToken cancel)
     {
         var fields = new List<KeyValuePair<string, string>>();
         while (await input.ReadLineAsync(MaxLine, cancel).ConfigureAwait(false) is { } line)
@@ -51,22 +46,11 @@ internal sealed class HeaderFields(List<KeyValuePair<string, string>> fields) : 
             // Whitespace before the colon or a folded line are request smuggling vectors (RFC 9112 5.1, 5.2).
             if (colon <= 0 || char.IsWhiteSpace(line[colon - 1]) || char.IsWhiteSpace(line[0]))
                 throw new InvalidDataException($"malformed header line '{Shorten(line)}'");
-            var (name, value) = (line[..colon], line[(colon + 1)..].Trim(' ', '\t'));
-            if (request)
-            {
-                if (!name.All(IsTokenChar)) throw new InvalidDataException($"the header name '{Shorten(name)}' is not a token");
-                if (value.Any(c => char.IsControl(c) && c != '\t')) throw new InvalidDataException($"the header '{name}' holds a control character");
-                if (name.Contains('_') && NotForwarded.Contains(name.Replace('_', '-')))
-                    throw new InvalidDataException($"the header name '{name}' reads as '{name.Replace('_', '-')}' to some servers");
-            }
             if (fields.Count == MaxFields) throw new InvalidDataException($"more than {MaxFields} headers");
-            fields.Add(new(name, value));
+            fields.Add(new(line[..colon], line[(colon + 1)..].Trim()));
         }
         throw new InvalidDataException("the connection ended inside a message head");
     }
-
-    // RFC 9110 5.6.2 tchar.
-    private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
 
     public static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "...";
 

@@ -5,17 +5,16 @@ namespace Sandlock.Supervision.Http;
 /// <summary>
 /// The bytes one side of a proxied connection sends (the sandboxed client's requests, the server's responses),
 /// buffered: heads are read line by line, and what follows a head (its body, the next message) is read from the
-/// same buffer, or taken from it before the rest is moved from the socket. A client's lines must end with CRLF
-/// (<c>requireCrlf</c>): a bare LF is a line end to some servers and not to others.
+/// same buffer, or taken from it before the rest is moved from the socket.
 /// </summary>
-internal sealed class MessageInput(Stream stream, bool requireCrlf = false)
+internal sealed class MessageInput(Stream stream)
 {
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _start, _end;
 
     public Stream Stream => stream;
 
-    /// <summary>One line without its CRLF (or LF, unless CRLF is required), or null at the end of the stream; throws past <paramref name="limit"/> bytes.</summary>
+    /// <summary>One line without its CRLF (or LF), or null at the end of the stream; throws past <paramref name="limit"/> bytes.</summary>
     public async ValueTask<string?> ReadLineAsync(int limit, CancellationToken cancel)
     {
         var line = new List<byte>();
@@ -30,7 +29,6 @@ internal sealed class MessageInput(Stream stream, bool requireCrlf = false)
             if (newline < 0) { _start = _end; continue; }
             _start = newline + 1;
             if (line.Count > 0 && line[^1] == '\r') line.RemoveAt(line.Count - 1);
-            else if (requireCrlf) throw new InvalidDataException("a line ends with a bare LF, not CRLF");
             return Encoding.Latin1.GetString([.. line]);
         }
     }

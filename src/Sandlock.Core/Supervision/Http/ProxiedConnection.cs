@@ -21,11 +21,6 @@ internal sealed class ProxiedConnection(
 {
     private const byte TlsHandshake = 0x16;
 
-    // Bounds on reading what a client sends after its answer, before the connection is closed.
-    private static readonly TimeSpan LingerWait = TimeSpan.FromSeconds(2);
-    private const long LingerLimit = 1024 * 1024;
-
-    private readonly Dictionary<string, IPAddress[]> _resolved = new(StringComparer.OrdinalIgnoreCase);
     private Stream _stream = null!;
     private bool _tls;
     private string? _serverName;
@@ -36,7 +31,7 @@ internal sealed class ProxiedConnection(
         var first = new byte[1];
         if (await client.ReceiveAsync(first, SocketFlags.Peek, stop).ConfigureAwait(false) == 0) return;
         if (first[0] == TlsHandshake && !await StartTlsAsync(stop).ConfigureAwait(false)) return;
-        var input = new MessageInput(_stream, requireCrlf: true);
+        var input = new MessageInput(_stream);
         using var plain = _tls ? null : new PlainUpstream(client, input, target, stopSignal);
         for (var served = 0; !stop.IsCancellationRequested; served++)
         {
@@ -44,7 +39,6 @@ internal sealed class ProxiedConnection(
             try { head = await RequestHead.ReadAsync(input, stop).ConfigureAwait(false); }
             catch (InvalidDataException e)
             {
-                session.Deny(new Denial("http", $"a request to {AddressText(target.Address)}:{target.Port}", target.Pid, $"the HTTP proxy does not pass it: {e.Message}"));
                 await WriteTextAsync(400, "Bad Request", $"sandlock: the HTTP proxy cannot read the request: {e.Message}\n", stop).ConfigureAwait(false);
                 return;
             }
@@ -89,31 +83,28 @@ internal sealed class ProxiedConnection(
     {
         var authority = head.Authority ?? _serverName ?? AddressText(target.Address);
         var host = HostOf(authority);
+        var path = HttpPaths.Normalize(head.PathAndQuery);
+        var shown = $"{head.Method} {host}{path}";
         if (head.Method == "CONNECT")
-            return await RefuseAsync($"CONNECT {authority}", "tunnels (CONNECT) are not passed by the HTTP proxy", stop).ConfigureAwait(false);
-        HttpPath path;
-        try { path = HttpPath.Parse(head.PathAndQuery); }
-        catch (FormatException e)
-        {
-            return await RefuseAsync($"{head.Method} {host}{HeaderFields.Shorten(head.PathAndQuery)}", $"{e.Message}, so servers may read it as another path than the rules see", stop,
-                status: 400, statusReason: "Bad Request").ConfigureAwait(false);
-        }
-        var shown = $"{head.Method} {host}{path.Matched}";
-        // From here on the server gets the path the rules matched.
-        head = head.WithPath(path.Forwarded);
+            return await RefuseAsync(shown, "tunnels (CONNECT) are not passed by the HTTP proxy", stop).ConfigureAwait(false);
         var upgrade = head.AsksUpgrade;
         // A WebSocket carries messages, not HTTP requests; another protocol (h2c) would carry requests the rules never see.
         if (upgrade && !head.Headers.Tokens("Upgrade").SequenceEqual(["websocket"], StringComparer.OrdinalIgnoreCase))
             return await RefuseAsync(shown, $"the upgrade to '{head.Headers["Upgrade"]}' is not passed: only WebSocket upgrades are", stop).ConfigureAwait(false);
         if (_tls && _serverName is not null && !host.Equals(_serverName, StringComparison.OrdinalIgnoreCase))
             return await RefuseAsync(shown, $"the Host header names {host} but the TLS server name is {_serverName}", stop).ConfigureAwait(false);
-        if (await ReachesAsync(host, stop).ConfigureAwait(false) is { } elsewhere)
-            return await RefuseAsync(shown, elsewhere, stop).ConfigureAwait(false);
-        if (!interception.Access.Allows(head.Method, host, target.Address.ToString(), path, out var reason))
+        if (!Reaches(host))
+            return await RefuseAsync(shown, $"{host} is not where the connection went ({AddressText(target.Address)})", stop).ConfigureAwait(false);
+        if (!interception.Access.Allows(head.Method, host, path, out var reason))
             return await RefuseAsync(shown, reason, stop, $"; to allow it: --http-allow '{shown}' (allow under [http] in sandlock.toml)").ConfigureAwait(false);
 
-        // Checked when the head was read.
-        var length = head.BodyLength();
+        long length;
+        try { length = head.BodyLength(); }
+        catch (InvalidDataException e)
+        {
+            await WriteTextAsync(400, "Bad Request", $"sandlock: the HTTP proxy cannot read the request: {e.Message}\n", stop).ConfigureAwait(false);
+            return false;
+        }
         // An HTTP/1.0 client does not know 100 Continue (RFC 9110 10.1.1).
         if (length != 0 && !head.IsHttp10 && head.Headers.HasToken("Expect", "100-continue"))
         {
@@ -163,9 +154,7 @@ internal sealed class ProxiedConnection(
 
     private HttpRequestMessage BuildRequest(RequestHead head, string authority, string? credential, long length, RequestBody body)
     {
-        var request = new HttpRequestMessage(new HttpMethod(head.Method), 
-            // As matched: not canonicalized again.
-            new Uri($"https://{AddressText(target.Address)}:{target.Port}{head.PathAndQuery}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }))
+        var request = new HttpRequestMessage(new HttpMethod(head.Method), new Uri($"https://{AddressText(target.Address)}:{target.Port}{head.PathAndQuery}"))
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -248,18 +237,13 @@ internal sealed class ProxiedConnection(
         await _stream.WriteAsync("0\r\n\r\n"u8.ToArray(), stop).ConfigureAwait(false);
     }
 
-    private async Task<bool> RefuseAsync(string shown, string reason, CancellationToken stop, string advice = "", int status = 403, string statusReason = "Forbidden")
+    private async Task<bool> RefuseAsync(string shown, string reason, CancellationToken stop, string advice = "")
     {
         session.Deny(new Denial("http", shown, target.Pid, reason));
-        await WriteTextAsync(status, statusReason, $"sandlock: {shown} refused: {reason}{advice}\n", stop).ConfigureAwait(false);
+        await WriteTextAsync(403, "Forbidden", $"sandlock: {shown} refused: {reason}{advice}\n", stop).ConfigureAwait(false);
         return false;
     }
 
-    /// <summary>
-    /// Answers and ends the connection: the answer is written, the sending side shut, and what the client still
-    /// sends (requests pipelined behind a refused one) read and dropped, never forwarded, until it closes; closing
-    /// with them unread would reset the connection and could lose the answer (RFC 9112 9.6).
-    /// </summary>
     private async Task WriteTextAsync(int status, string reason, string body, CancellationToken stop)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
@@ -267,43 +251,13 @@ internal sealed class ProxiedConnection(
         await _stream.WriteAsync(Encoding.ASCII.GetBytes(head), stop).ConfigureAwait(false);
         await _stream.WriteAsync(bytes, stop).ConfigureAwait(false);
         await _stream.FlushAsync(stop).ConfigureAwait(false);
-        using var linger = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        linger.CancelAfter(LingerWait);
-        var discard = new byte[16 * 1024];
-        try
-        {
-            if (_stream is SslStream tls) await tls.ShutdownAsync().ConfigureAwait(false);
-            client.Shutdown(SocketShutdown.Send);
-            for (long dropped = 0; dropped < LingerLimit;)
-            {
-                var read = await client.ReceiveAsync(discard, SocketFlags.None, linger.Token).ConfigureAwait(false);
-                if (read == 0) break;
-                dropped += read;
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException) { /* the client kept its side open, or reset it */ }
     }
 
-    /// <summary>
-    /// Null when <paramref name="host"/> (as the request names it) is where the connection went, else why not. An
-    /// address must be the one connected to; a host of the rules, pinned at start, one of its pinned addresses; any
-    /// other name (under a <c>*</c> or <c>*.DOMAIN</c> rule) must resolve, for the supervisor, to it. Otherwise a
-    /// request could name an allowed host and reach any server on an HTTP port.
-    /// </summary>
-    private async Task<string?> ReachesAsync(string host, CancellationToken stop)
+    /// <summary>A request naming an address must go to it; one naming a host of the rules, to an address it was pinned to.</summary>
+    private bool Reaches(string host)
     {
-        var went = AddressText(target.Address);
-        if (IPAddress.TryParse(host, out var address))
-            return NetworkRules.Normalize(address).Equals(target.Address) ? null : $"the request names {host} but the connection went to {went}";
-        if (interception.PinnedHosts.TryGetValue(host, out var pinned))
-            return pinned.Contains(target.Address) ? null : $"{host} is pinned to {string.Join(", ", pinned.Select(AddressText))}, but the connection went to {went}";
-        if (!_resolved.TryGetValue(host, out var resolved))
-        {
-            try { resolved = [.. (await Dns.GetHostAddressesAsync(host, stop).ConfigureAwait(false)).Select(NetworkRules.Normalize)]; }
-            catch (SocketException e) { return $"{host} does not resolve ({e.Message}), so the connection to {went} cannot be shown to be to it"; }
-            _resolved[host] = resolved;
-        }
-        return resolved.Contains(target.Address) ? null : $"{host} resolves to {string.Join(", ", resolved.Select(AddressText))}, not to {went} where the connection went";
+        if (IPAddress.TryParse(host, out var address)) return NetworkRules.Normalize(address).Equals(target.Address);
+        return !interception.PinnedHosts.TryGetValue(host, out var pinned) || pinned.Contains(target.Address);
     }
 
     /// <summary>The host of an authority (<c>host</c>, <c>host:port</c>, <c>[v6]:port</c>), lower case, without a trailing dot.</summary>
