@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Sandlock;
 
 /// <summary>
@@ -20,13 +22,24 @@ public sealed record HttpRule(string Method, string Host, string Path)
             throw new PolicyException(source, $"invalid HTTP rule '{rule}': expected a host name, an IP address, '*' or '*.DOMAIN' without a port (ports are --http-port)");
         if (path.IndexOf('*') is var star && star >= 0 && star != path.Length - 1)
             throw new PolicyException(source, $"invalid HTTP rule '{rule}': '*' may only end the path (a prefix)");
-        return new HttpRule(parts[0], host.Trim('[', ']').ToLowerInvariant(), path);
+        return new HttpRule(parts[0], CanonicalHost(host.Trim('[', ']')), path);
+    }
+
+    /// <summary>
+    /// A host as rules compare it: lower case without a trailing dot, and an address in its one canonical form, so
+    /// that <c>127.1</c>, <c>0x7f.0.0.1</c>, <c>2130706433</c> and <c>::ffff:127.0.0.1</c> are all <c>127.0.0.1</c>.
+    /// </summary>
+    public static string CanonicalHost(string host)
+    {
+        var name = host.TrimEnd('.').ToLowerInvariant();
+        if (name.Length == 0 || name.StartsWith('*') || !IPAddress.TryParse(name, out var address)) return name;
+        return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
     }
 
     /// <summary>True when the host is a name or address (not <c>*</c> or <c>*.DOMAIN</c>).</summary>
     public bool HasConcreteHost => !Host.StartsWith('*');
 
-    /// <summary>Whether a request matches; <paramref name="path"/> is normalized (<see cref="Policy.HttpPaths.Normalize"/>).</summary>
+    /// <summary>Whether a request matches: <paramref name="host"/> canonical (<see cref="CanonicalHost"/>), <paramref name="path"/> one reading of its path (<see cref="Policy.HttpPaths.Readings"/>).</summary>
     public bool Matches(string method, string host, string path) =>
         (Method == "*" || string.Equals(Method, method, StringComparison.Ordinal))
         && MatchesHost(host)

@@ -25,10 +25,39 @@ public sealed class HttpRuleTests
     [InlineData("/ok/%2e%2e/no", "/no")]
     [InlineData("//ok///x", "/ok/x")]
     [InlineData("/%6Fk/x?q=/no", "/ok/x")]
-    [InlineData("/a%2Fb", "/a%2Fb")]
+    [InlineData("/a%2Fb", "/a/b")]
     [InlineData("/../../etc", "/etc")]
     [InlineData("/dir/", "/dir/")]
     public void Paths_are_matched_normalized(string target, string normalized) => Assert.Equal(normalized, HttpPaths.Normalize(target));
+
+    [Theory]
+    [InlineData("/ok/x", "/ok/x")]
+    [InlineData("/ok/x%2F..%2F..%2Fno", "/ok/x/../../no", "/no")]
+    [InlineData("/ok/..;/no", "/no", "/ok/..;/no")]
+    [InlineData("/ok/x%5C..%5Cno", "/ok/x\\..\\no", "/ok/no")]
+    [InlineData("/ok/x%252F..%252Fno", "/ok/x%2F..%2Fno", "/ok/x/../no", "/ok/no")]
+    public void Every_reading_a_server_may_make_is_listed(string target, params string[] readings) =>
+        Assert.Equal(readings.Order(StringComparer.Ordinal), HttpPaths.Readings(target).Order(StringComparer.Ordinal));
+
+    [Theory]
+    [InlineData("*")]
+    [InlineData("example.com:443")]
+    [InlineData("/a%00")]
+    [InlineData("/a%2")]
+    [InlineData("/a%C0%AF")]
+    [InlineData("/a#b")]
+    public void Paths_no_rule_can_judge_are_refused(string target) =>
+        Assert.Throws<InvalidDataException>(() => HttpPaths.Readings(target));
+
+    [Theory]
+    [InlineData("127.1", "127.0.0.1")]
+    [InlineData("0x7f.0.0.1", "127.0.0.1")]
+    [InlineData("2130706433", "127.0.0.1")]
+    [InlineData("::ffff:127.0.0.1", "127.0.0.1")]
+    [InlineData("Example.COM.", "example.com")]
+    [InlineData("*.Example.com", "*.example.com")]
+    public void Hosts_are_compared_in_one_canonical_form(string host, string canonical) =>
+        Assert.Equal(canonical, HttpRule.CanonicalHost(host));
 
     [Theory]
     [InlineData("GET")]

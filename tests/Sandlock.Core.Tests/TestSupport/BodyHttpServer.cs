@@ -9,7 +9,8 @@ namespace Sandlock.Tests.TestSupport;
 /// <summary>
 /// A local HTTP/1.1 server whose bodies are large and framed every way a response can be: <c>GET /fixed/N</c> sends
 /// N bytes with a Content-Length, <c>/chunked/N</c> the same bytes in chunks of uneven sizes, <c>/close/N</c> without
-/// a length, closing after them; <c>/stall/N</c> promises 2N bytes, sends N and waits; <c>POST /upload</c> answers with the length and SHA-256 of the body it read
+/// a length, closing after them; <c>/stall/N</c> promises 2N bytes, sends N and waits; any other <c>GET</c> gets its
+/// request target back as the body; <c>POST /upload</c> answers with the length and SHA-256 of the body it read
 /// (Content-Length or chunked). The bytes of N are <see cref="Body"/>(N). It counts the connections it accepted and
 /// records each request head.
 /// </summary>
@@ -75,7 +76,12 @@ public sealed class BodyHttpServer : IDisposable
                         continue;
                     }
                     var parts = path.Split('/');
-                    var data = Body(int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
+                    if (parts.Length != 3 || !int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var size))
+                    {
+                        await WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: {0}\r\n\r\n", Encoding.UTF8.GetBytes(path));
+                        continue;
+                    }
+                    var data = Body(size);
                     switch (parts[1])
                     {
                         case "fixed":

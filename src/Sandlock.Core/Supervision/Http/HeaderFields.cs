@@ -5,6 +5,10 @@ internal sealed class HeaderFields(List<KeyValuePair<string, string>> fields) : 
 {
     public const int MaxLine = 16 * 1024;
     private const int MaxFields = 200;
+    private const int MaxHead = 64 * 1024;
+
+    // Fields whose reading decides where a message ends or where it goes: each must be spelled one way and said once.
+    private static readonly string[] Framing = ["Content-Length", "Transfer-Encoding", "Host"];
 
     // Hop-by-hop (RFC 9110 7.6.1), or framing and routing the proxy writes itself.
     private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
@@ -36,9 +40,11 @@ internal sealed class HeaderFields(List<KeyValuePair<string, string>> fields) : 
     public static async ValueTask<HeaderFields> ReadAsync(MessageInput input, CancellationToken cancel)
     {
         var fields = new List<KeyValuePair<string, string>>();
+        var size = 0;
         while (await input.ReadLineAsync(MaxLine, cancel).ConfigureAwait(false) is { } line)
         {
             if (line.Length == 0) return new HeaderFields(fields);
+            if ((size += line.Length + 2) > MaxHead) throw new InvalidDataException($"the message head is longer than {MaxHead / 1024} KiB");
             // A bare CR ends a line for some servers: forwarded, it would add a header (a second Host) the rules never saw.
             if (line.Any(c => c is '\r' or '\0'))
                 throw new InvalidDataException($"a header line holds a bare CR or NUL: '{Shorten(line.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\0", "\\0", StringComparison.Ordinal))}'");
@@ -47,7 +53,11 @@ internal sealed class HeaderFields(List<KeyValuePair<string, string>> fields) : 
             if (colon <= 0 || char.IsWhiteSpace(line[colon - 1]) || char.IsWhiteSpace(line[0]))
                 throw new InvalidDataException($"malformed header line '{Shorten(line)}'");
             if (fields.Count == MaxFields) throw new InvalidDataException($"more than {MaxFields} headers");
-            fields.Add(new(line[..colon], line[(colon + 1)..].Trim()));
+            var name = line[..colon];
+            if (Framing.FirstOrDefault(f => f.Equals(name.Replace('_', '-'), StringComparison.OrdinalIgnoreCase)) is { } framing
+                && (!framing.Equals(name, StringComparison.OrdinalIgnoreCase) || framing == "Host" && fields.Any(f => f.Key.Equals("Host", StringComparison.OrdinalIgnoreCase))))
+                throw new InvalidDataException($"the header '{Shorten(name)}' is a second Host or a misspelt {framing}, which servers read differently");
+            fields.Add(new(name, line[(colon + 1)..].Trim()));
         }
         throw new InvalidDataException("the connection ended inside a message head");
     }

@@ -2,15 +2,19 @@ using System.Collections.Immutable;
 
 namespace Sandlock.Supervision.Http;
 
-/// <summary>The allow and deny rules applied to one request: a deny rule wins; with allow rules, one must match.</summary>
+/// <summary>
+/// The allow and deny rules applied to one request: a deny rule that matches any reading of the path wins; with
+/// allow rules, every reading must be allowed (<see cref="Policy.HttpPaths.Readings"/>).
+/// </summary>
 internal sealed class HttpAccess(ImmutableArray<HttpRule> allow, ImmutableArray<HttpRule> deny)
 {
-    /// <summary>Decides a request (<paramref name="path"/> normalized); <paramref name="reason"/> names the rule that decided.</summary>
-    public bool Allows(string method, string host, string path, out string reason)
+    /// <summary>Decides a request; <paramref name="reason"/> names the rule that decided.</summary>
+    public bool Allows(string method, string host, IReadOnlyList<string> readings, out string reason)
     {
-        if (deny.FirstOrDefault(r => r.Matches(method, host, path)) is { } denied)
+        foreach (var path in readings)
         {
-            reason = $"matches the HTTP deny rule '{denied}'";
+            if (deny.FirstOrDefault(r => r.Matches(method, host, path)) is not { } denied) continue;
+            reason = $"matches the HTTP deny rule '{denied}'{AsRead(path, readings)}";
             return false;
         }
         if (allow.IsEmpty)
@@ -18,12 +22,20 @@ internal sealed class HttpAccess(ImmutableArray<HttpRule> allow, ImmutableArray<
             reason = "no HTTP deny rule matches";
             return true;
         }
-        if (allow.FirstOrDefault(r => r.Matches(method, host, path)) is { } allowed)
+        HttpRule? first = null;
+        foreach (var path in readings)
         {
-            reason = $"allowed by the HTTP rule '{allowed}'";
-            return true;
+            if (allow.FirstOrDefault(r => r.Matches(method, host, path)) is not { } allowed)
+            {
+                reason = $"no HTTP allow rule matches{AsRead(path, readings)}";
+                return false;
+            }
+            first ??= allowed;
         }
-        reason = "no HTTP allow rule matches";
-        return false;
+        reason = $"allowed by the HTTP rule '{first}'";
+        return true;
     }
+
+    private static string AsRead(string path, IReadOnlyList<string> readings) =>
+        path == readings[0] ? "" : $" the path as a server may read it, {path}";
 }

@@ -24,6 +24,8 @@ internal sealed class ProxiedConnection(
     private Stream _stream = null!;
     private bool _tls;
     private string? _serverName;
+    // Names resolved for this connection: a keep-alive client names the same host in every request.
+    private readonly Dictionary<string, bool> _resolvedHere = new(StringComparer.Ordinal);
 
     public async Task RunAsync(CancellationToken stop)
     {
@@ -82,9 +84,17 @@ internal sealed class ProxiedConnection(
     private async Task<bool> ForwardAsync(RequestHead head, MessageInput input, PlainUpstream? plain, CancellationToken stop)
     {
         var authority = head.Authority ?? _serverName ?? AddressText(target.Address);
-        var host = HostOf(authority);
-        var path = HttpPaths.Normalize(head.PathAndQuery);
-        var shown = $"{head.Method} {host}{path}";
+        var host = HttpRule.CanonicalHost(HostOf(authority));
+        IReadOnlyList<string> readings;
+        try { readings = HttpPaths.Readings(head.PathAndQuery); }
+        catch (InvalidDataException e)
+        {
+            var refused = $"{head.Method} {host}{HeaderFields.Shorten(head.PathAndQuery)}";
+            session.Deny(new Denial("http", refused, target.Pid, e.Message));
+            await WriteTextAsync(400, "Bad Request", $"sandlock: {refused} refused: {e.Message}\n", stop).ConfigureAwait(false);
+            return false;
+        }
+        var shown = $"{head.Method} {host}{readings[0]}";
         if (head.Method == "CONNECT")
             return await RefuseAsync(shown, "tunnels (CONNECT) are not passed by the HTTP proxy", stop).ConfigureAwait(false);
         var upgrade = head.AsksUpgrade;
@@ -93,9 +103,9 @@ internal sealed class ProxiedConnection(
             return await RefuseAsync(shown, $"the upgrade to '{head.Headers["Upgrade"]}' is not passed: only WebSocket upgrades are", stop).ConfigureAwait(false);
         if (_tls && _serverName is not null && !host.Equals(_serverName, StringComparison.OrdinalIgnoreCase))
             return await RefuseAsync(shown, $"the Host header names {host} but the TLS server name is {_serverName}", stop).ConfigureAwait(false);
-        if (!Reaches(host))
+        if (!await ReachesAsync(host, stop).ConfigureAwait(false))
             return await RefuseAsync(shown, $"{host} is not where the connection went ({AddressText(target.Address)})", stop).ConfigureAwait(false);
-        if (!interception.Access.Allows(head.Method, host, path, out var reason))
+        if (!interception.Access.Allows(head.Method, host, readings, out var reason))
             return await RefuseAsync(shown, reason, stop, $"; to allow it: --http-allow '{shown}' (allow under [http] in sandlock.toml)").ConfigureAwait(false);
 
         long length;
@@ -253,11 +263,23 @@ internal sealed class ProxiedConnection(
         await _stream.FlushAsync(stop).ConfigureAwait(false);
     }
 
-    /// <summary>A request naming an address must go to it; one naming a host of the rules, to an address it was pinned to.</summary>
-    private bool Reaches(string host)
+    /// <summary>
+    /// A request naming an address must go to it; one naming a host of the rules, to an address it was pinned to; any
+    /// other name, to an address it resolves to here. Otherwise a Host header naming an allowed host (or one with
+    /// credentials) would carry the request, and its credentials, to whatever address the sandbox connected to.
+    /// </summary>
+    private async Task<bool> ReachesAsync(string host, CancellationToken stop)
     {
         if (IPAddress.TryParse(host, out var address)) return NetworkRules.Normalize(address).Equals(target.Address);
-        return !interception.PinnedHosts.TryGetValue(host, out var pinned) || pinned.Contains(target.Address);
+        if (interception.PinnedHosts.TryGetValue(host, out var pinned)) return pinned.Contains(target.Address);
+        if (_resolvedHere.TryGetValue(host, out var reached)) return reached;
+        try
+        {
+            var resolved = await Dns.GetHostAddressesAsync(host, stop).ConfigureAwait(false);
+            reached = resolved.Any(a => NetworkRules.Normalize(a).Equals(target.Address));
+        }
+        catch (Exception e) when (e is SocketException or ArgumentException) { reached = false; }
+        return _resolvedHere[host] = reached;
     }
 
     /// <summary>The host of an authority (<c>host</c>, <c>host:port</c>, <c>[v6]:port</c>), lower case, without a trailing dot.</summary>

@@ -56,6 +56,8 @@ internal sealed class RequestHead
             var codings = Headers.Tokens("Transfer-Encoding").ToList();
             if (codings.Count != 1 || !codings[0].Equals("chunked", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidDataException($"unsupported Transfer-Encoding '{string.Join(", ", codings)}'");
+            // HTTP/1.0 has no chunked coding (RFC 9112 6.1): a server may take the chunks as the body's bytes.
+            if (IsHttp10) throw new InvalidDataException("a chunked body from an HTTP/1.0 client");
             return BodyRelay.Chunked;
         }
         return ContentLength(Headers) ?? 0;
