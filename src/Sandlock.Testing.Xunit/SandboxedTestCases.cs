@@ -27,4 +27,15 @@ internal static class SandboxedTestCases
     }
 
     public static bool IsSandboxed(IXunitTestCase testCase) => SettingsOf(testCase) is not null;
+
+    private static readonly string ChildRunnerType = typeof(Child.XunitChildTestRunner).AssemblyQualifiedName!;
+
+    /// <summary>The child run of a sandboxed test case (<paramref name="settings"/> from <see cref="SettingsOf"/>).</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public static SandboxedTestLaunch LaunchOf(IXunitTestCase testCase, SandboxSettings settings, Sharing.SharingScope? classScope, Sharing.SharingScope assemblyScope) =>
+        new(((IReflectionTypeInfo)testCase.TestMethod.TestClass.Class).Type.Assembly, testCase.DisplayName, TestCaseSerialization.Serialize(testCase), ChildRunnerType, settings)
+        {
+            ClassScope = classScope,
+            AssemblyScope = assemblyScope,
+        };
 }

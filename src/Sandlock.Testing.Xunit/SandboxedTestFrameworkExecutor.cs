@@ -12,8 +12,16 @@ internal sealed class SandboxedTestFrameworkExecutor(AssemblyName assemblyName, 
     protected override async void RunTestCases(IEnumerable<IXunitTestCase> testCases, IMessageSink executionMessageSink, ITestFrameworkExecutionOptions executionOptions)
     {
         await using var pool = new Sharing.SharedChildPool();
-        using var assemblyRunner = new SandboxedTestAssemblyRunner(TestAssembly, testCases, DiagnosticMessageSink, executionMessageSink, executionOptions,
-            new Sharing.SharingScope(pool, "assembly"));
+        var scope = new Sharing.SharingScope(pool, "assembly");
+        var cases = testCases as IReadOnlyCollection<IXunitTestCase> ?? [.. testCases];
+        // The assembly's shared child starts now and boots while xunit sets the run up and orders the collections.
+        foreach (var testCase in cases)
+        {
+            if (SandboxedTestCases.SettingsOf(testCase) is not { EffectiveIsolation: SandboxIsolation.Assembly } settings) continue;
+            SandboxedTestRunner.StartAhead(SandboxedTestCases.LaunchOf(testCase, settings, null, scope));
+            break;
+        }
+        using var assemblyRunner = new SandboxedTestAssemblyRunner(TestAssembly, cases, DiagnosticMessageSink, executionMessageSink, executionOptions, scope);
         await assemblyRunner.RunAsync();
     }
 }

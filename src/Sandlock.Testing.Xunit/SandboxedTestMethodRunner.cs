@@ -11,8 +11,6 @@ internal sealed class SandboxedTestMethodRunner(ITestMethod testMethod, IReflect
     CancellationTokenSource cancellationTokenSource, object[] constructorArguments, Sharing.SharingScope classScope, Sharing.SharingScope assemblyScope)
     : XunitTestMethodRunner(testMethod, @class, method, testCases, diagnosticMessageSink, messageBus, aggregator, cancellationTokenSource, constructorArguments)
 {
-    private static readonly string ChildRunnerType = typeof(Child.XunitChildTestRunner).AssemblyQualifiedName!;
-
     protected override Task<RunSummary> RunTestCaseAsync(IXunitTestCase testCase) =>
         SandboxedTestCases.SettingsOf(testCase) is { } settings ? RunInChildAsync(testCase, settings) : base.RunTestCaseAsync(testCase);
 
@@ -20,11 +18,7 @@ internal sealed class SandboxedTestMethodRunner(ITestMethod testMethod, IReflect
     {
         var summary = new RunSummary();
         if (!MessageBus.QueueMessage(new TestCaseStarting(testCase))) CancellationTokenSource.Cancel();
-        var launch = new SandboxedTestLaunch(Class.Type.Assembly, testCase.DisplayName, TestCaseSerialization.Serialize(testCase), ChildRunnerType, settings)
-        {
-            ClassScope = classScope,
-            AssemblyScope = assemblyScope,
-        };
+        var launch = SandboxedTestCases.LaunchOf(testCase, settings, classScope, assemblyScope);
         IReadOnlyList<ChildTestResult> results;
         try
         {

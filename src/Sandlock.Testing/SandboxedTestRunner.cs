@@ -104,42 +104,49 @@ internal static class SandboxedTestRunner
         }
     }
 
+    /// <summary>
+    /// Starts the shared child a test of <see cref="SandboxIsolation.Assembly"/> will run in, before the framework has
+    /// set the run up and asked for the test, so that the child's start overlaps the framework's own; the group's
+    /// first test takes it. Nothing when the test would not run in a shared child; a child that fails to start is
+    /// the test's to report, as it starts its own.
+    /// </summary>
+    public static void StartAhead(SandboxedTestLaunch launch)
+    {
+        if (launch.AssemblyScope is not { } scope || !launch.Confined || launch.Settings.EffectiveIsolation != SandboxIsolation.Assembly) return;
+        scope.Pool.StartingAhead(scope.Name, GroupOf(launch), Task.Run(() =>
+        {
+            try
+            {
+                var project = ProjectPolicy.Of(launch.TestAssembly);
+                var files = TestPolicy.Files(launch.Settings, project);
+                var root = ChildRoot.Of(files);
+                if (TestPolicy.HasWorkdir(launch.Settings, files) || Learning.FailedTestLearning.Folder is not null) return null;
+                var outputDirectory = Path.GetDirectoryName(launch.TestAssembly.Location)!;
+                if (ChrootCheck.MissingBeforeStart(root, outputDirectory) is not null) return null;
+                return StartShared(launch, project, files, root, outputDirectory, Stopwatch.StartNew()).Child;
+            }
+            catch (Exception e) when (e is PolicyException or SandboxSetupException or IOException)
+            {
+                return null;
+            }
+        }));
+    }
+
+    private static string GroupOf(SandboxedTestLaunch launch) => string.Join('\n', launch.RunnerType, launch.TestAssembly.Location, launch.Settings.PolicyKey);
+
     private static async Task<IReadOnlyList<ChildTestResult>> RunSharedAsync(SandboxedTestLaunch launch, SharingScope scope, ProjectPolicy project,
         IReadOnlyList<PolicyFile> files, ChildRoot root, string outputDirectory, Stopwatch clock, CancellationToken cancellationToken)
     {
         var assemblyPath = launch.TestAssembly.Location;
-        var group = string.Join('\n', launch.RunnerType, assemblyPath, launch.Settings.PolicyKey);
+        var group = GroupOf(launch);
         var seed = launch.Settings.RandomSeed ?? TestSeed.For(launch.TestFullName);
         using var turn = await scope.Pool.TakeTurnAsync(scope.Name, group, cancellationToken).ConfigureAwait(false);
-        var child = scope.Pool.TakeIdle(scope.Name, group);
+        var child = await scope.Pool.TakeIdleAsync(scope.Name, group).ConfigureAwait(false);
         if (child is null)
         {
-            if (ChildTempFolder.Create(root, "sandlock-tests-") is not { } session)
-                return [ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed)];
-            try
-            {
-                // The policy of the group: the session folder is the temp folder; seed and TMPDIR are set per test. Its
-                // seed (what the served /dev/urandom holds) comes from the group, not from whichever test came first.
-                var policy = TestPolicy.Build(launch.Settings, project, files, root, outputDirectory, session.ChildPath,
-                    TestSeed.For(launch.TestAssembly.GetName().Name + "\n" + launch.Settings.PolicyKey));
-                var command = ChildCommand.For(assemblyPath, "-");
-                if (ChrootCheck.MissingFrom(root, command.Take(command.Length - 1)) is { } missingFile)
-                {
-                    session.TryDelete();
-                    return [ChildFailure.ChrootIncomplete(missingFile, clock.Elapsed)];
-                }
-                child = SharedChild.Start(policy, files.LastOrDefault()?.Path, session, assemblyPath);
-            }
-            catch (PolicyException e)
-            {
-                session.TryDelete();
-                return [ChildFailure.PolicyRejected(e, clock.Elapsed)];
-            }
-            catch (SandboxSetupException e)
-            {
-                session.TryDelete();
-                return [ChildFailure.SetupFailed(e, clock.Elapsed)];
-            }
+            var (started, failure) = StartShared(launch, project, files, root, outputDirectory, clock);
+            if (started is null) return [failure!];
+            child = started;
         }
         var timeout = launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
         try
@@ -150,6 +157,39 @@ internal static class SandboxedTestRunner
         finally
         {
             scope.Pool.Return(scope.Name, group, child);
+        }
+    }
+
+    /// <summary>A new shared child for the launch's group, or the failure its test reports.</summary>
+    private static (SharedChild? Child, ChildTestResult? Failure) StartShared(SandboxedTestLaunch launch, ProjectPolicy project,
+        IReadOnlyList<PolicyFile> files, ChildRoot root, string outputDirectory, Stopwatch clock)
+    {
+        var assemblyPath = launch.TestAssembly.Location;
+        if (ChildTempFolder.Create(root, "sandlock-tests-") is not { } session)
+            return (null, ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed));
+        try
+        {
+            // The policy of the group: the session folder is the temp folder; seed and TMPDIR are set per test. Its
+            // seed (what the served /dev/urandom holds) comes from the group, not from whichever test came first.
+            var policy = TestPolicy.Build(launch.Settings, project, files, root, outputDirectory, session.ChildPath,
+                TestSeed.For(launch.TestAssembly.GetName().Name + "\n" + launch.Settings.PolicyKey));
+            var command = ChildCommand.For(assemblyPath, "-");
+            if (ChrootCheck.MissingFrom(root, command.Take(command.Length - 1)) is { } missingFile)
+            {
+                session.TryDelete();
+                return (null, ChildFailure.ChrootIncomplete(missingFile, clock.Elapsed));
+            }
+            return (SharedChild.Start(policy, files.LastOrDefault()?.Path, session, assemblyPath, launch.RunnerType), null);
+        }
+        catch (PolicyException e)
+        {
+            session.TryDelete();
+            return (null, ChildFailure.PolicyRejected(e, clock.Elapsed));
+        }
+        catch (SandboxSetupException e)
+        {
+            session.TryDelete();
+            return (null, ChildFailure.SetupFailed(e, clock.Elapsed));
         }
     }
 

@@ -20,18 +20,27 @@ public sealed class XunitChildTestRunner : IChildTestRunner
 
     public async Task<IReadOnlyList<ChildTestResult>> RunAsync(ChildTestRequest request)
     {
-        if (_assemblyPath != request.AssemblyPath)
+        var executor = ExecutorFor(request.AssemblyPath);
+        var sink = new ChildResultSink();
+        var testCase = executor.Deserialize(request.TestId);
+        executor.RunTests([testCase], sink, new ChildExecutionOptions());
+        return await sink.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>Loads the test assembly into xunit's executor; its types are only loaded, none of its code runs.</summary>
+    public void Prepare(string assemblyPath) => ExecutorFor(assemblyPath);
+
+    private ITestFrameworkExecutor ExecutorFor(string assemblyPath)
+    {
+        if (_assemblyPath != assemblyPath || _executor is null)
         {
             _executor?.Dispose();
             _framework?.Dispose();
             _framework = new XunitTestFramework(_diagnostics);
-            _executor = _framework.GetExecutor(AssemblyName.GetAssemblyName(request.AssemblyPath));
-            _assemblyPath = request.AssemblyPath;
+            _executor = _framework.GetExecutor(AssemblyName.GetAssemblyName(assemblyPath));
+            _assemblyPath = assemblyPath;
         }
-        var sink = new ChildResultSink();
-        var testCase = _executor!.Deserialize(request.TestId);
-        _executor.RunTests([testCase], sink, new ChildExecutionOptions());
-        return await sink.Completion.ConfigureAwait(false);
+        return _executor;
     }
 
     // The framework's diagnostics (discovery notes) are not results; errors of a run reach the run's own sink.

@@ -17,10 +17,11 @@ public static class ChildProcessEntry
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args is [SharedFlag, var socketPath] && OperatingSystem.IsLinux()) return await RunSharedAsync(socketPath).ConfigureAwait(false);
+        if (args is [SharedFlag, var socketPath, .. var prepare] && prepare.Length is 0 or 2 && OperatingSystem.IsLinux())
+            return await RunSharedAsync(socketPath, prepare is [var runnerType, var assemblyPath] ? (runnerType, assemblyPath) : null).ConfigureAwait(false);
         if (args.Length != 1)
         {
-            await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host REQUEST.json | --shared SOCKET (started by Sandlock.Testing, not by hand)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host REQUEST.json | --shared SOCKET [RUNNER ASSEMBLY] (started by Sandlock.Testing, not by hand)").ConfigureAwait(false);
             return 2;
         }
         var requestPath = args[0];
@@ -43,9 +44,7 @@ public static class ChildProcessEntry
     {
         try
         {
-            // One runner per framework for the life of the child: it keeps the loaded test assembly between tests.
-            if (!runners.TryGetValue(request.RunnerType, out var runner))
-                runners[request.RunnerType] = runner = (IChildTestRunner)Activator.CreateInstance(Type.GetType(request.RunnerType, throwOnError: true)!)!;
+            var runner = RunnerOf(request.RunnerType, runners);
             var report = new ChildRunReport(await runner.RunAsync(request).ConfigureAwait(false), null);
             return report.Tests.Count == 0 ? report with { HostError = $"the framework ran no test named {request.TestId}" } : report;
         }
@@ -55,8 +54,16 @@ public static class ChildProcessEntry
         }
     }
 
+    // One runner per framework for the life of the child: it keeps the loaded test assembly between tests.
+    private static IChildTestRunner RunnerOf(string runnerType, Dictionary<string, IChildTestRunner> runners)
+    {
+        if (!runners.TryGetValue(runnerType, out var runner))
+            runners[runnerType] = runner = (IChildTestRunner)Activator.CreateInstance(Type.GetType(runnerType, throwOnError: true)!)!;
+        return runner;
+    }
+
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static async Task<int> RunSharedAsync(string socketPath)
+    private static async Task<int> RunSharedAsync(string socketPath, (string RunnerType, string AssemblyPath)? prepare)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath)).ConfigureAwait(false);
@@ -68,6 +75,12 @@ public static class ChildProcessEntry
         // any test, so that no test's draws depend on whether it came first; so do the pool's workers.
         _ = Guid.NewGuid();
         ChildThreadPool.MakeWorkers();
+        if (prepare is var (runnerType, assemblyPath))
+        {
+            // A failure here is the first test's to report, when its run meets it again.
+            try { RunnerOf(runnerType, runners).Prepare(assemblyPath); }
+            catch (Exception) { runners.Clear(); }
+        }
         while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
             var message = ProtocolJson.ParseLine(line);

@@ -9,4 +9,10 @@ namespace Sandlock.Testing.Child;
 public interface IChildTestRunner
 {
     Task<IReadOnlyList<ChildTestResult>> RunAsync(ChildTestRequest request);
+
+    /// <summary>
+    /// Called in a shared child before its first test, while the parent is still setting the run up: load what
+    /// every test of <paramref name="assemblyPath"/> needs. Must not run any of the assembly's code.
+    /// </summary>
+    void Prepare(string assemblyPath) { }
 }

@@ -48,15 +48,18 @@ internal sealed class SharedChild : IAsyncDisposable
     /// <summary>The child ended or the protocol broke: it runs no further test.</summary>
     public bool Broken { get; private set; }
 
-    /// <summary>Starts the child; the policy's temp folder is <paramref name="session"/>, which this child then owns.</summary>
-    public static SharedChild Start(SandboxPolicy policy, string? policyFile, ChildTempFolder session, string testAssemblyPath)
+    /// <summary>
+    /// Starts the child; the policy's temp folder is <paramref name="session"/>, which this child then owns. The child
+    /// prepares <paramref name="runnerType"/> for the test assembly while it waits for its first test.
+    /// </summary>
+    public static SharedChild Start(SandboxPolicy policy, string? policyFile, ChildTempFolder session, string testAssemblyPath, string runnerType)
     {
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(Path.Combine(session.HostPath, SocketName)));
             listener.Listen(1);
-            var command = ChildCommand.For(testAssemblyPath, [Child.ChildProcessEntry.SharedFlag, Path.Combine(session.ChildPath, SocketName)]);
+            var command = ChildCommand.For(testAssemblyPath, [Child.ChildProcessEntry.SharedFlag, Path.Combine(session.ChildPath, SocketName), runnerType, testAssemblyPath]);
             var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy)), command, StdioMode.Capture);
             sandbox.Start();
             return new SharedChild(sandbox, session, listener, policy, policyFile);

@@ -11,6 +11,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
     private readonly List<(string Scope, string Group, SharedChild Child)> _idle = [];
     private readonly HashSet<SharedChild> _ending = [];
     private readonly Dictionary<(string Scope, string Group), ChildTurns> _turns = [];
+    private readonly Dictionary<(string Scope, string Group), Task<SharedChild?>> _starting = [];
     private bool _disposed;
 
     /// <summary>
@@ -34,16 +35,40 @@ internal sealed class SharedChildPool : IAsyncDisposable
         }
     }
 
-    public SharedChild? TakeIdle(string scope, string group)
+    /// <summary>An idle child of the group, or the one started for it ahead of its first test; null when there is none.</summary>
+    public async Task<SharedChild?> TakeIdleAsync(string scope, string group)
     {
+        Task<SharedChild?>? starting;
         lock (_gate)
         {
             var at = _idle.FindIndex(e => e.Scope == scope && e.Group == group);
-            if (at < 0) return null;
-            var child = _idle[at].Child;
-            _idle.RemoveAt(at);
-            return child;
+            if (at >= 0)
+            {
+                var child = _idle[at].Child;
+                _idle.RemoveAt(at);
+                return child;
+            }
+            if (!_starting.Remove((scope, group), out starting)) return null;
         }
+        return await starting.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A child being started for a group before any of its tests asked (while the framework still sets the run up):
+    /// the group's first test takes it. One that fails to start leaves the test to start its own, and reports nothing.
+    /// </summary>
+    public void StartingAhead(string scope, string group, Task<SharedChild?> starting)
+    {
+        lock (_gate)
+        {
+            if (!_disposed && _starting.TryAdd((scope, group), starting)) return;
+        }
+        _ = EndWhenStartedAsync(starting);
+    }
+
+    private static async Task EndWhenStartedAsync(Task<SharedChild?> starting)
+    {
+        if (await starting.ConfigureAwait(false) is { } child) await child.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>A child back from a test: kept for the next test of its group, or ended when it is broken or the pool is.</summary>
@@ -97,19 +122,26 @@ internal sealed class SharedChildPool : IAsyncDisposable
     public void EndNow()
     {
         List<SharedChild> ending;
+        List<Task<SharedChild?>> starting;
         lock (_gate)
         {
             _disposed = true;
             EndTurns();
             ending = [.. _idle.Select(e => e.Child), .. _ending];
             _idle.Clear();
+            starting = [.. _starting.Values];
+            _starting.Clear();
         }
         foreach (var child in ending) child.EndNow();
+        foreach (var task in starting)
+            if (task.IsCompletedSuccessfully && task.Result is { } child) child.EndNow();
+            else _ = EndWhenStartedAsync(task);
     }
 
     public async ValueTask DisposeAsync()
     {
         List<SharedChild> ending, alreadyEnding;
+        List<Task<SharedChild?>> starting;
         lock (_gate)
         {
             _disposed = true;
@@ -117,7 +149,10 @@ internal sealed class SharedChildPool : IAsyncDisposable
             ending = [.. _idle.Select(e => e.Child)];
             alreadyEnding = [.. _ending];
             _idle.Clear();
+            starting = [.. _starting.Values];
+            _starting.Clear();
         }
+        foreach (var task in starting) await EndWhenStartedAsync(task).ConfigureAwait(false);
         foreach (var child in ending) await child.DisposeAsync().ConfigureAwait(false);
         // Those ending in the background (broken, or of another class) are gone too before the run is over.
         foreach (var child in alreadyEnding) child.EndNow();
