@@ -164,7 +164,7 @@ if [[ -n "$api_out" ]]; then
     process_start=$(api_field 'Process.Start(')
     api=$(api_field 'Sandbox: Landlock fs+net+scopes')
     row "Process.Start(\"/bin/true\") in a .NET process" "$process_start" "" ""
-    row "the API (new Sandbox, read-only /usr /lib /bin /etc): /bin/true" "$api" "" "$(ratio "$api" "$process_start")x Process.Start"
+    row "the API, read-only /usr /lib /bin /etc: /bin/true" "$api" "" "$(ratio "$api" "$process_start")x Process.Start"
 else
     [[ "$api_rounds" -gt 0 ]] && echo "skipped: the API row (no dotnet SDK or the bench failed)" >&2
     row "the API vs Process.Start" "skipped" "" "API_ROUNDS=0, no dotnet SDK or the bench failed"
