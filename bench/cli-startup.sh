@@ -3,12 +3,14 @@
 #   sandlock run /bin/true   vs  bubblewrap (--unshare-all, the same read-only binds)  vs  a bare /bin/true
 #   sandlock --version       vs  a bare /bin/true
 #   --time-start on date     vs  faketime on date (each as its cost over the same command without it)
+#   the C# API (new Sandbox, Start, WaitAsync)  vs  Process.Start, in one process (bench/Sandlock.Bench spawn)
 # Prints a table of medians and the ratios the goals are stated in. Uses hyperfine when installed (apt-get
 # install hyperfine), else a timing loop of its own (median of RUNS runs).
 #
 #   bench/cli-startup.sh                 publishes the CLI (dotnet publish src/Sandlock.Cli -c Release), then measures
 #   SANDLOCK=/path/to/sandlock bench/cli-startup.sh    measures that binary instead
 #   RUNS=300 ROUNDS=6 bench/cli-startup.sh   runs per command (default 200) and rounds they are spread over (5)
+#   API_ROUNDS=0 bench/cli-startup.sh        skips the API row (default 200 rounds; needs the dotnet SDK)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -105,6 +107,15 @@ else
     have_faketime=0
 fi
 
+# The API row: its own process, since Process.Start and the library are measured inside one .NET process.
+api_rounds="${API_ROUNDS:-200}"
+api_out=""
+if [[ "$api_rounds" -gt 0 ]] && command -v dotnet >/dev/null 2>&1; then
+    echo "measuring the API against Process.Start ($api_rounds rounds) ..." >&2
+    api_out="$(dotnet run -c Release --project "$root/bench/Sandlock.Bench" -- spawn "$api_rounds" 2>&1)" \
+        || { echo "skipped the API row: bench/Sandlock.Bench failed: $api_out" >&2; api_out=""; }
+fi
+
 echo "measuring: $runs runs of each command in $rounds rounds$([[ $have_hyperfine -eq 1 ]] && echo ' (hyperfine)' || echo ' (own loop; hyperfine not installed)')" >&2
 measure_all
 
@@ -146,4 +157,15 @@ if [[ $have_faketime -eq 1 ]]; then
 else
     echo "skipped: faketime not installed" >&2
     row "faketime /bin/date" "skipped" "" "faketime not installed"
+fi
+# SpawnBenchmark prints "  NAME   MEDIAN us   ratio R"; the first line is Process.Start, the second the confined API.
+api_field() { echo "$api_out" | grep -F -- "$1" | head -n 1 | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "us") { printf "%.2f", $i / 1000; exit } }'; }
+if [[ -n "$api_out" ]]; then
+    process_start=$(api_field 'Process.Start(')
+    api=$(api_field 'Sandbox: Landlock fs+net+scopes')
+    row "Process.Start(\"/bin/true\") in a .NET process" "$process_start" "" ""
+    row "the API, read-only /usr /lib /bin /etc: /bin/true" "$api" "" "$(ratio "$api" "$process_start")x Process.Start"
+else
+    [[ "$api_rounds" -gt 0 ]] && echo "skipped: the API row (no dotnet SDK or the bench failed)" >&2
+    row "the API vs Process.Start" "skipped" "" "API_ROUNDS=0, no dotnet SDK or the bench failed"
 fi

@@ -112,8 +112,9 @@ public sealed class PsInspectKillTests(UnprivilegedTests.UnprivilegedCli unprivi
         try
         {
             // setpriv and env exec, so the run keeps the pid we started.
-            var socket = await Until(() => Task.FromResult(Directory.Exists("/tmp/sandlock-65534")
-                ? Directory.GetFiles("/tmp/sandlock-65534", $"{run.Id}-*.sock").FirstOrDefault() : null), "nobody's registry socket");
+            // /dev/shm/sandlock-UID where /dev/shm is usable, else /tmp/sandlock-UID.
+            var socket = await Until(() => Task.FromResult(new[] { "/dev/shm/sandlock-65534", "/tmp/sandlock-65534" }.Where(Directory.Exists)
+                .SelectMany(folder => Directory.GetFiles(folder, $"{run.Id}-*.sock")).FirstOrDefault()), "nobody's registry socket");
             await Until(async () => (await unprivileged.Run("ps")).Stdout.Contains($" {name} ", StringComparison.Ordinal) ? "" : null, "listed for nobody");
 
             Assert.DoesNotContain(name, (await Run("ps")).Stdout);
@@ -157,7 +158,7 @@ public sealed class PsInspectKillTests(UnprivilegedTests.UnprivilegedCli unprivi
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(runtime, "sandlock")));
                 using var ps = StartRun(null, ["ps"], environment);
                 Assert.Contains($" {name} ", await ps.StandardOutput.ReadToEndAsync());
-                // Without it, sandlock looks in /tmp/sandlock-UID, where this run is not.
+                // Without it, sandlock looks in /dev/shm/sandlock-UID (or /tmp/sandlock-UID), where this run is not.
                 Assert.DoesNotContain(name, (await Run("ps")).Stdout);
 
                 // A runtime folder others may enter is not used.

@@ -4,7 +4,7 @@ namespace Sandlock.Lifecycle.Registry;
 
 /// <summary>
 /// The per-user folder where running sandboxes are listed: $XDG_RUNTIME_DIR/sandlock when that is usable, else
-/// /tmp/sandlock-UID. Either must be a real folder (not a symlink) owned by this user and closed to everyone else,
+/// /dev/shm/sandlock-UID, else /tmp/sandlock-UID. Each must be a real folder (not a symlink) owned by this user and closed to everyone else,
 /// since whoever can write there could stand in for an owner.
 /// </summary>
 internal static class RuntimeFolder
@@ -22,6 +22,10 @@ internal static class RuntimeFolder
             var inRuntime = Path.Combine(runtime, "sandlock");
             if (EnsureMine(inRuntime, uid) is null) return inRuntime;
         }
+        // /dev/shm is memory on every Linux; /tmp may be a journalled disk, where the entry's creates, renames and
+        // unlinks cost each CLI run more.
+        var inShm = $"/dev/shm/sandlock-{uid}";
+        if (EnsureMine(inShm, uid) is null) return inShm;
         var inTmp = $"/tmp/sandlock-{uid}";
         return EnsureMine(inTmp, uid) is { } problem ? throw new RegistryException(problem) : inTmp;
     }
