@@ -56,6 +56,37 @@ public sealed class PsInspectKillTests(UnprivilegedTests.UnprivilegedCli unprivi
     }
 
     [Fact]
+    public async Task A_run_serves_ps_from_its_one_event_thread_and_starts_a_supervisor_thread_only_at_the_first_held_call()
+    {
+        var quietName = UniqueName("quiet");
+        var heldName = UniqueName("held");
+        using var quiet = StartRun(null, ["run", "--name", quietName, .. SystemReads, "-r", "/lib64", "--", "sleep", "60"]);
+        // With a seed, the open of /dev/urandom is held: the supervisor serves it the seeded stream.
+        using var held = StartRun(null, ["run", "--name", heldName, "--random-seed", "7", .. SystemReads, "-r", "/lib64", "-r", "/dev/urandom",
+            "--", "sh", "-c", "head -c 8 /dev/urandom | od -An -tx1; exec sleep 60"]);
+        try
+        {
+            await Until(async () => (await Run("ps")).Stdout.Contains($" {quietName} ", StringComparison.Ordinal) ? "" : null, $"{quietName} in sandlock ps");
+            var seeded = await held.StandardOutput.ReadLineAsync();
+            Assert.Matches("^( [0-9a-f]{2}){8}$", seeded);
+            await Until(async () => (await Run("ps")).Stdout.Contains($" {heldName} ", StringComparison.Ordinal) ? "" : null, $"{heldName} in sandlock ps");
+
+            var quietThreads = ThreadNames(quiet.Id);
+            Assert.Single(quietThreads, "sandlock events");
+            Assert.DoesNotContain(quietThreads, t => t.StartsWith("sandlock superv", StringComparison.Ordinal) || t.StartsWith("sandlock regist", StringComparison.Ordinal));
+            Assert.Contains(ThreadNames(held.Id), t => t.StartsWith("sandlock superv", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var run in new[] { quiet, held })
+                if (!run.HasExited) run.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static List<string> ThreadNames(int pid) =>
+        [.. Directory.GetDirectories($"/proc/{pid}/task").Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))];
+
+    [Fact]
     public async Task Inspect_and_kill_of_an_unknown_or_shared_name_fail_and_say_why()
     {
         var unknown = await Run("kill", "no-such-sandbox");

@@ -8,13 +8,14 @@ internal sealed partial class SyscallTable
     // A plain dictionary: a frozen one costs more to build than the few hundred look-ups of a start ever save.
     private readonly Dictionary<string, int> _numbers;
 
-    private SyscallTable(string architecture, uint auditArch, IEnumerable<KeyValuePair<string, int>> numbers,
-        IEnumerable<KeyValuePair<string, int>> unified)
+    private SyscallTable(string architecture, uint auditArch, KeyValuePair<string, int>[] numbers, KeyValuePair<string, int>[] unified)
     {
         Architecture = architecture;
         AuditArch = auditArch;
-        _numbers = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (name, number) in numbers.Concat(unified)) _numbers.Add(name, number);
+        // Sized once and filled by plain loops: every sandboxed start builds this table.
+        _numbers = new Dictionary<string, int>(numbers.Length + unified.Length, StringComparer.Ordinal);
+        foreach (var (name, number) in numbers) _numbers.Add(name, number);
+        foreach (var (name, number) in unified) _numbers.Add(name, number);
     }
 
     public string Architecture { get; }

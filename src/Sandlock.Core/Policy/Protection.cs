@@ -35,7 +35,9 @@ internal static class ProtectionNames
         (Protection.Seccomp, "seccomp"),
     ];
 
-    public static IEnumerable<string> All => Names.Select(n => n.Name);
+    private static readonly string[] AllNames = Array.ConvertAll(Names, n => n.Name);
+
+    public static ReadOnlySpan<string> All => AllNames;
 
     public static string Name(this Protection protection) => Names.First(n => n.Protection == protection).Name;
 

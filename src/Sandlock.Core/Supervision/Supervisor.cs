@@ -1,18 +1,18 @@
-using System.Collections.Concurrent;
 using Sandlock.Interop;
 
 namespace Sandlock.Supervision;
 
 /// <summary>
-/// Serves the seccomp listeners of every supervised sandbox in the process from one epoll thread; handlers that
-/// may block finish on the thread pool. Fails closed: a held syscall without a handler is refused, a handler fault
+/// Serves the seccomp listeners of the process's supervised sandboxes: each on a thread of its own from its first
+/// held call, beyond <see cref="MaxDedicatedThreads"/> on the <see cref="EventLoop"/>; handlers that may block
+/// finish on the thread pool. Fails closed: a held syscall without a handler is refused, a handler fault
 /// kills its sandbox.
 /// </summary>
 internal static class Supervisor
 {
 
     /// <summary>
-    /// Sessions beyond this share the epoll thread. Up to it, each has a thread blocked in the receive ioctl, as
+    /// Sessions beyond this share the event loop. Up to it, each has a thread blocked in the receive ioctl, as
     /// the C reference is: an epoll wake-up in between doubles a round trip on this kind of VM.
     /// </summary>
     private const int MaxDedicatedThreads = 32;
@@ -21,13 +21,55 @@ internal static class Supervisor
     public static void Register(SupervisedSession session)
     {
         if (DedicatedThread.TryHandOff(session)) return;
+        // Whether a thread is needed at all shows with the first held call: a command that makes none (most runs of
+        // the CLI) never pays for one.
+        EventLoop.Add(new FirstCallWatch(session));
+    }
+
+    /// <summary>Gives a session with a held call waiting the server it will keep: an idle thread, a new one, or the loop.</summary>
+    private static void AssignServer(SupervisedSession session)
+    {
+        if (DedicatedThread.TryHandOff(session)) return;
         if (Interlocked.Increment(ref _dedicated) <= MaxDedicatedThreads)
         {
             new DedicatedThread(session).Start();
             return;
         }
         Interlocked.Decrement(ref _dedicated);
-        Shared.Register(session);
+        EventLoop.Add(new SharedWatch(session));
+    }
+
+    /// <summary>A listener waiting for its first held call, or for its sandbox to end without one.</summary>
+    private sealed class FirstCallWatch(SupervisedSession session) : EventLoop.Watch(session.Listener)
+    {
+        public override bool OnReady(uint events)
+        {
+            // Out of the set before another thread may close the listener.
+            EventLoop.Remove(this);
+            if ((events & Libc.EPOLLIN) != 0) AssignServer(session);
+            else Libc.Close(session.Listener);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// A session beyond the dedicated threads, served on the event loop: one receive per readiness, as the listener
+    /// blocks when nothing is pending.
+    /// </summary>
+    private sealed class SharedWatch(SupervisedSession session) : EventLoop.Watch(session.Listener)
+    {
+        public override bool OnReady(uint events)
+        {
+            if ((events & Libc.EPOLLIN) != 0)
+            {
+                Serve(session);
+                return false;
+            }
+            // Every process using the filter has exited: nothing more can arrive on this listener.
+            EventLoop.Remove(this);
+            Libc.Close(session.Listener);
+            return true;
+        }
     }
 
     /// <summary>
@@ -91,62 +133,9 @@ internal static class Supervisor
         Libc.Close(session.Listener);
     }
 
-    /// <summary>
-    /// The epoll thread for sessions beyond the dedicated threads: started with the first such session, so a
-    /// process that runs a few sandboxes never pays for it.
-    /// </summary>
-    private static class Shared
-    {
-        private static readonly EpollSet Epoll = new();
-        private static readonly ConcurrentDictionary<ulong, SupervisedSession> Sessions = new();
-        private static long _nextId;
-
-        static Shared() => new Thread(Loop) { IsBackground = true, Name = "sandlock supervisor" }.Start();
-
-        public static void Register(SupervisedSession session)
-        {
-            var id = (ulong)Interlocked.Increment(ref _nextId);
-            Sessions[id] = session;
-            try
-            {
-                Epoll.Add(session.Listener, id);
-            }
-            catch
-            {
-                Sessions.TryRemove(id, out _);
-                throw;
-            }
-        }
-
-        private static void Loop()
-        {
-            var ready = new (ulong Id, uint Events)[64];
-            while (true)
-            {
-                var n = Epoll.Wait(ready);
-                for (var i = 0; i < n; i++)
-                {
-                    var (id, flags) = ready[i];
-                    if (!Sessions.TryGetValue(id, out var session)) continue;
-                    if ((flags & Libc.EPOLLIN) != 0) Serve(session);
-                    else if ((flags & (Libc.EPOLLHUP | Libc.EPOLLERR)) != 0) Retire(id, session);
-                }
-            }
-        }
-
-        /// <summary>Every process using the filter has exited: nothing more can arrive on this listener.</summary>
-        private static void Retire(ulong id, SupervisedSession session)
-        {
-            Sessions.TryRemove(id, out _);
-            Epoll.Remove(session.Listener);
-            Libc.Close(session.Listener);
-        }
-    }
-
     /// <summary>Receives and answers one held call; false when the receive failed.</summary>
     private static bool Serve(SupervisedSession session)
     {
-        // One receive per readiness on the shared thread: the listener blocks when nothing is pending.
         if (!SeccompNotify.Receive(session.Listener, out var notification)) return false;
         var args = notification.Arguments();
         if (!session.TryGetHandlers(notification.Nr, args, out var handlers, out var name))

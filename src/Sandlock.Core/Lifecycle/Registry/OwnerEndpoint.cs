@@ -6,9 +6,9 @@ namespace Sandlock.Lifecycle.Registry;
 
 /// <summary>
 /// This process's entry in the <see cref="RuntimeFolder"/>: holds the lock for as long as the process lives and
-/// answers <see cref="RegistryRequest"/>s on a unix socket: one thread of its own waits for connections on a listener
-/// made by plain syscalls (a .NET Socket would start the socket engine's thread in every CLI run), each connection is
-/// served on the thread pool as a Socket. Only clients of this user are answered (SO_PEERCRED).
+/// answers <see cref="RegistryRequest"/>s on a unix socket: the <see cref="EventLoop"/> waits for connections on a
+/// listener made by plain syscalls (a .NET Socket would start the socket engine's thread in every CLI run), each
+/// connection is served on the thread pool as a Socket. Only clients of this user are answered (SO_PEERCRED).
 /// </summary>
 internal static class OwnerEndpoint
 {
@@ -26,12 +26,12 @@ internal static class OwnerEndpoint
     public static string? SocketPath => _listener < 0 ? null : _files?.Socket;
 
     /// <summary>
-    /// Opens the entry and answers on it for the life of the process, on the calling (dedicated) thread; a failure
-    /// leaves the sandboxes running, unlisted, and says why in <see cref="Problem"/>.
+    /// Opens the entry and answers on it for the life of the process; a failure leaves the sandboxes running,
+    /// unlisted, and says why in <see cref="Problem"/>.
     /// </summary>
     public static void OpenAndServe()
     {
-        if (Open() is var listener and >= 0) AcceptConnections(listener);
+        if (Open() is var listener and >= 0) EventLoop.Add(new ConnectionWatch(listener));
     }
 
     private static int Open()
@@ -57,7 +57,7 @@ internal static class OwnerEndpoint
             AppDomain.CurrentDomain.ProcessExit += (_, _) => files.Remove();
             return listener;
         }
-        // Whatever went wrong: this runs on a thread of its own, where an exception would end the whole process.
+        // Whatever went wrong: the sandbox that opens it runs on, unlisted.
         catch (Exception e)
         {
             Problem = e.Message;
@@ -71,20 +71,27 @@ internal static class OwnerEndpoint
         }
     }
 
-    private static void AcceptConnections(int listener)
+    /// <summary>Accepts what is pending, one connection per readiness.</summary>
+    private sealed class ConnectionWatch(int listener) : EventLoop.Watch(listener)
     {
-        while (true)
+        private static readonly TimeSpan OutOfFdsPause = TimeSpan.FromMilliseconds(100);
+
+        public override bool OnReady(uint events)
         {
-            var fd = UnixListener.Accept(listener);
-            if (fd == -Errno.EBADF || fd == -Errno.EINVAL) return;
-            if (fd < 0)
+            var fd = UnixListener.Accept(Fd);
+            if (fd >= 0)
             {
-                // Out of fds, say: try again later rather than spin.
-                Thread.Sleep(100);
-                continue;
+                var client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+                _ = Task.Run(() => ServeAsync(client));
+                return false;
             }
-            var client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
-            _ = Task.Run(() => ServeAsync(client));
+            // The client gave up before we took it.
+            if (fd == -Errno.EAGAIN || fd == -Errno.ECONNABORTED) return false;
+            if (fd == -Errno.EBADF || fd == -Errno.EINVAL) return true;
+            // Out of fds, say: listen again later rather than spin on a connection that cannot be taken.
+            EventLoop.Remove(this);
+            _ = Task.Delay(OutOfFdsPause).ContinueWith(_ => EventLoop.Add(new ConnectionWatch(Fd)), TaskScheduler.Default);
+            return true;
         }
     }
 

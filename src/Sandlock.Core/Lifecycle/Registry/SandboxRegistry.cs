@@ -5,7 +5,7 @@ namespace Sandlock.Lifecycle.Registry;
 /// <summary>
 /// The running sandboxes of this process, as other processes of the user see them through one
 /// <see cref="OwnerEndpoint"/>. Registering is a dictionary insert on the start path; the endpoint (a socket and a
-/// lock, one per process however many sandboxes run) is opened once, on a thread of its own, by the first sandbox.
+/// lock, one per process however many sandboxes run) is opened once, by the first sandbox, after its command started.
 /// </summary>
 internal static class SandboxRegistry
 {
@@ -24,9 +24,9 @@ internal static class SandboxRegistry
         var entry = new Entry(sandbox, NewId(), DateTimeOffset.UtcNow, System.Diagnostics.Stopwatch.GetTimestamp());
         while (!Live.TryAdd(entry.Id, entry)) entry = entry with { Id = NewId() };
         if (Volatile.Read(ref _endpointRequested) == 0 && Interlocked.Exchange(ref _endpointRequested, 1) == 0)
-            // A thread of its own, not the pool: a process whose first pool item this would be (the CLI) pays for
-            // the pool's gate and worker threads on its start path.
-            new Thread(OwnerEndpoint.OpenAndServe) { IsBackground = true, Name = "sandlock registry" }.UnsafeStart();
+            // Here, not on the pool: a process whose first pool item this would be (the CLI) pays for the pool's gate
+            // and worker threads on its start path; the command is already running meanwhile.
+            OwnerEndpoint.OpenAndServe();
         return entry.Id;
     }
 
