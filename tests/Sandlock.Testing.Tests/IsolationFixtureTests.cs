@@ -23,6 +23,17 @@ public sealed class IsolationFixtureTests(IsolationFixtureRun run) : IClassFixtu
     }
 
     [Fact]
+    public async Task TheTestFrameworksAssembliesInTheOutputAreReadyToRunImagesAndTheTestsPassWithThem()
+    {
+        var output = Path.Combine((await FixtureWorkspace.Get()).Project("IsolationFixture"), "bin", "Release", "net10.0");
+        foreach (var name in new[] { "xunit.execution.dotnet", "xunit.core", "xunit.abstractions", "xunit.assert", "Tomlyn", "Sandlock.Testing.Host" })
+            Assert.True(ReadyToRunImage.Is(Path.Combine(output, name + ".dll")), $"{name}.dll in {output} is IL only");
+        // The test's own assembly is the user's to compile as they like.
+        Assert.False(ReadyToRunImage.Is(Path.Combine(output, "IsolationFixture.dll")));
+        Assert.Equal(9, Report.Count("Passed"));
+    }
+
+    [Fact]
     public void TheRunLeavesNoTempFolderOfAChildOrATest()
     {
         Assert.Empty(Directory.EnumerateFileSystemEntries(run.TempFolder, "sandlock-test*"));

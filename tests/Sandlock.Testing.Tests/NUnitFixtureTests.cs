@@ -13,6 +13,15 @@ public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnit
     private TrxReport Report => run.Report;
 
     [Fact]
+    public async Task NUnitsFrameworkAndTheChildHostInTheOutputAreReadyToRunImages()
+    {
+        _ = run.Report;
+        var output = Path.Combine((await FixtureWorkspace.Get()).Project("NUnitFixture"), "bin", "Release", "net10.0");
+        foreach (var name in new[] { "nunit.framework", "Tomlyn", "Sandlock.Testing.Host" })
+            Assert.True(ReadyToRunImage.Is(Path.Combine(output, name + ".dll")), $"{name}.dll in {output} is IL only");
+    }
+
+    [Fact]
     public void TheRunLeavesNoTempFolderOfAChildOrATest()
     {
         Assert.Empty(Directory.EnumerateFileSystemEntries(run.TempFolder, "sandlock-test*"));
