@@ -22,10 +22,12 @@ IReadOnlyList<string>? afterName = full ? null : args[1..];
 // - only the subcommand named is built (run and learn have some sixty options each), with the options its
 //   arguments name; a name that is none of them gets them all, for the error to list.
 // Asked or not, what the user sees is the same.
+// - `sandlock --version` alone prints what the version option says, whatever subcommands there are: it makes none.
 Command root = full ? new RootCommand(Description) : new Command("sandlock", Description);
 var onlyNamed = !full && Array.Exists(subcommands, s => s.Name == args[0]);
+var versionOnly = args is ["--version"];
 foreach (var (name, create) in subcommands)
-    if (!onlyNamed || name == args[0]) root.Subcommands.Add(create());
+    if (!versionOnly && (!onlyNamed || name == args[0])) root.Subcommands.Add(create());
 
 // Alone, sandlock says how to use it rather than that a command is missing.
 var parsed = root.Parse(args.Length == 0 ? ["--help"] : args, CommandLineParsing.Configuration);
