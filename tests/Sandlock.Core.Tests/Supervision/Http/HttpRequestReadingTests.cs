@@ -153,6 +153,17 @@ public sealed class HttpRequestReadingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_host_that_is_not_a_valid_internationalized_name_gets_400_and_is_recorded()
+    {
+        if (!File.Exists("/usr/bin/python3")) return;
+        var (statuses, result) = await SendAsync(Policy().HttpAllow("GET */*"), Get("/a", "xn--zz.example"), Get("/a", "XN--BCHER-2PA.example"), Get("/b"));
+
+        Assert.Equal(["400", "400", "200"], statuses);
+        Assert.Equal(["GET /b HTTP/1.1"], _server.Heads.Select(h => h.Split("\r\n")[0]));
+        Assert.Equal(2, result.Denials.Count(d => d.Syscall == "http" && d.Rule.Contains("the host is not a valid name", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Heads_whose_framing_servers_read_differently_get_400()
     {
         if (!File.Exists("/usr/bin/python3")) return;
