@@ -20,6 +20,7 @@ internal sealed class ProxiedConnection(
     HttpInterception interception, SupervisedSession session, HttpMessageInvoker upstream, Socket client, HttpProxy.Intercepted target, StopSignal stopSignal)
 {
     private const byte TlsHandshake = 0x16;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private Stream _stream = null!;
     private bool _tls;
@@ -85,8 +86,8 @@ internal sealed class ProxiedConnection(
     {
         var authority = head.Authority ?? _serverName ?? AddressText(target.Address);
         string host;
-        try { host = HttpRule.CanonicalHost(HostOf(authority)); }
-        catch (FormatException e)
+        try { host = HttpRule.CanonicalHost(HostOf(AsUtf8(authority))); }
+        catch (Exception e) when (e is FormatException or DecoderFallbackException)
         {
             var refused = $"{head.Method} {HeaderFields.Shorten(authority)}{HeaderFields.Shorten(head.PathAndQuery)}";
             session.Deny(new Denial("http", refused, target.Pid, $"the host is not a valid name: {e.Message}"));
@@ -289,6 +290,12 @@ internal sealed class ProxiedConnection(
         catch (Exception e) when (e is SocketException or ArgumentException) { reached = false; }
         return _resolvedHere[host] = reached;
     }
+
+    /// <summary>
+    /// A head's field (its bytes read as Latin-1) as UTF-8: a name sent in Unicode rather than in its ASCII form is
+    /// matched as the server would read it. Throws <see cref="DecoderFallbackException"/> when it is not UTF-8.
+    /// </summary>
+    private static string AsUtf8(string field) => field.All(char.IsAscii) ? field : StrictUtf8.GetString(Encoding.Latin1.GetBytes(field));
 
     /// <summary>The TLS server name as rules compare hosts; one that is not a valid name stays as sent, and matches no Host.</summary>
     private static string ServerNameOf(string sent)
