@@ -1,4 +1,5 @@
 using System.Net;
+using Sandlock.Policy;
 
 namespace Sandlock;
 
@@ -22,17 +23,24 @@ public sealed record HttpRule(string Method, string Host, string Path)
             throw new PolicyException(source, $"invalid HTTP rule '{rule}': expected a host name, an IP address, '*' or '*.DOMAIN' without a port (ports are --http-port)");
         if (path.IndexOf('*') is var star && star >= 0 && star != path.Length - 1)
             throw new PolicyException(source, $"invalid HTTP rule '{rule}': '*' may only end the path (a prefix)");
-        return new HttpRule(parts[0], CanonicalHost(host.Trim('[', ']')), path);
+        string canonical;
+        try { canonical = CanonicalHost(host.Trim('[', ']')); }
+        catch (FormatException e) { throw new PolicyException(source, $"invalid HTTP rule '{rule}': {e.Message}"); }
+        return new HttpRule(parts[0], canonical, path);
     }
 
     /// <summary>
-    /// A host as rules compare it: lower case without a trailing dot, and an address in its one canonical form, so
-    /// that <c>127.1</c>, <c>0x7f.0.0.1</c>, <c>2130706433</c> and <c>::ffff:127.0.0.1</c> are all <c>127.0.0.1</c>.
+    /// A host as rules compare it: lower case without a trailing dot, an address in its one canonical form, so
+    /// that <c>127.1</c>, <c>0x7f.0.0.1</c>, <c>2130706433</c> and <c>::ffff:127.0.0.1</c> are all <c>127.0.0.1</c>,
+    /// and a name in its ASCII (IDNA) form, so that <c>bücher.example</c> is <c>xn--bcher-kva.example</c>.
+    /// Throws <see cref="FormatException"/> when the name is not a valid internationalized name.
     /// </summary>
     public static string CanonicalHost(string host)
     {
         var name = host.TrimEnd('.').ToLowerInvariant();
-        if (name.Length == 0 || name.StartsWith('*') || !IPAddress.TryParse(name, out var address)) return name;
+        if (name.StartsWith("*.", StringComparison.Ordinal)) return "*." + IdnHostNames.ToAscii(name[2..]);
+        if (name.Length == 0 || name.StartsWith('*')) return name;
+        if (!IPAddress.TryParse(name, out var address)) return IdnHostNames.ToAscii(name);
         return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
     }
 

@@ -133,6 +133,9 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(where, $"invalid HTTP credential '{assignment}': expected HOST=ENVVAR, e.g. registry.example.com=REGISTRY_TOKEN");
         if (!variable.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
             throw new PolicyException(where, $"invalid HTTP credential '{assignment}': '{variable}' is not an environment variable name");
+        // Keyed as the proxy names the host of a request, so a credential for bücher.example goes to xn--bcher-kva.example.
+        try { host = HttpRule.CanonicalHost(host); }
+        catch (FormatException e) { throw new PolicyException(where, $"invalid HTTP credential '{assignment}': {e.Message}"); }
         return Set(SettingNames.HttpAuth, source, p => p with { HttpAuth = p.HttpAuth.SetItem(host, variable) });
     }
 

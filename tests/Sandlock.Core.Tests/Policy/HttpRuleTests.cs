@@ -97,4 +97,57 @@ public sealed class HttpRuleTests
     [InlineData("example.com=BAD-NAME")]
     public void Bad_credentials_are_refused(string assignment) =>
         Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().HttpAuth(assignment, "--http-auth"));
+
+    [Theory]
+    [InlineData("GET bücher.example/*", "xn--bcher-kva.example")]
+    [InlineData("GET xn--bcher-kva.example/*", "xn--bcher-kva.example")]
+    [InlineData("GET XN--BCHER-KVA.Example/*", "xn--bcher-kva.example")]
+    [InlineData("GET BÜCHER.example./*", "xn--bcher-kva.example")]
+    [InlineData("GET *.bücher.example/*", "pkgs.xn--bcher-kva.example")]
+    [InlineData("GET bücher.example/*", "bücher.example")]
+    [InlineData("GET xn--bcher-kva.example/*", "Bücher.Example.")]
+    [InlineData("GET παράδειγμα.δοκιμή/*", "xn--hxajbheg2az3al.xn--jxalpdlp")]
+    public void A_name_in_unicode_and_its_ascii_form_are_one_host(string rule, string requestHost) =>
+        Assert.True(HttpRule.Parse(rule, "--http-allow").Matches("GET", HttpRule.CanonicalHost(requestHost), "/x"));
+
+    [Theory]
+    [InlineData("GET bücher.example/*", "bucher.example")]
+    [InlineData("GET bücher.example/*", "xn--bcher-kva.example.evil")]
+    [InlineData("GET *.bücher.example/*", "xn--bcher-kva.example")]
+    public void Another_name_is_another_host(string rule, string requestHost) =>
+        Assert.False(HttpRule.Parse(rule, "--http-allow").Matches("GET", HttpRule.CanonicalHost(requestHost), "/x"));
+
+    [Theory]
+    [InlineData("Bücher.Example.", "xn--bcher-kva.example")]
+    [InlineData("*.BÜCHER.example", "*.xn--bcher-kva.example")]
+    [InlineData("ß.de", "xn--zca.de")]
+    [InlineData("my_host.bücher.example", "my_host.xn--bcher-kva.example")]
+    [InlineData("XN--BCHER-KVA.EXAMPLE", "xn--bcher-kva.example")]
+    public void Names_are_compared_in_their_ascii_form(string host, string canonical) =>
+        Assert.Equal(canonical, HttpRule.CanonicalHost(host));
+
+    [Theory]
+    [InlineData("xn--zz.example")]            // not punycode
+    [InlineData("xn--bcher-2pa.example")]     // decodes to 'Bücher': upper case
+    [InlineData("xn--a.example")]             // decodes to nothing
+    [InlineData("bü_cher.example")]           // not a letter, digit or hyphen
+    [InlineData("-bücher.example")]           // a leading hyphen
+    [InlineData("ｂücher.example")]           // a full-width letter, which IDNA maps to 'b'
+    [InlineData("bu\u0308cher.example")]     // not in normal form C
+    [InlineData("bü\u200Dcher.example")]     // a joiner
+    public void A_host_that_is_not_a_valid_internationalized_name_is_refused(string escaped)
+    {
+        var host = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        Assert.Throws<FormatException>(() => HttpRule.CanonicalHost(host));
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().HttpAllow($"GET {host}/*", "--http-allow"));
+        Assert.Contains("--http-allow", error.Message);
+        Assert.Contains($"'GET {host}/*'", error.Message);
+    }
+
+    [Fact]
+    public void A_credential_for_a_unicode_name_is_kept_under_its_ascii_form()
+    {
+        var policy = new SandboxPolicyBuilder().HttpAllow("GET bücher.example/*").HttpAuth("Bücher.example=TOKEN").Build();
+        Assert.Equal(["xn--bcher-kva.example"], policy.HttpAuth.Keys);
+    }
 }

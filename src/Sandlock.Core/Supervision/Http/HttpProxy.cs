@@ -112,6 +112,7 @@ internal sealed class HttpProxy : IDisposable
             try { target = await expected.Task.WaitAsync(ExpectWait, _stop.Token).ConfigureAwait(false); }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException) { return; }
             await new ProxiedConnection(_interception, _session, _upstream, client, target, _stopSignal).RunAsync(_stop.Token).ConfigureAwait(false);
+            await LingeringClose.RunAsync(client, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception)
         {

@@ -20,6 +20,7 @@ internal sealed class ProxiedConnection(
     HttpInterception interception, SupervisedSession session, HttpMessageInvoker upstream, Socket client, HttpProxy.Intercepted target, StopSignal stopSignal)
 {
     private const byte TlsHandshake = 0x16;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private Stream _stream = null!;
     private bool _tls;
@@ -57,7 +58,7 @@ internal sealed class ProxiedConnection(
         {
             await ssl.AuthenticateAsServerAsync((_, hello, _, _) =>
             {
-                _serverName = string.IsNullOrEmpty(hello.ServerName) ? null : hello.ServerName.TrimEnd('.').ToLowerInvariant();
+                _serverName = string.IsNullOrEmpty(hello.ServerName) ? null : ServerNameOf(hello.ServerName);
                 return ValueTask.FromResult(new SslServerAuthenticationOptions
                 {
                     ServerCertificateContext = interception.Authority.LeafFor(_serverName ?? target.Address.ToString()),
@@ -84,7 +85,15 @@ internal sealed class ProxiedConnection(
     private async Task<bool> ForwardAsync(RequestHead head, MessageInput input, PlainUpstream? plain, CancellationToken stop)
     {
         var authority = head.Authority ?? _serverName ?? AddressText(target.Address);
-        var host = HttpRule.CanonicalHost(HostOf(authority));
+        string host;
+        try { host = HttpRule.CanonicalHost(HostOf(AsUtf8(authority))); }
+        catch (Exception e) when (e is FormatException or DecoderFallbackException)
+        {
+            var refused = $"{head.Method} {HeaderFields.Shorten(authority)}{HeaderFields.Shorten(head.PathAndQuery)}";
+            session.Deny(new Denial("http", refused, target.Pid, $"the host is not a valid name: {e.Message}"));
+            await WriteTextAsync(400, "Bad Request", $"sandlock: {refused} refused: the host is not a valid name: {e.Message}\n", stop).ConfigureAwait(false);
+            return false;
+        }
         IReadOnlyList<string> readings;
         try { readings = HttpPaths.Readings(head.PathAndQuery); }
         catch (InvalidDataException e)
@@ -280,6 +289,19 @@ internal sealed class ProxiedConnection(
         }
         catch (Exception e) when (e is SocketException or ArgumentException) { reached = false; }
         return _resolvedHere[host] = reached;
+    }
+
+    /// <summary>
+    /// A head's field (its bytes read as Latin-1) as UTF-8: a name sent in Unicode rather than in its ASCII form is
+    /// matched as the server would read it. Throws <see cref="DecoderFallbackException"/> when it is not UTF-8.
+    /// </summary>
+    private static string AsUtf8(string field) => field.All(char.IsAscii) ? field : StrictUtf8.GetString(Encoding.Latin1.GetBytes(field));
+
+    /// <summary>The TLS server name as rules compare hosts; one that is not a valid name stays as sent, and matches no Host.</summary>
+    private static string ServerNameOf(string sent)
+    {
+        try { return HttpRule.CanonicalHost(sent); }
+        catch (FormatException) { return sent.TrimEnd('.').ToLowerInvariant(); }
     }
 
     /// <summary>The host of an authority (<c>host</c>, <c>host:port</c>, <c>[v6]:port</c>), lower case, without a trailing dot.</summary>

@@ -153,6 +153,30 @@ public sealed class HttpRequestReadingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_host_that_is_not_a_valid_internationalized_name_gets_400_and_is_recorded()
+    {
+        if (!File.Exists("/usr/bin/python3")) return;
+        var (statuses, result) = await SendAsync(Policy().HttpAllow("GET */*"), Get("/a", "xn--zz.example"), Get("/a", "XN--BCHER-2PA.example"), Get("/b"));
+
+        Assert.Equal(["400", "400", "200"], statuses);
+        Assert.Equal(["GET /b HTTP/1.1"], _server.Heads.Select(h => h.Split("\r\n")[0]));
+        Assert.Equal(2, result.Denials.Count(d => d.Syscall == "http" && d.Rule.Contains("the host is not a valid name", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_host_sent_in_utf_8_is_read_as_its_ascii_form_and_one_not_in_utf_8_gets_400()
+    {
+        if (!File.Exists("/usr/bin/python3")) return;
+        var (statuses, result) = await SendAsync(Policy().HttpAllow("GET */*"), Get("/a", "b\\xc3\\xbccher.example"), Get("/a", "b\\xfccher.example"));
+
+        // The name is the one a rule for bücher.example names; it is refused because it does not resolve to where the connection went.
+        Assert.Equal(["403", "400"], statuses);
+        Assert.Empty(_server.Heads);
+        Assert.Contains(result.Denials, d => d.Rule.Contains("xn--bcher-kva.example is not where the connection went", StringComparison.Ordinal));
+        Assert.Contains(result.Denials, d => d.Rule.Contains("the host is not a valid name", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Heads_whose_framing_servers_read_differently_get_400()
     {
         if (!File.Exists("/usr/bin/python3")) return;
