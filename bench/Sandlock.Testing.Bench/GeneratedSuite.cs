@@ -4,7 +4,8 @@ namespace Sandlock.Testing.Bench;
 
 /// <summary>
 /// A test project of trivial xunit tests in many classes, written to a temp folder: plain, or with
-/// [assembly: Sandboxed(Isolation = ...)] and Sandlock's framework, referencing the repository's projects.
+/// [assembly: Sandboxed(Isolation = ...)] and Sandlock's framework, referencing the repository's projects and
+/// importing what the package adds to a build beside them.
 /// </summary>
 internal static class GeneratedSuite
 {
@@ -15,6 +16,8 @@ internal static class GeneratedSuite
         Directory.CreateDirectory(folder);
         repository ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."));
         var xunitProject = Path.Combine(repository, "src/Sandlock.Testing.Xunit/Sandlock.Testing.Xunit.csproj");
+        // What the package's buildTransitive adds and a project reference does not: the test frameworks' ReadyToRun copies.
+        var readyToRun = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.ReadyToRun.targets");
         File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -28,6 +31,7 @@ internal static class GeneratedSuite
                 <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
                 {(isolation is null ? "" : $"<ProjectReference Include=\"{xunitProject}\" />")}
               </ItemGroup>
+              {(isolation is null ? "" : $"<Import Project=\"{readyToRun}\" Condition=\"Exists('{readyToRun}')\" />")}
             </Project>
             """);
         var code = new StringBuilder();

@@ -72,6 +72,12 @@ internal sealed class SupervisedSession
     /// <summary>Names of the syscalls the filter must hold for this session.</summary>
     public IEnumerable<string> HeldSyscalls => _names.Values;
 
+    /// <summary>
+    /// Whether it holds a call nearly every program makes as it starts (opening its libraries, running a program): its
+    /// supervisor is then needed at once, not only maybe.
+    /// </summary>
+    internal bool HoldsStartCalls => _names.Values.Any(name => name is "openat" or "open" or "openat2" or "execve" or "execveat");
+
     public int Listener { get; private set; } = -1;
     public int RootPid { get; private set; }
 

@@ -20,9 +20,17 @@ internal static class Supervisor
 
     public static void Register(SupervisedSession session)
     {
+        // A session that will hold a call at once gets its thread now, on the starting thread: from the event loop,
+        // thread starts for many sandboxes starting together (a test run's children) would queue behind each other
+        // and behind every child's exit.
+        if (session.HoldsStartCalls)
+        {
+            AssignServer(session);
+            return;
+        }
         if (DedicatedThread.TryHandOff(session)) return;
-        // Whether a thread is needed at all shows with the first held call: a command that makes none (most runs of
-        // the CLI) never pays for one.
+        // Otherwise whether a thread is needed at all shows with the first held call: a command that makes none
+        // (most runs of the CLI) never pays for one.
         EventLoop.Add(new FirstCallWatch(session));
     }
 
