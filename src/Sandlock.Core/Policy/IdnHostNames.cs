@@ -23,14 +23,33 @@ internal static class IdnHostNames
     public static string ToAscii(string name)
     {
         if (name.All(char.IsAscii) && !name.StartsWith(AcePrefix, StringComparison.Ordinal) && !name.Contains("." + AcePrefix, StringComparison.Ordinal))
-            return name;
+            return CheckedAscii(name);
         return string.Join('.', name.Split('.').Select(LabelToAscii));
     }
+
+    /// <summary>
+    /// A plain name as DNS and servers read it: letters, digits, hyphens and (for names such as <c>_service</c>)
+    /// underscores, in non-empty labels. A control character, space, <c>%</c>, <c>@</c> or other character in a Host
+    /// would be read differently by the server the request goes to than by the rules that let it through.
+    /// </summary>
+    private static string CheckedAscii(string name)
+    {
+        foreach (var label in name.Split('.'))
+        {
+            if (label.Length == 0) throw new FormatException($"'{Shown(name)}' has an empty label");
+            foreach (var c in label)
+                if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')
+                    throw new FormatException($"'{Shown(name)}' holds {(char.IsControl(c) ? $"the control character U+{(int)c:X4}" : $"'{c}'")}, which no host name has");
+        }
+        return name;
+    }
+
+    private static string Shown(string name) => string.Concat(name.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
 
     private static string LabelToAscii(string label)
     {
         var ascii = label.All(char.IsAscii);
-        if (ascii && !label.StartsWith(AcePrefix, StringComparison.Ordinal)) return label;
+        if (ascii && !label.StartsWith(AcePrefix, StringComparison.Ordinal)) return CheckedAscii(label);
         string encoded, decoded;
         try
         {

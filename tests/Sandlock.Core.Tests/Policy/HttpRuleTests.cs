@@ -144,6 +144,28 @@ public sealed class HttpRuleTests
         Assert.Contains($"'GET {host}/*'", error.Message);
     }
 
+    [Theory]
+    [InlineData("exa\\u0001mple.com")]      // a control character
+    [InlineData("exa\\u007fmple.com")]
+    [InlineData("user@example.com")]         // what a server may read as credentials and a host
+    [InlineData("example.com%2eevil")]
+    [InlineData("example..com")]             // an empty label
+    [InlineData("exa;mple.com")]
+    public void A_plain_host_with_a_character_no_host_name_has_is_refused(string escaped)
+    {
+        var host = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        Assert.Throws<FormatException>(() => HttpRule.CanonicalHost(host));
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().HttpAllow($"GET {host}/*", "--http-allow"));
+        Assert.Contains("--http-allow", error.Message);
+    }
+
+    [Theory]
+    [InlineData("_service._tcp.Example.com", "_service._tcp.example.com")]
+    [InlineData("my-host-1.example", "my-host-1.example")]
+    [InlineData("localhost", "localhost")]
+    public void A_plain_host_keeps_letters_digits_hyphens_and_underscores(string host, string canonical) =>
+        Assert.Equal(canonical, HttpRule.CanonicalHost(host));
+
     [Fact]
     public void A_credential_for_a_unicode_name_is_kept_under_its_ascii_form()
     {

@@ -164,6 +164,17 @@ public sealed class HttpRequestReadingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_plain_host_with_a_character_no_host_name_has_gets_400_and_is_recorded()
+    {
+        if (!File.Exists("/usr/bin/python3")) return;
+        var (statuses, result) = await SendAsync(Policy().HttpAllow("GET */*"), Get("/a", "exa\\x01mple.com"), Get("/a", "user@127.0.0.1"), Get("/b"));
+
+        Assert.Equal(["400", "400", "200"], statuses);
+        Assert.Equal(["GET /b HTTP/1.1"], _server.Heads.Select(h => h.Split("\r\n")[0]));
+        Assert.Equal(2, result.Denials.Count(d => d.Syscall == "http" && d.Rule.Contains("the host is not a valid name", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_host_sent_in_utf_8_is_read_as_its_ascii_form_and_one_not_in_utf_8_gets_400()
     {
         if (!File.Exists("/usr/bin/python3")) return;
