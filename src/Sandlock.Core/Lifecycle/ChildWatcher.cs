@@ -57,7 +57,7 @@ internal static class ChildWatcher
     }
 
     /// <summary>Reaps a child through its pidfd, kills what is left of its process group, then drains its pipes.</summary>
-    /// <remarks><paramref name="onExit"/> runs on the watcher thread with (si_code, si_status): keep it short.</remarks>
+    /// <remarks><paramref name="onExit"/> runs on the event loop's thread with (si_code, si_status): keep it short, every sandbox of the process waits on that thread.</remarks>
     internal sealed class ChildExit(int pidFd, int processGroup, IReadOnlyList<OutputPipe> pipes, Action<int, int> onExit) : EventLoop.Watch(pidFd)
     {
 
