@@ -5,7 +5,9 @@ namespace Sandlock.Testing.Xunit;
 
 /// <summary>
 /// For a class whose every test is sandboxed, class fixtures and the constructor belong to the children only:
-/// the parent neither creates fixtures nor checks constructor arguments.
+/// the parent neither creates fixtures nor checks constructor arguments. The tests that share a child are handed
+/// to it all at once, in the order the class runs them, so the child goes from one to the next without waiting for
+/// this process; each test's runner then reports the results it has.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SandboxedTestClassRunner(ITestClass testClass, IReflectionTypeInfo @class, IEnumerable<IXunitTestCase> testCases,
@@ -15,6 +17,7 @@ internal sealed class SandboxedTestClassRunner(ITestClass testClass, IReflection
 {
     // The children of Isolation = Class live as long as this class's run.
     private readonly Sharing.SharingScope _classScope = new(new Sharing.SharedChildPool(), "class");
+    private Dictionary<IXunitTestCase, Task<IReadOnlyList<Protocol.ChildTestResult>>> _started = [];
 
     private bool AllSandboxed => TestCases.All(SandboxedTestCases.IsSandboxed);
 
@@ -28,7 +31,47 @@ internal sealed class SandboxedTestClassRunner(ITestClass testClass, IReflection
 
     protected override object[] CreateTestClassConstructorArguments() => AllSandboxed ? [] : base.CreateTestClassConstructorArguments();
 
+    protected override async Task<RunSummary> RunTestMethodsAsync()
+    {
+        _started = StartShared();
+        try
+        {
+            return await base.RunTestMethodsAsync();
+        }
+        finally
+        {
+            // A method runner that stopped early (cancellation) leaves results nobody awaits: the children finish first.
+            foreach (var running in _started.Values)
+            {
+                try { await running; }
+                catch (OperationCanceledException) { /* reported by the runner that awaited it, or by none on cancellation */ }
+            }
+        }
+    }
+
+    /// <summary>The sandboxed tests that share a child, started in the order the base runner will run them.</summary>
+    private Dictionary<IXunitTestCase, Task<IReadOnlyList<Protocol.ChildTestResult>>> StartShared()
+    {
+        IEnumerable<IXunitTestCase> ordered;
+        try { ordered = TestCaseOrderer.OrderTestCases(TestCases); }
+        // The base runner reports the orderer's failure and runs the cases as they came.
+        catch (Exception) { ordered = TestCases; }
+        var cases = new List<IXunitTestCase>();
+        var launches = new List<SandboxedTestLaunch>();
+        foreach (var testCase in ordered.GroupBy(c => c.TestMethod, TestMethodComparer.Instance).SelectMany(method => method))
+        {
+            if (SandboxedTestCases.SettingsOf(testCase) is not { } settings) continue;
+            cases.Add(testCase);
+            launches.Add(SandboxedTestCases.LaunchOf(testCase, settings, _classScope, assemblyScope));
+        }
+        var tasks = SandboxedTestRunner.StartInOrder(launches, CancellationTokenSource.Token);
+        var started = new Dictionary<IXunitTestCase, Task<IReadOnlyList<Protocol.ChildTestResult>>>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < cases.Count; i++)
+            if (tasks[i] is { } task) started.TryAdd(cases[i], task);
+        return started;
+    }
+
     protected override Task<RunSummary> RunTestMethodAsync(ITestMethod testMethod, IReflectionMethodInfo method, IEnumerable<IXunitTestCase> testCases, object[] constructorArguments) =>
         new SandboxedTestMethodRunner(testMethod, Class, method, testCases, DiagnosticMessageSink, MessageBus,
-            new ExceptionAggregator(Aggregator), CancellationTokenSource, constructorArguments, _classScope, assemblyScope).RunAsync();
+            new ExceptionAggregator(Aggregator), CancellationTokenSource, constructorArguments, _classScope, assemblyScope, _started).RunAsync();
 }

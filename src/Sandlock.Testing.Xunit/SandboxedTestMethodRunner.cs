@@ -4,11 +4,15 @@ using Xunit.Sdk;
 
 namespace Sandlock.Testing.Xunit;
 
-/// <summary>Sends a sandboxed test case to a child and republishes the child's results as this runner's messages.</summary>
+/// <summary>
+/// Sends a sandboxed test case to a child (or takes the results of the one its class runner started in a shared
+/// child) and republishes the child's results as this runner's messages.
+/// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SandboxedTestMethodRunner(ITestMethod testMethod, IReflectionTypeInfo @class, IReflectionMethodInfo method,
     IEnumerable<IXunitTestCase> testCases, IMessageSink diagnosticMessageSink, IMessageBus messageBus, ExceptionAggregator aggregator,
-    CancellationTokenSource cancellationTokenSource, object[] constructorArguments, Sharing.SharingScope classScope, Sharing.SharingScope assemblyScope)
+    CancellationTokenSource cancellationTokenSource, object[] constructorArguments, Sharing.SharingScope classScope, Sharing.SharingScope assemblyScope,
+    IReadOnlyDictionary<IXunitTestCase, Task<IReadOnlyList<ChildTestResult>>> started)
     : XunitTestMethodRunner(testMethod, @class, method, testCases, diagnosticMessageSink, messageBus, aggregator, cancellationTokenSource, constructorArguments)
 {
     protected override Task<RunSummary> RunTestCaseAsync(IXunitTestCase testCase) =>
@@ -22,7 +26,7 @@ internal sealed class SandboxedTestMethodRunner(ITestMethod testMethod, IReflect
         IReadOnlyList<ChildTestResult> results;
         try
         {
-            results = await SandboxedTestRunner.RunAsync(launch, CancellationTokenSource.Token);
+            results = started.TryGetValue(testCase, out var running) ? await running : await SandboxedTestRunner.RunAsync(launch, CancellationTokenSource.Token);
         }
         catch (OperationCanceledException)
         {

@@ -138,27 +138,132 @@ internal static class SandboxedTestRunner
     private static async Task<IReadOnlyList<ChildTestResult>> RunSharedAsync(SandboxedTestLaunch launch, SharingScope scope, ProjectPolicy project,
         IReadOnlyList<PolicyFile> files, ChildRoot root, string outputDirectory, Stopwatch clock, CancellationToken cancellationToken)
     {
-        var assemblyPath = launch.TestAssembly.Location;
-        var group = GroupOf(launch);
-        var seed = launch.Settings.RandomSeed ?? TestSeed.For(launch.TestFullName);
-        using var turn = await scope.Pool.TakeTurnAsync(scope.Name, group, cancellationToken).ConfigureAwait(false);
-        var child = await scope.Pool.TakeIdleAsync(scope.Name, group).ConfigureAwait(false);
-        if (child is null)
+        var shared = new SharedPlan(scope, GroupOf(launch), project, files, root, outputDirectory);
+        var pending = new PendingTest(launch);
+        await RunSharedInOrderAsync(shared, [pending], clock, cancellationToken).ConfigureAwait(false);
+        return await pending.Results.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts the tests of <paramref name="launches"/> that run in a shared child, in their order, as batches of one
+    /// child per policy group (a child then goes from one test to the next without waiting for this process): for
+    /// each launch the task of its results, or null for one that runs in a fresh child, which the caller runs with
+    /// <see cref="RunAsync"/> in its turn. The groups run one after the other, each in one turn of its pool.
+    /// </summary>
+    public static IReadOnlyList<Task<IReadOnlyList<ChildTestResult>>?> StartInOrder(IReadOnlyList<SandboxedTestLaunch> launches, CancellationToken cancellationToken)
+    {
+        var tasks = new Task<IReadOnlyList<ChildTestResult>>?[launches.Count];
+        var groups = new Dictionary<(SharingScope, string), (SharedPlan Plan, List<PendingTest> Tests)>();
+        for (var i = 0; i < launches.Count; i++)
         {
-            var (started, failure) = StartShared(launch, project, files, root, outputDirectory, clock);
-            if (started is null) return [failure!];
-            child = started;
+            if (SharedPlanOf(launches[i]) is not { } plan) continue;
+            if (!groups.TryGetValue((plan.Scope, plan.Group), out var group)) groups[(plan.Scope, plan.Group)] = group = (plan, []);
+            var pending = new PendingTest(launches[i]);
+            group.Tests.Add(pending);
+            tasks[i] = pending.Results.Task;
         }
-        var timeout = launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
+        if (groups.Count > 0)
+        {
+            ParentThreadPool.MakeRoom();
+            _ = Task.Run(async () =>
+            {
+                foreach (var (plan, tests) in groups.Values)
+                    await RunSharedInOrderAsync(plan, tests, Stopwatch.StartNew(), cancellationToken).ConfigureAwait(false);
+            }, CancellationToken.None);
+        }
+        return tasks;
+    }
+
+    /// <summary>Where a launch runs when it shares a child; null when it runs in a fresh one (or its policy has an error to report).</summary>
+    private static SharedPlan? SharedPlanOf(SandboxedTestLaunch launch)
+    {
+        var scope = launch.Settings.EffectiveIsolation switch
+        {
+            SandboxIsolation.Class => launch.ClassScope,
+            SandboxIsolation.Assembly => launch.AssemblyScope,
+            _ => null,
+        };
+        if (scope is null || !launch.Confined || Learning.FailedTestLearning.Folder is not null) return null;
         try
         {
-            return await child.RunAsync(launch, new ChildTestRequest(launch.RunnerType, assemblyPath, launch.TestId, launch.FrameworkSettings),
-                seed, timeout, launch.Settings.AcceptedDenials(project.BaseDirectory), cancellationToken).ConfigureAwait(false);
+            var project = ProjectPolicy.Of(launch.TestAssembly);
+            var files = TestPolicy.Files(launch.Settings, project);
+            var root = ChildRoot.Of(files);
+            var outputDirectory = Path.GetDirectoryName(launch.TestAssembly.Location)!;
+            if (TestPolicy.HasWorkdir(launch.Settings, files) || ChrootCheck.MissingBeforeStart(root, outputDirectory) is not null) return null;
+            return new SharedPlan(scope, GroupOf(launch), project, files, root, outputDirectory);
         }
-        finally
+        catch (PolicyException)
         {
-            scope.Pool.Return(scope.Name, group, child);
+            return null;
         }
+    }
+
+    /// <summary>Runs a group's tests in order through its children: one turn, a new child where one breaks; every test gets its results.</summary>
+    private static async Task RunSharedInOrderAsync(SharedPlan plan, IReadOnlyList<PendingTest> tests, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var (scope, group) = (plan.Scope, plan.Group);
+        var next = 0;
+        try
+        {
+            var runs = tests.Select(t => new SharedTestRun(t.Launch,
+                new ChildTestRequest(t.Launch.RunnerType, t.Launch.TestAssembly.Location, t.Launch.TestId, t.Launch.FrameworkSettings),
+                t.Launch.Settings.RandomSeed ?? TestSeed.For(t.Launch.TestFullName),
+                t.Launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : null,
+                t.Launch.Settings.AcceptedDenials(plan.Project.BaseDirectory))).ToArray();
+            using var turn = await scope.Pool.TakeTurnAsync(scope.Name, group, cancellationToken).ConfigureAwait(false);
+            while (next < runs.Length)
+            {
+                var child = await scope.Pool.TakeIdleAsync(scope.Name, group).ConfigureAwait(false);
+                if (child is null)
+                {
+                    var (started, failure) = StartShared(runs[next].Launch, plan.Project, plan.Files, plan.Root, plan.OutputDirectory, clock);
+                    if (started is null)
+                    {
+                        // What stops one child stops the next: every test left reports it.
+                        for (; next < runs.Length; next++) tests[next].Results.TrySetResult([failure!]);
+                        return;
+                    }
+                    child = started;
+                }
+                int ran;
+                var offset = next;
+                try
+                {
+                    ran = await child.RunAsync(runs[next..], (i, results) => tests[offset + i].Results.TrySetResult(results), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    scope.Pool.Return(scope.Name, group, child);
+                }
+                // A child that ends before a test starts leaves it to the next; one that does so for a new child's first test fails it.
+                if (ran == 0)
+                {
+                    tests[next].Results.TrySetResult([ChildTestResult.Failed(null, typeof(SandboxedTestException).FullName!,
+                        "the shared child ended before the test started", null, "", clock.Elapsed)]);
+                    ran = 1;
+                }
+                next += ran;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            for (; next < tests.Count; next++) tests[next].Results.TrySetCanceled(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            for (; next < tests.Count; next++) tests[next].Results.TrySetResult([ChildFailure.SetupFailed(e, clock.Elapsed)]);
+        }
+    }
+
+    /// <summary>Where a group of tests shares its children, and the policy parts its children are made from.</summary>
+    private sealed record SharedPlan(SharingScope Scope, string Group, ProjectPolicy Project, IReadOnlyList<PolicyFile> Files, ChildRoot Root, string OutputDirectory);
+
+    /// <summary>A test on its way through a shared child, and the results it will have.</summary>
+    private sealed class PendingTest(SandboxedTestLaunch launch)
+    {
+        public SandboxedTestLaunch Launch { get; } = launch;
+        public TaskCompletionSource<IReadOnlyList<ChildTestResult>> Results { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>A new shared child for the launch's group, or the failure its test reports.</summary>

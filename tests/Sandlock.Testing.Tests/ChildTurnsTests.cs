@@ -21,7 +21,8 @@ public sealed class ChildTurnsTests
     [Fact]
     public async Task ATestThatWaitedLongerThanAChildStartGetsAChildOfItsOwnUpToTheBound()
     {
-        using var turns = new ChildTurns(maxChildren: 2);
+        // A machine with processors to spare.
+        using var turns = new ChildTurns(maxChildren: 2, idleProcessors: () => 2);
         using var first = await turns.TakeAsync(CancellationToken.None);
         var second = turns.TakeAsync(CancellationToken.None);
         var third = turns.TakeAsync(CancellationToken.None);
@@ -33,6 +34,38 @@ public sealed class ChildTurnsTests
         first.Dispose();
         (await third).Dispose();
         Assert.Equal(2, turns.Children);
+    }
+
+    [Fact]
+    public async Task OnAMachineWithNoIdleProcessorAWaiterGetsNoSecondChild()
+    {
+        using var looked = new SemaphoreSlim(0);
+        using var turns = new ChildTurns(maxChildren: 2, idleProcessors: () =>
+        {
+            looked.Release();
+            return 0.5;
+        });
+        var first = await turns.TakeAsync(CancellationToken.None);
+        var second = turns.TakeAsync(CancellationToken.None);
+        turns.ChildReady(TimeSpan.Zero);
+        // The first look starts the window; the second is the check after the child's start time, which finds no idle processor.
+        await looked.WaitAsync();
+        await looked.WaitAsync();
+        Assert.Equal(1, turns.Children);
+        Assert.False(second.IsCompleted);
+        first.Dispose();
+        (await second).Dispose();
+        Assert.Equal(1, turns.Children);
+    }
+
+    [Fact]
+    public void IdleProcessorsReadsTheMachinesIdleTime()
+    {
+        var idle = new IdleProcessors();
+        Assert.Equal(0, idle.SinceLastCall());
+        Thread.Sleep(200);
+        var measured = idle.SinceLastCall();
+        Assert.InRange(measured, 0, Environment.ProcessorCount + 1);
     }
 
     [Fact]

@@ -380,6 +380,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// <summary>What the sandbox has denied so far (the result holds all of it).</summary>
     internal IReadOnlyList<Denial> DeniedSoFar => [.. _session?.Denials ?? [], .. _denials];
 
+    /// <summary>The supervisor's part of <see cref="DeniedSoFar"/>, in the order it recorded them (see <see cref="Supervision.JobStarts"/>).</summary>
+    internal IReadOnlyList<Denial> SupervisorDeniedSoFar => _session?.Denials ?? [];
+
+    /// <summary>The rest of <see cref="DeniedSoFar"/>: what the sandbox itself refused (a fork over the process limit).</summary>
+    internal IReadOnlyList<Denial> OwnDeniedSoFar => [.. _denials];
+
     /// <summary>Stops every process of the sandbox (SIGSTOP to its process group).</summary>
     public void Pause()
     {

@@ -83,6 +83,9 @@ internal sealed class SupervisedSession
 
     public IReadOnlyList<Denial> Denials => [.. _denials];
 
+    /// <summary>How many denials were recorded so far (<see cref="Denials"/> lists them in that order).</summary>
+    public int DenialCount => _denials.Count;
+
     /// <summary>The ports the sandbox bound with port remapping, in the order it bound them.</summary>
     public IReadOnlyList<PortMapping> PortMappings => [.. _ports];
 

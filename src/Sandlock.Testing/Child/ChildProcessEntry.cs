@@ -65,11 +65,13 @@ public static class ChildProcessEntry
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static async Task<int> RunSharedAsync(string socketPath, (string RunnerType, string AssemblyPath)? prepare)
     {
+        // Blocking reads and writes: the child does nothing else while it waits for the parent, and the socket engine's
+        // thread and the pool hop of each async read only cost it time.
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath)).ConfigureAwait(false);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+        using var stream = new NetworkStream(socket, ownsSocket: false);
         using var reader = new StreamReader(stream, new UTF8Encoding(false));
-        await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+        using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var runners = new Dictionary<string, IChildTestRunner>();
         // The runtime seeds its generators on first use (lrand48 from time, the /dev/urandom fd): done here, before
         // any test, so that no test's draws depend on whether it came first; so do the pool's workers.
@@ -81,28 +83,38 @@ public static class ChildProcessEntry
             try { RunnerOf(runnerType, runners).Prepare(assemblyPath); }
             catch (Exception) { runners.Clear(); }
         }
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        var jobStart = Path.Combine(Path.GetDirectoryName(socketPath)!, SharedChildFiles.JobStart);
+        while (reader.ReadLine() is { } line)
         {
-            var message = ProtocolJson.ParseLine(line);
-            if (message is not { Kind: SharedChildMessage.Run, Request: { } request, TempDirectory: { } temp }) break;
-            // Path.GetTempPath and SandboxedTestEnvironment read these at each call.
-            Environment.SetEnvironmentVariable("TMPDIR", temp);
-            Environment.SetEnvironmentVariable(SandboxedTestEnvironment.TempDirVariable, temp);
-            Environment.SetEnvironmentVariable(SandboxedTestEnvironment.SeedVariable, message.Seed.ToString(CultureInfo.InvariantCulture));
-            var started = true;
-            void Start()
+            if (ProtocolJson.ParseLine(line) is not { Kind: SharedChildMessage.Run, Tests: { } tests }) break;
+            foreach (var test in tests)
             {
-                // On the test's thread, just before the test: the parent restarts the supervisor's stream and clock.
-                writer.WriteLine(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Starting)));
-                started = reader.ReadLine() is { } go && ProtocolJson.ParseLine(go).Kind == SharedChildMessage.Go;
-                ProcessRandomness.Restart(message.Seed);
+                // Path.GetTempPath and SandboxedTestEnvironment read these at each call; the folder is made as the test starts.
+                Environment.SetEnvironmentVariable("TMPDIR", test.TempDirectory);
+                Environment.SetEnvironmentVariable(SandboxedTestEnvironment.TempDirVariable, test.TempDirectory);
+                Environment.SetEnvironmentVariable(SandboxedTestEnvironment.SeedVariable, test.Seed.ToString(CultureInfo.InvariantCulture));
+                Exception? notStarted = null;
+                void Start()
+                {
+                    // On the test's thread, just before the test: as the supervisor holds this open it removes the last
+                    // test's folder, makes this one's and restarts the streams and clock, so the test draws from its own
+                    // seed and its clock starts at TimeStart.
+                    try
+                    {
+                        File.OpenHandle(jobStart).Dispose();
+                        ProcessRandomness.Restart(test.Seed);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { notStarted = e; }
+                }
+                ChildTestStart.Arm(Start);
+                var report = await RunOneAsync(test.Request, runners).ConfigureAwait(false);
+                // A runner that reached no test (a host error) still starts the job, so the next one gets the next seed.
+                ChildTestStart.Announce();
+                if (notStarted is not null) report = new ChildRunReport([], $"the sandbox could not start the test (its temp folder, seed and clock): {notStarted.Message}");
+                writer.WriteLine(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Done) { Report = report }));
+                // The parent runs the tests left in another child.
+                if (notStarted is not null) return 0;
             }
-            ChildTestStart.Arm(Start);
-            var report = await RunOneAsync(request, runners).ConfigureAwait(false);
-            // A runner that reached no test (a host error) still owes the parent its start.
-            ChildTestStart.Announce();
-            if (!started) break;
-            await writer.WriteLineAsync(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Done) { Report = report })).ConfigureAwait(false);
         }
         return 0;
     }

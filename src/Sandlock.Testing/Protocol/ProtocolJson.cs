@@ -7,6 +7,7 @@ namespace Sandlock.Testing.Protocol;
 [JsonSerializable(typeof(ChildTestRequest))]
 [JsonSerializable(typeof(ChildRunReport))]
 [JsonSerializable(typeof(SharedChildMessage))]
+[JsonSerializable(typeof(SharedChildTest))]
 internal sealed partial class ProtocolJson : JsonSerializerContext
 {
     public const string RequestFileName = "request.json";

@@ -2,21 +2,22 @@ namespace Sandlock.Testing.Protocol;
 
 /// <summary>
 /// One line between the parent and a shared child, over the unix socket in the child's session folder. The parent
-/// sends <see cref="Run"/>; the child sets the test's environment and answers <see cref="Starting"/>; the parent
-/// restarts the supervisor's seeded stream and virtual clock and answers <see cref="Go"/>; the child runs the test
-/// and answers <see cref="Done"/> with its report.
+/// sends <see cref="Run"/> with a batch of tests; the child runs them one after the other without waiting for the
+/// parent and answers <see cref="Done"/> with each test's report, in order. As a test itself starts, the child opens
+/// the session's job-start file (<see cref="SharedChildFiles"/>); before that open returns, the supervisor removes the
+/// folder of the test before, makes this test's own temp folder and restarts its seeded streams and virtual clock
+/// with the test's seed.
 /// </summary>
 internal sealed record SharedChildMessage(string Kind)
 {
-    public const string Run = "run", Starting = "starting", Go = "go", Done = "done";
+    public const string Run = "run", Done = "done";
 
-    public ChildTestRequest? Request { get; init; }
-
-    /// <summary>The test's own temp folder, as the child sees it (TMPDIR, SANDLOCK_TEST_TEMP).</summary>
-    public string? TempDirectory { get; init; }
-
-    /// <summary>The test's seed (SANDLOCK_TEST_SEED), the one the supervisor's stream restarts with.</summary>
-    public ulong Seed { get; init; }
+    /// <summary>The tests of a <see cref="Run"/>, in the order the child runs them.</summary>
+    public IReadOnlyList<SharedChildTest>? Tests { get; init; }
 
     public ChildRunReport? Report { get; init; }
 }
+
+/// <param name="Seed">The test's seed (SANDLOCK_TEST_SEED), the one the supervisor's streams restart with.</param>
+/// <param name="TempDirectory">The test's own temp folder, as the child sees it (TMPDIR, SANDLOCK_TEST_TEMP); made as it starts.</param>
+internal sealed record SharedChildTest(ChildTestRequest Request, ulong Seed, string TempDirectory);

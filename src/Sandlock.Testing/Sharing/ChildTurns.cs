@@ -6,8 +6,10 @@ namespace Sandlock.Testing.Sharing;
 /// The turns of one policy group: how many of its tests may be in children at once, and so how many children it has.
 /// A group starts with one child; it gets another (up to one per CPU) only when a test has waited for a turn longer
 /// than the group's first child took from its start to the end of its first test, measured from when that child
-/// was ready. A run of short tests never pays for a second child (on a small machine its start costs more than the
-/// tests it would take over); a run of long tests gets one per CPU. Waiters get their turns first come, first served.
+/// was ready, and only while a processor was left idle: a run of short tests never pays for a second child (on a
+/// small machine its start costs more than the tests it would take over), and neither does a machine kept busy by
+/// the tests (a second child there only takes processor time from the first); a run of long tests that wait gets one
+/// per CPU. Waiters get their turns first come, first served.
 /// </summary>
 internal sealed class ChildTurns : IDisposable
 {
@@ -15,15 +17,19 @@ internal sealed class ChildTurns : IDisposable
     private readonly int _maxChildren;
     private readonly LinkedList<Waiter> _waiters = [];
     private readonly Timer _growth;
+    private readonly Func<double> _idleProcessors;
+    private long _nextCheck;
     private int _children = 1;
     private int _inUse;
     private TimeSpan? _startCost;
     private long _readySince;
     private bool _disposed;
 
-    public ChildTurns(int maxChildren)
+    /// <param name="idleProcessors">How many processors were idle since its last call (<see cref="IdleProcessors"/> when null).</param>
+    public ChildTurns(int maxChildren, Func<double>? idleProcessors = null)
     {
         _maxChildren = maxChildren;
+        _idleProcessors = idleProcessors ?? new IdleProcessors().SinceLastCall;
         _growth = new Timer(_ => Grow());
     }
 
@@ -61,6 +67,8 @@ internal sealed class ChildTurns : IDisposable
             if (_startCost is not null) return;
             _startCost = cost;
             _readySince = Stopwatch.GetTimestamp();
+            // The idle time counts from here.
+            _idleProcessors();
             ArmGrowth();
         }
     }
@@ -103,6 +111,8 @@ internal sealed class ChildTurns : IDisposable
         }
         var waited = Stopwatch.GetElapsedTime(Math.Max(first.Value.Since, _readySince));
         var left = cost - waited;
+        var untilCheck = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _nextCheck);
+        if (untilCheck > left) left = untilCheck;
         _growth.Change(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
@@ -111,8 +121,15 @@ internal sealed class ChildTurns : IDisposable
         lock (_gate)
         {
             if (_disposed || _startCost is not { } cost || _waiters.First is not { } first || _children >= _maxChildren) return;
-            if (Stopwatch.GetElapsedTime(Math.Max(first.Value.Since, _readySince)) < cost)
+            if (Stopwatch.GetElapsedTime(Math.Max(first.Value.Since, _readySince)) < cost || Stopwatch.GetTimestamp() < _nextCheck)
             {
+                ArmGrowth();
+                return;
+            }
+            // No processor to spare since the last look: look again after another start's time (at least a tenth of a second).
+            if (_idleProcessors() < 1)
+            {
+                _nextCheck = Stopwatch.GetTimestamp() + (long)(Math.Max(cost.TotalSeconds, 0.1) * Stopwatch.Frequency);
                 ArmGrowth();
                 return;
             }

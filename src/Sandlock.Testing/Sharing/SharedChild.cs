@@ -3,21 +3,21 @@ using System.Net.Sockets;
 using System.Text;
 using Sandlock.Lifecycle;
 using Sandlock.Policy;
+using Sandlock.Supervision;
 using Sandlock.Testing.Protocol;
 
 namespace Sandlock.Testing.Sharing;
 
 /// <summary>
-/// One confined child host that runs the tests of a group (same policy) one after the other. Its session folder
-/// (writable by the child) holds the socket to the parent and, while a test runs, that test's temp folder; a test's
-/// folder is deleted when it ends, before the next test starts, so no later test reads what an earlier one left.
-/// A test that times out kills the child, which is then <see cref="Broken"/>: the pool starts a new one.
+/// One confined child host that runs the tests of a group (same policy) one after the other, in batches. Its session
+/// folder (writable by the child) holds the socket to the parent, the job-start file and the last test's temp
+/// folder; as a test starts, the supervisor removes the folder of the test before and makes the test's own
+/// (<see cref="JobStarts"/>), so no later test reads what an earlier one left, and the child stops when that fails.
+/// A test that times out kills the child, which is then <see cref="Broken"/>: the tests after it run in a new one.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SharedChild : IAsyncDisposable
 {
-    private const string SocketName = "parent.sock";
-
     private readonly Sandbox _sandbox;
     private readonly ChildTempFolder _session;
     private readonly Socket _listener;
@@ -25,13 +25,14 @@ internal sealed class SharedChild : IAsyncDisposable
     private Socket? _connection;
     private StreamReader? _reader;
     private StreamWriter? _writer;
+    private readonly JobStarts _jobs;
     private int _tests;
-    private Task<ChildTempFolder?> _nextTemp = Task.FromResult<ChildTempFolder?>(null);
     private readonly long _started = Stopwatch.GetTimestamp();
 
-    private SharedChild(Sandbox sandbox, ChildTempFolder session, Socket listener, SandboxPolicy policy, string? policyFile)
+    private SharedChild(Sandbox sandbox, JobStarts jobs, ChildTempFolder session, Socket listener, SandboxPolicy policy, string? policyFile)
     {
         _sandbox = sandbox;
+        _jobs = jobs;
         _session = session;
         _listener = listener;
         Policy = policy;
@@ -57,12 +58,16 @@ internal sealed class SharedChild : IAsyncDisposable
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(Path.Combine(session.HostPath, SocketName)));
+            listener.Bind(new UnixDomainSocketEndPoint(Path.Combine(session.HostPath, SharedChildFiles.Socket)));
             listener.Listen(1);
-            var command = ChildCommand.For(testAssemblyPath, [Child.ChildProcessEntry.SharedFlag, Path.Combine(session.ChildPath, SocketName), runnerType, testAssemblyPath]);
-            var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy)), command, StdioMode.Capture);
+            // Read-only and empty: the child only opens it.
+            File.WriteAllBytes(Path.Combine(session.HostPath, SharedChildFiles.JobStart), []);
+            File.SetUnixFileMode(Path.Combine(session.HostPath, SharedChildFiles.JobStart), UnixFileMode.UserRead);
+            var command = ChildCommand.For(testAssemblyPath, [Child.ChildProcessEntry.SharedFlag, Path.Combine(session.ChildPath, SharedChildFiles.Socket), runnerType, testAssemblyPath]);
+            var jobs = new JobStarts(Path.Combine(session.ChildPath, SharedChildFiles.JobStart));
+            var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy)), command, StdioMode.Capture) { Handlers = [jobs] };
             sandbox.Start();
-            return new SharedChild(sandbox, session, listener, policy, policyFile);
+            return new SharedChild(sandbox, jobs, session, listener, policy, policyFile);
         }
         catch
         {
@@ -72,89 +77,126 @@ internal sealed class SharedChild : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs one test, with a temp folder of its own inside the session folder. A timeout, a crash or
-    /// a broken protocol is a failed result that says so, and leaves the child <see cref="Broken"/>.
+    /// Runs <paramref name="tests"/> one after the other (the child does not wait for the parent between them),
+    /// calling <paramref name="onResult"/> with each one's index and results as it ends. A test's timeout counts from
+    /// the end of the one before (or from the call); a timeout, a crash or a broken protocol is a failed result for
+    /// the test that was running, which leaves the child <see cref="Broken"/>. Returns how many of the tests ended;
+    /// the rest never started here and are another child's to run.
     /// </summary>
-    public async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, ChildTestRequest request, ulong seed, TimeSpan? timeout,
-        IReadOnlyList<string> acceptedDenials, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(IReadOnlyList<SharedTestRun> tests, Action<int, IReadOnlyList<ChildTestResult>> onResult, CancellationToken cancellationToken)
     {
+        if (tests.Count == 0 || Broken) return 0;
+        var firstJob = _jobs.Started;
+        var ownDenied = _sandbox.OwnDeniedSoFar.Count;
         var clock = Stopwatch.StartNew();
-        var temp = await _nextTemp.ConfigureAwait(false) ?? MakeTemp();
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (timeout is { } t) limit.CancelAfter(t);
-        var deniedBefore = 0;
+        var index = 0;
+        CancellationTokenSource? limit = null;
         try
         {
+            limit = LimitFor(tests[0].Timeout, cancellationToken);
             await ConnectAsync(limit.Token).ConfigureAwait(false);
-            // While the child sets the test up, the supervisor makes what the test's seed serves.
-            _sandbox.PrepareJob(seed);
-            await SendAsync(new SharedChildMessage(SharedChildMessage.Run) { Request = request, TempDirectory = temp.ChildPath, Seed = seed }, limit.Token).ConfigureAwait(false);
-            if (await ReceiveAsync(limit.Token).ConfigureAwait(false) is not { Kind: SharedChildMessage.Starting })
-                return await EndedAsync(launch, timeout, clock, deniedBefore, "did not start the test").ConfigureAwait(false);
-            // Quiet here: the child waits for go. The test draws from its own seed and its clock starts at TimeStart.
-            _sandbox.RestartJob(seed);
-            deniedBefore = _sandbox.DeniedSoFar.Count;
-            await SendAsync(new SharedChildMessage(SharedChildMessage.Go), limit.Token).ConfigureAwait(false);
-            if (await ReceiveAsync(limit.Token).ConfigureAwait(false) is not { Kind: SharedChildMessage.Done, Report: { } report })
-                return await EndedAsync(launch, timeout, clock, deniedBefore, "did not report a result").ConfigureAwait(false);
-            var denials = _sandbox.DeniedSoFar.Skip(deniedBefore).ToList();
-            FirstTestAfter ??= Stopwatch.GetElapsedTime(_started);
-            if (report is { HostError: null, Tests.Count: > 0 })
+            // While the child sets the first test up, the supervisor makes what its seed serves; each start queues the next.
+            _sandbox.PrepareJob(tests[0].Seed);
+            var sent = new List<SharedChildTest>(tests.Count);
+            foreach (var test in tests)
             {
-                var own = new SandboxResult(_sandbox.Pid ?? 0, default, [], [], clock.Elapsed) { Denials = denials };
-                return [.. report.Tests.Select(r => DenialNotes.Add(r, own, Policy, PolicyFile, acceptedDenials))];
+                var folder = SharedChildFiles.TestFolder(++_tests);
+                _jobs.Queue(test.Seed, Path.Combine(_session.HostPath, folder));
+                sent.Add(new SharedChildTest(test.Request, test.Seed, Path.Combine(_session.ChildPath, folder)));
             }
-            var failed = new SandboxResult(_sandbox.Pid ?? 0, default, [], [], clock.Elapsed) { Denials = denials };
-            return [ChildFailure.Describe(failed, report.HostError ?? "it reported no result", Policy, launch, null)];
+            await SendAsync(new SharedChildMessage(SharedChildMessage.Run) { Tests = sent }, limit.Token).ConfigureAwait(false);
+            for (; index < tests.Count; index++)
+            {
+                if (index > 0)
+                {
+                    limit.Dispose();
+                    limit = LimitFor(tests[index].Timeout, cancellationToken);
+                }
+                var test = tests[index];
+                if (await ReceiveAsync(limit.Token).ConfigureAwait(false) is not { Kind: SharedChildMessage.Done, Report: { } report })
+                    return await EndedAsync(tests, index, firstJob, clock, ownDenied, EndedEarly, onResult).ConfigureAwait(false);
+                var denials = DeniedBy(firstJob + index, ref ownDenied);
+                FirstTestAfter ??= Stopwatch.GetElapsedTime(_started);
+                var own = new SandboxResult(_sandbox.Pid ?? 0, default, [], [], clock.Elapsed) { Denials = denials };
+                onResult(index, report is { HostError: null, Tests.Count: > 0 }
+                    ? [.. report.Tests.Select(r => DenialNotes.Add(r, own, Policy, PolicyFile, test.AcceptedDenials))]
+                    : [ChildFailure.Describe(own, report.HostError ?? "it reported no result", Policy, test.Launch, null)]);
+                clock.Restart();
+            }
+            return index;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return await EndedAsync(launch, timeout, clock, deniedBefore, "timed out").ConfigureAwait(false);
+            return await EndedAsync(tests, index, firstJob, clock, ownDenied, "timed out", onResult).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or System.Text.Json.JsonException or InvalidDataException)
         {
-            return await EndedAsync(launch, timeout, clock, deniedBefore, $"broke the protocol ({e.Message})").ConfigureAwait(false);
+            return await EndedAsync(tests, index, firstJob, clock, ownDenied, $"broke the protocol ({e.Message})", onResult).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The run is cancelled: the child is stopped with the test it runs; the caller reports the rest.
+            Broken = true;
+            _jobs.ClearQueue();
+            if (!_exit.IsCompleted) _sandbox.Kill();
+            throw;
         }
         finally
         {
-            // Here, before the result goes back: the next test never sees what this one left. Handed to the pool,
-            // these two calls (about 0.1 ms) kept the next test waiting for a pool thread two or three times as long.
-            temp.TryDelete();
-            try { _nextTemp = Task.FromResult(Broken ? null : MakeTemp()); }
-            // The next test reports it, as its own set-up failure.
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _nextTemp = Task.FromException<ChildTempFolder?>(e); }
+            limit?.Dispose();
         }
     }
 
-    private ChildTempFolder MakeTemp()
+    private const string EndedEarly = "did not report a result";
+
+    private static CancellationTokenSource LimitFor(TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        var name = $"sandlock-test-{++_tests}";
-        var temp = new ChildTempFolder(Path.Combine(_session.HostPath, name), Path.Combine(_session.ChildPath, name));
-        Directory.CreateDirectory(temp.HostPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return temp;
+        var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout is { } t) limit.CancelAfter(t);
+        return limit;
     }
 
-    /// <summary>Waits until the last test's folder is gone (and the next one's made), so that deleting the session leaves nothing behind.</summary>
-    private void WaitForTemp()
+    /// <summary>
+    /// What was denied since job <paramref name="job"/> started, up to the next job's start: the supervisor's count is
+    /// read before the starts, so a denial of a job that starts meanwhile is never counted here.
+    /// </summary>
+    private List<Denial> DeniedBy(int job, ref int ownSeen)
     {
-        try { _nextTemp.Wait(); }
-        catch (AggregateException) { /* the session folder goes as a whole */ }
+        var supervisor = _sandbox.SupervisorDeniedSoFar;
+        var started = _jobs.Started;
+        var from = job < started ? _jobs.DenialsBefore(job) : supervisor.Count;
+        var to = job + 1 < started ? _jobs.DenialsBefore(job + 1) : supervisor.Count;
+        var own = _sandbox.OwnDeniedSoFar;
+        List<Denial> denials = [.. supervisor.Skip(from).Take(to - from), .. own.Skip(ownSeen)];
+        ownSeen = own.Count;
+        return denials;
     }
 
-    /// <summary>The child cannot go on: kill it, wait for it and describe what happened to the test it ran.</summary>
-    private async Task<IReadOnlyList<ChildTestResult>> EndedAsync(SandboxedTestLaunch launch, TimeSpan? timeout, Stopwatch clock, int deniedBefore, string what)
+    /// <summary>
+    /// The child cannot go on: kill it and wait for it. The test it held gets a failed result that says what happened,
+    /// unless the child ended on its own before starting it (it stops when a test's folder cannot be removed); that
+    /// test is then left, with those after it, to another child.
+    /// </summary>
+    private async Task<int> EndedAsync(IReadOnlyList<SharedTestRun> tests, int index, int firstJob, Stopwatch clock, int ownDenied, string what,
+        Action<int, IReadOnlyList<ChildTestResult>> onResult)
     {
         Broken = true;
+        _jobs.ClearQueue();
         var timedOut = what == "timed out";
+        // A child that closed the connection may be exiting on its own; give it the time to, so its status says which.
+        if (what == EndedEarly && !_exit.IsCompleted) await Task.WhenAny(_exit, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         if (!_exit.IsCompleted) _sandbox.Kill();
         var run = await _exit.ConfigureAwait(false);
+        if (!timedOut && run.Status.Code == 0 && _jobs.Started <= firstJob + index) return index;
+        var test = tests[index];
         var own = run with
         {
             Status = run.Status with { TimedOut = timedOut },
             Elapsed = clock.Elapsed,
-            Denials = [.. run.Denials.Skip(deniedBefore)],
+            Denials = DeniedBy(firstJob + index, ref ownDenied),
         };
-        return [ChildFailure.Describe(own, null, Policy, launch, timedOut ? timeout : null)];
+        onResult(index, [ChildFailure.Describe(own, null, Policy, test.Launch, timedOut ? test.Timeout : null)]);
+        return index + 1;
     }
 
     private async Task ConnectAsync(CancellationToken cancellationToken)
@@ -188,7 +230,6 @@ internal sealed class SharedChild : IAsyncDisposable
         _sandbox.Dispose();
         try { _exit.Wait(TimeSpan.FromSeconds(2)); }
         catch (AggregateException) { /* how it ended does not matter here */ }
-        WaitForTemp();
         _session.TryDelete();
     }
 
@@ -202,7 +243,6 @@ internal sealed class SharedChild : IAsyncDisposable
             await Task.WhenAny(_exit, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         }
         await _sandbox.DisposeAsync().ConfigureAwait(false);
-        WaitForTemp();
         _session.TryDelete();
     }
 }

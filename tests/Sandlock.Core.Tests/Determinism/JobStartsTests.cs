@@ -1,0 +1,83 @@
+using Sandlock.Lifecycle;
+using Sandlock.Supervision;
+using Sandlock.Tests.TestSupport;
+using static Sandlock.Tests.TestSupport.Sandboxed;
+
+namespace Sandlock.Tests.Determinism;
+
+/// <summary>
+/// A sandbox that runs jobs in turn starts each one itself, by opening the job-start file: the supervisor removes the
+/// job before's folder, makes the job's own and restarts the seeded device with the job's seed before the open returns.
+/// </summary>
+public sealed class JobStartsTests
+{
+    private const string Draw = "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo";
+
+    [Fact]
+    public async Task Each_job_start_serves_the_jobs_seed_in_a_fresh_folder_of_its_own_and_the_last_ones_is_gone()
+    {
+        using var dir = new TempDir();
+        using var elsewhere = new TempDir();
+        File.WriteAllText(dir["job-start"], "");
+        Directory.CreateDirectory(dir["jobs"]);
+        var secret = elsewhere.Write("secret", "not for the sandbox");
+        var jobs = new JobStarts(dir["job-start"]);
+        jobs.Queue(7, dir["jobs/1"]);
+        jobs.Queue(9, dir["jobs/2"]);
+        jobs.Queue(7, dir["jobs/3"]);
+        var script = string.Join("; ",
+            $": < {dir["job-start"]}", $"echo left > {dir["jobs/1/file"]}", Draw,
+            $": < {dir["job-start"]}", $"[ -e {dir["jobs/1"]} ] && echo 'job 1 left its folder'", $"cat {secret} 2>/dev/null", Draw,
+            $": < {dir["job-start"]}", Draw,
+            // Nothing queued: the open is an open like any other.
+            $": < {dir["job-start"]}", "echo done");
+        await using var sandbox = new Sandbox(SystemOnly().FsRead(dir.Path).FsWrite(dir["jobs"]).RandomSeed(1).RecordFilesystemDenials().Build(), ["/bin/sh", "-c", script])
+        {
+            Timeout = TimeSpan.FromSeconds(60),
+            Handlers = [jobs],
+        };
+        sandbox.Start();
+        var result = await sandbox.WaitAsync();
+        AssertSucceeded(result);
+
+        async Task<string> Fresh(ulong seed)
+        {
+            var fresh = await Sh(SystemOnly().RandomSeed(seed), Draw);
+            AssertSucceeded(fresh);
+            return fresh.StandardOutputText.Trim();
+        }
+        Assert.Equal([await Fresh(7), await Fresh(9), await Fresh(7), "done"], result.StandardOutputText.Trim().Split('\n'));
+        Assert.False(Directory.Exists(dir["jobs/1"]));
+        Assert.False(Directory.Exists(dir["jobs/2"]));
+        Assert.True(Directory.Exists(dir["jobs/3"]));
+        Assert.Equal(3, jobs.Started);
+        // The refused read is the second job's: recorded after it started, before the third did.
+        List<Denial> Job(int job) => [.. sandbox.SupervisorDeniedSoFar.Skip(jobs.DenialsBefore(job)).Take((job + 1 < jobs.Started ? jobs.DenialsBefore(job + 1) : int.MaxValue) - jobs.DenialsBefore(job))];
+        bool Secret(Denial d) => d.Target.Contains(secret, StringComparison.Ordinal);
+        Assert.DoesNotContain(Job(0), Secret);
+        Assert.Contains(Job(1), Secret);
+        Assert.DoesNotContain(Job(2), Secret);
+    }
+
+    [Fact]
+    public async Task A_job_whose_folder_cannot_be_made_does_not_start_and_its_open_fails()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["job-start"], "");
+        // A file where the folder's parent should be.
+        var blocked = dir.Write("file", "");
+        var jobs = new JobStarts(dir["job-start"]);
+        jobs.Queue(7, Path.Combine(blocked, "job"));
+        await using var sandbox = new Sandbox(SystemOnly().FsRead(dir.Path).RandomSeed(1).Build(),
+            ["/bin/sh", "-c", $"(: < {dir["job-start"]}) 2>/dev/null && echo started || echo refused"])
+        {
+            Timeout = TimeSpan.FromSeconds(60),
+            Handlers = [jobs],
+        };
+        sandbox.Start();
+        var result = await sandbox.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal("refused", result.StandardOutputText.Trim());
+        Assert.Equal(0, jobs.Started);
+    }
+}
