@@ -12,6 +12,7 @@ internal static unsafe partial class SeccompNotify
     public const uint FlagContinue = 1;
     private const ulong UserNotifFdSyncWakeUp = 1;
     public const uint AddFdFlagSend = 1 << 1;
+    private const uint AddFdFlagSetFd = 1 << 0;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Notification
@@ -83,6 +84,16 @@ internal static unsafe partial class SeccompNotify
     public static int InstallFd(int listener, ulong id, int fd, bool closeOnExec)
     {
         var add = new AddFd { Id = id, Flags = 0, SourceFd = (uint)fd, NewFdFlags = closeOnExec ? (uint)Libc.O_CLOEXEC : 0 };
+        return Ioctl(listener, IoctlAddFd, &add);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="fd"/> in the caller's process at the number <paramref name="target"/>, closing what was
+    /// there (as dup2 would), while the caller still waits; returns <paramref name="target"/>, or -1.
+    /// </summary>
+    public static int ReplaceFd(int listener, ulong id, int fd, int target, bool closeOnExec)
+    {
+        var add = new AddFd { Id = id, Flags = AddFdFlagSetFd, SourceFd = (uint)fd, NewFd = (uint)target, NewFdFlags = closeOnExec ? (uint)Libc.O_CLOEXEC : 0 };
         return Ioctl(listener, IoctlAddFd, &add);
     }
 

@@ -13,4 +13,10 @@ internal interface IRestartable
     /// restart would make the job wait for may start now. Nothing the sandbox sees changes until <see cref="Restart"/>.
     /// </summary>
     void Prepare(ulong seed, SupervisedSession session) { }
+
+    /// <summary>
+    /// The job that <see cref="Restart"/> began was started by <paramref name="call"/>, held with its caller waiting
+    /// (<see cref="JobStarts"/>): what that caller's process holds from the jobs before may be renewed in place.
+    /// </summary>
+    void Started(SyscallEvent call, SupervisedSession session) { }
 }

@@ -9,7 +9,8 @@ namespace Sandlock.Supervision;
 /// each job starts. That open is held here, and before the kernel performs it: the folder of the job before is
 /// removed (nothing it left reaches the next job), the job's own folder is made, and the sandbox's seeded streams
 /// and clocks restart with the job's seed; the child goes on from the open with the job's own randomness, time and
-/// folder, without a round trip to the owner. The open itself is not changed: the kernel performs it under the
+/// folder, without a round trip to the owner: the copies of a seeded device the caller's process holds open are
+/// renewed in place, at the same fd numbers, to read the job's seed from its start. The open itself is not changed: the kernel performs it under the
 /// child's Landlock rules. A folder that cannot be removed or made fails the open (EIO): the job does not start.
 /// </summary>
 internal sealed class JobStarts(string signalPath) : SyscallHandler
@@ -52,6 +53,7 @@ internal sealed class JobStarts(string signalPath) : SyscallHandler
             _denialsAtStart.Add(session.DenialCount);
         }
         session.Restart(job.Seed);
+        session.Started(call);
         if (_queued.TryPeek(out var next)) session.Prepare(next.Seed);
         return ValueTask.FromResult(SyscallDecision.Allow);
     }

@@ -131,6 +131,12 @@ internal sealed class SupervisedSession
         foreach (var handler in _restartable) handler.Restart(seed, this);
     }
 
+    /// <summary>The job just restarted was started by <paramref name="call"/> (see <see cref="IRestartable.Started"/>).</summary>
+    internal void Started(SyscallEvent call)
+    {
+        foreach (var handler in _restartable) handler.Started(call, this);
+    }
+
     /// <summary>
     /// Per-sandbox state of a handler (handlers may outlive one sandbox); disposable state is disposed when the
     /// sandbox ends, or, when a handler is still at work then, as soon as the last one returns.

@@ -37,6 +37,26 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
         foreach (var file in _files.Values.Where(f => f.IsSeeded).Distinct()) opened.Prepare(file, seed);
     }
 
+    /// <summary>
+    /// A job started: each copy of a seeded file the starting process was served and still holds is replaced, at its
+    /// fd number, by a copy that reads the new seed from its start (a .NET runtime keeps its /dev/urandom open).
+    /// </summary>
+    public void Started(SyscallEvent call, SupervisedSession session)
+    {
+        if (ProcessStatus.Read(call.Pid)?.ThreadGroup is not { } process) return;
+        var opened = session.State(() => new OpenedFiles());
+        foreach (var (file, fd, closeOnExec) in opened.ServedTo(process))
+        {
+            // The process may have closed it since and put something else at that number.
+            if (new FileInfo($"/proc/{process}/fd/{fd}").LinkTarget is not { } target || !target.StartsWith("/memfd:sandlock-" + file.Name + " ", StringComparison.Ordinal))
+                continue;
+            var fresh = opened.OpenCopy(file);
+            if (fresh < 0) continue;
+            try { SeccompNotify.ReplaceFd(session.Listener, call.Id, fresh, fd, closeOnExec); }
+            finally { Libc.Close(fresh); }
+        }
+    }
+
     public override ValueTask<SyscallDecision> HandleAsync(SyscallEvent call, SupervisedSession session)
     {
         if (HeldOpen.Read(session, call) is not { } open || !_files.TryGetValue(open.Path, out var file))
@@ -45,8 +65,12 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
         if (fd < 0) return ValueTask.FromResult(SyscallDecision.Deny(Errno.ENOMEM));
         try
         {
-            var installed = SeccompNotify.SendFd(session.Listener, call.Id, fd, (open.Flags & (ulong)Libc.O_CLOEXEC) != 0);
-            return ValueTask.FromResult(installed >= 0 ? SyscallDecision.Done : SyscallDecision.Deny(Errno.ENOMEM));
+            var closeOnExec = (open.Flags & (ulong)Libc.O_CLOEXEC) != 0;
+            var installed = SeccompNotify.SendFd(session.Listener, call.Id, fd, closeOnExec);
+            if (installed < 0) return ValueTask.FromResult(SyscallDecision.Deny(Errno.ENOMEM));
+            if (file.IsSeeded && ProcessStatus.Read(call.Pid)?.ThreadGroup is { } process)
+                session.State(() => new OpenedFiles()).Served(file, process, installed, closeOnExec);
+            return ValueTask.FromResult(SyscallDecision.Done);
         }
         finally
         {
@@ -64,6 +88,24 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
         private readonly Dictionary<VirtualFile, Task<MemoryFile>> _opened = [];
         private readonly Dictionary<VirtualFile, (ulong Seed, Task<MemoryFile> Making)> _prepared = [];
         private readonly HashSet<VirtualFile> _everOpened = [];
+        // Which process holds a copy of which seeded file at which fd number; bounded, oldest first out.
+        private readonly List<(VirtualFile File, int Process, int Fd, bool CloseOnExec)> _served = [];
+        private const int MaxServed = 64;
+
+        public void Served(VirtualFile file, int process, int fd, bool closeOnExec)
+        {
+            lock (_gate)
+            {
+                _served.RemoveAll(s => s.Process == process && s.Fd == fd);
+                if (_served.Count >= MaxServed) _served.RemoveAt(0);
+                _served.Add((file, process, fd, closeOnExec));
+            }
+        }
+
+        public List<(VirtualFile File, int Fd, bool CloseOnExec)> ServedTo(int process)
+        {
+            lock (_gate) return [.. _served.Where(s => s.Process == process).Select(s => (s.File, s.Fd, s.CloseOnExec))];
+        }
 
         public int OpenCopy(VirtualFile file)
         {

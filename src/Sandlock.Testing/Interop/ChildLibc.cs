@@ -6,11 +6,6 @@ namespace Sandlock.Testing.Interop;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static partial class ChildLibc
 {
-    public const int CloseOnExec = 0x80000;
-
-    [LibraryImport("libc", EntryPoint = "dup3", SetLastError = true)]
-    public static partial int Dup3(int oldFd, int newFd, int flags);
-
     [LibraryImport("libc", EntryPoint = "srand48")]
     public static partial void Srand48(nint seed);
 }
