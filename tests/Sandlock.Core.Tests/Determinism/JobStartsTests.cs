@@ -2,6 +2,7 @@ using Sandlock.Lifecycle;
 using Sandlock.Supervision;
 using Sandlock.Tests.TestSupport;
 using static Sandlock.Tests.TestSupport.Sandboxed;
+using static Sandlock.Tests.TestSupport.SeededDraws;
 
 namespace Sandlock.Tests.Determinism;
 
@@ -12,8 +13,6 @@ namespace Sandlock.Tests.Determinism;
 /// </summary>
 public sealed class JobStartsTests
 {
-    private const string Draw = "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo";
-
     [Fact]
     public async Task Each_job_start_serves_the_jobs_seed_in_a_fresh_folder_of_its_own_and_the_last_ones_is_gone()
     {
@@ -44,14 +43,8 @@ public sealed class JobStartsTests
         var result = await sandbox.WaitAsync();
         AssertSucceeded(result);
 
-        async Task<string> Fresh(ulong seed)
-        {
-            var fresh = await Sh(SystemOnly().RandomSeed(seed), Draw);
-            AssertSucceeded(fresh);
-            return fresh.StandardOutputText.Trim();
-        }
         // Each job reads its own seed from the start, through a fresh open and through the fd kept from before.
-        Assert.Equal([await Fresh(7), await Fresh(7), await Fresh(9), await Fresh(9), await Fresh(7), await Fresh(7), "done"],
+        Assert.Equal([await FreshAsync(7), await FreshAsync(7), await FreshAsync(9), await FreshAsync(9), await FreshAsync(7), await FreshAsync(7), "done"],
             result.StandardOutputText.Trim().Split('\n'));
         Assert.False(Directory.Exists(dir["jobs/1"]));
         Assert.False(Directory.Exists(dir["jobs/2"]));

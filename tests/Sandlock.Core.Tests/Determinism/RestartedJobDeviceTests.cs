@@ -2,6 +2,7 @@ using System.Text;
 using Sandlock.Lifecycle;
 using Sandlock.Tests.TestSupport;
 using static Sandlock.Tests.TestSupport.Sandboxed;
+using static Sandlock.Tests.TestSupport.SeededDraws;
 
 namespace Sandlock.Tests.Determinism;
 
@@ -11,8 +12,6 @@ namespace Sandlock.Tests.Determinism;
 /// </summary>
 public sealed class RestartedJobDeviceTests
 {
-    private const string Draw = "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo";
-
     [Fact]
     public async Task After_a_restart_dev_urandom_serves_the_restarts_seed_whether_or_not_it_was_prepared_for()
     {
@@ -57,13 +56,7 @@ public sealed class RestartedJobDeviceTests
         File.WriteAllText(dir["go2"], "");
         AssertSucceeded(await exit);
 
-        async Task<string> Fresh(ulong seed)
-        {
-            var result = await Sh(SystemOnly().RandomSeed(seed), Draw);
-            AssertSucceeded(result);
-            return result.StandardOutputText.Trim();
-        }
-        Assert.Equal([await Fresh(1), await Fresh(7), await Fresh(9)], lines);
-        Assert.NotEqual(await Fresh(8), lines[2]);
+        Assert.Equal([await FreshAsync(1), await FreshAsync(7), await FreshAsync(9)], lines);
+        Assert.NotEqual(await FreshAsync(8), lines[2]);
     }
 }
