@@ -180,6 +180,58 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         Assert.False(Directory.Exists(session.TempFolder));
     }
 
+    [Fact]
+    public async Task A_sandbox_that_runs_jobs_in_turn_holds_no_more_after_thousands_of_them()
+    {
+        // A shared test child's life: each job starts by opening the job-start file (a new folder, the next seed, the
+        // kept copy of the seeded device renewed in place) and reads the device; the parent is counted after a warm-up
+        // and again after thousands of jobs, while the same sandbox still runs.
+        const int Warm = WarmUp, Jobs = 1500;
+        using var dir = new TempDir();
+        File.WriteAllText(dir["job-start"], "");
+        Directory.CreateDirectory(dir["jobs"]);
+        var jobs = new Sandlock.Supervision.JobStarts(dir["job-start"]);
+        for (var n = 0; n < Warm + Jobs; n++) jobs.Queue((ulong)n, dir[$"jobs/{n}"]);
+        string Phase(int count, string go) =>
+            $"i=0; while [ $i -lt {count} ]; do : < {dir["job-start"]}; read -r -n 16 x <&3; i=$((i+1)); done; echo phase; until [ -e {dir[go]} ]; do sleep 0.01; done";
+        var phases = new SemaphoreSlim(0);
+        await using var sandbox = new Sandbox(programs.Base().FsRead(dir.Path).FsWrite(dir["jobs"]).RandomSeed(1).Build(),
+            ["/bin/bash", "-c", $"exec 3< /dev/urandom; {Phase(Warm, "go1")}; {Phase(Jobs, "go2")}"])
+        {
+            Timeout = TimeSpan.FromMinutes(5),
+            Handlers = [jobs],
+            OnStandardOutput = chunk =>
+            {
+                foreach (var _ in System.Text.Encoding.ASCII.GetString(chunk).Split('\n').Where(l => l == "phase")) phases.Release();
+            },
+        };
+        sandbox.Start();
+        var exit = sandbox.WaitAsync();
+        async Task NextPhase()
+        {
+            var phase = phases.WaitAsync();
+            Assert.Same(phase, await Task.WhenAny(phase, exit));
+        }
+
+        await NextPhase();
+        var warm = ProcessResources.Now();
+        File.WriteAllText(dir["go1"], "");
+        await NextPhase();
+        var after = await Settled(warm, FdSlack);
+        File.WriteAllText(dir["go2"], "");
+        AssertSucceeded(await exit);
+        output.WriteLine($"jobs: {Jobs} in one sandbox");
+        output.WriteLine($"  warm:  {warm}");
+        output.WriteLine($"  after: {after}");
+        Assert.Equal(Warm + Jobs, jobs.Started);
+        Assert.True(after.Fds <= warm.Fds + FdSlack, $"fds: {warm.Fds} warm, {after.Fds} after {Jobs} jobs");
+        Assert.True(after.Memfds <= warm.Memfds, $"memfds: {warm.Memfds} warm, {after.Memfds} after");
+        Assert.True(after.MemfdBytes <= warm.MemfdBytes, $"memfd bytes: {warm.MemfdBytes} warm, {after.MemfdBytes} after");
+        Assert.True(after.Threads <= warm.Threads + ThreadSlack, $"threads: {warm.Threads} warm, {after.Threads} after");
+        // Only the last job's folder is left, for the sandbox's owner to remove.
+        Assert.Equal([dir[$"jobs/{Warm + Jobs - 1}"]], Directory.GetFileSystemEntries(dir["jobs"]));
+    }
+
     // The first proxies' HttpClients open a few process-wide sockets .NET keeps (4 here, the same after 1000 or
     // 3000 sandboxes); a per-sandbox leak would show as thousands.
     private static int FdSlackOf(string kind) => kind.StartsWith("http rule", StringComparison.Ordinal) ? FdSlack + 4 : FdSlack;
