@@ -22,6 +22,8 @@ internal static class SandboxedTestRunner
     {
         var clock = Stopwatch.StartNew();
         ParentThreadPool.MakeRoom();
+        if (SharedPlanOf(launch) is { } shared) return await RunSharedAsync(launch, shared, clock, cancellationToken).ConfigureAwait(false);
+        // A fresh child, also for a shared isolation whose policy has an error or a chroot that lacks what a child needs: both are reported here.
         var assemblyPath = launch.TestAssembly.Location;
         var outputDirectory = Path.GetDirectoryName(assemblyPath)!;
         var project = ProjectPolicy.Of(launch.TestAssembly);
@@ -41,18 +43,9 @@ internal static class SandboxedTestRunner
         }
         if (ChrootCheck.MissingBeforeStart(root, outputDirectory) is { } missing)
             return [ChildFailure.ChrootIncomplete(missing, clock.Elapsed)];
-        // A workdir from the project's policy file gives a fresh child too, as one from the attribute does.
-        var scope = hasWorkdir ? null : launch.Settings.EffectiveIsolation switch
-        {
-            SandboxIsolation.Class => launch.ClassScope,
-            SandboxIsolation.Assembly => launch.AssemblyScope,
-            _ => null,
-        };
         // Learn mode runs each test in a child of its own, which it can run again observed.
         // Not a test with a workdir: its layer needs the filesystem rules (the folder read-only) a learned run goes without.
         var learnFolder = launch.Confined && !hasWorkdir ? Learning.FailedTestLearning.Folder : null;
-        if (scope is not null && launch.Confined && learnFolder is null)
-            return await RunSharedAsync(launch, scope, project, files, root, outputDirectory, clock, cancellationToken).ConfigureAwait(false);
         if (ChildTempFolder.Create(root, "sandlock-test-") is not { } temp)
             return [ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed)];
         try
@@ -112,18 +105,12 @@ internal static class SandboxedTestRunner
     /// </summary>
     public static void StartAhead(SandboxedTestLaunch launch)
     {
-        if (launch.AssemblyScope is not { } scope || !launch.Confined || launch.Settings.EffectiveIsolation != SandboxIsolation.Assembly) return;
+        if (launch.AssemblyScope is not { } scope || launch.Settings.EffectiveIsolation != SandboxIsolation.Assembly) return;
         scope.Pool.StartingAhead(scope.Name, GroupOf(launch), Task.Run(() =>
         {
             try
             {
-                var project = ProjectPolicy.Of(launch.TestAssembly);
-                var files = TestPolicy.Files(launch.Settings, project);
-                var root = ChildRoot.Of(files);
-                if (TestPolicy.HasWorkdir(launch.Settings, files) || Learning.FailedTestLearning.Folder is not null) return null;
-                var outputDirectory = Path.GetDirectoryName(launch.TestAssembly.Location)!;
-                if (ChrootCheck.MissingBeforeStart(root, outputDirectory) is not null) return null;
-                return StartShared(launch, project, files, root, outputDirectory, Stopwatch.StartNew()).Child;
+                return SharedPlanOf(launch) is { } shared ? StartShared(launch, shared, Stopwatch.StartNew()).Child : null;
             }
             // Whatever stops it, the group's first test starts a child of its own and reports what stops that.
             catch (Exception)
@@ -135,10 +122,8 @@ internal static class SandboxedTestRunner
 
     private static string GroupOf(SandboxedTestLaunch launch) => string.Join('\n', launch.RunnerType, launch.TestAssembly.Location, launch.Settings.PolicyKey);
 
-    private static async Task<IReadOnlyList<ChildTestResult>> RunSharedAsync(SandboxedTestLaunch launch, SharingScope scope, ProjectPolicy project,
-        IReadOnlyList<PolicyFile> files, ChildRoot root, string outputDirectory, Stopwatch clock, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<ChildTestResult>> RunSharedAsync(SandboxedTestLaunch launch, SharedPlan shared, Stopwatch clock, CancellationToken cancellationToken)
     {
-        var shared = new SharedPlan(scope, GroupOf(launch), project, files, root, outputDirectory);
         var pending = new PendingTest(launch);
         await RunSharedInOrderAsync(shared, [pending], clock, cancellationToken).ConfigureAwait(false);
         return await pending.Results.Task.ConfigureAwait(false);
@@ -217,7 +202,7 @@ internal static class SandboxedTestRunner
                 var child = await scope.Pool.TakeIdleAsync(scope.Name, group).ConfigureAwait(false);
                 if (child is null)
                 {
-                    var (started, failure) = StartShared(runs[next].Launch, plan.Project, plan.Files, plan.Root, plan.OutputDirectory, clock);
+                    var (started, failure) = StartShared(runs[next].Launch, plan, clock);
                     if (started is null)
                     {
                         // What stops one child stops the next: every test left reports it.
@@ -267,9 +252,9 @@ internal static class SandboxedTestRunner
     }
 
     /// <summary>A new shared child for the launch's group, or the failure its test reports.</summary>
-    private static (SharedChild? Child, ChildTestResult? Failure) StartShared(SandboxedTestLaunch launch, ProjectPolicy project,
-        IReadOnlyList<PolicyFile> files, ChildRoot root, string outputDirectory, Stopwatch clock)
+    private static (SharedChild? Child, ChildTestResult? Failure) StartShared(SandboxedTestLaunch launch, SharedPlan plan, Stopwatch clock)
     {
+        var (project, files, root, outputDirectory) = (plan.Project, plan.Files, plan.Root, plan.OutputDirectory);
         var assemblyPath = launch.TestAssembly.Location;
         if (ChildTempFolder.Create(root, "sandlock-tests-") is not { } session)
             return (null, ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed));
