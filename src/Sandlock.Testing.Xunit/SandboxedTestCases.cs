@@ -26,6 +26,19 @@ internal static class SandboxedTestCases
             .Over(onMethod?.ToSettings($"[Sandboxed] on {type.FullName}.{method.Name}"));
     }
 
+    /// <summary>
+    /// A launch with only the assembly's own <see cref="SandboxedAttribute"/>, for the assembly's shared child started
+    /// before any test is known; null when the assembly's tests do not share one by default.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public static SandboxedTestLaunch? AssemblyLaunchOf(Assembly assembly, Sharing.SharingScope assemblyScope)
+    {
+        if (SandboxedTestEnvironment.IsSandboxedChild || assembly.GetCustomAttribute<SandboxedAttribute>() is not { } onAssembly) return null;
+        var settings = SandboxSettings.Empty.Over(onAssembly.ToSettings($"[Sandboxed] on assembly {assembly.GetName().Name}"));
+        return settings.EffectiveIsolation != SandboxIsolation.Assembly ? null
+            : new SandboxedTestLaunch(assembly, assembly.GetName().Name!, "", ChildRunnerType, settings) { AssemblyScope = assemblyScope };
+    }
+
     public static bool IsSandboxed(IXunitTestCase testCase) => SettingsOf(testCase) is not null;
 
     private static readonly string ChildRunnerType = typeof(Child.XunitChildTestRunner).AssemblyQualifiedName!;

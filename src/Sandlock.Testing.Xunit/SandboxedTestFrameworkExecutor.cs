@@ -5,16 +5,31 @@ using Xunit.Sdk;
 namespace Sandlock.Testing.Xunit;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-internal sealed class SandboxedTestFrameworkExecutor(AssemblyName assemblyName, ISourceInformationProvider sourceInformationProvider, IMessageSink diagnosticMessageSink)
-    : XunitTestFrameworkExecutor(assemblyName, sourceInformationProvider, diagnosticMessageSink)
+internal sealed class SandboxedTestFrameworkExecutor : XunitTestFrameworkExecutor
 {
+    private const string AssemblyScopeName = "assembly";
+
+    // The next run's pool. Made with the executor, so that the assembly's shared child boots while the test host
+    // still discovers the tests (the runner creates the executor before it discovers), on a CPU that is otherwise idle.
+    private Sharing.SharedChildPool? _nextPool = new();
+
+    public SandboxedTestFrameworkExecutor(AssemblyName assemblyName, ISourceInformationProvider sourceInformationProvider, IMessageSink diagnosticMessageSink)
+        : base(assemblyName, sourceInformationProvider, diagnosticMessageSink)
+    {
+        if (TestAssembly.Assembly is IReflectionAssemblyInfo { Assembly: var assembly }
+            && SandboxedTestCases.AssemblyLaunchOf(assembly, new Sharing.SharingScope(_nextPool, AssemblyScopeName)) is { } launch)
+            SandboxedTestRunner.StartAhead(launch);
+        DisposalTracker.Add(new UnusedPoolEnd(this));
+    }
+
     // async void is the shape xunit v2 gives this method; the assembly runner reports its own failures as messages.
     protected override async void RunTestCases(IEnumerable<IXunitTestCase> testCases, IMessageSink executionMessageSink, ITestFrameworkExecutionOptions executionOptions)
     {
-        await using var pool = new Sharing.SharedChildPool();
-        var scope = new Sharing.SharingScope(pool, "assembly");
+        var pool = Interlocked.Exchange(ref _nextPool, null) ?? new Sharing.SharedChildPool();
+        await using var _ = pool;
+        var scope = new Sharing.SharingScope(pool, AssemblyScopeName);
         var cases = testCases as IReadOnlyCollection<IXunitTestCase> ?? [.. testCases];
-        // The assembly's shared child starts now and boots while xunit sets the run up and orders the collections.
+        // The first test's group, when the assembly's own policy is not it: its child boots while xunit sets the run up.
         foreach (var testCase in cases)
         {
             if (SandboxedTestCases.SettingsOf(testCase) is not { EffectiveIsolation: SandboxIsolation.Assembly } settings) continue;
@@ -23,5 +38,11 @@ internal sealed class SandboxedTestFrameworkExecutor(AssemblyName assemblyName, 
         }
         using var assemblyRunner = new SandboxedTestAssemblyRunner(TestAssembly, cases, DiagnosticMessageSink, executionMessageSink, executionOptions, scope);
         await assemblyRunner.RunAsync();
+    }
+
+    // Discovery alone (an IDE, --list-tests) never runs a test: the child started with the executor goes unused.
+    private sealed class UnusedPoolEnd(SandboxedTestFrameworkExecutor executor) : IDisposable
+    {
+        public void Dispose() => Interlocked.Exchange(ref executor._nextPool, null)?.EndNow();
     }
 }

@@ -101,12 +101,14 @@ internal static class SandboxedTestRunner
     /// Starts the shared child a test of <see cref="SandboxIsolation.Assembly"/> will run in, before the framework has
     /// set the run up and asked for the test, so that the child's start overlaps the framework's own; the group's
     /// first test takes it. Nothing when the test would not run in a shared child; a child that fails to start is
-    /// the test's to report, as it starts its own.
+    /// the test's to report, as it starts its own; nothing either when the group already has a child to take.
     /// </summary>
     public static void StartAhead(SandboxedTestLaunch launch)
     {
         if (launch.AssemblyScope is not { } scope || launch.Settings.EffectiveIsolation != SandboxIsolation.Assembly) return;
-        scope.Pool.StartingAhead(scope.Name, GroupOf(launch), Task.Run(() =>
+        var group = GroupOf(launch);
+        if (scope.Pool.HasChildFor(scope.Name, group)) return;
+        scope.Pool.StartingAhead(scope.Name, group, Task.Run(() =>
         {
             try
             {

@@ -40,6 +40,33 @@ public sealed class IsolationFixtureTests(IsolationFixtureRun run) : IClassFixtu
     }
 
     [Fact]
+    public async Task ListingTheTestsLeavesNoChildAndNoFolderBehind()
+    {
+        // The assembly's child starts as the executor is made, before xunit has discovered the tests it will run.
+        var workspace = await FixtureWorkspace.Get();
+        var temp = Directory.CreateTempSubdirectory("sandlock-fixture-list-").FullName;
+        try
+        {
+            var listed = await Dotnet.Run(workspace.Project("IsolationFixture"), new Dictionary<string, string>(workspace.Environment) { ["TMPDIR"] = temp },
+                Dotnet.Host, ["test", "--no-build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}", "--list-tests"]);
+            Assert.True(listed.ExitCode == 0 && listed.Output.Contains("FirstLeavesAFile", StringComparison.Ordinal), listed.ToString());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(temp, "sandlock-*"));
+            Assert.Empty(ProcessesMentioning(temp));
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    private static IEnumerable<string> ProcessesMentioning(string text) =>
+        Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)).Select(d =>
+        {
+            try { return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' '); }
+            catch (IOException) { return ""; }
+        }).Where(c => c.Contains(text, StringComparison.Ordinal)).ToList();
+
+    [Fact]
     public void ATestCannotReadTheTempFolderOfAnEarlierTestOfItsChild()
     {
         var first = Report["IsolationFixture.TempFolderTests.FirstLeavesAFile"];

@@ -66,6 +66,12 @@ internal sealed class SharedChildPool : IAsyncDisposable
         _ = EndWhenStartedAsync(starting);
     }
 
+    /// <summary>Whether the group has a child started ahead or idle, that its next test would take.</summary>
+    public bool HasChildFor(string scope, string group)
+    {
+        lock (_gate) return _starting.ContainsKey((scope, group)) || _idle.Exists(e => e.Scope == scope && e.Group == group);
+    }
+
     private static async Task EndWhenStartedAsync(Task<SharedChild?> starting)
     {
         if (await starting.ConfigureAwait(false) is { } child) await child.DisposeAsync().ConfigureAwait(false);
@@ -118,7 +124,10 @@ internal sealed class SharedChildPool : IAsyncDisposable
         }
     }
 
-    /// <summary>Ends the idle children at once (see <see cref="SharedChild.EndNow"/>); the pool takes no child back after.</summary>
+    /// <summary>
+    /// Ends the idle children and those started ahead at once (see <see cref="SharedChild.EndNow"/>); the pool takes
+    /// no child back after.
+    /// </summary>
     public void EndNow()
     {
         List<SharedChild> ending;
@@ -134,8 +143,13 @@ internal sealed class SharedChildPool : IAsyncDisposable
         }
         foreach (var child in ending) child.EndNow();
         foreach (var task in starting)
+        {
+            // A start takes a fraction of a second; one that has not ended by then is ended when it does.
+            try { task.Wait(TimeSpan.FromSeconds(5)); }
+            catch (AggregateException) { /* it started nothing */ }
             if (task.IsCompletedSuccessfully && task.Result is { } child) child.EndNow();
             else _ = EndWhenStartedAsync(task);
+        }
     }
 
     public async ValueTask DisposeAsync()
