@@ -40,46 +40,63 @@ internal sealed class ElfImage
     /// <summary>The symbol whose address the dynamic linker puts in the GOT slot at <paramref name="offset"/>, if it fills one there.</summary>
     public bool TryGetSlotSymbol(long offset, out string name) => _slots.TryGetValue(offset, out name!);
 
-    /// <summary>Parses an x86_64 ELF image; <see cref="FormatException"/> names <paramref name="what"/> and what does not fit.</summary>
-    public static ElfImage Parse(ReadOnlySpan<byte> image, string what)
+    /// <summary>Parses an x86_64 ELF image in memory; <see cref="FormatException"/> names <paramref name="what"/> and what does not fit.</summary>
+    public static ElfImage Parse(byte[] image, string what) =>
+        Parse(image.Length, (offset, into) => image.AsSpan((int)offset, into.Length).CopyTo(into), what);
+
+    /// <summary>
+    /// Parses an x86_64 ELF image of <paramref name="length"/> bytes, reading only its headers, symbols and
+    /// relocations through <paramref name="readAt"/> (a library's file is mostly code, which this never needs).
+    /// </summary>
+    public static ElfImage Parse(long length, ReadAt readAt, string what)
     {
+        byte[] Part(long offset, long size, string part)
+        {
+            if (offset < 0 || size < 0 || size > Array.MaxLength || offset > length - size) throw new FormatException($"{what}'s {part} lies outside the image");
+            var bytes = new byte[size];
+            readAt(offset, bytes);
+            return bytes;
+        }
+
         ReadOnlySpan<byte> magic = [0x7F, (byte)'E', (byte)'L', (byte)'F'];
-        if (image.Length < 64 || !image[..4].SequenceEqual(magic))
+        if (length < 64) throw new FormatException($"{what} does not start with an ELF header");
+        var header = Part(0, 64, "ELF header");
+        if (!header.AsSpan(0, 4).SequenceEqual(magic))
             throw new FormatException($"{what} does not start with an ELF header");
-        if (image[4] != ElfClass64 || image[5] != LittleEndian || U16(image, 18) != MachineX86_64)
+        if (header[4] != ElfClass64 || header[5] != LittleEndian || U16(header, 18) != MachineX86_64)
             throw new FormatException($"{what} is not a 64-bit little-endian x86_64 ELF image");
 
         // File offset 0 is mapped at the first PT_LOAD's address; symbol values are link-time addresses.
-        var (phOffset, phSize, phCount) = ((int)U64(image, 32), U16(image, 54), U16(image, 56));
+        var (phOffset, phSize, phCount) = ((long)U64(header, 32), U16(header, 54), U16(header, 56));
+        if (phSize < 56) throw new FormatException($"{what}'s program headers are smaller than Elf64_Phdr");
+        var programHeaders = Part(phOffset, (long)phCount * phSize, "program headers");
         long? loadAddress = null;
         for (var i = 0; i < phCount; i++)
         {
-            var ph = Slice(image, phOffset + i * phSize, 56, what, "program header");
+            var ph = programHeaders.AsSpan(i * phSize, 56);
             if (U32(ph, 0) == PtLoad && U64(ph, 8) == 0) { loadAddress = (long)U64(ph, 16); break; }
         }
         if (loadAddress is not { } load) throw new FormatException($"{what} has no PT_LOAD segment at file offset 0");
 
-        var (shOffset, shSize, shCount) = ((int)U64(image, 40), U16(image, 58), U16(image, 60));
-        var contentEnd = (long)shOffset + shCount * shSize;
+        var (shOffset, shSize, shCount) = ((long)U64(header, 40), U16(header, 58), U16(header, 60));
+        if (shCount > 0 && shSize < 64) throw new FormatException($"{what}'s section headers are smaller than Elf64_Shdr");
+        var sectionHeaders = Part(shOffset, (long)shCount * shSize, "section headers");
+        var contentEnd = shOffset + shCount * shSize;
         for (var i = 0; i < phCount; i++)
         {
-            var ph = Slice(image, phOffset + i * phSize, 56, what, "program header");
+            var ph = programHeaders.AsSpan(i * phSize, 56);
             contentEnd = Math.Max(contentEnd, (long)(U64(ph, 8) + U64(ph, 32)));
         }
+        var sections = new List<(uint Type, long Offset, long Size, uint Link, int EntrySize)>();
         for (var i = 0; i < shCount; i++)
         {
-            var sh = Slice(image, shOffset + i * shSize, 64, what, "section header");
+            var sh = sectionHeaders.AsSpan(i * shSize, 64);
             const uint shtNobits = 8;
             if (U32(sh, 4) != shtNobits) contentEnd = Math.Max(contentEnd, (long)(U64(sh, 24) + U64(sh, 32)));
+            sections.Add((U32(sh, 4), (long)U64(sh, 24), (long)U64(sh, 32), U32(sh, 40), (int)U64(sh, 56)));
         }
-        if (contentEnd > image.Length) throw new FormatException($"{what}'s ELF file is larger than its mapping");
+        if (contentEnd > length) throw new FormatException($"{what}'s ELF file is larger than its mapping");
 
-        var sections = new List<(uint Type, int Offset, int Size, uint Link, int EntrySize)>();
-        for (var i = 0; i < shCount; i++)
-        {
-            var sh = Slice(image, shOffset + i * shSize, 64, what, "section header");
-            sections.Add((U32(sh, 4), (int)U64(sh, 24), (int)U64(sh, 32), U32(sh, 40), (int)U64(sh, 56)));
-        }
         var functions = new Dictionary<string, (int, int)>(StringComparer.Ordinal);
         var slots = new Dictionary<long, string>();
         var dynamic = sections.FindIndex(x => x.Type == ShtDynsym);
@@ -87,12 +104,16 @@ internal sealed class ElfImage
         for (var index = 0; index < sections.Count; index++)
         {
             if (sections[index].Type is not (ShtDynsym or ShtSymtab)) continue;
-            var names = ReadSymbols(image, what, sections, index, load, functions);
+            var table = sections[index];
+            if (table.EntrySize < 24) throw new FormatException($"{what}'s symbols are smaller than Elf64_Sym");
+            if (table.Link >= sections.Count) throw new FormatException($"{what}'s symbol names lie outside the image");
+            var names = ReadSymbols(Part(table.Offset, table.Size, "symbol table"), table.EntrySize,
+                Part(sections[(int)table.Link].Offset, sections[(int)table.Link].Size, "symbol names"), what, load, length, functions);
             if (index != dynamic) continue;
             // The GOT slots the dynamic linker fills with a symbol's address: how a library reaches another's function.
             foreach (var rela in sections.Where(x => x.Type == ShtRela && x.Link == index))
             {
-                var entries = Slice(image, rela.Offset, rela.Size, what, "relocation section");
+                var entries = Part(rela.Offset, rela.Size, "relocation section");
                 for (var at = 0; at + 24 <= entries.Length; at += 24)
                 {
                     var (offset, info) = ((long)U64(entries, at) - load, U64(entries, at + 8));
@@ -104,17 +125,15 @@ internal sealed class ElfImage
         return new ElfImage(functions, slots, (int)contentEnd);
     }
 
-    /// <summary>Adds the function symbols of section <paramref name="index"/> to <paramref name="functions"/>; returns every symbol's name by index.</summary>
-    private static List<string> ReadSymbols(ReadOnlySpan<byte> image, string what,
-        List<(uint Type, int Offset, int Size, uint Link, int EntrySize)> sections, int index, long load, Dictionary<string, (int, int)> functions)
+    /// <summary>Reads <c>into.Length</c> bytes at <paramref name="offset"/> of an image, all of them or an exception.</summary>
+    public delegate void ReadAt(long offset, Span<byte> into);
+
+    /// <summary>Adds the function symbols of a symbol table to <paramref name="functions"/>; returns every symbol's name by index.</summary>
+    private static List<string> ReadSymbols(ReadOnlySpan<byte> symbols, int entrySize, ReadOnlySpan<byte> strings, string what, long load,
+        long length, Dictionary<string, (int, int)> functions)
     {
-        var table = sections[index];
-        if (table.EntrySize < 24) throw new FormatException($"{what}'s symbols are smaller than Elf64_Sym");
-        if (table.Link >= sections.Count) throw new FormatException($"{what}'s symbol names lie outside the image");
-        var symbols = Slice(image, table.Offset, table.Size, what, "symbol table");
-        var strings = Slice(image, sections[(int)table.Link].Offset, sections[(int)table.Link].Size, what, "symbol names");
         var names = new List<string>();
-        for (var at = 0; at + table.EntrySize <= symbols.Length; at += table.EntrySize)
+        for (var at = 0; at + entrySize <= symbols.Length; at += entrySize)
         {
             var symbol = symbols.Slice(at, 24);
             var nameStart = (int)U32(symbol, 0);
@@ -126,18 +145,13 @@ internal sealed class ElfImage
             if ((symbol[4] & 0xF) != SttFunc || U16(symbol, 6) == 0) continue;
             var offset = (long)U64(symbol, 8) - load;
             var size = (long)U64(symbol, 16);
-            if (offset < 0 || size < 0 || offset + size > image.Length) throw new FormatException($"a function of {what} lies outside the image");
+            if (offset < 0 || size < 0 || offset + size > length) throw new FormatException($"a function of {what} lies outside the image");
             functions.TryAdd(name, ((int)offset, (int)size));
         }
         return names;
     }
 
-    private static ReadOnlySpan<byte> Slice(ReadOnlySpan<byte> image, int offset, int length, string what, string part) =>
-        offset >= 0 && length >= 0 && (long)offset + length <= image.Length
-            ? image.Slice(offset, length)
-            : throw new FormatException($"{what}'s {part} lies outside the image");
-
-    // Header fields: a slice already checked, or the fixed-size ELF header the length check above covers.
+    // Header fields: parts read whole, so a field within one's checked size is there.
     private static ushort U16(ReadOnlySpan<byte> b, int at) => BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(at, 2));
     private static uint U32(ReadOnlySpan<byte> b, int at) => BinaryPrimitives.ReadUInt32LittleEndian(b.Slice(at, 4));
     private static ulong U64(ReadOnlySpan<byte> b, int at) => BinaryPrimitives.ReadUInt64LittleEndian(b.Slice(at, 8));

@@ -49,10 +49,16 @@ internal sealed class LibraryFunctions
         if (FileIdentity.Of(fd)?.Inode != file.Inode) return null;
         try
         {
-            using var stream = new FileStream(handle, FileAccess.Read);
-            var bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
-            return ElfImage.Parse(bytes, file.Path);
+            return ElfImage.Parse(RandomAccess.GetLength(handle), (offset, into) =>
+            {
+                // The file may shrink while it is read: a short read is an image that no longer fits.
+                for (var done = 0; done < into.Length;)
+                {
+                    var read = RandomAccess.Read(handle, into[done..], offset + done);
+                    if (read == 0) throw new FormatException($"{file.Path} ended while it was read");
+                    done += read;
+                }
+            }, file.Path);
         }
         catch (Exception e) when (e is IOException or FormatException)
         {
