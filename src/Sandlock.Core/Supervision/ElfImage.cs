@@ -13,6 +13,7 @@ internal sealed class ElfImage
     private const int ElfClass64 = 2, LittleEndian = 1, MachineX86_64 = 62;
     private const uint PtLoad = 1, ShtSymtab = 2, ShtRela = 4, ShtDynsym = 11, RelocGlobDat = 6, RelocJumpSlot = 7;
     private const byte SttFunc = 2;
+    private const int RelocationsPerChunk = 512;
 
     private readonly Dictionary<string, (int Offset, int Size)> _functions;
     private readonly Dictionary<long, string> _slots;
@@ -111,14 +112,21 @@ internal sealed class ElfImage
                 Part(sections[(int)table.Link].Offset, sections[(int)table.Link].Size, "symbol names"), what, load, length, functions);
             if (index != dynamic) continue;
             // The GOT slots the dynamic linker fills with a symbol's address: how a library reaches another's function.
+            // In chunks: a large library's relocations (mostly relative ones, of no interest here) run to hundreds of KB.
+            var chunk = new byte[RelocationsPerChunk * 24];
             foreach (var rela in sections.Where(x => x.Type == ShtRela && x.Link == index))
             {
-                var entries = Part(rela.Offset, rela.Size, "relocation section");
-                for (var at = 0; at + 24 <= entries.Length; at += 24)
+                if (rela.Offset < 0 || rela.Size < 0 || rela.Offset > length - rela.Size) throw new FormatException($"{what}'s relocation section lies outside the image");
+                for (var done = 0L; done + 24 <= rela.Size; done += chunk.Length)
                 {
-                    var (offset, info) = ((long)U64(entries, at) - load, U64(entries, at + 8));
-                    if ((uint)info is RelocGlobDat or RelocJumpSlot && (int)(info >> 32) is var symbol && symbol < names.Count)
-                        slots[offset] = names[symbol];
+                    var entries = chunk.AsSpan(0, (int)Math.Min(chunk.Length, rela.Size - done) / 24 * 24);
+                    readAt(rela.Offset + done, entries);
+                    for (var at = 0; at + 24 <= entries.Length; at += 24)
+                    {
+                        var (offset, info) = ((long)U64(entries, at) - load, U64(entries, at + 8));
+                        if ((uint)info is RelocGlobDat or RelocJumpSlot && (int)(info >> 32) is var symbol && symbol < names.Count)
+                            slots[offset] = names[symbol];
+                    }
                 }
             }
         }
