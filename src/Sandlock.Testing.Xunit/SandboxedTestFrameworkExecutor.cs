@@ -25,8 +25,7 @@ internal sealed class SandboxedTestFrameworkExecutor : XunitTestFrameworkExecuto
     // async void is the shape xunit v2 gives this method; the assembly runner reports its own failures as messages.
     protected override async void RunTestCases(IEnumerable<IXunitTestCase> testCases, IMessageSink executionMessageSink, ITestFrameworkExecutionOptions executionOptions)
     {
-        var pool = Interlocked.Exchange(ref _nextPool, null) ?? new Sharing.SharedChildPool();
-        await using var _ = pool;
+        await using var pool = Interlocked.Exchange(ref _nextPool, null) ?? new Sharing.SharedChildPool();
         var scope = new Sharing.SharingScope(pool, AssemblyScopeName);
         var cases = testCases as IReadOnlyCollection<IXunitTestCase> ?? [.. testCases];
         // The first test's group, when the assembly's own policy is not it: its child boots while xunit sets the run up.
