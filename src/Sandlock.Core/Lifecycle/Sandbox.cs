@@ -374,8 +374,11 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// </summary>
     internal void RestartJob(ulong seed) => _session?.Restart(seed);
 
-    /// <summary>The next <see cref="RestartJob"/> will take <paramref name="seed"/>: what it serves may be made ahead.</summary>
-    internal void PrepareJob(ulong seed) => _session?.Prepare(seed);
+    /// <summary>
+    /// The next <see cref="RestartJob"/> will take <paramref name="seed"/>: what it serves is made ahead, on the calling
+    /// thread (a fraction of a millisecond).
+    /// </summary>
+    internal void PrepareJob(ulong seed) => _session?.PrepareOutsideCall(seed);
 
     /// <summary>What the sandbox has denied so far (the result holds all of it).</summary>
     internal IReadOnlyList<Denial> DeniedSoFar => [.. _session?.Denials ?? [], .. _denials];

@@ -54,8 +54,12 @@ internal sealed class JobStarts(string signalPath) : SyscallHandler
         }
         session.Restart(job.Seed);
         session.Started(call);
-        if (_queued.TryPeek(out var next)) session.Prepare(next.Seed);
-        return ValueTask.FromResult(SyscallDecision.Allow);
+        if (!_queued.TryPeek(out var next)) return ValueTask.FromResult(SyscallDecision.Allow);
+        // The job goes on at once, and the next one's files are made here while it runs: on the thread pool they
+        // waited behind the owner's work and were often not ready when the next job started.
+        SeccompNotify.Send(session.Listener, new SeccompNotify.Response { Id = call.Id, Flags = SeccompNotify.FlagContinue });
+        session.Prepare(next.Seed);
+        return ValueTask.FromResult(SyscallDecision.Done);
     }
 
     private bool ReplaceFolder(string? folder)

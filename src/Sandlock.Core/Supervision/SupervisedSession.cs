@@ -126,6 +126,17 @@ internal sealed class SupervisedSession
         foreach (var handler in _restartable) handler.Prepare(seed, this);
     }
 
+    /// <summary>
+    /// <see cref="Prepare"/> from the owner rather than from a handler: counted as a call, so that what it makes for a
+    /// sandbox that ends meanwhile is released with the sandbox's other state.
+    /// </summary>
+    internal void PrepareOutsideCall(ulong seed)
+    {
+        CallStarted();
+        try { Prepare(seed); }
+        finally { CallFinished(); }
+    }
+
     internal void Restart(ulong seed)
     {
         foreach (var handler in _restartable) handler.Restart(seed, this);

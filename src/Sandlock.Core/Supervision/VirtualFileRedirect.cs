@@ -29,7 +29,7 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
 
     /// <summary>
     /// A seeded file the sandbox has opened before (a .NET runtime reopens /dev/urandom for each test) is made for the
-    /// next seed in the background: 256 KiB of cipher output and a memfd otherwise held the job's first open.
+    /// next seed, on the calling thread: 256 KiB of cipher output and a memfd otherwise held the job's start.
     /// </summary>
     public void Prepare(ulong seed, SupervisedSession session)
     {
@@ -43,16 +43,26 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
     /// </summary>
     public void Started(SyscallEvent call, SupervisedSession session)
     {
-        if (ProcessStatus.Read(call.Pid)?.ThreadGroup is not { } process) return;
         var opened = session.State(() => new OpenedFiles());
-        foreach (var (file, fd, closeOnExec) in opened.ServedTo(process))
+        // The caller is a thread: whose copies it holds is found by looking for it among each process's threads,
+        // one lookup where reading its status cost tens of microseconds of every job's start.
+        var callerOf = new Dictionary<int, bool>();
+        var replaced = new HashSet<int>();
+        foreach (var (file, process, fd, closeOnExec) in opened.Served())
         {
-            // The process may have closed it since and put something else at that number.
-            if (new FileInfo($"/proc/{process}/fd/{fd}").LinkTarget is not { } target || !target.StartsWith("/memfd:sandlock-" + file.Name + " ", StringComparison.Ordinal))
+            if (!callerOf.TryGetValue(process, out var isCaller))
+                callerOf[process] = isCaller = process == call.Pid || Directory.Exists($"/proc/{process}/task/{call.Pid}");
+            // The process may have closed it since and put something else at that number; it is looked at in the
+            // caller's own table, the one the replacement goes to.
+            if (!isCaller || replaced.Contains(fd)
+                || new FileInfo($"/proc/{call.Pid}/fd/{fd}").LinkTarget is not { } target || !target.StartsWith("/memfd:sandlock-" + file.Name + " ", StringComparison.Ordinal))
                 continue;
             var fresh = opened.OpenCopy(file);
             if (fresh < 0) continue;
-            try { SeccompNotify.ReplaceFd(session.Listener, call.Id, fresh, fd, closeOnExec); }
+            try
+            {
+                if (SeccompNotify.ReplaceFd(session.Listener, call.Id, fresh, fd, closeOnExec) >= 0) replaced.Add(fd);
+            }
             finally { Libc.Close(fresh); }
         }
     }
@@ -85,12 +95,13 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
     private sealed class OpenedFiles : IDisposable
     {
         private readonly Lock _gate = new();
-        private readonly Dictionary<VirtualFile, Task<MemoryFile>> _opened = [];
-        private readonly Dictionary<VirtualFile, (ulong Seed, Task<MemoryFile> Making)> _prepared = [];
+        private readonly Dictionary<VirtualFile, MemoryFile> _opened = [];
+        private readonly Dictionary<VirtualFile, (ulong Seed, MemoryFile Made)> _prepared = [];
         private readonly HashSet<VirtualFile> _everOpened = [];
         // Which process holds a copy of which seeded file at which fd number; bounded, oldest first out.
         private readonly List<(VirtualFile File, int Process, int Fd, bool CloseOnExec)> _served = [];
         private const int MaxServed = 64;
+        private bool _disposed;
 
         public void Served(VirtualFile file, int process, int fd, bool closeOnExec)
         {
@@ -102,31 +113,41 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
             }
         }
 
-        public List<(VirtualFile File, int Fd, bool CloseOnExec)> ServedTo(int process)
+        public List<(VirtualFile File, int Process, int Fd, bool CloseOnExec)> Served()
         {
-            lock (_gate) return [.. _served.Where(s => s.Process == process).Select(s => (s.File, s.Fd, s.CloseOnExec))];
+            lock (_gate) return [.. _served];
         }
 
         public int OpenCopy(VirtualFile file)
         {
-            Task<MemoryFile> memory;
             lock (_gate)
             {
-                if (!_opened.TryGetValue(file, out memory!))
-                    _opened[file] = memory = Task.FromResult(file.MakeMemoryFile());
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 _everOpened.Add(file);
+                if (!_opened.TryGetValue(file, out var memory)) _opened[file] = memory = file.MakeMemoryFile();
+                return memory.OpenCopy();
             }
-            // A prepared file is most often made by now; its failure is this open's, as if made here.
-            return memory.GetAwaiter().GetResult().OpenCopy();
         }
 
         public void Prepare(VirtualFile file, ulong seed)
         {
             lock (_gate)
             {
-                if (!_everOpened.Contains(file)) return;
-                if (_prepared.Remove(file, out var stale)) DisposeWhenMade(stale.Making);
-                _prepared[file] = (seed, Task.Run(() => file.MakeMemoryFile(seed)));
+                if (_disposed || !_everOpened.Contains(file)) return;
+            }
+            MemoryFile made;
+            // What fails here fails again at the next open, which makes the file itself and reports it.
+            try { made = file.MakeMemoryFile(seed); }
+            catch (Exception) { return; }
+            lock (_gate)
+            {
+                if (_disposed)
+                {
+                    made.Dispose();
+                    return;
+                }
+                if (_prepared.Remove(file, out var stale)) stale.Made.Dispose();
+                _prepared[file] = (seed, made);
             }
         }
 
@@ -135,22 +156,20 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
         {
             lock (_gate)
             {
-                if (_opened.Remove(file, out var memory)) DisposeWhenMade(memory);
+                if (_opened.Remove(file, out var memory)) memory.Dispose();
                 if (!_prepared.Remove(file, out var prepared)) return;
-                if (prepared.Seed == seed) _opened[file] = prepared.Making;
-                else DisposeWhenMade(prepared.Making);
+                if (prepared.Seed == seed) _opened[file] = prepared.Made;
+                else prepared.Made.Dispose();
             }
         }
-
-        private static void DisposeWhenMade(Task<MemoryFile> memory) =>
-            memory.ContinueWith(static made => made.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         public void Dispose()
         {
             lock (_gate)
             {
-                foreach (var memory in _opened.Values) DisposeWhenMade(memory);
-                foreach (var (_, making) in _prepared.Values) DisposeWhenMade(making);
+                _disposed = true;
+                foreach (var memory in _opened.Values) memory.Dispose();
+                foreach (var (_, made) in _prepared.Values) made.Dispose();
                 _opened.Clear();
                 _prepared.Clear();
             }

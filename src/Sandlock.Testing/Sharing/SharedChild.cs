@@ -95,8 +95,6 @@ internal sealed class SharedChild : IAsyncDisposable
         {
             limit = LimitFor(tests[0].Timeout, cancellationToken);
             await ConnectAsync(limit.Token).ConfigureAwait(false);
-            // While the child sets the first test up, the supervisor makes what its seed serves; each start queues the next.
-            _sandbox.PrepareJob(tests[0].Seed);
             var sent = new List<SharedChildTest>(tests.Count);
             foreach (var test in tests)
             {
@@ -105,6 +103,9 @@ internal sealed class SharedChild : IAsyncDisposable
                 sent.Add(new SharedChildTest(test.Request, test.Seed, Path.Combine(_session.ChildPath, folder)));
             }
             await SendAsync(new SharedChildMessage(SharedChildMessage.Run) { Tests = sent }, limit.Token).ConfigureAwait(false);
+            // While the child reads the batch and sets the first test up, what its seed serves is made here; each
+            // test's start makes the next one's.
+            _sandbox.PrepareJob(tests[0].Seed);
             for (; index < tests.Count; index++)
             {
                 if (index > 0)
