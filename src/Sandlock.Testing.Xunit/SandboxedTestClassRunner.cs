@@ -1,3 +1,4 @@
+using Xunit;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -21,7 +22,24 @@ internal sealed class SandboxedTestClassRunner(ITestClass testClass, IReflection
 
     private bool AllSandboxed => TestCases.All(SandboxedTestCases.IsSandboxed);
 
-    protected override Task AfterTestClassStartingAsync() => AllSandboxed ? Task.CompletedTask : base.AfterTestClassStartingAsync();
+    protected override Task AfterTestClassStartingAsync()
+    {
+        if (!AllSandboxed) return base.AfterTestClassStartingAsync();
+        // Of what the base does here, only the class's own orderer is the parent's: the tests are handed to the children in its order.
+        if (Class.GetCustomAttributes(typeof(TestCaseOrdererAttribute)).SingleOrDefault() is { } ordererAttribute)
+        {
+            try
+            {
+                if (ExtensibilityPointFactory.GetTestCaseOrderer(DiagnosticMessageSink, ordererAttribute) is { } orderer) TestCaseOrderer = orderer;
+                else DiagnosticMessageSink.OnMessage(new DiagnosticMessage($"Could not find the class-level test case orderer of test class '{TestClass.Class.Name}'"));
+            }
+            catch (Exception e)
+            {
+                DiagnosticMessageSink.OnMessage(new DiagnosticMessage($"Class-level test case orderer for test class '{TestClass.Class.Name}' threw {e.GetType().FullName} during construction: {e.Message}"));
+            }
+        }
+        return Task.CompletedTask;
+    }
 
     protected override async Task BeforeTestClassFinishedAsync()
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Sandlock.Testing.Tests.Support;
 
 namespace Sandlock.Testing.Tests;
@@ -19,7 +20,7 @@ public sealed class IsolationFixtureTests(IsolationFixtureRun run) : IClassFixtu
     public void OnlyTheHangingTestFails()
     {
         Assert.Equal(["Hangs"], Report.Results.Where(r => r.Outcome != "Passed").Select(r => r.Name[(r.Name.LastIndexOf('.') + 1)..]));
-        Assert.Equal(10, Report.Count("Passed"));
+        Assert.Equal(13, Report.Count("Passed"));
     }
 
     [Fact]
@@ -30,7 +31,7 @@ public sealed class IsolationFixtureTests(IsolationFixtureRun run) : IClassFixtu
             Assert.True(ReadyToRunImage.Is(Path.Combine(output, name + ".dll")), $"{name}.dll in {output} is IL only");
         // The test's own assembly is the user's to compile as they like.
         Assert.False(ReadyToRunImage.Is(Path.Combine(output, "IsolationFixture.dll")));
-        Assert.Equal(10, Report.Count("Passed"));
+        Assert.Equal(13, Report.Count("Passed"));
     }
 
     [Fact]
@@ -91,6 +92,24 @@ public sealed class IsolationFixtureTests(IsolationFixtureRun run) : IClassFixtu
         // Again, with the two in the other order behind other tests: each prints its own Guids again.
         var again = await run.RunAgain("FullyQualifiedName~GuidTests.PrintsGuidsB|FullyQualifiedName~TempFolderTests");
         Assert.Equal(Guids(b), Guids(again["IsolationFixture.GuidTests.PrintsGuidsB"]));
+    }
+
+    [Fact]
+    public async Task AClassesFixtureIsMadeOnceForItsTestsWhichRunInItsOrdererOrderEachWithItsOwnSeed()
+    {
+        var tests = new[] { "Gamma", "Beta", "Alpha" }.Select(name => Report["IsolationFixture.ClassFixtureTests." + name]).ToArray();
+        Dictionary<string, string> Lines(TrxReport.Result r) => r.StdOut.Trim().Split('\n').Select(l => l.Split(' ', 2)).ToDictionary(p => p[0], p => p[1]);
+        var printed = tests.Select(Lines).ToArray();
+        Assert.All(tests, t => Assert.Equal("Passed", t.Outcome));
+        Assert.Single(printed.Select(p => p["pid"]).Distinct());
+        Assert.Single(printed.Select(p => p["fixture"]).Distinct());
+        // Names backwards, as the class's orderer puts them.
+        Assert.Equal(printed[0]["ran"], (int.Parse(printed[2]["ran"], CultureInfo.InvariantCulture) - 2).ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(printed[1]["ran"], (int.Parse(printed[2]["ran"], CultureInfo.InvariantCulture) - 1).ToString(CultureInfo.InvariantCulture));
+        Assert.Equal([.. tests.Select(t => Policy.TestSeed.For(t.Name).ToString(CultureInfo.InvariantCulture))], printed.Select(p => p["seed"]));
+        // Alpha ran last behind the other two; alone it draws the same Guid: its start took its own job, not another's.
+        var alone = await run.RunAgain("FullyQualifiedName~ClassFixtureTests.Alpha");
+        Assert.Equal(printed[2]["guid"], Lines(alone["IsolationFixture.ClassFixtureTests.Alpha"])["guid"]);
     }
 
     [Fact]

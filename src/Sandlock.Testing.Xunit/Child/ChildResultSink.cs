@@ -18,33 +18,14 @@ internal sealed class ChildResultSink : IMessageSink
         if (message is ITestStarting) Testing.Child.ChildTestStart.Announce();
         lock (_results)
         {
-            switch (message)
+            if (XunitResults.Of(message) is { } result) _results.Add(result);
+            else if (message is IErrorMessage error) _errors.Add(XunitResults.Describe(error));
+            else if (message is ITestAssemblyFinished)
             {
-                case ITestPassed passed:
-                    _results.Add(new ChildTestResult(passed.Test.DisplayName, TestOutcome.Passed, null, [], passed.Output, (double)passed.ExecutionTime));
-                    break;
-                case ITestFailed failed:
-                    _results.Add(new ChildTestResult(failed.Test.DisplayName, TestOutcome.Failed, null, Failures(failed), failed.Output, (double)failed.ExecutionTime));
-                    break;
-                case ITestSkipped skipped:
-                    _results.Add(new ChildTestResult(skipped.Test.DisplayName, TestOutcome.Skipped, skipped.Reason, [], skipped.Output, 0));
-                    break;
-                case IErrorMessage error:
-                    _errors.Add(Describe(error));
-                    break;
-                case ITestAssemblyFinished:
-                    if (_results.Count == 0 && _errors.Count > 0) _completion.TrySetException(new InvalidOperationException(string.Join("\n", _errors)));
-                    else _completion.TrySetResult([.. _results]);
-                    break;
+                if (_results.Count == 0 && _errors.Count > 0) _completion.TrySetException(new InvalidOperationException(string.Join("\n", _errors)));
+                else _completion.TrySetResult([.. _results]);
             }
         }
         return true;
     }
-
-    private static List<TestFailureDetail> Failures(IFailureInformation failure) =>
-        [.. failure.ExceptionTypes.Select((type, i) => new TestFailureDetail(
-            type ?? "", failure.Messages[i] ?? "", failure.StackTraces[i], failure.ExceptionParentIndices[i]))];
-
-    private static string Describe(IFailureInformation failure) =>
-        string.Join("\n", failure.ExceptionTypes.Select((type, i) => $"{type}: {failure.Messages[i]}\n{failure.StackTraces[i]}"));
 }

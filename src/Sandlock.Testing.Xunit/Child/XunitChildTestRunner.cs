@@ -7,14 +7,15 @@ using Xunit.Sdk;
 namespace Sandlock.Testing.Xunit.Child;
 
 /// <summary>
-/// In the child: xunit's own XunitTestFramework (not the sandboxing one) deserializes the parent's test case and
-/// runs it, so constructors, fixtures, theories, output helpers and skips behave as without the sandbox. A shared
-/// child keeps the framework and its executor between tests; each test is a run of its own.
+/// In the child: xunit's own framework (not the sandboxing one) deserializes the parent's test cases and runs them,
+/// so constructors, fixtures, theories, output helpers and skips behave as without the sandbox. A shared child keeps
+/// the framework and its executor between tests and runs each batch the parent sends as one run, in the parent's
+/// order: a class's fixtures are made once for the tests of the batch, as in a run without the sandbox.
 /// </summary>
 public sealed class XunitChildTestRunner : IChildTestRunner
 {
     private readonly DiagnosticsIgnored _diagnostics = new();
-    private XunitTestFramework? _framework;
+    private ChildTestFramework? _framework;
     private ITestFrameworkExecutor? _executor;
     private string? _assemblyPath;
 
@@ -27,6 +28,21 @@ public sealed class XunitChildTestRunner : IChildTestRunner
         return await sink.Completion.ConfigureAwait(false);
     }
 
+    public async Task<bool> TryRunInOrderAsync(IReadOnlyList<ChildTestRequest> requests, IChildTestJobs jobs)
+    {
+        var executor = ExecutorFor(requests[0].AssemblyPath);
+        var cases = new List<IXunitTestCase>(requests.Count);
+        foreach (var request in requests)
+        {
+            if (executor.Deserialize(request.TestId) is not IXunitTestCase testCase) return false;
+            cases.Add(testCase);
+        }
+        var sink = new BatchResultSink(cases, jobs);
+        executor.RunTests(cases, sink, new ChildExecutionOptions());
+        await sink.Completion.ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>Loads the test assembly into xunit's executor; its types are only loaded, none of its code runs.</summary>
     public void Prepare(string assemblyPath) => ExecutorFor(assemblyPath);
 
@@ -36,7 +52,7 @@ public sealed class XunitChildTestRunner : IChildTestRunner
         {
             _executor?.Dispose();
             _framework?.Dispose();
-            _framework = new XunitTestFramework(_diagnostics);
+            _framework = new ChildTestFramework(_diagnostics);
             _executor = _framework.GetExecutor(AssemblyName.GetAssemblyName(assemblyPath));
             _assemblyPath = assemblyPath;
         }

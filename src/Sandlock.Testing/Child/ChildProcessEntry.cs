@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Sandlock.Testing.Protocol;
@@ -87,35 +86,48 @@ public static class ChildProcessEntry
         while (reader.ReadLine() is { } line)
         {
             if (ProtocolJson.ParseLine(line) is not { Kind: SharedChildMessage.Run, Tests: { } tests }) break;
-            foreach (var test in tests)
+            if (tests.Count == 0) continue;
+            var jobs = new SharedChildJobs(tests, writer, jobStart);
+            if (!await RunInOrderAsync(tests, jobs, runners).ConfigureAwait(false))
             {
-                // Path.GetTempPath and SandboxedTestEnvironment read these at each call; the folder is made as the test starts.
-                Environment.SetEnvironmentVariable("TMPDIR", test.TempDirectory);
-                Environment.SetEnvironmentVariable(SandboxedTestEnvironment.TempDirVariable, test.TempDirectory);
-                Environment.SetEnvironmentVariable(SandboxedTestEnvironment.SeedVariable, test.Seed.ToString(CultureInfo.InvariantCulture));
-                Exception? notStarted = null;
-                void Start()
+                for (var i = 0; i < tests.Count && !jobs.Stopped; i++)
                 {
-                    // On the test's thread, just before the test: as the supervisor holds this open it removes the last
-                    // test's folder, makes this one's and restarts the streams and clock, so the test draws from its own
-                    // seed and its clock starts at TimeStart.
-                    try
-                    {
-                        File.OpenHandle(jobStart).Dispose();
-                        ProcessRandomness.Restart(test.Seed);
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { notStarted = e; }
+                    jobs.SetEnvironment(i);
+                    var index = i;
+                    // On the test's thread, just before the test (the runner announces it).
+                    ChildTestStart.Arm(() => jobs.Starting(index));
+                    var report = await RunOneAsync(tests[i].Request, runners).ConfigureAwait(false);
+                    ChildTestStart.Announce();
+                    ((IChildTestJobs)jobs).Finished(i, report);
                 }
-                ChildTestStart.Arm(Start);
-                var report = await RunOneAsync(test.Request, runners).ConfigureAwait(false);
-                // A runner that reached no test (a host error) still starts the job, so the next one gets the next seed.
-                ChildTestStart.Announce();
-                if (notStarted is not null) report = new ChildRunReport([], $"the sandbox could not start the test (its temp folder, seed and clock): {notStarted.Message}");
-                writer.WriteLine(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Done) { Report = report }));
-                // The parent runs the tests left in another child.
-                if (notStarted is not null) return 0;
             }
+            // The parent runs the tests left in another child.
+            if (jobs.Stopped) return 0;
         }
         return 0;
+    }
+
+    /// <summary>The batch in one run of its framework, when the framework can; false when it ran none of it.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static async Task<bool> RunInOrderAsync(IReadOnlyList<SharedChildTest> tests, SharedChildJobs jobs, Dictionary<string, IChildTestRunner> runners)
+    {
+        var requests = tests.Select(t => t.Request).ToArray();
+        if (requests.Any(r => r.RunnerType != requests[0].RunnerType || r.AssemblyPath != requests[0].AssemblyPath)) return false;
+        // What the framework sets up before the first test starts sees that test's environment, as in a run of one.
+        jobs.SetEnvironment(0);
+        bool ran;
+        try
+        {
+            ran = await RunnerOf(requests[0].RunnerType, runners).TryRunInOrderAsync(requests, jobs).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Before any test started, each runs on its own and meets the error there; after, the rest report it.
+            if (!jobs.AnyStarted) return false;
+            jobs.FinishRest(e.ToString());
+            return true;
+        }
+        if (ran) jobs.FinishRest("the framework's run of the batch ended before this test");
+        return ran;
     }
 }
