@@ -71,6 +71,7 @@ internal static class SandboxedTestRunner
             SandboxResult run;
             try
             {
+                using var slot = await ChildSlots.TakeAsync(cancellationToken).ConfigureAwait(false);
                 run = launch.Confined
                     ? await RunConfinedAsync(policy, command, timeout, cancellationToken).ConfigureAwait(false)
                     : await UnconfinedChild.RunAsync(policy, command, timeout, cancellationToken).ConfigureAwait(false);
@@ -178,7 +179,7 @@ internal static class SandboxedTestRunner
             var root = ChildRoot.Of(files);
             var outputDirectory = Path.GetDirectoryName(launch.TestAssembly.Location)!;
             if (TestPolicy.HasWorkdir(launch.Settings, files) || ChrootCheck.MissingBeforeStart(root, outputDirectory) is not null) return null;
-            return new SharedPlan(scope, GroupOf(launch), project, files, root, outputDirectory);
+            return new SharedPlan(scope, GroupOf(launch), project, files, root, outputDirectory, launch.Settings.EffectiveIsolation == SandboxIsolation.Class);
         }
         catch (PolicyException)
         {
@@ -199,6 +200,7 @@ internal static class SandboxedTestRunner
                 t.Launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : null,
                 t.Launch.Settings.AcceptedDenials(plan.Project.BaseDirectory))).ToArray();
             using var turn = await scope.Pool.TakeTurnAsync(scope.Name, group, cancellationToken).ConfigureAwait(false);
+            using var slot = plan.PerClass ? await ChildSlots.TakeAsync(cancellationToken).ConfigureAwait(false) : null;
             while (next < runs.Length)
             {
                 var child = await scope.Pool.TakeIdleAsync(scope.Name, group).ConfigureAwait(false);
@@ -243,8 +245,12 @@ internal static class SandboxedTestRunner
         }
     }
 
-    /// <summary>Where a group of tests shares its children, and the policy parts its children are made from.</summary>
-    private sealed record SharedPlan(SharingScope Scope, string Group, ProjectPolicy Project, IReadOnlyList<PolicyFile> Files, ChildRoot Root, string OutputDirectory);
+    /// <summary>
+    /// Where a group of tests shares its children, and the policy parts its children are made from. A class's group
+    /// (<paramref name="PerClass"/>) takes one of the <see cref="ChildSlots"/> while its child starts and runs its tests.
+    /// </summary>
+    private sealed record SharedPlan(SharingScope Scope, string Group, ProjectPolicy Project, IReadOnlyList<PolicyFile> Files, ChildRoot Root, string OutputDirectory,
+        bool PerClass);
 
     /// <summary>A test on its way through a shared child, and the results it will have.</summary>
     private sealed class PendingTest(SandboxedTestLaunch launch)

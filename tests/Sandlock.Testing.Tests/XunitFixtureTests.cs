@@ -21,13 +21,24 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     [Fact]
     public void ReportsExactlyTheExpectedOutcomes()
     {
-        Assert.Equal(27, Report.Results.Count);
+        Assert.Equal(32, Report.Results.Count);
         // Named, so that an unexpected outcome says which test it was.
         Assert.Equal(
             ["ConnectsWithoutAnAllowRule", "FailsWithMessage", "LoopsForever", "ReadsSecretOutsidePolicy", "SwallowsARefusedRead", "TheoryCase(value: 3)"],
             Report.Results.Where(r => r.Outcome == "Failed").Select(r => r.Name[(r.Name.LastIndexOf('.') + 1)..]).Order());
-        Assert.Equal((20, 6, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
+        Assert.Equal((25, 6, 1), (Report.Count("Passed"), Report.Count("Failed"), Report.Count("NotExecuted")));
         Assert.Equal(1, run.Outcome.ExitCode);
+    }
+
+    [Fact]
+    public void AtMostOneFreshChildPerCpuWorksAtOnce()
+    {
+        // Five collections run side by side, each a test that stays 1.5 s in its own child: no more overlap than CPUs.
+        var stays = Report.Results.Where(r => r.Name.StartsWith("XunitFixture.SlotTests", StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, stays.Count(r => r.Outcome == "Passed"));
+        var spans = stays.Select(r => r.StdOut.Trim().Split(' ').Select(t => long.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToList();
+        var most = spans.Max(s => spans.Count(o => o[0] <= s[0] && s[0] < o[1]));
+        Assert.InRange(most, 1, Environment.ProcessorCount);
     }
 
     [Fact]
