@@ -98,7 +98,7 @@ public static class ChildProcessEntry
                     ChildTestStart.Arm(() => jobs.Starting(index));
                     var report = await RunOneAsync(tests[i].Request, runners).ConfigureAwait(false);
                     ChildTestStart.Announce();
-                    ((IChildTestJobs)jobs).Finished(i, report);
+                    jobs.Finished(i, report);
                 }
             }
             // The parent runs the tests left in another child.

@@ -61,7 +61,7 @@ internal sealed class SharedChildJobs(IReadOnlyList<SharedChildTest> tests, Text
         }
     }
 
-    void IChildTestJobs.Finished(int index, ChildRunReport report)
+    public void Finished(int index, ChildRunReport report)
     {
         lock (_gate)
         {
@@ -80,7 +80,7 @@ internal sealed class SharedChildJobs(IReadOnlyList<SharedChildTest> tests, Text
     {
         lock (_gate)
         {
-            while (!Stopped && _finished < tests.Count) ((IChildTestJobs)this).Finished(_finished, new ChildRunReport([], why));
+            while (!Stopped && _finished < tests.Count) Finished(_finished, new ChildRunReport([], why));
         }
     }
 
