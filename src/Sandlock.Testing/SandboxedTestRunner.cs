@@ -82,7 +82,7 @@ internal static class SandboxedTestRunner
             }
 
             var resultPath = Path.Combine(temp.HostPath, ProtocolJson.ResultFileName);
-            var report = File.Exists(resultPath) ? ProtocolJson.Read<ChildRunReport>(resultPath) : null;
+            var report = File.Exists(resultPath) ? ProtocolJson.ReadReport(resultPath) : null;
             if (report is { HostError: null, Tests.Count: > 0 })
             {
                 IReadOnlyList<ChildTestResult> results =

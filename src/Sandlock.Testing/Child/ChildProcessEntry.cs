@@ -29,7 +29,7 @@ public static class ChildProcessEntry
         ChildRunReport report;
         try
         {
-            report = await RunOneAsync(ProtocolJson.Read<ChildTestRequest>(requestPath), []).ConfigureAwait(false);
+            report = await RunOneAsync(ProtocolJson.ReadRequest(requestPath), []).ConfigureAwait(false);
         }
         catch (Exception e)
         {

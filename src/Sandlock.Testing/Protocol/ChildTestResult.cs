@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Sandlock.Testing.Protocol;
 
 /// <summary>
@@ -20,10 +18,8 @@ public sealed record ChildTestResult(
     /// <summary>The framework's own name for the outcome when it has finer ones (NUnit: Failure, Error, Cancelled...).</summary>
     public string? FrameworkOutcome { get; init; }
 
-    [JsonIgnore]
     public TimeSpan Duration => TimeSpan.FromSeconds(DurationSeconds);
 
-    [JsonIgnore]
     public TestFailureDetail? PrimaryFailure => Failures.Count > 0 ? Failures[0] : null;
 
     public static ChildTestResult Failed(string? displayName, string exceptionType, string message, string? stackTrace, string output, TimeSpan duration) =>
