@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text;
 using Sandlock.Testing.Protocol;
 
@@ -64,11 +63,9 @@ public static class ChildProcessEntry
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static async Task<int> RunSharedAsync(string socketPath, (string RunnerType, string AssemblyPath)? prepare)
     {
-        // Blocking reads and writes: the child does nothing else while it waits for the parent, and the socket engine's
-        // thread and the pool hop of each async read only cost it time.
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-        using var stream = new NetworkStream(socket, ownsSocket: false);
+        // Blocking reads and writes: the child does nothing else while it waits for the parent, and the pool hop of
+        // each async read only costs it time.
+        using var stream = ParentConnection.Open(socketPath);
         using var reader = new StreamReader(stream, new UTF8Encoding(false));
         using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var runners = new Dictionary<string, IChildTestRunner>();

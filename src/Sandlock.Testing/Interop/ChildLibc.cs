@@ -6,6 +6,18 @@ namespace Sandlock.Testing.Interop;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static partial class ChildLibc
 {
+    public const int AfUnix = 1, SockStream = 1, SockCloexec = 0x80000;
+
     [LibraryImport("libc", EntryPoint = "srand48")]
     public static partial void Srand48(nint seed);
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    /// <param name="address">A whole <c>sockaddr_un</c>.</param>
+    [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
+    public static partial int Connect(int fd, byte[] address, uint length);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
 }
