@@ -37,7 +37,7 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
             settings[NUnitSettingNames.RandomSeed] = int.Parse(seed, CultureInfo.InvariantCulture);
 
         var runner = new NUnitTestAssemblyRunner(new DefaultTestAssemblyBuilder());
-        runner.Load(Assembly.Load(AssemblyName.GetAssemblyName(request.AssemblyPath)), settings);
+        runner.Load(Assembly.Load(TestAssemblyName.Of(request.AssemblyPath)), settings);
         (_runner, _loaded) = (runner, request.AssemblyPath);
         return runner;
     }

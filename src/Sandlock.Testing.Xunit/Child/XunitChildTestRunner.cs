@@ -1,4 +1,3 @@
-using System.Reflection;
 using Sandlock.Testing.Child;
 using Sandlock.Testing.Protocol;
 using Xunit.Abstractions;
@@ -53,7 +52,7 @@ public sealed class XunitChildTestRunner : IChildTestRunner
             _executor?.Dispose();
             _framework?.Dispose();
             _framework = new ChildTestFramework(_diagnostics);
-            _executor = _framework.GetExecutor(AssemblyName.GetAssemblyName(assemblyPath));
+            _executor = _framework.GetExecutor(TestAssemblyName.Of(assemblyPath));
             _assemblyPath = assemblyPath;
         }
         return _executor;
