@@ -16,8 +16,10 @@ internal static class GeneratedSuite
         Directory.CreateDirectory(folder);
         repository ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."));
         var xunitProject = Path.Combine(repository, "src/Sandlock.Testing.Xunit/Sandlock.Testing.Xunit.csproj");
-        // What the package's buildTransitive adds and a project reference does not: the test frameworks' ReadyToRun copies.
+        // What the package's buildTransitive adds and a project reference does not: the test frameworks' ReadyToRun
+        // copies and the runtime settings of the test host.
         var readyToRun = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.ReadyToRun.targets");
+        var tieredPgo = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.TieredPgo.targets");
         File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -32,6 +34,7 @@ internal static class GeneratedSuite
                 {(isolation is null ? "" : $"<ProjectReference Include=\"{xunitProject}\" />")}
               </ItemGroup>
               {(isolation is null ? "" : $"<Import Project=\"{readyToRun}\" Condition=\"Exists('{readyToRun}')\" />")}
+              {(isolation is null ? "" : $"<Import Project=\"{tieredPgo}\" Condition=\"Exists('{tieredPgo}')\" />")}
             </Project>
             """);
         var code = new StringBuilder();

@@ -35,6 +35,14 @@ public sealed class IsolationFixtureTests(IsolationFixtureRun run) : IClassFixtu
     }
 
     [Fact]
+    public async Task TheTestHostAndItsChildrenRunWithoutTieredPgoWhenTheProjectSaysNothing()
+    {
+        var output = Path.Combine((await FixtureWorkspace.Get()).Project("IsolationFixture"), "bin", "Release", "net10.0");
+        Assert.False(RuntimeConfig.TieredPgo(Path.Combine(output, "IsolationFixture.runtimeconfig.json")));
+        Assert.Equal(13, Report.Count("Passed"));
+    }
+
+    [Fact]
     public void TheAssemblysChildStartedBeforeAnyTestCarriesTheProjectsPolicyFile() =>
         Assert.Equal("Passed", Report["IsolationFixture.PolicyFileTests.WritesWhereItsPolicyFileGrants"].Outcome);
 

@@ -22,6 +22,14 @@ public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnit
     }
 
     [Fact]
+    public async Task TheProjectsOwnTieredPgoSettingIsKept()
+    {
+        _ = run.Report;
+        var output = Path.Combine((await FixtureWorkspace.Get()).Project("NUnitFixture"), "bin", "Release", "net10.0");
+        Assert.True(RuntimeConfig.TieredPgo(Path.Combine(output, "NUnitFixture.runtimeconfig.json")));
+    }
+
+    [Fact]
     public void TheRunLeavesNoTempFolderOfAChildOrATest()
     {
         Assert.Empty(Directory.EnumerateFileSystemEntries(run.TempFolder, "sandlock-test*"));
