@@ -27,7 +27,11 @@ internal static class ParentConnection
 
         var fd = ChildLibc.Socket(ChildLibc.AfUnix, ChildLibc.SockStream | ChildLibc.SockCloexec, 0);
         if (fd < 0) throw Failed("socket", socketPath);
-        if (ChildLibc.Connect(fd, address, (uint)address.Length) != 0)
+        int result;
+        // A signal while it waits for room in the parent's backlog interrupts it before anything is connected.
+        do result = ChildLibc.Connect(fd, address, (uint)address.Length);
+        while (result != 0 && Marshal.GetLastPInvokeError() == ChildLibc.Eintr);
+        if (result != 0)
         {
             var error = Failed("connect", socketPath);
             ChildLibc.Close(fd);

@@ -6,7 +6,7 @@ namespace Sandlock.Testing.Interop;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static partial class ChildLibc
 {
-    public const int AfUnix = 1, SockStream = 1, SockCloexec = 0x80000;
+    public const int AfUnix = 1, SockStream = 1, SockCloexec = 0x80000, Eintr = 4;
 
     [LibraryImport("libc", EntryPoint = "srand48")]
     public static partial void Srand48(nint seed);
