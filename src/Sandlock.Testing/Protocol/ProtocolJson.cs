@@ -7,7 +7,7 @@ namespace Sandlock.Testing.Protocol;
 /// <summary>
 /// The protocol's JSON, read and written field by field with System.Text.Json's reader and writer. Not the
 /// serializer: the converters it makes at first use for these records (generic code over our types, which no
-/// ReadyToRun image holds) cost every fresh child about 45 ms of CPU before its first test, a sixth of the child.
+/// ReadyToRun image holds) cost every fresh child about 45 ms of CPU before its first test, an eighth of the child.
 /// The names are the records' property names; a field the reader does not know is skipped.
 /// </summary>
 internal static class ProtocolJson
