@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <termios.h>
@@ -54,6 +55,7 @@ struct child_outcome {
     volatile int step;
     volatile int error;
     volatile int listener;           /* the child's fd number of its seccomp listener */
+    volatile int reached_exec;       /* set just before execve: EOF on the exec pipe without it means the child died */
 };
 
 static void __attribute__((noreturn)) fail(struct child_outcome *outcome, int step)
@@ -135,8 +137,11 @@ static void place_extra_fds(const struct sl_spawn_request *req, struct child_out
 }
 
 /* Runs in the vfork child; never returns. Only async-signal-safe calls. */
+static void __attribute__((noreturn)) await_launch_and_exec(struct sl_prepared *prepared);
+
 static void __attribute__((noinline, noreturn))
-child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome, int go_socket, int exec_pipe)
+child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome, int go_socket, int exec_pipe,
+           struct sl_prepared *prepared)
 {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -210,6 +215,8 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
             if (read(go_socket, &go, 1) != 1) { errno = ECANCELED; fail(outcome, SL_STEP_LISTENER_HANDOFF); }
         }
     }
+    /* From here on req may be gone: the parent of a prepared child returns once the listener is handed over. */
+    if (prepared) await_launch_and_exec(prepared);
     /* Last of the fd steps: every fd used above (ruleset, cgroup, working directory, go socket) may sit on a target. */
     if (req->extra_fd_count > 0) place_extra_fds(req, outcome, exec_pipe);
     set_rlimits(req, outcome, 1);
@@ -217,20 +224,21 @@ child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcom
     /* Mark rather than close: the kernel closes them at execve, after every step above has used its fd. */
     if (syscall(SYS_close_range, 3U + (unsigned)req->extra_fd_count, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(outcome, SL_STEP_CLOSE_FDS);
     sigprocmask(SIG_SETMASK, &empty, NULL);
+    outcome->reached_exec = 1;
     execve(req->path, req->argv, req->envp);
     fail(outcome, SL_STEP_EXEC);
 }
 
 int sl_spawn(const struct sl_spawn_request *req, struct sl_spawn_result *result)
 {
-    struct child_outcome outcome = { .step = 0, .error = 0, .listener = -1 };
+    struct child_outcome outcome = { .step = 0, .error = 0, .listener = -1, .reached_exec = 0 };
     sigset_t all, old;
     sigfillset(&all);
     /* No handler of the parent may run in the child while it borrows the parent's memory. */
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t parent = getpid();
     pid_t pid = vfork();
-    if (pid == 0) child_main(req, parent, &outcome, -1, -1);
+    if (pid == 0) child_main(req, parent, &outcome, -1, -1, NULL);
     int spawn_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
@@ -272,18 +280,19 @@ struct supervised_child {
     struct child_outcome *outcome;
     int go_socket;
     int exec_pipe;
+    struct sl_prepared *prepared;
 };
 
 static int supervised_child_entry(void *arg)
 {
     struct supervised_child *c = arg;
-    child_main(c->req, c->parent, c->outcome, c->go_socket, c->exec_pipe);
+    child_main(c->req, c->parent, c->outcome, c->go_socket, c->exec_pipe, c->prepared);
 }
 
 int sl_spawn_supervised(const struct sl_spawn_request *req, struct sl_spawn_result *result,
                         sl_listener_ready on_listener, void *context)
 {
-    struct child_outcome outcome = { .step = 0, .error = 0, .listener = -1 };
+    struct child_outcome outcome = { .step = 0, .error = 0, .listener = -1, .reached_exec = 0 };
     memset(result, 0, sizeof *result);
     result->pid = -1;
     result->pidfd = -1;
@@ -310,7 +319,7 @@ int sl_spawn_supervised(const struct sl_spawn_request *req, struct sl_spawn_resu
         return -1;
     }
 
-    struct supervised_child child = { req, getpid(), &outcome, sockets[1], exec_pipe[1] };
+    struct supervised_child child = { req, getpid(), &outcome, sockets[1], exec_pipe[1], NULL };
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -379,4 +388,229 @@ done:
     /* After execve (or exit) the child no longer uses our memory, so its stack can go. */
     munmap(stack, SL_CHILD_STACK_SIZE);
     return status;
+}
+
+/* ---- Prepared child: confined ahead of its command, so that a session's exec only hands it the command. ----
+ * Loading a seccomp program costs ~0.3 ms of kernel time here (the BPF JIT patches kernel text), and the steps before
+ * it as much again: a session pays that while nothing waits for it. The child shares our memory like any supervised
+ * child, so it reads its launch request from it; what it cannot share (fds opened since it was cloned) comes with
+ * the go message. It keeps no fd but stdio and its two channels while it waits, or it would hold other spawns'
+ * pipes open. */
+
+struct sl_prepared {
+    struct child_outcome outcome;
+    const struct sl_launch_request *volatile launch;
+    void *stack;
+    pid_t pid;
+    int pidfd;
+    int go_socket;
+    int exec_pipe;
+    int child_go_socket;
+    int child_exec_pipe;
+    int has_open_files_limit;
+    struct rlimit open_files_limit;
+};
+
+/* close_range over everything from 3 up but two fds. */
+static int close_from_3_except(int a, int b)
+{
+    int keep[2] = { a < b ? a : b, a < b ? b : a };
+    unsigned next = 3;
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < (int)next) continue;
+        if ((unsigned)keep[i] > next && syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0) != 0) return -1;
+        next = (unsigned)keep[i] + 1;
+    }
+    return (int)syscall(SYS_close_range, next, ~0U, 0);
+}
+
+static void __attribute__((noreturn)) await_launch_and_exec(struct sl_prepared *prepared)
+{
+    struct child_outcome *outcome = &prepared->outcome;
+    if (close_from_3_except(prepared->child_go_socket, prepared->child_exec_pipe) != 0) fail(outcome, SL_STEP_CLOSE_FDS);
+
+    char go = 0;
+    struct iovec iov = { .iov_base = &go, .iov_len = 1 };
+    union { char buffer[CMSG_SPACE(3 * sizeof(int))]; struct cmsghdr align; } control;
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buffer, .msg_controllen = sizeof control.buffer };
+    ssize_t got;
+    do got = recvmsg(prepared->child_go_socket, &message, MSG_CMSG_CLOEXEC); while (got < 0 && errno == EINTR);
+    /* EOF: discarded, nobody waits for an outcome. */
+    if (got != 1 || go != 'x') _exit(0);
+    const struct sl_launch_request *launch = prepared->launch;
+
+    int received[3], count = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+            for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && count < 3; i++)
+                memcpy(&received[count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+    const int stdio[3] = { launch->stdin_fd, launch->stdout_fd, launch->stderr_fd };
+    int next = 0;
+    for (int i = 0; i < 3; i++) {
+        if (stdio[i] < 0) continue;
+        if (next >= count) { errno = EBADF; fail(outcome, SL_STEP_STDIO); }
+        /* Above 2 first: a received fd may sit on a target another one still needs. */
+        int lifted = fcntl(received[next++], F_DUPFD_CLOEXEC, 3);
+        if (lifted < 0 || dup2(lifted, i) < 0) fail(outcome, SL_STEP_STDIO);
+    }
+    if (launch->cwd && chdir(launch->cwd) != 0) fail(outcome, SL_STEP_CWD);
+    if (prepared->has_open_files_limit && setrlimit(RLIMIT_NOFILE, &prepared->open_files_limit) != 0) fail(outcome, SL_STEP_RLIMIT);
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(outcome, SL_STEP_CLOSE_FDS);
+    sigset_t empty;
+    sigemptyset(&empty);
+    sigprocmask(SIG_SETMASK, &empty, NULL);
+    outcome->reached_exec = 1;
+    execve(launch->path, launch->argv, launch->envp);
+    fail(outcome, SL_STEP_EXEC);
+}
+
+static void release_prepared(struct sl_prepared *p)
+{
+    close(p->go_socket);
+    close(p->exec_pipe);
+    /* The child has exec-ed or died: it no longer runs on this stack. */
+    munmap(p->stack, SL_CHILD_STACK_SIZE);
+    free(p);
+}
+
+int sl_prepare_supervised(const struct sl_spawn_request *req, struct sl_spawn_result *result, struct sl_prepared **prepared)
+{
+    memset(result, 0, sizeof *result);
+    result->pid = -1;
+    result->pidfd = -1;
+    result->listener = -1;
+    *prepared = NULL;
+    struct sl_prepared *p = calloc(1, sizeof *p);
+    int sockets[2] = { -1, -1 }, exec_pipe[2] = { -1, -1 };
+    if (!p || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0 || pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        result->failed_step = SL_STEP_FORK;
+        result->error = errno;
+        if (sockets[0] >= 0) { close(sockets[0]); close(sockets[1]); }
+        free(p);
+        return -1;
+    }
+    p->stack = mmap(NULL, SL_CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p->stack == MAP_FAILED) {
+        result->failed_step = SL_STEP_FORK;
+        result->error = errno;
+        close(sockets[0]); close(sockets[1]); close(exec_pipe[0]); close(exec_pipe[1]);
+        free(p);
+        return -1;
+    }
+    p->outcome.listener = -1;
+    p->go_socket = sockets[0];
+    p->exec_pipe = exec_pipe[0];
+    p->child_go_socket = sockets[1];
+    p->child_exec_pipe = exec_pipe[1];
+    p->pidfd = -1;
+    for (int i = 0; i < req->rlimit_count; i++)
+        if (req->rlimits[i].resource == RLIMIT_NOFILE) {
+            p->has_open_files_limit = 1;
+            p->open_files_limit.rlim_cur = req->rlimits[i].soft;
+            p->open_files_limit.rlim_max = req->rlimits[i].hard;
+        }
+
+    struct supervised_child child = { req, getpid(), &p->outcome, sockets[1], exec_pipe[1], p };
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(supervised_child_entry, (char *)p->stack + SL_CHILD_STACK_SIZE, CLONE_VM | SIGCHLD, &child);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(sockets[1]);
+    close(exec_pipe[1]);
+    if (pid < 0) {
+        result->failed_step = SL_STEP_FORK;
+        result->error = clone_errno;
+        p->pid = -1;
+        release_prepared(p);
+        return -1;
+    }
+    p->pid = pid;
+    result->pid = pid;
+
+    char ready;
+    ssize_t got;
+    do got = read(p->go_socket, &ready, 1); while (got < 0 && errno == EINTR);
+    int pidfd = got == 1 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    int listener = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, p->outcome.listener, 0);
+    char go = 'g';
+    if (got != 1 || listener < 0 || write(p->go_socket, &go, 1) != 1) {
+        int err = errno;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, __WALL);
+        result->failed_step = p->outcome.step ? p->outcome.step : pidfd < 0 && got == 1 ? SL_STEP_PIDFD : SL_STEP_LISTENER_HANDOFF;
+        result->error = p->outcome.step ? p->outcome.error : err ? err : EPROTO;
+        if (pidfd >= 0) close(pidfd);
+        if (listener >= 0) close(listener);
+        release_prepared(p);
+        return -1;
+    }
+    p->pidfd = pidfd;
+    result->pidfd = pidfd;
+    result->listener = listener;
+    *prepared = p;
+    return 0;
+}
+
+int sl_launch_prepared(struct sl_prepared *p, const struct sl_launch_request *launch, struct sl_spawn_result *result)
+{
+    memset(result, 0, sizeof *result);
+    result->pid = p->pid;
+    result->pidfd = -1;
+    result->listener = -1;
+    p->launch = launch;
+
+    int fds[3], count = 0;
+    const int stdio[3] = { launch->stdin_fd, launch->stdout_fd, launch->stderr_fd };
+    for (int i = 0; i < 3; i++) if (stdio[i] >= 0) fds[count++] = stdio[i];
+    char go = 'x';
+    struct iovec iov = { .iov_base = &go, .iov_len = 1 };
+    union { char buffer[CMSG_SPACE(3 * sizeof(int))]; struct cmsghdr align; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (count > 0) {
+        message.msg_control = control.buffer;
+        message.msg_controllen = CMSG_SPACE(count * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(count * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, count * sizeof(int));
+    }
+    ssize_t sent;
+    do sent = sendmsg(p->go_socket, &message, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+    int status = 0;
+    if (sent != 1) {
+        int err = errno;
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, __WALL);
+        close(p->pidfd);
+        result->failed_step = SL_STEP_LISTENER_HANDOFF;
+        result->error = err == EPIPE || err == ECONNRESET ? ECHILD : err;
+        release_prepared(p);
+        return -1;
+    }
+    char ignored;
+    ssize_t n;
+    do n = read(p->exec_pipe, &ignored, 1); while (n < 0 && errno == EINTR);
+    if (p->outcome.step != 0 || !p->outcome.reached_exec) {
+        waitpid(p->pid, NULL, __WALL);
+        close(p->pidfd);
+        result->failed_step = p->outcome.step ? p->outcome.step : SL_STEP_LISTENER_HANDOFF;
+        result->error = p->outcome.step ? p->outcome.error : ECHILD;
+        status = -1;
+    } else {
+        result->pidfd = p->pidfd;
+    }
+    release_prepared(p);
+    return status;
+}
+
+void sl_discard_prepared(struct sl_prepared *p)
+{
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, __WALL);
+    close(p->pidfd);
+    release_prepared(p);
 }

@@ -72,6 +72,20 @@ struct sl_spawn_result {
     int32_t listener;                /* seccomp listener fd (supervised spawns), else -1 */
 };
 
+/* What a prepared child (sl_prepare_supervised) still needs to become the command. */
+struct sl_launch_request {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;                 /* NULL: where the parent was when the child was prepared */
+    int32_t stdin_fd;                /* -1: the parent's own, as it was when the child was prepared */
+    int32_t stdout_fd;
+    int32_t stderr_fd;
+};
+
+/* A child confined ahead of its command (a session's next exec), waiting for sl_launch_prepared. */
+struct sl_prepared;
+
 /* Called in the parent once the child's seccomp listener arrived, before the child may execve: register it with
  * the supervisor and return 0, or non-zero to abort the spawn. */
 typedef int (*sl_listener_ready)(void *context, int listener, int pid);
@@ -79,4 +93,13 @@ typedef int (*sl_listener_ready)(void *context, int listener, int pid);
 int sl_spawn(const struct sl_spawn_request *req, struct sl_spawn_result *result);
 int sl_spawn_supervised(const struct sl_spawn_request *req, struct sl_spawn_result *result,
                         sl_listener_ready on_listener, void *context);
+/* Clones a child and confines it with req (which must name no stdio, working directory, cgroup, chroot, user
+ * namespace, terminal or extra fds: those belong to the launch), up to the hand-off of its listener, which result
+ * holds with its pid and pidfd; the child then keeps only stdio and waits. req may be freed once this returns. */
+int sl_prepare_supervised(const struct sl_spawn_request *req, struct sl_spawn_result *result, struct sl_prepared **prepared);
+/* Hands the prepared child its command and stdio; it execs. Frees prepared whatever the outcome; on success
+ * result->pidfd is the caller's. A child that died while it waited fails with SL_STEP_LISTENER_HANDOFF and ECHILD. */
+int sl_launch_prepared(struct sl_prepared *prepared, const struct sl_launch_request *launch, struct sl_spawn_result *result);
+/* Kills and reaps a prepared child that will not be launched, and frees it (not its listener: the caller's). */
+void sl_discard_prepared(struct sl_prepared *prepared);
 #endif

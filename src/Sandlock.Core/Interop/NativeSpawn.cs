@@ -96,6 +96,25 @@ internal static unsafe partial class NativeSpawn
     private static partial int SlSpawnSupervised(NativeRequest* request, NativeResult* result,
         delegate* unmanaged<nint, int, int, int> onListener, nint context);
 
+    [StructLayout(LayoutKind.Sequential)]
+    private struct NativeLaunch
+    {
+        public byte* Path;
+        public byte** Argv;
+        public byte** Envp;
+        public byte* Cwd;
+        public int StdinFd, StdoutFd, StderrFd;
+    }
+
+    [LibraryImport("sandlock", EntryPoint = "sl_prepare_supervised")]
+    private static partial int SlPrepareSupervised(NativeRequest* request, NativeResult* result, nint* prepared);
+
+    [LibraryImport("sandlock", EntryPoint = "sl_launch_prepared")]
+    private static partial int SlLaunchPrepared(nint prepared, NativeLaunch* launch, NativeResult* result);
+
+    [LibraryImport("sandlock", EntryPoint = "sl_discard_prepared")]
+    private static partial void SlDiscardPrepared(nint prepared);
+
     [UnmanagedCallersOnly]
     private static int OnListener(nint context, int listener, int pid)
     {
@@ -111,7 +130,75 @@ internal static unsafe partial class NativeSpawn
     }
 
     /// <summary>Spawns the request; with <paramref name="onListener"/>, the child's seccomp listener is handed over first.</summary>
-    public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener = null)
+    public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener = null) =>
+        WithNativeRequest(request, (native, arena) =>
+        {
+            NativeResult result;
+            if (onListener is null)
+            {
+                SlSpawn(native, &result);
+                return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
+            }
+            // The listener is what this path hands over before execve.
+            native->SeccompFlags |= SeccompFilterFlagNewListener;
+            var handle = GCHandle.Alloc(onListener);
+            try
+            {
+                SlSpawnSupervised(native, &result, &OnListener, GCHandle.ToIntPtr(handle));
+            }
+            finally
+            {
+                handle.Free();
+            }
+            return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error, result.Listener);
+        });
+
+    /// <summary>
+    /// Confines a child with <paramref name="confinement"/> (no stdio, working directory, cgroup, chroot, user
+    /// namespace, terminal or extra fds) and leaves it waiting for <see cref="Launch"/>; the outcome holds its pid and
+    /// listener, <paramref name="prepared"/> the shim's handle (0 when it failed).
+    /// </summary>
+    public static SpawnOutcome Prepare(SpawnRequest confinement, out nint prepared)
+    {
+        nint handle = 0;
+        var outcome = WithNativeRequest(confinement, (native, _) =>
+        {
+            native->SeccompFlags |= SeccompFilterFlagNewListener;
+            NativeResult result;
+            nint made;
+            SlPrepareSupervised(native, &result, &made);
+            handle = made;
+            return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error, result.Listener);
+        });
+        prepared = handle;
+        return outcome;
+    }
+
+    /// <summary>Hands a prepared child its command and stdio; the handle is spent whatever the outcome.</summary>
+    public static SpawnOutcome Launch(nint prepared, SpawnRequest request)
+    {
+        using var arena = new NativeArena();
+        var launch = new NativeLaunch
+        {
+            Path = arena.String(request.Path),
+            Argv = arena.StringArray(request.Arguments),
+            Envp = arena.StringArray(request.Environment),
+            Cwd = request.WorkingDirectory is null ? null : arena.String(request.WorkingDirectory),
+            StdinFd = request.StdinFd,
+            StdoutFd = request.StdoutFd,
+            StderrFd = request.StderrFd,
+        };
+        NativeResult result;
+        SlLaunchPrepared(prepared, &launch, &result);
+        return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
+    }
+
+    /// <summary>Kills and reaps a prepared child that will not be launched (its listener stays the caller's to close).</summary>
+    public static void Discard(nint prepared) => SlDiscardPrepared(prepared);
+
+    private delegate SpawnOutcome NativeCall(NativeRequest* native, NativeArena arena);
+
+    private static SpawnOutcome WithNativeRequest(SpawnRequest request, NativeCall call)
     {
         using var arena = new NativeArena();
         var filter = request.Filter;
@@ -150,24 +237,7 @@ internal static unsafe partial class NativeSpawn
                 ExtraFdCount = extraFds.Length,
                 ExtraFds = extraFds.Length == 0 ? null : extraPtr,
             };
-            NativeResult result;
-            if (onListener is null)
-            {
-                SlSpawn(&native, &result);
-                return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
-            }
-            // The listener is what this path hands over before execve.
-            native.SeccompFlags |= SeccompFilterFlagNewListener;
-            var handle = GCHandle.Alloc(onListener);
-            try
-            {
-                SlSpawnSupervised(&native, &result, &OnListener, GCHandle.ToIntPtr(handle));
-            }
-            finally
-            {
-                handle.Free();
-            }
-            return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error, result.Listener);
+            return call(&native, arena);
         }
     }
 

@@ -121,6 +121,12 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// </summary>
     internal bool StarterWaitsForEnd { get; init; }
 
+    /// <summary>
+    /// A child a session confined ahead for its next command: the start launches it when the command needs nothing
+    /// else, and disposes it otherwise.
+    /// </summary>
+    internal PreparedChild? Prepared { get; init; }
+
     /// <summary>Set by <see cref="ReproCheck"/> to start the command with its environment in a varied order.</summary>
     internal Random? EnvironmentShuffle { get; init; }
 
@@ -212,6 +218,11 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 _workspace = null;
                 throw;
             }
+            finally
+            {
+                // Spent when it was launched; otherwise it is of no use to anyone else.
+                Prepared?.Dispose();
+            }
         }
     }
 
@@ -266,38 +277,64 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// RLIMIT_NPROC counts per user namespace; and chroot needs CAP_SYS_CHROOT, which an unprivileged user has only
     /// inside a user namespace of its own.
     /// </summary>
-    private bool NeedsUserNamespace(ConfinementPlan plan) =>
+    private static bool NeedsUserNamespace(SandboxPolicy policy, ConfinementPlan plan) =>
         plan.ProcessLimit?.Mechanism == ProcessCountMechanism.UserNamespaceRlimit
-        || (Policy.Chroot is not null && SystemInfo.EffectiveUserId() != 0);
+        || (policy.Chroot is not null && SystemInfo.EffectiveUserId() != 0);
+
+    /// <summary>What the shim applies for the policy alone, before anything of a particular command (no command, stdio, cgroup or terminal).</summary>
+    internal static SpawnRequest ConfinementRequest(SandboxPolicy policy, ProvisionedConfinement confinement)
+    {
+        var plan = confinement.Plan;
+        return new SpawnRequest(
+            "", [], [], null, -1, -1, -1,
+            confinement.RulesetFd,
+            plan.SeccompFilter, plan.SeccompFlags,
+            [.. ProcessLimits.For(policy, plan.ProcessLimit)],
+            policy.NoRandomizeMemory ? AddrNoRandomize : -1,
+            policy.NoHugePages,
+            TakeTerminal: false,
+            CpuMask: CpuSelection.Mask(policy),
+            UserNamespace: NeedsUserNamespace(policy, plan) ? UserNamespaceMaps.Identity() : null,
+            Chroot: policy.Chroot);
+    }
 
     private void StartConfined(ProvisionedConfinement confinement, IReadOnlyList<string> environment, string path)
     {
         var plan = confinement.Plan;
         using var stdio = ChildStdio.Open(Stdio, Streams ?? _forks?.Streams);
         using var mounted = MountedStart.For(StartPolicy, path, Policy.Chroot is null ? Policy.Workdir is null ? Policy.Cwd : WorkingDirectory : WorkingDirectory);
-        var request = new SpawnRequest(
-            mounted.Path, Command, environment, mounted.WorkingDirectory,
-            stdio.ChildStdin, stdio.ChildStdout, stdio.ChildStderr,
-            confinement.RulesetFd,
-            plan.SeccompFilter, plan.SeccompFlags,
-            [.. ProcessLimits.For(Policy, plan.ProcessLimit)],
-            Policy.NoRandomizeMemory ? AddrNoRandomize : -1,
-            Policy.NoHugePages,
-            TakeTerminal: _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal(),
-            CpuMask: CpuSelection.Mask(Policy),
-            UserNamespace: NeedsUserNamespace(plan) ? UserNamespaceMaps.Identity() : null,
-            CgroupProcsFd: _cgroup?.ProcsFd ?? -1,
-            Chroot: Policy.Chroot,
-            WorkingDirectoryFd: mounted.WorkingDirectoryFd,
-            ExtraFds: stdio.ExtraFds);
-
-        _session = plan.Supervised?.CreateSession();
-        if (_session is not null)
+        var request = ConfinementRequest(Policy, confinement) with
         {
-            _session.OnPortMapped = OnPortMapped;
-            if (ForkTemplate) _session.Clones = new Supervision.Lifetime.CloneMembers();
+            Path = mounted.Path,
+            Arguments = Command,
+            Environment = environment,
+            WorkingDirectory = mounted.WorkingDirectory,
+            StdinFd = stdio.ChildStdin,
+            StdoutFd = stdio.ChildStdout,
+            StderrFd = stdio.ChildStderr,
+            TakeTerminal = _ownsTerminal = Stdio == StdioMode.Inherit && Terminal.WeOwnStdinTerminal(),
+            CgroupProcsFd = _cgroup?.ProcsFd ?? -1,
+            WorkingDirectoryFd = mounted.WorkingDirectoryFd,
+            ExtraFds = stdio.ExtraFds,
+        };
+
+        _session = NewSupervisedSession(plan);
+        SpawnOutcome outcome;
+        if (Prepared is { } prepared && prepared.Fits(confinement, request))
+        {
+            outcome = prepared.Launch(request, AttachSupervisor);
+            if (outcome is { FailedStep: SpawnStep.ListenerHandoff, Error: Errno.ECHILD })
+            {
+                // It died while it waited (something killed it): the command starts the ordinary way, supervised afresh.
+                _session!.End();
+                _session = NewSupervisedSession(plan);
+                outcome = SpawnThread.Spawn(request, AttachSupervisor, StarterWaitsForEnd);
+            }
         }
-        var outcome = SpawnThread.Spawn(request, _session is null ? null : AttachSupervisor, StarterWaitsForEnd);
+        else
+        {
+            outcome = SpawnThread.Spawn(request, _session is null ? null : AttachSupervisor, StarterWaitsForEnd);
+        }
         _cgroup?.CloseProcsFd();
         _forks?.CloseTemplateEnd();
         if (outcome.FailedStep != SpawnStep.None)
@@ -475,6 +512,17 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             // A template's time covers its clones, which may run on after it: they are the sandbox's too.
             _forks?.TimeOutClones();
         }, TaskScheduler.Default);
+    }
+
+    private SupervisedSession? NewSupervisedSession(ConfinementPlan plan)
+    {
+        var session = plan.Supervised?.CreateSession();
+        if (session is not null)
+        {
+            session.OnPortMapped = OnPortMapped;
+            if (ForkTemplate) session.Clones = new Supervision.Lifetime.CloneMembers();
+        }
+        return session;
     }
 
     /// <summary>Runs on the spawn thread before the child may execve: from here on its held syscalls are served.</summary>

@@ -19,6 +19,12 @@ internal static class SpawnThread
             ? NativeSpawn.Spawn(request, onListener)
             : Dedicated.Spawn(request, onListener);
 
+    /// <summary>
+    /// Runs <paramref name="prepare"/> on the dedicated thread when it is free, without waiting for it: a child
+    /// prepared there gets the thread's parent-death signal like any other.
+    /// </summary>
+    public static Task<T> OnSpawnThreadAsync<T>(Func<T> prepare) => Dedicated.Enqueue(prepare);
+
     private static class Dedicated
     {
         private sealed class Job(SpawnRequest request, ListenerReady? onListener)
@@ -29,9 +35,16 @@ internal static class SpawnThread
             public Exception? Error { get; set; }
             // A spawn takes a few hundred microseconds: spinning that long is cheaper than a sleep/wake on this VM.
             public ManualResetEventSlim Done { get; } = new(false, spinCount: 2000);
+
+            public void Run()
+            {
+                try { Outcome = NativeSpawn.Spawn(Request, OnListener); }
+                catch (Exception e) { Error = e; }
+                Done.Set();
+            }
         }
 
-        private static readonly BlockingCollection<Job> Queue = [];
+        private static readonly BlockingCollection<Action> Queue = [];
 
         static Dedicated()
         {
@@ -42,21 +55,27 @@ internal static class SpawnThread
         public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener)
         {
             var job = new Job(request, onListener);
-            Queue.Add(job);
+            Queue.Add(job.Run);
             job.Done.Wait();
             job.Done.Dispose();
             return job.Error is null ? job.Outcome : throw job.Error;
         }
 
+        public static Task<T> Enqueue<T>(Func<T> work)
+        {
+            var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Queue.Add(() =>
+            {
+                try { completion.SetResult(work()); }
+                catch (Exception e) { completion.SetException(e); }
+            });
+            return completion.Task;
+        }
+
         private static void Loop()
         {
             ThreadCapabilities.DropBoundingSet();
-            foreach (var job in Queue.GetConsumingEnumerable())
-            {
-                try { job.Outcome = NativeSpawn.Spawn(job.Request, job.OnListener); }
-                catch (Exception e) { job.Error = e; }
-                job.Done.Set();
-            }
+            foreach (var job in Queue.GetConsumingEnumerable()) job();
         }
     }
 }

@@ -128,9 +128,17 @@ public sealed class LocalSandboxBackend : ISandboxBackend
                 OnStandardError = request.OnStandardError,
                 OnPortMapped = request.OnPortMapped,
                 StarterWaitsForEnd = request.StarterWaitsForEnd,
+                Prepared = local.TakePrepared(),
             };
             // Under the gate: termination cannot release the ruleset while a start still uses it.
-            sandbox.Start();
+            try
+            {
+                sandbox.Start();
+            }
+            finally
+            {
+                local.PrepareNext();
+            }
             local.Started(sandbox);
             _ = sandbox.WaitAsync().ContinueWith(_ =>
             {

@@ -10,6 +10,7 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
 {
     private readonly List<ProvisionedConfinement> _superseded = [];
     private readonly HashSet<Sandbox> _running = [];
+    private Task<PreparedChild?>? _next;
 
     public string Id { get; } = id;
 
@@ -44,8 +45,47 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
     /// <summary>Later commands start with <paramref name="next"/>; commands already running keep what they started with.</summary>
     public void Supersede(ProvisionedConfinement next)
     {
+        DiscardPrepared();
         _superseded.Add(Current);
         Current = next;
+    }
+
+    /// <summary>
+    /// The child prepared for the next command, when it is ready and was prepared for the current provisioning; one
+    /// still being made stays for a later command, and this one starts the ordinary way.
+    /// </summary>
+    public PreparedChild? TakePrepared()
+    {
+        if (_next is not { IsCompleted: true } next) return null;
+        _next = null;
+        if (!next.IsCompletedSuccessfully || next.Result is not { } child) return null;
+        if (ReferenceEquals(child.Confinement, Current)) return child;
+        child.Dispose();
+        return null;
+    }
+
+    /// <summary>The child being prepared or ready for the next command, if any (for tests that watch it).</summary>
+    internal Task<PreparedChild?>? NextPrepared => _next;
+
+    /// <summary>Confines a child for the next command on the spawn thread, unless one is ready or being made.</summary>
+    public void PrepareNext()
+    {
+        if (_next is not null || State != SandboxSessionState.Live) return;
+        var confinement = Current;
+        var request = Sandbox.ConfinementRequest(confinement.Policy, confinement);
+        if (!PreparedChild.Suits(confinement, request)) return;
+        _next = SpawnThread.OnSpawnThreadAsync(() => PreparedChild.Prepare(confinement, request));
+    }
+
+    /// <summary>Kills the prepared child, now or as soon as it is made.</summary>
+    private void DiscardPrepared()
+    {
+        var next = _next;
+        _next = null;
+        next?.ContinueWith(made =>
+        {
+            if (made.IsCompletedSuccessfully) made.Result?.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     public void Started(Sandbox sandbox) => _running.Add(sandbox);
@@ -54,11 +94,19 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
 
     public IReadOnlyList<Sandbox> Running => [.. _running];
 
-    public void Suspend() => State = SandboxSessionState.Suspended;
+    public void Suspend()
+    {
+        DiscardPrepared();
+        State = SandboxSessionState.Suspended;
+    }
 
     public void Resume() => State = SandboxSessionState.Live;
 
-    public void Terminate() => State = SandboxSessionState.Terminated;
+    public void Terminate()
+    {
+        DiscardPrepared();
+        State = SandboxSessionState.Terminated;
+    }
 
     /// <summary>After the last command has ended: the ruleset fds and the temp folder go.</summary>
     public string? Release()

@@ -1,0 +1,90 @@
+using Sandlock.Interop;
+
+namespace Sandlock.Lifecycle;
+
+/// <summary>
+/// A session's next command, confined ahead: forked on the spawn thread, under the session's Landlock ruleset and
+/// seccomp filter, its listener handed over, waiting for the command, its stdio and working directory. Loading the
+/// filter and the steps around it cost a few hundred microseconds of the kernel's time a command here; a session pays
+/// them while nothing waits. The supervisor is attached at launch, when the command is known.
+/// </summary>
+internal sealed class PreparedChild : IDisposable
+{
+    private readonly Lock _gate = new();
+    private nint _handle;
+    private int _listener;
+
+    private PreparedChild(ProvisionedConfinement confinement, nint handle, int pid, int listener)
+    {
+        Confinement = confinement;
+        _handle = handle;
+        Pid = pid;
+        _listener = listener;
+    }
+
+    /// <summary>What it was confined with: a launch for any other provisioning must not use it.</summary>
+    public ProvisionedConfinement Confinement { get; }
+
+    public int Pid { get; }
+
+    /// <summary>
+    /// Whether a session's commands can start this way: supervised (the hand-off is the supervised spawn's), and with
+    /// nothing a launch would have to set up before the confinement (a pids cgroup per command, a user namespace, a
+    /// chroot, a workdir's mounts).
+    /// </summary>
+    public static bool Suits(ProvisionedConfinement confinement, SpawnRequest confinementRequest) =>
+        confinement.Plan.Supervised is not null
+        && confinementRequest is { CgroupProcsFd: -1, UserNamespace: null, Chroot: null, WorkingDirectoryFd: -1, TakeTerminal: false }
+        && confinementRequest.ExtraFds is null or { Count: 0 }
+        && confinement.Policy.Workdir is null;
+
+    /// <summary>Prepares a child on the calling thread (the spawn thread); null when the shim could not.</summary>
+    public static PreparedChild? Prepare(ProvisionedConfinement confinement, SpawnRequest confinementRequest)
+    {
+        var outcome = NativeSpawn.Prepare(confinementRequest, out var handle);
+        // A failure here is not the command's: its own start then takes the ordinary path and reports it.
+        return outcome.FailedStep == SpawnStep.None ? new PreparedChild(confinement, handle, outcome.Pid, outcome.Listener) : null;
+    }
+
+    /// <summary>Whether this launch needs nothing the child was not prepared for.</summary>
+    public bool Fits(ProvisionedConfinement confinement, SpawnRequest request) =>
+        ReferenceEquals(confinement, Confinement)
+        && request is { CgroupProcsFd: -1, UserNamespace: null, Chroot: null, WorkingDirectoryFd: -1, TakeTerminal: false }
+        && request.ExtraFds is null or { Count: 0 };
+
+    /// <summary>
+    /// Attaches the supervisor (<paramref name="onListener"/>, which then owns the listener), then hands the child
+    /// its command. A child that died while it waited fails with <see cref="SpawnStep.ListenerHandoff"/> and ECHILD.
+    /// </summary>
+    public SpawnOutcome Launch(SpawnRequest request, ListenerReady onListener)
+    {
+        nint handle;
+        int listener;
+        lock (_gate)
+        {
+            (handle, _handle) = (_handle, 0);
+            (listener, _listener) = (_listener, -1);
+        }
+        if (handle == 0) throw new InvalidOperationException("a prepared child launches once");
+        if (!onListener(listener, Pid))
+        {
+            NativeSpawn.Discard(handle);
+            Libc.CloseQuietly(listener);
+            return new SpawnOutcome(Pid, -1, SpawnStep.ListenerHandoff, Errno.ECANCELED);
+        }
+        return NativeSpawn.Launch(handle, request) with { Listener = listener };
+    }
+
+    public void Dispose()
+    {
+        nint handle;
+        int listener;
+        lock (_gate)
+        {
+            (handle, _handle) = (_handle, 0);
+            (listener, _listener) = (_listener, -1);
+        }
+        if (handle != 0) NativeSpawn.Discard(handle);
+        if (listener >= 0) Libc.CloseQuietly(listener);
+    }
+}

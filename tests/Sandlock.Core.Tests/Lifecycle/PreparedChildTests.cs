@@ -1,0 +1,150 @@
+using Sandlock.Lifecycle;
+using Sandlock.Tests.TestSupport;
+using static Sandlock.Tests.TestSupport.Sandboxed;
+
+namespace Sandlock.Tests.Lifecycle;
+
+/// <summary>
+/// A session confines the child of its next command ahead: the command launched in it is confined and supervised as
+/// any other, and the waiting child holds nothing of ours and outlives nothing.
+/// </summary>
+public sealed class PreparedChildTests : IDisposable
+{
+    private readonly LocalSandboxBackend _backend = new();
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private Task<SandboxResult> Exec(SandboxSession session, params string[] command) =>
+        _backend.ExecAsync(session, new ExecRequest(command) { Timeout = TimeSpan.FromSeconds(60) });
+
+    private static async Task<PreparedChild> NextPrepared(SandboxSession session)
+    {
+        var next = ((LocalSession)session.BackendState!).NextPrepared;
+        Assert.NotNull(next);
+        var child = await next.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(child);
+        return child;
+    }
+
+    private static bool Alive(int pid) =>
+        File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].TrimStart().StartsWith('Z');
+
+    [Fact]
+    public async Task A_command_launched_in_a_prepared_child_is_confined_and_supervised()
+    {
+        _dir.Write("secret", "s3cret\n");
+        _dir.Write("allowed/file", "allowed\n");
+        var session = await _backend.ProvisionAsync(SystemOnly().FsRead(_dir["allowed"]).NetAllow("127.0.0.1:1").Build());
+        try
+        {
+            AssertSucceeded(await Exec(session, "true"));
+            for (var i = 0; i < 3; i++)
+            {
+                var prepared = await NextPrepared(session);
+                var result = await Exec(session, "bash", "-c",
+                    $"cat {_dir["allowed/file"]}; cat {_dir["secret"]} && echo LEAK; echo x > /dev/tcp/127.0.0.2/80 && echo LEAK; echo $$ $PPID");
+                // bash -c runs the last command itself: $$ is the launched child's pid.
+                Assert.Contains($"{prepared.Pid} ", result.StandardOutputText);
+                Assert.Contains("allowed", result.StandardOutputText);
+                Assert.DoesNotContain("LEAK", result.StandardOutputText);
+                Assert.Contains("Permission denied", result.StandardErrorText);
+                // The connect was held and refused by the supervisor attached at launch.
+                Assert.Contains(result.Denials, d => d.Target.Contains("127.0.0.2", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            await _backend.TerminateAsync(session);
+        }
+    }
+
+    [Fact]
+    public async Task The_waiting_child_holds_only_its_stdio_and_two_channels()
+    {
+        var session = await _backend.ProvisionAsync(SystemOnly().Build());
+        try
+        {
+            // Opened before the child is prepared: a copy kept by the child would hold this pipe open.
+            using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+            AssertSucceeded(await Exec(session, "true"));
+            var prepared = await NextPrepared(session);
+            var fds = Directory.GetFiles($"/proc/{prepared.Pid}/fd").Select(f => int.Parse(Path.GetFileName(f), System.Globalization.CultureInfo.InvariantCulture)).Order().ToArray();
+            Assert.Equal([0, 1, 2], fds[..3]);
+            Assert.Equal(5, fds.Length);
+            var ours = new FileInfo($"/proc/self/fd/{pipe.ClientSafePipeHandle.DangerousGetHandle()}").LinkTarget;
+            Assert.StartsWith("pipe:", ours);
+            Assert.DoesNotContain(ours, fds.Select(fd => new FileInfo($"/proc/{prepared.Pid}/fd/{fd}").LinkTarget));
+        }
+        finally
+        {
+            await _backend.TerminateAsync(session);
+        }
+    }
+
+    [Fact]
+    public async Task Terminating_and_changing_the_policy_end_the_waiting_child()
+    {
+        var session = await _backend.ProvisionAsync(SystemOnly().Build());
+        AssertSucceeded(await Exec(session, "true"));
+        var first = await NextPrepared(session);
+        Assert.True(Alive(first.Pid));
+
+        await _backend.ApplyNetworkPolicyAsync(session, NetworkPolicy.None);
+        await WaitUntil(() => !Alive(first.Pid));
+        AssertSucceeded(await Exec(session, "true"));
+        var second = await NextPrepared(session);
+        Assert.True(Alive(second.Pid));
+
+        await _backend.TerminateAsync(session);
+        await WaitUntil(() => !Alive(second.Pid));
+    }
+
+    [Fact]
+    public async Task A_waiting_child_killed_from_outside_does_not_fail_the_next_command()
+    {
+        var session = await _backend.ProvisionAsync(SystemOnly().Build());
+        try
+        {
+            AssertSucceeded(await Exec(session, "true"));
+            var prepared = await NextPrepared(session);
+            System.Diagnostics.Process.GetProcessById(prepared.Pid).Kill();
+            var result = await Exec(session, "sh", "-c", "echo started");
+            AssertSucceeded(result);
+            Assert.Equal("started\n", result.StandardOutputText);
+        }
+        finally
+        {
+            await _backend.TerminateAsync(session);
+        }
+    }
+
+    [Fact]
+    public async Task A_launched_command_reads_the_sessions_virtual_clock()
+    {
+        var start = new DateTimeOffset(2001, 2, 3, 4, 5, 6, TimeSpan.Zero);
+        var provisioned = System.Diagnostics.Stopwatch.StartNew();
+        // The session's clock starts at provisioning and runs on for all its commands.
+        var session = await _backend.ProvisionAsync(SystemOnly().TimeStart(start).Build());
+        try
+        {
+            AssertSucceeded(await Exec(session, "true"));
+            await NextPrepared(session);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var result = await Exec(session, "date", "-u", "+%s");
+            AssertSucceeded(result);
+            var seen = long.Parse(result.StandardOutputText.Trim(), System.Globalization.CultureInfo.InvariantCulture) - start.ToUnixTimeSeconds();
+            Assert.InRange(seen, 1, (long)provisioned.Elapsed.TotalSeconds + 1);
+        }
+        finally
+        {
+            await _backend.TerminateAsync(session);
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++) await Task.Delay(10);
+        Assert.True(condition());
+    }
+}
