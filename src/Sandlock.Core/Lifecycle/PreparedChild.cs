@@ -72,7 +72,9 @@ internal sealed class PreparedChild : IDisposable
             Libc.CloseQuietly(listener);
             return new SpawnOutcome(Pid, -1, SpawnStep.ListenerHandoff, Errno.ECANCELED);
         }
-        return NativeSpawn.Launch(handle, request) with { Listener = listener };
+        // An ordinary start inherits the working directory of this moment, not of when the child was cloned.
+        var launch = request.WorkingDirectory is null ? request with { WorkingDirectory = Environment.CurrentDirectory } : request;
+        return NativeSpawn.Launch(handle, launch) with { Listener = listener };
     }
 
     public void Dispose()

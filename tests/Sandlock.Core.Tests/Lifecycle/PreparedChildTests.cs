@@ -18,7 +18,7 @@ public sealed class PreparedChildTests : IDisposable
     private Task<SandboxResult> Exec(SandboxSession session, params string[] command) =>
         _backend.ExecAsync(session, new ExecRequest(command) { Timeout = TimeSpan.FromSeconds(60) });
 
-    private static async Task<PreparedChild> NextPrepared(SandboxSession session)
+    internal static async Task<PreparedChild> NextPrepared(SandboxSession session)
     {
         var next = ((LocalSession)session.BackendState!).NextPrepared;
         Assert.NotNull(next);
