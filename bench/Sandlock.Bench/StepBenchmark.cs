@@ -6,8 +6,9 @@ namespace Sandlock.Bench;
 
 /// <summary>
 /// The command of one routed build step (<c>/bin/sh</c> writing a file and running <c>cat</c>), output captured, as
-/// an exec in a session with and without record_filesystem_denials, against Process.Start of the same command, in a
-/// shuffled order each round. The Core part of <c>bench/Sandlock.Build.Bench</c>'s per-step cost, without MSBuild.
+/// an exec in a session with and without record_filesystem_denials, and supervised without it (a network rule holds
+/// connect only: the supervisor's own cost apart from the held opens), against Process.Start of the same command, in
+/// a shuffled order each round. The Core part of <c>bench/Sandlock.Build.Bench</c>'s per-step cost, without MSBuild.
 /// </summary>
 internal static class StepBenchmark
 {
@@ -26,6 +27,7 @@ internal static class StepBenchmark
                 .Cwd(work).RecordFilesystemDenials(record).Build();
             var recorded = await backend.ProvisionAsync(Step(record: true));
             var unrecorded = await backend.ProvisionAsync(Step(record: false));
+            var supervisedOnly = await backend.ProvisionAsync(Step(record: false).ToBuilder().NetAllow("127.0.0.1:1").Build());
             var request = new ExecRequest(command) { OnStandardOutput = _ => { }, OnStandardError = _ => { } };
 
             async Task Exec(SandboxSession session)
@@ -47,6 +49,7 @@ internal static class StepBenchmark
                 }),
                 ("session exec, record_filesystem_denials", () => Exec(recorded)),
                 ("session exec, without recording", () => Exec(unrecorded)),
+                ("session exec, supervised (a network rule), no recording", () => Exec(supervisedOnly)),
             };
 
             var samples = variants.Select(_ => new List<double>()).ToArray();
