@@ -428,6 +428,8 @@ static void __attribute__((noreturn)) await_launch_and_exec(struct sl_prepared *
 {
     struct child_outcome *outcome = &prepared->outcome;
     if (close_from_3_except(prepared->child_go_socket, prepared->child_exec_pipe) != 0) fail(outcome, SL_STEP_CLOSE_FDS);
+    /* What ps shows while it waits (it shares our command line); execve names it after the command. */
+    (void)prctl(PR_SET_NAME, "sandlock-ready", 0, 0, 0);
 
     char go = 0;
     struct iovec iov = { .iov_base = &go, .iov_len = 1 };

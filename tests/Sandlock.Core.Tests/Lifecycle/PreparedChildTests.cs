@@ -60,6 +60,24 @@ public sealed class PreparedChildTests : IDisposable
     }
 
     [Fact]
+    public async Task A_command_with_inherited_stdio_is_launched_in_the_prepared_child_too()
+    {
+        var session = await _backend.ProvisionAsync(SystemOnly().FsWrite(_dir.Path).Build());
+        try
+        {
+            AssertSucceeded(await Exec(session, "true"));
+            var prepared = await NextPrepared(session);
+            var result = await _backend.ExecAsync(session, new ExecRequest(["sh", "-c", $"echo $$ > {_dir["pid"]}"]) { Stdio = StdioMode.Inherit });
+            AssertSucceeded(result);
+            Assert.Equal($"{prepared.Pid}\n", File.ReadAllText(_dir["pid"]));
+        }
+        finally
+        {
+            await _backend.TerminateAsync(session);
+        }
+    }
+
+    [Fact]
     public async Task The_waiting_child_holds_only_its_stdio_and_two_channels()
     {
         var session = await _backend.ProvisionAsync(SystemOnly().Build());
@@ -69,6 +87,8 @@ public sealed class PreparedChildTests : IDisposable
             using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
             AssertSucceeded(await Exec(session, "true"));
             var prepared = await NextPrepared(session);
+            // Named once it has closed what it inherited, just before it waits.
+            await WaitUntil(() => File.ReadAllText($"/proc/{prepared.Pid}/comm") == "sandlock-ready\n");
             var fds = Directory.GetFiles($"/proc/{prepared.Pid}/fd").Select(f => int.Parse(Path.GetFileName(f), System.Globalization.CultureInfo.InvariantCulture)).Order().ToArray();
             Assert.Equal([0, 1, 2], fds[..3]);
             Assert.Equal(5, fds.Length);
