@@ -1,3 +1,4 @@
+using Sandlock.Confinement;
 using Sandlock.Interop;
 
 namespace Sandlock.Lifecycle;
@@ -33,10 +34,12 @@ internal sealed class PreparedChild : IDisposable
     /// chroot, a workdir's mounts).
     /// </summary>
     public static bool Suits(ProvisionedConfinement confinement, SpawnRequest confinementRequest) =>
-        confinement.Plan.Supervised is not null
-        && confinementRequest is { CgroupProcsFd: -1, UserNamespace: null, Chroot: null, WorkingDirectoryFd: -1, TakeTerminal: false }
-        && confinementRequest.ExtraFds is null or { Count: 0 }
-        && confinement.Policy.Workdir is null;
+        confinement.Plan.Supervised is not null && SetsUpNothingFirst(confinementRequest) && confinement.Policy.Workdir is null
+        && confinement.Plan.ProcessLimit?.Mechanism != ProcessCountMechanism.PidsCgroup;
+
+    private static bool SetsUpNothingFirst(SpawnRequest request) =>
+        request is { CgroupProcsFd: -1, UserNamespace: null, Chroot: null, WorkingDirectoryFd: -1, TakeTerminal: false }
+        && request.ExtraFds is null or { Count: 0 };
 
     /// <summary>Prepares a child on the calling thread (the spawn thread); null when the shim could not.</summary>
     public static PreparedChild? Prepare(ProvisionedConfinement confinement, SpawnRequest confinementRequest)
@@ -48,9 +51,7 @@ internal sealed class PreparedChild : IDisposable
 
     /// <summary>Whether this launch needs nothing the child was not prepared for.</summary>
     public bool Fits(ProvisionedConfinement confinement, SpawnRequest request) =>
-        ReferenceEquals(confinement, Confinement)
-        && request is { CgroupProcsFd: -1, UserNamespace: null, Chroot: null, WorkingDirectoryFd: -1, TakeTerminal: false }
-        && request.ExtraFds is null or { Count: 0 };
+        ReferenceEquals(confinement, Confinement) && SetsUpNothingFirst(request);
 
     /// <summary>
     /// Attaches the supervisor (<paramref name="onListener"/>, which then owns the listener), then hands the child
@@ -58,13 +59,7 @@ internal sealed class PreparedChild : IDisposable
     /// </summary>
     public SpawnOutcome Launch(SpawnRequest request, ListenerReady onListener)
     {
-        nint handle;
-        int listener;
-        lock (_gate)
-        {
-            (handle, _handle) = (_handle, 0);
-            (listener, _listener) = (_listener, -1);
-        }
+        var (handle, listener) = Take();
         if (handle == 0) throw new InvalidOperationException("a prepared child launches once");
         if (!onListener(listener, Pid))
         {
@@ -79,14 +74,19 @@ internal sealed class PreparedChild : IDisposable
 
     public void Dispose()
     {
-        nint handle;
-        int listener;
-        lock (_gate)
-        {
-            (handle, _handle) = (_handle, 0);
-            (listener, _listener) = (_listener, -1);
-        }
+        var (handle, listener) = Take();
         if (handle != 0) NativeSpawn.Discard(handle);
         if (listener >= 0) Libc.CloseQuietly(listener);
+    }
+
+    /// <summary>The shim's handle and the listener, each given out once (0 and -1 after).</summary>
+    private (nint Handle, int Listener) Take()
+    {
+        lock (_gate)
+        {
+            var taken = (_handle, _listener);
+            (_handle, _listener) = (0, -1);
+            return taken;
+        }
     }
 }

@@ -121,6 +121,22 @@ public sealed class PreparedChildTests : IDisposable
     }
 
     [Fact]
+    public async Task A_policy_set_up_per_command_before_its_confinement_gets_no_prepared_child()
+    {
+        // max_processes: a pids cgroup (root) or a user namespace (anyone else) made for each command first.
+        var session = await _backend.ProvisionAsync(SystemOnly().MaxProcesses(20).Build());
+        try
+        {
+            for (var i = 0; i < 2; i++) AssertSucceeded(await Exec(session, "true"));
+            Assert.Null(((LocalSession)session.BackendState!).NextPrepared);
+        }
+        finally
+        {
+            await _backend.TerminateAsync(session);
+        }
+    }
+
+    [Fact]
     public async Task A_waiting_child_killed_from_outside_does_not_fail_the_next_command()
     {
         var session = await _backend.ProvisionAsync(SystemOnly().Build());
