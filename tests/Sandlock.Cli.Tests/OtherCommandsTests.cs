@@ -17,6 +17,17 @@ public sealed class OtherCommandsTests
     }
 
     [Fact]
+    public async Task Version_prints_the_tools_informational_version_as_the_version_option_does()
+    {
+        var r = await Run("--version");
+        Assert.Equal(0, r.ExitCode);
+        var informational = System.Diagnostics.FileVersionInfo.GetVersionInfo(Path.ChangeExtension(Executable, ".dll")).ProductVersion;
+        Assert.False(string.IsNullOrEmpty(informational));
+        Assert.Equal(informational, r.Stdout.Trim());
+        Assert.Equal("", r.Stderr);
+    }
+
+    [Fact]
     public async Task Sandlock_alone_prints_its_usage()
     {
         var r = await Run();
