@@ -136,9 +136,9 @@ static void place_extra_fds(const struct sl_spawn_request *req, struct child_out
         if (dup2(lifted[i], 3 + i) < 0) fail(outcome, SL_STEP_STDIO);
 }
 
-/* Runs in the vfork child; never returns. Only async-signal-safe calls. */
 static void __attribute__((noreturn)) await_launch_and_exec(struct sl_prepared *prepared);
 
+/* Runs in the vfork child; never returns. Only async-signal-safe calls. */
 static void __attribute__((noinline, noreturn))
 child_main(const struct sl_spawn_request *req, pid_t parent, struct child_outcome *outcome, int go_socket, int exec_pipe,
            struct sl_prepared *prepared)

@@ -174,21 +174,41 @@ internal static unsafe partial class NativeSpawn
         return outcome;
     }
 
-    /// <summary>Hands a prepared child its command and stdio; the handle is spent whatever the outcome.</summary>
-    public static SpawnOutcome Launch(nint prepared, SpawnRequest request)
+    /// <summary>
+    /// Hands a prepared child its command and stdio once <paramref name="attach"/> (the supervisor's) says yes; the
+    /// handle is spent whatever the outcome, and a refusal or a bad argument (a NUL in a string) kills the child.
+    /// </summary>
+    public static SpawnOutcome Launch(nint prepared, SpawnRequest request, Func<bool> attach)
     {
         using var arena = new NativeArena();
-        var launch = new NativeLaunch
+        NativeLaunch launch;
+        bool attached;
+        try
         {
-            Path = arena.String(request.Path),
-            Argv = arena.StringArray(request.Arguments),
-            Envp = arena.StringArray(request.Environment),
-            Cwd = request.WorkingDirectory is null ? null : arena.String(request.WorkingDirectory),
-            StdinFd = request.StdinFd,
-            StdoutFd = request.StdoutFd,
-            StderrFd = request.StderrFd,
-        };
+            // Made before the supervisor is attached: a string refused here leaves nothing attached to a child that never runs.
+            launch = new NativeLaunch
+            {
+                Path = arena.String(request.Path),
+                Argv = arena.StringArray(request.Arguments),
+                Envp = arena.StringArray(request.Environment),
+                Cwd = request.WorkingDirectory is null ? null : arena.String(request.WorkingDirectory),
+                StdinFd = request.StdinFd,
+                StdoutFd = request.StdoutFd,
+                StderrFd = request.StderrFd,
+            };
+            attached = attach();
+        }
+        catch
+        {
+            SlDiscardPrepared(prepared);
+            throw;
+        }
         NativeResult result;
+        if (!attached)
+        {
+            SlDiscardPrepared(prepared);
+            return new SpawnOutcome(-1, -1, SpawnStep.ListenerHandoff, Errno.ECANCELED);
+        }
         SlLaunchPrepared(prepared, &launch, &result);
         return new SpawnOutcome(result.Pid, result.PidFd, (SpawnStep)result.FailedStep, result.Error);
     }

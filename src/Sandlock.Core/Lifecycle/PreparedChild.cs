@@ -61,15 +61,17 @@ internal sealed class PreparedChild : IDisposable
     {
         var (handle, listener) = Take();
         if (handle == 0) throw new InvalidOperationException("a prepared child launches once");
-        if (!onListener(listener, Pid))
-        {
-            NativeSpawn.Discard(handle);
-            Libc.CloseQuietly(listener);
-            return new SpawnOutcome(Pid, -1, SpawnStep.ListenerHandoff, Errno.ECANCELED);
-        }
         // An ordinary start inherits the working directory of this moment, not of when the child was cloned.
         var launch = request.WorkingDirectory is null ? request with { WorkingDirectory = Environment.CurrentDirectory } : request;
-        return NativeSpawn.Launch(handle, launch) with { Listener = listener };
+        var attached = false;
+        try
+        {
+            return NativeSpawn.Launch(handle, launch, () => attached = onListener(listener, Pid)) with { Listener = listener };
+        }
+        finally
+        {
+            if (!attached) Libc.CloseQuietly(listener);
+        }
     }
 
     public void Dispose()

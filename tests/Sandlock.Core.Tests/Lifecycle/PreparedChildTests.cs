@@ -137,6 +137,28 @@ public sealed class PreparedChildTests : IDisposable
     }
 
     [Fact]
+    public async Task A_command_refused_before_launch_ends_the_prepared_child_and_the_next_one_runs()
+    {
+        var session = await _backend.ProvisionAsync(SystemOnly().Build());
+        try
+        {
+            AssertSucceeded(await Exec(session, "true"));
+            var prepared = await NextPrepared(session);
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => Exec(session, "echo", "a\0b"));
+            Assert.Contains("NUL", refused.Message);
+            await WaitUntil(() => !Alive(prepared.Pid));
+            var next = await NextPrepared(session);
+            var result = await Exec(session, "sh", "-c", "echo $$");
+            AssertSucceeded(result);
+            Assert.Equal($"{next.Pid}\n", result.StandardOutputText);
+        }
+        finally
+        {
+            await _backend.TerminateAsync(session);
+        }
+    }
+
+    [Fact]
     public async Task A_waiting_child_killed_from_outside_does_not_fail_the_next_command()
     {
         var session = await _backend.ProvisionAsync(SystemOnly().Build());
