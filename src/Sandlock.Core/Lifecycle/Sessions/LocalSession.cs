@@ -1,3 +1,4 @@
+using Sandlock.Interop;
 using Sandlock.Policy;
 
 namespace Sandlock.Lifecycle;
@@ -72,7 +73,10 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
     {
         if (_next is not null || State != SandboxSessionState.Live) return;
         var confinement = Current;
-        var request = Sandbox.ConfinementRequest(confinement.Policy, confinement);
+        SpawnRequest request;
+        // What cannot be prepared is refused by the command's own start, with the error it reports there.
+        try { request = Sandbox.ConfinementRequest(confinement.Policy, confinement); }
+        catch (SandboxSetupException) { return; }
         if (!PreparedChild.Suits(confinement, request)) return;
         _next = SpawnThread.OnSpawnThreadAsync(() => PreparedChild.Prepare(confinement, request));
     }
