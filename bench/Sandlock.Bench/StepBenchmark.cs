@@ -78,6 +78,7 @@ internal static class StepBenchmark
             }
             await backend.TerminateAsync(recorded);
             await backend.TerminateAsync(unrecorded);
+            await backend.TerminateAsync(supervisedOnly);
         }
         finally
         {
