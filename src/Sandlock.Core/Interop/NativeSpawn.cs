@@ -131,7 +131,7 @@ internal static unsafe partial class NativeSpawn
 
     /// <summary>Spawns the request; with <paramref name="onListener"/>, the child's seccomp listener is handed over first.</summary>
     public static SpawnOutcome Spawn(SpawnRequest request, ListenerReady? onListener = null) =>
-        WithNativeRequest(request, (native, arena) =>
+        WithNativeRequest(request, native =>
         {
             NativeResult result;
             if (onListener is null)
@@ -161,7 +161,7 @@ internal static unsafe partial class NativeSpawn
     public static SpawnOutcome Prepare(SpawnRequest confinement, out nint prepared)
     {
         nint handle = 0;
-        var outcome = WithNativeRequest(confinement, (native, _) =>
+        var outcome = WithNativeRequest(confinement, native =>
         {
             native->SeccompFlags |= SeccompFilterFlagNewListener;
             NativeResult result;
@@ -216,7 +216,7 @@ internal static unsafe partial class NativeSpawn
     /// <summary>Kills and reaps a prepared child that will not be launched (its listener stays the caller's to close).</summary>
     public static void Discard(nint prepared) => SlDiscardPrepared(prepared);
 
-    private delegate SpawnOutcome NativeCall(NativeRequest* native, NativeArena arena);
+    private delegate SpawnOutcome NativeCall(NativeRequest* native);
 
     private static SpawnOutcome WithNativeRequest(SpawnRequest request, NativeCall call)
     {
@@ -257,7 +257,7 @@ internal static unsafe partial class NativeSpawn
                 ExtraFdCount = extraFds.Length,
                 ExtraFds = extraFds.Length == 0 ? null : extraPtr,
             };
-            return call(&native, arena);
+            return call(&native);
         }
     }
 
