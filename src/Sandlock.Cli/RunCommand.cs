@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Sandlock.Confinement;
+using Sandlock.Interop;
 using Sandlock.Lifecycle;
 using Sandlock.Policy;
 
@@ -36,6 +37,9 @@ internal static class RunCommand
         if (request.ReproRuns is { } runs)
             return await ReproCheckCommand.RunAsync(policy, command, runs, request.Timeout, cancellationToken).ConfigureAwait(false);
 
+        // This thread blocks in sandbox.Wait for the rest of the run: it watches the command's exit, the supervisor's
+        // first held call and the registry's requests there, instead of starting a thread for them.
+        EventLoop.ServeFromWaits();
         await using var sandbox = new Sandbox(policy, command, StdioMode.Inherit)
         {
             Timeout = request.Timeout,

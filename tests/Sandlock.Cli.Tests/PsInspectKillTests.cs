@@ -56,7 +56,7 @@ public sealed class PsInspectKillTests(UnprivilegedTests.UnprivilegedCli unprivi
     }
 
     [Fact]
-    public async Task A_run_serves_ps_from_its_one_event_thread_and_starts_a_supervisor_thread_only_at_the_first_held_call()
+    public async Task A_run_serves_ps_from_its_waiting_main_thread_and_starts_a_supervisor_thread_only_at_the_first_held_call()
     {
         var quietName = UniqueName("quiet");
         var heldName = UniqueName("held");
@@ -71,9 +71,9 @@ public sealed class PsInspectKillTests(UnprivilegedTests.UnprivilegedCli unprivi
             Assert.Matches("^( [0-9a-f]{2}){8}$", seeded);
             await Until(async () => (await Run("ps")).Stdout.Contains($" {heldName} ", StringComparison.Ordinal) ? "" : null, $"{heldName} in sandlock ps");
 
+            // ps found it through the registry endpoint, which the run's main thread serves while it waits.
             var quietThreads = ThreadNames(quiet.Id);
-            Assert.Single(quietThreads, "sandlock events");
-            Assert.DoesNotContain(quietThreads, t => t.StartsWith("sandlock superv", StringComparison.Ordinal) || t.StartsWith("sandlock regist", StringComparison.Ordinal));
+            Assert.DoesNotContain(quietThreads, t => t.StartsWith("sandlock", StringComparison.Ordinal) && t != "sandlock");
             Assert.Contains(ThreadNames(held.Id), t => t.StartsWith("sandlock superv", StringComparison.Ordinal));
         }
         finally

@@ -16,7 +16,15 @@ internal static class ChildWatcher
         private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private bool _done;
 
-        public Task Closed => _closed.Task;
+        public Task Closed
+        {
+            get
+            {
+                // Awaited, not served: the loop needs a thread of its own to see the pipe close.
+                if (!_closed.Task.IsCompleted) EventLoop.EnsureServed();
+                return _closed.Task;
+            }
+        }
 
         public byte[] ToArray()
         {

@@ -190,6 +190,8 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         var result = _result ?? throw new InvalidOperationException("the sandbox has not been started");
         using (cancellationToken.Register(() => { _killed = true; ProcessTree.Kill(_processGroup); }))
         {
+            // Its exit is seen on this thread when nothing else serves the event loop (the CLI's).
+            EventLoop.ServeUntil(result);
             var finished = result.GetAwaiter().GetResult();
             cancellationToken.ThrowIfCancellationRequested();
             return finished;
@@ -390,12 +392,19 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
     /// The command's end, for a thread that blocks on its wait handle (a build task's): the handle is set on the
     /// watcher thread as the result is, where <see cref="WaitAsync"/> completes only after a thread-pool hop.
     /// </summary>
-    internal Task<SandboxResult> Completion => _result ?? throw new InvalidOperationException("the sandbox has not been started");
+    internal Task<SandboxResult> Completion => Served(_result ?? throw new InvalidOperationException("the sandbox has not been started"));
+
+    /// <summary>A wait that does not serve the event loop itself needs something else to, until the sandbox has ended.</summary>
+    private static Task<SandboxResult> Served(Task<SandboxResult> result)
+    {
+        if (!result.IsCompleted) EventLoop.EnsureServed();
+        return result;
+    }
 
     /// <summary>Waits for the command to end. Cancelling the token kills the sandbox's process group.</summary>
     public async Task<SandboxResult> WaitAsync(CancellationToken cancellationToken = default)
     {
-        var result = _result ?? throw new InvalidOperationException("the sandbox has not been started");
+        var result = Served(_result ?? throw new InvalidOperationException("the sandbox has not been started"));
         if (!cancellationToken.CanBeCanceled || result.IsCompleted) return await result.ConfigureAwait(false);
         await using (cancellationToken.Register(() => { _killed = true; ProcessTree.Kill(_processGroup); }).ConfigureAwait(false))
         {
@@ -582,6 +591,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
             finally
             {
                 Finish();
+                EventLoop.Wake();
             }
         });
     }
@@ -616,7 +626,7 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         if (_result is null) return;
         if (_forks is not null) await _forks.KillClonesAsync().ConfigureAwait(false);
         KillTree();
-        try { await _result.ConfigureAwait(false); }
+        try { await Served(_result).ConfigureAwait(false); }
         catch (Exception) { /* the result is already observed by WaitAsync callers */ }
         _timer?.Cancel();
         _timer?.Dispose();
