@@ -34,6 +34,13 @@ public sealed class PolicySettingsTests
         SettingNames.Workdir,
     ];
 
+    [Fact]
+    public void The_seed_kind_names_the_largest_seed_it_reads()
+    {
+        Assert.Equal($"a whole number from 0 to {ulong.MaxValue}", ValueKinds.Seed.Expected);
+        Assert.Equal(ulong.MaxValue, ValueKinds.Seed.Parse(ulong.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture), "test"));
+    }
+
     private static string[] Without(FrontDoor door) =>
         [.. PolicySettings.All.Where(s => s.NameIn(door) is null).Select(s => s.Name).Order(StringComparer.Ordinal)];
 
