@@ -31,8 +31,8 @@ internal static class LearnCommand
         try
         {
             // Each of these would run the command otherwise than once, as it is (or not at all).
-            foreach (var option in new Option[] { o.Explain, o.DryRun, o.ReproCheck })
-                if (parsed.GetResult(option) is { Implicit: false })
+            foreach (var option in new Option?[] { o.Explain, o.DryRun, o.ReproCheck })
+                if (option is not null && parsed.GetResult(option) is { Implicit: false })
                     throw new PolicyException(option.Name, "cannot be combined with sandlock learn");
             request = RunRequest.From(parsed, o);
         }
@@ -57,7 +57,7 @@ internal static class LearnCommand
         using var interrupt = Forward(PosixSignal.SIGINT, run.Sandbox);
         using var terminate = Forward(PosixSignal.SIGTERM, run.Sandbox);
         var (result, observed) = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var words = PolicyVocabulary.CommandLine(parsed.GetValue(o.ProfileFile));
+        var words = PolicyVocabulary.CommandLine(RunOptions.Value(parsed, o.ProfileFile));
         foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: {DisplayText.OneLine(DeniedAccess.Explain(denial, words))}");
 
         var learned = LearnedPolicyWriter.Write(observed, ProtectedFolders.ForCurrentUser());

@@ -67,7 +67,7 @@ internal static class RunCommand
         // Blocking, not awaiting: an await would resume on a thread-pool thread, which this process has not made yet.
         var result = sandbox.Wait(cancellationToken);
         // A denial names what the command tried (a path, a host): it must not be able to write lines of its own.
-        var words = PolicyVocabulary.CommandLine(parsed.GetValue(o.ProfileFile));
+        var words = PolicyVocabulary.CommandLine(RunOptions.Value(parsed, o.ProfileFile));
         foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: {DisplayText.OneLine(DeniedAccess.Explain(denial, words))}");
         if (request.DryRun)
             foreach (var change in result.Changes) Console.Out.WriteLine(DisplayText.OneLine(change.ToString()));

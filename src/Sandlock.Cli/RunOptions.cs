@@ -14,33 +14,42 @@ internal sealed class RunOptions
     /// <summary>Each policy setting's flag, its option typed by the setting's value kind.</summary>
     public readonly IReadOnlyList<(PolicySetting Setting, Option Option)> Policy;
 
+    /// <summary>The names and aliases of the run's own options (not policy settings); learn adds --output.</summary>
+    internal static readonly string[] OwnFlags =
+        ["--explain", "--dry-run", "--repro-check", "--timeout", "-t", "--profile", "-p", "--profile-file", "--interactive", "-i", "--output", "-o"];
+
     /// <summary>
-    /// <paramref name="arguments"/>: the command line after the subcommand's name, when known. Only the policy flags
-    /// it names then get an option: making all sixty of them is a sizeable part of a sandbox's start. Anything
-    /// that might be a flag but names none (a misspelling, bundled short flags) gets them all, so that parsing
-    /// reports it as it always does.
+    /// <paramref name="arguments"/>: the command line after the subcommand's name, when known. Only the flags it
+    /// names then get an option (the run's own ones too): making all sixty-odd of them is a sizeable part of a
+    /// sandbox's start. Anything that might be a flag but names none (a misspelling, bundled short flags) gets them
+    /// all, so that parsing reports it as it always does. An option not made is null, its value the default.
     /// </summary>
     public RunOptions(IReadOnlyList<string>? arguments = null)
     {
         var settings = PolicySettings.In(FrontDoor.CommandLine);
-        // The run's own options are fields, made before this constructor runs; learn adds --output.
-        var own = new HashSet<string>(StringComparer.Ordinal) { "--output", "-o" };
-        foreach (var option in new Option[] { Explain, DryRun, ReproCheck, Timeout, Profile, ProfileFile, Interactive })
-        {
-            own.Add(option.Name);
-            foreach (var alias in option.Aliases) own.Add(alias);
-        }
-        var given = arguments is null ? null : FlagsNamed(arguments, settings, own);
+        var given = arguments is null ? null : FlagsNamed(arguments, settings);
+        bool Named(string name, string? alias = null) => given is null || given.Contains(name) || (alias is not null && given.Contains(alias));
+        if (Named("--explain")) Explain = Flag("--explain", "Print what would be enforced and exit, running nothing");
+        if (Named("--dry-run")) DryRun = Flag("--dry-run", "With --workdir: run, print the changes (A|M|D PATH, sorted) and keep none of them");
+        if (Named("--repro-check")) ReproCheck = Number("--repro-check", null, "N", "Run N times, varying what the policy does not pin, and compare outputs");
+        if (Named("--timeout", "-t"))
+            Timeout = Number<double>("--timeout", "-t", "SECS", "Kill the command after SECS seconds (exit 124)", "a number of seconds such as 30 or 0.5");
+        if (Named("--profile", "-p")) Profile = One("--profile", "-p", "NAME", "Start from ~/.config/sandlock/profiles/NAME.toml");
+        if (Named("--profile-file")) ProfileFile = One("--profile-file", null, "PATH", "Start from this policy file");
+        if (Named("--interactive", "-i")) Interactive = Flag("--interactive", "Share the terminal with the command", "-i");
         var policy = new List<(PolicySetting, Option)>();
         foreach (var setting in settings)
-            if (given is null || given.Contains(setting.Flag!) || (setting.FlagAlias is { } alias && given.Contains(alias)))
+            if (Named(setting.Flag!, setting.FlagAlias))
                 policy.Add((setting, ForSetting(setting)));
         Policy = policy;
     }
 
-    private static HashSet<string>? FlagsNamed(IReadOnlyList<string> arguments, IEnumerable<PolicySetting> settings, HashSet<string> own)
+    /// <summary>The value given for <paramref name="option"/>, or the default when the option was not made.</summary>
+    public static T? Value<T>(ParseResult parsed, Option<T>? option) => option is null ? default : parsed.GetValue(option);
+
+    private static HashSet<string>? FlagsNamed(IReadOnlyList<string> arguments, IEnumerable<PolicySetting> settings)
     {
-        var known = new HashSet<string>(StringComparer.Ordinal);
+        var known = new HashSet<string>(OwnFlags, StringComparer.Ordinal);
         foreach (var setting in settings)
         {
             known.Add(setting.Flag!);
@@ -54,27 +63,27 @@ internal sealed class RunOptions
             // --flag=value and --flag:value name the flag before the separator.
             var end = argument.IndexOfAny(['=', ':']);
             var name = end > 0 ? argument[..end] : argument;
-            if (known.Contains(name)) given.Add(name);
-            else if (!own.Contains(name)) return null;
+            if (!known.Contains(name)) return null;
+            given.Add(name);
         }
         return given;
     }
 
-    public readonly Option<bool> Explain = Flag("--explain", "Print what would be enforced and exit, running nothing");
-    public readonly Option<bool> DryRun = Flag("--dry-run", "With --workdir: run, print the changes (A|M|D PATH, sorted) and keep none of them");
-    public readonly Option<int?> ReproCheck = Number("--repro-check", null, "N", "Run N times, varying what the policy does not pin, and compare outputs");
-    public readonly Option<double?> Timeout = Number<double>("--timeout", "-t", "SECS", "Kill the command after SECS seconds (exit 124)", "a number of seconds such as 30 or 0.5");
-    public readonly Option<string?> Profile = One("--profile", "-p", "NAME", "Start from ~/.config/sandlock/profiles/NAME.toml");
-    public readonly Option<string?> ProfileFile = One("--profile-file", null, "PATH", "Start from this policy file");
-    public readonly Option<bool> Interactive = Flag("--interactive", "Share the terminal with the command", "-i");
+    public readonly Option<bool>? Explain;
+    public readonly Option<bool>? DryRun;
+    public readonly Option<int?>? ReproCheck;
+    public readonly Option<double?>? Timeout;
+    public readonly Option<string?>? Profile;
+    public readonly Option<string?>? ProfileFile;
+    public readonly Option<bool>? Interactive;
     public readonly Argument<string[]> Command = new("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command and its arguments (after --)", CustomParser = Values };
 
     /// <summary>
-    /// Every option, policy flags first. The run's own options are listed rather than found by reflection, which
+    /// Every option made, policy flags first. The run's own options are listed rather than found by reflection, which
     /// costs a NativeAOT start a third of a millisecond; a test checks that no option field is missing here.
     /// </summary>
     public IEnumerable<Option> All =>
-        [.. Policy.Select(p => p.Option), Explain, DryRun, ReproCheck, Timeout, Profile, ProfileFile, Interactive];
+        [.. Policy.Select(p => p.Option), .. new Option?[] { Explain, DryRun, ReproCheck, Timeout, Profile, ProfileFile, Interactive }.OfType<Option>()];
 
     public void AddTo(Command command)
     {

@@ -21,15 +21,15 @@ internal sealed record RunRequest(SandboxPolicy Policy, string[] Command, TimeSp
     {
         var builder = new SandboxPolicyBuilder();
         string[]? fileCommand = null;
-        if (parsed.GetValue(o.Profile) is { } profile)
+        if (RunOptions.Value(parsed, o.Profile) is { } profile)
         {
             var file = new ProfileStore().Load(profile);
             file.ApplyTo(builder);
             fileCommand = file.Command;
         }
-        if (parsed.GetValue(o.ProfileFile) is { } profileFile)
+        if (RunOptions.Value(parsed, o.ProfileFile) is { } profileFile)
         {
-            var file = PolicyFile.Load(profileFile, o.ProfileFile.Name);
+            var file = PolicyFile.Load(profileFile, o.ProfileFile!.Name);
             file.ApplyTo(builder);
             fileCommand = file.Command ?? fileCommand;
         }
@@ -42,20 +42,20 @@ internal sealed record RunRequest(SandboxPolicy Policy, string[] Command, TimeSp
         if (command.Length == 0 || command[0].Length == 0)
             throw new PolicyException("command", $"no command given: usage: sandlock {parsed.CommandResult.Command.Name} [OPTIONS] -- COMMAND [ARGS...]");
 
-        var timeout = parsed.GetValue(o.Timeout);
+        var timeout = RunOptions.Value(parsed, o.Timeout);
         // Written so that NaN fails too.
         if (timeout is { } seconds && !(seconds > 0 && seconds <= MaxTimeoutSeconds))
-            throw new PolicyException(o.Timeout.Name, $"invalid value {seconds}: expected seconds greater than 0, at most {MaxTimeoutSeconds} (a year)");
+            throw new PolicyException(o.Timeout!.Name, $"invalid value {seconds}: expected seconds greater than 0, at most {MaxTimeoutSeconds} (a year)");
 
-        var runs = parsed.GetValue(o.ReproCheck);
+        var runs = RunOptions.Value(parsed, o.ReproCheck);
         if (runs is < 2 or > MaxReproRuns)
-            throw new PolicyException(o.ReproCheck.Name, $"invalid value {runs}: expected from 2 to {MaxReproRuns} runs");
+            throw new PolicyException(o.ReproCheck!.Name, $"invalid value {runs}: expected from 2 to {MaxReproRuns} runs");
 
-        var dryRun = parsed.GetValue(o.DryRun);
+        var dryRun = RunOptions.Value(parsed, o.DryRun);
         if (dryRun && policy.Workdir is null)
-            throw new PolicyException(o.DryRun.Name, "--dry-run lists the changes a run makes to its --workdir: give one (to print the rules without running, use --explain)");
+            throw new PolicyException(o.DryRun!.Name, "--dry-run lists the changes a run makes to its --workdir: give one (to print the rules without running, use --explain)");
         if (dryRun && runs is not null)
-            throw new PolicyException(o.DryRun.Name, "--dry-run and --repro-check cannot be combined");
-        return new RunRequest(policy, command, timeout is { } t ? TimeSpan.FromSeconds(t) : null, runs, parsed.GetValue(o.Explain), dryRun);
+            throw new PolicyException(o.DryRun!.Name, "--dry-run and --repro-check cannot be combined");
+        return new RunRequest(policy, command, timeout is { } t ? TimeSpan.FromSeconds(t) : null, runs, RunOptions.Value(parsed, o.Explain), dryRun);
     }
 }

@@ -27,12 +27,35 @@ public sealed class RunOptionsTests
     }
 
     [Fact]
-    public void Given_the_arguments_only_the_policy_flags_they_name_get_an_option()
+    public void Given_the_arguments_only_the_flags_they_name_get_an_option()
     {
-        var options = new RunOptions(["-r", "/usr", "--fs-write=/tmp", "-t", "5", "--", "cat", "--fs-deny"]);
+        var options = new RunOptions(["-r", "/usr", "--fs-write=/tmp", "-t", "5", "--", "cat", "--fs-deny", "--explain"]);
 
         Assert.Equal(["--fs-read", "--fs-write"], options.Policy.Select(p => p.Option.Name).Order());
-        Assert.Equal(new RunOptions().All.Count() - new RunOptions().Policy.Count + 2, options.All.Count());
+        Assert.Equal(["--fs-read", "--fs-write", "--timeout"], options.All.Select(o => o.Name).Order());
+        Assert.Null(options.Explain);
+    }
+
+    [Fact]
+    public void Every_own_option_name_and_alias_is_known_before_the_options_are_made()
+    {
+        var every = new RunOptions();
+        var own = every.All.Except(every.Policy.Select(p => p.Option)).ToArray();
+        var names = own.SelectMany(o => o.Aliases.Prepend(o.Name)).Order().ToArray();
+
+        Assert.Equal(7, own.Length);
+        Assert.Equal(names, RunOptions.OwnFlags.Except(["--output", "-o"]).Order());
+    }
+
+    [Fact]
+    public async Task An_own_flag_not_made_reads_as_its_default_and_one_given_is_read()
+    {
+        var r = await CliRunner.Run("run", "--timeout", "0.5", "-r", "/usr", "-r", "/lib", "-r", "/lib64", "-r", "/bin", "--", "sleep", "5");
+        Assert.Equal(124, r.ExitCode);
+
+        var explained = await CliRunner.Run("run", "--explain", "-r", "/usr", "--", "true");
+        Assert.Equal(0, explained.ExitCode);
+        Assert.NotEmpty(explained.Stdout);
     }
 
     [Theory]
