@@ -241,11 +241,32 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
                 $"{setting} is not supported for a fork template: its clones would not be held to it (docs/fork-protocol.md)");
     }
 
+    /// <summary>
+    /// A one-shot start that a child confined ahead could serve (<see cref="RepeatedPolicies"/>): nothing of its own
+    /// changes what is held or how the child is made.
+    /// </summary>
+    private bool Repeatable =>
+        _provisioned is null && Prepared is null && Handlers.Count == 0 && PolicyCallback is null && !ForkTemplate && Streams is null
+        && EnvironmentShuffle is null && Transaction is null && Policy.Workdir is null;
+
     private void StartProvisioned()
     {
         // One path for both: a one-shot sandbox provisions for itself, a session's command uses the session's.
-        using var owned = _provisioned is null ? ProvisionedConfinement.Create(StartPolicy, Handlers, PolicyCallback) : null;
-        var confinement = _provisioned ?? owned!;
+        var owned = _provisioned is null ? ProvisionedConfinement.Create(StartPolicy, Handlers, PolicyCallback) : null;
+        try
+        {
+            StartProvisioned(_provisioned ?? owned!);
+            // Kept for the policy's next start when it repeats; otherwise released below.
+            if (owned is not null && Repeatable && RepeatedPolicies.Started(Policy, owned)) owned = null;
+        }
+        finally
+        {
+            owned?.Dispose();
+        }
+    }
+
+    private void StartProvisioned(ProvisionedConfinement confinement)
+    {
         var plan = confinement.Plan;
         Degraded = plan.Degraded;
         var environment = _provisioned is null ? ChildEnvironment.Build(Policy, EnvironmentShuffle) : _provisioned.SessionEnvironment();
@@ -321,8 +342,9 @@ public sealed class Sandbox : IAsyncDisposable, IDisposable
         };
 
         _session = NewSupervisedSession(plan);
+        using var repeated = Repeatable && PreparedChild.CanLaunch(request) ? RepeatedPolicies.Take(Policy) : null;
         SpawnOutcome outcome;
-        if (Prepared is { } prepared && prepared.Fits(confinement, request))
+        if ((Prepared ?? repeated) is { } prepared && prepared.Fits(confinement, request))
         {
             outcome = prepared.Launch(request, AttachSupervisor);
             if (outcome is { FailedStep: SpawnStep.ListenerHandoff, Error: Errno.ECHILD })

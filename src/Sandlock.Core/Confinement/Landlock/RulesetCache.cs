@@ -30,10 +30,13 @@ internal static class RulesetCache
     // Most recently used first; policies are compared by reference, as they are immutable.
     private static readonly LinkedList<(SandboxPolicy Policy, Entry Entry)> Entries = new();
 
+    /// <summary>Whether starts of <paramref name="policy"/> may get the same ruleset (not when its plan carves denied paths).</summary>
+    public static bool Reuses(SandboxPolicy policy) => policy.FsDenied.IsEmpty;
+
     public static RulesetLease? Lease(SandboxPolicy policy, ILandlockRestriction plan)
     {
         if (!plan.UsesLandlock) return null;
-        if (!policy.FsDenied.IsEmpty) return new RulesetLease(LandlockRuleset.Create(plan)!, owned: true);
+        if (!Reuses(policy)) return new RulesetLease(LandlockRuleset.Create(plan)!, owned: true);
         lock (Entries)
         {
             var node = Entries.First;

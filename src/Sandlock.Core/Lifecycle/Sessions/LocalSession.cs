@@ -86,10 +86,7 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
     {
         var next = _next;
         _next = null;
-        next?.ContinueWith(made =>
-        {
-            if (made.IsCompletedSuccessfully) made.Result?.Dispose();
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (next is not null) PreparedChild.DisposeWhenMade(next);
     }
 
     public void Started(Sandbox sandbox) => _running.Add(sandbox);

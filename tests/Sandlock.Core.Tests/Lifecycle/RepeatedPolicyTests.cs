@@ -1,0 +1,126 @@
+using System.Globalization;
+using Sandlock.Lifecycle;
+using Sandlock.Tests.TestSupport;
+using static Sandlock.Tests.TestSupport.Sandboxed;
+
+namespace Sandlock.Tests.Lifecycle;
+
+/// <summary>
+/// One-shot sandboxes of a policy object started again and again get their child confined ahead, as a session's
+/// commands do: each is still confined and supervised as its own sandbox (its own seeded stream and clock, its own
+/// denials), and a policy started once, or no more, keeps no waiting child.
+/// </summary>
+public sealed class RepeatedPolicyTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static Task<SandboxResult> Run(SandboxPolicy policy, params string[] command) =>
+        Sandbox.RunAsync(policy, command, TimeSpan.FromSeconds(60));
+
+    private static async Task<PreparedChild> Waiting(SandboxPolicy policy)
+    {
+        var next = RepeatedPolicies.NextFor(policy);
+        Assert.NotNull(next);
+        var child = await next.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(child);
+        return child;
+    }
+
+    private static bool Alive(int pid) =>
+        File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].TrimStart().StartsWith('Z');
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var i = 0; i < 1000 && !condition(); i++) await Task.Delay(10);
+        Assert.True(condition());
+    }
+
+    [Fact]
+    public async Task A_repeated_start_runs_in_the_waiting_child_confined_and_supervised_as_its_own()
+    {
+        _dir.Write("secret", "s3cret\n");
+        _dir.Write("allowed/file", "allowed\n");
+        var policy = SystemOnly().FsRead(_dir["allowed"]).NetAllow("127.0.0.1:1").Build();
+        AssertSucceeded(await Run(policy, "true"));
+        Assert.Null(RepeatedPolicies.NextFor(policy));
+        AssertSucceeded(await Run(policy, "true"));
+        for (var i = 0; i < 3; i++)
+        {
+            var waiting = await Waiting(policy);
+            var result = await Run(policy, "bash", "-c",
+                $"cat {_dir["allowed/file"]}; cat {_dir["secret"]} && echo LEAK; echo x > /dev/tcp/127.0.0.2/80 && echo LEAK; echo $$");
+            Assert.Contains($"{waiting.Pid}\n", result.StandardOutputText);
+            Assert.Contains("allowed", result.StandardOutputText);
+            Assert.DoesNotContain("LEAK", result.StandardOutputText);
+            Assert.Contains("Permission denied", result.StandardErrorText);
+            // This sandbox's own supervisor held the connect and reports it, once.
+            Assert.Single(result.Denials, d => d.Target.Contains("127.0.0.2", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Each_start_in_a_waiting_child_draws_the_seeded_stream_and_reads_the_clock_from_their_start()
+    {
+        var start = new DateTimeOffset(2001, 2, 3, 4, 5, 6, TimeSpan.Zero);
+        var policy = SystemOnly().RandomSeed(42).TimeStart(start).Build();
+        var outputs = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            if (i >= 2) await Waiting(policy);
+            var result = await Run(policy, "sh", "-c", "head -c 16 /dev/urandom | od -An -tx1; date -u +%s");
+            AssertSucceeded(result);
+            var lines = result.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            outputs.Add(lines[0].Trim());
+            // Each sandbox's clock starts at time_start, not where the one before left it.
+            Assert.InRange(long.Parse(lines[1], CultureInfo.InvariantCulture) - start.ToUnixTimeSeconds(), 0, 1);
+            await Task.Delay(TimeSpan.FromMilliseconds(600));
+        }
+        Assert.Single(outputs.Distinct());
+    }
+
+    [Fact]
+    public async Task A_waiting_child_not_taken_ends_after_the_idle_lifetime()
+    {
+        var policy = SystemOnly().Build();
+        AssertSucceeded(await Run(policy, "true"));
+        AssertSucceeded(await Run(policy, "true"));
+        var waiting = await Waiting(policy);
+        Assert.True(Alive(waiting.Pid));
+        await WaitUntil(() => !Alive(waiting.Pid));
+        Assert.Null(RepeatedPolicies.NextFor(policy));
+        // The next start runs the ordinary way and prepares again.
+        var result = await Run(policy, "sh", "-c", "echo started");
+        Assert.Equal("started\n", result.StandardOutputText);
+        Assert.True(Alive((await Waiting(policy)).Pid));
+    }
+
+    [Fact]
+    public async Task A_waiting_child_killed_from_outside_does_not_fail_the_next_start()
+    {
+        var policy = SystemOnly().Build();
+        AssertSucceeded(await Run(policy, "true"));
+        AssertSucceeded(await Run(policy, "true"));
+        var waiting = await Waiting(policy);
+        System.Diagnostics.Process.GetProcessById(waiting.Pid).Kill();
+        await WaitUntil(() => !Alive(waiting.Pid));
+        var result = await Run(policy, "sh", "-c", "echo started");
+        AssertSucceeded(result);
+        Assert.Equal("started\n", result.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task Policies_whose_rules_are_made_per_start_or_that_set_up_per_start_get_no_waiting_child()
+    {
+        _dir.Write("tree/hidden", "x\n");
+        // Denied paths carve the tree by what it holds now; max_processes makes a cgroup or namespace per start.
+        var carved = SystemOnly().FsRead(_dir["tree"]).FsDeny(_dir["tree/hidden"]).Build();
+        var limited = SystemOnly().MaxProcesses(20).Build();
+        foreach (var policy in new[] { carved, limited })
+        {
+            for (var i = 0; i < 3; i++) AssertSucceeded(await Run(policy, "true"));
+            Assert.Null(RepeatedPolicies.NextFor(policy));
+        }
+    }
+}
