@@ -47,8 +47,11 @@ internal static class ChildAccess
     public static string? ReadString(SupervisedSession session, SyscallEvent call, ulong address) =>
         ProcessMemory.ReadString(call.Pid, address) is { } text && SeccompNotify.IsValid(session.Listener, call.Id) ? text : null;
 
-    public static bool Write(SupervisedSession session, SyscallEvent call, ulong address, ReadOnlySpan<byte> data) =>
-        SeccompNotify.IsValid(session.Listener, call.Id) && ProcessMemory.Write(call.Pid, address, data);
+    public static bool Write(SupervisedSession session, SyscallEvent call, ulong address, ReadOnlySpan<byte> data)
+    {
+        call.CallerMemoryWritten();
+        return SeccompNotify.IsValid(session.Listener, call.Id) && ProcessMemory.Write(call.Pid, address, data);
+    }
 
     /// <summary>
     /// Writes through /proc/PID/mem, which reaches read-only mappings too (a path the caller passed as a string
@@ -56,6 +59,7 @@ internal static class ChildAccess
     /// </summary>
     public static bool Overwrite(SupervisedSession session, SyscallEvent call, ulong address, ReadOnlySpan<byte> data)
     {
+        call.CallerMemoryWritten();
         var memory = ProcessMemory.OpenMemory(call.Pid);
         if (memory < 0) return false;
         try { return SeccompNotify.IsValid(session.Listener, call.Id) && ProcessMemory.WriteAt(memory, address, data); }

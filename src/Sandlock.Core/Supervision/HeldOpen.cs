@@ -10,8 +10,19 @@ internal sealed record HeldOpen(int DirFd, string Path, ulong Flags, ulong Resol
 
     public bool Writes => (Flags & AccessModeMask) != 0 || (Flags & (Creat | Trunc)) != 0;
 
-    /// <summary>Null when the child's memory could not be read (the caller is gone or passed a bad pointer).</summary>
+    /// <summary>
+    /// Null when the child's memory could not be read (the caller is gone or passed a bad pointer). Read once per call,
+    /// for all its handlers, unless one of them writes to the caller's memory in between.
+    /// </summary>
     public static HeldOpen? Read(SupervisedSession session, SyscallEvent call)
+    {
+        if (call.TryGetOpen(out var read)) return read;
+        var open = Decode(session, call);
+        call.RememberOpen(open);
+        return open;
+    }
+
+    private static HeldOpen? Decode(SupervisedSession session, SyscallEvent call)
     {
         switch (call.Name)
         {
