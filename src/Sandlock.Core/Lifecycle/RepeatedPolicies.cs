@@ -15,8 +15,8 @@ internal static class RepeatedPolicies
 {
     private const int Capacity = 8;
 
-    /// <summary>How long a waiting child is kept for the next start of its policy.</summary>
-    internal static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(2);
+    /// <summary>How long a waiting child is kept for the next start of its policy (tests that watch one lengthen it).</summary>
+    internal static TimeSpan IdleLifetime { get; set; } = TimeSpan.FromSeconds(2);
 
     private sealed class Entry(SandboxPolicy policy)
     {

@@ -13,8 +13,17 @@ namespace Sandlock.Tests.Lifecycle;
 public sealed class RepeatedPolicyTests : IDisposable
 {
     private readonly TempDir _dir = new();
+    private readonly TimeSpan _idleLifetime = RepeatedPolicies.IdleLifetime;
 
-    public void Dispose() => _dir.Dispose();
+    // Long enough that a loaded machine's slow start does not see the waiting child ended before it is looked at;
+    // the test of the ending sets it short again.
+    public RepeatedPolicyTests() => RepeatedPolicies.IdleLifetime = TimeSpan.FromMinutes(1);
+
+    public void Dispose()
+    {
+        RepeatedPolicies.IdleLifetime = _idleLifetime;
+        _dir.Dispose();
+    }
 
     private static Task<SandboxResult> Run(SandboxPolicy policy, params string[] command) =>
         Sandbox.RunAsync(policy, command, TimeSpan.FromSeconds(60));
@@ -33,7 +42,7 @@ public sealed class RepeatedPolicyTests : IDisposable
 
     private static async Task WaitUntil(Func<bool> condition)
     {
-        for (var i = 0; i < 1000 && !condition(); i++) await Task.Delay(10);
+        for (var i = 0; i < 3000 && !condition(); i++) await Task.Delay(10);
         Assert.True(condition());
     }
 
@@ -68,14 +77,18 @@ public sealed class RepeatedPolicyTests : IDisposable
         var outputs = new List<string>();
         for (var i = 0; i < 5; i++)
         {
-            if (i >= 2) await Waiting(policy);
-            var result = await Run(policy, "sh", "-c", "head -c 16 /dev/urandom | od -An -tx1; date -u +%s");
+            var waiting = i >= 2 ? await Waiting(policy) : null;
+            var run = System.Diagnostics.Stopwatch.StartNew();
+            var result = await Run(policy, "sh", "-c", "head -c 16 /dev/urandom | od -An -tx1; date -u +%s%N; echo $$");
+            run.Stop();
             AssertSucceeded(result);
             var lines = result.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             outputs.Add(lines[0].Trim());
-            // Each sandbox's clock starts at time_start, not where the one before left it.
-            Assert.InRange(long.Parse(lines[1], CultureInfo.InvariantCulture) - start.ToUnixTimeSeconds(), 0, 1);
-            await Task.Delay(TimeSpan.FromMilliseconds(600));
+            // Each sandbox's clock starts at time_start when it starts: it cannot have run longer than this start did
+            // (a clock going on from the sandboxes before would have).
+            var seen = TimeSpan.FromTicks((long.Parse(lines[1], CultureInfo.InvariantCulture) - start.ToUnixTimeMilliseconds() * 1_000_000) / 100);
+            Assert.InRange(seen, TimeSpan.Zero, run.Elapsed);
+            if (waiting is not null) Assert.Equal(waiting.Pid.ToString(CultureInfo.InvariantCulture), lines[2]);
         }
         Assert.Single(outputs.Distinct());
     }
@@ -83,6 +96,8 @@ public sealed class RepeatedPolicyTests : IDisposable
     [Fact]
     public async Task A_waiting_child_not_taken_ends_after_the_idle_lifetime()
     {
+        // Long enough to see the child before it ends on a loaded machine.
+        RepeatedPolicies.IdleLifetime = TimeSpan.FromSeconds(5);
         var policy = SystemOnly().Build();
         AssertSucceeded(await Run(policy, "true"));
         AssertSucceeded(await Run(policy, "true"));
@@ -91,6 +106,7 @@ public sealed class RepeatedPolicyTests : IDisposable
         await WaitUntil(() => !Alive(waiting.Pid));
         Assert.Null(RepeatedPolicies.NextFor(policy));
         // The next start runs the ordinary way and prepares again.
+        RepeatedPolicies.IdleLifetime = TimeSpan.FromMinutes(1);
         var result = await Run(policy, "sh", "-c", "echo started");
         Assert.Equal("started\n", result.StandardOutputText);
         Assert.True(Alive((await Waiting(policy)).Pid));
