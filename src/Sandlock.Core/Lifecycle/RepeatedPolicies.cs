@@ -21,14 +21,17 @@ internal static class RepeatedPolicies
     private sealed class Entry(SandboxPolicy policy)
     {
         public SandboxPolicy Policy { get; } = policy;
-        public int Starts { get; set; }
         public Task<PreparedChild?>? Next { get; set; }
         public Timer? Expiry { get; set; }
     }
 
     private static readonly Lock Gate = new();
 
-    // Most recently started first.
+    // Every policy's starts, for as long as the policy object lives: a test host starting a new policy for each test
+    // must not push a repeating one out before it repeats.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPolicy, System.Runtime.CompilerServices.StrongBox<int>> Starts = new();
+
+    // Repeating policies only, most recently started first.
     private static readonly LinkedList<Entry> Entries = new();
 
     /// <summary>
@@ -40,9 +43,8 @@ internal static class RepeatedPolicies
         Task<PreparedChild?>? next;
         lock (Gate)
         {
-            var entry = Touch(policy);
-            entry.Starts++;
-            next = Detach(entry);
+            Starts.GetOrCreateValue(policy).Value++;
+            next = Find(policy) is { } entry ? Detach(entry) : null;
         }
         if (next is null) return null;
         // One still being made is waited for: an ordinary start would queue behind it on the spawn thread anyway.
@@ -64,7 +66,7 @@ internal static class RepeatedPolicies
         if (!PreparedChild.Suits(confinement, request)) return false;
         lock (Gate)
         {
-            if (Find(policy) is not { Starts: >= 2, Next: null } entry) return false;
+            if (!Starts.TryGetValue(policy, out var starts) || starts.Value < 2 || Touch(policy) is not { Next: null } entry) return false;
             var next = SpawnThread.OnSpawnThreadAsync<PreparedChild?>(() => PreparedChild.Prepare(confinement, request, ownsConfinement: true));
             entry.Next = next;
             entry.Expiry = new Timer(_ => Expire(entry, next), null, IdleLifetime, Timeout.InfiniteTimeSpan);
@@ -95,7 +97,7 @@ internal static class RepeatedPolicies
         return null;
     }
 
-    /// <summary>The policy's entry, made if new, moved to the front; the least recently started beyond the capacity go.</summary>
+    /// <summary>The policy's entry, made if new, moved to the front; the least recently prepared beyond the capacity go.</summary>
     private static Entry Touch(SandboxPolicy policy)
     {
         var entry = Find(policy);

@@ -113,6 +113,19 @@ public sealed class RepeatedPolicyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_repeating_policy_keeps_its_count_while_many_policies_start_once_in_between()
+    {
+        // A test host builds a policy per test; the policy a server repeats is still seen to repeat.
+        var repeating = SystemOnly().Build();
+        AssertSucceeded(await Run(repeating, "true"));
+        for (var i = 0; i < 20; i++) AssertSucceeded(await Run(SystemOnly().Build(), "true"));
+        AssertSucceeded(await Run(repeating, "true"));
+        var waiting = await Waiting(repeating);
+        var result = await Run(repeating, "sh", "-c", "echo $$");
+        Assert.Equal($"{waiting.Pid}\n", result.StandardOutputText);
+    }
+
+    [Fact]
     public async Task A_waiting_child_killed_from_outside_does_not_fail_the_next_start()
     {
         var policy = SystemOnly().Build();
