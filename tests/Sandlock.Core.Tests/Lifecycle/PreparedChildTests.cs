@@ -1,5 +1,6 @@
 using Sandlock.Lifecycle;
 using Sandlock.Tests.TestSupport;
+using static Sandlock.Tests.TestSupport.Procfs;
 using static Sandlock.Tests.TestSupport.Sandboxed;
 
 namespace Sandlock.Tests.Lifecycle;
@@ -26,9 +27,6 @@ public sealed class PreparedChildTests : IDisposable
         Assert.NotNull(child);
         return child;
     }
-
-    private static bool Alive(int pid) =>
-        File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].TrimStart().StartsWith('Z');
 
     [Fact]
     public async Task A_command_launched_in_a_prepared_child_is_confined_and_supervised()
@@ -198,11 +196,5 @@ public sealed class PreparedChildTests : IDisposable
         {
             await _backend.TerminateAsync(session);
         }
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++) await Task.Delay(10);
-        Assert.True(condition());
     }
 }

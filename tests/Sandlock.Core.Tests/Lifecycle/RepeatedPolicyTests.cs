@@ -1,6 +1,7 @@
 using System.Globalization;
 using Sandlock.Lifecycle;
 using Sandlock.Tests.TestSupport;
+using static Sandlock.Tests.TestSupport.Procfs;
 using static Sandlock.Tests.TestSupport.Sandboxed;
 
 namespace Sandlock.Tests.Lifecycle;
@@ -35,15 +36,6 @@ public sealed class RepeatedPolicyTests : IDisposable
         var child = await next.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.NotNull(child);
         return child;
-    }
-
-    private static bool Alive(int pid) =>
-        File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].TrimStart().StartsWith('Z');
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (var i = 0; i < 3000 && !condition(); i++) await Task.Delay(10);
-        Assert.True(condition());
     }
 
     [Fact]

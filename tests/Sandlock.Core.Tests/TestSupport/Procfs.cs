@@ -6,6 +6,16 @@ public static class Procfs
     /// <summary>The state letter of /proc/PID/stat (R, S, T, Z...), or "gone".</summary>
     public static string State(int pid) => Stat(pid)?[0] ?? "gone";
 
+    /// <summary>True while process <paramref name="pid"/> exists and is not a zombie.</summary>
+    public static bool Alive(int pid) => State(pid) is not ("gone" or "Z");
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds, for up to <paramref name="seconds"/>; fails if it never does.</summary>
+    public static async Task WaitUntil(Func<bool> condition, int seconds = 30)
+    {
+        for (var i = 0; i < seconds * 100 && !condition(); i++) await Task.Delay(10);
+        Assert.True(condition());
+    }
+
     /// <summary>True while any non-zombie process belongs to process group <paramref name="group"/>.</summary>
     public static bool GroupAlive(int group) => Directory.EnumerateDirectories("/proc")
         .Select(Path.GetFileName)
