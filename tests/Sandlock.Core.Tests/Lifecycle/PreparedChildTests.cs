@@ -19,9 +19,11 @@ public sealed class PreparedChildTests : IDisposable
     private Task<SandboxResult> Exec(SandboxSession session, params string[] command) =>
         _backend.ExecAsync(session, new ExecRequest(command) { Timeout = TimeSpan.FromSeconds(60) });
 
-    internal static async Task<PreparedChild> NextPrepared(SandboxSession session)
+    internal static Task<PreparedChild> NextPrepared(SandboxSession session) => Made(((LocalSession)session.BackendState!).NextPrepared);
+
+    /// <summary>The child being prepared, once made; fails when none is being prepared or it could not be made.</summary>
+    internal static async Task<PreparedChild> Made(Task<PreparedChild?>? next)
     {
-        var next = ((LocalSession)session.BackendState!).NextPrepared;
         Assert.NotNull(next);
         var child = await next.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.NotNull(child);

@@ -29,14 +29,7 @@ public sealed class RepeatedPolicyTests : IDisposable
     private static Task<SandboxResult> Run(SandboxPolicy policy, params string[] command) =>
         Sandbox.RunAsync(policy, command, TimeSpan.FromSeconds(60));
 
-    private static async Task<PreparedChild> Waiting(SandboxPolicy policy)
-    {
-        var next = RepeatedPolicies.NextFor(policy);
-        Assert.NotNull(next);
-        var child = await next.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.NotNull(child);
-        return child;
-    }
+    private static Task<PreparedChild> Waiting(SandboxPolicy policy) => PreparedChildTests.Made(RepeatedPolicies.NextFor(policy));
 
     [Fact]
     public async Task A_repeated_start_runs_in_the_waiting_child_confined_and_supervised_as_its_own()
