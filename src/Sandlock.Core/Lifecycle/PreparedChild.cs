@@ -123,7 +123,6 @@ internal sealed class PreparedChild : IDisposable
         if (_ownsConfinement && Interlocked.Exchange(ref _confinementDisposed, 1) == 0) Confinement.Dispose();
     }
 
-
     /// <summary>The shim's handle and the listener, each given out once (0 and -1 after).</summary>
     private (nint Handle, int Listener) Take()
     {

@@ -31,7 +31,7 @@ internal static class RepeatedPolicies
     // must not push a repeating one out before it repeats.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPolicy, System.Runtime.CompilerServices.StrongBox<int>> Starts = new();
 
-    // Repeating policies only, most recently started first.
+    // Repeating policies only, the one most recently given a waiting child first.
     private static readonly LinkedList<Entry> Entries = new();
 
     /// <summary>
