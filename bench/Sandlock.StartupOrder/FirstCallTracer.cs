@@ -115,7 +115,8 @@ internal static class FirstCallTracer
         }
     }
 
-    private static bool Exited(int status) => (status & 0x7f) == 0 || ((status & 0x7f) != 0x7f && (status & 0x7f) != 0);
+    // Anything but a stop: an exit, or the end by a signal.
+    private static bool Exited(int status) => (status & 0x7f) != 0x7f;
 
     private static void Check(long result, string call)
     {

@@ -8,6 +8,12 @@ if (args.Length < 4 || args[3] != "--")
     Console.Error.WriteLine("usage: Sandlock.StartupOrder OUT BINARY SYMBOLS -- ARGS... [--- ARGS...]");
     return 2;
 }
+// The register set the tracer reads is x86-64's; an arm64 binary gets the list written on x86-64 (the names are the same).
+if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+{
+    Console.Error.WriteLine("Sandlock.StartupOrder traces x86-64 binaries only");
+    return 2;
+}
 var (output, binary, symbols) = (args[0], args[1], args[2]);
 var methods = ManagedMethods.Read(symbols);
 var runs = new List<List<string>> { new() };
