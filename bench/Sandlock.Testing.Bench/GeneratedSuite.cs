@@ -17,15 +17,18 @@ internal static class GeneratedSuite
         repository ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."));
         var xunitProject = Path.Combine(repository, "src/Sandlock.Testing.Xunit/Sandlock.Testing.Xunit.csproj");
         // What the package's buildTransitive adds and a project reference does not: the test frameworks' ReadyToRun
-        // copies and the runtime settings of the test host.
+        // copies, the runtime settings of the test host and the test run's JIT setting (its task from this checkout's build).
         var readyToRun = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.ReadyToRun.targets");
         var tieredPgo = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.TieredPgo.targets");
+        var tiering = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.TestRunTiering.targets");
+        var tasks = Path.Combine(repository, "artifacts/bin/Sandlock.Testing.Tasks/release/Sandlock.Testing.Tasks.dll");
         File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <TargetFramework>net10.0</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <IsTestProject>true</IsTestProject>
+                <SandlockTestingTasksAssembly>{tasks}</SandlockTestingTasksAssembly>
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
@@ -35,6 +38,7 @@ internal static class GeneratedSuite
               </ItemGroup>
               {(isolation is null ? "" : $"<Import Project=\"{readyToRun}\" Condition=\"Exists('{readyToRun}')\" />")}
               {(isolation is null ? "" : $"<Import Project=\"{tieredPgo}\" Condition=\"Exists('{tieredPgo}')\" />")}
+              {(isolation is null ? "" : $"<Import Project=\"{tiering}\" Condition=\"Exists('{tiering}')\" />")}
             </Project>
             """);
         var code = new StringBuilder();

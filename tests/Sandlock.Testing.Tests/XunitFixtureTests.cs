@@ -154,6 +154,10 @@ public sealed class XunitFixtureTests(XunitFixtureRun run) : IClassFixture<Xunit
     public void UnsandboxedTestRunsInProcessAndReadsTheSecret() => Assert.Equal("Passed", Report[Tests + "Unsandboxed"].Outcome);
 
     [Fact]
+    public void TheTestHostRunsWithTheCallCountThresholdThePackageSetsForTheRun() =>
+        Assert.Contains("DOTNET_TC_CallCountThreshold=2000", Report[Tests + "Unsandboxed"].StdOut);
+
+    [Fact]
     public void SandboxedTestPassesAndWritesItsTempDir()
     {
         var result = Report[Tests + "Passes"];
