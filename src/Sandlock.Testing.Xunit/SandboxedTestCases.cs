@@ -27,15 +27,15 @@ internal static class SandboxedTestCases
     }
 
     /// <summary>
-    /// A launch with only the assembly's own <see cref="SandboxedAttribute"/>, for the assembly's shared child started
-    /// before any test is known; null when the assembly's tests do not share one by default.
+    /// A launch with only the assembly's own <see cref="SandboxedAttribute"/>, for the shared children started before
+    /// any test is known (the assembly's, or its first classes'); null when the assembly's tests share none by default.
     /// </summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public static SandboxedTestLaunch? AssemblyLaunchOf(Assembly assembly, Sharing.SharingScope assemblyScope)
     {
         if (SandboxedTestEnvironment.IsSandboxedChild || assembly.GetCustomAttribute<SandboxedAttribute>() is not { } onAssembly) return null;
         var settings = SandboxSettings.Empty.Over(onAssembly.ToSettings($"[Sandboxed] on assembly {assembly.GetName().Name}"));
-        return settings.EffectiveIsolation != SandboxIsolation.Assembly ? null
+        return settings.EffectiveIsolation is not (SandboxIsolation.Assembly or SandboxIsolation.Class) ? null
             : new SandboxedTestLaunch(assembly, assembly.GetName().Name!, "", ChildRunnerType, settings) { AssemblyScope = assemblyScope };
     }
 

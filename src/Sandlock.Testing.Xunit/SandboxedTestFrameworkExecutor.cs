@@ -9,8 +9,9 @@ internal sealed class SandboxedTestFrameworkExecutor : XunitTestFrameworkExecuto
 {
     private const string AssemblyScopeName = "assembly";
 
-    // The next run's pool. Made with the executor, so that the assembly's shared child boots while the test host
-    // still discovers the tests (the runner creates the executor before it discovers), on a CPU that is otherwise idle.
+    // The next run's pool. Made with the executor, so that the assembly's shared child (or its first classes' children)
+    // boots while the test host still discovers the tests (the runner creates the executor before it discovers), on
+    // CPUs that are otherwise idle.
     private Sharing.SharedChildPool? _nextPool = new();
 
     public SandboxedTestFrameworkExecutor(AssemblyName assemblyName, ISourceInformationProvider sourceInformationProvider, IMessageSink diagnosticMessageSink)
@@ -28,10 +29,10 @@ internal sealed class SandboxedTestFrameworkExecutor : XunitTestFrameworkExecuto
         await using var pool = Interlocked.Exchange(ref _nextPool, null) ?? new Sharing.SharedChildPool();
         var scope = new Sharing.SharingScope(pool, AssemblyScopeName);
         var cases = testCases as IReadOnlyCollection<IXunitTestCase> ?? [.. testCases];
-        // The first test's group, when the assembly's own policy is not it: its child boots while xunit sets the run up.
+        // The first test's group, when the assembly's own policy is not it: its children boot while xunit sets the run up.
         foreach (var testCase in cases)
         {
-            if (SandboxedTestCases.SettingsOf(testCase) is not { EffectiveIsolation: SandboxIsolation.Assembly } settings) continue;
+            if (SandboxedTestCases.SettingsOf(testCase) is not { EffectiveIsolation: SandboxIsolation.Assembly or SandboxIsolation.Class } settings) continue;
             SandboxedTestRunner.StartAhead(SandboxedTestCases.LaunchOf(testCase, settings, null, scope));
             break;
         }

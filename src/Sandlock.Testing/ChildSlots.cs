@@ -10,7 +10,10 @@ namespace Sandlock.Testing;
 /// </summary>
 internal static class ChildSlots
 {
-    private static readonly SemaphoreSlim Slots = new(Math.Max(1, Environment.ProcessorCount));
+    /// <summary>How many children may be at work at once.</summary>
+    public static int Count { get; } = Math.Max(1, Environment.ProcessorCount);
+
+    private static readonly SemaphoreSlim Slots = new(Count);
 
     /// <summary>Waits for a slot; disposing the result gives it back.</summary>
     public static async Task<IDisposable> TakeAsync(CancellationToken cancellationToken)

@@ -99,29 +99,45 @@ internal static class SandboxedTestRunner
     }
 
     /// <summary>
-    /// Starts the shared child a test of <see cref="SandboxIsolation.Assembly"/> will run in, before the framework has
-    /// set the run up and asked for the test, so that the child's start overlaps the framework's own; the group's
-    /// first test takes it. Nothing when the test would not run in a shared child; a child that fails to start is
-    /// the test's to report, as it starts its own; nothing either when the group already has a child to take.
+    /// Starts the shared children the first tests of <paramref name="launch"/>'s group will run in, before the framework
+    /// has set the run up and asked for a test, so that their start overlaps the framework's own on CPUs that are
+    /// otherwise idle: the assembly's child with <see cref="SandboxIsolation.Assembly"/>; with
+    /// <see cref="SandboxIsolation.Class"/> one per <see cref="ChildSlots"/> slot, which the first classes of the group
+    /// take (a child that ran nothing is the same whichever class takes it). Nothing when the test would not run in a
+    /// shared child; a child that fails to start is the test's to report, as it starts its own; nothing either for the
+    /// children the group already has to take.
     /// </summary>
     public static void StartAhead(SandboxedTestLaunch launch)
     {
-        if (launch.AssemblyScope is not { } scope || launch.Settings.EffectiveIsolation != SandboxIsolation.Assembly) return;
-        var group = GroupOf(launch);
-        if (scope.Pool.HasChildFor(scope.Name, group)) return;
-        scope.Pool.StartingAhead(scope.Name, group, Task.Run(() =>
+        if (launch.AssemblyScope is not { } assemblyScope) return;
+        var (scope, count) = launch.Settings.EffectiveIsolation switch
         {
-            try
+            SandboxIsolation.Assembly => (assemblyScope, 1),
+            SandboxIsolation.Class => (ClassesAhead(assemblyScope), ChildSlots.Count),
+            _ => (null, 0),
+        };
+        if (scope is null) return;
+        var group = GroupOf(launch);
+        var ahead = launch with { ClassScope = launch.Settings.EffectiveIsolation == SandboxIsolation.Class ? scope : launch.ClassScope };
+        for (var started = scope.Pool.ChildrenFor(scope.Name, group); started < count; started++)
+        {
+            scope.Pool.StartingAhead(scope.Name, group, Task.Run(() =>
             {
-                return SharedPlanOf(launch) is { } shared ? StartShared(launch, shared, Stopwatch.StartNew()).Child : null;
-            }
-            // Whatever stops it, the group's first test starts a child of its own and reports what stops that.
-            catch (Exception)
-            {
-                return null;
-            }
-        }));
+                try
+                {
+                    return SharedPlanOf(ahead) is { } shared ? StartShared(ahead, shared, Stopwatch.StartNew()).Child : null;
+                }
+                // Whatever stops it, the test that would have taken it starts a child of its own and reports what stops that.
+                catch (Exception)
+                {
+                    return null;
+                }
+            }));
+        }
     }
+
+    /// <summary>Where the children started ahead for the classes of an assembly wait, in the assembly's pool, until a class takes one.</summary>
+    private static SharingScope ClassesAhead(SharingScope assemblyScope) => assemblyScope with { Name = assemblyScope.Name + " classes" };
 
     private static string GroupOf(SandboxedTestLaunch launch) => string.Join('\n', launch.RunnerType, launch.TestAssembly.Location, launch.Settings.PolicyKey);
 
@@ -204,6 +220,11 @@ internal static class SandboxedTestRunner
             while (next < runs.Length)
             {
                 var child = await scope.Pool.TakeIdleAsync(scope.Name, group).ConfigureAwait(false);
+                if (child is null && plan.PerClass && runs[next].Launch.AssemblyScope is { } assemblyScope)
+                {
+                    var ahead = ClassesAhead(assemblyScope);
+                    child = await ahead.Pool.TakeIdleAsync(ahead.Name, group).ConfigureAwait(false);
+                }
                 if (child is null)
                 {
                     var (started, failure) = StartShared(runs[next].Launch, plan, clock);

@@ -11,7 +11,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
     private readonly List<(string Scope, string Group, SharedChild Child)> _idle = [];
     private readonly HashSet<SharedChild> _ending = [];
     private readonly Dictionary<(string Scope, string Group), ChildTurns> _turns = [];
-    private readonly Dictionary<(string Scope, string Group), Task<SharedChild?>> _starting = [];
+    private readonly Dictionary<(string Scope, string Group), Queue<Task<SharedChild?>>> _starting = [];
     private bool _disposed;
 
     /// <summary>
@@ -48,28 +48,36 @@ internal sealed class SharedChildPool : IAsyncDisposable
                 _idle.RemoveAt(at);
                 return child;
             }
-            if (!_starting.Remove((scope, group), out starting)) return null;
+            if (!_starting.TryGetValue((scope, group), out var queue)) return null;
+            starting = queue.Dequeue();
+            if (queue.Count == 0) _starting.Remove((scope, group));
         }
         return await starting.ConfigureAwait(false);
     }
 
     /// <summary>
     /// A child being started for a group before any of its tests asked (while the framework still sets the run up):
-    /// the group's first test takes it. One that fails to start leaves the test to start its own, and reports nothing.
+    /// the group's next test without a child takes it, in the order they were started. One that fails to start leaves
+    /// the test to start its own, and reports nothing.
     /// </summary>
     public void StartingAhead(string scope, string group, Task<SharedChild?> starting)
     {
         lock (_gate)
         {
-            if (!_disposed && _starting.TryAdd((scope, group), starting)) return;
+            if (!_disposed)
+            {
+                if (!_starting.TryGetValue((scope, group), out var queue)) _starting[(scope, group)] = queue = new Queue<Task<SharedChild?>>();
+                queue.Enqueue(starting);
+                return;
+            }
         }
         _ = EndWhenStartedAsync(starting);
     }
 
-    /// <summary>Whether the group has a child started ahead or idle, that its next test would take.</summary>
-    public bool HasChildFor(string scope, string group)
+    /// <summary>How many children the group has started ahead or idle, that its next tests would take.</summary>
+    public int ChildrenFor(string scope, string group)
     {
-        lock (_gate) return _starting.ContainsKey((scope, group)) || _idle.Exists(e => e.Scope == scope && e.Group == group);
+        lock (_gate) return (_starting.GetValueOrDefault((scope, group))?.Count ?? 0) + _idle.Count(e => e.Scope == scope && e.Group == group);
     }
 
     private static async Task EndWhenStartedAsync(Task<SharedChild?> starting)
@@ -138,7 +146,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
             EndTurns();
             ending = [.. _idle.Select(e => e.Child), .. _ending];
             _idle.Clear();
-            starting = [.. _starting.Values];
+            starting = [.. _starting.Values.SelectMany(q => q)];
             _starting.Clear();
         }
         foreach (var child in ending) child.EndNow();
@@ -163,7 +171,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
             ending = [.. _idle.Select(e => e.Child)];
             alreadyEnding = [.. _ending];
             _idle.Clear();
-            starting = [.. _starting.Values];
+            starting = [.. _starting.Values.SelectMany(q => q)];
             _starting.Clear();
         }
         foreach (var task in starting) await EndWhenStartedAsync(task).ConfigureAwait(false);
