@@ -13,11 +13,11 @@ public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnit
     private TrxReport Report => run.Report;
 
     [Fact]
-    public async Task NUnitsFrameworkAndTheChildHostInTheOutputAreReadyToRunImages()
+    public async Task NUnitsFrameworkItsAdapterTheTestPlatformAndTheChildHostInTheOutputAreReadyToRunImages()
     {
         _ = run.Report;
         var output = Path.Combine((await FixtureWorkspace.Get()).Project("NUnitFixture"), "bin", "Release", "net10.0");
-        foreach (var name in new[] { "nunit.framework", "Tomlyn", "Sandlock.Testing.Host" })
+        foreach (var name in new[] { "nunit.framework", "NUnit3.TestAdapter", "nunit.engine", "testhost", "Microsoft.TestPlatform.CrossPlatEngine", "Newtonsoft.Json", "Tomlyn", "Sandlock.Testing.Host" })
             Assert.True(ReadyToRunImage.Is(Path.Combine(output, name + ".dll")), $"{name}.dll in {output} is IL only");
     }
 
