@@ -8,6 +8,7 @@ namespace Sandlock.Supervision;
 internal sealed class SupervisedSession
 {
     private readonly IReadOnlyDictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> _handlers;
+    private readonly IReadOnlyDictionary<int, SyscallHandler[]> _unconditional;
     private readonly IReadOnlyDictionary<int, string> _names;
     // How many calls of each held syscall arrived (sandlock inspect): a slot per syscall, counted without a lock.
     private readonly IReadOnlyDictionary<int, int> _countSlots;
@@ -27,6 +28,7 @@ internal sealed class SupervisedSession
     internal SupervisedSession(HandlerTable table)
     {
         _handlers = table.Chains;
+        _unconditional = table.Unconditional;
         _names = table.Names;
         _countSlots = table.CountSlots;
         _counts = new long[_countSlots.Count];
@@ -40,6 +42,11 @@ internal sealed class SupervisedSession
         IReadOnlyDictionary<int, int> CountSlots,
         IReadOnlyList<IRestartable> Restartable)
     {
+        /// <summary>The chains whose handlers want every call of their syscall, made once: each call of them takes the same list.</summary>
+        public IReadOnlyDictionary<int, SyscallHandler[]> Unconditional { get; } = Chains
+            .Where(chain => chain.Value.TrueForAll(h => h.When is null))
+            .ToDictionary(chain => chain.Key, chain => chain.Value.Select(h => h.Handler).ToArray());
+
         public static HandlerTable Of(IEnumerable<SyscallHandler> handlers, SyscallTable table)
         {
             var chains = new Dictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>>();
@@ -204,6 +211,11 @@ internal sealed class SupervisedSession
     {
         name = _names.GetValueOrDefault(nr, $"syscall {nr}");
         if (_countSlots.TryGetValue(nr, out var slot)) Interlocked.Increment(ref _counts[slot]);
+        if (_unconditional.TryGetValue(nr, out var all))
+        {
+            handlers = all;
+            return true;
+        }
         var found = _handlers.TryGetValue(nr, out var chain);
         handlers = chain is null ? [] : [.. chain.Where(h => h.When is null || h.When.Matches(args)).Select(h => h.Handler)];
         return found;

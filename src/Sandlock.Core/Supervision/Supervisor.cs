@@ -157,7 +157,7 @@ internal static class Supervisor
         session.CallStarted();
         try
         {
-            pending = handlers.Count == 0 ? ValueTask.FromResult(SyscallDecision.Allow) : handlers.Count == 1 ? handlers[0].HandleAsync(call, session) : ChainAsync(handlers, call, session);
+            pending = handlers.Count == 1 ? handlers[0].HandleAsync(call, session) : Chain(handlers, call, session);
         }
         catch (Exception e)
         {
@@ -176,14 +176,28 @@ internal static class Supervisor
         return true;
     }
 
-    private static async ValueTask<SyscallDecision> ChainAsync(IReadOnlyList<SyscallHandler> handlers, SyscallEvent call, SupervisedSession session)
+    /// <summary>
+    /// The first decision of the chain that does not let the call continue. Handlers nearly always decide at once: the
+    /// chain runs without an async state machine until one does not.
+    /// </summary>
+    private static ValueTask<SyscallDecision> Chain(IReadOnlyList<SyscallHandler> handlers, SyscallEvent call, SupervisedSession session)
     {
-        foreach (var handler in handlers)
+        for (var i = 0; i < handlers.Count; i++)
         {
-            var decision = await handler.HandleAsync(call, session).ConfigureAwait(false);
-            if (decision.Action != SyscallDecision.Kind.Continue) return decision;
+            var pending = handlers[i].HandleAsync(call, session);
+            if (!pending.IsCompletedSuccessfully) return ChainAsync(handlers, i, pending, call, session);
+            if (pending.Result.Action != SyscallDecision.Kind.Continue) return pending;
         }
-        return SyscallDecision.Allow;
+        return ValueTask.FromResult(SyscallDecision.Allow);
+    }
+
+    private static async ValueTask<SyscallDecision> ChainAsync(IReadOnlyList<SyscallHandler> handlers, int at, ValueTask<SyscallDecision> pending,
+        SyscallEvent call, SupervisedSession session)
+    {
+        var decision = await pending.ConfigureAwait(false);
+        for (var i = at + 1; decision.Action == SyscallDecision.Kind.Continue && i < handlers.Count; i++)
+            decision = await handlers[i].HandleAsync(call, session).ConfigureAwait(false);
+        return decision.Action == SyscallDecision.Kind.Continue ? SyscallDecision.Allow : decision;
     }
 
     private static async Task FinishAsync(SupervisedSession session, SyscallEvent call, ValueTask<SyscallDecision> pending)

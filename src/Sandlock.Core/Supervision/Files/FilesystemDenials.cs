@@ -80,8 +80,9 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
     private bool SeenAllowed(SyscallEvent call)
     {
         var (address, flags) = call.Name == "open" ? (call.Args[0], call.Args[1]) : (call.Args[1], call.Args[2]);
-        return Interop.ProcessMemory.ReadString(call.Pid, address) is { } named && named.StartsWith('/')
-            && _refusedNothing.ContainsKey((named, RememberedFlags(flags)));
+        // The handlers before this one have most often read the path already.
+        var named = call.TryGetOpen(out var held) && held is not null ? held.Path : Interop.ProcessMemory.ReadString(call.Pid, address);
+        return named is not null && named.StartsWith('/') && _refusedNothing.ContainsKey((named, RememberedFlags(flags)));
     }
 
     private static ulong RememberedFlags(ulong flags) => flags & (AccessModeMask | Creat | Excl | Trunc | (ulong)NoFollow);
