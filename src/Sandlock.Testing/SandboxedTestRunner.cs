@@ -102,8 +102,8 @@ internal static class SandboxedTestRunner
     /// Starts the shared children the first tests of <paramref name="launch"/>'s group will run in, before the framework
     /// has set the run up and asked for a test, so that their start overlaps the framework's own on CPUs that are
     /// otherwise idle: the assembly's child with <see cref="SandboxIsolation.Assembly"/>; with
-    /// <see cref="SandboxIsolation.Class"/> one per <see cref="ChildSlots"/> slot, which the first classes of the group
-    /// take (a child that ran nothing is the same whichever class takes it). Nothing when the test would not run in a
+    /// <see cref="SandboxIsolation.Class"/> one per <see cref="ChildSlots"/> slot up to <see cref="MaxClassChildrenAhead"/>,
+    /// which the first classes of the group take (a child that ran nothing is the same whichever class takes it). Nothing when the test would not run in a
     /// shared child; a child that fails to start is the test's to report, as it starts its own; nothing either for the
     /// children the group already has to take.
     /// </summary>
@@ -113,7 +113,7 @@ internal static class SandboxedTestRunner
         var (scope, count) = launch.Settings.EffectiveIsolation switch
         {
             SandboxIsolation.Assembly => (assemblyScope, 1),
-            SandboxIsolation.Class => (ClassesAhead(assemblyScope), ChildSlots.Count),
+            SandboxIsolation.Class => (ClassesAhead(assemblyScope), Math.Min(ChildSlots.Count, MaxClassChildrenAhead)),
             _ => (null, 0),
         };
         if (scope is null) return;
@@ -135,6 +135,12 @@ internal static class SandboxedTestRunner
             }));
         }
     }
+
+    /// <summary>
+    /// At most how many class children start before the classes are known: on a machine of many CPUs, an assembly of
+    /// few classes would otherwise boot one child per CPU that no class takes.
+    /// </summary>
+    private const int MaxClassChildrenAhead = 2;
 
     /// <summary>Where the children started ahead for the classes of an assembly wait, in the assembly's pool, until a class takes one.</summary>
     private static SharingScope ClassesAhead(SharingScope assemblyScope) => assemblyScope with { Name = assemblyScope.Name + " classes" };
