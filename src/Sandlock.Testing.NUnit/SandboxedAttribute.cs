@@ -23,9 +23,13 @@ public sealed class SandboxedAttribute : SandboxedAttributeBase, IWrapSetUpTearD
         ? new SandboxedTestCommand(command)
         : throw new PlatformNotSupportedException("[Sandboxed] confines a test with Landlock and seccomp, which exist only on Linux");
 
-    /// <summary>Refuses to pretend: on an NUnit that ignores fixture-level wrappers, the fixture's tests are not runnable.</summary>
+    /// <summary>
+    /// Refuses to pretend: on an NUnit that ignores fixture-level wrappers, the fixture's tests are not runnable. On the
+    /// assembly, as NUnit loads it, starts the shared children its first tests will take (see <see cref="SandboxedTestCommand.StartAhead"/>).
+    /// </summary>
     public void ApplyToTest(Test test)
     {
+        if (test is TestAssembly { Assembly: { } assembly } && OperatingSystem.IsLinux()) SandboxedTestCommand.StartAhead(assembly);
         if (test is TestMethod or ParameterizedMethodSuite || typeof(TestAttribute).Assembly.GetName().Version >= FirstWithClassWrappers) return;
         test.RunState = RunState.NotRunnable;
         test.Properties.Set(PropertyNames.SkipReason, "[Sandboxed] on a fixture or an assembly needs NUnit 4.5 or later; put it on the test methods instead");

@@ -29,6 +29,22 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
         AssemblyPool.EndNow();
     };
 
+    /// <summary>
+    /// Starts the shared children the assembly's first tests take when its own attribute gives them a shared isolation
+    /// (the assembly's child, or its first fixtures'), while NUnit still loads and the adapter sets the run up.
+    /// </summary>
+    public static void StartAhead(Assembly assembly)
+    {
+        if (SandboxedTestEnvironment.IsSandboxedChild || assembly.GetCustomAttribute<SandboxedAttribute>() is not { } onAssembly) return;
+        var settings = SandboxSettings.Empty.Over(onAssembly.ToSettings($"[Sandboxed] on assembly {assembly.GetName().Name}"));
+        SandboxedTestRunner.StartAhead(new SandboxedTestLaunch(assembly, assembly.GetName().Name!, "", ChildRunnerType, settings)
+        {
+            AssemblyScope = AssemblyScopeOf(assembly),
+        });
+    }
+
+    private static Sharing.SharingScope AssemblyScopeOf(Assembly assembly) => new(AssemblyPool, assembly.FullName ?? "");
+
     public override TestResult Execute(TestExecutionContext context)
     {
         if (SandboxedTestEnvironment.IsSandboxedChild)
@@ -44,7 +60,7 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
         {
             FrameworkSettings = FrameworkSettings(),
             ClassScope = new Sharing.SharingScope(ClassPool, type.FullName ?? type.Name),
-            AssemblyScope = new Sharing.SharingScope(AssemblyPool, type.Assembly.FullName ?? ""),
+            AssemblyScope = AssemblyScopeOf(type.Assembly),
         };
         // NUnit says nothing when a fixture ends: its shared children end when another fixture's test comes.
         if (launch.Settings.EffectiveIsolation == SandboxIsolation.Class) ClassPool.EndIdleOutside(launch.ClassScope.Name);

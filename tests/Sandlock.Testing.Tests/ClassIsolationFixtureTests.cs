@@ -7,19 +7,26 @@ public sealed class ClassIsolationFixtureRun : FixtureTestRun
     protected override string ProjectName => "ClassIsolationFixture";
 }
 
-/// <summary>
-/// tests/fixtures/ClassIsolationFixture: [assembly: Sandboxed(Isolation = Class)], classes run side by side, the
-/// first ones in children started before the test host asked for a test.
-/// </summary>
-[Collection(XunitFixtureTests.Collection)]
-public sealed class ClassIsolationFixtureTests(ClassIsolationFixtureRun run) : IClassFixture<ClassIsolationFixtureRun>
+public sealed class ClassIsolationNUnitRun : FixtureTestRun
 {
-    private static readonly string[] Classes = ["FirstClass", "SecondClass", "ThirdClass", "ClockClass"];
+    protected override string ProjectName => "ClassIsolationNUnit";
+}
+
+/// <summary>
+/// A fixture of [assembly: Sandboxed(Isolation = Class)] with three classes of the assembly's policy and one of another
+/// (a virtual clock), two tests each: the first classes run in children started before the test host asked for a test.
+/// </summary>
+public abstract class ClassIsolationFixtureTests(FixtureTestRun run)
+{
+    private static readonly string[] Classes = ["First", "Second", "Third", "Clock"];
 
     private TrxReport Report => run.Report;
 
+    /// <summary>What the test printed, by the name its framework gives the result.</summary>
+    protected abstract string ResultName(string @class, string test);
+
     private Dictionary<string, string> Printed(string @class, string test) =>
-        Report[$"ClassIsolationFixture.{@class}.{test}"].StdOut.Trim().Split('\n').Select(l => l.Split(' ', 2)).ToDictionary(p => p[0], p => p[1]);
+        Report[ResultName(@class, test)].StdOut.Trim().Split('\n').Select(l => l.Split(' ', 2)).ToDictionary(p => p[0], p => p[1]);
 
     [Fact]
     public void EveryTestPasses() => Assert.Equal(8, Report.Count("Passed"));
@@ -43,13 +50,26 @@ public sealed class ClassIsolationFixtureTests(ClassIsolationFixtureRun run) : I
     public void AClassOfAnotherPolicyRunsInAChildOfThatPolicy()
     {
         // A child started ahead for the assembly's policy has no virtual clock: the class would see today's year.
-        Assert.Equal("2000", Printed("ClockClass", "One")["year"]);
-        Assert.Equal("2000", Printed("ClockClass", "Two")["year"]);
-        Assert.NotEqual("2000", Printed("FirstClass", "One")["year"]);
+        Assert.Equal("2000", Printed("Clock", "One")["year"]);
+        Assert.Equal("2000", Printed("Clock", "Two")["year"]);
+        Assert.NotEqual("2000", Printed("First", "One")["year"]);
     }
 
     [Fact]
     public void TheRunLeavesNoTempFolderOfAChildOrATest() =>
         // Children started ahead that no class took end with the run, their folders with them.
         Assert.Empty(Directory.EnumerateFileSystemEntries(run.TempFolder, "sandlock-test*"));
+}
+
+/// <summary>tests/fixtures/ClassIsolationFixture (xunit): the classes run side by side, as xunit runs collections by default.</summary>
+[Collection(XunitFixtureTests.Collection)]
+public sealed class ClassIsolationXunitFixtureTests(ClassIsolationFixtureRun run) : ClassIsolationFixtureTests(run), IClassFixture<ClassIsolationFixtureRun>
+{
+    protected override string ResultName(string @class, string test) => $"ClassIsolationFixture.{@class}Class.{test}";
+}
+
+/// <summary>tests/fixtures/ClassIsolationNUnit: NUnit runs the fixtures one after the other; its results are named by the method alone.</summary>
+public sealed class ClassIsolationNUnitFixtureTests(ClassIsolationNUnitRun run) : ClassIsolationFixtureTests(run), IClassFixture<ClassIsolationNUnitRun>
+{
+    protected override string ResultName(string @class, string test) => @class + test;
 }
