@@ -56,6 +56,14 @@ public abstract class ClassIsolationFixtureTests(FixtureTestRun run)
     }
 
     [Fact]
+    public void EveryClassesChildCarriesTheProjectsPolicyFile()
+    {
+        // Only sandlock.toml grants the write; the first classes' children were started before any test was known.
+        Assert.All(Classes, c => Assert.Equal("written", Printed(c, "One")["policy-out"]));
+        Assert.All(Classes, c => Assert.Equal("written", Printed(c, "Two")["policy-out"]));
+    }
+
+    [Fact]
     public void TheRunLeavesNoTempFolderOfAChildOrATest() =>
         // Children started ahead that no class took end with the run, their folders with them.
         Assert.Empty(Directory.EnumerateFileSystemEntries(run.TempFolder, "sandlock-test*"));
