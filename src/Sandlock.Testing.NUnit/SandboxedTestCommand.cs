@@ -21,8 +21,8 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
     // For the life of the test run; a child that outlives it dies with this process (its parent-death signal).
     private static readonly Sharing.SharedChildPool ClassPool = new(), AssemblyPool = new();
 
-    // NUnit gives an attribute no end-of-run hook: the children go when the test host exits, killed rather than
-    // waited for (a busy machine made the wait outlast the exit, and a session folder was left behind).
+    // For an assembly built without the package's EndSharedChildrenAttribute: the children go when the test host
+    // exits, killed rather than waited for (vstest.console kills a host that is not gone within 100 ms).
     static SandboxedTestCommand() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
     {
         ClassPool.EndNow();
@@ -41,6 +41,19 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
         {
             AssemblyScope = AssemblyScopeOf(assembly),
         });
+    }
+
+    /// <summary>
+    /// Ends the assembly's shared children, those of its classes and those started ahead, and waits until they are gone
+    /// with their folders.
+    /// </summary>
+    public static Task EndSharedChildrenAsync(Assembly assembly)
+    {
+        var name = AssemblyScopeOf(assembly).Name;
+        // The children started ahead for the assembly's classes wait under a scope named after the assembly's.
+        return Task.WhenAll(
+            AssemblyPool.EndScopesAsync(scope => scope.StartsWith(name, StringComparison.Ordinal)),
+            ClassPool.EndScopesAsync(scope => assembly.GetType(scope) is not null));
     }
 
     private static Sharing.SharingScope AssemblyScopeOf(Assembly assembly) => new(AssemblyPool, assembly.FullName ?? "");

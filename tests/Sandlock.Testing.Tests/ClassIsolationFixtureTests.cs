@@ -10,6 +10,8 @@ public sealed class ClassIsolationFixtureRun : FixtureTestRun
 public sealed class ClassIsolationNUnitRun : FixtureTestRun
 {
     protected override string ProjectName => "ClassIsolationNUnit";
+
+    protected override IReadOnlyDictionary<string, string> ExtraEnvironment => NoTimeToExit;
 }
 
 /// <summary>

@@ -220,16 +220,21 @@ internal sealed class SharedChild : IAsyncDisposable
         await _reader!.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line ? ProtocolJson.ParseLine(line) : null;
 
     /// <summary>
-    /// Ends the child at once, for a test host on its way out (NUnit's process exit), where waiting for the child to
-    /// finish on its own could outlast the time the host is given: killed, reaped (so nothing writes any more), its
-    /// folder removed.
+    /// Kills the child at once, for a test host on its way out (NUnit's process exit), where waiting for the child to
+    /// finish on its own could outlast the time the host is given; <see cref="FinishEnding"/> then reaps it and removes
+    /// its folder. Apart, so that a host with several children kills them all before it waits for any.
     /// </summary>
-    public void EndNow()
+    public void Kill()
     {
         _connection?.Dispose();
         _listener.Dispose();
         _sandbox.Dispose();
-        try { _exit.Wait(TimeSpan.FromSeconds(2)); }
+    }
+
+    /// <summary>After <see cref="Kill"/>: waits until <paramref name="deadline"/> for the child to be reaped (so nothing writes any more), then removes its folder.</summary>
+    public void FinishEnding(DateTime deadline)
+    {
+        try { _exit.Wait(deadline - DateTime.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero); }
         catch (AggregateException) { /* how it ended does not matter here */ }
         _session.TryDelete();
     }

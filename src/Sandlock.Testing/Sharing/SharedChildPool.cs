@@ -9,7 +9,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<(string Scope, string Group, SharedChild Child)> _idle = [];
-    private readonly HashSet<SharedChild> _ending = [];
+    private readonly Dictionary<SharedChild, Task> _ending = [];
     private readonly Dictionary<(string Scope, string Group), ChildTurns> _turns = [];
     private readonly Dictionary<(string Scope, string Group), Queue<Task<SharedChild?>>> _starting = [];
     private bool _disposed;
@@ -116,10 +116,11 @@ internal sealed class SharedChildPool : IAsyncDisposable
         foreach (var child in ending) EndInBackground(child);
     }
 
-    /// <summary>Ends a child without waiting for it; <see cref="EndNow"/> still finds it until it has ended.</summary>
+    /// <summary>Ends a child without waiting for it; <see cref="EndNow"/> and <see cref="EndScopesAsync"/> still find it until it has ended.</summary>
     private void EndInBackground(SharedChild child)
     {
-        lock (_gate) _ending.Add(child);
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate) _ending.Add(child, ended.Task);
         _ = EndAsync();
 
         async Task EndAsync()
@@ -128,13 +129,36 @@ internal sealed class SharedChildPool : IAsyncDisposable
             finally
             {
                 lock (_gate) _ending.Remove(child);
+                ended.SetResult();
             }
         }
     }
 
     /// <summary>
-    /// Ends the idle children and those started ahead at once (see <see cref="SharedChild.EndNow"/>); the pool takes
-    /// no child back after.
+    /// Ends the idle children and those started ahead of the scopes <paramref name="inScope"/> picks, and waits for
+    /// them and for those already ending: for a framework whose run is over before its host exits (NUnit's assembly
+    /// ends; vstest.console then gives the host 100 ms before it kills it). The pool stays usable.
+    /// </summary>
+    public Task EndScopesAsync(Func<string, bool> inScope)
+    {
+        List<SharedChild> ending;
+        List<Task<SharedChild?>> starting;
+        List<Task> alreadyEnding;
+        lock (_gate)
+        {
+            ending = [.. _idle.Where(e => inScope(e.Scope)).Select(e => e.Child)];
+            _idle.RemoveAll(e => inScope(e.Scope));
+            var startingScopes = _starting.Keys.Where(k => inScope(k.Scope)).ToList();
+            starting = [.. startingScopes.SelectMany(k => _starting[k])];
+            foreach (var key in startingScopes) _starting.Remove(key);
+            alreadyEnding = [.. _ending.Values];
+        }
+        return Task.WhenAll([.. ending.Select(c => c.DisposeAsync().AsTask()), .. starting.Select(EndWhenStartedAsync), .. alreadyEnding]);
+    }
+
+    /// <summary>
+    /// Kills the idle children, those ending and those started ahead at once (see <see cref="SharedChild.Kill"/>), all of
+    /// them before it waits for any; the pool takes no child back after.
     /// </summary>
     public void EndNow()
     {
@@ -144,20 +168,24 @@ internal sealed class SharedChildPool : IAsyncDisposable
         {
             _disposed = true;
             EndTurns();
-            ending = [.. _idle.Select(e => e.Child), .. _ending];
+            ending = [.. _idle.Select(e => e.Child), .. _ending.Keys];
             _idle.Clear();
             starting = [.. _starting.Values.SelectMany(q => q)];
             _starting.Clear();
         }
-        foreach (var child in ending) child.EndNow();
+        foreach (var child in ending) child.Kill();
+        // A start takes a fraction of a second; one that has not ended by then is ended when it does.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        var started = new List<SharedChild>();
         foreach (var task in starting)
         {
-            // A start takes a fraction of a second; one that has not ended by then is ended when it does.
-            try { task.Wait(TimeSpan.FromSeconds(5)); }
+            try { task.Wait(deadline - DateTime.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero); }
             catch (AggregateException) { /* it started nothing */ }
-            if (task.IsCompletedSuccessfully && task.Result is { } child) child.EndNow();
+            if (task.IsCompletedSuccessfully && task.Result is { } child) started.Add(child);
             else _ = EndWhenStartedAsync(task);
         }
+        foreach (var child in started) child.Kill();
+        foreach (var child in ending.Concat(started)) child.FinishEnding(deadline);
     }
 
     public async ValueTask DisposeAsync()
@@ -169,7 +197,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
             _disposed = true;
             EndTurns();
             ending = [.. _idle.Select(e => e.Child)];
-            alreadyEnding = [.. _ending];
+            alreadyEnding = [.. _ending.Keys];
             _idle.Clear();
             starting = [.. _starting.Values.SelectMany(q => q)];
             _starting.Clear();
@@ -177,7 +205,9 @@ internal sealed class SharedChildPool : IAsyncDisposable
         foreach (var task in starting) await EndWhenStartedAsync(task).ConfigureAwait(false);
         foreach (var child in ending) await child.DisposeAsync().ConfigureAwait(false);
         // Those ending in the background (broken, or of another class) are gone too before the run is over.
-        foreach (var child in alreadyEnding) child.EndNow();
+        foreach (var child in alreadyEnding) child.Kill();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        foreach (var child in alreadyEnding) child.FinishEnding(deadline);
     }
 
     private void EndTurns()
