@@ -10,8 +10,6 @@ public sealed class ClassIsolationFixtureRun : FixtureTestRun
 public sealed class ClassIsolationNUnitRun : FixtureTestRun
 {
     protected override string ProjectName => "ClassIsolationNUnit";
-
-    protected override IReadOnlyDictionary<string, string> ExtraEnvironment => NoTimeToExit;
 }
 
 /// <summary>

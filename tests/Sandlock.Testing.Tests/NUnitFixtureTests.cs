@@ -5,8 +5,6 @@ namespace Sandlock.Testing.Tests;
 public sealed class NUnitFixtureRun : FixtureTestRun
 {
     protected override string ProjectName => "NUnitFixture";
-
-    protected override IReadOnlyDictionary<string, string> ExtraEnvironment => NoTimeToExit;
 }
 
 /// <summary>tests/fixtures/NUnitFixture (NUnit 5) under dotnet test, with Sandlock.Testing.NUnit from the packed feed.</summary>

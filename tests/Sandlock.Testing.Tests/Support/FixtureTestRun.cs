@@ -7,15 +7,6 @@ public abstract class FixtureTestRun : IAsyncLifetime
 
     protected virtual string[] ExtraArguments => [];
 
-    /// <summary>
-    /// vstest.console kills a test host that has not exited 100 ms after the run ended; given 1 ms, a child or folder
-    /// the host ends only on its way out is left behind every time, not only on a busy machine.
-    /// </summary>
-    protected static IReadOnlyDictionary<string, string> NoTimeToExit { get; } = new Dictionary<string, string> { ["VSTEST_TESTHOST_SHUTDOWN_TIMEOUT"] = "1" };
-
-    /// <summary>Variables the run's <c>dotnet test</c> gets on top of the workspace's.</summary>
-    protected virtual IReadOnlyDictionary<string, string> ExtraEnvironment => new Dictionary<string, string>();
-
     /// <summary>The TMPDIR the run's test host and its sandboxes are given: a folder of its own, to see what is left in it.</summary>
     public string TempFolder { get; } = Directory.CreateTempSubdirectory("sandlock-fixture-tmp-").FullName;
 
@@ -54,12 +45,10 @@ public abstract class FixtureTestRun : IAsyncLifetime
         return TrxReport.LoadSingle(results);
     }
 
-    private Dictionary<string, string> EnvironmentOf(FixtureWorkspace workspace)
-    {
-        var variables = new Dictionary<string, string>(workspace.Environment) { ["TMPDIR"] = TempFolder };
-        foreach (var (name, value) in ExtraEnvironment) variables[name] = value;
-        return variables;
-    }
+    private Dictionary<string, string> EnvironmentOf(FixtureWorkspace workspace) =>
+        // vstest.console kills a test host that has not exited 100 ms after the run; given 1 ms, a child or a folder
+        // the host ends only on its way out is left behind every time, not only on a busy machine.
+        new(workspace.Environment) { ["TMPDIR"] = TempFolder, ["VSTEST_TESTHOST_SHUTDOWN_TIMEOUT"] = "1" };
 
     public Task DisposeAsync()
     {
