@@ -1,6 +1,7 @@
 using Sandlock.Interop;
 using Sandlock.Confinement.Seccomp;
 using Sandlock.Policy;
+using Sandlock.Tests.TestSupport;
 using static Sandlock.Tests.TestSupport.Sandboxed;
 
 namespace Sandlock.Tests.Confinement;
@@ -62,6 +63,31 @@ public sealed class SeccompKernelTests
         Assert.Contains("--extra-deny-syscall", name.Message);
         var group = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().ExtraAllowSyscall("everything", "--extra-allow-syscall").Build());
         Assert.Contains("sysv_ipc", group.Message);
+    }
+
+    [Fact]
+    public async Task A_program_cannot_take_its_held_calls_from_the_supervisor_with_a_listener_of_its_own()
+    {
+        // The newest filter's listener would get a held call first; the kernel refuses a second listener in one
+        // filter chain (EBUSY), so the supervisor keeps answering: the seeded bytes come out the same every run.
+        using var dir = new TempDir();
+        var program = CPrograms.Build("Confinement/own_filter.c", dir["own_filter"]);
+        var policy = SystemOnly().FsRead(dir.Path).RandomSeed(7).Build();
+        var first = await Run(policy, program, "listener");
+        var second = await Run(policy, program, "listener");
+        AssertSucceeded(first);
+        Assert.StartsWith("listener refused: Device or resource busy\n", first.StandardOutputText);
+        Assert.Equal(first.StandardOutputText, second.StandardOutputText);
+    }
+
+    [Fact]
+    public async Task A_program_may_narrow_itself_with_a_filter_of_its_own()
+    {
+        using var dir = new TempDir();
+        var program = CPrograms.Build("Confinement/own_filter.c", dir["own_filter"]);
+        var result = await Run(SystemOnly().FsRead(dir.Path).RandomSeed(7).Build(), program, "narrowing");
+        AssertSucceeded(result);
+        Assert.StartsWith("uname after narrowing: Operation not permitted\n", result.StandardOutputText);
     }
 
     [Fact]
