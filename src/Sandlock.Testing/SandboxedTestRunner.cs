@@ -18,6 +18,12 @@ namespace Sandlock.Testing;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class SandboxedTestRunner
 {
+    // A test host lives long and starts many children: it clears what killed runs left in the temp directory, once.
+    static SandboxedTestRunner()
+    {
+        if (!SandboxedTestEnvironment.IsSandboxedChild) TempFolderOwnership.SweepOnce();
+    }
+
     public static async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();

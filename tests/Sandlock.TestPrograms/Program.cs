@@ -7,6 +7,8 @@
 // so HashSet order); then RandomNumberGenerator on its own line, since OpenSSL's generator also mixes in addresses.
 // own NAME COMMAND...: starts COMMAND in a sandbox named NAME (reading the system only), prints "started ID PID",
 // and waits for it: an owner process for the registry tests to find, kill or kill -9.
+// session COMMAND...: provisions a session (reading the system and /proc), prints "session TEMPFOLDER", runs COMMAND
+// in it and waits: an owner of a session folder and of a /proc listing, for the sweep tests to kill -9.
 // restore FOLDER: restores the checkpoint in FOLDER under the policy it keeps, on this program's stdio, waits for
 // it and prints "restored STATUS": a process of its own that continues what another checkpointed.
 // time: prints DateTime.UtcNow's year, then DateTime.UtcNow and DateTimeOffset.Now in ISO 8601.
@@ -105,11 +107,21 @@ switch (args)
             Console.WriteLine((await sandbox.WaitAsync()).Status);
         }
         return 0;
+    case ["session", .. var command]:
+        var sessionPolicy = new Sandlock.SandboxPolicyBuilder().FsRead("/proc");
+        foreach (var path in new[] { "/usr", "/lib", "/lib64", "/bin" }.Where(Path.Exists)) sessionPolicy.FsRead(path);
+        var backend = new Sandlock.LocalSandboxBackend();
+        var session = await backend.ProvisionAsync(sessionPolicy.Build());
+        Console.WriteLine($"session {session.TempFolder}");
+        var ran = await backend.ExecAsync(session, new Sandlock.ExecRequest(command) { Stdio = Sandlock.StdioMode.Inherit });
+        Console.WriteLine(ran.Status);
+        await backend.TerminateAsync(session);
+        return 0;
     case ["restore", var folder]:
         await using (var restored = await Sandlock.Sandbox.RestoreAsync(folder, Sandlock.StdioMode.Inherit))
             Console.WriteLine($"restored {(await restored.WaitAsync()).Status}");
         return 0;
     default:
-        Console.Error.WriteLine("usage: http METHOD URL [BODY] | digest URL | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND... | restore FOLDER");
+        Console.Error.WriteLine("usage: http METHOD URL [BODY] | digest URL | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND... | session COMMAND... | restore FOLDER");
         return 2;
 }

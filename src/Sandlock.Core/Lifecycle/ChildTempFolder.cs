@@ -4,17 +4,20 @@ namespace Sandlock.Lifecycle;
 
 /// <summary>
 /// A fresh temp folder that both the caller and a sandboxed command see (its TMPDIR, or where files pass between
-/// them): in the host's temp folder, or under a chroot that does not hold it, in the chroot's own /tmp.
+/// them): in the host's temp folder, or under a chroot that does not hold it, in the chroot's own /tmp. Marked as in
+/// use (<see cref="TempFolderOwnership"/>) until it is deleted, so that one left by a killed owner is swept later.
 /// </summary>
 internal sealed record ChildTempFolder(string HostPath, string ChildPath)
 {
+    private TempFolderOwnership? Ownership { get; init; }
+
     /// <summary>The folder, or null when the chroot has no /tmp this process may write to.</summary>
     public static ChildTempFolder? Create(ChildRoot root, string prefix)
     {
         if (root.Inside(Path.GetTempPath().TrimEnd('/')) is not null)
         {
             var path = Directory.CreateTempSubdirectory(prefix).FullName;
-            return new ChildTempFolder(path, root.Inside(path)!);
+            return new ChildTempFolder(path, root.Inside(path)!) { Ownership = TempFolderOwnership.Claim(path) };
         }
         var chrootTemp = root.HostPathOf("/tmp");
         if (!Directory.Exists(chrootTemp)) return null;
@@ -26,7 +29,7 @@ internal sealed record ChildTempFolder(string HostPath, string ChildPath)
             try
             {
                 Directory.CreateDirectory(hostPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                return new ChildTempFolder(hostPath, "/tmp/" + name);
+                return new ChildTempFolder(hostPath, "/tmp/" + name) { Ownership = TempFolderOwnership.Claim(hostPath) };
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -36,7 +39,7 @@ internal sealed record ChildTempFolder(string HostPath, string ChildPath)
         return null;
     }
 
-    /// <summary>Deletes the folder with what is in it; returns why it could not, or null.</summary>
+    /// <summary>Deletes the folder with what is in it, and its owner mark; returns why it could not, or null (the folder is then swept later).</summary>
     public string? TryDelete()
     {
         try
@@ -50,6 +53,10 @@ internal sealed record ChildTempFolder(string HostPath, string ChildPath)
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return e.Message;
+        }
+        finally
+        {
+            Ownership?.Dispose();
         }
     }
 }

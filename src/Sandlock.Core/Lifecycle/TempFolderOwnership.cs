@@ -1,0 +1,91 @@
+using Microsoft.Win32.SafeHandles;
+using Sandlock.Interop;
+
+namespace Sandlock.Lifecycle;
+
+/// <summary>
+/// A sandlock temp folder's owner mark: a lock file beside the folder (FOLDER.owner, where a sandboxed command that may
+/// write the folder cannot reach it), flock-held for as long as the folder is in use. The kernel drops the lock when
+/// its holder dies, however it dies, so a later sandlock process tells a folder whose owner was killed (SIGKILL leaves
+/// it no chance to clean up) from one in use, and removes it (<see cref="SweepOnce"/>).
+/// </summary>
+internal sealed class TempFolderOwnership : IDisposable
+{
+    private const string Suffix = ".owner";
+    private static int _swept;
+    private readonly string _lockPath;
+    private readonly SafeFileHandle _lock;
+
+    private TempFolderOwnership(string lockPath, SafeFileHandle held)
+    {
+        _lockPath = lockPath;
+        _lock = held;
+    }
+
+    /// <summary>Marks <paramref name="folder"/> as in use by this process; null when the mark cannot be made (the folder is then never swept).</summary>
+    public static TempFolderOwnership? Claim(string folder)
+    {
+        var lockPath = folder.TrimEnd('/') + Suffix;
+        SafeFileHandle? handle = null;
+        try
+        {
+            handle = File.OpenHandle(lockPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
+            // Taken explicitly: .NET's own FileShare locking can be switched off by an environment variable.
+            if (FileLock.TryLockExclusive((int)handle.DangerousGetHandle())) return new TempFolderOwnership(lockPath, handle);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        handle?.Dispose();
+        return null;
+    }
+
+    public void Dispose()
+    {
+        try { File.Delete(_lockPath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        _lock.Dispose();
+    }
+
+    /// <summary>
+    /// Once per process, in the background: removes the sandlock temp folders in the temp directory whose owner has
+    /// gone. For long-lived users (a test host, a build node); a CLI run does not pay for the look.
+    /// </summary>
+    public static void SweepOnce()
+    {
+        if (Interlocked.Exchange(ref _swept, 1) != 0) return;
+        var directory = Path.GetTempPath();
+        _ = Task.Run(() =>
+        {
+            try { Sweep(directory); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* a temp directory that cannot be listed */ }
+        });
+    }
+
+    /// <summary>Removes each <c>sandlock-*</c> folder of <paramref name="directory"/> whose owner mark no process holds; how many.</summary>
+    public static int Sweep(string directory)
+    {
+        var removed = 0;
+        foreach (var lockPath in Directory.EnumerateFiles(directory, "sandlock-*" + Suffix))
+        {
+            var folder = lockPath[..^Suffix.Length];
+            SafeFileHandle handle;
+            try { handle = File.OpenHandle(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            using (handle)
+            {
+                // Held: its owner lives. Another user's folder is not ours to remove (and /tmp's sticky bit would refuse).
+                if (!FileLock.TryLockExclusive((int)handle.DangerousGetHandle())) continue;
+                try
+                {
+                    // A real folder only: a link put there by someone else is removed, never followed.
+                    var entry = new DirectoryInfo(folder);
+                    if (entry.LinkTarget is not null) File.Delete(folder);
+                    else if (entry.Exists) entry.Delete(recursive: true);
+                    File.Delete(lockPath);
+                    removed++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+        return removed;
+    }
+}

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Sandlock.Lifecycle;
+using Sandlock.Tests.TestSupport;
+
+namespace Sandlock.Tests.Lifecycle;
+
+/// <summary>
+/// A temp folder of a sandlock process that was killed (SIGKILL: no chance to clean up) is removed by a later
+/// process's sweep; one whose owner lives is kept, whoever sweeps.
+/// </summary>
+public sealed class TempFolderSweepTests
+{
+    [Fact]
+    public async Task The_folders_of_a_killed_owner_are_swept_and_a_live_owners_are_kept()
+    {
+        using var temp = new TempDir();
+        // An owner of a session whose command lists /proc: the session's folder and the supervisor's stand-in for
+        // /proc are both made in the owner's TMPDIR.
+        var info = new ProcessStartInfo(DotnetPrograms.Host) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in (string[])["exec", DotnetPrograms.Assembly, "session", "/bin/sh", "-c", "ls /proc > /dev/null && echo listed; sleep 60"])
+            info.ArgumentList.Add(arg);
+        info.Environment["TMPDIR"] = temp.Path;
+        using var owner = Process.Start(info)!;
+        try
+        {
+            // The owner's line and its command's come in either order.
+            string[] said = [(await owner.StandardOutput.ReadLineAsync())!, (await owner.StandardOutput.ReadLineAsync())!];
+            Assert.Contains("listed", said);
+            var session = Assert.Single(said, line => line.StartsWith("session ", StringComparison.Ordinal))["session ".Length..];
+            var listing = Assert.Single(Directory.GetDirectories(temp.Path, "sandlock-proc-*"));
+            string[] folders = [session, listing];
+            Assert.All(folders, f => Assert.True(File.Exists(f + ".owner"), f));
+
+            Assert.Equal(0, TempFolderOwnership.Sweep(temp.Path));
+            Assert.All(folders, f => Assert.True(Directory.Exists(f), f));
+
+            owner.Kill();
+            await owner.WaitForExitAsync();
+            Assert.All(folders, f => Assert.True(Directory.Exists(f), "a killed owner removes nothing itself: " + f));
+            Assert.Equal(2, TempFolderOwnership.Sweep(temp.Path));
+            // The runtime's own diagnostic pipes of the killed owner stay: they are not sandlock's.
+            Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path, "sandlock-*"));
+        }
+        finally
+        {
+            if (!owner.HasExited) owner.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public void A_folder_this_process_uses_is_kept_and_its_mark_goes_with_it()
+    {
+        using var temp = new TempDir();
+        var folder = Directory.CreateDirectory(temp["sandlock-test-in-use"]).FullName;
+        var ownership = TempFolderOwnership.Claim(folder);
+        Assert.NotNull(ownership);
+        Assert.Equal(0, TempFolderOwnership.Sweep(temp.Path));
+        Assert.True(Directory.Exists(folder));
+        ownership.Dispose();
+        Assert.False(File.Exists(folder + ".owner"));
+    }
+
+    [Fact]
+    public void A_link_in_place_of_a_swept_folder_is_removed_not_followed()
+    {
+        using var temp = new TempDir();
+        var target = Directory.CreateDirectory(temp["elsewhere"]).FullName;
+        File.WriteAllText(Path.Combine(target, "keep"), "kept");
+        File.CreateSymbolicLink(temp["sandlock-test-link"], target);
+        File.WriteAllText(temp["sandlock-test-link.owner"], "");
+        Assert.Equal(1, TempFolderOwnership.Sweep(temp.Path));
+        Assert.False(Path.Exists(temp["sandlock-test-link"]));
+        Assert.Equal("kept", File.ReadAllText(Path.Combine(target, "keep")));
+    }
+}
