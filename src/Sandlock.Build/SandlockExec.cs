@@ -73,7 +73,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
         }
 
         // A build node lives long: it clears what killed builds left in the temp directory, once.
-        TempFolderOwnership.SweepOnce();
+        Sandlock.Interop.TempFolderOwnership.SweepOnce();
         var arguments = string.IsNullOrEmpty(responseFileCommands) ? commandLineCommands : $"{commandLineCommands} {responseFileCommands}";
         var shell = ShellInvocation.From(pathToTool, arguments);
         var policyFile = string.IsNullOrWhiteSpace(PolicyFile) ? project.PolicyFile : Path.GetFullPath(PolicyFile, project.ProjectDirectory);

@@ -21,7 +21,7 @@ internal static class SandboxedTestRunner
     // A test host lives long and starts many children: it clears what killed runs left in the temp directory, once.
     static SandboxedTestRunner()
     {
-        if (!SandboxedTestEnvironment.IsSandboxedChild) TempFolderOwnership.SweepOnce();
+        if (!SandboxedTestEnvironment.IsSandboxedChild) Sandlock.Interop.TempFolderOwnership.SweepOnce();
     }
 
     public static async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, CancellationToken cancellationToken = default)

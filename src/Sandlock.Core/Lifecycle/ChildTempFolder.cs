@@ -1,3 +1,4 @@
+using Sandlock.Interop;
 using Sandlock.Policy;
 
 namespace Sandlock.Lifecycle;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Sandlock.Lifecycle;
+using Sandlock.Interop;
 using Sandlock.Tests.TestSupport;
 
 namespace Sandlock.Tests.Lifecycle;

@@ -4,14 +4,14 @@ namespace Sandlock.Supervision.Views;
 /// The directory a sandbox gets when it opens /proc: the same names as the real /proc, except that the only
 /// process ids are the sandbox's own. Entries are empty stand-ins; opens through them are mapped back to /proc and
 /// served by <see cref="ProcView"/>. Lives in a private temp folder removed when the sandbox ends (or, when its owner
-/// was killed, by a later sweep: <see cref="Lifecycle.TempFolderOwnership"/>).
+/// was killed, by a later sweep: <see cref="Interop.TempFolderOwnership"/>).
 /// </summary>
 internal sealed class ProcListing : IDisposable
 {
     private readonly object _gate = new();
     private readonly HashSet<int> _listed = [];
     private string? _root;
-    private Lifecycle.TempFolderOwnership? _ownership;
+    private Interop.TempFolderOwnership? _ownership;
     private bool _disposed;
 
     /// <summary>The stand-in folder, or null before the first listing.</summary>
@@ -27,7 +27,7 @@ internal sealed class ProcListing : IDisposable
             if (_root is null)
             {
                 _root = Create();
-                _ownership = Lifecycle.TempFolderOwnership.Claim(_root);
+                _ownership = Interop.TempFolderOwnership.Claim(_root);
             }
             var members = sandboxMembers.ToHashSet();
             foreach (var gone in _listed.Except(members).ToList())

@@ -1,7 +1,6 @@
 using Microsoft.Win32.SafeHandles;
-using Sandlock.Interop;
 
-namespace Sandlock.Lifecycle;
+namespace Sandlock.Interop;
 
 /// <summary>
 /// A sandlock temp folder's owner mark: a lock file beside the folder (FOLDER.owner, where a sandboxed command that may
