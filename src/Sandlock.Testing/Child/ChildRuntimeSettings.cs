@@ -8,7 +8,9 @@ namespace Sandlock.Testing.Child;
 /// (175 ms against 181 ms, bench/Sandlock.Testing.Bench, three alternating runs of ten rounds). No W^X either: each
 /// write of the runtime to its code maps and unmaps a view, and every unmap of a process with threads on both CPUs
 /// interrupts the other one to flush its TLB, which this VM makes dear while the other children and the test host
-/// keep it busy (the child is the sandbox's to contain, not its code pages').
+/// keep it busy (the child is the sandbox's to contain, not its code pages'). And the ICU this test host loaded, by
+/// version: without it the runtime looks for each version from the newest it knows down to the one installed, four
+/// missing files a version (about 70 opens a child, each held by the supervisor), to load the same library in the end.
 /// </summary>
 internal static class ChildRuntimeSettings
 {
@@ -17,6 +19,7 @@ internal static class ChildRuntimeSettings
         new("DOTNET_TieredPGO", "0"),
         new("DOTNET_gcConcurrent", "0"),
         new("DOTNET_EnableWriteXorExecute", "0"),
+        .. LoadedIcuVersion.Major is { } icu ? [new KeyValuePair<string, string>("DOTNET_ICU_VERSION_OVERRIDE", icu)] : Array.Empty<KeyValuePair<string, string>>(),
     ];
 
     /// <summary>The child's policy with the settings above, unless the test's policy sets them itself.</summary>
