@@ -6,9 +6,10 @@ using NUnit.Framework.Internal;
 namespace Sandlock.Testing.NUnit;
 
 /// <summary>
-/// Put on every test assembly by the package's build: as NUnit finishes the assembly, while the run is still on, ends
-/// the children its [Sandboxed] tests shared and removes their folders. Once the run is over, vstest.console gives the
-/// test host 100 ms to exit before it kills it, too little to end them on the way out.
+/// Put on every test assembly by the package's build: as NUnit starts the assembly, tells the runner which fixtures
+/// will take a child of their own (children are then started ahead for those to come); as NUnit finishes it, while the
+/// run is still on, ends the children its [Sandboxed] tests shared and removes their folders. Once the run is over,
+/// vstest.console gives the test host 100 ms to exit before it kills it, too little to end them on the way out.
 /// </summary>
 [AttributeUsage(AttributeTargets.Assembly)]
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -16,7 +17,10 @@ public sealed class EndSharedChildrenAttribute : Attribute, ITestAction
 {
     public ActionTargets Targets => ActionTargets.Suite;
 
-    public void BeforeTest(ITest test) { }
+    public void BeforeTest(ITest test)
+    {
+        if (test is TestAssembly && OperatingSystem.IsLinux()) SandboxedTestCommand.ExpectClasses(test);
+    }
 
     public void AfterTest(ITest test)
     {

@@ -44,6 +44,35 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
     }
 
     /// <summary>
+    /// Tells the runner which fixtures of <paramref name="assemblySuite"/> will run their [Sandboxed] tests in a child of
+    /// their own, so that children are started ahead for the fixtures still to come (NUnit runs them one after the other).
+    /// </summary>
+    public static void ExpectClasses(ITest assemblySuite)
+    {
+        if (SandboxedTestEnvironment.IsSandboxedChild) return;
+        var tests = new List<(string Class, SandboxedTestLaunch Launch)>();
+        Collect(assemblySuite);
+        SandboxedTestRunner.ExpectClasses(tests);
+
+        void Collect(ITest test)
+        {
+            if (test.RunState is RunState.NotRunnable or RunState.Ignored or RunState.Explicit) return;
+            if (!test.IsSuite && test.Method?.MethodInfo is { } method && (test.TypeInfo?.Type ?? method.DeclaringType) is { } type && IsSandboxed(type, method))
+            {
+                tests.Add((type.FullName ?? type.Name, new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, method))
+                {
+                    AssemblyScope = AssemblyScopeOf(type.Assembly),
+                }));
+            }
+            foreach (var child in test.Tests) Collect(child);
+        }
+    }
+
+    private static bool IsSandboxed(Type type, MethodInfo method) =>
+        type.Assembly.GetCustomAttribute<SandboxedAttribute>() is not null || type.GetCustomAttribute<SandboxedAttribute>(inherit: true) is not null
+        || method.GetCustomAttribute<SandboxedAttribute>(inherit: true) is not null;
+
+    /// <summary>
     /// Ends the assembly's shared children, those of its classes and those started ahead, and waits until they are gone
     /// with their folders.
     /// </summary>

@@ -30,12 +30,11 @@ internal sealed class SandboxedTestFrameworkExecutor : XunitTestFrameworkExecuto
         var scope = new Sharing.SharingScope(pool, AssemblyScopeName);
         var cases = testCases as IReadOnlyCollection<IXunitTestCase> ?? [.. testCases];
         // The first test's group, when the assembly's own policy is not it: its children boot while xunit sets the run up.
-        foreach (var testCase in cases)
-        {
-            if (SandboxedTestCases.SettingsOf(testCase) is not { EffectiveIsolation: SandboxIsolation.Assembly or SandboxIsolation.Class } settings) continue;
-            SandboxedTestRunner.StartAhead(SandboxedTestCases.LaunchOf(testCase, settings, null, scope));
-            break;
-        }
+        var shared = cases.Select(c => (Case: c, Settings: SandboxedTestCases.SettingsOf(c)))
+            .Where(c => c.Settings is { EffectiveIsolation: SandboxIsolation.Assembly or SandboxIsolation.Class }).ToList();
+        if (shared.Count > 0) SandboxedTestRunner.StartAhead(SandboxedTestCases.LaunchOf(shared[0].Case, shared[0].Settings!, null, scope));
+        SandboxedTestRunner.ExpectClasses(shared.Where(c => c.Settings!.EffectiveIsolation == SandboxIsolation.Class)
+            .Select(c => (c.Case.TestMethod.TestClass.Class.Name, SandboxedTestCases.LaunchOf(c.Case, c.Settings!, null, scope))));
         using var assemblyRunner = new SandboxedTestAssemblyRunner(TestAssembly, cases, DiagnosticMessageSink, executionMessageSink, executionOptions, scope);
         await assemblyRunner.RunAsync();
     }

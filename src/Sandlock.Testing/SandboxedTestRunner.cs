@@ -113,7 +113,21 @@ internal static class SandboxedTestRunner
     /// shared child; a child that fails to start is the test's to report, as it starts its own; nothing either for the
     /// children the group already has to take.
     /// </summary>
-    public static void StartAhead(SandboxedTestLaunch launch)
+    public static void StartAhead(SandboxedTestLaunch launch) => StartAhead(launch, int.MaxValue);
+
+    /// <summary>
+    /// The tests the run will run, each with its class: as a class of <see cref="SandboxIsolation.Class"/> takes its
+    /// child, another is started ahead for the classes of its group still to come, so that a class rarely waits for a
+    /// child to boot (the boot overlaps the tests of the classes before it).
+    /// </summary>
+    public static void ExpectClasses(IEnumerable<(string Class, SandboxedTestLaunch Launch)> tests)
+    {
+        var perClass = tests.Where(t => t.Launch.AssemblyScope is not null && t.Launch.Settings.EffectiveIsolation == SandboxIsolation.Class);
+        foreach (var group in perClass.GroupBy(t => (Ahead: ClassesAhead(t.Launch.AssemblyScope!), Group: GroupOf(t.Launch))))
+            group.Key.Ahead.Pool.ExpectClasses(group.Key.Ahead.Name, group.Key.Group, group.Select(t => t.Class).Distinct(StringComparer.Ordinal).Count());
+    }
+
+    private static void StartAhead(SandboxedTestLaunch launch, int atMost)
     {
         if (launch.AssemblyScope is not { } assemblyScope) return;
         var (scope, count) = launch.Settings.EffectiveIsolation switch
@@ -125,7 +139,7 @@ internal static class SandboxedTestRunner
         if (scope is null) return;
         var group = GroupOf(launch);
         var ahead = launch with { ClassScope = launch.Settings.EffectiveIsolation == SandboxIsolation.Class ? scope : launch.ClassScope };
-        for (var started = scope.Pool.ChildrenFor(scope.Name, group); started < count; started++)
+        for (var started = scope.Pool.ChildrenFor(scope.Name, group); started < count && atMost-- > 0; started++)
         {
             scope.Pool.StartingAhead(scope.Name, group, Task.Run(() =>
             {
@@ -220,6 +234,7 @@ internal static class SandboxedTestRunner
     {
         var (scope, group) = (plan.Scope, plan.Group);
         var next = 0;
+        var tookChild = false;
         try
         {
             var runs = tests.Select(t => new SharedTestRun(t.Launch,
@@ -236,6 +251,11 @@ internal static class SandboxedTestRunner
                 {
                     var ahead = ClassesAhead(assemblyScope);
                     child = await ahead.Pool.TakeIdleAsync(ahead.Name, group).ConfigureAwait(false);
+                }
+                if (!tookChild && plan.PerClass && runs[next].Launch.AssemblyScope is { } classesOf)
+                {
+                    tookChild = true;
+                    StartAheadForClassesToCome(runs[next].Launch, classesOf);
                 }
                 if (child is null)
                 {
@@ -276,6 +296,13 @@ internal static class SandboxedTestRunner
         {
             for (; next < tests.Count; next++) tests[next].Results.TrySetResult([ChildFailure.SetupFailed(e, clock.Elapsed)]);
         }
+    }
+
+    /// <summary>A class takes its child: one more is started ahead when classes of its group are still to come.</summary>
+    private static void StartAheadForClassesToCome(SandboxedTestLaunch launch, SharingScope assemblyScope)
+    {
+        var ahead = ClassesAhead(assemblyScope);
+        if (ahead.Pool.ClassTookChild(ahead.Name, GroupOf(launch)) is > 0 and var toCome) StartAhead(launch, toCome);
     }
 
     /// <summary>

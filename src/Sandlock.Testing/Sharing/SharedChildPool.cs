@@ -12,6 +12,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
     private readonly Dictionary<SharedChild, Task> _ending = [];
     private readonly Dictionary<(string Scope, string Group), ChildTurns> _turns = [];
     private readonly Dictionary<(string Scope, string Group), Queue<Task<SharedChild?>>> _starting = [];
+    private readonly Dictionary<(string Scope, string Group), int> _classesToCome = [];
     private bool _disposed;
 
     /// <summary>
@@ -72,6 +73,29 @@ internal sealed class SharedChildPool : IAsyncDisposable
             }
         }
         _ = EndWhenStartedAsync(starting);
+    }
+
+    /// <summary>
+    /// The framework knows how many classes of the group will each take a child of <paramref name="scope"/>: children
+    /// may then be started ahead for the classes still to come, never more than there are.
+    /// </summary>
+    public void ExpectClasses(string scope, string group, int classes)
+    {
+        lock (_gate) _classesToCome[(scope, group)] = classes;
+    }
+
+    /// <summary>
+    /// A class of the group took its first child: how many classes are still to come that no child started ahead is
+    /// waiting for yet; 0 when the framework did not say how many there are (<see cref="ExpectClasses"/>).
+    /// </summary>
+    public int ClassTookChild(string scope, string group)
+    {
+        lock (_gate)
+        {
+            if (!_classesToCome.TryGetValue((scope, group), out var toCome)) return 0;
+            _classesToCome[(scope, group)] = toCome = Math.Max(0, toCome - 1);
+            return Math.Max(0, toCome - (_starting.GetValueOrDefault((scope, group))?.Count ?? 0) - _idle.Count(e => e.Scope == scope && e.Group == group));
+        }
     }
 
     /// <summary>How many children the group has started ahead or idle, that its next tests would take.</summary>

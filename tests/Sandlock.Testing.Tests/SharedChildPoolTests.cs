@@ -1,0 +1,44 @@
+using Sandlock.Testing.Sharing;
+
+namespace Sandlock.Testing.Tests;
+
+public sealed class SharedChildPoolTests
+{
+    private static readonly Task<SharedChild?> NoChild = Task.FromResult<SharedChild?>(null);
+
+    [Fact]
+    public async Task ClassesToComeAreTheExpectedOnesLessThoseThatTookAChildAndTheChildrenWaiting()
+    {
+        await using var pool = new SharedChildPool();
+        pool.ExpectClasses("ahead", "group", 3);
+        pool.StartingAhead("ahead", "group", NoChild);
+        pool.StartingAhead("ahead", "group", NoChild);
+        // The first class takes one of the two waiting: of the two classes to come, one has no child waiting yet.
+        await pool.TakeIdleAsync("ahead", "group");
+        Assert.Equal(1, pool.ClassTookChild("ahead", "group"));
+        pool.StartingAhead("ahead", "group", NoChild);
+        await pool.TakeIdleAsync("ahead", "group");
+        Assert.Equal(0, pool.ClassTookChild("ahead", "group"));
+        await pool.TakeIdleAsync("ahead", "group");
+        Assert.Equal(0, pool.ClassTookChild("ahead", "group"));
+        // A class the framework did not count (it ran more than it said) starts nothing more.
+        Assert.Equal(0, pool.ClassTookChild("ahead", "group"));
+    }
+
+    [Fact]
+    public void WithoutExpectedClassesNoChildIsStartedAheadForClassesToCome()
+    {
+        var pool = new SharedChildPool();
+        Assert.Equal(0, pool.ClassTookChild("ahead", "group"));
+    }
+
+    [Fact]
+    public void GroupsCountTheirClassesApart()
+    {
+        var pool = new SharedChildPool();
+        pool.ExpectClasses("ahead", "one", 4);
+        pool.ExpectClasses("ahead", "other", 1);
+        Assert.Equal(0, pool.ClassTookChild("ahead", "other"));
+        Assert.Equal(3, pool.ClassTookChild("ahead", "one"));
+    }
+}
