@@ -255,7 +255,7 @@ internal static class SandboxedTestRunner
                 if (!tookChild && plan.PerClass && runs[next].Launch.AssemblyScope is { } classesOf)
                 {
                     tookChild = true;
-                    StartAheadForClassesToCome(runs[next].Launch, classesOf);
+                    StartAheadForClassesToCome(runs[next].Launch, classesOf, scope);
                 }
                 if (child is null)
                 {
@@ -299,10 +299,10 @@ internal static class SandboxedTestRunner
     }
 
     /// <summary>A class takes its child: one more is started ahead when classes of its group are still to come.</summary>
-    private static void StartAheadForClassesToCome(SandboxedTestLaunch launch, SharingScope assemblyScope)
+    private static void StartAheadForClassesToCome(SandboxedTestLaunch launch, SharingScope assemblyScope, SharingScope classScope)
     {
         var ahead = ClassesAhead(assemblyScope);
-        if (ahead.Pool.ClassTookChild(ahead.Name, GroupOf(launch)) is > 0 and var toCome) StartAhead(launch, toCome);
+        if (ahead.Pool.ClassTookChild(ahead.Name, GroupOf(launch), classScope) is > 0 and var toCome) StartAhead(launch, toCome);
     }
 
     /// <summary>

@@ -13,6 +13,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
     private readonly Dictionary<(string Scope, string Group), ChildTurns> _turns = [];
     private readonly Dictionary<(string Scope, string Group), Queue<Task<SharedChild?>>> _starting = [];
     private readonly Dictionary<(string Scope, string Group), int> _classesToCome = [];
+    private readonly HashSet<(string Scope, string Group, SharingScope Class)> _classesCounted = [];
     private bool _disposed;
 
     /// <summary>
@@ -85,14 +86,15 @@ internal sealed class SharedChildPool : IAsyncDisposable
     }
 
     /// <summary>
-    /// A class of the group took its first child: how many classes are still to come that no child started ahead is
-    /// waiting for yet; 0 when the framework did not say how many there are (<see cref="ExpectClasses"/>).
+    /// <paramref name="class"/> of the group took a child: the first time, how many classes are still to come that no
+    /// child started ahead is waiting for yet; 0 after (a framework that runs a class's tests one by one asks for each),
+    /// and when the framework did not say how many there are (<see cref="ExpectClasses"/>).
     /// </summary>
-    public int ClassTookChild(string scope, string group)
+    public int ClassTookChild(string scope, string group, SharingScope @class)
     {
         lock (_gate)
         {
-            if (!_classesToCome.TryGetValue((scope, group), out var toCome)) return 0;
+            if (!_classesToCome.TryGetValue((scope, group), out var toCome) || !_classesCounted.Add((scope, group, @class))) return 0;
             _classesToCome[(scope, group)] = toCome = Math.Max(0, toCome - 1);
             return Math.Max(0, toCome - (_starting.GetValueOrDefault((scope, group))?.Count ?? 0) - _idle.Count(e => e.Scope == scope && e.Group == group));
         }
