@@ -130,6 +130,8 @@ internal static class SandboxedTestRunner
     private static void StartAhead(SandboxedTestLaunch launch, int atMost)
     {
         if (launch.AssemblyScope is not { } assemblyScope) return;
+        // The start runs on the pool, which the host's message loop and the adapter may already hold all of.
+        ParentThreadPool.MakeRoom();
         var (scope, count) = launch.Settings.EffectiveIsolation switch
         {
             SandboxIsolation.Assembly => (assemblyScope, 1),
