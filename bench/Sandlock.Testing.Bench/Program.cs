@@ -13,6 +13,11 @@ if (args is ["vstest-host", var feed, var version, ..])
 // xunit's runner in this process, in a shuffled order per round. Usage: [ROUNDS] [ENV=VALUE ...] (env for the children).
 // `suite [ROUNDS] [CLASSES] [TESTS] [Assembly,Class,Test]`: whole dotnet test runs of a generated suite, plain against each isolation (or those named).
 // `shared [ROUNDS]`: only a test in a shared child against xunit's runner in this process (a profile's workload).
+if (args is ["setup", ..])
+{
+    SetupPhases.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200);
+    return 0;
+}
 if (args is ["suite", ..])
 {
     int Arg(int at, int fallback) => args.Length > at && int.TryParse(args[at], out var v) ? v : fallback;

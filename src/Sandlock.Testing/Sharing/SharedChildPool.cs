@@ -14,6 +14,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
     private readonly Dictionary<(string Scope, string Group), Queue<Task<SharedChild?>>> _starting = [];
     private readonly Dictionary<(string Scope, string Group), int> _classesToCome = [];
     private readonly HashSet<(string Scope, string Group, SharingScope Class)> _classesCounted = [];
+    private readonly List<Task> _poolsEnding = [];
     private bool _disposed;
 
     /// <summary>
@@ -161,6 +162,25 @@ internal sealed class SharedChildPool : IAsyncDisposable
     }
 
     /// <summary>
+    /// Ends <paramref name="pool"/> (a class's, once the class is over) without waiting for it: its children exit and
+    /// their folders go while the next classes run; this pool's end waits for it, so the run still leaves nothing.
+    /// </summary>
+    public void EndAfterwards(SharedChildPool pool)
+    {
+        var ending = pool.DisposeAsync().AsTask();
+        lock (_gate)
+        {
+            _poolsEnding.RemoveAll(t => t.IsCompleted);
+            _poolsEnding.Add(ending);
+        }
+    }
+
+    private Task PoolsEnded()
+    {
+        lock (_gate) return Task.WhenAll(_poolsEnding);
+    }
+
+    /// <summary>
     /// Ends the idle children and those started ahead of the scopes <paramref name="inScope"/> picks, and waits for
     /// them and for those already ending: for a framework whose run is over before its host exits (NUnit's assembly
     /// ends; vstest.console then gives the host 100 ms before it kills it). The pool stays usable.
@@ -179,7 +199,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
             foreach (var key in startingScopes) _starting.Remove(key);
             alreadyEnding = [.. _ending.Values];
         }
-        return Task.WhenAll([.. ending.Select(c => c.DisposeAsync().AsTask()), .. starting.Select(EndWhenStartedAsync), .. alreadyEnding]);
+        return Task.WhenAll([.. ending.Select(c => c.DisposeAsync().AsTask()), .. starting.Select(EndWhenStartedAsync), .. alreadyEnding, PoolsEnded()]);
     }
 
     /// <summary>
@@ -212,6 +232,8 @@ internal sealed class SharedChildPool : IAsyncDisposable
         }
         foreach (var child in started) child.Kill();
         foreach (var child in ending.Concat(started)) child.FinishEnding(deadline);
+        // Those of pools already ending close their sockets, so their children exit on their own; waited for up to the same deadline.
+        PoolsEnded().Wait(deadline - DateTime.UtcNow is { Ticks: > 0 } remaining ? remaining : TimeSpan.Zero);
     }
 
     public async ValueTask DisposeAsync()
@@ -234,6 +256,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
         foreach (var child in alreadyEnding) child.Kill();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
         foreach (var child in alreadyEnding) child.FinishEnding(deadline);
+        await PoolsEnded().ConfigureAwait(false);
     }
 
     private void EndTurns()
