@@ -50,19 +50,21 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
     public static void ExpectClasses(ITest assemblySuite)
     {
         if (SandboxedTestEnvironment.IsSandboxedChild) return;
-        var tests = new List<(string Class, SandboxedTestLaunch Launch)>();
+        // One launch per test method (a method's cases share its settings): only its policy group counts.
+        var methods = new Dictionary<(Type, MethodInfo), SandboxedTestLaunch>();
         Collect(assemblySuite);
-        SandboxedTestRunner.ExpectClasses(tests);
+        SandboxedTestRunner.ExpectClasses(methods.Select(m => (m.Key.Item1.FullName ?? m.Key.Item1.Name, m.Value)));
 
         void Collect(ITest test)
         {
             if (test.RunState is RunState.NotRunnable or RunState.Ignored or RunState.Explicit) return;
-            if (!test.IsSuite && test.Method?.MethodInfo is { } method && (test.TypeInfo?.Type ?? method.DeclaringType) is { } type && IsSandboxed(type, method))
+            if (!test.IsSuite && test.Method?.MethodInfo is { } method && (test.TypeInfo?.Type ?? method.DeclaringType) is { } type
+                && !methods.ContainsKey((type, method)) && IsSandboxed(type, method))
             {
-                tests.Add((type.FullName ?? type.Name, new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, method))
+                methods[(type, method)] = new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, method))
                 {
                     AssemblyScope = AssemblyScopeOf(type.Assembly),
-                }));
+                };
             }
             foreach (var child in test.Tests) Collect(child);
         }

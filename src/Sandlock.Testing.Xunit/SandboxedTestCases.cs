@@ -43,6 +43,14 @@ internal static class SandboxedTestCases
 
     private static readonly string ChildRunnerType = typeof(Child.XunitChildTestRunner).AssemblyQualifiedName!;
 
+    /// <summary>A launch that tells only where the test case's child comes from (its policy group), not which test it runs.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public static SandboxedTestLaunch GroupLaunchOf(IXunitTestCase testCase, SandboxSettings settings, Sharing.SharingScope assemblyScope) =>
+        new(((IReflectionTypeInfo)testCase.TestMethod.TestClass.Class).Type.Assembly, testCase.DisplayName, "", ChildRunnerType, settings)
+        {
+            AssemblyScope = assemblyScope,
+        };
+
     /// <summary>The child run of a sandboxed test case (<paramref name="settings"/> from <see cref="SettingsOf"/>).</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public static SandboxedTestLaunch LaunchOf(IXunitTestCase testCase, SandboxSettings settings, Sharing.SharingScope? classScope, Sharing.SharingScope assemblyScope) =>

@@ -34,7 +34,8 @@ internal sealed class SandboxedTestFrameworkExecutor : XunitTestFrameworkExecuto
             .Where(c => c.Settings is { EffectiveIsolation: SandboxIsolation.Assembly or SandboxIsolation.Class }).ToList();
         if (shared.Count > 0) SandboxedTestRunner.StartAhead(SandboxedTestCases.LaunchOf(shared[0].Case, shared[0].Settings!, null, scope));
         SandboxedTestRunner.ExpectClasses(shared.Where(c => c.Settings!.EffectiveIsolation == SandboxIsolation.Class)
-            .Select(c => (c.Case.TestMethod.TestClass.Class.Name, SandboxedTestCases.LaunchOf(c.Case, c.Settings!, null, scope))));
+            .DistinctBy(c => (c.Case.TestMethod.TestClass.Class.Name, c.Settings!.PolicyKey))
+            .Select(c => (c.Case.TestMethod.TestClass.Class.Name, SandboxedTestCases.GroupLaunchOf(c.Case, c.Settings!, scope))));
         using var assemblyRunner = new SandboxedTestAssemblyRunner(TestAssembly, cases, DiagnosticMessageSink, executionMessageSink, executionOptions, scope);
         await assemblyRunner.RunAsync();
     }

@@ -167,12 +167,19 @@ internal sealed class SharedChildPool : IAsyncDisposable
     /// </summary>
     public void EndAfterwards(SharedChildPool pool)
     {
-        var ending = pool.DisposeAsync().AsTask();
+        var ending = EndQuietlyAsync(pool);
         lock (_gate)
         {
             _poolsEnding.RemoveAll(t => t.IsCompleted);
             _poolsEnding.Add(ending);
         }
+    }
+
+    // Nobody is left to report to: the class is over, and the run's end must not fail for it.
+    private static async Task EndQuietlyAsync(SharedChildPool pool)
+    {
+        try { await pool.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception) { /* its children died with their sandboxes */ }
     }
 
     private Task PoolsEnded()
