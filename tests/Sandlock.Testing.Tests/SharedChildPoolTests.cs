@@ -54,4 +54,14 @@ public sealed class SharedChildPoolTests
         Assert.Equal(0, pool.ClassTookChild("ahead", "group", Class(pool, "A")));
         Assert.Equal(1, pool.ClassTookChild("ahead", "group", Class(pool, "B")));
     }
+
+    [Fact]
+    public void ARunOfTheAssemblyAgainCountsItsClassesAnew()
+    {
+        var pool = new SharedChildPool();
+        pool.ExpectClasses("ahead", "group", 2);
+        Assert.Equal(1, pool.ClassTookChild("ahead", "group", Class(pool, "A")));
+        pool.ExpectClasses("ahead", "group", 2);
+        Assert.Equal(1, pool.ClassTookChild("ahead", "group", Class(pool, "A")));
+    }
 }
