@@ -6,5 +6,6 @@ internal static class NUnitSettingNames
     public const string RandomSeed = "RandomSeed";
     public const string ParameterPrefix = "param:";
     public const string NumberOfTestWorkers = "NumberOfTestWorkers";
+    public const string RunOnMainThread = "RunOnMainThread";
     public const string TestParametersDictionary = "TestParametersDictionary";
 }
