@@ -3,7 +3,10 @@ using Sandlock.Lifecycle.Registry;
 
 namespace Sandlock.Cli;
 
-/// <summary><c>sandlock ps [--json]</c>: the user's running sandboxes, from every process that started one.</summary>
+/// <summary>
+/// <c>sandlock ps [--json]</c>: the user's running sandboxes, from every process that started one. It also removes the
+/// temp folders of runs that were killed (a <c>sandlock run</c> does not look, to keep its start short).
+/// </summary>
 internal static class PsCommand
 {
     public static Command Create()
@@ -20,6 +23,9 @@ internal static class PsCommand
         try { sandboxes = RegistryClient.List(); }
         catch (RegistryException e) { return ExitCodes.Fail(e.Message, 1); }
 
+        // After the listing: a run killed since has its folder swept too.
+        try { Sandlock.Interop.TempFolderOwnership.Sweep(Path.GetTempPath()); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* a temp directory that cannot be listed */ }
         if (json)
         {
             Console.WriteLine(RegistryOutput.Json(sandboxes));

@@ -15,6 +15,35 @@ public sealed class PsInspectKillTests(UnprivilegedTests.UnprivilegedCli unprivi
     private static string UniqueName(string what) => $"{what}-{Guid.NewGuid():N}"[..20];
 
     [Fact]
+    public async Task Ps_removes_the_temp_folder_of_a_killed_run_and_keeps_one_in_use()
+    {
+        var temp = Directory.CreateTempSubdirectory("sandlock-ps-sweep-").FullName;
+        try
+        {
+            // What a run killed with SIGKILL leaves: its folder and the owner mark nobody holds any more.
+            var abandoned = Path.Combine(temp, "sandlock-proc-abandoned");
+            Directory.CreateDirectory(abandoned);
+            await File.WriteAllTextAsync(Path.Combine(abandoned, "1"), "");
+            await File.WriteAllTextAsync(abandoned + ".owner", "");
+            var inUse = Path.Combine(temp, "sandlock-proc-in-use");
+            Directory.CreateDirectory(inUse);
+            using var mark = Sandlock.Interop.TempFolderOwnership.Claim(inUse);
+            Assert.NotNull(mark);
+
+            var ps = await RunAs(null, new Dictionary<string, string> { ["TMPDIR"] = temp }, "ps");
+
+            Assert.True(ps.ExitCode == 0, ps.Stderr);
+            Assert.False(Directory.Exists(abandoned), "the killed run's folder is still there");
+            Assert.False(File.Exists(abandoned + ".owner"));
+            Assert.True(Directory.Exists(inUse), "a folder in use was removed");
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_named_run_is_listed_inspected_and_killed_and_the_run_exits_137()
     {
         var name = UniqueName("web");
