@@ -5,7 +5,9 @@ namespace Sandlock.Testing.Bench;
 /// <summary>Runs the dotnet CLI without build servers or reused nodes, and times it.</summary>
 internal static class Dotnet
 {
-    public static TimeSpan Run(string workingDirectory, params string[] arguments)
+    public static TimeSpan Run(string workingDirectory, params string[] arguments) => RunWithOutput(workingDirectory, arguments).Elapsed;
+
+    public static (TimeSpan Elapsed, string Output) RunWithOutput(string workingDirectory, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
@@ -23,6 +25,6 @@ internal static class Dotnet
         clock.Stop();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{output}\n{error.Result}");
-        return clock.Elapsed;
+        return (clock.Elapsed, output);
     }
 }

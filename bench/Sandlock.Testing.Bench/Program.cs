@@ -11,7 +11,8 @@ if (args is ["vstest-host", var feed, var version, ..])
 
 // Per-test cost of [Sandboxed] (confined child) against the same child path without confinement and against
 // xunit's runner in this process, in a shuffled order per round. Usage: [ROUNDS] [ENV=VALUE ...] (env for the children).
-// `suite [ROUNDS] [CLASSES] [TESTS] [Assembly,Class,Test]`: whole dotnet test runs of a generated suite, plain against each isolation (or those named).
+// `suite [ROUNDS] [CLASSES] [TESTS] [Assembly,Class,Test] [nunit]`: whole dotnet test runs of a generated suite (xunit, or
+// NUnit), plain against each isolation (or those named).
 // `shared [ROUNDS]`: only a test in a shared child against xunit's runner in this process (a profile's workload).
 if (args is ["setup", ..])
 {
@@ -21,7 +22,8 @@ if (args is ["setup", ..])
 if (args is ["suite", ..])
 {
     int Arg(int at, int fallback) => args.Length > at && int.TryParse(args[at], out var v) ? v : fallback;
-    SuiteBenchmark.Run(Arg(1, 5), Arg(2, 20), Arg(3, 15), args.Length > 4 ? args[4].Split(',') : []);
+    SuiteBenchmark.Run(Arg(1, 5), Arg(2, 20), Arg(3, 15), args.Length > 4 && args[4] != "all" ? args[4].Split(',') : [],
+        nunit: args.Length > 5 && args[5].Equals("nunit", StringComparison.OrdinalIgnoreCase));
     return 0;
 }
 var sharedOnly = args is ["shared", ..];

@@ -10,20 +10,21 @@ namespace Sandlock.Testing.Bench;
 internal static class SuiteBenchmark
 {
     /// <param name="only">Isolations to run beside plain (all when empty): a shorter run to compare one mode across builds.</param>
-    public static void Run(int rounds, int classes, int testsPerClass, IReadOnlyCollection<string> only)
+    public static void Run(int rounds, int classes, int testsPerClass, IReadOnlyCollection<string> only, bool nunit = false)
     {
+        var framework = nunit ? "NUnit" : "xunit";
         var root = Directory.CreateTempSubdirectory("sandlock-suite-bench-").FullName;
         try
         {
             // SANDLOCK_BENCH_BASELINE: another checkout (built) whose isolations run too, to compare a change in one run.
             var baseline = Environment.GetEnvironmentVariable("SANDLOCK_BENCH_BASELINE") is { Length: > 0 } b ? Path.GetFullPath(b) : null;
-            var variants = new (string Name, string? Isolation)[] { ("plain xunit", null), ("Isolation.Assembly", "Assembly"), ("Isolation.Class", "Class"), ("Isolation.Test", "Test") }
+            var variants = new (string Name, string? Isolation)[] { ("plain", null), ("Isolation.Assembly", "Assembly"), ("Isolation.Class", "Class"), ("Isolation.Test", "Test") }
                 .Where(v => v.Isolation is null || only.Count == 0 || only.Contains(v.Isolation)).ToArray();
-            var folders = variants.ToDictionary(v => v.Name, v => GeneratedSuite.Write(root, v.Isolation ?? "Plain", v.Isolation, classes, testsPerClass));
+            var folders = variants.ToDictionary(v => v.Name, v => GeneratedSuite.Write(root, v.Isolation ?? "Plain", v.Isolation, classes, testsPerClass, nunit: nunit));
             if (baseline is not null)
             {
                 foreach (var (name, isolation) in variants.Where(v => v.Isolation is not null).ToArray())
-                    folders["baseline " + name] = GeneratedSuite.Write(root, "Baseline" + isolation, isolation, classes, testsPerClass, baseline);
+                    folders["baseline " + name] = GeneratedSuite.Write(root, "Baseline" + isolation, isolation, classes, testsPerClass, baseline, nunit);
                 variants = [.. variants, .. variants.Where(v => v.Isolation is not null).Select(v => ("baseline " + v.Name, v.Isolation))];
             }
             foreach (var folder in folders.Values) Dotnet.Run(folder, "build", "-c", "Release", "-nr:false");
@@ -38,7 +39,10 @@ internal static class SuiteBenchmark
             {
                 foreach (var (name, _) in variants.OrderBy(_ => random.Next()))
                 {
-                    var elapsed = Dotnet.Run(folders[name], "test", "--no-build", "-c", "Release");
+                    var (elapsed, output) = Dotnet.RunWithOutput(folders[name], "test", "--no-build", "-c", "Release");
+                    // A run that found no tests would look fast.
+                    if (!System.Text.RegularExpressions.Regex.IsMatch(output, $@"Passed:\s+{classes * testsPerClass}\b"))
+                        throw new InvalidOperationException($"{name}: not {classes * testsPerClass} tests passed:\n{output}");
                     if (round >= 0) samples[name].Add(elapsed.TotalMilliseconds);
                 }
                 for (var i = 0; i < 5; i++)
@@ -53,22 +57,27 @@ internal static class SuiteBenchmark
 
             static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
             var tests = classes * testsPerClass;
-            var plain = Median(samples["plain xunit"]);
+            var plain = Median(samples["plain"]);
             var bareStart = Median(bare);
-            Console.WriteLine($"{rounds} rounds; {classes} classes x {testsPerClass} tests = {tests} trivial xunit tests; dotnet test --no-build, whole wall time; {Environment.ProcessorCount} CPUs");
+            Console.WriteLine($"{rounds} rounds; {classes} classes x {testsPerClass} tests = {tests} trivial {framework} tests; dotnet test --no-build, whole wall time; {Environment.ProcessorCount} CPUs");
             Console.WriteLine("| variant | median | ratio to plain |");
             Console.WriteLine("|---|---|---|");
             foreach (var (name, _) in variants)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {Median(samples[name]):0} ms | {Median(samples[name]) / plain:0.00} |"));
             if (!samples.ContainsKey("Isolation.Test")) return;
             // Test mode runs as many children as xunit runs tests at once (one per CPU): its per-test cost is per child slot.
-            var perTest = (Median(samples["Isolation.Test"]) - plain) / tests * Math.Min(Environment.ProcessorCount, classes);
+            // NUnit runs a suite's tests one after the other unless told otherwise.
+            var perTest = (Median(samples["Isolation.Test"]) - plain) / tests * (nunit ? 1 : Math.Min(Environment.ProcessorCount, classes));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"bare `dotnet hello.dll`: {bareStart:0.0} ms; Isolation.Test adds {perTest:0.0} ms per test and CPU = {perTest / bareStart:0.00}x a bare start"));
         }
         finally
         {
-            try { Directory.Delete(root, recursive: true); }
+            // SANDLOCK_BENCH_KEEP: leaves the generated projects, to look into a run.
+            try
+            {
+                if (Environment.GetEnvironmentVariable("SANDLOCK_BENCH_KEEP") is not { Length: > 0 }) Directory.Delete(root, recursive: true);
+            }
             catch (IOException) { }
         }
     }
