@@ -44,29 +44,45 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
     }
 
     /// <summary>
-    /// Tells the runner which fixtures of <paramref name="assemblySuite"/> will run their [Sandboxed] tests in a child of
-    /// their own, so that children are started ahead for the fixtures still to come (NUnit runs them one after the other).
+    /// As NUnit starts the assembly: reads the tests the run will run (<see cref="RunWorkItems"/>), for the fixtures'
+    /// batches, and tells the runner which fixtures will run their [Sandboxed] tests in a child of their own, so that
+    /// children are started ahead for the fixtures still to come (NUnit runs them one after the other).
     /// </summary>
-    public static void ExpectClasses(ITest assemblySuite)
+    public static void RunStarts(ITest assemblySuite, TestExecutionContext context)
     {
         if (SandboxedTestEnvironment.IsSandboxedChild) return;
-        // One launch per test method (a method's cases share its settings): only its policy group counts.
+        var fixtures = RunWorkItems.FixturesOf(context);
+        if (fixtures is not null) FixtureBatches.RunStarts(fixtures);
+        // One launch per test method (a method's cases share its settings): only its policy group counts. Only the
+        // fixtures the run will run, when the run's tree says which.
         var methods = new Dictionary<(Type, MethodInfo), SandboxedTestLaunch>();
-        Collect(assemblySuite);
+        if (fixtures is not null)
+        {
+            foreach (var test in fixtures.Values.SelectMany(tests => tests)) Count(test);
+        }
+        else
+        {
+            Collect(assemblySuite);
+        }
         SandboxedTestRunner.ExpectClasses(methods.Select(m => (m.Key.Item1.FullName ?? m.Key.Item1.Name, m.Value)));
 
         void Collect(ITest test)
         {
             if (test.RunState is RunState.NotRunnable or RunState.Ignored or RunState.Explicit) return;
-            if (!test.IsSuite && test.Method?.MethodInfo is { } method && (test.TypeInfo?.Type ?? method.DeclaringType) is { } type
-                && !methods.ContainsKey((type, method)) && IsSandboxed(type, method))
+            Count(test);
+            foreach (var child in test.Tests) Collect(child);
+        }
+
+        void Count(ITest test)
+        {
+            if (!test.IsSuite && test.RunState is RunState.Runnable or RunState.Explicit && test.Method?.MethodInfo is { } method
+                && (test.TypeInfo?.Type ?? method.DeclaringType) is { } type && !methods.ContainsKey((type, method)) && IsSandboxed(type, method))
             {
                 methods[(type, method)] = new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, method))
                 {
                     AssemblyScope = AssemblyScopeOf(type.Assembly),
                 };
             }
-            foreach (var child in test.Tests) Collect(child);
         }
     }
 
@@ -93,26 +109,39 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
     {
         if (SandboxedTestEnvironment.IsSandboxedChild)
         {
-            // On the test's thread, before it runs: NUnit may tell its listeners that a test started only later.
-            Testing.Child.ChildTestStart.Announce();
-            return innerCommand.Execute(context);
+            // On the test's thread, before its setup: NUnit may tell its listeners that a test started only later.
+            if (Testing.Child.ChildTestStart.Announce(context.CurrentTest.FullName)) return innerCommand.Execute(context);
+            context.CurrentResult.SetResult(ResultState.NotRunnable, "not run in this child: the sandbox could not set it up, or its batch's order went past it");
+            return context.CurrentResult;
         }
         var test = context.CurrentTest;
+        var launch = LaunchOf(test);
+        // NUnit says nothing when a fixture ends: its shared children end when another fixture's test comes.
+        if (launch.Settings.EffectiveIsolation == SandboxIsolation.Class) ClassPool.EndIdleOutside(launch.ClassScope!.Name);
+        // NUnit runs commands synchronously on its worker thread.
+        var results = (FixtureBatches.Take(test, BatchLaunchOf) ?? SandboxedTestRunner.RunAsync(launch)).GetAwaiter().GetResult();
+        Report(context.CurrentResult, results[0]);
+        return context.CurrentResult;
+    }
+
+    private static SandboxedTestLaunch LaunchOf(ITest test)
+    {
         var type = test.TypeInfo?.Type ?? test.Method?.MethodInfo.DeclaringType
             ?? throw new InvalidOperationException($"[Sandboxed] test {test.FullName} has no fixture type");
-        var launch = new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, test.Method?.MethodInfo))
+        return new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, test.Method?.MethodInfo))
         {
             FrameworkSettings = FrameworkSettings(),
             ClassScope = new Sharing.SharingScope(ClassPool, type.FullName ?? type.Name),
             AssemblyScope = AssemblyScopeOf(type.Assembly),
         };
-        // NUnit says nothing when a fixture ends: its shared children end when another fixture's test comes.
-        if (launch.Settings.EffectiveIsolation == SandboxIsolation.Class) ClassPool.EndIdleOutside(launch.ClassScope.Name);
-        // NUnit runs commands synchronously on its worker thread.
-        var results = SandboxedTestRunner.RunAsync(launch).GetAwaiter().GetResult();
-        Report(context.CurrentResult, results[0]);
-        return context.CurrentResult;
     }
+
+    /// <summary>The launch of a test of a fixture's batch: null for one NUnit will not hand this command (ignored, not [Sandboxed]).</summary>
+    private static SandboxedTestLaunch? BatchLaunchOf(ITest test) =>
+        test.RunState is RunState.Runnable or RunState.Explicit && test.Method?.MethodInfo is { } method
+        && (test.TypeInfo?.Type ?? method.DeclaringType) is { } type && IsSandboxed(type, method)
+            ? LaunchOf(test)
+            : null;
 
     private static SandboxSettings SettingsOf(Type type, MethodInfo? method) => SandboxSettings.Empty
         .Over(type.Assembly.GetCustomAttribute<SandboxedAttribute>()?.ToSettings($"[Sandboxed] on assembly {type.Assembly.GetName().Name}"))

@@ -19,7 +19,7 @@ internal sealed class ChildResultListener : ITestListener
         lock (_results) _results.Add(Convert(result));
     }
 
-    private static ChildTestResult Convert(ITestResult result)
+    internal static ChildTestResult Convert(ITestResult result)
     {
         var state = result.ResultState;
         var outcome = state.Status switch

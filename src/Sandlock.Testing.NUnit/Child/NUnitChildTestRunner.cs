@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using NUnit.Framework.Api;
+using NUnit.Framework.Interfaces;
 using Sandlock.Testing.Child;
 using Sandlock.Testing.Protocol;
 
@@ -8,9 +9,10 @@ namespace Sandlock.Testing.NUnit.Child;
 
 /// <summary>
 /// In the child: NUnit's own assembly runner loads the test assembly with the parent's random seed and runs only
-/// the test with the requested full name, with its setup and teardown. A shared child loads the assembly once and
-/// runs each test as a run of its own, on the child's main thread: NUnit otherwise starts a thread for every run, so
-/// one a test (~0.5 ms of a shared child's CPU a test), where a plain run keeps one worker for its non-parallel tests.
+/// the requested tests, with their setup and teardown: a batch (a fixture's tests, as the parent's run will run them)
+/// as one run, so that the fixture is set up once and NUnit builds one run, not one a test. A shared child loads the
+/// assembly once and runs on the child's main thread: NUnit otherwise starts a thread for every run, where a plain
+/// run keeps one worker for its non-parallel tests.
 /// </summary>
 public sealed class NUnitChildTestRunner : IChildTestRunner
 {
@@ -19,11 +21,37 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
 
     public Task<IReadOnlyList<ChildTestResult>> RunAsync(ChildTestRequest request)
     {
-        var runner = _loaded == request.AssemblyPath && _runner is not null ? _runner : Load(request);
+        var runner = RunnerFor(request);
         var listener = new ChildResultListener();
-        runner.Run(listener, new FullNameMatch(request.TestId));
+        runner.Run(listener, new FullNamesMatch([request.TestId], Loaded(runner)));
         return Task.FromResult(listener.Results);
     }
+
+    public Task<bool> TryRunInOrderAsync(IReadOnlyList<ChildTestRequest> requests, IChildTestJobs jobs)
+    {
+        var ids = requests.Select(r => r.TestId).ToList();
+        // Tests of one full name cannot be told apart by it: each runs on its own, as it always did.
+        if (requests.Count < 2 || ids.Distinct(StringComparer.Ordinal).Count() != ids.Count) return Task.FromResult(false);
+        var runner = RunnerFor(requests[0]);
+        var batch = new BatchRunListener(ids, jobs);
+        ChildTestStart.ArmBatch(batch.Starting);
+        try
+        {
+            runner.Run(batch, new FullNamesMatch(ids, Loaded(runner)));
+        }
+        finally
+        {
+            ChildTestStart.ArmBatch(null);
+        }
+        batch.EndRest("NUnit's run of the batch ended before this test");
+        return Task.FromResult(true);
+    }
+
+    private ITest Loaded(NUnitTestAssemblyRunner runner) =>
+        runner.LoadedTest ?? throw new InvalidOperationException($"NUnit loaded no test from {_loaded}");
+
+    private NUnitTestAssemblyRunner RunnerFor(ChildTestRequest request) =>
+        _loaded == request.AssemblyPath && _runner is not null ? _runner : Load(request);
 
     private NUnitTestAssemblyRunner Load(ChildTestRequest request)
     {

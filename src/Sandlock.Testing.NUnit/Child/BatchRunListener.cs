@@ -1,0 +1,70 @@
+using NUnit.Framework.Interfaces;
+using Sandlock.Testing.Child;
+using Sandlock.Testing.Protocol;
+
+namespace Sandlock.Testing.NUnit.Child;
+
+/// <summary>
+/// One NUnit run of a shared child's batch: each test's start (announced on its own thread by the test command) takes
+/// its job in the batch's order, and each test's result goes to the host in that order, whenever NUnit reports it (its
+/// event thread may do so after the next test started). A test the run went past is reported as not run.
+/// </summary>
+internal sealed class BatchRunListener(IReadOnlyList<string> testIds, IChildTestJobs jobs) : ITestListener
+{
+    private readonly Dictionary<string, int> _index = testIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
+    private readonly Dictionary<int, ChildRunReport> _ended = [];
+    private readonly Lock _gate = new();
+    private int _nextStart;
+    private int _nextReport;
+
+    /// <summary>On the test's thread, before its setup: false when it must not run (the command then runs nothing).</summary>
+    public bool Starting(string testId)
+    {
+        lock (_gate)
+        {
+            // Not one of the batch, or one already passed: the order makes neither happen.
+            if (!_index.TryGetValue(testId, out var index) || index < _nextStart) return false;
+            for (; _nextStart < index; _nextStart++) End(_nextStart, new ChildRunReport([], "NUnit did not run it in the batch's order"));
+            _nextStart = index + 1;
+            return jobs.Starting(index);
+        }
+    }
+
+    public void TestFinished(ITestResult result)
+    {
+        if (result.Test.IsSuite) return;
+        lock (_gate)
+        {
+            // A test that did not start here (refused above) has nothing of the batch to report.
+            if (_index.TryGetValue(result.Test.FullName, out var index) && index < _nextStart && index >= _nextReport && !_ended.ContainsKey(index))
+                End(index, new ChildRunReport([ChildResultListener.Convert(result)], null));
+        }
+    }
+
+    /// <summary>After the run: whatever it did not reach reports <paramref name="why"/>.</summary>
+    public void EndRest(string why)
+    {
+        lock (_gate)
+        {
+            for (var i = _nextReport; i < testIds.Count; i++) _ended.TryAdd(i, new ChildRunReport([], why));
+            Flush();
+        }
+    }
+
+    private void End(int index, ChildRunReport report)
+    {
+        _ended[index] = report;
+        Flush();
+    }
+
+    private void Flush()
+    {
+        while (_ended.Remove(_nextReport, out var report)) jobs.Finished(_nextReport++, report);
+    }
+
+    public void TestStarted(ITest test) { }
+
+    public void TestOutput(TestOutput output) { }
+
+    public void SendMessage(TestMessage message) { }
+}
