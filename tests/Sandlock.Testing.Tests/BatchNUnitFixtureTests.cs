@@ -22,7 +22,7 @@ public sealed class BatchNUnitFixtureTests(BatchNUnitRun run) : IClassFixture<Ba
     [Fact]
     public void EveryTestButTheHangPasses()
     {
-        Assert.Equal(8, run.Report.Count("Passed"));
+        Assert.Equal(10, run.Report.Count("Passed"));
         Assert.Equal("Failed", run.Report["Hangs"].Outcome);
         Assert.Contains("timed out", run.Report["Hangs"].Message);
     }
@@ -53,6 +53,13 @@ public sealed class BatchNUnitFixtureTests(BatchNUnitRun run) : IClassFixture<Ba
         Assert.Single(new[] { "AfterTheHang", "Alpha", "Beta", "Gamma" }.Select(t => Printed(t)["pid"]).Distinct());
         Assert.NotEqual(Printed("BeforeTheHang")["pid"], Printed("AfterTheHang")["pid"]);
         Assert.Equal("NotExecuted", run.Report["Ignored"].Outcome);
+    }
+
+    [Fact]
+    public void ARepeatedTestRunsInItsJobAgain()
+    {
+        Assert.Equal("Passed", run.Report["RunsThreeTimes"].Outcome);
+        Assert.Contains("runs 3", run.Report["RunsThreeTimes"].StdOut);
     }
 
     [Fact]

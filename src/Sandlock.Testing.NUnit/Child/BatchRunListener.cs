@@ -16,17 +16,21 @@ internal sealed class BatchRunListener(IReadOnlyList<string> testIds, IChildTest
     private readonly Lock _gate = new();
     private int _nextStart;
     private int _nextReport;
+    private bool _runningStarted;
 
     /// <summary>On the test's thread, before its setup: false when it must not run (the command then runs nothing).</summary>
     public bool Starting(string testId)
     {
         lock (_gate)
         {
-            // Not one of the batch, or one already passed: the order makes neither happen.
-            if (!_index.TryGetValue(testId, out var index) || index < _nextStart) return false;
+            if (!_index.TryGetValue(testId, out var index)) return false;
+            // The test that just started, again, before it ended: NUnit's [Repeat] or [Retry] runs it once more in its job.
+            if (index == _nextStart - 1 && _runningStarted && !_ended.ContainsKey(index) && index >= _nextReport) return true;
+            // One already passed: the order makes it not happen.
+            if (index < _nextStart) return false;
             for (; _nextStart < index; _nextStart++) End(_nextStart, new ChildRunReport([], "NUnit did not run it in the batch's order"));
             _nextStart = index + 1;
-            return jobs.Starting(index);
+            return _runningStarted = jobs.Starting(index);
         }
     }
 
