@@ -56,6 +56,14 @@ public sealed class BatchNUnitFixtureTests(BatchNUnitRun run) : IClassFixture<Ba
     }
 
     [Fact]
+    public void AOneTimeSetUpThatFailsInTheChildFailsEachTestWithItsMessage() =>
+        Assert.All(["FirstAfterTheSetUp", "SecondAfterTheSetUp"], t =>
+        {
+            Assert.Equal("Failed", run.Report[t].Outcome);
+            Assert.Contains("one-time setup refused in the child", run.Report[t].Message);
+        });
+
+    [Fact]
     public void ARepeatedTestRunsInItsJobAgain()
     {
         Assert.Equal("Passed", run.Report["RunsThreeTimes"].Outcome);

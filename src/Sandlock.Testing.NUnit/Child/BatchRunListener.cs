@@ -39,9 +39,15 @@ internal sealed class BatchRunListener(IReadOnlyList<string> testIds, IChildTest
         if (result.Test.IsSuite) return;
         lock (_gate)
         {
-            // A test that did not start here (refused above) has nothing of the batch to report.
-            if (_index.TryGetValue(result.Test.FullName, out var index) && index < _nextStart && index >= _nextReport && !_ended.ContainsKey(index))
-                End(index, new ChildRunReport([ChildResultListener.Convert(result)], null));
+            if (!_index.TryGetValue(result.Test.FullName, out var index) || index < _nextReport || _ended.ContainsKey(index)) return;
+            // Reported without having started: its fixture's one-time setup failed or ignored it; the result says why.
+            if (index >= _nextStart)
+            {
+                for (; _nextStart < index; _nextStart++) End(_nextStart, new ChildRunReport([], "NUnit did not run it in the batch's order"));
+                _nextStart = index + 1;
+                _runningStarted = false;
+            }
+            End(index, new ChildRunReport([ChildResultListener.Convert(result)], null));
         }
     }
 
