@@ -12,69 +12,27 @@ internal static class GeneratedSuite
     /// <param name="repository">The checkout whose projects it references: this one when null (another one to compare builds).</param>
     public static string Write(string root, string name, string? isolation, int classes, int testsPerClass, string? repository = null, bool nunit = false)
     {
-        if (nunit) return WriteNUnit(root, name, isolation, classes, testsPerClass, repository);
         var folder = Path.Combine(root, name);
         Directory.CreateDirectory(folder);
         repository ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."));
-        var xunitProject = Path.Combine(repository, "src/Sandlock.Testing.Xunit/Sandlock.Testing.Xunit.csproj");
-        // What the package's buildTransitive adds and a project reference does not: the test frameworks' ReadyToRun
-        // copies, the runtime settings of the test host and the test run's JIT setting (its task from this checkout's build).
-        var readyToRun = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.ReadyToRun.targets");
-        var tieredPgo = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.TieredPgo.targets");
-        var tiering = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.TestRunTiering.targets");
-        var tasks = Path.Combine(repository, "artifacts/bin/Sandlock.Testing.Tasks/release/Sandlock.Testing.Tasks.dll");
-        File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <IsTestProject>true</IsTestProject>
-                <SandlockTestingTasksAssembly>{tasks}</SandlockTestingTasksAssembly>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
-                <PackageReference Include="xunit" Version="2.9.3" />
-                <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
-                {(isolation is null ? "" : $"<ProjectReference Include=\"{xunitProject}\" />")}
-              </ItemGroup>
-              {(isolation is null ? "" : $"<Import Project=\"{readyToRun}\" Condition=\"Exists('{readyToRun}')\" />")}
-              {(isolation is null ? "" : $"<Import Project=\"{tieredPgo}\" Condition=\"Exists('{tieredPgo}')\" />")}
-              {(isolation is null ? "" : $"<Import Project=\"{tiering}\" Condition=\"Exists('{tiering}')\" />")}
-            </Project>
-            """);
-        var code = new StringBuilder();
-        code.AppendLine("using Xunit;");
-        if (isolation is not null)
-        {
-            code.AppendLine("[assembly: Xunit.TestFramework(\"Sandlock.Testing.Xunit.SandboxedTestFramework\", \"Sandlock.Testing.Xunit\")]");
-            code.AppendLine($"[assembly: Sandlock.Testing.Xunit.Sandboxed(Isolation = Sandlock.Testing.SandboxIsolation.{isolation})]");
-        }
-        code.AppendLine("namespace Generated;");
-        for (var c = 0; c < classes; c++)
-        {
-            code.AppendLine($"public class Class{c:00}").AppendLine("{");
-            for (var t = 0; t < testsPerClass; t++) code.AppendLine($"    [Fact] public void Test{t:00}() => Assert.Equal({t + c}, {t} + {c});");
-            code.AppendLine("}");
-        }
-        File.WriteAllText(Path.Combine(folder, "Tests.cs"), code.ToString());
-        return folder;
-    }
-
-    private static string WriteNUnit(string root, string name, string? isolation, int classes, int testsPerClass, string? repository)
-    {
-        var folder = Path.Combine(root, name);
-        Directory.CreateDirectory(folder);
-        repository ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."));
-        var nunitProject = Path.Combine(repository, "src/Sandlock.Testing.NUnit/Sandlock.Testing.NUnit.csproj");
-        var props = Path.Combine(repository, "src/Sandlock.Testing.NUnit/buildTransitive/Sandlock.Testing.NUnit.props");
-        var readyToRun = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.ReadyToRun.targets");
-        var tieredPgo = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.TieredPgo.targets");
-        var tiering = Path.Combine(repository, "src/Sandlock.Testing/buildTransitive/Sandlock.Testing.TestRunTiering.targets");
-        var tasks = Path.Combine(repository, "artifacts/bin/Sandlock.Testing.Tasks/release/Sandlock.Testing.Tasks.dll");
         var sandboxed = isolation is not null;
+        var framework = nunit ? "NUnit" : "Xunit";
+        var project = Path.Combine(repository, $"src/Sandlock.Testing.{framework}/Sandlock.Testing.{framework}.csproj");
+        // What the package's build adds and a project reference does not: NUnit's assembly action, the test frameworks'
+        // ReadyToRun copies, the runtime settings of the test host and the test run's JIT setting (its task from this
+        // checkout's build).
+        string[] props = nunit ? [Path.Combine(repository, "src/Sandlock.Testing.NUnit/buildTransitive/Sandlock.Testing.NUnit.props")] : [];
+        string[] targets = [.. new[] { "ReadyToRun", "TieredPgo", "TestRunTiering" }
+            .Select(t => Path.Combine(repository, $"src/Sandlock.Testing/buildTransitive/Sandlock.Testing.{t}.targets"))];
+        var tasks = Path.Combine(repository, "artifacts/bin/Sandlock.Testing.Tasks/release/Sandlock.Testing.Tasks.dll");
+        string Imports(IEnumerable<string> files) =>
+            sandboxed ? string.Join("\n  ", files.Select(f => $"<Import Project=\"{f}\" Condition=\"Exists('{f}')\" />")) : "";
+        string[] packages = nunit
+            ? ["Microsoft.NET.Test.Sdk/18.0.1", "NUnit/5.0.0", "NUnit3TestAdapter/6.3.1"]
+            : ["Microsoft.NET.Test.Sdk/18.0.1", "xunit/2.9.3", "xunit.runner.visualstudio/3.1.5"];
         File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
-              {(sandboxed ? $"<Import Project=\"{props}\" />" : "")}
+              {Imports(props)}
               <PropertyGroup>
                 <TargetFramework>net10.0</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
@@ -82,24 +40,25 @@ internal static class GeneratedSuite
                 <SandlockTestingTasksAssembly>{tasks}</SandlockTestingTasksAssembly>
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
-                <PackageReference Include="NUnit" Version="5.0.0" />
-                <PackageReference Include="NUnit3TestAdapter" Version="6.3.1" />
-                {(sandboxed ? $"<ProjectReference Include=\"{nunitProject}\" />" : "")}
+                {string.Join("\n    ", packages.Select(p => p.Split('/')).Select(p => $"<PackageReference Include=\"{p[0]}\" Version=\"{p[1]}\" />"))}
+                {(sandboxed ? $"<ProjectReference Include=\"{project}\" />" : "")}
               </ItemGroup>
-              {(sandboxed ? $"<Import Project=\"{readyToRun}\" Condition=\"Exists('{readyToRun}')\" />" : "")}
-              {(sandboxed ? $"<Import Project=\"{tieredPgo}\" Condition=\"Exists('{tieredPgo}')\" />" : "")}
-              {(sandboxed ? $"<Import Project=\"{tiering}\" Condition=\"Exists('{tiering}')\" />" : "")}
+              {Imports(targets)}
             </Project>
             """);
         var code = new StringBuilder();
-        code.AppendLine("using NUnit.Framework;");
-        if (sandboxed) code.AppendLine($"[assembly: Sandlock.Testing.NUnit.Sandboxed(Isolation = Sandlock.Testing.SandboxIsolation.{isolation})]");
+        code.AppendLine(nunit ? "using NUnit.Framework;" : "using Xunit;");
+        if (sandboxed && !nunit)
+            code.AppendLine("[assembly: Xunit.TestFramework(\"Sandlock.Testing.Xunit.SandboxedTestFramework\", \"Sandlock.Testing.Xunit\")]");
+        if (sandboxed) code.AppendLine($"[assembly: Sandlock.Testing.{framework}.Sandboxed(Isolation = Sandlock.Testing.SandboxIsolation.{isolation})]");
         code.AppendLine("namespace Generated;");
         for (var c = 0; c < classes; c++)
         {
             code.AppendLine($"public class Class{c:00}").AppendLine("{");
-            for (var t = 0; t < testsPerClass; t++) code.AppendLine($"    [Test] public void Test{t:00}() => Assert.That({t} + {c}, Is.EqualTo({t + c}));");
+            for (var t = 0; t < testsPerClass; t++)
+                code.AppendLine(nunit
+                    ? $"    [Test] public void Test{t:00}() => Assert.That({t} + {c}, Is.EqualTo({t + c}));"
+                    : $"    [Fact] public void Test{t:00}() => Assert.Equal({t + c}, {t} + {c});");
             code.AppendLine("}");
         }
         File.WriteAllText(Path.Combine(folder, "Tests.cs"), code.ToString());
