@@ -8,4 +8,10 @@ internal static class NUnitSettingNames
     public const string NumberOfTestWorkers = "NumberOfTestWorkers";
     public const string RunOnMainThread = "RunOnMainThread";
     public const string TestParametersDictionary = "TestParametersDictionary";
+
+    /// <summary>NUnit's prefilter: the fixtures (by type name) to build tests from, with the setup fixtures of their namespaces.</summary>
+    public const string Load = "LOAD";
+
+    /// <summary>The fixture a fresh or a class's child runs, which it need not build the rest of the assembly for.</summary>
+    public const string LoadFixture = "sandlock:load-fixture";
 }

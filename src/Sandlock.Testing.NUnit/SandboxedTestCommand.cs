@@ -14,7 +14,7 @@ namespace Sandlock.Testing.NUnit;
 /// test's result from the child's. In the child: runs them in place.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCommand(inner)
+internal sealed partial class SandboxedTestCommand(TestCommand inner) : DelegatingTestCommand(inner)
 {
     private static readonly string ChildRunnerType = typeof(Child.NUnitChildTestRunner).AssemblyQualifiedName!;
 
@@ -128,9 +128,11 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
     {
         var type = test.TypeInfo?.Type ?? test.Method?.MethodInfo.DeclaringType
             ?? throw new InvalidOperationException($"[Sandboxed] test {test.FullName} has no fixture type");
-        return new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, test.Method?.MethodInfo))
+        var settings = SettingsOf(type, test.Method?.MethodInfo);
+        return new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, settings)
         {
-            FrameworkSettings = FrameworkSettings(),
+            // A child of the assembly's runs any fixture's tests; the others run one fixture's only.
+            FrameworkSettings = FrameworkSettings(settings.EffectiveIsolation == SandboxIsolation.Assembly ? null : type),
             ClassScope = new Sharing.SharingScope(ClassPool, type.FullName ?? type.Name),
             AssemblyScope = AssemblyScopeOf(type.Assembly),
         };
@@ -148,13 +150,22 @@ internal sealed class SandboxedTestCommand(TestCommand inner) : DelegatingTestCo
         .Over(type.GetCustomAttribute<SandboxedAttribute>(inherit: true)?.ToSettings($"[Sandboxed] on {type.FullName}"))
         .Over(method?.GetCustomAttribute<SandboxedAttribute>(inherit: true)?.ToSettings($"[Sandboxed] on {type.FullName}.{method.Name}"));
 
-    /// <summary>The random seed makes generated test cases get the same names in the child; parameters travel too.</summary>
-    private static Dictionary<string, string> FrameworkSettings()
+    [System.Text.RegularExpressions.GeneratedRegex(@"`\d+")]
+    private static partial System.Text.RegularExpressions.Regex GenericArity();
+
+    /// <summary>
+    /// The random seed makes generated test cases get the same names in the child; parameters travel too, and the
+    /// fixture a child needs to build (by the name NUnit's prefilter compares).
+    /// </summary>
+    private static Dictionary<string, string> FrameworkSettings(Type? fixture)
     {
         var settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [NUnitSettingNames.RandomSeed] = Randomizer.InitialSeed.ToString(CultureInfo.InvariantCulture),
         };
+        // NUnit 5's prefilter names a generic fixture without its arity, as its tests are named (GenericFixture<T>).
+        if ((fixture is { IsGenericType: true } ? fixture.GetGenericTypeDefinition() : fixture)?.FullName is { } fixtureName)
+            settings[NUnitSettingNames.LoadFixture] = GenericArity().Replace(fixtureName, "");
         foreach (var name in TestContext.Parameters.Names)
             settings[NUnitSettingNames.ParameterPrefix + name] = TestContext.Parameters[name] ?? "";
         return settings;

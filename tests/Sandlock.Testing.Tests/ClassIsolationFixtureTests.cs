@@ -25,11 +25,14 @@ public abstract class ClassIsolationFixtureTests(FixtureTestRun run)
     /// <summary>What the test printed, by the name its framework gives the result.</summary>
     protected abstract string ResultName(string @class, string test);
 
-    private Dictionary<string, string> Printed(string @class, string test) =>
+    protected Dictionary<string, string> Printed(string @class, string test) =>
         Report[ResultName(@class, test)].StdOut.Trim().Split('\n').Select(l => l.Split(' ', 2)).ToDictionary(p => p[0], p => p[1]);
 
+    /// <summary>How many tests the fixture project has.</summary>
+    protected virtual int Tests => 8;
+
     [Fact]
-    public void EveryTestPasses() => Assert.Equal(8, Report.Count("Passed"));
+    public void EveryTestPasses() => Assert.Equal(Tests, Report.Count("Passed"));
 
     [Fact]
     public void TheTestsOfAClassShareAChildAndNoTwoClassesDo()
@@ -79,5 +82,16 @@ public sealed class ClassIsolationXunitFixtureTests(ClassIsolationFixtureRun run
 /// <summary>tests/fixtures/ClassIsolationNUnit: NUnit runs the fixtures one after the other; its results are named by the method alone.</summary>
 public sealed class ClassIsolationNUnitFixtureTests(ClassIsolationNUnitRun run) : ClassIsolationFixtureTests(run), IClassFixture<ClassIsolationNUnitRun>
 {
+    // And a fixture with a case source, and a generic one.
+    protected override int Tests => 10;
+
     protected override string ResultName(string @class, string test) => @class + test;
+
+    [Fact]
+    public void AClassesChildBuildsItsOwnFixtureOnly()
+    {
+        // NUnit built the whole assembly in each child: the other fixture's case source ran there too.
+        Assert.All(["First", "Second", "Third", "Clock"], c => Assert.Equal("False", Printed(c, "One")["other-fixture-built"]));
+        Assert.Equal("False", Printed("Generic", "One")["other-fixture-built"]);
+    }
 }

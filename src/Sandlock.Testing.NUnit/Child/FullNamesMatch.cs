@@ -13,6 +13,7 @@ internal sealed class FullNamesMatch : TestFilter
 {
     private readonly HashSet<string> _names;
     private readonly HashSet<ITest> _holders = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<string> _found = new(StringComparer.Ordinal);
 
     public FullNamesMatch(IEnumerable<string> fullNames, ITest loaded)
     {
@@ -20,9 +21,17 @@ internal sealed class FullNamesMatch : TestFilter
         FindHolders(loaded);
     }
 
+    /// <summary>Whether the loaded tests hold every name.</summary>
+    public bool FindsAll => _found.Count == _names.Count;
+
     private bool FindHolders(ITest test)
     {
-        if (!test.HasChildren) return _names.Contains(test.FullName);
+        if (!test.HasChildren)
+        {
+            if (!_names.Contains(test.FullName)) return false;
+            _found.Add(test.FullName);
+            return true;
+        }
         var holds = false;
         foreach (var child in test.Tests) holds |= FindHolders(child);
         if (holds) _holders.Add(test);

@@ -17,13 +17,13 @@ namespace Sandlock.Testing.NUnit.Child;
 public sealed class NUnitChildTestRunner : IChildTestRunner
 {
     private NUnitTestAssemblyRunner? _runner;
-    private string? _loaded;
+    private (string Path, string? Fixture)? _loaded;
 
     public Task<IReadOnlyList<ChildTestResult>> RunAsync(ChildTestRequest request)
     {
-        var runner = RunnerFor(request);
+        var (runner, filter) = Prepared(request, [request.TestId]);
         var listener = new ChildResultListener();
-        runner.Run(listener, new FullNamesMatch([request.TestId], Loaded(runner)));
+        runner.Run(listener, filter);
         return Task.FromResult(listener.Results);
     }
 
@@ -32,12 +32,12 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
         var ids = requests.Select(r => r.TestId).ToList();
         // Tests of one full name cannot be told apart by it: each runs on its own, as it always did.
         if (requests.Count < 2 || ids.Distinct(StringComparer.Ordinal).Count() != ids.Count) return Task.FromResult(false);
-        var runner = RunnerFor(requests[0]);
+        var (runner, filter) = Prepared(requests[0], ids);
         var batch = new BatchRunListener(ids, jobs);
         ChildTestStart.ArmBatch(batch.Starting);
         try
         {
-            runner.Run(batch, new FullNamesMatch(ids, Loaded(runner)));
+            runner.Run(batch, filter);
         }
         finally
         {
@@ -47,13 +47,26 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
         return Task.FromResult(true);
     }
 
+    /// <summary>
+    /// The runner with the tests loaded, and the filter that selects <paramref name="testIds"/>. A fresh child, or a
+    /// class's, builds only its fixture's tests (and the setup fixtures of its namespaces): a large assembly's tree
+    /// otherwise costs each child its whole build. Should the fixture's name not find them (NUnit's prefilter reads a
+    /// generic fixture's differently), the whole assembly is built.
+    /// </summary>
+    private (NUnitTestAssemblyRunner Runner, FullNamesMatch Filter) Prepared(ChildTestRequest request, IReadOnlyList<string> testIds)
+    {
+        var fixture = request.FrameworkSettings.GetValueOrDefault(NUnitSettingNames.LoadFixture);
+        var runner = _runner is not null && _loaded == (request.AssemblyPath, fixture) ? _runner : Load(request, fixture);
+        var filter = new FullNamesMatch(testIds, Loaded(runner));
+        if (filter.FindsAll || fixture is null) return (runner, filter);
+        runner = Load(request, null);
+        return (runner, new FullNamesMatch(testIds, Loaded(runner)));
+    }
+
     private ITest Loaded(NUnitTestAssemblyRunner runner) =>
-        runner.LoadedTest ?? throw new InvalidOperationException($"NUnit loaded no test from {_loaded}");
+        runner.LoadedTest ?? throw new InvalidOperationException($"NUnit loaded no test from {_loaded?.Path}");
 
-    private NUnitTestAssemblyRunner RunnerFor(ChildTestRequest request) =>
-        _loaded == request.AssemblyPath && _runner is not null ? _runner : Load(request);
-
-    private NUnitTestAssemblyRunner Load(ChildTestRequest request)
+    private NUnitTestAssemblyRunner Load(ChildTestRequest request, string? fixture)
     {
         var settings = new Dictionary<string, object>(StringComparer.Ordinal)
         {
@@ -65,10 +78,11 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
         };
         if (request.FrameworkSettings.TryGetValue(NUnitSettingNames.RandomSeed, out var seed))
             settings[NUnitSettingNames.RandomSeed] = int.Parse(seed, CultureInfo.InvariantCulture);
+        if (fixture is not null) settings[NUnitSettingNames.Load] = new List<string> { fixture };
 
         var runner = new NUnitTestAssemblyRunner(new DefaultTestAssemblyBuilder());
         runner.Load(Assembly.Load(TestAssemblyName.Of(request.AssemblyPath)), settings);
-        (_runner, _loaded) = (runner, request.AssemblyPath);
+        (_runner, _loaded) = (runner, (request.AssemblyPath, fixture));
         return runner;
     }
 }
