@@ -94,4 +94,8 @@ public sealed class ClassIsolationNUnitFixtureTests(ClassIsolationNUnitRun run) 
         Assert.All(["First", "Second", "Third", "Clock"], c => Assert.Equal("False", Printed(c, "One")["other-fixture-built"]));
         Assert.Equal("False", Printed("Generic", "One")["other-fixture-built"]);
     }
+
+    [Fact]
+    public void AClassesChildRunsTheSetUpFixtureOfItsNamespace() =>
+        Assert.All(["First", "Second", "Third", "Clock", "Generic"], c => Assert.Equal("True", Printed(c, "One")["namespace-set-up"]));
 }
