@@ -119,7 +119,8 @@ internal sealed partial class SandboxedTestCommand(TestCommand inner) : Delegati
         // NUnit says nothing when a fixture ends: its shared children end when another fixture's test comes.
         if (launch.Settings.EffectiveIsolation == SandboxIsolation.Class) ClassPool.EndIdleOutside(launch.ClassScope!.Name);
         // NUnit runs commands synchronously on its worker thread.
-        var results = (FixtureBatches.Take(test, BatchLaunchOf) ?? SandboxedTestRunner.RunAsync(launch)).GetAwaiter().GetResult();
+        var batched = launch.Settings.EffectiveIsolation is SandboxIsolation.Class or SandboxIsolation.Assembly ? FixtureBatches.Take(test, BatchLaunchOf) : null;
+        var results = (batched ?? SandboxedTestRunner.RunAsync(launch)).GetAwaiter().GetResult();
         Report(context.CurrentResult, results[0]);
         return context.CurrentResult;
     }
