@@ -38,6 +38,11 @@ public sealed class BatchNUnitFixtureTests(BatchNUnitRun run) : IClassFixture<Ba
     }
 
     [Fact]
+    public void EveryBatchsChildCarriesTheProjectsPolicyFile() =>
+        Assert.All(["Alpha", "Beta", "Gamma", "InTheChild", "Cases(1)", "Cases(2)", "BeforeTheHang", "AfterTheHang"],
+            t => Assert.Equal("written", Printed(t)["batch-out"]));
+
+    [Fact]
     public void EachTestOfABatchHasItsOwnTempFolderAndGuids()
     {
         string[] tests = ["Alpha", "Beta", "Gamma", "InTheChild", "Cases(1)", "Cases(2)", "BeforeTheHang", "AfterTheHang"];

@@ -28,8 +28,7 @@ internal sealed class BatchRunListener(IReadOnlyList<string> testIds, IChildTest
             if (index == _nextStart - 1 && _runningStarted && !_ended.ContainsKey(index) && index >= _nextReport) return true;
             // One already passed: the order makes it not happen.
             if (index < _nextStart) return false;
-            for (; _nextStart < index; _nextStart++) End(_nextStart, new ChildRunReport([], "NUnit did not run it in the batch's order"));
-            _nextStart = index + 1;
+            PassTo(index);
             return _runningStarted = jobs.Starting(index);
         }
     }
@@ -43,8 +42,7 @@ internal sealed class BatchRunListener(IReadOnlyList<string> testIds, IChildTest
             // Reported without having started: its fixture's one-time setup failed or ignored it; the result says why.
             if (index >= _nextStart)
             {
-                for (; _nextStart < index; _nextStart++) End(_nextStart, new ChildRunReport([], "NUnit did not run it in the batch's order"));
-                _nextStart = index + 1;
+                PassTo(index);
                 _runningStarted = false;
             }
             End(index, new ChildRunReport([ChildResultListener.Convert(result)], null));
@@ -59,6 +57,13 @@ internal sealed class BatchRunListener(IReadOnlyList<string> testIds, IChildTest
             for (var i = _nextReport; i < testIds.Count; i++) _ended.TryAdd(i, new ChildRunReport([], why));
             Flush();
         }
+    }
+
+    /// <summary>Test <paramref name="index"/> is the next to start: those before it that did not are reported as not run.</summary>
+    private void PassTo(int index)
+    {
+        for (; _nextStart < index; _nextStart++) End(_nextStart, new ChildRunReport([], "NUnit did not run it in the batch's order"));
+        _nextStart = index + 1;
     }
 
     private void End(int index, ChildRunReport report)
