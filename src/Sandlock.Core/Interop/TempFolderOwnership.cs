@@ -25,13 +25,22 @@ internal sealed class TempFolderOwnership : IDisposable
     public static TempFolderOwnership? Claim(string folder)
     {
         var lockPath = folder.TrimEnd('/') + Suffix;
+        // Made and locked under a name no sweep looks at, then given its name: a sweep never sees the mark unheld
+        // (it took a mark in the moment between its creation and its lock, and removed the folder its owner went on to use).
+        var pending = $"{lockPath}-{Path.GetRandomFileName()}";
         SafeFileHandle? handle = null;
         try
         {
-            handle = File.OpenHandle(lockPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
+            handle = File.OpenHandle(pending, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
             // Taken explicitly: .NET's own FileShare locking can be switched off by an environment variable.
-            if (FileLock.TryLockExclusive((int)handle.DangerousGetHandle())) return new TempFolderOwnership(lockPath, handle);
+            if (FileLock.TryLockExclusive((int)handle.DangerousGetHandle()))
+            {
+                File.Move(pending, lockPath, overwrite: false);
+                return new TempFolderOwnership(lockPath, handle);
+            }
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        try { File.Delete(pending); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         handle?.Dispose();
         return null;

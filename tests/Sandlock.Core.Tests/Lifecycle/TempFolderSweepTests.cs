@@ -61,6 +61,33 @@ public sealed class TempFolderSweepTests
     }
 
     [Fact]
+    public async Task A_sweep_never_takes_a_folder_while_its_owner_claims_it()
+    {
+        // A test host's or a build node's sweep, or `sandlock ps`, runs while other processes make their folders: a
+        // mark that could be seen before it is held let the sweep remove a folder its owner went on to use.
+        using var temp = new TempDir();
+        using var stop = new CancellationTokenSource();
+        var sweeping = Task.Run(() =>
+        {
+            var sweeps = 0;
+            while (!stop.IsCancellationRequested) { TempFolderOwnership.Sweep(temp.Path); sweeps++; }
+            return sweeps;
+        });
+        var lost = 0;
+        for (var i = 0; i < 3000; i++)
+        {
+            var folder = Directory.CreateDirectory(temp[$"sandlock-test-{i}"]).FullName;
+            using var ownership = TempFolderOwnership.Claim(folder);
+            Assert.NotNull(ownership);
+            if (!Directory.Exists(folder) || !File.Exists(folder + ".owner")) lost++;
+            Directory.Delete(folder);
+        }
+        await stop.CancelAsync();
+        Assert.True(await sweeping > 0);
+        Assert.Equal(0, lost);
+    }
+
+    [Fact]
     public void A_link_in_place_of_a_swept_folder_is_removed_not_followed()
     {
         using var temp = new TempDir();
