@@ -74,6 +74,7 @@ public sealed class TempFolderSweepTests
             return sweeps;
         });
         var lost = 0;
+        var fdsBefore = Directory.GetFiles("/proc/self/fd").Length;
         for (var i = 0; i < 3000; i++)
         {
             var folder = Directory.CreateDirectory(temp[$"sandlock-test-{i}"]).FullName;
@@ -85,6 +86,9 @@ public sealed class TempFolderSweepTests
         await stop.CancelAsync();
         Assert.True(await sweeping > 0);
         Assert.Equal(0, lost);
+        // Every mark's lock went with its ownership, and no pending mark is left behind.
+        Assert.InRange(Directory.GetFiles("/proc/self/fd").Length, 0, fdsBefore + 8);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path));
     }
 
     [Fact]
