@@ -65,6 +65,11 @@ internal sealed partial class SandboxedTestCommand(TestCommand inner) : Delegati
             Collect(assemblySuite);
         }
         SandboxedTestRunner.ExpectClasses(methods.Select(m => (m.Key.Item1.FullName ?? m.Key.Item1.Name, m.Value)));
+        // NUnit runs them one after the other, in the tree's order: each test of a child of its own has it started ahead.
+        if (fixtures is not null)
+            SandboxedTestRunner.ExpectOwnChildren(fixtures.Values.SelectMany(tests => tests)
+                .Where(t => MethodOf(t) is { } key && methods.TryGetValue(key, out var m) && m.Settings.EffectiveIsolation == SandboxIsolation.Test)
+                .Select(LaunchOf));
 
         void Collect(ITest test)
         {
@@ -75,8 +80,7 @@ internal sealed partial class SandboxedTestCommand(TestCommand inner) : Delegati
 
         void Count(ITest test)
         {
-            if (!test.IsSuite && test.RunState is RunState.Runnable or RunState.Explicit && test.Method?.MethodInfo is { } method
-                && (test.TypeInfo?.Type ?? method.DeclaringType) is { } type && !methods.ContainsKey((type, method)) && IsSandboxed(type, method))
+            if (MethodOf(test) is var (type, method) && !methods.ContainsKey((type, method)) && IsSandboxed(type, method))
             {
                 methods[(type, method)] = new SandboxedTestLaunch(type.Assembly, test.FullName, test.FullName, ChildRunnerType, SettingsOf(type, method))
                 {
@@ -85,6 +89,13 @@ internal sealed partial class SandboxedTestCommand(TestCommand inner) : Delegati
             }
         }
     }
+
+    /// <summary>The fixture type and method of a test NUnit will hand a command; null for a suite or a test it will not run.</summary>
+    private static (Type, MethodInfo)? MethodOf(ITest test) =>
+        !test.IsSuite && test.RunState is RunState.Runnable or RunState.Explicit && test.Method?.MethodInfo is { } method
+        && (test.TypeInfo?.Type ?? method.DeclaringType) is { } type
+            ? (type, method)
+            : null;
 
     private static bool IsSandboxed(Type type, MethodInfo method) =>
         type.Assembly.GetCustomAttribute<SandboxedAttribute>() is not null || type.GetCustomAttribute<SandboxedAttribute>(inherit: true) is not null

@@ -85,6 +85,7 @@ internal sealed class SandboxedTestClassRunner(ITestClass testClass, IReflection
             launches.Add(SandboxedTestCases.LaunchOf(testCase, settings, _classScope, assemblyScope));
         }
         var tasks = SandboxedTestRunner.StartInOrder(launches, CancellationTokenSource.Token);
+        SandboxedTestRunner.ExpectOwnChildren(launches);
         var started = new Dictionary<IXunitTestCase, Task<IReadOnlyList<Protocol.ChildTestResult>>>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < cases.Count; i++)
             if (tasks[i] is { } task) started.TryAdd(cases[i], task);

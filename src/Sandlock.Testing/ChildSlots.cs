@@ -15,6 +15,9 @@ internal static class ChildSlots
 
     private static readonly SemaphoreSlim Slots = new(Count);
 
+    /// <summary>How many children are at work now.</summary>
+    public static int InUse => Count - Slots.CurrentCount;
+
     /// <summary>Waits for a slot; disposing the result gives it back.</summary>
     public static async Task<IDisposable> TakeAsync(CancellationToken cancellationToken)
     {

@@ -15,6 +15,10 @@ public enum SandboxIsolation
     /// <summary>One child for the tests of a class (an NUnit fixture) that have the same policy.</summary>
     Class,
 
-    /// <summary>A fresh child per test: nothing a test leaves in memory or in its process reaches another.</summary>
+    /// <summary>
+    /// A fresh child per test: nothing a test leaves in memory or in its process reaches another. Where the framework
+    /// runs tests one at a time, a test's child is started while the tests before it run; it runs nothing of the test
+    /// assembly until its test starts, with the test's own seed, folder and clock.
+    /// </summary>
     Test,
 }

@@ -29,6 +29,7 @@ internal static class SandboxedTestRunner
         var clock = Stopwatch.StartNew();
         ParentThreadPool.MakeRoom();
         if (SharedPlanOf(launch) is { } shared) return await RunSharedAsync(launch, shared, clock, cancellationToken).ConfigureAwait(false);
+        if (OwnChildPlanOf(launch) is { } own) return await RunInOwnChildAsync(launch, own, clock, cancellationToken).ConfigureAwait(false);
         // A fresh child, also for a shared isolation whose policy has an error or a chroot that lacks what a child needs: both are reported here.
         var assemblyPath = launch.TestAssembly.Location;
         var outputDirectory = Path.GetDirectoryName(assemblyPath)!;
@@ -56,7 +57,7 @@ internal static class SandboxedTestRunner
             return [ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed)];
         try
         {
-            var seed = launch.Settings.RandomSeed ?? TestSeed.For(launch.TestFullName);
+            var seed = SeedOf(launch);
             SandboxPolicy policy;
             try
             {
@@ -147,7 +148,7 @@ internal static class SandboxedTestRunner
             {
                 try
                 {
-                    return SharedPlanOf(ahead) is { } shared ? StartShared(ahead, shared, Stopwatch.StartNew()).Child : null;
+                    return SharedPlanOf(ahead) is { } shared ? StartShared(ahead, shared, Stopwatch.StartNew(), GroupSeedOf(ahead)).Child : null;
                 }
                 // Whatever stops it, the test that would have taken it starts a child of its own and reports what stops that.
                 catch (Exception)
@@ -207,15 +208,26 @@ internal static class SandboxedTestRunner
     }
 
     /// <summary>Where a launch runs when it shares a child; null when it runs in a fresh one (or its policy has an error to report).</summary>
-    private static SharedPlan? SharedPlanOf(SandboxedTestLaunch launch)
+    private static SharedPlan? SharedPlanOf(SandboxedTestLaunch launch) => launch.Settings.EffectiveIsolation switch
     {
-        var scope = launch.Settings.EffectiveIsolation switch
-        {
-            SandboxIsolation.Class => launch.ClassScope,
-            SandboxIsolation.Assembly => launch.AssemblyScope,
-            _ => null,
-        };
-        if (scope is null || !launch.Confined || Learning.FailedTestLearning.Folder is not null) return null;
+        SandboxIsolation.Class when launch.ClassScope is { } scope => PlanOf(launch, scope, GroupOf(launch), perClass: true),
+        SandboxIsolation.Assembly when launch.AssemblyScope is { } scope => PlanOf(launch, scope, GroupOf(launch), perClass: false),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Where a test of <see cref="SandboxIsolation.Test"/> that a framework runs finds its own child, which may have been
+    /// started ahead (<see cref="TestChildrenAhead"/>); null when it runs in a fresh child the old way (a workdir, a
+    /// chroot that lacks what a child needs, learn mode, a policy error to report, a caller that gives no assembly run).
+    /// </summary>
+    private static SharedPlan? OwnChildPlanOf(SandboxedTestLaunch launch) =>
+        launch.Settings.EffectiveIsolation == SandboxIsolation.Test && launch.AssemblyScope is { } assemblyScope
+            ? PlanOf(launch, TestChildrenAhead.ScopeOf(launch, assemblyScope), GroupOf(launch), perClass: false)
+            : null;
+
+    private static SharedPlan? PlanOf(SandboxedTestLaunch launch, SharingScope scope, string group, bool perClass)
+    {
+        if (!launch.Confined || Learning.FailedTestLearning.Folder is not null) return null;
         try
         {
             var project = ProjectPolicy.Of(launch.TestAssembly);
@@ -223,11 +235,80 @@ internal static class SandboxedTestRunner
             var root = ChildRoot.Of(files);
             var outputDirectory = Path.GetDirectoryName(launch.TestAssembly.Location)!;
             if (TestPolicy.HasWorkdir(launch.Settings, files) || ChrootCheck.MissingBeforeStart(root, outputDirectory) is not null) return null;
-            return new SharedPlan(scope, GroupOf(launch), project, files, root, outputDirectory, launch.Settings.EffectiveIsolation == SandboxIsolation.Class);
+            return new SharedPlan(scope, group, project, files, root, outputDirectory, perClass);
         }
         catch (PolicyException)
         {
             return null;
+        }
+    }
+
+    private static ulong SeedOf(SandboxedTestLaunch launch) => launch.Settings.RandomSeed ?? TestSeed.For(launch.TestFullName);
+
+    /// <summary>
+    /// The framework will run these tests one after the other, in this order: those of <see cref="SandboxIsolation.Test"/>
+    /// get their children started ahead, the first ones' now (<see cref="TestChildrenAhead"/>).
+    /// </summary>
+    public static void ExpectOwnChildren(IEnumerable<SandboxedTestLaunch> inOrder) =>
+        TestChildrenAhead.Expect(inOrder.Where(l => l.Settings.EffectiveIsolation == SandboxIsolation.Test && l.AssemblyScope is not null), StartOwnChildAhead);
+
+    /// <summary>Starts the child of a test of its own before the test comes; where it waits, or null when the test will run another way.</summary>
+    private static (SharingScope Scope, string Group)? StartOwnChildAhead(SandboxedTestLaunch launch)
+    {
+        if (OwnChildPlanOf(launch) is not { } plan) return null;
+        ParentThreadPool.MakeRoom();
+        plan.Scope.Pool.StartingAhead(plan.Scope.Name, plan.Group, Task.Run(() =>
+        {
+            try
+            {
+                return StartShared(launch, plan, Stopwatch.StartNew(), SeedOf(launch)).Child;
+            }
+            // Whatever stops it, the test starts a child of its own and reports what stops that.
+            catch (Exception)
+            {
+                return null;
+            }
+        }));
+        return (plan.Scope, plan.Group);
+    }
+
+    /// <summary>
+    /// A test of <see cref="SandboxIsolation.Test"/> in a child of its own: the one started ahead for it, or a new one;
+    /// the children of the tests after it start as it takes its own. The child runs this test only and then ends.
+    /// </summary>
+    private static async Task<IReadOnlyList<ChildTestResult>> RunInOwnChildAsync(SandboxedTestLaunch launch, SharedPlan plan, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var (scope, group) = (plan.Scope, plan.Group);
+        var run = new SharedTestRun(launch, new ChildTestRequest(launch.RunnerType, launch.TestAssembly.Location, launch.TestId, launch.FrameworkSettings),
+            SeedOf(launch), launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : null,
+            launch.Settings.AcceptedDenials(plan.Project.BaseDirectory));
+        // Taken before a child is started here: tests that xunit runs side by side would otherwise each boot one at once.
+        using var slot = await ChildSlots.TakeAsync(cancellationToken).ConfigureAwait(false);
+        var child = await scope.Pool.TakeIdleAsync(scope.Name, group).ConfigureAwait(false);
+        var startedAhead = child is not null;
+        for (var attempt = 0; ; attempt++)
+        {
+            if (child is null)
+            {
+                var (started, failure) = StartShared(launch, plan, clock, run.Seed);
+                if (started is null) return [failure!];
+                child = started;
+            }
+            if (attempt == 0) TestChildrenAhead.Took(launch, StartOwnChildAhead);
+            IReadOnlyList<ChildTestResult>? results = null;
+            try
+            {
+                await child.RunAsync([run], (_, r) => results = r, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                scope.Pool.End(child);
+            }
+            if (results is not null) return results;
+            // A child started ahead that ended while it waited (killed from outside): the test gets a new one, once.
+            if (!startedAhead || attempt > 0)
+                return [ChildTestResult.Failed(null, typeof(SandboxedTestException).FullName!, "the child ended before the test started", null, "", clock.Elapsed)];
+            child = null;
         }
     }
 
@@ -241,7 +322,7 @@ internal static class SandboxedTestRunner
         {
             var runs = tests.Select(t => new SharedTestRun(t.Launch,
                 new ChildTestRequest(t.Launch.RunnerType, t.Launch.TestAssembly.Location, t.Launch.TestId, t.Launch.FrameworkSettings),
-                t.Launch.Settings.RandomSeed ?? TestSeed.For(t.Launch.TestFullName),
+                SeedOf(t.Launch),
                 t.Launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : null,
                 t.Launch.Settings.AcceptedDenials(plan.Project.BaseDirectory))).ToArray();
             using var turn = await scope.Pool.TakeTurnAsync(scope.Name, group, cancellationToken).ConfigureAwait(false);
@@ -261,7 +342,7 @@ internal static class SandboxedTestRunner
                 }
                 if (child is null)
                 {
-                    var (started, failure) = StartShared(runs[next].Launch, plan, clock);
+                    var (started, failure) = StartShared(runs[next].Launch, plan, clock, GroupSeedOf(runs[next].Launch));
                     if (started is null)
                     {
                         // What stops one child stops the next: every test left reports it.
@@ -321,8 +402,14 @@ internal static class SandboxedTestRunner
         public TaskCompletionSource<IReadOnlyList<ChildTestResult>> Results { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>A new shared child for the launch's group, or the failure its test reports.</summary>
-    private static (SharedChild? Child, ChildTestResult? Failure) StartShared(SandboxedTestLaunch launch, SharedPlan plan, Stopwatch clock)
+    /// <summary>
+    /// The seed of a shared child's policy (what the served /dev/urandom holds until its first test starts): the
+    /// group's, not whichever test came first.
+    /// </summary>
+    private static ulong GroupSeedOf(SandboxedTestLaunch launch) => TestSeed.For(launch.TestAssembly.GetName().Name + "\n" + launch.Settings.PolicyKey);
+
+    /// <summary>A new shared child for the launch's group, or the failure its test reports; <paramref name="seed"/> serves its start.</summary>
+    private static (SharedChild? Child, ChildTestResult? Failure) StartShared(SandboxedTestLaunch launch, SharedPlan plan, Stopwatch clock, ulong seed)
     {
         var (project, files, root, outputDirectory) = (plan.Project, plan.Files, plan.Root, plan.OutputDirectory);
         var assemblyPath = launch.TestAssembly.Location;
@@ -330,10 +417,8 @@ internal static class SandboxedTestRunner
             return (null, ChildFailure.ChrootIncomplete(ChrootCheck.NoTemp(root), clock.Elapsed));
         try
         {
-            // The policy of the group: the session folder is the temp folder; seed and TMPDIR are set per test. Its
-            // seed (what the served /dev/urandom holds) comes from the group, not from whichever test came first.
-            var policy = TestPolicy.Build(launch.Settings, project, files, root, outputDirectory, session.ChildPath,
-                TestSeed.For(launch.TestAssembly.GetName().Name + "\n" + launch.Settings.PolicyKey));
+            // The policy of the group: the session folder is the temp folder; seed and TMPDIR are set per test.
+            var policy = TestPolicy.Build(launch.Settings, project, files, root, outputDirectory, session.ChildPath, seed);
             var command = ChildCommand.For(assemblyPath, "-");
             if (ChrootCheck.MissingFrom(root, command.Take(command.Length - 1)) is { } missingFile)
             {

@@ -14,7 +14,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
     private readonly Dictionary<(string Scope, string Group), Queue<Task<SharedChild?>>> _starting = [];
     private readonly Dictionary<(string Scope, string Group), int> _classesToCome = [];
     private readonly HashSet<(string Scope, string Group, SharingScope Class)> _classesCounted = [];
-    private readonly List<Task> _poolsEnding = [];
+    private readonly List<Task> _endingLater = [];
     private bool _disposed;
 
     /// <summary>
@@ -133,6 +133,24 @@ internal sealed class SharedChildPool : IAsyncDisposable
         EndInBackground(child);
     }
 
+    /// <summary>Ends the children of the group that wait in <paramref name="scope"/>, idle or started ahead, in the background.</summary>
+    public void EndWaiting(string scope, string group)
+    {
+        List<SharedChild> idle;
+        Queue<Task<SharedChild?>>? starting;
+        lock (_gate)
+        {
+            idle = [.. _idle.Where(e => e.Scope == scope && e.Group == group).Select(e => e.Child)];
+            _idle.RemoveAll(e => e.Scope == scope && e.Group == group);
+            _starting.Remove((scope, group), out starting);
+        }
+        foreach (var child in idle) EndInBackground(child);
+        foreach (var task in starting ?? []) EndLater(EndWhenStartedAsync(task));
+    }
+
+    /// <summary>A child that ran the one test it was for: it ends in the background; the pool's end still waits for it.</summary>
+    public void End(SharedChild child) => EndInBackground(child);
+
     /// <summary>
     /// Ends the idle children of other scopes: for a framework that gives no end-of-class hook (NUnit), a class's
     /// children end when another class starts using the pool.
@@ -172,11 +190,16 @@ internal sealed class SharedChildPool : IAsyncDisposable
     /// </summary>
     public void EndAfterwards(SharedChildPool pool)
     {
-        var ending = EndQuietlyAsync(pool);
+        EndLater(EndQuietlyAsync(pool));
+    }
+
+    /// <summary>An end under way that the pool's own end waits for.</summary>
+    private void EndLater(Task ending)
+    {
         lock (_gate)
         {
-            _poolsEnding.RemoveAll(t => t.IsCompleted);
-            _poolsEnding.Add(ending);
+            _endingLater.RemoveAll(t => t.IsCompleted);
+            _endingLater.Add(ending);
         }
     }
 
@@ -187,9 +210,9 @@ internal sealed class SharedChildPool : IAsyncDisposable
         catch (Exception) { /* its children died with their sandboxes */ }
     }
 
-    private Task PoolsEnded()
+    private Task EndedLater()
     {
-        lock (_gate) return Task.WhenAll(_poolsEnding);
+        lock (_gate) return Task.WhenAll(_endingLater);
     }
 
     /// <summary>
@@ -211,7 +234,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
             foreach (var key in startingScopes) _starting.Remove(key);
             alreadyEnding = [.. _ending.Values];
         }
-        return Task.WhenAll([.. ending.Select(c => c.DisposeAsync().AsTask()), .. starting.Select(EndWhenStartedAsync), .. alreadyEnding, PoolsEnded()]);
+        return Task.WhenAll([.. ending.Select(c => c.DisposeAsync().AsTask()), .. starting.Select(EndWhenStartedAsync), .. alreadyEnding, EndedLater()]);
     }
 
     /// <summary>
@@ -245,7 +268,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
         foreach (var child in started) child.Kill();
         foreach (var child in ending.Concat(started)) child.FinishEnding(deadline);
         // Those of pools already ending close their sockets, so their children exit on their own; waited for up to the same deadline.
-        PoolsEnded().Wait(deadline - DateTime.UtcNow is { Ticks: > 0 } remaining ? remaining : TimeSpan.Zero);
+        EndedLater().Wait(deadline - DateTime.UtcNow is { Ticks: > 0 } remaining ? remaining : TimeSpan.Zero);
     }
 
     public async ValueTask DisposeAsync()
@@ -268,7 +291,7 @@ internal sealed class SharedChildPool : IAsyncDisposable
         foreach (var child in alreadyEnding) child.Kill();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
         foreach (var child in alreadyEnding) child.FinishEnding(deadline);
-        await PoolsEnded().ConfigureAwait(false);
+        await EndedLater().ConfigureAwait(false);
     }
 
     private void EndTurns()
