@@ -112,6 +112,34 @@ public sealed class RegistryTests
         Assert.DoesNotContain(Directory.GetFiles(RuntimeFolder.Resolve()), f => Path.GetFileName(f).StartsWith($"{owner.Id}-", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The kill ends the sandbox the owner's main thread waits for, and the owner then exits: once in CI the client read
+    /// an empty answer, the process gone before the answer was written. The owner now waits for answers being sent.
+    /// </summary>
+    [Fact]
+    public async Task A_killed_owner_answers_the_kill_before_it_exits()
+    {
+        var owners = Enumerable.Range(0, 8).Select(i => StartOwner(UniqueName($"answers-{i}"), "sleep", "60")).ToList();
+        try
+        {
+            foreach (var owner in owners)
+            {
+                var listed = await Until(() => RegistryClient.List().SingleOrDefault(s => s.OwnerPid == owner.Id), "the owner's sandbox listed");
+                Assert.Equal(listed.Id, RegistryClient.Kill(listed.Id).Id);
+                await owner.WaitForExitAsync();
+                Assert.Equal(0, owner.ExitCode);
+            }
+        }
+        finally
+        {
+            foreach (var owner in owners)
+            {
+                if (!owner.HasExited) owner.Kill(entireProcessTree: true);
+                owner.Dispose();
+            }
+        }
+    }
+
     [Fact]
     public void The_runtime_folder_must_be_a_private_folder_of_the_user()
     {

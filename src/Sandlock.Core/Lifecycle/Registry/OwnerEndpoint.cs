@@ -15,6 +15,11 @@ internal static class OwnerEndpoint
     private const int MaxRequestBytes = 4096;
     private static readonly TimeSpan ClientPatience = TimeSpan.FromSeconds(10);
 
+    // The process waits this long on its way out for answers being sent: a kill ends the sandbox its main thread waits
+    // for, and the process exited before the answer to the kill was written (the client read an empty answer).
+    private static readonly TimeSpan AnswersOnExit = TimeSpan.FromSeconds(1);
+
+    private static int _serving;
     private static int _lockFd = -1;
     private static int _listener = -1;
     private static RegistryFiles? _files;
@@ -54,7 +59,11 @@ internal static class OwnerEndpoint
             if (listener < 0) throw new RegistryException($"cannot listen on {partSocket}: {Libc.ErrorText(-listener)}");
             File.Move(partSocket, files.Socket);
             _listener = listener;
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => files.Remove();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                WaitForAnswers();
+                files.Remove();
+            };
             return listener;
         }
         // Whatever went wrong: the sandbox that opens it runs on, unlisted.
@@ -82,6 +91,7 @@ internal static class OwnerEndpoint
             if (fd >= 0)
             {
                 var client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+                Interlocked.Increment(ref _serving);
                 _ = Task.Run(() => ServeAsync(client));
                 return false;
             }
@@ -116,7 +126,17 @@ internal static class OwnerEndpoint
             {
                 // A client that went away or sent nonsense gets nothing; the owner and its sandboxes carry on.
             }
+            finally
+            {
+                Interlocked.Decrement(ref _serving);
+            }
         }
+    }
+
+    private static void WaitForAnswers()
+    {
+        var deadline = Environment.TickCount64 + (long)AnswersOnExit.TotalMilliseconds;
+        while (Volatile.Read(ref _serving) > 0 && Environment.TickCount64 < deadline) Thread.Sleep(1);
     }
 
     private static async Task<RegistryRequest?> ReadRequestAsync(Socket client, CancellationToken cancellationToken)
