@@ -13,30 +13,47 @@ internal sealed class LibraryFunctions
     private readonly ConcurrentDictionary<(string Path, ulong Inode), ElfImage?> _images = new();
 
     /// <summary>
-    /// Whether <paramref name="address"/> in <paramref name="pid"/> is the start of one of <paramref name="names"/>,
-    /// or, for a <paramref name="slot"/>, a GOT slot the dynamic linker binds to one of them.
+    /// What <paramref name="pid"/> has mapped, read once for the questions of one held call (a .NET process maps some
+    /// hundreds of regions: each read of its maps cost ~0.2 ms, and a call asked up to three questions).
     /// </summary>
-    public bool IsOneOf(int pid, ulong address, bool slot, IReadOnlyCollection<string> names) =>
-        Locate(pid, address) is var (image, offset)
-        && (slot
-            ? image.TryGetSlotSymbol(offset, out var bound) && names.Contains(bound)
-            : names.Any(name => image.TryGetFunction(name, out var at, out _) && at == offset));
+    public ProcessCode Of(int pid) => new(this, pid);
 
-    /// <summary>Whether <paramref name="address"/> in <paramref name="pid"/> lies in the code of function <paramref name="name"/>.</summary>
-    public bool IsInside(int pid, ulong address, string name) =>
-        Locate(pid, address) is var (image, offset) && image.TryGetFunction(name, out var at, out var size) && offset >= at && offset < at + size;
-
-    /// <summary>The file mapped at <paramref name="address"/> and where in it the address is, counted as its symbols count.</summary>
-    private (ElfImage Image, long Offset)? Locate(int pid, ulong address)
+    /// <summary>The code of one process, as mapped when first asked.</summary>
+    public sealed class ProcessCode(LibraryFunctions functions, int pid)
     {
-        List<MemoryMapping> mappings;
-        try { mappings = [.. MemoryMapping.Read(pid)]; }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
-        if (mappings.FirstOrDefault(m => m.Contains(address)) is not { IsFileBacked: true } code) return null;
-        // Symbol values count from where the file's offset 0 is mapped.
-        if (mappings.FirstOrDefault(m => m.Inode == code.Inode && m.Path == code.Path && m.FileOffset == 0) is not { } first) return null;
-        return _images.GetOrAdd((code.Path, code.Inode), Load) is { } image ? (image, (long)(address - first.Start)) : null;
+        private List<MemoryMapping>? _mappings;
+        private bool _read;
+
+        /// <summary>
+        /// Whether <paramref name="address"/> is the start of one of <paramref name="names"/>, or, for a
+        /// <paramref name="slot"/>, a GOT slot the dynamic linker binds to one of them.
+        /// </summary>
+        public bool IsOneOf(ulong address, bool slot, IReadOnlyCollection<string> names) =>
+            Locate(address) is var (image, offset)
+            && (slot
+                ? image.TryGetSlotSymbol(offset, out var bound) && names.Contains(bound)
+                : names.Any(name => image.TryGetFunction(name, out var at, out _) && at == offset));
+
+        /// <summary>Whether <paramref name="address"/> lies in the code of function <paramref name="name"/>.</summary>
+        public bool IsInside(ulong address, string name) =>
+            Locate(address) is var (image, offset) && image.TryGetFunction(name, out var at, out var size) && offset >= at && offset < at + size;
+
+        /// <summary>The file mapped at <paramref name="address"/> and where in it the address is, counted as its symbols count.</summary>
+        private (ElfImage Image, long Offset)? Locate(ulong address)
+        {
+            if (!_read)
+            {
+                _read = true;
+                try { _mappings = [.. MemoryMapping.Read(pid)]; }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
+            if (_mappings is not { } mappings) return null;
+            if (mappings.FirstOrDefault(m => m.Contains(address)) is not { IsFileBacked: true } code) return null;
+            // Symbol values count from where the file's offset 0 is mapped.
+            if (mappings.FirstOrDefault(m => m.Inode == code.Inode && m.Path == code.Path && m.FileOffset == 0) is not { } first) return null;
+            return functions._images.GetOrAdd((code.Path, code.Inode), Load) is { } image ? (image, (long)(address - first.Start)) : null;
+        }
     }
 
     private static ElfImage? Load((string Path, ulong Inode) file)

@@ -41,21 +41,21 @@ internal sealed class ClockSeededGenerators : SyscallHandler
         // The vDSO's time, patched to the bare syscall, passes its caller's return address and stack pointer. A
         // program making the syscall itself may pass anything there: at worst its own clock seed is the pinned one.
         var (returnAddress, stackPointer) = (call.Args[1], call.Args[2]);
-        var functions = session.State(() => new LibraryFunctions());
+        var functions = session.State(() => new LibraryFunctions()).Of(call.Pid);
         bool Seeds(ulong at) =>
             CallSites.ResultPassedTo(call.Pid, at) is { } callee
-            && functions.IsOneOf(call.Pid, callee.Address, callee.ThroughSlot, Seeders)
+            && functions.IsOneOf(callee.Address, callee.ThroughSlot, Seeders)
             && Interop.SeccompNotify.IsValid(session.Listener, call.Id);
 
         // The caller is the program, or in a static one libc's time, which called the vDSO through a register and
         // whose own return address lies a few words up the stack: the one whose call instruction went to time.
         if (Seeds(returnAddress)) return true;
-        if (!CallSites.IsRegisterCallEndingAt(call.Pid, returnAddress) || !functions.IsInside(call.Pid, returnAddress, "time")) return false;
+        if (!CallSites.IsRegisterCallEndingAt(call.Pid, returnAddress) || !functions.IsInside(returnAddress, "time")) return false;
         var stack = new ulong[WrapperFrameWords];
         if (!Interop.ProcessMemory.Read(call.Pid, stackPointer + 8, System.Runtime.InteropServices.MemoryMarshal.AsBytes(stack.AsSpan()))) return false;
         foreach (var word in stack)
         {
-            if (CallSites.CallEndingAt(call.Pid, word) is { } time && functions.IsOneOf(call.Pid, time.Address, time.ThroughSlot, ["time"]))
+            if (CallSites.CallEndingAt(call.Pid, word) is { } time && functions.IsOneOf(time.Address, time.ThroughSlot, ["time"]))
                 return Seeds(word);
         }
         return false;
