@@ -11,6 +11,10 @@ namespace Sandlock.Interop;
 internal sealed class TempFolderOwnership : IDisposable
 {
     private const string Suffix = ".owner";
+
+    // A pending mark is unheld only between its creation and its lock, microseconds apart: one unheld for this long
+    // was left by an owner that died before it gave the mark its name.
+    private static readonly TimeSpan PendingMarkAbandonedAfter = TimeSpan.FromSeconds(30);
     private static int _swept;
     private readonly string _lockPath;
     private readonly SafeFileHandle _lock;
@@ -68,13 +72,19 @@ internal sealed class TempFolderOwnership : IDisposable
         });
     }
 
-    /// <summary>Removes each <c>sandlock-*</c> folder of <paramref name="directory"/> whose owner mark no process holds; how many.</summary>
+    /// <summary>
+    /// Removes each <c>sandlock-*</c> folder of <paramref name="directory"/> whose owner mark no process holds, and each
+    /// whose owner died while it made the mark (an old pending mark no process holds); how many.
+    /// </summary>
     public static int Sweep(string directory)
     {
         var removed = 0;
-        foreach (var lockPath in Directory.EnumerateFiles(directory, "sandlock-*" + Suffix))
+        var marks = Directory.EnumerateFiles(directory, "sandlock-*" + Suffix).Select(m => (Mark: m, Folder: m[..^Suffix.Length]));
+        var abandoned = Directory.EnumerateFiles(directory, "sandlock-*" + Suffix + "-*")
+            .Where(m => DateTime.UtcNow - File.GetLastWriteTimeUtc(m) > PendingMarkAbandonedAfter)
+            .Select(m => (Mark: m, Folder: m[..m.LastIndexOf(Suffix + "-", StringComparison.Ordinal)]));
+        foreach (var (lockPath, folder) in marks.Concat(abandoned).ToList())
         {
-            var folder = lockPath[..^Suffix.Length];
             SafeFileHandle handle;
             try { handle = File.OpenHandle(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }

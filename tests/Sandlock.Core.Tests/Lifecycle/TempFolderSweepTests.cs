@@ -47,6 +47,32 @@ public sealed class TempFolderSweepTests
         }
     }
 
+    /// <summary>An owner killed between making its mark under a pending name and renaming it left both behind, for good.</summary>
+    [Fact]
+    public void A_folder_whose_owner_died_while_it_made_the_mark_is_swept_once_the_pending_mark_is_old()
+    {
+        using var temp = new TempDir();
+        string Pending(string name, TimeSpan age)
+        {
+            var folder = Directory.CreateDirectory(temp[name]).FullName;
+            var mark = folder + ".owner-abcd1234.xyz";
+            File.WriteAllBytes(mark, []);
+            File.SetLastWriteTimeUtc(mark, DateTime.UtcNow - age);
+            return folder;
+        }
+        var abandoned = Pending("sandlock-test-abandoned", TimeSpan.FromMinutes(2));
+        // Unheld only for a moment while its owner locks it: a fresh one is never taken.
+        var fresh = Pending("sandlock-test-fresh", TimeSpan.Zero);
+        var held = Pending("sandlock-test-held", TimeSpan.FromMinutes(2));
+        using var holder = File.OpenHandle(held + ".owner-abcd1234.xyz", FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        Assert.True(FileLock.TryLockExclusive((int)holder.DangerousGetHandle()));
+
+        Assert.Equal(1, TempFolderOwnership.Sweep(temp.Path));
+        Assert.False(Directory.Exists(abandoned));
+        Assert.False(File.Exists(abandoned + ".owner-abcd1234.xyz"));
+        Assert.All([fresh, held], f => Assert.True(Directory.Exists(f) && File.Exists(f + ".owner-abcd1234.xyz"), f));
+    }
+
     [Fact]
     public void A_folder_this_process_uses_is_kept_and_its_mark_goes_with_it()
     {
