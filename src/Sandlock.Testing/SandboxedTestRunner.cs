@@ -73,7 +73,7 @@ internal static class SandboxedTestRunner
             var command = ChildCommand.For(assemblyPath, Path.Combine(temp.ChildPath, ProtocolJson.RequestFileName));
             if (ChrootCheck.MissingFrom(root, command.Take(command.Length - 1)) is { } missingFile)
                 return [ChildFailure.ChrootIncomplete(missingFile, clock.Elapsed)];
-            var timeout = launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
+            var timeout = TimeoutOf(launch);
 
             SandboxResult run;
             try
@@ -245,6 +245,13 @@ internal static class SandboxedTestRunner
 
     private static ulong SeedOf(SandboxedTestLaunch launch) => launch.Settings.RandomSeed ?? TestSeed.For(launch.TestFullName);
 
+    private static TimeSpan? TimeoutOf(SandboxedTestLaunch launch) => launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : null;
+
+    /// <summary>What a shared child (or a test's own) is sent for the launch's test.</summary>
+    private static SharedTestRun SharedRunOf(SandboxedTestLaunch launch, SharedPlan plan) =>
+        new(launch, new ChildTestRequest(launch.RunnerType, launch.TestAssembly.Location, launch.TestId, launch.FrameworkSettings),
+            SeedOf(launch), TimeoutOf(launch), launch.Settings.AcceptedDenials(plan.Project.BaseDirectory));
+
     /// <summary>
     /// The framework will run these tests one after the other, in this order: those of <see cref="SandboxIsolation.Test"/>
     /// get their children started ahead, the first ones' now (<see cref="TestChildrenAhead"/>).
@@ -279,9 +286,7 @@ internal static class SandboxedTestRunner
     private static async Task<IReadOnlyList<ChildTestResult>> RunInOwnChildAsync(SandboxedTestLaunch launch, SharedPlan plan, Stopwatch clock, CancellationToken cancellationToken)
     {
         var (scope, group) = (plan.Scope, plan.Group);
-        var run = new SharedTestRun(launch, new ChildTestRequest(launch.RunnerType, launch.TestAssembly.Location, launch.TestId, launch.FrameworkSettings),
-            SeedOf(launch), launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : null,
-            launch.Settings.AcceptedDenials(plan.Project.BaseDirectory));
+        var run = SharedRunOf(launch, plan);
         // Taken before a child is started here: tests that xunit runs side by side would otherwise each boot one at once.
         using var slot = await ChildSlots.TakeAsync(cancellationToken).ConfigureAwait(false);
         var child = await scope.Pool.TakeIdleAsync(scope.Name, group).ConfigureAwait(false);
@@ -320,11 +325,7 @@ internal static class SandboxedTestRunner
         var tookChild = false;
         try
         {
-            var runs = tests.Select(t => new SharedTestRun(t.Launch,
-                new ChildTestRequest(t.Launch.RunnerType, t.Launch.TestAssembly.Location, t.Launch.TestId, t.Launch.FrameworkSettings),
-                SeedOf(t.Launch),
-                t.Launch.Settings.TimeoutSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : null,
-                t.Launch.Settings.AcceptedDenials(plan.Project.BaseDirectory))).ToArray();
+            var runs = tests.Select(t => SharedRunOf(t.Launch, plan)).ToArray();
             using var turn = await scope.Pool.TakeTurnAsync(scope.Name, group, cancellationToken).ConfigureAwait(false);
             using var slot = plan.PerClass ? await ChildSlots.TakeAsync(cancellationToken).ConfigureAwait(false) : null;
             while (next < runs.Length)
