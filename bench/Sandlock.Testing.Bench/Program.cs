@@ -22,6 +22,13 @@ if (args is ["setup", ..])
 if (args is ["suite", ..])
 {
     int Arg(int at, int fallback) => args.Length > at && int.TryParse(args[at], out var v) ? v : fallback;
+    string[] names = ["ROUNDS", "CLASSES", "TESTS"];
+    for (var at = 1; at <= 3 && at < args.Length; at++)
+    {
+        if (int.TryParse(args[at], NumberStyles.None, CultureInfo.InvariantCulture, out var given) && given >= 1) continue;
+        Console.Error.WriteLine($"suite: {names[at - 1]} (argument {at}) must be a whole number of at least 1, not '{args[at]}'");
+        return 2;
+    }
     SuiteBenchmark.Run(Arg(1, 5), Arg(2, 20), Arg(3, 15), args.Length > 4 && args[4] != "all" ? args[4].Split(',') : [],
         nunit: args.Length > 5 && args[5].Equals("nunit", StringComparison.OrdinalIgnoreCase));
     return 0;
