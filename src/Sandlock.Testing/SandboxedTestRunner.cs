@@ -354,13 +354,21 @@ internal static class SandboxedTestRunner
                 }
                 int ran;
                 var offset = next;
+                IReadOnlyList<ChildTestResult>? lastResults = null;
                 try
                 {
-                    ran = await child.RunAsync(runs[next..], (i, results) => tests[offset + i].Results.TrySetResult(results), cancellationToken).ConfigureAwait(false);
+                    ran = await child.RunAsync(runs[next..], (i, results) =>
+                    {
+                        if (offset + i == tests.Count - 1) lastResults = results;
+                        else tests[offset + i].Results.TrySetResult(results);
+                    }, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
                     scope.Pool.Return(scope.Name, group, child);
+                    // The last test's result only once its child is back in the pool: the run may end with that test
+                    // (NUnit's assembly ends its pools' children at once), and a child still out then was left behind.
+                    if (lastResults is not null) tests[^1].Results.TrySetResult(lastResults);
                 }
                 // A child that ends before a test starts leaves it to the next; one that does so for a new child's first test fails it.
                 if (ran == 0)
