@@ -149,7 +149,7 @@ internal sealed class SupervisionPlan
         if (GuardsGaps(policy, kernel))
         {
             handlers.Add(new Processes.ProcessTargets());
-            if (ConfinesUnixSockets(policy)) handlers.Add(new UnixSocketPaths(policy, AbstractSocketsScoped(policy, kernel)));
+            if (ConfinesUnixSockets(policy)) handlers.Add(new UnixSocketPaths(policy, AbstractSocketsScoped(policy, kernel), fsRules));
             if (!policy.Disabled.Contains(Protection.LandlockNet)) handlers.Add(new UnboundListen());
             if (!policy.Disabled.Contains(Protection.LandlockFs) && kernel.LandlockAbi >= 1 && policy.ConfinesFilesystem
                 && ListedFolders(policy, kernel) is { Count: > 0 } listed)

@@ -13,11 +13,11 @@ namespace Sandlock.Supervision.Network;
 /// Abstract names are held to Landlock's scope (bound in the sandbox) because the supervisor is outside it.
 /// Not covered: fs_mount paths (the tree without the mount is what is resolved).
 /// </summary>
-internal sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped) : SocketGate<int>
+internal sealed class UnixSocketPaths(SandboxPolicy policy, bool abstractScoped, IReadOnlyList<Confinement.Landlock.FsRule>? planned = null) : SocketGate<int>
 {
     private const int SunPathOffset = 2, SunPathSize = 108;
 
-    private readonly UnixSocketGrants _grants = new(policy);
+    private readonly UnixSocketGrants _grants = new(policy, planned);
     private readonly string _root = ChildRoot.Canonical(policy).Chroot ?? "/";
 
     /// <summary>A sendto without an address needs no look; the pointer is checked in all its 64 bits.</summary>
