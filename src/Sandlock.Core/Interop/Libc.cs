@@ -184,7 +184,19 @@ internal static unsafe partial class FileIdentity
             return FileCalls.Stat(fd, buffer) == 0 ? Identity(p) : null;
     }
 
-    // struct stat begins with st_dev and st_ino as 64-bit fields on x86_64 and aarch64 alike.
+    /// <summary>
+    /// (st_dev, st_ino, st_size, st_ctim) of the open file <paramref name="fd"/>: the same file with the same content
+    /// (any write changes st_ctim, which no caller can set back); null if it cannot be read.
+    /// </summary>
+    public static (ulong Device, ulong Inode, long Size, long ChangedSeconds, long ChangedNanoseconds)? VersionOf(int fd)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        fixed (byte* p = buffer)
+            return FileCalls.Stat(fd, buffer) == 0 ? (*(ulong*)p, *(ulong*)(p + 8), *(long*)(p + 48), *(long*)(p + 104), *(long*)(p + 112)) : null;
+    }
+
+    // struct stat begins with st_dev and st_ino as 64-bit fields on x86_64 and aarch64 alike; st_size lies at 48 and
+    // st_ctim at 104 in both.
     private static (ulong Device, ulong Inode) Identity(byte* stat) => (*(ulong*)stat, *(ulong*)(stat + 8));
 }
 
