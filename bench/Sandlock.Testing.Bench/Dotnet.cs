@@ -7,7 +7,8 @@ internal static class Dotnet
 {
     public static TimeSpan Run(string workingDirectory, params string[] arguments) => RunWithOutput(workingDirectory, arguments).Elapsed;
 
-    public static (TimeSpan Elapsed, string Output) RunWithOutput(string workingDirectory, params string[] arguments)
+    /// <summary>The run's wall time, its output and the CPU time of its whole process tree (<see cref="ChildrenCpu"/>).</summary>
+    public static (TimeSpan Elapsed, string Output, TimeSpan Cpu) RunWithOutput(string workingDirectory, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
@@ -17,6 +18,7 @@ internal static class Dotnet
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var cpu = ChildrenCpu.Now();
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
@@ -25,6 +27,6 @@ internal static class Dotnet
         clock.Stop();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{output}\n{error.Result}");
-        return (clock.Elapsed, output);
+        return (clock.Elapsed, output, ChildrenCpu.Now() - cpu);
     }
 }

@@ -33,18 +33,26 @@ internal static class SuiteBenchmark
             var helloDll = Path.Combine(hello, "bin/Release/net10.0/Hello.dll");
 
             var samples = variants.ToDictionary(v => v.Name, _ => new List<double>());
+            var cpuSamples = variants.ToDictionary(v => v.Name, _ => new List<double>());
             var bare = new List<double>();
+            var bareCpu = TimeSpan.Zero;
+            var bareStarts = 0;
             var random = new Random(42);
             for (var round = -1; round < rounds; round++)
             {
                 foreach (var (name, _) in variants.OrderBy(_ => random.Next()))
                 {
-                    var (elapsed, output) = Dotnet.RunWithOutput(folders[name], "test", "--no-build", "-c", "Release");
+                    var (elapsed, output, cpu) = Dotnet.RunWithOutput(folders[name], "test", "--no-build", "-c", "Release");
                     // A run that found no tests would look fast.
                     if (!System.Text.RegularExpressions.Regex.IsMatch(output, $@"Passed:\s+{classes * testsPerClass}\b"))
                         throw new InvalidOperationException($"{name}: not {classes * testsPerClass} tests passed:\n{output}");
-                    if (round >= 0) samples[name].Add(elapsed.TotalMilliseconds);
+                    if (round >= 0)
+                    {
+                        samples[name].Add(elapsed.TotalMilliseconds);
+                        cpuSamples[name].Add(cpu.TotalMilliseconds);
+                    }
                 }
+                var cpuBefore = ChildrenCpu.Now();
                 for (var i = 0; i < 5; i++)
                 {
                     var clock = Stopwatch.StartNew();
@@ -53,23 +61,38 @@ internal static class SuiteBenchmark
                     process.WaitForExit();
                     if (round >= 0) bare.Add(clock.Elapsed.TotalMilliseconds);
                 }
+                // The CPU clock counts in 10 ms ticks: summed over every start, not taken per start.
+                if (round >= 0)
+                {
+                    bareCpu += ChildrenCpu.Now() - cpuBefore;
+                    bareStarts += 5;
+                }
             }
 
             static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
             var tests = classes * testsPerClass;
             var plain = Median(samples["plain"]);
             var bareStart = Median(bare);
-            Console.WriteLine($"{rounds} rounds; {classes} classes x {testsPerClass} tests = {tests} trivial {framework} tests; dotnet test --no-build, whole wall time; {Environment.ProcessorCount} CPUs");
-            Console.WriteLine("| variant | median | ratio to plain |");
-            Console.WriteLine("|---|---|---|");
+            var plainCpu = Median(cpuSamples["plain"]);
+            Console.WriteLine($"{rounds} rounds; {classes} classes x {testsPerClass} tests = {tests} trivial {framework} tests; dotnet test --no-build, whole wall time and CPU time of its process tree; {Environment.ProcessorCount} CPUs");
+            Console.WriteLine("| variant | median | ratio to plain | CPU median | CPU ratio to plain |");
+            Console.WriteLine("|---|---|---|---|---|");
             foreach (var (name, _) in variants)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {Median(samples[name]):0} ms | {Median(samples[name]) / plain:0.00} |"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | {Median(samples[name]):0} ms | {Median(samples[name]) / plain:0.00} | {Median(cpuSamples[name]):0} ms | {Median(cpuSamples[name]) / plainCpu:0.00} |"));
             if (!samples.ContainsKey("Isolation.Test")) return;
             // Test mode runs as many children as xunit runs tests at once (one per CPU): its per-test cost is per child slot.
             // NUnit runs a suite's tests one after the other unless told otherwise.
             var perTest = (Median(samples["Isolation.Test"]) - plain) / tests * (nunit ? 1 : Math.Min(Environment.ProcessorCount, classes));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"bare `dotnet hello.dll`: {bareStart:0.0} ms; Isolation.Test adds {perTest:0.0} ms per test and CPU = {perTest / bareStart:0.00}x a bare start"));
+            var bareStartCpu = bareCpu.TotalMilliseconds / Math.Max(1, bareStarts);
+            foreach (var name in samples.Keys.Where(n => n.EndsWith("Isolation.Test", StringComparison.Ordinal)))
+            {
+                var cpuPerTest = (Median(cpuSamples[name]) - plainCpu) / tests;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name} in CPU: a bare start takes {bareStartCpu:0.0} ms; a test adds {cpuPerTest:0.0} ms = {cpuPerTest / bareStartCpu:0.00}x a bare start"));
+            }
         }
         finally
         {
