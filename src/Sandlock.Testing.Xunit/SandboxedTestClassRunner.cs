@@ -13,7 +13,8 @@ namespace Sandlock.Testing.Xunit;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SandboxedTestClassRunner(ITestClass testClass, IReflectionTypeInfo @class, IEnumerable<IXunitTestCase> testCases,
     IMessageSink diagnosticMessageSink, IMessageBus messageBus, ITestCaseOrderer testCaseOrderer, ExceptionAggregator aggregator,
-    CancellationTokenSource cancellationTokenSource, IDictionary<Type, object> collectionFixtureMappings, Sharing.SharingScope assemblyScope)
+    CancellationTokenSource cancellationTokenSource, IDictionary<Type, object> collectionFixtureMappings, Sharing.SharingScope assemblyScope,
+    bool runOrderGiven)
     : XunitTestClassRunner(testClass, @class, testCases, diagnosticMessageSink, messageBus, testCaseOrderer, aggregator, cancellationTokenSource, collectionFixtureMappings)
 {
     // The children of Isolation = Class live as long as this class's run.
@@ -26,18 +27,7 @@ internal sealed class SandboxedTestClassRunner(ITestClass testClass, IReflection
     {
         if (!AllSandboxed) return base.AfterTestClassStartingAsync();
         // Of what the base does here, only the class's own orderer is the parent's: the tests are handed to the children in its order.
-        if (Class.GetCustomAttributes(typeof(TestCaseOrdererAttribute)).SingleOrDefault() is { } ordererAttribute)
-        {
-            try
-            {
-                if (ExtensibilityPointFactory.GetTestCaseOrderer(DiagnosticMessageSink, ordererAttribute) is { } orderer) TestCaseOrderer = orderer;
-                else DiagnosticMessageSink.OnMessage(new DiagnosticMessage($"Could not find the class-level test case orderer of test class '{TestClass.Class.Name}'"));
-            }
-            catch (Exception e)
-            {
-                DiagnosticMessageSink.OnMessage(new DiagnosticMessage($"Class-level test case orderer for test class '{TestClass.Class.Name}' threw {e.GetType().FullName} during construction: {e.Message}"));
-            }
-        }
+        if (SandboxedTestRunOrder.ClassOrderer(Class, DiagnosticMessageSink, TestClass.Class.Name) is { } orderer) TestCaseOrderer = orderer;
         return Task.CompletedTask;
     }
 
@@ -72,20 +62,16 @@ internal sealed class SandboxedTestClassRunner(ITestClass testClass, IReflection
     /// <summary>The sandboxed tests that share a child, started in the order the base runner will run them.</summary>
     private Dictionary<IXunitTestCase, Task<IReadOnlyList<Protocol.ChildTestResult>>> StartShared()
     {
-        IEnumerable<IXunitTestCase> ordered;
-        try { ordered = TestCaseOrderer.OrderTestCases(TestCases); }
-        // The base runner reports the orderer's failure and runs the cases as they came.
-        catch (Exception) { ordered = TestCases; }
         var cases = new List<IXunitTestCase>();
         var launches = new List<SandboxedTestLaunch>();
-        foreach (var testCase in ordered.GroupBy(c => c.TestMethod, TestMethodComparer.Instance).SelectMany(method => method))
+        foreach (var testCase in SandboxedTestRunOrder.InRunOrder(TestCases, TestCaseOrderer))
         {
             if (SandboxedTestCases.SettingsOf(testCase) is not { } settings) continue;
             cases.Add(testCase);
             launches.Add(SandboxedTestCases.LaunchOf(testCase, settings, _classScope, assemblyScope));
         }
         var tasks = SandboxedTestRunner.StartInOrder(launches, CancellationTokenSource.Token);
-        SandboxedTestRunner.ExpectOwnChildren(launches);
+        if (!runOrderGiven) SandboxedTestRunner.ExpectOwnChildren(launches);
         var started = new Dictionary<IXunitTestCase, Task<IReadOnlyList<Protocol.ChildTestResult>>>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < cases.Count; i++)
             if (tasks[i] is { } task) started.TryAdd(cases[i], task);
