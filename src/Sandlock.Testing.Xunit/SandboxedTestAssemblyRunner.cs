@@ -16,7 +16,12 @@ internal sealed class SandboxedTestAssemblyRunner(ITestAssembly testAssembly, IE
     protected override Task<RunSummary> RunTestCollectionsAsync(IMessageBus messageBus, CancellationTokenSource cancellationTokenSource)
     {
         // Collections one after the other: a class's first test's child may then start while the class before runs.
-        if (RunsCollectionsOneByOne()) _runOrderGiven = SandboxedTestRunOrder.Expect(OrderTestCollections(), TestCaseOrderer, assemblyScope);
+        if (RunsCollectionsOneByOne())
+        {
+            try { _runOrderGiven = SandboxedTestRunOrder.Expect(OrderTestCollections(), TestCaseOrderer, assemblyScope); }
+            // What fails in guessing the order fails again in the run, which reports it; the classes then give their own.
+            catch (Exception) { _runOrderGiven = false; }
+        }
         return base.RunTestCollectionsAsync(messageBus, cancellationTokenSource);
     }
 
