@@ -9,8 +9,11 @@ namespace Sandlock.Testing.Xunit;
 /// in a confined child process. Discovery, names and traits are XunitTestFramework's.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class SandboxedTestFramework(IMessageSink messageSink) : XunitTestFramework(messageSink)
+public sealed class SandboxedTestFramework : XunitTestFramework
 {
+    // Made before xunit discovers the tests: on a 2-CPU host its discovery otherwise waits for the pool's starvation guard.
+    public SandboxedTestFramework(IMessageSink messageSink) : base(messageSink) => ParentThreadPool.MakeRoom();
+
     protected override ITestFrameworkExecutor CreateExecutor(AssemblyName assemblyName) =>
         new SandboxedTestFrameworkExecutor(assemblyName, SourceInformationProvider, DiagnosticMessageSink);
 }

@@ -5,7 +5,9 @@ namespace Sandlock.Testing;
 /// and the framework's adapter (xunit's wait for the run) each hold a pool worker for the whole run, leaving one of the
 /// two a 2-CPU host starts with, which a child's synchronous start then takes too: every test's next step waited for
 /// the pool's starvation guard, which adds one worker per half second (measured: 500-700 ms stalls, twice per run of
-/// a generated Isolation.Assembly suite). Raising the pool's minimum lets it add workers at once when they block.
+/// a generated Isolation.Assembly suite). xunit's discovery in such a host waits for the guard too, in about half the
+/// runs (~0.8 s, plain runs alike), so the sandboxing framework makes the room as xunit creates it, before discovery.
+/// Raising the pool's minimum lets it add workers at once when they block.
 /// </summary>
 internal static class ParentThreadPool
 {
