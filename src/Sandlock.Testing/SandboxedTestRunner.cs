@@ -68,9 +68,9 @@ internal static class SandboxedTestRunner
                 return [ChildFailure.PolicyRejected(e, clock.Elapsed)];
             }
 
-            ProtocolJson.Write(Path.Combine(temp.HostPath, ProtocolJson.RequestFileName),
+            ProtocolCodec.Write(Path.Combine(temp.HostPath, ProtocolCodec.RequestFileName),
                 new ChildTestRequest(launch.RunnerType, assemblyPath, launch.TestId, launch.FrameworkSettings));
-            var command = ChildCommand.For(assemblyPath, Path.Combine(temp.ChildPath, ProtocolJson.RequestFileName));
+            var command = ChildCommand.For(assemblyPath, Path.Combine(temp.ChildPath, ProtocolCodec.RequestFileName));
             if (ChrootCheck.MissingFrom(root, command.Take(command.Length - 1)) is { } missingFile)
                 return [ChildFailure.ChrootIncomplete(missingFile, clock.Elapsed)];
             var timeout = TimeoutOf(launch);
@@ -88,8 +88,8 @@ internal static class SandboxedTestRunner
                 return [ChildFailure.SetupFailed(e, clock.Elapsed)];
             }
 
-            var resultPath = Path.Combine(temp.HostPath, ProtocolJson.ResultFileName);
-            var report = File.Exists(resultPath) ? ProtocolJson.ReadReport(resultPath) : null;
+            var resultPath = Path.Combine(temp.HostPath, ProtocolCodec.ResultFileName);
+            var report = File.Exists(resultPath) ? ProtocolCodec.ReadReport(resultPath) : null;
             if (report is { HostError: null, Tests.Count: > 0 })
             {
                 IReadOnlyList<ChildTestResult> results =

@@ -1,11 +1,10 @@
-using System.Text;
 using Sandlock.Testing.Protocol;
 
 namespace Sandlock.Testing.Child;
 
 /// <summary>
-/// Main of the child host. <c>REQUEST.json</c>: runs that one test through the named runner and writes
-/// <c>result.json</c> beside it. <c>--shared SOCKET</c>: runs the tests the parent sends over that socket, one after
+/// Main of the child host. <c>REQUEST</c> (a <see cref="ProtocolCodec.RequestFileName"/>): runs that one test through
+/// the named runner and writes <see cref="ProtocolCodec.ResultFileName"/> beside it. <c>--shared SOCKET</c>: runs the tests the parent sends over that socket, one after
 /// the other (<see cref="SharedChildMessage"/>), until the parent closes it. Exit code 0 once results are written,
 /// whatever the tests' outcomes.
 /// </summary>
@@ -19,22 +18,22 @@ public static class ChildProcessEntry
             return await RunSharedAsync(socketPath, prepare is [var runnerType, var assemblyPath] ? (runnerType, assemblyPath) : null).ConfigureAwait(false);
         if (args.Length != 1)
         {
-            await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host REQUEST.json | --shared SOCKET [RUNNER ASSEMBLY] (started by Sandlock.Testing, not by hand)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host REQUEST | --shared SOCKET [RUNNER ASSEMBLY] (started by Sandlock.Testing, not by hand)").ConfigureAwait(false);
             return 2;
         }
         var requestPath = args[0];
-        var resultPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(requestPath))!, ProtocolJson.ResultFileName);
+        var resultPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(requestPath))!, ProtocolCodec.ResultFileName);
         ChildThreadPool.MakeWorkers();
         ChildRunReport report;
         try
         {
-            report = await RunOneAsync(ProtocolJson.ReadRequest(requestPath), []).ConfigureAwait(false);
+            report = await RunOneAsync(ProtocolCodec.ReadRequest(requestPath), []).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             report = new ChildRunReport([], e.ToString());
         }
-        ProtocolJson.Write(resultPath, report);
+        ProtocolCodec.Write(resultPath, report);
         return 0;
     }
 
@@ -66,8 +65,6 @@ public static class ChildProcessEntry
         // Blocking reads and writes: the child does nothing else while it waits for the parent, and the pool hop of
         // each async read only costs it time.
         using var stream = ParentConnection.Open(socketPath);
-        using var reader = new StreamReader(stream, new UTF8Encoding(false));
-        using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var runners = new Dictionary<string, IChildTestRunner>();
         // The runtime seeds its generators on first use (lrand48 from time, the /dev/urandom fd): done here, before
         // any test, so that no test's draws depend on whether it came first; so do the pool's workers.
@@ -80,11 +77,11 @@ public static class ChildProcessEntry
             catch (Exception) { runners.Clear(); }
         }
         var jobStart = Path.Combine(Path.GetDirectoryName(socketPath)!, SharedChildFiles.JobStart);
-        while (reader.ReadLine() is { } line)
+        while (ProtocolCodec.ReadFrame(stream) is { } message)
         {
-            if (ProtocolJson.ParseLine(line) is not { Kind: SharedChildMessage.Run, Tests: { } tests }) break;
+            if (message is not { Kind: SharedChildMessage.Run, Tests: { } tests }) break;
             if (tests.Count == 0) continue;
-            var jobs = new SharedChildJobs(tests, writer, jobStart);
+            var jobs = new SharedChildJobs(tests, stream, jobStart);
             if (!await RunInOrderAsync(tests, jobs, runners).ConfigureAwait(false))
             {
                 for (var i = 0; i < tests.Count && !jobs.Stopped; i++)

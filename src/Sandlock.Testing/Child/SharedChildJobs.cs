@@ -10,7 +10,7 @@ namespace Sandlock.Testing.Child;
 /// start stops the child: the parent runs the tests left in another one.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-internal sealed class SharedChildJobs(IReadOnlyList<SharedChildTest> tests, TextWriter parent, string jobStartPath) : IChildTestJobs
+internal sealed class SharedChildJobs(IReadOnlyList<SharedChildTest> tests, Stream parent, string jobStartPath) : IChildTestJobs
 {
     private readonly Lock _gate = new();
     private int _started;
@@ -85,5 +85,5 @@ internal sealed class SharedChildJobs(IReadOnlyList<SharedChildTest> tests, Text
     }
 
     private void Write(ChildRunReport report) =>
-        parent.WriteLine(ProtocolJson.Line(new SharedChildMessage(SharedChildMessage.Done) { Report = report }));
+        parent.Write(ProtocolCodec.Frame(new SharedChildMessage(SharedChildMessage.Done) { Report = report }));
 }

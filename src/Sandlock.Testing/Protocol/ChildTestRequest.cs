@@ -1,7 +1,7 @@
 namespace Sandlock.Testing.Protocol;
 
 /// <summary>
-/// What the parent asks the child host to run, written as <c>request.json</c> in the test's temp dir.
+/// What the parent asks the child host to run, written as <see cref="ProtocolCodec.RequestFileName"/> in the test's temp dir, or sent to a shared child.
 /// </summary>
 /// <param name="RunnerType">Assembly-qualified name of the <see cref="Child.IChildTestRunner"/> that knows the framework.</param>
 /// <param name="AssemblyPath">The test assembly.</param>

@@ -1,9 +1,9 @@
 namespace Sandlock.Testing.Protocol;
 
 /// <summary>
-/// One line between the parent and a shared child, over the unix socket in the child's session folder. The parent
-/// sends <see cref="Run"/> with a batch of tests; the child runs them one after the other without waiting for the
-/// parent and answers <see cref="Done"/> with each test's report, in order. As a test itself starts, the child opens
+/// One message between the parent and a shared child (a frame, <see cref="ProtocolCodec"/>), over the unix socket in
+/// the child's session folder. The parent sends <see cref="Run"/> with a batch of tests; the child runs them one after
+/// the other without waiting for the parent and answers <see cref="Done"/> with each test's report, in order. As a test itself starts, the child opens
 /// the session's job-start file (<see cref="SharedChildFiles"/>); before that open returns, the supervisor removes the
 /// folder of the test before, makes this test's own temp folder and restarts its seeded streams and virtual clock
 /// with the test's seed.

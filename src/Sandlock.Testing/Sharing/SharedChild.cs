@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Text;
 using Sandlock.Lifecycle;
 using Sandlock.Policy;
 using Sandlock.Supervision;
@@ -23,8 +22,7 @@ internal sealed class SharedChild : IAsyncDisposable
     private readonly Socket _listener;
     private readonly Task<SandboxResult> _exit;
     private Socket? _connection;
-    private StreamReader? _reader;
-    private StreamWriter? _writer;
+    private NetworkStream? _stream;
     private readonly JobStarts _jobs;
     private int _tests;
     private readonly long _started = Stopwatch.GetTimestamp();
@@ -130,7 +128,7 @@ internal sealed class SharedChild : IAsyncDisposable
         {
             return await EndedAsync(tests, index, firstJob, clock, ownDenied, "timed out", onResult).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or System.Text.Json.JsonException or InvalidDataException)
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
         {
             return await EndedAsync(tests, index, firstJob, clock, ownDenied, $"broke the protocol ({e.Message})", onResult).ConfigureAwait(false);
         }
@@ -208,16 +206,13 @@ internal sealed class SharedChild : IAsyncDisposable
         if (await Task.WhenAny(accept, _exit).ConfigureAwait(false) != accept)
             throw new IOException("the child ended before it connected");
         _connection = await accept.ConfigureAwait(false);
-        var stream = new NetworkStream(_connection, ownsSocket: false);
-        _reader = new StreamReader(stream, new UTF8Encoding(false));
-        _writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+        _stream = new NetworkStream(_connection, ownsSocket: false);
     }
 
     private Task SendAsync(SharedChildMessage message, CancellationToken cancellationToken) =>
-        _writer!.WriteLineAsync(ProtocolJson.Line(message).AsMemory(), cancellationToken);
+        _stream!.WriteAsync(ProtocolCodec.Frame(message), cancellationToken).AsTask();
 
-    private async Task<SharedChildMessage?> ReceiveAsync(CancellationToken cancellationToken) =>
-        await _reader!.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line ? ProtocolJson.ParseLine(line) : null;
+    private Task<SharedChildMessage?> ReceiveAsync(CancellationToken cancellationToken) => ProtocolCodec.ReadFrameAsync(_stream!, cancellationToken);
 
     /// <summary>
     /// Kills the child at once, for a test host on its way out (NUnit's process exit), where waiting for the child to
