@@ -12,14 +12,15 @@ namespace Sandlock.Testing.Xunit.Child;
 internal sealed class GivenOrder : ITestCaseOrderer, ITestCollectionOrderer
 {
     private readonly Dictionary<ITestCase, int> _cases = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<Guid, int> _collections = [];
+    // Keyed by the collection, compared by id: a Dictionary over Guid keys has no ReadyToRun code, and each fresh child compiled its methods.
+    private readonly Dictionary<ITestCollection, int> _collections = new(SameCollection.Instance);
 
     public GivenOrder(IReadOnlyList<IXunitTestCase> cases)
     {
         for (var i = 0; i < cases.Count; i++)
         {
             _cases.TryAdd(cases[i], i);
-            _collections.TryAdd(cases[i].TestMethod.TestClass.TestCollection.UniqueID, i);
+            _collections.TryAdd(cases[i].TestMethod.TestClass.TestCollection, i);
         }
     }
 
@@ -30,5 +31,14 @@ internal sealed class GivenOrder : ITestCaseOrderer, ITestCollectionOrderer
         testCases.OrderBy(c => IndexOf(c));
 
     public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>
-        testCollections.OrderBy(c => _collections.GetValueOrDefault(c.UniqueID, -1));
+        testCollections.OrderBy(c => _collections.GetValueOrDefault(c, -1));
+
+    private sealed class SameCollection : IEqualityComparer<ITestCollection>
+    {
+        public static readonly SameCollection Instance = new();
+
+        public bool Equals(ITestCollection? x, ITestCollection? y) => x?.UniqueID == y?.UniqueID;
+
+        public int GetHashCode(ITestCollection collection) => collection.UniqueID.GetHashCode();
+    }
 }

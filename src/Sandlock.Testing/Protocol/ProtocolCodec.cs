@@ -231,7 +231,8 @@ internal static class ProtocolCodec
         var length = Count(r);
         var bytes = r.ReadBytes(checked(length * sizeof(char)));
         if (bytes.Length != length * sizeof(char)) throw new EndOfStreamException();
-        return new string(MemoryMarshal.Cast<byte, char>(bytes));
+        // Copied as bytes: MemoryMarshal.Cast<byte, char> has no ReadyToRun code, and each fresh child compiled it.
+        return string.Create(length, bytes, static (chars, from) => from.CopyTo(MemoryMarshal.AsBytes(chars)));
     }
 
     private static int Count(BinaryReader r) => CheckedCount(r.ReadInt32(), r);
