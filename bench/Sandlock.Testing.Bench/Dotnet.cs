@@ -8,9 +8,14 @@ internal static class Dotnet
     public static TimeSpan Run(string workingDirectory, params string[] arguments) => RunWithOutput(workingDirectory, arguments).Elapsed;
 
     /// <summary>The run's wall time, its output and the CPU time of its whole process tree (<see cref="ChildrenCpu"/>).</summary>
-    public static (TimeSpan Elapsed, string Output, TimeSpan Cpu) RunWithOutput(string workingDirectory, params string[] arguments)
+    public static (TimeSpan Elapsed, string Output, TimeSpan Cpu) RunWithOutput(string workingDirectory, params string[] arguments) =>
+        RunWithOutput(workingDirectory, new Dictionary<string, string>(), arguments);
+
+    /// <inheritdoc cref="RunWithOutput(string, string[])"/>
+    public static (TimeSpan Elapsed, string Output, TimeSpan Cpu) RunWithOutput(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
             start.Environment.Remove(name);
