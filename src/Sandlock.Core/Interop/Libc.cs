@@ -195,6 +195,16 @@ internal static unsafe partial class FileIdentity
             return FileCalls.Stat(fd, buffer) == 0 ? (*(ulong*)p, *(ulong*)(p + 8), *(long*)(p + 48), *(long*)(p + 104), *(long*)(p + 112)) : null;
     }
 
+    /// <summary>
+    /// <see cref="VersionOf(int)"/> of the file <paramref name="path"/> names, following links: a folder's st_ctim
+    /// changes whenever an entry is added, removed or renamed in it; null if it is gone.
+    /// </summary>
+    public static (ulong Device, ulong Inode, long Size, long ChangedSeconds, long ChangedNanoseconds)? VersionOf(string path)
+    {
+        var p = stackalloc byte[256];
+        return Stat(path, p) == 0 ? (*(ulong*)p, *(ulong*)(p + 8), *(long*)(p + 48), *(long*)(p + 104), *(long*)(p + 112)) : null;
+    }
+
     // struct stat begins with st_dev and st_ino as 64-bit fields on x86_64 and aarch64 alike; st_size lies at 48 and
     // st_ctim at 104 in both.
     private static (ulong Device, ulong Inode) Identity(byte* stat) => (*(ulong*)stat, *(ulong*)(stat + 8));

@@ -71,4 +71,45 @@ public sealed class CarvedFolderTests : IDisposable
         // Without the list-only folder its listing is refused, as before.
         AssertDenied(await Run(Sandboxed.SystemOnly().FsRead(_tmp["above/inside"]), "ls", _tmp["above"]));
     }
+
+    [Fact]
+    public async Task A_carved_folder_changed_between_two_starts_of_a_policy_is_planned_as_it_is_now()
+    {
+        _tmp.Write("a/secret/key", "top secret");
+        _tmp.Write("a/file", "plain");
+        _tmp.Write("a/other", "other");
+        var policy = Sandboxed.SystemOnly().FsRead(_tmp.Path).FsDeny(_tmp["a/secret"]);
+        AssertSucceeded(await Run(policy, "cat", _tmp["a/file"]));
+
+        // A new entry, a file made a folder, and a file made a symlink to the denied secret, between the starts.
+        _tmp.Write("a/added", "added");
+        File.Delete(_tmp["a/file"]);
+        _tmp.Write("a/file/inside", "in a folder now");
+        File.Delete(_tmp["a/other"]);
+        File.CreateSymbolicLink(_tmp["a/other"], _tmp["a/secret/key"]);
+
+        var after = await Sh(policy, $"cat {_tmp["a/added"]}; ls {_tmp["a/file"]}");
+        AssertSucceeded(after);
+        Assert.Equal("addedinside\n", after.StandardOutputText);
+        AssertDenied(await Run(policy, "cat", _tmp["a/other"]));
+    }
+
+    [Fact]
+    public void A_folders_entries_are_remembered_until_an_entry_is_added_removed_or_replaced()
+    {
+        _tmp.Write("f/one", "1");
+        var first = Sandlock.Confinement.Landlock.FolderEntries.Of(_tmp["f"])!;
+
+        Assert.Same(first, Sandlock.Confinement.Landlock.FolderEntries.Of(_tmp["f"]));
+        _tmp.Write("f/two", "2");
+        var second = Sandlock.Confinement.Landlock.FolderEntries.Of(_tmp["f"])!;
+        Assert.Equal(["one", "two"], second.Select(e => Path.GetFileName(e.Path)).Order());
+        File.Delete(_tmp["f/two"]);
+        Directory.CreateDirectory(_tmp["f/two"]);
+        Assert.Contains(Sandlock.Confinement.Landlock.FolderEntries.Of(_tmp["f"])!, e => e is { IsDirectory: true, IsLink: false } && e.Path == _tmp["f/two"]);
+        Directory.Delete(_tmp["f/two"]);
+        File.CreateSymbolicLink(_tmp["f/two"], _tmp["f/one"]);
+        Assert.Contains(Sandlock.Confinement.Landlock.FolderEntries.Of(_tmp["f"])!, e => e is { IsLink: true } && e.Path == _tmp["f/two"]);
+        Assert.Null(Sandlock.Confinement.Landlock.FolderEntries.Of(_tmp["gone"]));
+    }
 }

@@ -102,17 +102,14 @@ internal static class FsRulePlanner
             return;
         }
         carved?.Add(tree);
-        string[] entries;
-        try { entries = Directory.GetFileSystemEntries(tree); }
-        catch (DirectoryNotFoundException) { return; }
-        foreach (var entry in entries)
+        if (FolderEntries.Of(tree) is not { } entries) return;
+        foreach (var (entry, isLink, isDirectory) in entries)
         {
-            var info = new FileInfo(entry);
             // A symlink is checked at its target, which has rules of its own; a rule here would follow it.
-            if (info.LinkTarget is not null) continue;
+            if (isLink) continue;
             if (inside.Any(d => d == entry)) continue;
             if (inside.Any(d => PathTree.IsSameOrUnder(d, entry))) AddCarved(rules, entry, access, inside, carved);
-            else rules.Add(Rule(entry, access) with { MayVanish = true });
+            else rules.Add(new FsRule(entry, isDirectory ? access : access & FsAccess.FileOnly, MayVanish: true));
         }
     }
 
