@@ -18,16 +18,27 @@ internal sealed partial class SandboxedTestCommand(TestCommand inner) : Delegati
 {
     private static readonly string ChildRunnerType = typeof(Child.NUnitChildTestRunner).AssemblyQualifiedName!;
 
-    // For the life of the test run; a child that outlives it dies with this process (its parent-death signal).
-    private static readonly Sharing.SharedChildPool ClassPool = new(), AssemblyPool = new();
+    private static Sharing.SharedChildPool ClassPool => ParentPools.Class;
 
-    // For an assembly built without the package's EndSharedChildrenAttribute: the children go when the test host
-    // exits, killed rather than waited for (vstest.console kills a host that is not gone within 100 ms).
-    static SandboxedTestCommand() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    private static Sharing.SharedChildPool AssemblyPool => ParentPools.Assembly;
+
+    /// <summary>
+    /// The test host's pools of shared children, for the life of the test run (a child that outlives it dies with this
+    /// process: its parent-death signal). Made on the parent's first use: a child, which wraps its tests in this
+    /// command too, never makes them (their generic collections over value tuples cost each child their compilation).
+    /// </summary>
+    private static class ParentPools
     {
-        ClassPool.EndNow();
-        AssemblyPool.EndNow();
-    };
+        public static readonly Sharing.SharedChildPool Class = new(), Assembly = new();
+
+        // For an assembly built without the package's EndSharedChildrenAttribute: the children go when the test host
+        // exits, killed rather than waited for (vstest.console kills a host that is not gone within 100 ms).
+        static ParentPools() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            Class.EndNow();
+            Assembly.EndNow();
+        };
+    }
 
     /// <summary>
     /// Starts the shared children the assembly's first tests take when its own attribute gives them a shared isolation

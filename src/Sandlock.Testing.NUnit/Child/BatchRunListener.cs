@@ -11,12 +11,20 @@ namespace Sandlock.Testing.NUnit.Child;
 /// </summary>
 internal sealed class BatchRunListener(IReadOnlyList<string> testIds, IChildTestJobs jobs) : ITestListener
 {
-    private readonly Dictionary<string, int> _index = testIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _index = IndexOf(testIds);
     private readonly Dictionary<int, ChildRunReport> _ended = [];
     private readonly Lock _gate = new();
     private int _nextStart;
     private int _nextReport;
     private bool _runningStarted;
+
+    // A loop, not LINQ over (id, index) pairs: generic code over a value tuple has no ReadyToRun code, and every child compiled it.
+    private static Dictionary<string, int> IndexOf(IReadOnlyList<string> testIds)
+    {
+        var index = new Dictionary<string, int>(testIds.Count, StringComparer.Ordinal);
+        for (var i = 0; i < testIds.Count; i++) index.Add(testIds[i], i);
+        return index;
+    }
 
     /// <summary>On the test's thread, before its setup: false when it must not run (the command then runs nothing).</summary>
     public bool Starting(string testId)

@@ -68,13 +68,15 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
 
     private NUnitTestAssemblyRunner Load(ChildTestRequest request, string? fixture)
     {
+        // A loop, not LINQ over the settings' pairs: generic code over KeyValuePair has no ReadyToRun code, and every child compiled it.
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in request.FrameworkSettings)
+            if (key.StartsWith(NUnitSettingNames.ParameterPrefix, StringComparison.Ordinal)) parameters[key[NUnitSettingNames.ParameterPrefix.Length..]] = value;
         var settings = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             [NUnitSettingNames.NumberOfTestWorkers] = 0,
             [NUnitSettingNames.RunOnMainThread] = true,
-            [NUnitSettingNames.TestParametersDictionary] = request.FrameworkSettings
-                .Where(kv => kv.Key.StartsWith(NUnitSettingNames.ParameterPrefix, StringComparison.Ordinal))
-                .ToDictionary(kv => kv.Key[NUnitSettingNames.ParameterPrefix.Length..], kv => kv.Value),
+            [NUnitSettingNames.TestParametersDictionary] = parameters,
         };
         if (request.FrameworkSettings.TryGetValue(NUnitSettingNames.RandomSeed, out var seed))
             settings[NUnitSettingNames.RandomSeed] = int.Parse(seed, CultureInfo.InvariantCulture);
