@@ -18,7 +18,8 @@ internal sealed class BatchRunListener(IReadOnlyList<string> testIds, IChildTest
     private int _nextReport;
     private bool _runningStarted;
 
-    // A loop, not LINQ over (id, index) pairs: generic code over a value tuple has no ReadyToRun code, and every child compiled it.
+    // A loop, not LINQ over (id, index) pairs: generic code over a value tuple has no ReadyToRun code, and every child
+    // compiled it.
     private static Dictionary<string, int> IndexOf(IReadOnlyList<string> testIds)
     {
         var index = new Dictionary<string, int>(testIds.Count, StringComparer.Ordinal);

@@ -68,7 +68,8 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
 
     private NUnitTestAssemblyRunner Load(ChildTestRequest request, string? fixture)
     {
-        // A loop, not LINQ over the settings' pairs: generic code over KeyValuePair has no ReadyToRun code, and every child compiled it.
+        // A loop, not LINQ over the settings' pairs: generic code over KeyValuePair has no ReadyToRun code, and every
+        // child compiled it.
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in request.FrameworkSettings)
             if (key.StartsWith(NUnitSettingNames.ParameterPrefix, StringComparison.Ordinal)) parameters[key[NUnitSettingNames.ParameterPrefix.Length..]] = value;

@@ -12,7 +12,8 @@ namespace Sandlock.Testing.Xunit.Child;
 internal sealed class GivenOrder : ITestCaseOrderer, ITestCollectionOrderer
 {
     private readonly Dictionary<ITestCase, int> _cases = new(ReferenceEqualityComparer.Instance);
-    // Keyed by the collection, compared by id: a Dictionary over Guid keys has no ReadyToRun code, and each fresh child compiled its methods.
+    // Keyed by the collection, compared by id: a Dictionary over Guid keys has no ReadyToRun code, and each fresh
+    // child compiled its methods.
     private readonly Dictionary<ITestCollection, int> _collections = new(SameCollection.Instance);
 
     public GivenOrder(IReadOnlyList<IXunitTestCase> cases)

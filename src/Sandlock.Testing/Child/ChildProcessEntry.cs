@@ -4,9 +4,9 @@ namespace Sandlock.Testing.Child;
 
 /// <summary>
 /// Main of the child host. <c>REQUEST</c> (a <see cref="ProtocolCodec.RequestFileName"/>): runs that one test through
-/// the named runner and writes <see cref="ProtocolCodec.ResultFileName"/> beside it. <c>--shared SOCKET</c>: runs the tests the parent sends over that socket, one after
-/// the other (<see cref="SharedChildMessage"/>), until the parent closes it. Exit code 0 once results are written,
-/// whatever the tests' outcomes.
+/// the named runner and writes <see cref="ProtocolCodec.ResultFileName"/> beside it. <c>--shared SOCKET</c>: runs the
+/// tests the parent sends over that socket, one after the other (<see cref="SharedChildMessage"/>), until the parent
+/// closes it. Exit code 0 once results are written, whatever the tests' outcomes.
 /// </summary>
 public static class ChildProcessEntry
 {
