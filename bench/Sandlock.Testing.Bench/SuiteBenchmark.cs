@@ -10,14 +10,14 @@ namespace Sandlock.Testing.Bench;
 internal static class SuiteBenchmark
 {
     /// <summary>
-    /// The plain run gets the room in the test host's thread pool that a sandboxed run makes itself (Sandlock.Testing's
-    /// ParentThreadPool: 2 + 2 per CPU): without it, xunit's discovery on 2 CPUs waits ~0.8 s for the pool's starvation
+    /// The plain run gets the room in the test host's thread pool that a sandboxed run makes itself
+    /// (<see cref="ParentThreadPool.WantedWorkers"/>): without it, xunit's discovery on 2 CPUs waits ~0.8 s for the pool's starvation
     /// guard in about half the plain runs (every run in some suites), which made the sandboxed runs look cheaper than
     /// they are.
     /// </summary>
     private static readonly Dictionary<string, string> PlainPoolRoom = new()
     {
-        ["DOTNET_ThreadPool_ForceMinWorkerThreads"] = (2 + 2 * Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
+        ["DOTNET_ThreadPool_ForceMinWorkerThreads"] = ParentThreadPool.WantedWorkers.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <param name="only">Isolations to run beside plain (all when empty): a shorter run to compare one mode across builds.</param>

@@ -13,13 +13,17 @@ internal static class ParentThreadPool
 {
     private static int s_raised;
 
+    /// <summary>
+    /// The minimum of workers it raises the pool to: the host's held workers, one per child start that may be under way
+    /// (up to one per CPU) and the CPUs' own.
+    /// </summary>
+    public static int WantedWorkers => 2 + 2 * Environment.ProcessorCount;
+
     /// <summary>Raises the pool's minimum of workers once per process; never lowers it.</summary>
     public static void MakeRoom()
     {
         if (Interlocked.Exchange(ref s_raised, 1) != 0) return;
         ThreadPool.GetMinThreads(out var workers, out var completionPorts);
-        // The host's held workers, one per child start that may be under way (up to one per CPU) and the CPUs' own.
-        var wanted = 2 + 2 * Environment.ProcessorCount;
-        if (workers < wanted) ThreadPool.SetMinThreads(wanted, completionPorts);
+        if (workers < WantedWorkers) ThreadPool.SetMinThreads(WantedWorkers, completionPorts);
     }
 }
