@@ -11,9 +11,9 @@ internal static class SuiteBenchmark
 {
     /// <summary>
     /// The plain run gets the room in the test host's thread pool that a sandboxed run makes itself
-    /// (<see cref="ParentThreadPool.WantedWorkers"/>): without it, xunit's discovery on 2 CPUs waits ~0.8 s for the pool's starvation
-    /// guard in about half the plain runs (every run in some suites), which made the sandboxed runs look cheaper than
-    /// they are.
+    /// (<see cref="ParentThreadPool.WantedWorkers"/>): without it, xunit's discovery on 2 CPUs waits ~0.8 s for the
+    /// pool's starvation guard in about half the plain runs (every run in some suites), which made the sandboxed runs
+    /// look cheaper than they are.
     /// </summary>
     private static readonly Dictionary<string, string> PlainPoolRoom = new()
     {
@@ -95,10 +95,9 @@ internal static class SuiteBenchmark
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {name} | {Median(samples[name]):0} ms | {Median(samples[name]) / plain:0.00} | {samples[name].Min():0} ms | {samples[name].Min() / plainFastest:0.00} | {Median(cpuSamples[name]):0} ms | {Median(cpuSamples[name]) / plainCpu:0.00} |"));
             if (!samples.ContainsKey("Isolation.Test")) return;
-            // Test mode runs as many children as xunit runs tests at once (one per CPU): its per-test cost is per child slot.
-            // NUnit runs a suite's tests one after the other unless told otherwise.
             // The run time a test adds, and where xunit runs classes side by side (one child per CPU at a time) what each
-            // test's child takes in its slot: the added time times the tests running at once.
+            // test's child takes in its slot: the added time times the tests running at once. NUnit runs a suite's tests
+            // one after the other unless told otherwise.
             var slots = nunit ? 1 : Math.Min(Environment.ProcessorCount, classes);
             var perTest = (Median(samples["Isolation.Test"]) - plain) / tests;
             var perTestFastest = (samples["Isolation.Test"].Min() - plainFastest) / tests;
