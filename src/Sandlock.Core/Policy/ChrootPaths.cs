@@ -27,6 +27,8 @@ internal static class ChrootPaths
     /// </summary>
     public static string Normalize(string absolutePath)
     {
+        // Nearly every path a held open names is normal already: it is returned as it is, without a list and a join.
+        if (IsNormal(absolutePath)) return absolutePath;
         var parts = new List<string>();
         foreach (var part in Components(absolutePath))
         {
@@ -35,6 +37,16 @@ internal static class ChrootPaths
         }
         return "/" + string.Join('/', parts);
     }
+
+    /// <summary>Absolute, and no component of it empty, "." or "..".</summary>
+    private static bool IsNormal(string path) =>
+        path.StartsWith('/')
+        && (path.Length == 1 || !path.EndsWith('/'))
+        && !path.Contains("//", StringComparison.Ordinal)
+        && !path.Contains("/./", StringComparison.Ordinal)
+        && !path.Contains("/../", StringComparison.Ordinal)
+        && !path.EndsWith("/.", StringComparison.Ordinal)
+        && !path.EndsWith("/..", StringComparison.Ordinal);
 
     /// <summary>The virtual path of a host path under <paramref name="root"/>, lexically; null when it lies outside.</summary>
     public static string? FromHost(string root, string hostPath)

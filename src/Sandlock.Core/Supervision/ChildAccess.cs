@@ -38,7 +38,7 @@ internal static class ChildAccess
         if (fd >= 0) return fd;
         fd = ProcessMemory.OpenPidFd(tid);
         if (fd >= 0) return fd;
-        return ProcessStatus.Read(tid)?.ThreadGroup is { } tgid && tgid != tid ? ProcessMemory.OpenPidFd(tgid) : -1;
+        return Processes.ThreadGroups.Of(tid) is { } tgid && tgid != tid ? ProcessMemory.OpenPidFd(tgid) : -1;
     }
 
     public static bool Read(SupervisedSession session, SyscallEvent call, ulong address, Span<byte> buffer) =>

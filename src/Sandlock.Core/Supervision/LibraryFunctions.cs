@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using Sandlock.Interop;
 
@@ -24,6 +25,11 @@ internal sealed class LibraryFunctions
     /// </summary>
     public ProcessCode Of(int pid) => new(this, pid);
 
+    // How far below a code mapping's start minus its file offset the file's first mapping may lie, and how many other
+    // files' mappings may lie between (beyond either, the whole list is read).
+    private const ulong SegmentSlack = 1 << 20;
+    private const int MaxSteps = 8;
+
     /// <summary>The code of one process, as mapped when first asked.</summary>
     public sealed class ProcessCode(LibraryFunctions functions, int pid)
     {
@@ -47,6 +53,7 @@ internal sealed class LibraryFunctions
         /// <summary>The file mapped at <paramref name="address"/> and where in it the address is, counted as its symbols count.</summary>
         private (ElfImage Image, long Offset)? Locate(ulong address)
         {
+            if (MappingQuery.Supported && !_read && Queried(address) is { Answered: true } queried) return queried.Found;
             if (!_read)
             {
                 _read = true;
@@ -60,10 +67,46 @@ internal sealed class LibraryFunctions
             if (mappings.FirstOrDefault(m => m.Inode == code.Inode && m.Path == code.Path && m.FileOffset == 0) is not { } first) return null;
             return functions._images.GetOrAdd((code.Path, code.Inode), Load) is { } image ? (image, (long)(address - first.Start)) : null;
         }
+
+        /// <summary>
+        /// <see cref="Locate"/> by a few questions to the kernel instead of reading every mapping: the one covering the
+        /// address, then the file's mappings from a little below where its offset 0 would lie if its segments kept
+        /// their file offsets (a linker may place one a page or more higher), up to the first of them, at offset 0. Not
+        /// answered when that takes the whole list (or the kernel cannot be asked).
+        /// </summary>
+        private (bool Answered, (ElfImage Image, long Offset)? Found) Queried(ulong address)
+        {
+            var maps = Libc.Open($"/proc/{pid}/maps", Libc.O_RDONLY | Libc.O_CLOEXEC);
+            if (maps < 0) return default;
+            try
+            {
+                if (MappingQuery.FileMappingAt(maps, address) is not { } code)
+                    return (MappingQuery.Supported && Marshal.GetLastPInvokeError() == Errno.ENOENT, null);
+                if (!code.Path.StartsWith('/')) return (true, null);
+                if (code.Offset > code.Start) return default;
+                var from = code.Start - code.Offset;
+                from = from > SegmentSlack ? from - SegmentSlack : 0;
+                for (var step = 0; step < MaxSteps && from <= code.Start; step++)
+                {
+                    if (MappingQuery.FileMappingAt(maps, from, orNext: true) is not { } next) return default;
+                    if (next.Inode == code.Inode && next.Path == code.Path)
+                    {
+                        if (next.Offset != 0) return default;
+                        return (true, functions._images.GetOrAdd((code.Path, code.Inode), Load) is { } image ? (image, (long)(address - next.Start)) : null);
+                    }
+                    from = next.End;
+                }
+                return default;
+            }
+            finally { Libc.Close(maps); }
+        }
     }
 
     private static ElfImage? Load((string Path, ulong Inode) file)
     {
+        // A file parsed before and unchanged since (every child of a test host maps the same libraries) is known by its
+        // version alone: nothing of it is read again.
+        if (FileIdentity.VersionOf(file.Path) is { } seen && seen.Inode == file.Inode && Parsed.TryGetValue(seen, out var known)) return known;
         // Without following symlinks, and only if it is still the file mapped: the sandbox may have put another file
         // at the path since, which this supervisor (perhaps root) must not read for it.
         var fd = ResolvingOpen.OpenAt2(FileCalls.AtFdCwd, file.Path, Libc.O_RDONLY | Libc.O_CLOEXEC, ResolvingOpen.ResolveNoSymlinks);

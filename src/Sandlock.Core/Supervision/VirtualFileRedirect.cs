@@ -78,7 +78,7 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
             var closeOnExec = (open.Flags & (ulong)Libc.O_CLOEXEC) != 0;
             var installed = SeccompNotify.SendFd(session.Listener, call.Id, fd, closeOnExec);
             if (installed < 0) return ValueTask.FromResult(SyscallDecision.Deny(Errno.ENOMEM));
-            if (file.IsSeeded && ProcessStatus.Read(call.Pid)?.ThreadGroup is { } process)
+            if (file.IsSeeded && Processes.ThreadGroups.Of(call.Pid) is { } process)
                 session.State(() => new OpenedFiles()).Served(file, process, installed, closeOnExec);
             return ValueTask.FromResult(SyscallDecision.Done);
         }

@@ -16,7 +16,7 @@ internal sealed class WorkingDirectories
     /// <summary>The caller's recorded working directory (a path inside the sandbox), or null when the kernel's holds.</summary>
     public string? Of(int tid)
     {
-        if (_byProcess.IsEmpty || ProcessStatus.Read(tid)?.ThreadGroup is not { } process) return null;
+        if (_byProcess.IsEmpty || Processes.ThreadGroups.Of(tid) is not { } process) return null;
         var unseen = new List<(int Pid, ulong Started)>();
         string? path = null;
         for (var pid = process; pid > 1 && unseen.Count < 64;)
@@ -39,7 +39,7 @@ internal sealed class WorkingDirectories
     public void Set(int tid, string? path)
     {
         if (path is null && _byProcess.IsEmpty) return;
-        if (ProcessStatus.Read(tid)?.ThreadGroup is not { } process || ProcessStat.Read(process) is not { } stat) return;
+        if (Processes.ThreadGroups.Of(tid) is not { } process || ProcessStat.Read(process) is not { } stat) return;
         _byProcess[process] = (path, stat.StartTime);
     }
 }

@@ -97,7 +97,7 @@ internal sealed class ProcView : SyscallHandler
     private static string[]? Rewrite(string[] parts, int caller, SupervisedSession session)
     {
         var first = parts[0];
-        var tgid = new Lazy<int?>(() => ProcessStatus.Read(caller)?.ThreadGroup);
+        var tgid = new Lazy<int?>(() => Processes.ThreadGroups.Of(caller));
         string[]? Head(string[] replacement) => tgid.Value is null ? null : [.. replacement, .. parts[1..]];
         return first switch
         {
