@@ -8,6 +8,12 @@ internal static partial class ChildLibc
 {
     public const int AfUnix = 1, SockStream = 1, SockCloexec = 0x80000, Eintr = 4;
 
+    // "libc" is looked for as libc.so, liblibc.so and libc in the test's folder, the runtime's and the system's before
+    // the runtime settles on libc.so.6: ~14 opens, each held by the child's supervisor. Named by its soname, the libc
+    // the process runs on already is found without opening a file.
+    static ChildLibc() => NativeLibrary.SetDllImportResolver(typeof(ChildLibc).Assembly, (name, _, _) =>
+        name == "libc" && NativeLibrary.TryLoad("libc.so.6", out var libc) ? libc : 0);
+
     [LibraryImport("libc", EntryPoint = "srand48")]
     public static partial void Srand48(nint seed);
 
