@@ -11,10 +11,11 @@ internal sealed unsafe class EpollSet
         if (_epoll < 0) throw new InvalidOperationException($"epoll_create1 failed: {Libc.ErrorText(Libc.LastError)}");
     }
 
-    public void Add(int fd, ulong id)
+    /// <summary>Watches <paramref name="fd"/> for <paramref name="events"/> (level-triggered; errors and hang-ups always).</summary>
+    public void Add(int fd, ulong id, uint events = Libc.EPOLLIN)
     {
         var ev = stackalloc byte[16];
-        *(uint*)ev = Libc.EPOLLIN;
+        *(uint*)ev = events;
         *(ulong*)(ev + Libc.EpollDataOffset) = id;
         if (Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_ADD, fd, ev) != 0)
             throw new InvalidOperationException($"epoll_ctl failed: {Libc.ErrorText(Libc.LastError)}");

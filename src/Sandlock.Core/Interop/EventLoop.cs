@@ -15,6 +15,9 @@ internal static class EventLoop
     internal abstract class Watch(int fd)
     {
         public int Fd { get; } = fd;
+
+        /// <summary>What the fd is watched for: input, or room to write (EPOLLOUT).</summary>
+        public virtual uint Events => Libc.EPOLLIN;
         internal ulong Id { get; set; }
 
         /// <summary>Handles readiness; true when the watch is finished and is to be removed.</summary>
@@ -49,7 +52,7 @@ internal static class EventLoop
         Watches[watch.Id] = watch;
         try
         {
-            Epoll.Add(watch.Fd, watch.Id);
+            Epoll.Add(watch.Fd, watch.Id, watch.Events);
         }
         catch
         {

@@ -61,6 +61,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
     private static partial nint Write(int fd, byte* buffer, nuint count);
 
+    /// <summary>One write(2) of <paramref name="data"/>: the bytes written, or -1 with errno in <see cref="LastError"/>.</summary>
+    public static nint WriteSome(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data) return Write(fd, p, (nuint)data.Length);
+    }
+
     /// <summary>Writes <paramref name="text"/> to a control file (cgroupfs) in one write; false with errno in <see cref="LastError"/>.</summary>
     public static bool WriteControlFile(string path, string text)
     {
@@ -129,7 +135,7 @@ internal static unsafe partial class Libc
     public static int LastError => Marshal.GetLastPInvokeError();
 
     public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
-    public const uint EPOLLIN = 0x1, EPOLLHUP = 0x10, EPOLLERR = 0x8;
+    public const uint EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLHUP = 0x10, EPOLLERR = 0x8;
     public const int P_PIDFD = 3, WEXITED = 4, WNOHANG = 1, P_PID = 1;
     public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
     public const int RLIMIT_NOFILE = 7, RLIMIT_CORE = 4;

@@ -76,8 +76,8 @@ internal sealed class SupervisionPlan
             // Before the virtual clock, which answers the time calls that seed nothing; x86_64 code is what it reads.
             if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
                 handlers.Add(new Determinism.ClockSeededGenerators(new Determinism.SeededBytes(seed, "clock seed")));
-            // Each open of either device reads the same seeded bytes from the start; 256 KiB covers seeding uses.
-            var device = new VirtualFile("dev-urandom", seed, 256 * 1024, (s, content) => new Determinism.SeededBytes(s, "urandom").Fill(content));
+            // Each open of either device reads the same seeded stream from its start, without end.
+            var device = new VirtualFile("dev-urandom", seed, "urandom");
             virtualFiles["/dev/urandom"] = device;
             virtualFiles["/dev/random"] = device;
         }

@@ -94,13 +94,39 @@ public sealed class RandomSeedTests
     }
 
     [Fact]
-    public async Task The_sandbox_cannot_change_its_seeded_device()
+    public async Task What_the_sandbox_writes_into_its_copy_of_the_device_no_other_open_reads()
     {
-        // Unconfined files, so /proc/self/fd/3 reopens the served file itself, for writing.
+        // Unconfined files, so /proc/self/fd/3 reopens the served copy itself, for writing: a pipe of its own, which
+        // this write fills (and then waits on, hence the timeout). The next open reads the seeded bytes.
         var result = await Sh(new SandboxPolicyBuilder().RandomSeed(7),
-            "exec 3</dev/urandom; if printf abcd 1<>/proc/self/fd/3; then echo written; else echo refused; fi; head -c 4 /dev/urandom | od -An -tx1");
+            "exec 3</dev/urandom; timeout 2 sh -c 'printf abcd 1<>/proc/self/fd/3'; head -c 4 /dev/urandom | od -An -tx1");
+        Assert.Equal((await Draw(7, "sh", "-c", "head -c 4 /dev/urandom | od -An -tx1")).Trim(), result.StandardOutputText.Trim());
+    }
+
+    [Fact]
+    public async Task The_seeded_device_does_not_end()
+    {
+        // 4 MiB: more than any pipe or file of it holds at once; the same bytes under one seed, others under another.
+        const string Read = "head -c 4194304 /dev/urandom | wc -c; head -c 4194304 /dev/urandom | sha256sum";
+        var first = await Draw(7, "sh", "-c", Read);
+        Assert.Equal("4194304", first.Split('\n')[0].Trim());
+        Assert.Equal(first, await Draw(7, "sh", "-c", Read));
+        Assert.NotEqual(first, await Draw(8, "sh", "-c", Read));
+        // Its start is the stream a seeded device always served.
+        var start = await Draw(7, "sh", "-c", "head -c 16 /dev/urandom | od -An -tx1");
+        var stream = new Sandlock.Supervision.Determinism.SeededBytes(7, "urandom").Take(16);
+        Assert.Equal(string.Join(' ', stream.Select(b => b.ToString("x2"))), start.Trim());
+    }
+
+    [Fact]
+    public async Task A_write_to_the_device_reaches_the_device()
+    {
+        // Writing adds to the kernel's pool, as outside; what is read stays the seed's.
+        var result = await Sh(new SandboxPolicyBuilder().RandomSeed(7),
+            "echo more entropy > /dev/urandom && echo written; head -c 4 /dev/urandom | od -An -tx1");
+        AssertSucceeded(result);
         var lines = result.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("refused", lines[0]);
+        Assert.Equal("written", lines[0]);
         Assert.Equal((await Draw(7, "sh", "-c", "head -c 4 /dev/urandom | od -An -tx1")).Trim(), lines[1].Trim());
     }
 }
