@@ -19,6 +19,18 @@ public sealed class RunConfinementTests
     }
 
     [Fact]
+    public async Task A_seeded_dev_urandom_does_not_end_and_repeats()
+    {
+        // The CLI serves the device's pipe from its own wait for the command (it starts no event thread).
+        string[] run = ["run", "--random-seed", "3", "-r", "/usr", "-r", "/lib", "-r", "/lib64", "-r", "/bin", "--", "sh", "-c",
+            "head -c 4194304 /dev/urandom | wc -c; head -c 1048576 /dev/urandom | cksum"];
+        var first = await Run(run);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal("4194304", first.Stdout.Split('\n')[0].Trim());
+        Assert.Equal(first.Stdout, (await Run(run)).Stdout);
+    }
+
+    [Fact]
     public async Task Chroot_runs_the_command_inside_with_paths_inside()
     {
         using var root = new Sandlock.Tests.TestSupport.MinimalRootfs();

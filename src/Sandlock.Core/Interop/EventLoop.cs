@@ -3,12 +3,12 @@ using System.Collections.Concurrent;
 namespace Sandlock.Interop;
 
 /// <summary>
-/// The process's one epoll set: child exits, captured output, the registry endpoint and seccomp listeners that
-/// have not needed a thread of their own yet all wait here, so a process running one sandbox (the CLI) does not
-/// start a thread for each (a thread start is a few hundred microseconds of a 10 ms run). A thread of its own
-/// serves it, started with the first watch; a process that only ever blocks in <see cref="ServeUntil"/> (the CLI,
-/// after <see cref="ServeFromWaits"/>) serves it from that wait instead and starts none. Readiness handlers run on
-/// whichever thread serves and must not block.
+/// The process's one epoll set: child exits, captured output, the registry endpoint, seccomp listeners that have
+/// not needed a thread of their own yet and the writers of seeded devices' pipes all wait here, so a process running
+/// one sandbox (the CLI) does not start a thread for each (a thread start is a few hundred microseconds of a 10 ms
+/// run). A thread of its own serves it, started with the first watch; a process that only ever blocks in
+/// <see cref="ServeUntil"/> (the CLI, after <see cref="ServeFromWaits"/>) serves it from that wait instead and starts
+/// none. Readiness handlers run on whichever thread serves and must not block.
 /// </summary>
 internal static class EventLoop
 {
