@@ -11,7 +11,9 @@ namespace Sandlock.Supervision.Determinism;
 /// </summary>
 internal sealed class SeededPipe : EventLoop.Watch, IDisposable
 {
-    // What is made of the stream at a time: the pipe takes 64 KiB before it is full.
+    // What the pipe holds: a test's start makes and a test's end frees this much (a pipe's default is 64 KiB); a read
+    // asking for more may return less, as a pipe's do. What is made of the stream at a time.
+    private const int Capacity = 16 * 1024;
     private const int Chunk = 16 * 1024;
 
     private readonly Lock _gate = new();
@@ -43,6 +45,8 @@ internal sealed class SeededPipe : EventLoop.Watch, IDisposable
         try
         {
             Libc.SetNonBlocking(write);
+            // Where the kernel refuses (the user's pipe pages are used up), the pipe keeps the size it got.
+            Libc.TrySetPipeSize(write, Capacity);
             pipe = new SeededPipe(read, write, new SeededBytes(seed, purpose), finished);
         }
         catch
