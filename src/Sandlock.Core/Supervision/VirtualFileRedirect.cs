@@ -46,17 +46,14 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
     public void Started(SyscallEvent call, SupervisedSession session)
     {
         var opened = session.State(() => new OpenedFiles());
-        // The caller is a thread: whose copies it holds is found by looking for it among each process's threads,
-        // one lookup where reading its status cost tens of microseconds of every job's start.
-        var callerOf = new Dictionary<int, bool>();
+        // The caller is a thread: the copies it holds are those served to its process.
+        var caller = Processes.ThreadGroups.Of(call.Pid);
         var replaced = new HashSet<int>();
         foreach (var (file, process, fd, closeOnExec, inode) in opened.Served())
         {
-            if (!callerOf.TryGetValue(process, out var isCaller))
-                callerOf[process] = isCaller = process == call.Pid || Directory.Exists($"/proc/{process}/task/{call.Pid}");
             // The process may have closed it since and put something else at that number; it is looked at in the
             // caller's own table, the one the replacement goes to.
-            if (!isCaller || replaced.Contains(fd) || new FileInfo($"/proc/{call.Pid}/fd/{fd}").LinkTarget != $"pipe:[{inode}]") continue;
+            if (process != caller || replaced.Contains(fd) || new FileInfo($"/proc/{call.Pid}/fd/{fd}").LinkTarget != $"pipe:[{inode}]") continue;
             if (opened.OpenSeeded(file) is not { } pipe) continue;
             var fresh = pipe.TakeReadEnd();
             try
