@@ -93,12 +93,21 @@ public sealed class TempFolderSweepTests
         // mark that could be seen before it is held let the sweep remove a folder its owner went on to use.
         using var temp = new TempDir();
         using var stop = new CancellationTokenSource();
-        var sweeping = Task.Run(() =>
+        // On a thread of its own, and under way before the first claim: on the pool, a busy CI run once gave it no
+        // thread until all 3,000 claims were done.
+        var swept = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sweeping = Task.Factory.StartNew(() =>
         {
             var sweeps = 0;
-            while (!stop.IsCancellationRequested) { TempFolderOwnership.Sweep(temp.Path); sweeps++; }
+            while (!stop.IsCancellationRequested)
+            {
+                TempFolderOwnership.Sweep(temp.Path);
+                sweeps++;
+                swept.TrySetResult();
+            }
             return sweeps;
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await Task.WhenAny(swept.Task, sweeping);
         var lost = 0;
         for (var i = 0; i < 3000; i++)
         {
