@@ -209,16 +209,24 @@ internal sealed class SupervisedSession
     /// <summary>The handlers that want this call; a handler that holds a syscall only for some arguments sees only those.</summary>
     internal bool TryGetHandlers(int nr, IReadOnlyList<ulong> args, out IReadOnlyList<SyscallHandler> handlers, out string name)
     {
-        name = _names.GetValueOrDefault(nr, $"syscall {nr}");
+        // Every held call passes here: no name made and no list built unless the call needs one.
+        name = _names.TryGetValue(nr, out var known) ? known : $"syscall {nr}";
         if (_countSlots.TryGetValue(nr, out var slot)) Interlocked.Increment(ref _counts[slot]);
         if (_unconditional.TryGetValue(nr, out var all))
         {
             handlers = all;
             return true;
         }
-        var found = _handlers.TryGetValue(nr, out var chain);
-        handlers = chain is null ? [] : [.. chain.Where(h => h.When is null || h.When.Matches(args)).Select(h => h.Handler)];
-        return found;
+        if (!_handlers.TryGetValue(nr, out var chain))
+        {
+            handlers = [];
+            return false;
+        }
+        var wanted = new List<SyscallHandler>(chain.Count);
+        foreach (var (handler, when) in chain)
+            if (when is null || when.Matches(args)) wanted.Add(handler);
+        handlers = wanted;
+        return true;
     }
 
     /// <summary>Fail closed: a supervisor fault ends the sandbox rather than letting anything through.</summary>
