@@ -74,6 +74,22 @@ public sealed class FilesystemDenialTests : IDisposable
     }
 
     [Fact]
+    public async Task The_same_relative_name_read_from_two_folders_is_told_apart_by_where_it_lands()
+    {
+        File.WriteAllText(_outside["in.txt"], "secret");
+        File.SetUnixFileMode(_outside["in.txt"], (UnixFileMode)0b110_110_110);
+
+        // Read first where it is allowed (so that name refused nothing once), then the same name where it is not.
+        var result = await Sh(Policy().Cwd(_readable.Path),
+            $"cat in.txt > /dev/null && cat in.txt > /dev/null && cd {_outside.Path} && cat in.txt 2>/dev/null; exit 0");
+
+        AssertSucceeded(result);
+        var denial = Assert.Single(FileDenials(result));
+        Assert.Equal(_outside["in.txt"], denial.FilePath);
+        Assert.False(denial.FileWrite);
+    }
+
+    [Fact]
     public async Task A_read_through_an_absolute_symlink_path_is_recorded_where_it_lands_and_one_that_stays_inside_is_not()
     {
         File.CreateSymbolicLink(_readable["leak.txt"], _outside["secret.txt"]);

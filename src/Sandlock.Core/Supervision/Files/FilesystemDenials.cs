@@ -50,8 +50,8 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
         return call.Name switch
         {
             "open" or "openat" when SeenAllowed(call) => SyscallDecision.Allow,
-            "open" or "openat" or "openat2" => HeldOpen.Read(session, call) is { } open ? Open(call, session, open.DirFd, open.Path, open.Flags) : SyscallDecision.Allow,
-            "creat" => Open(call, session, AtFdCwd, Text(session, call, a[0]), (ulong)Interop.Libc.O_WRONLY | Creat | Trunc),
+            "open" or "openat" or "openat2" => HeldOpen.Read(session, call) is { } open ? Open(call, session, open) : SyscallDecision.Allow,
+            "creat" => Text(session, call, a[0]) is { } created ? Open(call, session, new HeldOpen(AtFdCwd, created, (ulong)Interop.Libc.O_WRONLY | Creat | Trunc, 0)) : SyscallDecision.Allow,
             "mkdir" => Make(call, session, AtFdCwd, Text(session, call, a[0]), FsAccess.MakeDir),
             "mkdirat" => Make(call, session, (int)a[0], Text(session, call, a[1]), FsAccess.MakeDir),
             "mknod" => Make(call, session, AtFdCwd, Text(session, call, a[0]), NodeRight(a[1])),
@@ -92,13 +92,17 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
     private CallerPath? Find(SyscallEvent call, int directoryFd, string? named, bool followLast) =>
         named is null ? null : CallerPath.Find(call.Pid, directoryFd, named, followLast, _root);
 
-    private SyscallDecision Open(SyscallEvent call, SupervisedSession session, int directoryFd, string? named, ulong flags)
+    private SyscallDecision Open(SyscallEvent call, SupervisedSession session, HeldOpen open)
     {
+        var flags = open.Flags;
         // An O_PATH open reads nothing and Landlock checks none.
-        if ((flags & (ulong)Interop.Libc.O_PATH) != 0 || named is null) return SyscallDecision.Allow;
-        // Every build step's shell opens the same libraries and files by absolute path: an open that refused nothing
-        // is not looked at again. The record is advisory, so a file swapped for a symlink since costs at most a
-        // record, never an access.
+        if ((flags & (ulong)Interop.Libc.O_PATH) != 0) return SyscallDecision.Allow;
+        // A relative path is found from the caller's base once for every handler of the call (the /proc view's
+        // look made it already); outside a chroot the caller's absolute path is the host's.
+        var named = _root == "/" && open.Absolute(call.Pid) is { } absolute ? absolute : open.Path;
+        var directoryFd = named.StartsWith('/') ? AtFdCwd : open.DirFd;
+        // Every build step's shell opens the same libraries and files: an open that refused nothing is not looked at
+        // again. The record is advisory, so a file swapped for a symlink since costs at most a record, never an access.
         var key = named.StartsWith('/') ? (named, RememberedFlags(flags)) : default;
         if (key.named is not null && _refusedNothing.ContainsKey(key)) return SyscallDecision.Allow;
         if (OpenRefusal(call, directoryFd, named, flags) is { } refusal)
