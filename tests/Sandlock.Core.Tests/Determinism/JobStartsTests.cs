@@ -59,6 +59,33 @@ public sealed class JobStartsTests
     }
 
     [Fact]
+    public async Task A_job_starts_after_the_process_closed_its_copy_of_the_device_and_reused_the_number()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["job-start"], "");
+        var other = dir.Write("other", "");
+        Directory.CreateDirectory(dir["jobs"]);
+        var jobs = new JobStarts(dir["job-start"]);
+        jobs.Queue(7, dir["jobs/1"]);
+        jobs.Queue(9, dir["jobs/2"]);
+        // A test that read the device and closed it: its number is gone, or another file's, at the next job's start.
+        var script = string.Join("; ",
+            "exec 3< /dev/urandom", "exec 4< /dev/urandom", "exec 3<&-", $"exec 4< {other}",
+            $": < {dir["job-start"]}", Draw,
+            $": < {dir["job-start"]}", Draw, "echo done");
+        await using var sandbox = new Sandbox(SystemOnly().FsRead(dir.Path).FsWrite(dir["jobs"]).RandomSeed(1).Build(), ["/bin/sh", "-c", script])
+        {
+            Timeout = TimeSpan.FromSeconds(60),
+            Handlers = [jobs],
+        };
+        sandbox.Start();
+        var result = await sandbox.WaitAsync();
+        AssertSucceeded(result);
+        Assert.Equal([await FreshAsync(7), await FreshAsync(9), "done"], result.StandardOutputText.Trim().Split('\n'));
+        Assert.Equal(2, jobs.Started);
+    }
+
+    [Fact]
     public async Task A_job_whose_folder_cannot_be_made_does_not_start_and_its_open_fails()
     {
         using var dir = new TempDir();
