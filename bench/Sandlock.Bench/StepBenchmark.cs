@@ -6,9 +6,11 @@ namespace Sandlock.Bench;
 
 /// <summary>
 /// The command of one routed build step (<c>/bin/sh</c> writing a file and running <c>cat</c>), output captured, as
-/// an exec in a session with and without record_filesystem_denials, and supervised without it (a network rule holds
-/// connect only: the supervisor's own cost apart from the held opens), against Process.Start of the same command, in
-/// a shuffled order each round. The Core part of <c>bench/Sandlock.Build.Bench</c>'s per-step cost, without MSBuild.
+/// an exec in a session against Process.Start of the same command, in a shuffled order each round: under a step's own
+/// defaults (/etc carved around its credential files, /proc readable: the /proc view and the carved folders hold every
+/// open by path, whether refusals are recorded or not) with and without record_filesystem_denials, and under a
+/// minimal policy whose supervisor holds no open. The Core part of <c>bench/Sandlock.Build.Bench</c>'s per-step cost,
+/// without MSBuild.
 /// </summary>
 internal static class StepBenchmark
 {
@@ -22,12 +24,15 @@ internal static class StepBenchmark
             var output = Directory.CreateDirectory(Path.Combine(work, "obj")).FullName;
             await File.WriteAllTextAsync(Path.Combine(work, "input.txt"), "input\n");
             string[] command = ["/bin/sh", "-c", "echo step > obj/step.txt && cat input.txt > /dev/null"];
-            SandboxPolicy Step(bool record) => new SandboxPolicyBuilder()
+            SandboxPolicy Step(bool record) => Policy.FrontDoorDefaults.AddSystem(new SandboxPolicyBuilder(), Policy.ChildRoot.Host)
+                .FsRead(work).FsWrite(output).FsWrite("/dev/null").Cwd(work).RecordFilesystemDenials(record).Build();
+            var minimal = new SandboxPolicyBuilder()
                 .FsRead("/usr").FsRead("/lib").FsRead("/bin").FsRead("/etc").FsRead("/dev").FsWrite("/dev/null").FsRead(work).FsWrite(output)
-                .Cwd(work).RecordFilesystemDenials(record).Build();
+                .Cwd(work).Build();
             var recorded = await backend.ProvisionAsync(Step(record: true));
             var unrecorded = await backend.ProvisionAsync(Step(record: false));
-            var supervisedOnly = await backend.ProvisionAsync(Step(record: false).ToBuilder().NetAllow("127.0.0.1:1").Build());
+            var minimalHeld = await backend.ProvisionAsync(minimal);
+            var supervisedOnly = await backend.ProvisionAsync(minimal.ToBuilder().NetAllow("127.0.0.1:1").Build());
             var request = new ExecRequest(command) { OnStandardOutput = _ => { }, OnStandardError = _ => { } };
 
             async Task Exec(SandboxSession session)
@@ -47,9 +52,10 @@ internal static class StepBenchmark
                     await process.StandardOutput.ReadToEndAsync();
                     await process.WaitForExitAsync();
                 }),
-                ("session exec, record_filesystem_denials", () => Exec(recorded)),
-                ("session exec, without recording", () => Exec(unrecorded)),
-                ("session exec, supervised (a network rule), no recording", () => Exec(supervisedOnly)),
+                ("step defaults, record_filesystem_denials", () => Exec(recorded)),
+                ("step defaults, without recording", () => Exec(unrecorded)),
+                ("minimal policy, no held open", () => Exec(minimalHeld)),
+                ("minimal policy, supervised (a network rule)", () => Exec(supervisedOnly)),
             };
 
             var samples = variants.Select(_ => new List<double>()).ToArray();
@@ -78,6 +84,7 @@ internal static class StepBenchmark
             }
             await backend.TerminateAsync(recorded);
             await backend.TerminateAsync(unrecorded);
+            await backend.TerminateAsync(minimalHeld);
             await backend.TerminateAsync(supervisedOnly);
         }
         finally
