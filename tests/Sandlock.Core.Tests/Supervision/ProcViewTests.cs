@@ -38,6 +38,17 @@ public sealed class ProcViewTests : IDisposable
     }
 
     [Fact]
+    public async Task Relative_paths_from_a_working_directory_in_proc_go_through_the_view()
+    {
+        // The cwd is read once for all the handlers of a held open: the view must still see where it lands.
+        var result = await Sh(WithProc(), $"cd /proc/self && head -1 status && cd /proc && cat {Host}/cmdline");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.StartsWith("Name:", result.StandardOutputText);
+        Assert.Contains("No such file or directory", result.StandardErrorText);
+        Assert.Contains(result.Denials, d => d.Target == $"/proc/{Host}/cmdline" && d.Rule.Contains("not a process of this sandbox"));
+    }
+
+    [Fact]
     public async Task Ps_sees_only_the_sandbox()
     {
         if (!File.Exists("/usr/bin/ps") && !File.Exists("/bin/ps")) return;
