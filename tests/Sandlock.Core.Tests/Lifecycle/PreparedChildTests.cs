@@ -60,6 +60,35 @@ public sealed class PreparedChildTests : IDisposable
     }
 
     [Fact]
+    public async Task The_first_command_runs_in_the_child_confined_at_provisioning_and_is_confined()
+    {
+        _dir.Write("secret", "s3cret\n");
+        var session = await _backend.ProvisionAsync(SystemOnly().RecordFilesystemDenials(true).Build());
+        try
+        {
+            var prepared = await NextPrepared(session);
+            var result = await Exec(session, "sh", "-c", $"cat {_dir["secret"]} && echo LEAK; echo $$");
+            Assert.Equal($"{prepared.Pid}\n", result.StandardOutputText);
+            Assert.Contains("Permission denied", result.StandardErrorText);
+            Assert.Contains(result.Denials, d => d.FilePath == _dir["secret"]);
+        }
+        finally
+        {
+            await _backend.TerminateAsync(session);
+        }
+    }
+
+    [Fact]
+    public async Task A_session_terminated_before_its_first_command_ends_the_child_confined_at_provisioning()
+    {
+        var session = await _backend.ProvisionAsync(SystemOnly().Build());
+        var prepared = await NextPrepared(session);
+        Assert.True(Alive(prepared.Pid));
+        await _backend.TerminateAsync(session);
+        await WaitUntil(() => !Alive(prepared.Pid));
+    }
+
+    [Fact]
     public async Task A_command_with_inherited_stdio_is_launched_in_the_prepared_child_too()
     {
         var session = await _backend.ProvisionAsync(SystemOnly().FsWrite(_dir.Path).Build());

@@ -7,7 +7,7 @@ namespace Sandlock;
 /// <summary>
 /// The Landlock and seccomp backend, with the seccomp-notify supervisor. Provisioning plans the confinement, compiles
 /// the seccomp filter, builds the Landlock ruleset and the supervisor's handlers (host names resolved and pinned) and
-/// makes the session's temp folder; each exec then only spawns.
+/// makes the session's temp folder, and confines the first command's child ahead; each exec then only launches.
 /// </summary>
 /// <remarks>
 /// What a change reaches. <see cref="AttachFilesystemAsync"/> and <see cref="ApplyNetworkPolicyAsync"/> take effect
@@ -51,6 +51,8 @@ public sealed class LocalSandboxBackend : ISandboxBackend
         {
             var effective = temp is null ? policy : WithTempFolder(policy, temp.HostPath);
             var session = new LocalSession($"{BackendName}-{Guid.NewGuid():N}"[..18], ProvisionedConfinement.Create(effective), temp);
+            // The first command's child too is confined ahead, on the spawn thread, while the caller does other things.
+            lock (session.Gate) session.PrepareNext();
             return Task.FromResult(Describe(session));
         }
         catch

@@ -52,14 +52,17 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
     }
 
     /// <summary>
-    /// The child prepared for the next command, when it is ready and was prepared for the current provisioning; one
-    /// still being made stays for a later command, and this one starts the ordinary way.
+    /// The child prepared for the next command, when it was prepared for the current provisioning. One still being
+    /// made is waited for: it is on the spawn thread, where this command's ordinary start would queue behind it.
     /// </summary>
     public PreparedChild? TakePrepared()
     {
-        if (_next is not { IsCompleted: true } next) return null;
+        if (_next is not { } next) return null;
         _next = null;
-        if (!next.IsCompletedSuccessfully || next.Result is not { } child) return null;
+        PreparedChild? child;
+        try { child = next.GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return null; }
+        if (child is null) return null;
         if (ReferenceEquals(child.Confinement, Current)) return child;
         child.Dispose();
         return null;
