@@ -138,13 +138,8 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             var step = StepFor(project, ChildRoot.Host, null, null);
             try
             {
-                composed = sessions.Compositions.For(ComposedSteps.InputsOf(project, policyFile, parameters, step), () =>
-                {
-                    var file = policyFile is null ? null : PolicyFileReader.Load(policyFile);
-                    var root = file is null ? ChildRoot.Host : ChildRoot.Of([file]);
-                    var keyPolicy = StepPolicy.Compose(step with { Root = root }, parameters, file);
-                    return new ComposedStep(file, root, keyPolicy, ComposedSteps.SessionKeyOf(keyPolicy));
-                });
+                composed = sessions.Compositions.For(ComposedSteps.InputsOf(project, policyFile, parameters, step),
+                    () => ComposedSteps.Compose(step, parameters, policyFile));
             }
             catch (PolicyException e)
             {
@@ -263,7 +258,8 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             .Where(pair => pair.Length == 2 && pair[0].Length > 0)
             .Select(pair => KeyValuePair.Create(pair[0], pair[1]))
             .ToList();
-        return new StepPolicy.Step(project, root, workingDirectory, !string.IsNullOrEmpty(WorkingDirectory), scriptPath, tempDirectory, environment);
+        return new StepPolicy.Step(project, root, workingDirectory, !string.IsNullOrEmpty(WorkingDirectory), scriptPath, tempDirectory, environment,
+            Environment.GetEnvironmentVariables());
     }
 
     private void ReportPolicyError(PolicyException e)

@@ -12,7 +12,10 @@ namespace Sandlock.Build;
 /// </summary>
 internal static class StepPolicy
 {
-    /// <summary>Everything about the step that is not a policy parameter. Paths are host paths.</summary>
+    /// <summary>
+    /// Everything about the step that is not a policy parameter. Paths are host paths. <paramref name="BuildEnvironment"/>:
+    /// the build's environment, read once on the task's thread (a step may be composed on another).
+    /// </summary>
     public sealed record Step(
         ProjectSettings Project,
         ChildRoot Root,
@@ -20,7 +23,8 @@ internal static class StepPolicy
         bool WorkingDirectoryGiven,
         string? ScriptPath,
         string? TempDirectory,
-        IReadOnlyList<KeyValuePair<string, string>> ExecEnvironment);
+        IReadOnlyList<KeyValuePair<string, string>> ExecEnvironment,
+        IDictionary BuildEnvironment);
 
     /// <summary>Throws <see cref="PolicyException"/> naming the file and line, or the parameter, at fault.</summary>
     public static SandboxPolicy Compose(Step step, IReadOnlyList<(string Name, string Value)> parameters, PolicyFile? file)
@@ -75,7 +79,7 @@ internal static class StepPolicy
         var env = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         if (!policy.CleanEnv)
         {
-            foreach (DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+            foreach (DictionaryEntry entry in step.BuildEnvironment)
             {
                 var name = (string)entry.Key;
                 if (!SecretVariables.IsSecret(name)) env[name] = (string?)entry.Value ?? "";

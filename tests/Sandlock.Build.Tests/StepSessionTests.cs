@@ -25,6 +25,21 @@ public sealed class StepSessionTests
         Assert.False(Directory.Exists(temp), $"the session's temp folder {temp} outlived the build");
     }
 
+    [Fact]
+    public async Task A_step_of_another_project_on_the_node_does_not_end_a_yielded_steps_session_under_it()
+    {
+        var project = await FixtureProject.CopyAsync("YieldedSteps");
+
+        // One node, and no limit on the requests it may take while one yields: Quick is built on it while Slow's step
+        // has yielded it; Slow's step waits for Quick's.
+        var build = await project.BuildAsync(environment: new Dictionary<string, string> { ["MSBUILDSCHEDULINGUNLIMITED"] = "1" },
+            switches: ["-m:1"]);
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains("QUICK-RAN", build.Output);
+        Assert.Contains("SLOW-FINISHED-AFTER-QUICK", build.Output.Replace("echo SLOW-FINISHED-AFTER-QUICK", ""));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

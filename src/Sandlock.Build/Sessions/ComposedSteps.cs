@@ -2,6 +2,8 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Sandlock.Policy;
+using PolicyFileReader = Sandlock.Policy.Files.PolicyFile;
 
 namespace Sandlock.Build.Sessions;
 
@@ -18,22 +20,49 @@ internal sealed class ComposedSteps
     // Bounded: a build whose steps all differ (generated parameters) would otherwise keep every composition.
     private const int MaxEntries = 64;
 
-    private readonly Dictionary<string, ComposedStep> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Lazy<ComposedStep>> _entries = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    /// <summary>The step's composition, from <paramref name="compose"/> when its inputs are new; throws what it throws.</summary>
+    /// <summary>
+    /// The step's composition, from <paramref name="compose"/> when its inputs are new; throws what it throws. A
+    /// composition under way for the same inputs (the one prepared when the project started) is waited for.
+    /// </summary>
     public ComposedStep For(string inputs, Func<ComposedStep> compose)
     {
-        lock (_gate)
-            if (_entries.TryGetValue(inputs, out var known)) return known;
-        // Outside the gate: another project's step on a node running tasks side by side (yielded steps) need not wait.
-        var composed = compose();
+        Lazy<ComposedStep>? entry;
         lock (_gate)
         {
-            if (_entries.Count >= MaxEntries) _entries.Clear();
-            _entries[inputs] = composed;
+            if (!_entries.TryGetValue(inputs, out entry))
+            {
+                if (_entries.Count >= MaxEntries) _entries.Clear();
+                entry = new Lazy<ComposedStep>(compose, LazyThreadSafetyMode.ExecutionAndPublication);
+                _entries[inputs] = entry;
+            }
         }
-        return composed;
+        // Outside the gate: another project's step on a node running tasks side by side (yielded steps) need not wait.
+        try
+        {
+            return entry.Value;
+        }
+        catch
+        {
+            // A failed composition is not kept: the next step with these inputs composes (and reports) for itself.
+            lock (_gate)
+                if (_entries.TryGetValue(inputs, out var kept) && ReferenceEquals(kept, entry)) _entries.Remove(inputs);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A session step's composition: without Exec's temp script and without a temp folder of the step's own, so every
+    /// step of a project with the same inputs has the same policy. Throws <see cref="PolicyException"/>.
+    /// </summary>
+    public static ComposedStep Compose(StepPolicy.Step step, IReadOnlyList<(string Name, string Value)> parameters, string? policyFile)
+    {
+        var file = policyFile is null ? null : PolicyFileReader.Load(policyFile);
+        var root = file is null ? ChildRoot.Host : ChildRoot.Of([file]);
+        var keyPolicy = StepPolicy.Compose(step with { Root = root }, parameters, file);
+        return new ComposedStep(file, root, keyPolicy, SessionKeyOf(keyPolicy));
     }
 
     /// <summary>The entry of a composition: <paramref name="keyPolicy"/> serialized, the session's key.</summary>
@@ -67,7 +96,7 @@ internal sealed class ComposedSteps
         Field("exec environment");
         foreach (var (name, value) in step.ExecEnvironment) { Field(name); Field(value); }
         Field("environment");
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables()) { Field((string)entry.Key); Field((string?)entry.Value); }
+        foreach (DictionaryEntry entry in step.BuildEnvironment) { Field((string)entry.Key); Field((string?)entry.Value); }
         return text.ToString();
     }
 

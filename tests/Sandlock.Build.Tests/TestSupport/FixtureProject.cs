@@ -73,7 +73,8 @@ internal sealed class FixtureProject
 
     /// <summary><c>dotnet build</c> of the copy (restore included), with the fake HOME and extra variables.</summary>
     public Task<CommandResult> BuildAsync(string? target = null, IReadOnlyDictionary<string, string>? properties = null,
-        IReadOnlyDictionary<string, string>? environment = null) => RunAsync("build", target, properties, environment);
+        IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? switches = null) =>
+        RunAsync("build", target, properties, environment, switches: switches);
 
     /// <summary><c>dotnet pack</c> of the copy (restore and build included), as <see cref="BuildAsync"/>.</summary>
     public Task<CommandResult> PackAsync(IReadOnlyDictionary<string, string>? properties = null) => RunAsync("pack", null, properties, null);
@@ -94,9 +95,10 @@ internal sealed class FixtureProject
         new() { ["MSBUILDNODEHANDSHAKESALT"] = nodes, ["MSBUILDNOINPROCNODE"] = "1", ["MSBUILDDISABLENODEREUSE"] = "0", ["HOME"] = Home };
 
     private Task<CommandResult> RunAsync(string command, string? target, IReadOnlyDictionary<string, string>? properties,
-        IReadOnlyDictionary<string, string>? environment, bool reuseNodes = false)
+        IReadOnlyDictionary<string, string>? environment, bool reuseNodes = false, IReadOnlyList<string>? switches = null)
     {
-        List<string> arguments = [command, ProjectFile, reuseNodes ? "-nr:true" : "-nr:false", "-tl:false", reuseNodes ? "-v:d" : "-v:n", "-nologo", "-clp:NoSummary"];
+        List<string> arguments = [command, ProjectFile, reuseNodes ? "-nr:true" : "-nr:false", "-tl:false", reuseNodes ? "-v:d" : "-v:n", "-nologo", "-clp:NoSummary",
+            .. switches ?? []];
         if (target is not null) arguments.Add($"-t:{target}");
         foreach (var (name, value) in properties ?? new Dictionary<string, string>()) arguments.Add($"-p:{name}={value}");
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["HOME"] = Home };

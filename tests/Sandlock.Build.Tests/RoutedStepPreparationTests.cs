@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Sandlock.Build.Tests.TestSupport;
+
+namespace Sandlock.Build.Tests;
+
+/// <summary>
+/// With Exec routed, the session of the project's plain steps is provisioned, and its first command's child confined,
+/// when the project starts: the first step only launches, and the session goes with the build. (That the first step is
+/// still confined by the project's policy: ExecRoutingTests, whose PreBuildEvent is such a first step.)
+/// </summary>
+public sealed class RoutedStepPreparationTests
+{
+    [Fact]
+    public async Task The_first_routed_step_runs_in_a_child_confined_before_the_compiler_ran()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+
+        var build = await project.BuildAsync(properties: new Dictionary<string, string> { ["SandlockRouteExec"] = "true", ["RecordFirstStep"] = "true" });
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        var afterCompile = Regex.Match(build.Output, @"AFTER-COMPILE=(?<up>[0-9.]+)");
+        var shellStart = Regex.Match(build.Output, @"SHELL-START=(?<start>[0-9.]+)");
+        Assert.True(afterCompile.Success && shellStart.Success, build.Output);
+        // The step runs after the compiler; its shell was made before the compiler ended: when the project started.
+        Assert.True(double.Parse(shellStart.Groups["start"].Value, CultureInfo.InvariantCulture)
+            < double.Parse(afterCompile.Groups["up"].Value, CultureInfo.InvariantCulture), build.Output);
+    }
+
+    [Fact]
+    public async Task A_session_prepared_for_a_project_without_steps_goes_with_the_build()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var temp = Directory.CreateTempSubdirectory("sandlock-prepared-").FullName;
+        try
+        {
+            // The session's temp folder is made under the build's TMPDIR.
+            var build = await project.BuildAsync(properties: new Dictionary<string, string> { ["SandlockRouteExec"] = "true" },
+                environment: new Dictionary<string, string> { ["TMPDIR"] = temp });
+
+            Assert.True(build.ExitCode == 0, build.ToString());
+            Assert.Empty(Directory.GetDirectories(temp, "sandlock-session-*"));
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+}
