@@ -48,6 +48,11 @@ try
     // Every routed step of one build runs in one session (one policy): this is what an exec in it adds to an Exec.
     Console.WriteLine($"per step: plain Exec {plainSteps / StepsFixture.StepCount:F2} ms, routed {routedSteps / StepsFixture.StepCount:F2} ms, " +
         $"routed costs {(routedSteps - plainSteps) / StepsFixture.StepCount:F2} ms more");
+    // Each round builds both ways back to back: the median of those differences is less moved by the machine's drift.
+    var paired = Median(samples[true].Zip(samples[false], (routed, plain) => routed.Build - plain.Build));
+    var pairedSteps = Median(samples[true].Zip(samples[false], (routed, plain) => routed.Steps - plain.Steps));
+    Console.WriteLine($"paired by round (median of routed - plain): whole build +{paired:F1} ms ({(plainBuild + paired) / plainBuild:F3}x), " +
+        $"20-step target +{pairedSteps:F1} ms, outside it +{paired - pairedSteps:F1} ms");
 }
 finally
 {
