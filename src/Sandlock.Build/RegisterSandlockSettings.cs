@@ -39,12 +39,6 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
     /// <summary><c>$(SandlockDryRun)</c>: <c>true</c> runs every step with a workdir as a dry run (its changes logged, none kept).</summary>
     public string? DryRun { get; set; }
 
-    /// <summary>
-    /// True when Exec is routed (outside design-time builds and a multi-targeting project's outer build): the session of
-    /// the project's plain steps is provisioned now, in the background (<see cref="Sessions.FirstStepPreparation"/>).
-    /// </summary>
-    public string? PrepareRoutedSteps { get; set; }
-
     public override bool Execute()
     {
         var projectDirectory = Path.GetFullPath(ProjectDirectory);
@@ -65,9 +59,6 @@ public sealed class RegisterSandlockSettings : Microsoft.Build.Utilities.Task
                 : null,
             string.Equals(DryRun?.Trim(), "true", StringComparison.OrdinalIgnoreCase));
         ProjectSettings.Register(BuildEngine, settings);
-        if (string.Equals(PrepareRoutedSteps?.Trim(), "true", StringComparison.OrdinalIgnoreCase) && settings.Enabled
-            && settings.LearnFile is null && OperatingSystem.IsLinux())
-            Sessions.FirstStepPreparation.Start(BuildEngine, settings);
         return true;
     }
 }

@@ -6,7 +6,7 @@ namespace Sandlock.Build.Tests;
 
 /// <summary>
 /// With Exec routed, the session of the project's plain steps is provisioned, and its first command's child confined,
-/// when the project starts: the first step only launches, and the session goes with the build. (That the first step is
+/// as the project's build starts: the first step only launches, and the session goes with the build. (That the first step is
 /// still confined by the project's policy: ExecRoutingTests, whose PreBuildEvent is such a first step.)
 /// </summary>
 public sealed class RoutedStepPreparationTests
@@ -22,9 +22,21 @@ public sealed class RoutedStepPreparationTests
         var afterCompile = Regex.Match(build.Output, @"AFTER-COMPILE=(?<up>[0-9.]+)");
         var shellStart = Regex.Match(build.Output, @"SHELL-START=(?<start>[0-9.]+)");
         Assert.True(afterCompile.Success && shellStart.Success, build.Output);
-        // The step runs after the compiler; its shell was made before the compiler ended: when the project started.
+        // The step runs after the compiler; its shell was made before the compiler ended, as the build started.
         Assert.True(double.Parse(shellStart.Groups["start"].Value, CultureInfo.InvariantCulture)
             < double.Parse(afterCompile.Groups["up"].Value, CultureInfo.InvariantCulture), build.Output);
+    }
+
+    [Fact]
+    public async Task Clean_prepares_nothing()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+
+        var clean = await project.BuildAsync("Clean", new Dictionary<string, string> { ["SandlockRouteExec"] = "true" });
+
+        Assert.True(clean.ExitCode == 0, clean.ToString());
+        // A step's composition makes its output folders: none ran.
+        Assert.False(Directory.Exists(Path.Combine(project.Directory, "bin")), clean.Output);
     }
 
     [Fact]

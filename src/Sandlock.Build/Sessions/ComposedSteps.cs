@@ -25,7 +25,7 @@ internal sealed class ComposedSteps
 
     /// <summary>
     /// The step's composition, from <paramref name="compose"/> when its inputs are new; throws what it throws. A
-    /// composition under way for the same inputs (the one prepared when the project started) is waited for.
+    /// composition under way for the same inputs (the one prepared as the build started) is waited for.
     /// </summary>
     public ComposedStep For(string inputs, Func<ComposedStep> compose)
     {

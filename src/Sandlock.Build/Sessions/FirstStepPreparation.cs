@@ -5,7 +5,7 @@ namespace Sandlock.Build.Sessions;
 
 /// <summary>
 /// With Exec routed, a project's first step would pay for composing its policy, provisioning its session and
-/// confining a child (~3.5 ms in a warm node). When the project starts, this does that work on a thread-pool thread for
+/// confining a child (~3.5 ms in a warm node). As the project's build starts, this does that work on a thread-pool thread for
 /// the policy of an Exec without policy parameters or a working directory of its own (what most steps are), while
 /// MSBuild goes on with the targets before the first step; a step whose inputs differ composes and provisions for
 /// itself. Nothing is reported here: a step with the same inputs meets the same failure and reports it.

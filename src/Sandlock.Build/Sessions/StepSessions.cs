@@ -5,7 +5,7 @@ namespace Sandlock.Build.Sessions;
 
 /// <summary>
 /// The sessions routed steps run in, one per distinct step policy of the project instance a build node is working
-/// on. Provisioned at a policy's first step (or, for the policy of a plain routed Exec, when the project starts:
+/// on. Provisioned at a policy's first step (or, for the policy of a plain routed Exec, as the project's build starts:
 /// <see cref="FirstStepPreparation"/>); terminated when the build ends (MSBuild disposes objects registered with the
 /// Build lifetime then) or as soon as a step of another project instance runs on this node, so a node reused for
 /// another project, or by a later build, never runs a step in a session provisioned for something else. A session
