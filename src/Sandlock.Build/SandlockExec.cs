@@ -136,10 +136,10 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             ComposedStep composed;
             var parameters = PolicyParameters.Of(this);
             var step = StepFor(project, ChildRoot.Host, null, null);
+            var inputs = ComposedSteps.InputsOf(project, policyFile, parameters, step);
             try
             {
-                composed = sessions.Compositions.For(ComposedSteps.InputsOf(project, policyFile, parameters, step),
-                    () => ComposedSteps.Compose(step, parameters, policyFile));
+                composed = sessions.Compositions.For(inputs.Composition, () => ComposedSteps.Compose(step, parameters, policyFile));
             }
             catch (PolicyException e)
             {
@@ -156,7 +156,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             SandboxSession session;
             try
             {
-                session = sessions.For(ProjectSettings.KeyFor(BuildEngine, project.ProjectDirectory), composed.SessionKey, () =>
+                session = sessions.For(ProjectSettings.KeyFor(BuildEngine, project.ProjectDirectory), inputs.Session, () =>
                 {
                     // Outside a chroot the session makes its own temp folder; a chroot's is made in its /tmp here.
                     if (root.Chroot is null) return (composed.KeyPolicy, null);

@@ -7,5 +7,4 @@ namespace Sandlock.Build.Sessions;
 /// A routed step's policy as its session is found by: composed without Exec's temp script and without a temp folder
 /// of the step's own, so every step of a project with the same inputs has the same one.
 /// </summary>
-/// <param name="SessionKey">The policy serialized: the session's key among the project's sessions.</param>
-internal sealed record ComposedStep(PolicyFileReader? File, ChildRoot Root, SandboxPolicy KeyPolicy, string SessionKey);
+internal sealed record ComposedStep(PolicyFileReader? File, ChildRoot Root, SandboxPolicy KeyPolicy);

@@ -26,10 +26,10 @@ internal static class FirstStepPreparation
         {
             try
             {
-                var composed = sessions.Compositions.For(inputs, () => ComposedSteps.Compose(step, parameters, project.PolicyFile));
+                var composed = sessions.Compositions.For(inputs.Composition, () => ComposedSteps.Compose(step, parameters, project.PolicyFile));
                 // A workdir's layer belongs to one run, and a chroot's temp folder is made per step: those provision per step.
                 if (composed.KeyPolicy.Workdir is null && composed.Root.Chroot is null)
-                    sessions.Prepare(projectKey, composed.SessionKey, composed.KeyPolicy);
+                    sessions.Prepare(projectKey, inputs.Session, composed.KeyPolicy);
             }
             catch (Exception)
             {

@@ -48,7 +48,7 @@ internal sealed class StepSessions : IDisposable
     }
 
     /// <summary>
-    /// The session for the key policy serialized as <paramref name="key"/> (<see cref="ComposedStep.SessionKey"/>);
+    /// The session for the steps whose policy's inputs are <paramref name="key"/> (<see cref="StepInputs.Session"/>);
     /// <paramref name="provision"/> makes the policy and temp folder of a new one. Throws what provisioning throws.
     /// </summary>
     public SandboxSession For(string project, string key, Func<(SandboxPolicy Policy, ChildTempFolder? Temp)> provision)
