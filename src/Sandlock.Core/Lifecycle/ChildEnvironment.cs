@@ -12,7 +12,9 @@ internal static class ChildEnvironment
     /// <summary>The variables, sorted; a reproducibility check passes <paramref name="shuffle"/> to vary their order.</summary>
     public static List<string> Build(SandboxPolicy policy, Random? shuffle = null)
     {
-        var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        // A plain dictionary sorted once at the end: a SortedDictionary's code (~37 methods) is JIT-compiled in each
+        // process at its first start, as ReadyToRun images hold no code for it over these types.
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
             var key = (string)entry.Key;
@@ -24,7 +26,10 @@ internal static class ChildEnvironment
         foreach (var (key, value) in Supervision.Http.TrustBundle.Environment(policy)) env[key] = value;
         foreach (var hidden in Supervision.Http.HttpInterception.HiddenVariables(policy)) env.Remove(hidden);
         foreach (var (key, value) in policy.Env) env[key] = value;
-        var list = env.Select(kv => $"{kv.Key}={kv.Value}").ToList();
+        var names = env.Keys.ToArray();
+        Array.Sort(names, StringComparer.Ordinal);
+        var list = new List<string>(names.Length);
+        foreach (var name in names) list.Add($"{name}={env[name]}");
         if (shuffle is not null) list = [.. list.OrderBy(_ => shuffle.Next())];
         return list;
     }

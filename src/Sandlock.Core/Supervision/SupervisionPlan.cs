@@ -138,7 +138,7 @@ internal sealed class SupervisionPlan
             {
                 if (!SyscallTable.Current.TryGetNumber(name, out var nr))
                     throw new SandboxSetupException(SetupFailure.Sandbox, $"custom handler: unknown syscall '{name}' for {SyscallTable.Current.Architecture}");
-                if (denied.Contains((uint)nr))
+                if (denied.Contains(nr))
                     throw new SandboxSetupException(SetupFailure.Sandbox, $"custom handler: {name} is denied by the policy and cannot be handled");
             }
             // Run after the builtin handlers, which enforce the static policy first.

@@ -4,8 +4,12 @@ using Sandlock.Interop;
 
 namespace Sandlock.Confinement.Landlock;
 
-/// <summary>One entry of a folder a rule plan carves: its path, whether it is a symlink, and whether it is a folder.</summary>
-internal readonly record struct FolderEntry(string Path, bool IsLink, bool IsDirectory);
+/// <summary>
+/// One entry of a folder a rule plan carves: its path, whether it is a symlink, and whether it is a folder. A class: the
+/// framework's enumeration and array code over a struct of ours is JIT-compiled in every process (ReadyToRun images
+/// cannot hold it), over a class it is shared code that is precompiled.
+/// </summary>
+internal sealed record FolderEntry(string Path, bool IsLink, bool IsDirectory);
 
 /// <summary>
 /// The entries of the folders that rule plans carve (/etc around a denied secret, a home folder), remembered while
@@ -18,8 +22,9 @@ internal static class FolderEntries
 {
     private const int MaxRemembered = 256;
 
-    private static readonly ConcurrentDictionary<string, ((ulong, ulong, long, long, long) Version, FolderEntry[] Entries)> Remembered =
-        new(StringComparer.Ordinal);
+    private sealed record Listing((ulong, ulong, long, long, long) Version, FolderEntry[] Entries);
+
+    private static readonly ConcurrentDictionary<string, Listing> Remembered = new(StringComparer.Ordinal);
 
     /// <summary>The entries of <paramref name="folder"/>; null when it is not there.</summary>
     public static FolderEntry[]? Of(string folder)
@@ -40,7 +45,7 @@ internal static class FolderEntries
         // A change while it was listed: the listing is used once, not remembered.
         if (FileIdentity.VersionOf(folder) != before) return entries;
         if (Remembered.Count >= MaxRemembered) Remembered.Clear();
-        Remembered[folder] = (before, entries);
+        Remembered[folder] = new Listing(before, entries);
         return entries;
     }
 }

@@ -75,7 +75,7 @@ internal static class SeccompProgram
         var holds = new Dictionary<uint, List<ArgumentMatch>?>();
         foreach (var hold in held)
         {
-            if (!table.TryGetNumber(hold.Name, out var nr) || denied.Contains((uint)nr)) continue;
+            if (!table.TryGetNumber(hold.Name, out var nr) || denied.Contains(nr)) continue;
             if (hold.When is null) holds[(uint)nr] = null;
             else if (!holds.TryGetValue((uint)nr, out var conditions)) holds[(uint)nr] = [hold.When];
             else conditions?.Add(hold.When);
@@ -90,7 +90,7 @@ internal static class SeccompProgram
                 holdTargets[nr] = target = ArgumentMatch.Any([.. conditions]).Emit(e, notify, allow);
             return target;
         }
-        var refusals = (refused ?? []).Where(r => table.TryGetNumber(r.Name, out var nr) && !denied.Contains((uint)nr))
+        var refusals = (refused ?? []).Where(r => table.TryGetNumber(r.Name, out var nr) && !denied.Contains(nr))
             .GroupBy(r => (uint)table[r.Name]).ToDictionary(g => g.Key, g => g.ToList());
         var passTargets = new Dictionary<uint, BpfEmitter.Label>();
         BpfEmitter.Label Pass(uint nr)
@@ -109,7 +109,7 @@ internal static class SeccompProgram
         // A syscall the policy denies outright needs no argument check.
         void AddSpecial(string name, Func<BpfEmitter.Label, BpfEmitter.Label> emit)
         {
-            if (table.TryGetNumber(name, out var nr) && !denied.Contains((uint)nr))
+            if (table.TryGetNumber(name, out var nr) && !denied.Contains(nr))
                 special[(uint)nr] = emit(Pass((uint)nr));
         }
 
@@ -189,7 +189,7 @@ internal static class SeccompProgram
         // Loops rather than a LINQ chain: every sandboxed start builds a program, and a NativeAOT binary resolves
         // each chained Select (a generic virtual method) the slow way on its first call. Numbers are unique here.
         var cases = new List<(uint Number, BpfEmitter.Label Target)>(denied.Count + special.Count + holds.Count + refusals.Count);
-        foreach (var nr in denied) cases.Add((nr, eperm));
+        foreach (var nr in denied) cases.Add(((uint)nr, eperm));
         foreach (var (nr, target) in special) cases.Add((nr, target));
         foreach (var nr in holds.Keys)
             if (!special.ContainsKey(nr)) cases.Add((nr, Pass(nr)));
@@ -212,8 +212,12 @@ internal static class SeccompProgram
         return e.ToArray();
     }
 
-    /// <summary>The numbers denied outright on <paramref name="table"/>'s architecture.</summary>
-    internal static SortedSet<uint> DeniedNumbers(SandboxPolicy policy, SyscallTable table)
+    /// <summary>
+    /// The numbers denied outright on <paramref name="table"/>'s architecture, unordered (the filter sorts its cases). A
+    /// HashSet of int: a SortedSet of uint had its code JIT-compiled in every process that built a filter (~45 methods;
+    /// ReadyToRun images hold none for it).
+    /// </summary>
+    internal static HashSet<int> DeniedNumbers(SandboxPolicy policy, SyscallTable table)
     {
         foreach (var group in policy.ExtraAllowSyscalls)
         {
@@ -221,10 +225,10 @@ internal static class SeccompProgram
                 throw new ArgumentException($"unknown syscall group '{group}': expected one of {string.Join(", ", SyscallGroups.Names)}", nameof(policy));
         }
 
-        var numbers = new SortedSet<uint>();
+        var numbers = new HashSet<int>();
         void Deny(string name)
         {
-            if (table.TryGetNumber(name, out var nr)) numbers.Add((uint)nr);
+            if (table.TryGetNumber(name, out var nr)) numbers.Add(nr);
         }
         foreach (var syscall in DefaultDenyList.Syscalls) Deny(syscall.Name);
         foreach (var group in DefaultDenyList.Groups)
@@ -236,7 +240,7 @@ internal static class SeccompProgram
         {
             if (!table.TryGetNumber(name, out var nr))
                 throw new ArgumentException($"unknown syscall name '{name}' for {table.Architecture}", nameof(policy));
-            numbers.Add((uint)nr);
+            numbers.Add(nr);
         }
         return numbers;
     }
