@@ -11,10 +11,12 @@ namespace Sandlock.Build.Tests;
 /// </summary>
 public sealed class RoutedStepPreparationTests
 {
-    [Fact]
-    public async Task The_first_routed_step_runs_in_a_child_confined_before_the_compiler_ran()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_first_routed_step_runs_in_a_child_confined_before_the_compiler_ran(bool unprivileged)
     {
-        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var project = await FixtureProject.CopyAsync("BuildSteps", unprivileged: unprivileged);
 
         var build = await project.BuildAsync(properties: new Dictionary<string, string> { ["SandlockRouteExec"] = "true", ["RecordFirstStep"] = "true" });
 
