@@ -12,20 +12,25 @@ namespace Sandlock.Build.Sessions;
 /// </summary>
 internal static class FirstStepPreparation
 {
-    /// <summary>Reads what the composition needs on the calling (task) thread, then prepares in the background.</summary>
+    /// <summary>
+    /// Reads what the build engine and the process hold for this project (its key, MSBuild's current folder, the
+    /// environment) on the calling (task) thread, which MSBuild moves on to other projects; prepares in the background.
+    /// </summary>
     public static void Start(IBuildEngine engine, ProjectSettings project)
     {
         if (StepSessions.Of(engine) is not { } sessions) return;
-        // A routed Exec with nothing set: its parameters, working directory (the project's, MSBuild's current one) and environment.
-        var parameters = PolicyParameters.Of(new Routing.Exec());
-        var step = new StepPolicy.Step(project, ChildRoot.Host, Directory.GetCurrentDirectory(), WorkingDirectoryGiven: false,
-            ScriptPath: null, TempDirectory: null, ExecEnvironment: [], Environment.GetEnvironmentVariables());
         var projectKey = ProjectSettings.KeyFor(engine, project.ProjectDirectory);
-        var inputs = ComposedSteps.InputsOf(project, project.PolicyFile, parameters, step);
+        var workingDirectory = Directory.GetCurrentDirectory();
+        var environment = Environment.GetEnvironmentVariables();
         _ = Task.Run(() =>
         {
             try
             {
+                // A routed Exec with nothing set: its parameters, working directory (the project's) and environment.
+                var parameters = PolicyParameters.Of(new Routing.Exec());
+                var step = new StepPolicy.Step(project, ChildRoot.Host, workingDirectory, WorkingDirectoryGiven: false,
+                    ScriptPath: null, TempDirectory: null, ExecEnvironment: [], environment);
+                var inputs = ComposedSteps.InputsOf(project, project.PolicyFile, parameters, step);
                 var composed = sessions.Compositions.For(inputs.Composition, () => ComposedSteps.Compose(step, parameters, project.PolicyFile));
                 // A workdir's layer belongs to one run, and a chroot's temp folder is made per step: those provision per step.
                 if (composed.KeyPolicy.Workdir is null && composed.Root.Chroot is null)
