@@ -153,10 +153,10 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             }
 
             var root = composed.Root;
-            SandboxSession session;
+            StepSessions.Lease lease;
             try
             {
-                session = sessions.For(ProjectSettings.KeyFor(BuildEngine, project.ProjectDirectory), inputs.Session, () =>
+                lease = sessions.For(ProjectSettings.KeyFor(BuildEngine, project.ProjectDirectory), inputs.Session, () =>
                 {
                     // Outside a chroot the session makes its own temp folder; a chroot's is made in its /tmp here.
                     if (root.Chroot is null) return (composed.KeyPolicy, null);
@@ -176,6 +176,8 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 return -1;
             }
 
+            using var held = lease;
+            var session = lease.Session;
             IReadOnlyList<string> argv;
             string? problem = null;
             if (root.Chroot is null && shell.ScriptPath is { } script && session.TempFolder is { } folder)
@@ -195,7 +197,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 MarkFailureReported();
                 return -1;
             }
-            return new SandboxedRun(this, session.Policy, policyFile, AcceptedDenials(), request => sessions.Start(session, request)).Run(argv);
+            return new SandboxedRun(this, session.Policy, policyFile, AcceptedDenials(), lease.Start).Run(argv);
         }
         finally
         {

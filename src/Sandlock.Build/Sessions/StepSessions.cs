@@ -9,24 +9,28 @@ namespace Sandlock.Build.Sessions;
 /// <see cref="FirstStepPreparation"/>); terminated when the build ends (MSBuild disposes objects registered with the
 /// Build lifetime then) or as soon as a step of another project instance runs on this node, so a node reused for
 /// another project, or by a later build, never runs a step in a session provisioned for something else. A session
-/// whose command still runs then (a yielded step of the project before) is terminated when that command ends.
+/// a step still holds then (its command runs on after yielding the node) is terminated when the step lets it go.
 /// </summary>
 internal sealed class StepSessions : IDisposable
 {
     private const string RegistryKey = "Sandlock.Build.StepSessions";
 
-    private sealed class Held(SandboxSession session, ChildTempFolder? temp)
+    /// <summary>
+    /// A session, and how many leases and commands hold it: a switch to another project retires a held one, and the
+    /// last holder to let go ends it.
+    /// </summary>
+    internal sealed class Held(SandboxSession session, ChildTempFolder? temp)
     {
         public SandboxSession Session { get; } = session;
         public ChildTempFolder? Temp { get; } = temp;
-        public int Running { get; set; }
+        public int Holders { get; set; }
         public bool Retired { get; set; }
     }
 
     private static readonly Lock Registering = new();
     private readonly LocalSandboxBackend _backend = new();
     private readonly Dictionary<string, Held> _sessions = new(StringComparer.Ordinal);
-    private readonly Dictionary<SandboxSession, Held> _bySession = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<Held> _live = [];
     private readonly Lock _gate = new();
     private string? _project;
     private bool _disposed;
@@ -48,15 +52,39 @@ internal sealed class StepSessions : IDisposable
     }
 
     /// <summary>
-    /// The session for the steps whose policy's inputs are <paramref name="key"/> (<see cref="StepInputs.Session"/>);
-    /// <paramref name="provision"/> makes the policy and temp folder of a new one. Throws what provisioning throws.
+    /// The session for the steps whose policy's inputs are <paramref name="key"/> (<see cref="StepInputs.Session"/>),
+    /// held for the calling step until the lease is disposed: a switch to another project meanwhile (a step or a
+    /// preparation of another project on this node) leaves it to the step. <paramref name="provision"/> makes the
+    /// policy and temp folder of a new one. Throws what provisioning throws.
     /// </summary>
-    public SandboxSession For(string project, string key, Func<(SandboxPolicy Policy, ChildTempFolder? Temp)> provision)
+    public Lease For(string project, string key, Func<(SandboxPolicy Policy, ChildTempFolder? Temp)> provision)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return Provisioned(project, key, provision);
+            var held = Provisioned(project, key, provision);
+            held.Holders++;
+            return new Lease(this, held);
+        }
+    }
+
+    /// <summary>A step's hold on its session: its commands start through it, and the session is not ended under it.</summary>
+    public sealed class Lease : IDisposable
+    {
+        private readonly StepSessions _owner;
+        private readonly Held _held;
+        private int _released;
+
+        internal Lease(StepSessions owner, Held held) => (_owner, _held) = (owner, held);
+
+        public SandboxSession Session => _held.Session;
+
+        /// <summary>Starts a command in the session; the session is not ended while it runs.</summary>
+        public Sandbox Start(ExecRequest request) => _owner.Start(_held, request);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) _owner.Ended(_held);
         }
     }
 
@@ -72,22 +100,22 @@ internal sealed class StepSessions : IDisposable
         }
     }
 
-    private SandboxSession Provisioned(string project, string key, Func<(SandboxPolicy Policy, ChildTempFolder? Temp)> provision)
+    private Held Provisioned(string project, string key, Func<(SandboxPolicy Policy, ChildTempFolder? Temp)> provision)
     {
         if (_project != project)
         {
             TerminateAll();
             _project = project;
         }
-        if (_sessions.TryGetValue(key, out var held)) return held.Session;
+        if (_sessions.TryGetValue(key, out var held)) return held;
         var (policy, temp) = provision();
         try
         {
             var session = _backend.ProvisionAsync(policy).GetAwaiter().GetResult();
             held = new Held(session, temp);
             _sessions[key] = held;
-            _bySession[session] = held;
-            return session;
+            _live.Add(held);
+            return held;
         }
         catch
         {
@@ -96,26 +124,20 @@ internal sealed class StepSessions : IDisposable
         }
     }
 
-    public Sandbox Start(SandboxSession session, ExecRequest request)
+    private Sandbox Start(Held held, ExecRequest request)
     {
-        Held? held;
-        lock (_gate)
-        {
-            // Counted before it starts: a switch to another project meanwhile must not terminate the session under it.
-            if (_bySession.TryGetValue(session, out held)) held.Running++;
-        }
+        lock (_gate) held.Holders++;
         Sandbox sandbox;
         try
         {
-            sandbox = _backend.Start(session, request);
+            sandbox = _backend.Start(held.Session, request);
         }
         catch
         {
-            if (held is not null) Ended(held);
+            Ended(held);
             throw;
         }
-        if (held is not null)
-            _ = sandbox.Completion.ContinueWith(_ => Ended(held), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        _ = sandbox.Completion.ContinueWith(_ => Ended(held), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         return sandbox;
     }
 
@@ -123,17 +145,17 @@ internal sealed class StepSessions : IDisposable
     {
         lock (_gate)
         {
-            held.Running--;
-            if (held.Running == 0 && held.Retired) Terminate(held);
+            held.Holders--;
+            if (held.Holders == 0 && held.Retired) Terminate(held);
         }
     }
 
-    /// <summary>Terminates the sessions of the project before; one whose command still runs goes when it ends.</summary>
+    /// <summary>Terminates the sessions of the project before; one a step still holds goes when the step lets go.</summary>
     private void TerminateAll()
     {
         foreach (var held in _sessions.Values)
         {
-            if (held.Running > 0) held.Retired = true;
+            if (held.Holders > 0) held.Retired = true;
             else Terminate(held);
         }
         _sessions.Clear();
@@ -141,7 +163,7 @@ internal sealed class StepSessions : IDisposable
 
     private void Terminate(Held held)
     {
-        _bySession.Remove(held.Session);
+        _live.Remove(held);
         _backend.TerminateAsync(held.Session).GetAwaiter().GetResult();
         held.Temp?.TryDelete();
     }
@@ -153,7 +175,7 @@ internal sealed class StepSessions : IDisposable
             _disposed = true;
             TerminateAll();
             // The build has ended: a step still running (a canceled build) must not keep its session alive.
-            foreach (var held in _bySession.Values.ToList()) Terminate(held);
+            foreach (var held in _live.ToList()) Terminate(held);
         }
     }
 }
