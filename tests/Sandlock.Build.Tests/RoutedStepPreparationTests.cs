@@ -30,6 +30,23 @@ public sealed class RoutedStepPreparationTests
     }
 
     [Fact]
+    public async Task A_malformed_policy_file_is_reported_once_by_the_first_step_not_by_the_preparation()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+        var policy = Path.Combine(project.Directory, "sandlock.toml");
+        await File.WriteAllTextAsync(policy, "[filesystem]\nread = [\"/usr\"]\nreed = [\"/tmp\"]\n");
+
+        var build = await project.BuildAsync(properties: new Dictionary<string, string> { ["SandlockRouteExec"] = "true", ["RecordFirstStep"] = "true" });
+
+        Assert.NotEqual(0, build.ExitCode);
+        var error = $"{policy}(3,1): error SLK0002: unknown key 'reed' in [filesystem]";
+        // Logged by the step (the console logger repeats it in its summary); the preparation met it first and said nothing.
+        Assert.Equal(2, build.Output.Split(error).Length - 1);
+        Assert.Contains("1 Error(s)", build.Output);
+        Assert.DoesNotContain("SHELL-START", build.Output);
+    }
+
+    [Fact]
     public async Task Clean_prepares_nothing()
     {
         var project = await FixtureProject.CopyAsync("BuildSteps");
