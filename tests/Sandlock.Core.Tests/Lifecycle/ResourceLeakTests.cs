@@ -183,6 +183,74 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
         Assert.False(Directory.Exists(session.TempFolder));
     }
 
+    /// <summary>
+    /// A build node provisions a session per project and build and terminates it at the build's end; each provisioning
+    /// confines its first command's child ahead, which an unused session must end and reap too.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 1000)]
+    [InlineData(true, 1000)]
+    public async Task Sessions_provisioned_and_terminated_give_back_what_they_held(bool execOnce, int sessions)
+    {
+        var backend = new LocalSandboxBackend();
+        var policy = programs.Base().Build();
+        using var temp = new TempDir();
+        var savedTemp = Environment.GetEnvironmentVariable("TMPDIR");
+        // The sessions' temp folders go here, where no other test run makes any.
+        Environment.SetEnvironmentVariable("TMPDIR", temp.Path);
+        try
+        {
+            async Task Cycle(int count)
+            {
+                var next = 0;
+                async Task Worker()
+                {
+                    while (Interlocked.Increment(ref next) <= count)
+                    {
+                        var session = await backend.ProvisionAsync(policy);
+                        try
+                        {
+                            if (execOnce) AssertSucceeded(await backend.ExecAsync(session, new ExecRequest(["/bin/true"]) { Timeout = TimeSpan.FromSeconds(60) }));
+                        }
+                        finally
+                        {
+                            await backend.TerminateAsync(session);
+                        }
+                    }
+                }
+                await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(Worker)));
+            }
+            await Cycle(WarmUp);
+            var warm = ProcessResources.Now();
+            await Cycle(sessions);
+            var after = await Settled(warm, FdSlack, temp.Path);
+            // Every prepared child ended and reaped (the last ones may still be being made when their session ends).
+            static string[] Children() => [.. Directory.GetDirectories("/proc/self/task")
+                .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))];
+            var guard = System.Diagnostics.Stopwatch.StartNew();
+            while (Children().Length > 0 && guard.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+            var left = Children();
+            var children = left.Length;
+            foreach (var pid in left)
+            {
+                try { output.WriteLine($"  child {pid}: {File.ReadAllText($"/proc/{pid}/comm").Trim()} {File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2]}"); }
+                catch (IOException) { }
+            }
+            output.WriteLine($"sessions{(execOnce ? ", one exec each" : "")}: {sessions}");
+            output.WriteLine($"  warm:  {warm}");
+            output.WriteLine($"  after: {after}, children {children}");
+            Assert.True(after.Fds <= warm.Fds + FdSlack, $"fds: {warm.Fds} warm, {after.Fds} after {sessions} sessions");
+            Assert.True(after.Memfds <= warm.Memfds, $"memfds: {warm.Memfds} warm, {after.Memfds} after");
+            Assert.True(after.Threads <= warm.Threads + ThreadSlack, $"threads: {warm.Threads} warm, {after.Threads} after");
+            Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
+            Assert.Equal(0, children);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TMPDIR", savedTemp);
+        }
+    }
+
     [Fact]
     public async Task A_sandbox_that_runs_jobs_in_turn_holds_no_more_after_thousands_of_them()
     {
