@@ -16,8 +16,8 @@ internal sealed class StepSessions : IDisposable
     private const string RegistryKey = "Sandlock.Build.StepSessions";
 
     /// <summary>
-    /// A session, and how many leases and commands hold it: a switch to another project retires a held one, and the
-    /// last holder to let go ends it.
+    /// A session, and how many steps hold it (<see cref="Lease"/>): a switch to another project retires a held one, and
+    /// the last step to let go ends it.
     /// </summary>
     internal sealed class Held(SandboxSession session, ChildTempFolder? temp)
     {
@@ -68,7 +68,7 @@ internal sealed class StepSessions : IDisposable
         }
     }
 
-    /// <summary>A step's hold on its session: its commands start through it, and the session is not ended under it.</summary>
+    /// <summary>A step's hold on its session: its command starts through it, and the session is not ended under it.</summary>
     public sealed class Lease : IDisposable
     {
         private readonly StepSessions _owner;
@@ -79,12 +79,12 @@ internal sealed class StepSessions : IDisposable
 
         public SandboxSession Session => _held.Session;
 
-        /// <summary>Starts a command in the session; the session is not ended while it runs.</summary>
-        public Sandbox Start(ExecRequest request) => _owner.Start(_held, request);
+        /// <summary>Starts a command in the session; a step disposes its lease after its command has ended.</summary>
+        public Sandbox Start(ExecRequest request) => _owner._backend.Start(_held.Session, request);
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0) _owner.Ended(_held);
+            if (Interlocked.Exchange(ref _released, 1) == 0) _owner.Released(_held);
         }
     }
 
@@ -124,24 +124,7 @@ internal sealed class StepSessions : IDisposable
         }
     }
 
-    private Sandbox Start(Held held, ExecRequest request)
-    {
-        lock (_gate) held.Holders++;
-        Sandbox sandbox;
-        try
-        {
-            sandbox = _backend.Start(held.Session, request);
-        }
-        catch
-        {
-            Ended(held);
-            throw;
-        }
-        _ = sandbox.Completion.ContinueWith(_ => Ended(held), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        return sandbox;
-    }
-
-    private void Ended(Held held)
+    private void Released(Held held)
     {
         lock (_gate)
         {
