@@ -130,6 +130,7 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     private int? RunInSession(StepSessions sessions, ProjectSettings project, ShellInvocation shell, string? policyFile)
     {
         string? movedScript = null;
+        StepSessions.Lease? lease = null;
         var runsHere = true;
         try
         {
@@ -153,7 +154,6 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             }
 
             var root = composed.Root;
-            StepSessions.Lease lease;
             try
             {
                 lease = sessions.For(ProjectSettings.KeyFor(BuildEngine, project.ProjectDirectory), inputs.Session, () =>
@@ -176,7 +176,6 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
                 return -1;
             }
 
-            using var held = lease;
             var session = lease.Session;
             IReadOnlyList<string> argv;
             string? problem = null;
@@ -204,6 +203,8 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
             // A step leaving for a sandbox of its own still needs Exec's script there.
             if (runsHere && shell.ScriptPath is not null) DeleteTempFile(shell.ScriptPath);
             if (movedScript is not null) DeleteTempFile(movedScript);
+            // After the command has ended: a switch to another project meanwhile left the session to this step.
+            lease?.Dispose();
         }
     }
 
