@@ -58,5 +58,6 @@ internal static class SandboxedTestCases
         {
             ClassScope = classScope,
             AssemblyScope = assemblyScope,
+            FrameworkSettings = RunContext.OfCallingRunner(),
         };
 }

@@ -17,13 +17,14 @@ public sealed class XunitChildTestRunner : IChildTestRunner
     private ChildTestFramework? _framework;
     private ITestFrameworkExecutor? _executor;
     private string? _assemblyPath;
+    private MaxConcurrencySyncContext? _maxConcurrency;
 
     public async Task<IReadOnlyList<ChildTestResult>> RunAsync(ChildTestRequest request)
     {
         var executor = ExecutorFor(request.AssemblyPath);
         var sink = new ChildResultSink();
         var testCase = executor.Deserialize(request.TestId);
-        executor.RunTests([testCase], sink, new ChildExecutionOptions());
+        await StartAsTheParentRuns(request.FrameworkSettings, () => executor.RunTests([testCase], sink, new ChildExecutionOptions())).ConfigureAwait(false);
         return await sink.Completion.ConfigureAwait(false);
     }
 
@@ -37,9 +38,34 @@ public sealed class XunitChildTestRunner : IChildTestRunner
             cases.Add(testCase);
         }
         var sink = new BatchResultSink(cases, jobs);
-        executor.RunTests(cases, sink, new ChildExecutionOptions());
+        await StartAsTheParentRuns(requests[0].FrameworkSettings, () => executor.RunTests(cases, sink, new ChildExecutionOptions())).ConfigureAwait(false);
         await sink.Completion.ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// Starts a run where the parent's runner runs its tests (<see cref="RunContext"/>): on a thread of a
+    /// MaxConcurrencySyncContext of the parent's level, kept for the child's life as the parent keeps its own for the
+    /// run, or on a thread-pool thread. Completes once the run has started, or with what starting it threw.
+    /// </summary>
+    private Task StartAsTheParentRuns(IReadOnlyDictionary<string, string> settings, Action run)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Start(object? state)
+        {
+            try
+            {
+                run();
+                started.SetResult();
+            }
+            catch (Exception e)
+            {
+                started.SetException(e);
+            }
+        }
+        if (RunContext.MaxConcurrencyIn(settings) is { } level) (_maxConcurrency ??= new MaxConcurrencySyncContext(level)).Post(Start, null);
+        else ThreadPool.QueueUserWorkItem(Start);
+        return started.Task;
     }
 
     /// <summary>Loads the test assembly into xunit's executor; its types are only loaded, none of its code runs.</summary>
