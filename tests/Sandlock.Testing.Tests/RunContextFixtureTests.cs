@@ -12,6 +12,11 @@ public sealed class RunContextXunitAggressiveRun : FixtureTestRun
     protected override string ProjectName => "RunContextXunitAggressive";
 }
 
+public sealed class RunContextNUnitRun : FixtureTestRun
+{
+    protected override string ProjectName => "RunContextNUnit";
+}
+
 /// <summary>
 /// tests/fixtures/RunContextXunit and RunContextXunitAggressive (the same tests, tests/fixtures/RunContextShared): a
 /// sandboxed test, in a child of its own, of its class or of the assembly, runs where xunit would run it without the
@@ -21,9 +26,6 @@ public sealed class RunContextXunitAggressiveRun : FixtureTestRun
 /// </summary>
 public abstract class RunContextFixtureTests(FixtureTestRun run)
 {
-    private static readonly string[] Sandboxed =
-        ["OwnChild.WhereItRuns", "ClassChild.WhereItRuns", "SharedChild.WhereItRuns", "SharedChild.WhereItRunsToo"];
-
     private string Printed(string test)
     {
         var result = run.Report["RunContext." + test];
@@ -33,9 +35,17 @@ public abstract class RunContextFixtureTests(FixtureTestRun run)
 
     protected string Plain => Printed("Plain.WhereItRuns");
 
+    protected string PlainAcrossAnAwait => Printed("PlainAwaits.WhereItGoesOn");
+
     [Fact]
     public void A_sandboxed_test_runs_under_the_context_and_on_the_kind_of_thread_a_plain_one_does() =>
-        Assert.All(Sandboxed, test => Assert.Equal(Plain, Printed(test)));
+        Assert.All(["OwnChild.WhereItRuns", "ClassChild.WhereItRuns", "SharedChild.WhereItRuns", "SharedChild.WhereItRunsToo"],
+            test => Assert.Equal(Plain, Printed(test)));
+
+    [Fact]
+    public void A_sandboxed_test_goes_on_after_an_await_where_a_plain_one_does() =>
+        Assert.All(["OwnChildAwaits.WhereItGoesOn", "ClassChildAwaits.WhereItGoesOn", "SharedChildAwaits.WhereItGoesOn"],
+            test => Assert.Equal(PlainAcrossAnAwait, Printed(test)));
 }
 
 [Collection(XunitFixtureTests.Collection)]
@@ -43,7 +53,7 @@ public sealed class RunContextConservativeFixtureTests(RunContextXunitRun run) :
 {
     [Fact]
     public void The_plain_test_runs_on_a_thread_pool_thread_under_no_context_of_the_runner() =>
-        Assert.StartsWith("before AsyncTestSyncContext/none/0 pool=True", Plain, StringComparison.Ordinal);
+        Assert.StartsWith("at AsyncTestSyncContext/none/0 pool=True", Plain, StringComparison.Ordinal);
 }
 
 [Collection(XunitFixtureTests.Collection)]
@@ -52,7 +62,39 @@ public sealed class RunContextAggressiveFixtureTests(RunContextXunitAggressiveRu
     [Fact]
     public void The_plain_test_runs_under_a_max_concurrency_context_of_the_configured_three_threads()
     {
-        Assert.StartsWith("before AsyncTestSyncContext/MaxConcurrencySyncContext/3 pool=False", Plain, StringComparison.Ordinal);
-        Assert.Contains("after MaxConcurrencySyncContext/none/3 pool=False", Plain, StringComparison.Ordinal);
+        Assert.StartsWith("at AsyncTestSyncContext/MaxConcurrencySyncContext/3 pool=False", Plain, StringComparison.Ordinal);
+        Assert.Contains("after MaxConcurrencySyncContext/none/3 pool=False", PlainAcrossAnAwait, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// tests/fixtures/RunContextNUnit: a sandboxed NUnit test, in a child of its own, of its fixture or of the assembly, runs
+/// on the kind of NUnit worker a plain one does (its <c>TestContext.WorkerId</c> and thread), under the same context: the
+/// non-parallel worker, or a parallel one for a <c>[Parallelizable]</c> fixture.
+/// </summary>
+[Collection(XunitFixtureTests.Collection)]
+public sealed class RunContextNUnitFixtureTests(RunContextNUnitRun run) : IClassFixture<RunContextNUnitRun>
+{
+    private string Printed(string test)
+    {
+        var result = run.Report[test];
+        Assert.True(result.Outcome == "Passed", $"{test}: {result.Outcome} {result.Message}");
+        return result.StdOut.Trim();
+    }
+
+    [Fact]
+    public void A_sandboxed_test_runs_on_the_worker_a_plain_one_does()
+    {
+        var plain = Printed("PlainRuns");
+        Assert.StartsWith("before SafeSynchronizationContext worker=NUnit.Fw.NonParallelWorker thread=NUnit.Fw.NonParallelWorker", plain, StringComparison.Ordinal);
+        Assert.All(["OwnChildRuns", "ClassChildRuns", "SharedChildRuns", "SharedChildRunsToo"], test => Assert.Equal(plain, Printed(test)));
+    }
+
+    [Fact]
+    public void A_sandboxed_parallelizable_test_runs_on_a_parallel_worker_as_a_plain_one_does()
+    {
+        var plain = Printed("ParallelPlainRuns");
+        Assert.StartsWith("before SafeSynchronizationContext worker=NUnit.Fw.ParallelWorker thread=NUnit.Fw.ParallelWorker", plain, StringComparison.Ordinal);
+        Assert.All(["ParallelSharedRuns", "ParallelSharedRunsToo"], test => Assert.Equal(plain, Printed(test)));
     }
 }

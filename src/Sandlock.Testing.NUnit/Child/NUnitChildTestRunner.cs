@@ -11,8 +11,9 @@ namespace Sandlock.Testing.NUnit.Child;
 /// In the child: NUnit's own assembly runner loads the test assembly with the parent's random seed and runs only
 /// the requested tests, with their setup and teardown: a batch (a fixture's tests, as the parent's run will run them)
 /// as one run, so that the fixture is set up once and NUnit builds one run, not one a test. A shared child loads the
-/// assembly once and runs on the child's main thread: NUnit otherwise starts a thread for every run, where a plain
-/// run keeps one worker for its non-parallel tests.
+/// assembly once. Its runs go through NUnit's dispatcher with one worker, as a plain run's tests do: a test runs on
+/// NUnit's non-parallel worker (a <c>[Parallelizable]</c> one on a parallel worker) and sees that worker in
+/// <c>TestContext.CurrentContext.WorkerId</c>; with one worker the batch's tests still run one at a time, in its order.
 /// </summary>
 public sealed class NUnitChildTestRunner : IChildTestRunner
 {
@@ -75,8 +76,8 @@ public sealed class NUnitChildTestRunner : IChildTestRunner
             if (key.StartsWith(NUnitSettingNames.ParameterPrefix, StringComparison.Ordinal)) parameters[key[NUnitSettingNames.ParameterPrefix.Length..]] = value;
         var settings = new Dictionary<string, object>(StringComparer.Ordinal)
         {
-            [NUnitSettingNames.NumberOfTestWorkers] = 0,
-            [NUnitSettingNames.RunOnMainThread] = true,
+            [NUnitSettingNames.NumberOfTestWorkers] = 1,
+            [NUnitSettingNames.RunOnMainThread] = false,
             [NUnitSettingNames.TestParametersDictionary] = parameters,
         };
         if (request.FrameworkSettings.TryGetValue(NUnitSettingNames.RandomSeed, out var seed))
