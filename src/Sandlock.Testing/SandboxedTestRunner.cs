@@ -80,7 +80,7 @@ internal static class SandboxedTestRunner
             {
                 using var slot = await ChildSlots.TakeAsync(cancellationToken).ConfigureAwait(false);
                 run = launch.Confined
-                    ? await RunConfinedAsync(policy, command, timeout, cancellationToken).ConfigureAwait(false)
+                    ? await RunConfinedAsync(policy, assemblyPath, command, timeout, cancellationToken).ConfigureAwait(false)
                     : await UnconfinedChild.RunAsync(policy, command, timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (SandboxSetupException e)
@@ -448,9 +448,13 @@ internal static class SandboxedTestRunner
         }
     }
 
-    private static async Task<SandboxResult> RunConfinedAsync(SandboxPolicy policy, string[] command, TimeSpan? timeout, CancellationToken cancellationToken)
+    private static async Task<SandboxResult> RunConfinedAsync(SandboxPolicy policy, string testAssemblyPath, string[] command, TimeSpan? timeout,
+        CancellationToken cancellationToken)
     {
-        await using var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy)), command, StdioMode.Capture) { Timeout = timeout };
+        await using var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy), testAssemblyPath), command, StdioMode.Capture)
+        {
+            Timeout = timeout,
+        };
         sandbox.Start();
         return await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);
     }

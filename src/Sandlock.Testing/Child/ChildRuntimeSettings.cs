@@ -11,20 +11,35 @@ namespace Sandlock.Testing.Child;
 /// keep it busy (the child is the sandbox's to contain, not its code pages'). And the ICU this test host loaded, by
 /// version: without it the runtime looks for each version from the newest it knows down to the one installed, four
 /// missing files a version (about 70 opens a child, each held by the supervisor), to load the same library in the end.
+/// A project that sets tiered PGO or the concurrent GC itself (its runtimeconfig) keeps its choice in its children.
 /// </summary>
 internal static class ChildRuntimeSettings
 {
-    private static readonly KeyValuePair<string, string>[] Settings =
+    /// <summary>A variable a child is given, and the runtimeconfig property that sets the same (null: none does).</summary>
+    private readonly record struct Setting(string Variable, string Value, string? ConfigProperty);
+
+    private static readonly Setting[] Settings =
     [
-        new("DOTNET_TieredPGO", "0"),
-        new("DOTNET_gcConcurrent", "0"),
-        new("DOTNET_EnableWriteXorExecute", "0"),
-        .. LoadedIcuVersion.Major is { } icu ? [new KeyValuePair<string, string>("DOTNET_ICU_VERSION_OVERRIDE", icu)] : Array.Empty<KeyValuePair<string, string>>(),
+        new("DOTNET_TieredPGO", "0", "System.Runtime.TieredPGO"),
+        new("DOTNET_gcConcurrent", "0", "System.GC.Concurrent"),
+        new("DOTNET_EnableWriteXorExecute", "0", null),
+        .. LoadedIcuVersion.Major is { } icu ? [new Setting("DOTNET_ICU_VERSION_OVERRIDE", icu, null)] : Array.Empty<Setting>(),
     ];
 
-    /// <summary>The child's policy with the settings above, unless the test's policy sets them itself.</summary>
+    /// <summary>
+    /// The child's policy with the settings above, except those the test project's runtimeconfig names (a variable would
+    /// override the project's own choice there, as it does not in the test host) and those the test's policy sets itself.
+    /// </summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public static SandboxPolicy For(SandboxPolicy policy) => WithDefaults(policy, Settings);
+    public static SandboxPolicy For(SandboxPolicy policy, string testAssemblyPath)
+    {
+        var chosen = ProjectRuntimeConfig.PropertiesOf(testAssemblyPath);
+        var defaults = new List<KeyValuePair<string, string>>(Settings.Length);
+        foreach (var setting in Settings)
+            if (setting.ConfigProperty is null || !chosen.Contains(setting.ConfigProperty))
+                defaults.Add(new(setting.Variable, setting.Value));
+        return WithDefaults(policy, defaults);
+    }
 
     /// <summary>The policy with each of <paramref name="settings"/> in its environment, unless it sets that variable itself.</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
