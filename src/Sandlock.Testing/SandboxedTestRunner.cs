@@ -454,6 +454,8 @@ internal static class SandboxedTestRunner
         await using var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy), testAssemblyPath), command, StdioMode.Capture)
         {
             Timeout = timeout,
+            OnStandardOutput = ChildConsoleRelay.StandardOutput,
+            OnStandardError = ChildConsoleRelay.StandardError,
         };
         sandbox.Start();
         return await sandbox.WaitAsync(cancellationToken).ConfigureAwait(false);

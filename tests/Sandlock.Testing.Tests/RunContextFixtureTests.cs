@@ -43,6 +43,14 @@ public abstract class RunContextFixtureTests(FixtureTestRun run)
             test => Assert.Equal(Plain, Printed(test)));
 
     [Fact]
+    public void A_sandboxed_tests_console_output_goes_where_a_plain_ones_does_with_the_runs_output() =>
+        Assert.All(["a plain test", "a test in a child of its own", "a test in a shared child"], writer =>
+        {
+            Assert.Contains($"console out of {writer}", run.Report.RunOutput, StringComparison.Ordinal);
+            Assert.Contains($"console error of {writer}", run.Report.RunOutput, StringComparison.Ordinal);
+        });
+
+    [Fact]
     public void A_sandboxed_test_goes_on_after_an_await_where_a_plain_one_does() =>
         Assert.All(["OwnChildAwaits.WhereItGoesOn", "ClassChildAwaits.WhereItGoesOn", "SharedChildAwaits.WhereItGoesOn"],
             test => Assert.Equal(PlainAcrossAnAwait, Printed(test)));

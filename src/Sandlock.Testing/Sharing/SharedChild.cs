@@ -63,7 +63,12 @@ internal sealed class SharedChild : IAsyncDisposable
             File.SetUnixFileMode(Path.Combine(session.HostPath, SharedChildFiles.JobStart), UnixFileMode.UserRead);
             var command = ChildCommand.For(testAssemblyPath, [Child.ChildProcessEntry.SharedFlag, Path.Combine(session.ChildPath, SharedChildFiles.Socket), runnerType, testAssemblyPath]);
             var jobs = new JobStarts(Path.Combine(session.ChildPath, SharedChildFiles.JobStart));
-            var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy), testAssemblyPath), command, StdioMode.Capture) { Handlers = [jobs] };
+            var sandbox = new Sandbox(Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy), testAssemblyPath), command, StdioMode.Capture)
+            {
+                Handlers = [jobs],
+                OnStandardOutput = ChildConsoleRelay.StandardOutput,
+                OnStandardError = ChildConsoleRelay.StandardError,
+            };
             sandbox.Start();
             return new SharedChild(sandbox, jobs, session, listener, policy, policyFile);
         }

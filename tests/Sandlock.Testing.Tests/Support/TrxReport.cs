@@ -9,9 +9,16 @@ public sealed class TrxReport
 
     public sealed record Result(string Name, string Outcome, string Message, string StackTrace, string StdOut);
 
-    private TrxReport(IReadOnlyList<Result> results) => Results = results;
+    private TrxReport(IReadOnlyList<Result> results, string runOutput)
+    {
+        Results = results;
+        RunOutput = runOutput;
+    }
 
     public IReadOnlyList<Result> Results { get; }
+
+    /// <summary>What the run wrote outside any test's own output (the test host's stdout and stderr).</summary>
+    public string RunOutput { get; }
 
     public static TrxReport Load(string path)
     {
@@ -21,7 +28,8 @@ public sealed class TrxReport
             (string)r.Attribute("outcome")!,
             r.Descendants(Ns + "Message").FirstOrDefault()?.Value ?? "",
             r.Descendants(Ns + "StackTrace").FirstOrDefault()?.Value ?? "",
-            r.Descendants(Ns + "StdOut").FirstOrDefault()?.Value ?? ""))]);
+            r.Descendants(Ns + "StdOut").FirstOrDefault()?.Value ?? ""))],
+            document.Root?.Element(Ns + "ResultSummary")?.Element(Ns + "Output")?.Element(Ns + "StdOut")?.Value ?? "");
     }
 
     public static TrxReport LoadSingle(string directory) =>
