@@ -36,7 +36,7 @@ internal static class SetupPhases
             {
                 Time("policy files", () => { files = TestPolicy.Files(settings, project); root = ChildRoot.Of(files); });
                 Time("test policy", () => policy = TestPolicy.Build(settings, project, files, root, AppContext.BaseDirectory, temp.ChildPath, 42));
-                Time("child settings", () => policy = Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy)));
+                Time("child settings", () => policy = Child.ChildRuntimeSettings.For(Child.ChildThreadPool.For(policy), typeof(SetupPhases).Assembly.Location));
                 Time("confinement plan", () => ConfinementPlan.Create(policy));
                 Time("plan and ruleset", () => ProvisionedConfinement.Create(policy).Dispose());
             }
