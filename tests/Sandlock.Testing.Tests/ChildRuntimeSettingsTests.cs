@@ -29,39 +29,32 @@ public sealed class ChildRuntimeSettingsTests
     [Fact]
     public void A_projects_own_tiered_pgo_and_concurrent_gc_choice_is_kept_in_its_children()
     {
-        var folder = Directory.CreateTempSubdirectory("sandlock-runtimeconfig-");
-        try
-        {
-            var assembly = Path.Combine(folder.FullName, "Tests.dll");
-            File.WriteAllText(Path.ChangeExtension(assembly, ".runtimeconfig.json"), """
-                { "runtimeOptions": { "tfm": "net10.0", "configProperties": { "System.GC.Concurrent": true, "System.Runtime.TieredPGO": true } } }
-                """);
-            var env = ChildRuntimeSettings.For(SandboxPolicy.Default, assembly).Env;
-            Assert.False(env.ContainsKey("DOTNET_gcConcurrent"));
-            Assert.False(env.ContainsKey("DOTNET_TieredPGO"));
-            Assert.Equal("0", env["DOTNET_EnableWriteXorExecute"]);
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
+        var env = EnvOfAChildOf("""{ "System.GC.Concurrent": true, "System.Runtime.TieredPGO": true }""");
+        Assert.False(env.ContainsKey("DOTNET_gcConcurrent"));
+        Assert.False(env.ContainsKey("DOTNET_TieredPGO"));
+        Assert.Equal("0", env["DOTNET_EnableWriteXorExecute"]);
     }
 
     [Fact]
     public void A_project_that_names_neither_gets_the_childs_defaults()
     {
+        var env = EnvOfAChildOf("""{ "System.Reflection.Metadata.MetadataUpdater.IsSupported": false }""");
+        Assert.Equal("0", env["DOTNET_gcConcurrent"]);
+        Assert.Equal("0", env["DOTNET_TieredPGO"]);
+        // No runtimeconfig at all: the defaults too.
+        Assert.Equal("0", ChildRuntimeSettings.For(SandboxPolicy.Default, NoSuchAssembly).Env["DOTNET_gcConcurrent"]);
+    }
+
+    /// <summary>A child's environment for a test assembly whose runtimeconfig has <paramref name="configProperties"/>.</summary>
+    private static IReadOnlyDictionary<string, string> EnvOfAChildOf(string configProperties)
+    {
         var folder = Directory.CreateTempSubdirectory("sandlock-runtimeconfig-");
         try
         {
             var assembly = Path.Combine(folder.FullName, "Tests.dll");
-            File.WriteAllText(Path.ChangeExtension(assembly, ".runtimeconfig.json"), """
-                { "runtimeOptions": { "tfm": "net10.0", "configProperties": { "System.Reflection.Metadata.MetadataUpdater.IsSupported": false } } }
-                """);
-            var env = ChildRuntimeSettings.For(SandboxPolicy.Default, assembly).Env;
-            Assert.Equal("0", env["DOTNET_gcConcurrent"]);
-            Assert.Equal("0", env["DOTNET_TieredPGO"]);
-            // No runtimeconfig at all: the defaults too.
-            Assert.Equal("0", ChildRuntimeSettings.For(SandboxPolicy.Default, NoSuchAssembly).Env["DOTNET_gcConcurrent"]);
+            File.WriteAllText(Path.ChangeExtension(assembly, ".runtimeconfig.json"),
+                $$"""{ "runtimeOptions": { "tfm": "net10.0", "configProperties": {{configProperties}} } }""");
+            return ChildRuntimeSettings.For(SandboxPolicy.Default, assembly).Env;
         }
         finally
         {
