@@ -70,12 +70,23 @@ internal static class RestoreTimeFindings
         var key = new StringBuilder(4096);
         void Field(string? value) => key.Append(value?.Length ?? -1).Append(':').Append(value).Append('\n');
         Field(projectFile);
-        foreach (var (name, value) in globals.OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase)) { Field(name); Field(value); }
+        // Arrays of names sorted, not LINQ over the pairs: generic code over a struct has no ReadyToRun code, and every
+        // fresh MSBuild node compiled it.
+        var globalNames = new string[globals.Count];
+        var next = 0;
+        foreach (var name in globals.Keys) globalNames[next++] = name;
+        // Names that differ only in case keep an order of their own, as the stable sort before gave them.
+        Array.Sort(globalNames, static (a, b) => string.Compare(a, b, StringComparison.OrdinalIgnoreCase) is var c and not 0 ? c : string.CompareOrdinal(a, b));
+        foreach (var name in globalNames) { Field(name); Field(globals[name]); }
         Field("environment");
-        foreach (var entry in Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().OrderBy(e => (string)e.Key, StringComparer.Ordinal))
+        var environment = Environment.GetEnvironmentVariables();
+        var names = new string[environment.Count];
+        environment.Keys.CopyTo(names, 0);
+        Array.Sort(names, StringComparer.Ordinal);
+        foreach (var name in names)
         {
-            Field((string)entry.Key);
-            Field((string?)entry.Value);
+            Field(name);
+            Field((string?)environment[name]);
         }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())));
     }
