@@ -13,7 +13,19 @@ internal static class ChildConsoleRelay
     private static readonly Channel<(bool ToError, byte[] Bytes)> Chunks =
         Channel.CreateUnbounded<(bool, byte[])>(new UnboundedChannelOptions { SingleReader = true });
 
-    private static readonly Lazy<Task> Writer = new(() => Task.Run(WriteAsync));
+    private static readonly Lazy<Task> Writer = new(StartWriter);
+
+    private static Task StartWriter()
+    {
+        // The test platform may end the host right after the last result: what is still queued is written first.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            Chunks.Writer.TryComplete();
+            try { Writer.Value.Wait(TimeSpan.FromSeconds(2)); }
+            catch (AggregateException) { /* the host's output was already gone */ }
+        };
+        return Task.Run(WriteAsync);
+    }
 
     public static void StandardOutput(ReadOnlySpan<byte> chunk) => Pass(toError: false, chunk);
 
