@@ -77,7 +77,7 @@ public static class ChildProcessEntry
             catch (Exception) { runners.Clear(); }
         }
         var jobStart = Path.Combine(Path.GetDirectoryName(socketPath)!, SharedChildFiles.JobStart);
-        while (ProtocolCodec.ReadFrame(stream) is { } message)
+        while (NextMessage(stream) is { } message)
         {
             if (message is not { Kind: SharedChildMessage.Run, Tests: { } tests }) break;
             if (tests.Count == 0) continue;
@@ -99,6 +99,23 @@ public static class ChildProcessEntry
             if (jobs.Stopped) return 0;
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The parent's next message; null once it has gone. A reset or a frame cut short is the parent going too (a test
+    /// host on its way out kills the child started ahead for a class that never came): the child ends as quietly as
+    /// after a plain close, not with an unhandled exception that the run's output would show.
+    /// </summary>
+    private static SharedChildMessage? NextMessage(Stream stream)
+    {
+        try
+        {
+            return ProtocolCodec.ReadFrame(stream);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The batch in one run of its framework, when the framework can; false when it ran none of it.</summary>
