@@ -11,6 +11,8 @@
 // in it and waits: an owner of a session folder and of a /proc listing, for the sweep tests to kill -9.
 // restore FOLDER: restores the checkpoint in FOLDER under the policy it keeps, on this program's stdio, waits for
 // it and prints "restored STATUS": a process of its own that continues what another checkpointed.
+// self: prints "process PID", then the Tgid of /proc/self/status and the Tgid and Pid of /proc/thread-self/status, as
+// the main thread and then a new thread read them ("main TGID TGID TID", "thread TGID TGID TID").
 // time: prints DateTime.UtcNow's year, then DateTime.UtcNow and DateTimeOffset.Now in ISO 8601.
 switch (args)
 {
@@ -62,6 +64,19 @@ switch (args)
         Console.WriteLine($"{new Random().Next()} {Random.Shared.Next()} {Guid.NewGuid()}");
         Console.WriteLine($"{"abc".GetHashCode()} {string.Join(',', names)}");
         Console.WriteLine(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue));
+        return 0;
+    case ["self"]:
+        static string Field(string file, string name) =>
+            File.ReadLines(file).First(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim();
+        static string Seen(string who) =>
+            $"{who} {Field("/proc/self/status", "Tgid")} {Field("/proc/thread-self/status", "Tgid")} {Field("/proc/thread-self/status", "Pid")}";
+        Console.WriteLine($"process {Environment.ProcessId}");
+        Console.WriteLine(Seen("main"));
+        string? fromThread = null;
+        var thread = new Thread(() => fromThread = Seen("thread"));
+        thread.Start();
+        thread.Join();
+        Console.WriteLine(fromThread);
         return 0;
     case ["time"]:
         Console.WriteLine(DateTime.UtcNow.Year);

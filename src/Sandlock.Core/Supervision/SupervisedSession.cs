@@ -115,6 +115,9 @@ internal sealed class SupervisedSession
     /// <summary>Whether a process leads a tree of the sandbox: its first process, or an adopted clone of a fork template.</summary>
     public bool IsRoot(int pid) => pid == RootPid || Clones?.Contains(pid) == true;
 
+    /// <summary>The process of a calling thread (a held call names its thread); null when the thread is gone.</summary>
+    public int? ProcessOf(int tid) => Processes.ThreadGroups.Of(tid, RootPid);
+
     /// <summary>Whether a process (or thread) belongs to the sandbox: it descends from one of its roots.</summary>
     public bool IsMember(int pid) => Views.SandboxMembers.Contains(IsRoot, pid);
 

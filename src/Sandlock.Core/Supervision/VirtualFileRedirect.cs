@@ -47,7 +47,7 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
     {
         var opened = session.State(() => new OpenedFiles());
         // The caller is a thread: the copies it holds are those served to its process.
-        var caller = Processes.ThreadGroups.Of(call.Pid);
+        var caller = session.ProcessOf(call.Pid);
         var replaced = new HashSet<int>();
         foreach (var (file, process, fd, closeOnExec, inode) in opened.Served())
         {
@@ -82,7 +82,7 @@ internal sealed class VirtualFileRedirect : SyscallHandler, IRestartable
             var closeOnExec = (open.Flags & (ulong)Libc.O_CLOEXEC) != 0;
             var installed = SeccompNotify.SendFd(session.Listener, call.Id, fd, closeOnExec);
             if (installed < 0) return ValueTask.FromResult(SyscallDecision.Deny(Errno.ENOMEM));
-            if (pipe is not null && Processes.ThreadGroups.Of(call.Pid) is { } process)
+            if (pipe is not null && session.ProcessOf(call.Pid) is { } process)
                 opened.Served(file, process, installed, closeOnExec, pipe.Inode);
             return ValueTask.FromResult(SyscallDecision.Done);
         }

@@ -44,6 +44,31 @@ public sealed class ProcViewTests : IDisposable
         Assert.Contains(result.Denials, d => d.Target == $"/proc/{Host}/cmdline" && d.Rule.Contains("not a process of this sandbox"));
     }
 
+    /// <summary>
+    /// /proc/self and /proc/thread-self name the caller's own process and thread: for the first process's main thread
+    /// and a thread it starts (looked up through the first process), and for a process it starts (looked up on its own).
+    /// </summary>
+    [Fact]
+    public async Task Self_and_thread_self_are_the_callers_own_in_every_process_and_thread()
+    {
+        var first = await Run(DotnetPrograms.Policy(), DotnetPrograms.Command("self"));
+        AssertSucceeded(first);
+        var lines = first.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToArray();
+        var pid = lines[0][1];
+        Assert.Equal(["main", pid, pid, pid], lines[1]);
+        Assert.Equal(["thread", pid, pid], lines[2][..3]);
+        Assert.NotEqual(pid, lines[2][3]);
+
+        // The inner shell execs grep, so that its pid is the one the process it starts reads itself as.
+        var started = await Sh(WithProc(), "echo $$; sh -c 'echo $$; exec grep -E \"^(Tgid|Pid):\" /proc/self/status /proc/thread-self/status'");
+        AssertSucceeded(started);
+        var seen = started.StandardOutputText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var inner = seen[1];
+        Assert.NotEqual(seen[0], inner);
+        Assert.Equal([$"/proc/self/status:Tgid:\t{inner}", $"/proc/self/status:Pid:\t{inner}",
+            $"/proc/thread-self/status:Tgid:\t{inner}", $"/proc/thread-self/status:Pid:\t{inner}"], seen[2..]);
+    }
+
     [Fact]
     public async Task Ps_sees_only_the_sandbox()
     {

@@ -97,16 +97,19 @@ internal sealed class ProcView : SyscallHandler
     private static string[]? Rewrite(string[] parts, int caller, SupervisedSession session)
     {
         var first = parts[0];
-        var tgid = new Lazy<int?>(() => Processes.ThreadGroups.Of(caller));
-        string[]? Head(string[] replacement) => tgid.Value is null ? null : [.. replacement, .. parts[1..]];
-        return first switch
+        if (first is "self" or "thread-self" or "mounts" or "net")
         {
-            "self" => Head([tgid.Value.ToString()!]),
-            "thread-self" => Head([tgid.Value.ToString()!, "task", caller.ToString()]),
-            "mounts" or "net" => Head([tgid.Value.ToString()!, first]),
-            _ when int.TryParse(first, out var pid) => session.IsMember(pid) ? parts : null,
-            _ => parts,
-        };
+            if (session.ProcessOf(caller) is not { } process) return null;
+            var id = process.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string[] head = first switch
+            {
+                "self" => [id],
+                "thread-self" => [id, "task", caller.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                _ => [id, first],
+            };
+            return [.. head, .. parts[1..]];
+        }
+        return !int.TryParse(first, out var pid) || session.IsMember(pid) ? parts : null;
     }
 
     /// <summary>
