@@ -127,4 +127,39 @@ public sealed class FilesystemDenialTests : IDisposable
         Assert.Empty(FileDenials(plain));
         Assert.Equal(2, FileDenials(recorded).Length);
     }
+
+    /// <summary>
+    /// Opens one sandbox saw refuse nothing are shared with the later sandboxes of its ruleset only: a policy that grants
+    /// less still records the read another allowed.
+    /// </summary>
+    [Fact]
+    public async Task A_read_another_rulesets_sandbox_was_allowed_is_still_recorded()
+    {
+        var script = $"cat {_outside["secret.txt"]} >/dev/null 2>&1; exit 0";
+
+        var wider = await Sh(Policy().FsRead(_outside.Path), script);
+        var narrower = await Sh(Policy(), script);
+
+        Assert.Empty(FileDenials(wider));
+        Assert.Equal(_outside["secret.txt"], Assert.Single(FileDenials(narrower)).FilePath);
+    }
+
+    /// <summary>
+    /// A file missing when a sandbox looked is not remembered for the next sandbox of the same policy: made since, and
+    /// refused, its read is recorded there.
+    /// </summary>
+    [Fact]
+    public async Task A_file_missing_for_one_sandbox_and_made_since_is_recorded_by_the_next_of_the_same_policy()
+    {
+        var late = _outside["late.txt"];
+        var script = $"cat {late} >/dev/null 2>&1; exit 0";
+
+        var before = await Sh(Policy(), script);
+        File.WriteAllText(late, "late");
+        File.SetUnixFileMode(late, (UnixFileMode)0b110_110_110);
+        var after = await Sh(Policy(), script);
+
+        Assert.Empty(FileDenials(before));
+        Assert.Equal(late, Assert.Single(FileDenials(after)).FilePath);
+    }
 }

@@ -21,12 +21,11 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
     /// <summary>One record per file and kind of access: a program retrying a refused open does not grow the list.</summary>
     private const int MaxRecorded = 256;
 
-    private const int MaxRemembered = 4096;
-
     private readonly LandlockGrants _grants = new(policy, handled, withoutProc, planned);
     private readonly string _root = ChildRoot.Canonical(policy).Chroot ?? "/";
     private readonly ConditionalWeakTable<SupervisedSession, HashSet<(string, bool)>> _recorded = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string named, ulong flags), byte> _refusedNothing = new();
+    private System.Collections.Concurrent.ConcurrentDictionary<(string Named, ulong Flags), byte>? _shared;
 
     /// <summary>A shared test child's next test starts with nothing recorded: it is told of each refusal again.</summary>
     public void Restart(ulong seed, SupervisedSession session)
@@ -82,7 +81,20 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
         var (address, flags) = call.Name == "open" ? (call.Args[0], call.Args[1]) : (call.Args[1], call.Args[2]);
         // The handlers before this one have most often read the path already.
         var named = call.TryGetOpen(out var held) && held is not null ? held.Path : Interop.ProcessMemory.ReadString(call.Pid, address);
-        return named is not null && named.StartsWith('/') && _refusedNothing.ContainsKey((named, RememberedFlags(flags)));
+        return named is not null && named.StartsWith('/') && RefusedNothing((named, RememberedFlags(flags)));
+    }
+
+    private bool RefusedNothing((string, ulong) key) => _refusedNothing.ContainsKey(key) || Shared.ContainsKey(key);
+
+    /// <summary>What the sandboxes of this ruleset, under this root, have seen allowed (<see cref="SharedAllowedOpens"/>).</summary>
+    private System.Collections.Concurrent.ConcurrentDictionary<(string Named, ulong Flags), byte> Shared =>
+        _shared ??= SharedAllowedOpens.Of(_root + "\n" + _grants.Key);
+
+    private void Remember((string, ulong) key, bool existed)
+    {
+        var opens = existed ? Shared : _refusedNothing;
+        if (opens.Count >= SharedAllowedOpens.MaxPerRuleset) opens.Clear();
+        opens.TryAdd(key, 0);
     }
 
     private static ulong RememberedFlags(ulong flags) => flags & (AccessModeMask | Creat | Excl | Trunc | (ulong)NoFollow);
@@ -104,21 +116,18 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
         // Every build step's shell opens the same libraries and files: an open that refused nothing is not looked at
         // again. The record is advisory, so a file swapped for a symlink since costs at most a record, never an access.
         var key = named.StartsWith('/') ? (named, RememberedFlags(flags)) : default;
-        if (key.named is not null && _refusedNothing.ContainsKey(key)) return SyscallDecision.Allow;
-        if (OpenRefusal(call, directoryFd, named, flags) is { } refusal)
+        if (key.named is not null && RefusedNothing(key)) return SyscallDecision.Allow;
+        if (OpenRefusal(call, directoryFd, named, flags, out var existed) is { } refusal)
             return Record(call, session, refusal.Named, refusal.Write);
-        if (key.named is not null)
-        {
-            // Bounded: a program opening ever new paths (a build of a large tree) would otherwise grow it for good.
-            if (_refusedNothing.Count >= MaxRemembered) _refusedNothing.Clear();
-            _refusedNothing.TryAdd(key, 0);
-        }
+        // Bounded: a program opening ever new paths (a build of a large tree) would otherwise grow it for good.
+        if (key.named is not null) Remember(key, existed);
         return SyscallDecision.Allow;
     }
 
     /// <summary>What the ruleset will refuse an open: the file named and whether it was a write; null when nothing.</summary>
-    private (string Named, bool Write)? OpenRefusal(SyscallEvent call, int directoryFd, string named, ulong flags)
+    private (string Named, bool Write)? OpenRefusal(SyscallEvent call, int directoryFd, string named, ulong flags, out bool existed)
     {
+        existed = false;
         var writes = (flags & AccessModeMask) != 0;
         var noFollow = (flags & (ulong)NoFollow) != 0;
         // A read by absolute path outside a chroot is found with one open where the caller's root is the supervisor's.
@@ -126,6 +135,7 @@ internal sealed class FilesystemDenials(SandboxPolicy policy, FsAccess handled, 
             ? CallerPath.FindAbsolute(named, followLast: !noFollow) ?? Find(call, directoryFd, named, followLast: !noFollow)
             : Find(call, directoryFd, named, followLast: !noFollow);
         if (file is null) return null;
+        existed = file.Exists;
         if (!file.Exists)
         {
             // Without O_CREAT the kernel's ENOENT comes first; with it, the entry is made in its folder.
