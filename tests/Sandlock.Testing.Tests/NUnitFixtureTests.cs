@@ -19,6 +19,8 @@ public sealed class NUnitFixtureTests(NUnitFixtureRun run) : IClassFixture<NUnit
         var output = Path.Combine((await FixtureWorkspace.Get()).Project("NUnitFixture"), "bin", "Release", "net10.0");
         foreach (var name in new[] { "nunit.framework", "NUnit3.TestAdapter", "nunit.engine", "testhost", "Microsoft.TestPlatform.CrossPlatEngine", "Newtonsoft.Json", "Tomlyn", "Sandlock.Testing.Host" })
             Assert.True(ReadyToRunImage.Is(Path.Combine(output, name + ".dll")), $"{name}.dll in {output} is IL only");
+        foreach (var name in new[] { "nunit.framework", "Sandlock.Testing.NUnit" })
+            Assert.True(ReadyToRunImage.HoldsFrameworkGenericCode(Path.Combine(output, name + ".dll")), $"{name}.dll in {output} leaves the framework's generics over its types to the JIT");
     }
 
     [Fact]
