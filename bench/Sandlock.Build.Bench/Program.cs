@@ -57,7 +57,9 @@ try
 finally
 {
     if (reuse) Dotnet.Run(root, "build-server", "shutdown", "--msbuild");
-    Directory.Delete(root, recursive: true);
+    // SANDLOCK_BENCH_KEEP: leaves the feed and the fixture project, to look into a build.
+    if (Environment.GetEnvironmentVariable("SANDLOCK_BENCH_KEEP") is { Length: > 0 }) Console.Error.WriteLine($"kept {root}");
+    else Directory.Delete(root, recursive: true);
 }
 
 static (double Build, double Steps) Build(string project, bool routed, bool reuse)
