@@ -5,6 +5,7 @@ using System.Reflection;
 var entryName = args is ["--sandlock-vstest-host", ..] ? "Sandlock.Testing.WholeHost.VsTestHostLauncher" : "Sandlock.Testing.Child.ChildProcessEntry";
 var entry = Type.GetType($"{entryName}, Sandlock.Testing", throwOnError: true)!;
 var run = entry.GetMethod("RunAsync", BindingFlags.Public | BindingFlags.Static)!;
-var code = await (Task<int>)run.Invoke(null, [args])!;
+// Waited for, not awaited: the host does nothing else, and an async Main costs every child the JIT of its state machine.
+var code = ((Task<int>)run.Invoke(null, [args])!).GetAwaiter().GetResult();
 // Exit even if the test left foreground threads running: the result is already written.
 Environment.Exit(code);

@@ -12,13 +12,20 @@ public static class ChildProcessEntry
 {
     public const string SharedFlag = "--shared";
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>
+    /// The child's whole life, on the thread that called it; the task is complete when it returns. The child does
+    /// nothing else while a framework runs its tests, so it waits for the framework's tasks instead of awaiting them:
+    /// each async method that suspended cost every child the JIT of its state machine's box.
+    /// </summary>
+    public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args));
+
+    private static int Run(string[] args)
     {
         if (args is [SharedFlag, var socketPath, .. var prepare] && prepare.Length is 0 or 2 && OperatingSystem.IsLinux())
-            return await RunSharedAsync(socketPath, prepare is [var runnerType, var assemblyPath] ? (runnerType, assemblyPath) : null).ConfigureAwait(false);
+            return RunShared(socketPath, prepare is [var runnerType, var assemblyPath] ? (runnerType, assemblyPath) : null);
         if (args.Length != 1)
         {
-            await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host REQUEST | --shared SOCKET [RUNNER ASSEMBLY] (started by Sandlock.Testing, not by hand)").ConfigureAwait(false);
+            Console.Error.WriteLine("usage: Sandlock.Testing.Host REQUEST | --shared SOCKET [RUNNER ASSEMBLY] (started by Sandlock.Testing, not by hand)");
             return 2;
         }
         var requestPath = args[0];
@@ -27,7 +34,7 @@ public static class ChildProcessEntry
         ChildRunReport report;
         try
         {
-            report = await RunOneAsync(ProtocolCodec.ReadRequest(requestPath), []).ConfigureAwait(false);
+            report = RunOne(ProtocolCodec.ReadRequest(requestPath), []);
         }
         catch (Exception e)
         {
@@ -37,12 +44,12 @@ public static class ChildProcessEntry
         return 0;
     }
 
-    private static async Task<ChildRunReport> RunOneAsync(ChildTestRequest request, Dictionary<string, IChildTestRunner> runners)
+    private static ChildRunReport RunOne(ChildTestRequest request, Dictionary<string, IChildTestRunner> runners)
     {
         try
         {
             var runner = RunnerOf(request.RunnerType, runners);
-            var report = new ChildRunReport(await runner.RunAsync(request).ConfigureAwait(false), null);
+            var report = new ChildRunReport(runner.RunAsync(request).GetAwaiter().GetResult(), null);
             return report.Tests.Count == 0 ? report with { HostError = $"the framework ran no test named {request.TestId}" } : report;
         }
         catch (Exception e)
@@ -60,7 +67,7 @@ public static class ChildProcessEntry
     }
 
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static async Task<int> RunSharedAsync(string socketPath, (string RunnerType, string AssemblyPath)? prepare)
+    private static int RunShared(string socketPath, (string RunnerType, string AssemblyPath)? prepare)
     {
         // Blocking reads and writes: the child does nothing else while it waits for the parent, and the pool hop of
         // each async read only costs it time.
@@ -82,7 +89,7 @@ public static class ChildProcessEntry
             if (message is not { Kind: SharedChildMessage.Run, Tests: { } tests }) break;
             if (tests.Count == 0) continue;
             var jobs = new SharedChildJobs(tests, stream, jobStart);
-            if (!await RunInOrderAsync(tests, jobs, runners).ConfigureAwait(false))
+            if (!RunInOrder(tests, jobs, runners))
             {
                 for (var i = 0; i < tests.Count && !jobs.Stopped; i++)
                 {
@@ -90,7 +97,7 @@ public static class ChildProcessEntry
                     var index = i;
                     // On the test's thread, just before the test (the runner announces it).
                     ChildTestStart.Arm(() => jobs.Starting(index));
-                    var report = await RunOneAsync(tests[i].Request, runners).ConfigureAwait(false);
+                    var report = RunOne(tests[i].Request, runners);
                     ChildTestStart.Announce();
                     jobs.Finished(i, report);
                 }
@@ -120,7 +127,7 @@ public static class ChildProcessEntry
 
     /// <summary>The batch in one run of its framework, when the framework can; false when it ran none of it.</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static async Task<bool> RunInOrderAsync(IReadOnlyList<SharedChildTest> tests, SharedChildJobs jobs, Dictionary<string, IChildTestRunner> runners)
+    private static bool RunInOrder(IReadOnlyList<SharedChildTest> tests, SharedChildJobs jobs, Dictionary<string, IChildTestRunner> runners)
     {
         var requests = tests.Select(t => t.Request).ToArray();
         if (requests.Any(r => r.RunnerType != requests[0].RunnerType || r.AssemblyPath != requests[0].AssemblyPath)) return false;
@@ -129,7 +136,7 @@ public static class ChildProcessEntry
         bool ran;
         try
         {
-            ran = await RunnerOf(requests[0].RunnerType, runners).TryRunInOrderAsync(requests, jobs).ConfigureAwait(false);
+            ran = RunnerOf(requests[0].RunnerType, runners).TryRunInOrderAsync(requests, jobs).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
