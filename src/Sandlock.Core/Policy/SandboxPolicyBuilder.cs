@@ -225,7 +225,10 @@ public sealed class SandboxPolicyBuilder
             throw new PolicyException(source ?? SettingNames.Env, $"invalid value for {key}: it contains a NUL character");
         return Set(SettingNames.Env, source, p => p with { Env = p.Env.SetItem(key, value) });
     }
-    public SandboxPolicyBuilder Env(string assignment, string? source = null)
+    public SandboxPolicyBuilder Env(string assignment) => EnvAssignment(assignment, null);
+
+    // Not an Env overload with a source: Env("NAME", value) would bind to it and read the value as the source.
+    internal SandboxPolicyBuilder EnvAssignment(string assignment, string? source)
     {
         var eq = assignment.IndexOf('=');
         if (eq <= 0) throw new PolicyException(source ?? SettingNames.Env, $"invalid environment assignment '{assignment}': expected KEY=VALUE");

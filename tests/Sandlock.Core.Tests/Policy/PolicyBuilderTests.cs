@@ -25,6 +25,17 @@ public sealed class PolicyBuilderTests
         Assert.StartsWith("--max-memory:", error.Message);
     }
 
+    [Fact]
+    public void A_variable_is_set_by_name_and_value_or_by_one_assignment()
+    {
+        var policy = new SandboxPolicyBuilder().Env("TMPDIR", "/tmp/x").Env("GREETING=hello").Env("EMPTY", "").Build();
+        Assert.Equal("/tmp/x", policy.Env["TMPDIR"]);
+        Assert.Equal("hello", policy.Env["GREETING"]);
+        Assert.Equal("", policy.Env["EMPTY"]);
+        var error = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().Env("NO_VALUE"));
+        Assert.Contains("expected KEY=VALUE", error.Message);
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("65536")]

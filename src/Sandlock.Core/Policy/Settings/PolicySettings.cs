@@ -12,7 +12,7 @@ namespace Sandlock.Policy.Settings;
 internal static class PolicySettings
 {
 
-    public static PolicySetting Env { get; } = Many(N.Env, K.Assignment, (b, v, s) => b.Env(v, s), p => p.Env.Select(e => $"{e.Key}={e.Value}")) with
+    public static PolicySetting Env { get; } = Many(N.Env, K.Assignment, (b, v, s) => b.EnvAssignment(v, s), p => p.Env.Select(e => $"{e.Key}={e.Value}")) with
     { Flag = "--env", FlagValue = "KEY=VALUE", Help = "Set an environment variable", FileKey = ("program", "env") };
     public static PolicySetting Cwd { get; } = One(N.Cwd, K.Path, (b, v, s) => b.Cwd(v, s), p => Given(p.Cwd)) with
     { Flag = "--cwd", FlagValue = "DIR", Help = "Working directory of the command", FileKey = ("program", "cwd") };
