@@ -80,9 +80,9 @@ internal static class CowBuildBenchmark
                 {
                     Directory.Delete(project, recursive: true);
                     CopyTree(restored, project);
-                    var cpuBefore = CpuMilliseconds();
+                    var cpuBefore = ProcessCpu.Milliseconds();
                     var milliseconds = await variants[i].Run();
-                    var cpu = CpuMilliseconds() - cpuBefore;
+                    var cpu = ProcessCpu.Milliseconds() - cpuBefore;
                     if (round > 0)
                     {
                         samples[i].Add(milliseconds);
@@ -111,22 +111,6 @@ internal static class CowBuildBenchmark
             Directory.Delete(root, true);
         }
     }
-
-    /// <summary>
-    /// User and system time of this process (the supervisor's threads) and of the children it has reaped, with theirs
-    /// (/proc/self/stat utime, stime, cutime, cstime), in milliseconds.
-    /// </summary>
-    private static double CpuMilliseconds()
-    {
-        var stat = File.ReadAllText("/proc/self/stat");
-        // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14.
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = fields[11..15].Sum(f => long.Parse(f, System.Globalization.CultureInfo.InvariantCulture));
-        return ticks * 1000.0 / ClockTicksPerSecond;
-    }
-
-    // sysconf(_SC_CLK_TCK) is 100 on every Linux architecture .NET runs on.
-    private const double ClockTicksPerSecond = 100;
 
     /// <summary>Until the sandbox's result is there: the build has exited and its changes are committed.</summary>
     private static async Task<double> SandboxedAsync(SandboxPolicy policy)
