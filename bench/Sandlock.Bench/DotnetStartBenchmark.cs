@@ -21,6 +21,8 @@ internal static class DotnetStartBenchmark
         try
         {
             var hello = BuildHello(work);
+            // The host running this benchmark, so that every variant starts the same one.
+            var dotnet = Environment.ProcessPath is { } host && Path.GetFileName(host) == "dotnet" ? host : "/usr/bin/dotnet";
             var temp = Directory.CreateDirectory(Path.Combine(work, "tmp")).FullName;
             var held = new SandboxPolicyBuilder().FsRead("/").FsWrite(temp).Env("TMPDIR", temp).RecordFilesystemDenials().Build();
             var unheld = held.ToBuilder().RecordFilesystemDenials(false).NoSupervisor().Build();
@@ -28,7 +30,7 @@ internal static class DotnetStartBenchmark
             {
                 ("Process.Start(dotnet hello.dll)", async () =>
                 {
-                    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+                    var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, UseShellExecute = false };
                     start.ArgumentList.Add(hello);
                     using var process = Process.Start(start)!;
                     await process.StandardOutput.ReadToEndAsync();
@@ -40,7 +42,7 @@ internal static class DotnetStartBenchmark
 
             async Task Confined(SandboxPolicy policy)
             {
-                await using var sandbox = new Sandbox(policy, ["/usr/bin/dotnet", hello], StdioMode.Capture);
+                await using var sandbox = new Sandbox(policy, [dotnet, hello], StdioMode.Capture);
                 sandbox.Start();
                 var result = await sandbox.WaitAsync();
                 if (result.ExitCode != 0 || result.StandardOutputText.Trim() != "hello")
