@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Testing.Platform.Extensions.TestHostControllers;
 using Sandlock.Testing.Policy;
 
@@ -17,5 +18,6 @@ internal static class TestHostPolicy
             PlatformPipes.Directory is { } pipes ? [resultsDirectory, pipes] : [resultsDirectory],
             context.EnvironmentVariables,
             context.WorkingDirectory,
-            policyFile));
+            policyFile,
+            ProjectPolicy.DirectoryOf(Assembly.GetEntryAssembly())));
 }

@@ -10,7 +10,8 @@ internal sealed record WholeHostRequest(
     IEnumerable<string> WriteFolders,
     IEnumerable<KeyValuePair<string, string?>> Environment,
     string? WorkingDirectory,
-    string? PolicyFile)
+    string? PolicyFile,
+    string? ProjectDirectory)
 {
     /// <summary>Connections the host needs to its runner (VSTest's socket); "host:port" specs.</summary>
     public IEnumerable<string> NetAllow { get; init; } = [];
@@ -40,7 +41,10 @@ internal static class WholeHostPolicy
             for (var above = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path)); above is not null; above = Path.GetDirectoryName(above))
                 builder.FsListOnly(above, Defaults);
         }
-        builder.FsRead(FrontDoorDefaults.RepositoryRootOf(AppContext.BaseDirectory), Defaults);
+        // The repository the project is in, or the project's own folder outside one (a new project has no .git yet): test
+        // data lies beside the tests, as [Sandboxed] tests may read it.
+        builder.FsRead(FrontDoorDefaults.RepositoryRootOf(request.ProjectDirectory is { Length: > 0 } project && Directory.Exists(project)
+            ? project : AppContext.BaseDirectory), Defaults);
         builder.FsWrite(request.TempDirectory, Defaults).CleanEnv(true, Defaults);
         foreach (var path in request.WriteFolders) builder.FsWrite(path, Defaults);
         foreach (var spec in request.NetAllow) builder.NetAllow(spec, Defaults);

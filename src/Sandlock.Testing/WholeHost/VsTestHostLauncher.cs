@@ -10,7 +10,8 @@ namespace Sandlock.Testing.WholeHost;
 /// Main of the launcher VSTest starts instead of the dotnet host when a project sets <c>SandlockTestHost=true</c>
 /// (RunConfiguration.DotNetHostPath names a script that runs this): it starts the real <c>dotnet exec testhost.dll</c>
 /// confined by the project's policy, relays the runner's socket (<see cref="VsTestChannelRelay"/>), and prints what
-/// the supervisor refused when the testhost ends. Arguments: the marker, the policy file ("" for none), then VSTest's.
+/// the supervisor refused when the testhost ends. Arguments: the marker, the policy file ("" for none), the project's
+/// folder, then VSTest's.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class VsTestHostLauncher
@@ -19,9 +20,9 @@ internal static class VsTestHostLauncher
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args is not [Marker, var policyArgument, .. var hostArguments] || Environment.ProcessPath is not { } dotnet)
+        if (args is not [Marker, var policyArgument, var projectDirectory, .. var hostArguments] || Environment.ProcessPath is not { } dotnet)
         {
-            await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host --sandlock-vstest-host POLICYFILE DOTNET-ARGS... (VSTest starts it through RunConfiguration.DotNetHostPath)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host --sandlock-vstest-host POLICYFILE PROJECTDIR DOTNET-ARGS... (VSTest starts it through RunConfiguration.DotNetHostPath)").ConfigureAwait(false);
             return 2;
         }
         var policyFile = policyArgument.Length > 0 ? policyArgument : null;
@@ -35,7 +36,7 @@ internal static class VsTestHostLauncher
         var temp = Directory.CreateTempSubdirectory("sandlock-testhost-").FullName;
         try
         {
-            return await RunConfinedAsync(dotnet, hostArguments, runner, policyFile, temp).ConfigureAwait(false);
+            return await RunConfinedAsync(dotnet, hostArguments, runner, policyFile, projectDirectory, temp).ConfigureAwait(false);
         }
         catch (SandlockException e)
         {
@@ -50,7 +51,8 @@ internal static class VsTestHostLauncher
         }
     }
 
-    private static async Task<int> RunConfinedAsync(string dotnet, string[] hostArguments, IPEndPoint? runner, string? policyFile, string temp)
+    private static async Task<int> RunConfinedAsync(string dotnet, string[] hostArguments, IPEndPoint? runner, string? policyFile, string projectDirectory,
+        string temp)
     {
         var words = PolicyVocabulary.VsTestHost(policyFile);
         SandboxPolicy? policy = null;
@@ -63,7 +65,8 @@ internal static class VsTestHostLauncher
             [.. ValuesOf(arguments, "--diag").Select(Path.GetDirectoryName).OfType<string>(), .. ResultsDirectory()],
             Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().Select(e => KeyValuePair.Create((string)e.Key, (string?)e.Value)),
             Environment.CurrentDirectory,
-            policyFile)
+            policyFile,
+            projectDirectory)
         {
             NetAllow = relay is null ? [] : [string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{relay.Port}")],
         });

@@ -1,0 +1,93 @@
+using Sandlock.Testing.Tests.Support;
+
+namespace Sandlock.Testing.Tests;
+
+/// <summary>
+/// A new test project has no repository around it yet (no .git above it): a test host confined whole still reads the
+/// project's folder, where test data lies beside the tests, as a [Sandboxed] test may; before, only the output
+/// folder was readable there. The workspace fixtures lie in a stand-in repository and cannot show this.
+/// </summary>
+public sealed class WholeHostOutsideRepositoryTests
+{
+    private const string ReadsData = """
+        public class DataTests
+        {
+            private static string Data => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "data.txt"));
+
+            @TEST@
+            public void ReadsTheDataBesideTheProject() => @EQUAL@("beside the project\n", File.ReadAllText(Data));
+
+            @TEST@
+            public void ReadingTheSecretIsRefused() => @THROWS@<UnauthorizedAccessException>(() => File.ReadAllText(Environment.GetEnvironmentVariable("SANDLOCK_FIXTURE_SECRET")!));
+        }
+        """;
+
+    private static string Tests(string attribute, string equal, string throws) =>
+        ReadsData.Replace("@TEST@", attribute, StringComparison.Ordinal).Replace("@EQUAL@", equal, StringComparison.Ordinal)
+            .Replace("@THROWS@", throws, StringComparison.Ordinal);
+
+    [Fact]
+    public async Task AVsTestHostConfinedWholeReadsTheProjectFolderOutsideARepository()
+    {
+        var (project, workspace) = await NewProject("VsTestOutside", """
+            <PropertyGroup><IsTestProject>true</IsTestProject><SandlockTestHost>true</SandlockTestHost></PropertyGroup>
+            <ItemGroup>
+              <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+              <PackageReference Include="xunit" Version="2.9.3" />
+              <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+              <PackageReference Include="Sandlock.Testing.Xunit" Version="$(SandlockVersion)" />
+            </ItemGroup>
+            """, Tests("[Xunit.Fact]", "Xunit.Assert.Equal", "Xunit.Assert.Throws"));
+
+        var test = await Dotnet.Run(project, workspace.Environment, Dotnet.Host, "test", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}");
+
+        Assert.True(test.ExitCode == 0, $"the confined testhost's run failed:\n{test}");
+        Assert.Contains("Passed!  - Failed:     0, Passed:     2", test.Output);
+    }
+
+    [Fact]
+    public async Task AMicrosoftTestingPlatformHostConfinedWholeReadsTheProjectFolderOutsideARepository()
+    {
+        var (project, workspace) = await NewProject("MtpOutside", """
+            <PropertyGroup><OutputType>Exe</OutputType><EnableMSTestRunner>true</EnableMSTestRunner></PropertyGroup>
+            <ItemGroup>
+              <PackageReference Include="MSTest.TestAdapter" Version="4.5.3" />
+              <PackageReference Include="MSTest.TestFramework" Version="4.5.3" />
+              <PackageReference Include="Sandlock.Testing.Platform" Version="$(SandlockVersion)" />
+            </ItemGroup>
+            """, "[Microsoft.VisualStudio.TestTools.UnitTesting.TestClass]\n" + Tests(
+            "[Microsoft.VisualStudio.TestTools.UnitTesting.TestMethod]", "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual",
+            "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.ThrowsExactly"));
+        var build = await Dotnet.Run(project, null, Dotnet.Host, "build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}");
+        Assert.True(build.ExitCode == 0, $"the build failed:\n{build}");
+
+        var run = await Dotnet.Run(project, workspace.Environment, Path.Combine(project, "bin", "Release", "net10.0", "MtpOutside"), "--sandlock");
+
+        Assert.True(run.ExitCode == 0, $"the confined host's run failed:\n{run}");
+        Assert.Contains("succeeded: 2", run.Output);
+    }
+
+    /// <summary>A project in a folder of its own, no .git above it, built from the packed feed (the machine's packages a fallback).</summary>
+    private static async Task<(string Project, FixtureWorkspace Workspace)> NewProject(string name, string items, string tests)
+    {
+        var workspace = await FixtureWorkspace.Get();
+        var root = Sandlock.Tests.TestSupport.RunScopedFolder.Create("sandlock-outside-repo-");
+        var project = Path.Combine(root, name);
+        Directory.CreateDirectory(project);
+        File.Copy(Path.Combine(workspace.Root, "nuget.config"), Path.Combine(root, "nuget.config"));
+        await File.WriteAllTextAsync(Path.Combine(project, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+            {items}
+            </Project>
+            """);
+        await File.WriteAllTextAsync(Path.Combine(project, "DataTests.cs"), tests);
+        await File.WriteAllTextAsync(Path.Combine(project, "data.txt"), "beside the project\n");
+        Assert.False(Directory.Exists(Path.Combine(root, ".git")));
+        return (project, workspace);
+    }
+}
