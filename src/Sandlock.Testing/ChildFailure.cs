@@ -31,6 +31,15 @@ internal static class ChildFailure
         return ChildTestResult.Failed(null, FailureType, message.ToString(), null, run.StandardOutputText, run.Elapsed);
     }
 
+    /// <summary>
+    /// A [Sandboxed] test in a host confined whole: the host's supervisor already receives this process's held calls,
+    /// and the kernel lets a process have one such listener in its filters, so no child of it can be supervised.
+    /// </summary>
+    public static ChildTestResult InConfinedHost(TimeSpan elapsed) =>
+        ChildTestResult.Failed(null, FailureType, "[Sandboxed] cannot run in a test host that is itself confined whole (SandlockTestHost=true or " +
+            "--sandlock): a process under a sandbox's supervisor cannot start another supervised sandbox. Use one of the two: the whole host " +
+            "(its policy, sandlock.toml, covers every test) or [Sandboxed] (a policy per test).", null, "", elapsed);
+
     public static ChildTestResult PolicyRejected(PolicyException error, TimeSpan elapsed) =>
         ChildTestResult.Failed(null, error.GetType().FullName!, $"the sandbox policy of this test cannot be used: {error.Message}", null, "", elapsed);
 

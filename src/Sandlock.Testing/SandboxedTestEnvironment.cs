@@ -17,7 +17,12 @@ public static class SandboxedTestEnvironment
     /// <summary>The full path of the test's copy-on-write workdir (<c>[Sandboxed(Workdir = ...)]</c>).</summary>
     public const string WorkdirVariable = "SANDLOCK_TEST_WORKDIR";
 
+    /// <summary>Set to 1 in a test host confined whole (SandlockTestHost=true, --sandlock), where [Sandboxed] cannot start children.</summary>
+    public const string ConfinedHostVariable = "SANDLOCK_TEST_HOST_CONFINED";
+
     public static bool IsSandboxedChild => Environment.GetEnvironmentVariable(ChildVariable) == "1";
+
+    public static bool IsConfinedHost => Environment.GetEnvironmentVariable(ConfinedHostVariable) == "1";
 
     /// <summary>The test's seed, or null outside a sandboxed test.</summary>
     public static ulong? Seed =>

@@ -27,6 +27,7 @@ internal static class SandboxedTestRunner
     public static async Task<IReadOnlyList<ChildTestResult>> RunAsync(SandboxedTestLaunch launch, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        if (launch.Confined && SandboxedTestEnvironment.IsConfinedHost) return [ChildFailure.InConfinedHost(clock.Elapsed)];
         ParentThreadPool.MakeRoom();
         if (SharedPlanOf(launch) is { } shared) return await RunSharedAsync(launch, shared, clock, cancellationToken).ConfigureAwait(false);
         if (OwnChildPlanOf(launch) is { } own) return await RunInOwnChildAsync(launch, own, clock, cancellationToken).ConfigureAwait(false);
@@ -227,7 +228,8 @@ internal static class SandboxedTestRunner
 
     private static SharedPlan? PlanOf(SandboxedTestLaunch launch, SharingScope scope, string group, bool perClass)
     {
-        if (!launch.Confined || Learning.FailedTestLearning.Folder is not null) return null;
+        // In a host confined whole every test runs as a fresh one, where it is reported (RunAsync).
+        if (!launch.Confined || Learning.FailedTestLearning.Folder is not null || SandboxedTestEnvironment.IsConfinedHost) return null;
         try
         {
             var project = ProjectPolicy.Of(launch.TestAssembly);

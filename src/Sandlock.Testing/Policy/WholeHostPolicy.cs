@@ -50,7 +50,7 @@ internal static class WholeHostPolicy
         foreach (var spec in request.NetAllow) builder.NetAllow(spec, Defaults);
         foreach (var (name, value) in request.Environment)
             if (value is not null) builder.Env(name, value, Defaults);
-        builder.Env("TMPDIR", request.TempDirectory, Defaults);
+        builder.Env("TMPDIR", request.TempDirectory, Defaults).Env(SandboxedTestEnvironment.ConfinedHostVariable, "1", Defaults);
         if (request.WorkingDirectory is { Length: > 0 } cwd && Directory.Exists(cwd)) builder.Cwd(cwd, Defaults);
         if (request.PolicyFile is not null) PolicyFile.Load(request.PolicyFile).ApplyTo(builder);
         return builder.Build();

@@ -3,11 +3,12 @@ using Sandlock.Testing.Tests.Support;
 namespace Sandlock.Testing.Tests;
 
 /// <summary>
-/// A new test project has no repository around it yet (no .git above it): a test host confined whole still reads the
-/// project's folder, where test data lies beside the tests, as a [Sandboxed] test may; before, only the output
-/// folder was readable there. The workspace fixtures lie in a stand-in repository and cannot show this.
+/// A test host confined whole as a newcomer sets one up: a new project has no repository around it yet (no .git
+/// above it), and the host still reads the project's folder, where test data lies beside the tests, as a [Sandboxed]
+/// test may (before, only the output folder was readable there); a [Sandboxed] test in such a host fails saying why.
+/// The workspace fixtures lie in a stand-in repository and cannot show the first.
 /// </summary>
-public sealed class WholeHostOutsideRepositoryTests
+public sealed class WholeHostNewProjectTests
 {
     private const string ReadsData = """
         public class DataTests
@@ -43,6 +44,25 @@ public sealed class WholeHostOutsideRepositoryTests
 
         Assert.True(test.ExitCode == 0, $"the confined testhost's run failed:\n{test}");
         Assert.Contains("Passed!  - Failed:     0, Passed:     2", test.Output);
+    }
+
+    [Fact]
+    public async Task ASandboxedTestInAVsTestHostConfinedWholeFailsSayingTheTwoDoNotCombine()
+    {
+        var (project, workspace) = await NewProject("VsTestNested", """
+            <PropertyGroup><IsTestProject>true</IsTestProject><SandlockTestHost>true</SandlockTestHost></PropertyGroup>
+            <ItemGroup>
+              <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+              <PackageReference Include="xunit" Version="2.9.3" />
+              <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+              <PackageReference Include="Sandlock.Testing.Xunit" Version="$(SandlockVersion)" />
+            </ItemGroup>
+            """, "public class NestedTests { [Xunit.Fact, Sandlock.Testing.Xunit.Sandboxed] public void Runs() { } [Xunit.Fact] public void RunsInTheHost() { } }\n");
+
+        var test = await Dotnet.Run(project, workspace.Environment, Dotnet.Host, "test", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}");
+
+        Assert.Contains("Failed!  - Failed:     1, Passed:     1", test.Output);
+        Assert.Contains("[Sandboxed] cannot run in a test host that is itself confined whole (SandlockTestHost=true or --sandlock)", test.Output);
     }
 
     [Fact]
