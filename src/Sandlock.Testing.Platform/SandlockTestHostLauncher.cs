@@ -29,7 +29,7 @@ internal sealed class SandlockTestHostLauncher(IExtension extension, ICommandLin
         var resultsDirectory = Directory.CreateDirectory(configuration.GetTestResultDirectory()).FullName;
         var temp = Directory.CreateTempSubdirectory("sandlock-testhost-").FullName;
         var policyFile = PolicyFile();
-        var policy = TestHostPolicy.Build(context, policyFile, resultsDirectory, temp);
+        var policy = TestHostPolicy.Build(context, policyFile, resultsDirectory, temp, DotnetTestPipe());
         var sandbox = new Sandbox(policy, [context.FileName, .. context.Arguments], StdioMode.Inherit);
         try
         {
@@ -43,6 +43,10 @@ internal sealed class SandlockTestHostLauncher(IExtension extension, ICommandLin
         }
         return Task.FromResult<ITestHostHandle>(new SandboxedTestHostHandle(sandbox, temp, policyFile));
     }
+
+    // dotnet test's Microsoft.Testing.Platform mode hands the host the CLI's own unix socket (in /tmp) to report to.
+    private string? DotnetTestPipe() =>
+        options.TryGetOptionArgumentList("dotnet-test-pipe", out var arguments) && arguments is [var pipe] && Path.IsPathRooted(pipe) ? pipe : null;
 
     private string? PolicyFile()
     {

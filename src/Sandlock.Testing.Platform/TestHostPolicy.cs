@@ -10,12 +10,14 @@ namespace Sandlock.Testing.Platform;
 /// </summary>
 internal static class TestHostPolicy
 {
-    public static SandboxPolicy Build(TestHostLaunchContext context, string? policyFile, string resultsDirectory, string tempDirectory) =>
+    public static SandboxPolicy Build(TestHostLaunchContext context, string? policyFile, string resultsDirectory, string tempDirectory,
+        string? dotnetTestPipe) =>
         WholeHostPolicy.Build(new WholeHostRequest(
             [AppContext.BaseDirectory, context.WorkingDirectory, Path.GetDirectoryName(context.FileName)],
             tempDirectory,
-            // Reaching a unix socket is a write: the folder of the platform's own pipes, and nothing else of the temp folder.
-            PlatformPipes.Directory is { } pipes ? [resultsDirectory, pipes] : [resultsDirectory],
+            // Reaching a unix socket is a write: the folder of the platform's own pipes and the dotnet CLI's one socket,
+            // and nothing else of the temp folder.
+            new[] { resultsDirectory, PlatformPipes.Directory, dotnetTestPipe }.OfType<string>(),
             context.EnvironmentVariables,
             context.WorkingDirectory,
             policyFile,

@@ -16,9 +16,12 @@ public class MtpFixtureBuild : IAsyncLifetime
     {
         Workspace = await FixtureWorkspace.Get();
         if (!Directory.Exists(Project)) FixtureWorkspace.CopyDirectory(Workspace.Project("MtpFixture"), Project);
+        Prepare();
         var build = await Dotnet.Run(Project, null, Dotnet.Host, ["build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={Workspace.Version}", .. BuildProperties]);
         Assert.True(build.ExitCode == 0, $"building MtpFixture failed:\n{build}");
     }
+
+    protected virtual void Prepare() { }
 
     public async Task<(Dotnet.Outcome Outcome, TrxReport Report)> Run(string name, params string[] arguments)
     {
@@ -89,5 +92,57 @@ public sealed class MtpTestHostPropertyTests(MtpFixtureConfinedBuild fixture) : 
         var (_, report) = await fixture.Run("property");
         Assert.Contains("System.UnauthorizedAccessException", report["ReadsSecret"].Message);
         Assert.Equal((1, 3), (report.Count("Passed"), report.Count("Failed")));
+    }
+}
+
+/// <summary>
+/// The same app in a folder whose global.json puts .NET 10's <c>dotnet test</c> in its Microsoft.Testing.Platform mode
+/// (as <c>dotnet new mstest --test-runner Microsoft.Testing.Platform</c> writes), README's way to run it.
+/// </summary>
+public sealed class MtpFixtureDotnetTestBuild : MtpFixtureBuild
+{
+    protected override string Folder => "MtpFixtureDotnetTest";
+
+    protected override void Prepare() =>
+        File.WriteAllText(Path.Combine(Project, "global.json"), """{ "test": { "runner": "Microsoft.Testing.Platform" } }""");
+
+    public async Task<(Dotnet.Outcome Outcome, TrxReport Report)> DotnetTest(string name, params string[] arguments)
+    {
+        var results = Path.Combine(Project, "TestResults", name);
+        var outcome = await Dotnet.Run(Project, Workspace.Environment, Dotnet.Host,
+            ["test", "-c", "Release", "--no-build", .. arguments, "--report-trx", "--results-directory", results]);
+        Assert.True(Directory.Exists(results) && Directory.EnumerateFiles(results, "*.trx").Any(),
+            $"dotnet test {string.Join(' ', arguments)} wrote no report:\n{outcome}");
+        return (outcome, TrxReport.LoadSingle(results));
+    }
+}
+
+public sealed class MtpDotnetTestTests(MtpFixtureDotnetTestBuild fixture) : IClassFixture<MtpFixtureDotnetTestBuild>
+{
+    /// <summary>Exit code 2: the platform's "at least one test failed", which dotnet test passes on.</summary>
+    private const int SomeTestFailed = 2;
+
+    [Fact]
+    public async Task DotnetTestWithoutTheOptionRunsUnconfined()
+    {
+        var (outcome, report) = await fixture.DotnetTest("plain");
+        Assert.Equal("Passed", report["ReadsSecret"].Outcome);
+        Assert.Equal((3, 1), (report.Count("Passed"), report.Count("Failed")));
+        Assert.Equal(SomeTestFailed, outcome.ExitCode);
+    }
+
+    /// <summary>The host talks to the dotnet CLI over the CLI's own unix socket in /tmp, which the policy must reach.</summary>
+    [Theory]
+    [InlineData("after-dashes", "--", "--sandlock")]
+    [InlineData("plain-option", "--sandlock")]
+    public async Task DotnetTestSandlockConfinesTheWholeTestHost(string name, params string[] arguments)
+    {
+        var (outcome, report) = await fixture.DotnetTest(name, arguments);
+        Assert.Equal((1, 3), (report.Count("Passed"), report.Count("Failed")));
+        Assert.Contains("System.UnauthorizedAccessException", report["ReadsSecret"].Message);
+        Assert.Equal("Passed", report["WritesTempDir"].Outcome);
+        Assert.DoesNotContain("denied connect unix socket", outcome.Output);
+        Assert.Matches(@"total: 4\s+failed: 3\s+succeeded: 1", outcome.Output);
+        Assert.Equal(SomeTestFailed, outcome.ExitCode);
     }
 }
