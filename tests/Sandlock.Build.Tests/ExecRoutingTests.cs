@@ -40,6 +40,18 @@ public sealed class ExecRoutingTests
     }
 
     [Fact]
+    public async Task A_name_lookup_without_DNS_fails_the_step_naming_the_host_and_the_rule_that_lets_the_sandbox_find_it()
+    {
+        var project = await FixtureProject.CopyAsync("BuildSteps");
+
+        var build = await project.BuildAsync("LookUp", new Dictionary<string, string> { ["SandlockRouteExec"] = "true" });
+
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.True(build.Output.Contains("error SLK0001: the sandbox has no DNS: a host name could not be looked up (\"bash: line 1: example.org: Temporary failure in name resolution\")",
+            StringComparison.Ordinal) && build.Output.Contains("NetAllow=\"example.org:PORT\"", StringComparison.Ordinal), build.ToString());
+    }
+
+    [Fact]
     public async Task NetAllow_lets_the_connection_through()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -15,7 +15,7 @@ namespace Sandlock.Lifecycle;
 /// </summary>
 internal static partial class DeniedAccess
 {
-    public enum Kind { File, Network, Processes }
+    public enum Kind { File, Network, Processes, NameLookup }
 
     public sealed record Finding(Kind What, string Target, string Line);
 
@@ -35,6 +35,11 @@ internal static partial class DeniedAccess
     [GeneratedRegex(@"Failed to connect to \S+ port (?<port>\d+)")]
     private static partial Regex CurlConnectFailed();
 
+    // A name lookup that found no DNS: a sandbox without a UDP rule cannot make a datagram socket, which the kernel
+    // refuses without a record. curl, Node, .NET (HttpRequestException adds host and port), glibc's own words.
+    [GeneratedRegex(@"Could not resolve host: (?<host>[^\s;,()]+)|getaddrinfo (?:EAI_AGAIN|ENOTFOUND) (?<host>[^\s:]+)|(?:Resource temporarily unavailable|Name or service not known|Temporary failure in name resolution) \((?<host>[^\s:()\[\]]+):(?<port>\d+)\)|(?<host>[A-Za-z0-9][\w.-]*\.[A-Za-z]{2,}): (?:Temporary failure in name resolution|Name or service not known)|Temporary failure in name resolution|Name or service not known")]
+    private static partial Regex NameLookupFailed();
+
     // A shell's or a runtime's words for EAGAIN from fork/clone: under RLIMIT_NPROC (an unprivileged sandbox) the
     // kernel records nothing, so this is the only evidence of the process limit.
     [GeneratedRegex(@"Cannot fork|fork(?:\(\))?: Resource temporarily unavailable|pthread_create failed|OutOfMemoryException: Thread failed to start")]
@@ -51,6 +56,8 @@ internal static partial class DeniedAccess
             return new Finding(Kind.Network, dotnet.Groups["port"].Success ? dotnet.Groups["port"].Value : "", line.Trim());
         if (CurlConnectFailed().Match(line) is { Success: true } curl && !Allowed(policy, curl.Groups["port"].Value))
             return new Finding(Kind.Network, curl.Groups["port"].Value, line.Trim());
+        if (!policy.NetAllow.Any(rule => rule.Protocol == NetProtocol.Udp) && NameLookupFailed().Match(line) is { Success: true } lookup)
+            return new Finding(Kind.NameLookup, lookup.Groups["host"].Success ? lookup.Groups["host"].Value + ":" + (lookup.Groups["port"].Success ? lookup.Groups["port"].Value : "PORT") : "", line.Trim());
         if (policy.MaxProcesses is { } limit && ForkRefused().IsMatch(line))
             return new Finding(Kind.Processes, limit.ToString(CultureInfo.InvariantCulture), line.Trim());
         if (DotnetFileDenied().Match(line) is { Success: true } access)
@@ -75,6 +82,10 @@ internal static partial class DeniedAccess
         ArgumentNullException.ThrowIfNull(words);
         if (finding.What == Kind.Processes)
             return $"the sandbox denied fork over the process limit ({PolicySettings.MaxProcesses.Name} {finding.Target}: \"{finding.Line}\"); to allow it, raise {Raise(PolicySettings.MaxProcesses, words)}";
+        if (finding.What == Kind.NameLookup)
+            // A host rule puts the name in the sandbox's own /etc/hosts; a port-only rule allows addresses, not names.
+            return $"the sandbox has no DNS: a host name could not be looked up (\"{finding.Line}\"); to allow {(finding.Target.Length > 0 ? finding.Target : "a host")}, " +
+                $"{Allow(PolicySettings.NetAllow, finding.Target.Length > 0 ? finding.Target : "HOST:PORT", words)} (a rule with the host's name lets the sandbox find it; a port alone allows addresses, not names)";
         if (finding.What == Kind.Network)
         {
             var port = finding.Target.Length > 0 ? finding.Target : "PORT";

@@ -131,6 +131,23 @@ public sealed class PolicySettingsTests
         Assert.NotNull(policy);
     }
 
+    [Theory]
+    [InlineData("curl: (6) Could not resolve host: example.org", "example.org:PORT")]
+    [InlineData("Error: getaddrinfo EAI_AGAIN registry.npmjs.org", "registry.npmjs.org:PORT")]
+    [InlineData("System.Net.Http.HttpRequestException : Resource temporarily unavailable (api.nuget.org:443)", "api.nuget.org:443")]
+    [InlineData("bash: example.org: Temporary failure in name resolution", "example.org:PORT")]
+    [InlineData("socket.gaierror: [Errno -3] Temporary failure in name resolution", "")]
+    public void A_name_lookup_without_DNS_is_found_in_the_programs_words_and_explained_with_a_host_rule(string line, string target)
+    {
+        var finding = DeniedAccess.Inspect(line, new SandboxPolicyBuilder().NetAllow(":443").Build());
+
+        Assert.Equal(new DeniedAccess.Finding(DeniedAccess.Kind.NameLookup, target, line), finding);
+        Assert.Contains($"NetAllow=\"{(target.Length > 0 ? target : "HOST:PORT")}\"", DeniedAccess.Explain(finding!, PolicyVocabulary.Task(null)));
+        Assert.StartsWith("the sandbox has no DNS: a host name could not be looked up", DeniedAccess.Explain(finding!, PolicyVocabulary.Task(null)));
+        // With a UDP rule the sandbox may ask a DNS server itself: a failed lookup is then the network's, not the sandbox's.
+        Assert.Null(DeniedAccess.Inspect(line, new SandboxPolicyBuilder().NetAllow("udp://10.0.0.53:53").Build()));
+    }
+
     private static string Toml(PolicySetting setting)
     {
         var sample = SettingSamples.Of(setting.Kind);
