@@ -23,6 +23,16 @@ public sealed class WholeHostNewProjectTests
         }
         """;
 
+    private const string VsTestHostXunit = """
+        <PropertyGroup><IsTestProject>true</IsTestProject><SandlockTestHost>true</SandlockTestHost></PropertyGroup>
+        <ItemGroup>
+          <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+          <PackageReference Include="xunit" Version="2.9.3" />
+          <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+          <PackageReference Include="Sandlock.Testing.Xunit" Version="$(SandlockVersion)" />
+        </ItemGroup>
+        """;
+
     private static string Tests(string attribute, string equal, string throws) =>
         ReadsData.Replace("@TEST@", attribute, StringComparison.Ordinal).Replace("@EQUAL@", equal, StringComparison.Ordinal)
             .Replace("@THROWS@", throws, StringComparison.Ordinal);
@@ -30,15 +40,7 @@ public sealed class WholeHostNewProjectTests
     [Fact]
     public async Task AVsTestHostConfinedWholeReadsTheProjectFolderOutsideARepository()
     {
-        var (project, workspace) = await NewProject("VsTestOutside", """
-            <PropertyGroup><IsTestProject>true</IsTestProject><SandlockTestHost>true</SandlockTestHost></PropertyGroup>
-            <ItemGroup>
-              <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
-              <PackageReference Include="xunit" Version="2.9.3" />
-              <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
-              <PackageReference Include="Sandlock.Testing.Xunit" Version="$(SandlockVersion)" />
-            </ItemGroup>
-            """, Tests("[Xunit.Fact]", "Xunit.Assert.Equal", "Xunit.Assert.Throws"));
+        var (project, workspace) = await NewProject("VsTestOutside", VsTestHostXunit, Tests("[Xunit.Fact]", "Xunit.Assert.Equal", "Xunit.Assert.Throws"));
 
         var test = await Dotnet.Run(project, workspace.Environment, Dotnet.Host, "test", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}");
 
@@ -49,15 +51,7 @@ public sealed class WholeHostNewProjectTests
     [Fact]
     public async Task ASandboxedTestInAVsTestHostConfinedWholeFailsSayingTheTwoDoNotCombine()
     {
-        var (project, workspace) = await NewProject("VsTestNested", """
-            <PropertyGroup><IsTestProject>true</IsTestProject><SandlockTestHost>true</SandlockTestHost></PropertyGroup>
-            <ItemGroup>
-              <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
-              <PackageReference Include="xunit" Version="2.9.3" />
-              <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
-              <PackageReference Include="Sandlock.Testing.Xunit" Version="$(SandlockVersion)" />
-            </ItemGroup>
-            """, "public class NestedTests { [Xunit.Fact, Sandlock.Testing.Xunit.Sandboxed] public void Runs() { } [Xunit.Fact] public void RunsInTheHost() { } }\n");
+        var (project, workspace) = await NewProject("VsTestNested", VsTestHostXunit, "public class NestedTests { [Xunit.Fact, Sandlock.Testing.Xunit.Sandboxed] public void Runs() { } [Xunit.Fact] public void RunsInTheHost() { } }\n");
 
         var test = await Dotnet.Run(project, workspace.Environment, Dotnet.Host, "test", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}");
 
