@@ -66,6 +66,13 @@ public sealed class MtpFixtureTests(MtpFixtureBuild fixture) : IClassFixture<Mtp
     }
 
     [Fact]
+    public async Task SandlockOptionTakesAPolicyFileByARelativePath()
+    {
+        var (_, report) = await fixture.Run("policy-file-relative", "--sandlock", "allow-secret.toml");
+        Assert.Equal("Passed", report["ReadsSecret"].Outcome);
+    }
+
+    [Fact]
     public async Task MissingPolicyFileIsAnError()
     {
         var (outcome, _) = await RunWithoutReport("--sandlock", "/nonexistent/sandlock.toml");
