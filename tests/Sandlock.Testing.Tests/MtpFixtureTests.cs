@@ -73,6 +73,19 @@ public sealed class MtpFixtureTests(MtpFixtureBuild fixture) : IClassFixture<Mtp
     }
 
     [Fact]
+    public async Task APipesFolderACrashedRunLeftIsRemovedByTheNextConfinedRun()
+    {
+        // What a run killed before its exit handlers leaves: the folder and its owner mark, which no process holds.
+        var left = Directory.CreateTempSubdirectory("sandlock-pipes-").FullName;
+        await File.WriteAllTextAsync(left + ".owner", "");
+
+        await fixture.Run("after-a-crash", "--sandlock");
+
+        Assert.False(Directory.Exists(left), $"{left} is still there");
+        Assert.False(File.Exists(left + ".owner"));
+    }
+
+    [Fact]
     public async Task MissingPolicyFileIsAnError()
     {
         var (outcome, _) = await RunWithoutReport("--sandlock", "/nonexistent/sandlock.toml");
