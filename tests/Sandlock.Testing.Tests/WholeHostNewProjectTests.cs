@@ -60,6 +60,31 @@ public sealed class WholeHostNewProjectTests
     }
 
     [Fact]
+    public async Task DashDashSandlockInAVsTestProjectStopsTheRunInsteadOfRunningUnconfined()
+    {
+        // What `dotnet new mstest` makes without the Microsoft.Testing.Platform runner: a VSTest project.
+        var (project, workspace) = await NewProject("VsTestMsTest", """
+            <PropertyGroup><IsTestProject>true</IsTestProject></PropertyGroup>
+            <ItemGroup>
+              <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+              <PackageReference Include="MSTest.TestAdapter" Version="4.5.3" />
+              <PackageReference Include="MSTest.TestFramework" Version="4.5.3" />
+              <PackageReference Include="Sandlock.Testing.Platform" Version="$(SandlockVersion)" />
+            </ItemGroup>
+            """, "[Microsoft.VisualStudio.TestTools.UnitTesting.TestClass]\n" + Tests(
+            "[Microsoft.VisualStudio.TestTools.UnitTesting.TestMethod]", "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual",
+            "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.ThrowsExactly"));
+
+        var test = await Dotnet.Run(project, workspace.Environment, Dotnet.Host, "test", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}",
+            "--", "--sandlock");
+
+        Assert.NotEqual(0, test.ExitCode);
+        Assert.True(test.Output.Contains("error SLK0011: --sandlock confines a Microsoft.Testing.Platform test host, but this project runs its tests under VSTest",
+            StringComparison.Ordinal), test.ToString());
+        Assert.DoesNotContain("Passed!", test.Output);
+    }
+
+    [Fact]
     public async Task AMicrosoftTestingPlatformHostConfinedWholeReadsTheProjectFolderOutsideARepository()
     {
         var (project, workspace) = await NewProject("MtpOutside", """
