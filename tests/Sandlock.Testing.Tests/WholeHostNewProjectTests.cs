@@ -33,6 +33,10 @@ public sealed class WholeHostNewProjectTests
         </ItemGroup>
         """;
 
+    private static string MsTestTests => "[Microsoft.VisualStudio.TestTools.UnitTesting.TestClass]\n" + Tests(
+        "[Microsoft.VisualStudio.TestTools.UnitTesting.TestMethod]", "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual",
+        "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.ThrowsExactly");
+
     private static string Tests(string attribute, string equal, string throws) =>
         ReadsData.Replace("@TEST@", attribute, StringComparison.Ordinal).Replace("@EQUAL@", equal, StringComparison.Ordinal)
             .Replace("@THROWS@", throws, StringComparison.Ordinal);
@@ -71,9 +75,7 @@ public sealed class WholeHostNewProjectTests
               <PackageReference Include="MSTest.TestFramework" Version="4.5.3" />
               <PackageReference Include="Sandlock.Testing.Platform" Version="$(SandlockVersion)" />
             </ItemGroup>
-            """, "[Microsoft.VisualStudio.TestTools.UnitTesting.TestClass]\n" + Tests(
-            "[Microsoft.VisualStudio.TestTools.UnitTesting.TestMethod]", "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual",
-            "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.ThrowsExactly"));
+            """, MsTestTests);
 
         var test = await Dotnet.Run(project, workspace.Environment, Dotnet.Host, "test", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}",
             "--", "--sandlock");
@@ -94,9 +96,7 @@ public sealed class WholeHostNewProjectTests
               <PackageReference Include="MSTest.TestFramework" Version="4.5.3" />
               <PackageReference Include="Sandlock.Testing.Platform" Version="$(SandlockVersion)" />
             </ItemGroup>
-            """, "[Microsoft.VisualStudio.TestTools.UnitTesting.TestClass]\n" + Tests(
-            "[Microsoft.VisualStudio.TestTools.UnitTesting.TestMethod]", "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual",
-            "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.ThrowsExactly"));
+            """, MsTestTests);
         var build = await Dotnet.Run(project, null, Dotnet.Host, "build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}");
         Assert.True(build.ExitCode == 0, $"the build failed:\n{build}");
 
