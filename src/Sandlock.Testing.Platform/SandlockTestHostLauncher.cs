@@ -1,8 +1,10 @@
+using System.Reflection;
 using Microsoft.Testing.Platform.CommandLine;
 using Microsoft.Testing.Platform.Configurations;
 using Microsoft.Testing.Platform.Extensions;
 using Microsoft.Testing.Platform.Extensions.TestHostControllers;
 using Sandlock.Lifecycle;
+using Sandlock.Testing.Policy;
 
 namespace Sandlock.Testing.Platform;
 
@@ -52,9 +54,8 @@ internal sealed class SandlockTestHostLauncher(IExtension extension, ICommandLin
     {
         if (options.TryGetOptionArgumentList(SandlockCommandLineOptions.OptionName, out var arguments) && arguments is [var file])
             return Path.GetFullPath(file);
-        if (AppContext.GetData(PolicyFileSetting) is not string { Length: > 0 } configured) return null;
-        // Recorded at build time: a file gone since then must not leave the host less confined than asked.
-        return File.Exists(configured) ? configured
-            : throw new InvalidOperationException($"Sandlock: the policy file {configured}, recorded at build time (sandlock.toml beside the project or SandlockPolicyFile), does not exist or is not a file");
+        var recorded = AppContext.GetData(PolicyFileSetting) is string { Length: > 0 } configured ? configured : null;
+        return ProjectPolicy.FileForRun(recorded, ProjectPolicy.DirectoryOf(Assembly.GetEntryAssembly()), out var policyFile, out var missing)
+            ? policyFile : throw new InvalidOperationException($"Sandlock: {missing}");
     }
 }

@@ -106,27 +106,6 @@ public sealed class WholeHostNewProjectTests
         Assert.Contains("succeeded: 2", run.Output);
     }
 
-    /// <summary>A project in a folder of its own, no .git above it, built from the packed feed (the machine's packages a fallback).</summary>
-    private static async Task<(string Project, FixtureWorkspace Workspace)> NewProject(string name, string items, string tests)
-    {
-        var workspace = await FixtureWorkspace.Get();
-        var root = Sandlock.Tests.TestSupport.RunScopedFolder.Create("sandlock-outside-repo-");
-        var project = Path.Combine(root, name);
-        Directory.CreateDirectory(project);
-        File.Copy(Path.Combine(workspace.Root, "nuget.config"), Path.Combine(root, "nuget.config"));
-        await File.WriteAllTextAsync(Path.Combine(project, name + ".csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-              </PropertyGroup>
-            {items}
-            </Project>
-            """);
-        await File.WriteAllTextAsync(Path.Combine(project, "DataTests.cs"), tests);
-        await File.WriteAllTextAsync(Path.Combine(project, "data.txt"), "beside the project\n");
-        Assert.False(Directory.Exists(Path.Combine(root, ".git")));
-        return (project, workspace);
-    }
+    private static Task<(string Project, FixtureWorkspace Workspace)> NewProject(string name, string items, string tests) =>
+        ProjectOutsideRepository.Create(name, items, tests);
 }

@@ -25,11 +25,9 @@ internal static class VsTestHostLauncher
             await Console.Error.WriteLineAsync("usage: Sandlock.Testing.Host --sandlock-vstest-host POLICYFILE PROJECTDIR DOTNET-ARGS... (VSTest starts it through RunConfiguration.DotNetHostPath)").ConfigureAwait(false);
             return 2;
         }
-        var policyFile = policyArgument.Length > 0 ? policyArgument : null;
-        if (policyFile is not null && !File.Exists(policyFile))
+        if (!ProjectPolicy.FileForRun(policyArgument.Length > 0 ? policyArgument : null, projectDirectory, out var policyFile, out var missing))
         {
-            // Recorded at build time: a file gone since then must not leave the host less confined than asked.
-            await Console.Error.WriteLineAsync($"sandlock: the policy file {policyFile}, recorded at build time (sandlock.toml beside the project or SandlockPolicyFile), does not exist").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"sandlock: {missing}").ConfigureAwait(false);
             return 125;
         }
         var runner = RunnerEndpoint(hostArguments);

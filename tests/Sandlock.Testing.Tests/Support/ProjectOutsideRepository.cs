@@ -1,0 +1,31 @@
+namespace Sandlock.Testing.Tests.Support;
+
+/// <summary>
+/// A test project as a newcomer makes one: in a folder of its own with no .git above it, consuming the freshly packed
+/// packages from the workspace's local feed (the machine's packages a fallback), data.txt beside it.
+/// </summary>
+public static class ProjectOutsideRepository
+{
+    public static async Task<(string Project, FixtureWorkspace Workspace)> Create(string name, string items, string tests)
+    {
+        var workspace = await FixtureWorkspace.Get();
+        var root = Sandlock.Tests.TestSupport.RunScopedFolder.Create("sandlock-outside-repo-");
+        var project = Path.Combine(root, name);
+        Directory.CreateDirectory(project);
+        File.Copy(Path.Combine(workspace.Root, "nuget.config"), Path.Combine(root, "nuget.config"));
+        await File.WriteAllTextAsync(Path.Combine(project, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+            {items}
+            </Project>
+            """);
+        await File.WriteAllTextAsync(Path.Combine(project, "DataTests.cs"), tests);
+        await File.WriteAllTextAsync(Path.Combine(project, "data.txt"), "beside the project\n");
+        Assert.False(Directory.Exists(Path.Combine(root, ".git")));
+        return (project, workspace);
+    }
+}
