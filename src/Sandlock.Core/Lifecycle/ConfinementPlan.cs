@@ -88,10 +88,15 @@ internal sealed record ConfinementPlan(
             if (policy.NetAllow.Any(r => r.AnyHost && r.AnyPort && r.Protocol == NetProtocol.Tcp)) handledNet &= ~NetAccess.ConnectTcp;
             if (handledNet.HasFlag(NetAccess.ConnectTcp))
             {
-                var deniedConnect = policy.NetDeny.SelectMany(r => r.Ports).ToHashSet();
-                connect = [.. policy.NetAllow.SelectMany(r => r.Ports).Where(p => !deniedConnect.Contains(p)).Distinct().Order()];
+                var connectPorts = new PortSet();
+                foreach (var rule in policy.NetAllow) connectPorts.Add(rule.Ports);
+                foreach (var rule in policy.NetDeny) connectPorts.Remove(rule.Ports);
+                connect = connectPorts.ToSortedArray();
             }
-            bind = [.. policy.NetBind.Except(policy.NetDenyBind).Distinct().Order()];
+            var bindPorts = new PortSet();
+            bindPorts.Add(policy.NetBind);
+            bindPorts.Remove(policy.NetDenyBind);
+            bind = bindPorts.ToSortedArray();
         }
 
         var scopes = ScopeAccess.None;

@@ -36,27 +36,35 @@ internal abstract record ArgumentMatch
 
     private sealed record ValueIn : ArgumentMatch
     {
+        // An array used as one: as an IReadOnlyList<uint> each call went through interface stubs a JIT process compiles.
+        private readonly uint[] _values;
+
         public ValueIn(int index, uint[] values)
         {
             CheckIndex(index);
             if (values.Length == 0) throw new ArgumentException("give at least one value", nameof(values));
             Index = index;
-            Values = values;
+            _values = values;
         }
 
         public int Index { get; }
-        public IReadOnlyList<uint> Values { get; }
 
-        public override bool Matches(IReadOnlyList<ulong> args) => Values.Contains((uint)args[Index]);
+        public override bool Matches(IReadOnlyList<ulong> args)
+        {
+            var value = (uint)args[Index];
+            foreach (var candidate in _values)
+                if (candidate == value) return true;
+            return false;
+        }
 
         internal override BpfEmitter.Label Emit(BpfEmitter e, BpfEmitter.Label whenTrue, BpfEmitter.Label whenFalse)
         {
             var next = whenFalse;
-            for (var i = Values.Count - 1; i >= 0; i--) next = e.JumpIfEqual(Values[i], whenTrue, next);
+            for (var i = _values.Length - 1; i >= 0; i--) next = e.JumpIfEqual(_values[i], whenTrue, next);
             return e.Load(Bpf.ArgLow(Index));
         }
 
-        public override string ToString() => $"arg{Index} in {{{string.Join(", ", Values)}}}";
+        public override string ToString() => $"arg{Index} in {{{string.Join(", ", _values)}}}";
     }
 
     private sealed record BitsSet : ArgumentMatch

@@ -90,8 +90,13 @@ internal static class SeccompProgram
                 holdTargets[nr] = target = ArgumentMatch.Any([.. conditions]).Emit(e, notify, allow);
             return target;
         }
-        var refusals = (refused ?? []).Where(r => table.TryGetNumber(r.Name, out var nr) && !denied.Contains(nr))
-            .GroupBy(r => (uint)table[r.Name]).ToDictionary(g => g.Key, g => g.ToList());
+        var refusals = new Dictionary<uint, List<RefusedCall>>();
+        foreach (var refusal in refused ?? [])
+        {
+            if (!table.TryGetNumber(refusal.Name, out var nr) || denied.Contains(nr)) continue;
+            if (refusals.TryGetValue((uint)nr, out var ofNr)) ofNr.Add(refusal);
+            else refusals[(uint)nr] = [refusal];
+        }
         var passTargets = new Dictionary<uint, BpfEmitter.Label>();
         BpfEmitter.Label Pass(uint nr)
         {
@@ -186,17 +191,22 @@ internal static class SeccompProgram
         });
 
         // A held syscall with an argument check of its own (clone, socket, ioctl, mknod) keeps that check in the filter.
-        // Loops rather than a LINQ chain: every sandboxed start builds a program, and a NativeAOT binary resolves
-        // each chained Select (a generic virtual method) the slow way on its first call. Numbers are unique here.
-        var cases = new List<(uint Number, BpfEmitter.Label Target)>(denied.Count + special.Count + holds.Count + refusals.Count);
-        foreach (var nr in denied) cases.Add(((uint)nr, eperm));
-        foreach (var (nr, target) in special) cases.Add((nr, target));
+        // Loops and arrays rather than LINQ or a list of tuples: every sandboxed start builds a program; a NativeAOT
+        // binary resolves each chained Select (a generic virtual method) the slow way on its first call, and a JIT
+        // process compiles framework generics over value types (tuples of labels) afresh. Numbers are unique here.
+        var targets = new Dictionary<uint, BpfEmitter.Label>(denied.Count + special.Count + holds.Count + refusals.Count);
+        foreach (var nr in denied) targets[(uint)nr] = eperm;
+        foreach (var (nr, target) in special) targets[nr] = target;
         foreach (var nr in holds.Keys)
-            if (!special.ContainsKey(nr)) cases.Add((nr, Pass(nr)));
+            if (!special.ContainsKey(nr)) targets[nr] = Pass(nr);
         foreach (var nr in refusals.Keys)
-            if (!special.ContainsKey(nr) && !holds.ContainsKey(nr)) cases.Add((nr, Pass(nr)));
-        cases.Sort((a, b) => a.Number.CompareTo(b.Number));
-        var dispatch = SyscallDispatch.Emit(e, cases, allow);
+            if (!special.ContainsKey(nr) && !holds.ContainsKey(nr)) targets[nr] = Pass(nr);
+        var numbers = new uint[targets.Count];
+        targets.Keys.CopyTo(numbers, 0);
+        Array.Sort(numbers);
+        var cases = new BpfEmitter.Label[numbers.Length];
+        for (var i = 0; i < numbers.Length; i++) cases[i] = targets[numbers[i]];
+        var dispatch = SyscallDispatch.Emit(e, numbers, cases, allow);
 
         if (table.AuditArch == AuditArchX86_64)
         {

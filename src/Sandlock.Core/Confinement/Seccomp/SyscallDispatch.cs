@@ -7,33 +7,35 @@ internal static class SyscallDispatch
     private const int LinearThreshold = 4;
 
     /// <summary>
-    /// Emits code that, with the syscall number in the accumulator, jumps to the target of the matching case
-    /// or to <paramref name="fallback"/>. <paramref name="cases"/> must be sorted by number without duplicates.
+    /// Emits code that, with the syscall number in the accumulator, jumps to <paramref name="targets"/>[i] for
+    /// <paramref name="numbers"/>[i] or to <paramref name="fallback"/>. <paramref name="numbers"/> must be sorted without
+    /// duplicates. Two arrays, not a list of tuples: see <see cref="SeccompProgram"/>.
     /// </summary>
-    public static BpfEmitter.Label Emit(BpfEmitter emitter, IReadOnlyList<(uint Number, BpfEmitter.Label Target)> cases, BpfEmitter.Label fallback)
+    public static BpfEmitter.Label Emit(BpfEmitter emitter, uint[] numbers, BpfEmitter.Label[] targets, BpfEmitter.Label fallback)
     {
-        for (var i = 1; i < cases.Count; i++)
+        if (numbers.Length != targets.Length) throw new ArgumentException("one target for each number", nameof(targets));
+        for (var i = 1; i < numbers.Length; i++)
         {
-            if (cases[i].Number <= cases[i - 1].Number)
-                throw new ArgumentException("cases must be sorted by number without duplicates", nameof(cases));
+            if (numbers[i] <= numbers[i - 1])
+                throw new ArgumentException("cases must be sorted by number without duplicates", nameof(numbers));
         }
-        return cases.Count == 0 ? fallback : EmitRange(emitter, cases, 0, cases.Count, fallback);
+        return numbers.Length == 0 ? fallback : EmitRange(emitter, numbers, targets, 0, numbers.Length, fallback);
     }
 
-    private static BpfEmitter.Label EmitRange(BpfEmitter emitter, IReadOnlyList<(uint Number, BpfEmitter.Label Target)> cases, int start, int end, BpfEmitter.Label fallback)
+    private static BpfEmitter.Label EmitRange(BpfEmitter emitter, uint[] numbers, BpfEmitter.Label[] targets, int start, int end, BpfEmitter.Label fallback)
     {
         if (end - start <= LinearThreshold)
         {
             var next = fallback;
             for (var i = end - 1; i >= start; i--)
-                next = emitter.JumpIfEqual(cases[i].Number, cases[i].Target, next);
+                next = emitter.JumpIfEqual(numbers[i], targets[i], next);
             return next;
         }
 
         var middle = start + (end - start) / 2;
         // Back to front: the upper half goes last in the program, so it is emitted first.
-        var upper = EmitRange(emitter, cases, middle, end, fallback);
-        var lower = EmitRange(emitter, cases, start, middle, fallback);
-        return emitter.JumpIfGreaterOrEqual(cases[middle].Number, upper, lower);
+        var upper = EmitRange(emitter, numbers, targets, middle, end, fallback);
+        var lower = EmitRange(emitter, numbers, targets, start, middle, fallback);
+        return emitter.JumpIfGreaterOrEqual(numbers[middle], upper, lower);
     }
 }

@@ -142,7 +142,9 @@ public sealed class LocalSandboxBackend : ISandboxBackend
                 local.PrepareNext();
             }
             local.Started(sandbox);
-            _ = sandbox.WaitAsync().ContinueWith(_ =>
+            // The result's task itself, not WaitAsync's: an async method's state machine over a framework generic is
+            // JIT-compiled in every fresh process (a build node's first step, a test host's first test).
+            _ = sandbox.Completion.ContinueWith(_ =>
             {
                 lock (local.Gate) local.Ended(sandbox);
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
