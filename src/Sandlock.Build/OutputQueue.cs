@@ -6,8 +6,11 @@ namespace Sandlock.Build;
 /// </summary>
 internal sealed class OutputQueue : IDisposable
 {
+    /// <summary>A class, not a tuple: a queue and list of tuples are framework generics a fresh build node JIT-compiles.</summary>
+    public sealed record OutputLine(bool IsError, string Line);
+
     private readonly Lock _gate = new();
-    private readonly Queue<(bool IsError, string Line)> _lines = new();
+    private readonly Queue<OutputLine> _lines = new();
 
     /// <summary>Set while lines wait to be taken.</summary>
     public ManualResetEvent Available { get; } = new(false);
@@ -16,16 +19,16 @@ internal sealed class OutputQueue : IDisposable
     {
         lock (_gate)
         {
-            _lines.Enqueue((isError, line));
+            _lines.Enqueue(new OutputLine(isError, line));
             Available.Set();
         }
     }
 
-    public List<(bool IsError, string Line)> TakeAll()
+    public OutputLine[] TakeAll()
     {
         lock (_gate)
         {
-            var taken = _lines.ToList();
+            var taken = _lines.ToArray();
             _lines.Clear();
             Available.Reset();
             return taken;

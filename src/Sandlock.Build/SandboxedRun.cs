@@ -139,8 +139,11 @@ internal sealed class SandboxedRun(SandlockExec task, SandboxPolicy policy, stri
     {
         var words = PolicyVocabulary.Task(policyFile);
         var refused = false;
-        foreach (var denial in result.Denials.Where(d => d.FilePath is not null).DistinctBy(d => (d.FilePath, d.FileWrite)))
+        // A set per kind of access rather than DistinctBy over a tuple key, which a fresh build node JIT-compiles.
+        HashSet<string> readsSeen = new(StringComparer.Ordinal), writesSeen = new(StringComparer.Ordinal);
+        foreach (var denial in result.Denials)
         {
+            if (denial.FilePath is null || !(denial.FileWrite ? writesSeen : readsSeen).Add(denial.FilePath)) continue;
             var explanation = DeniedAccess.Explain(denial, words);
             if (acceptedDenials.Any(a => PathTree.IsSameOrUnder(denial.FilePath!, a)))
             {
