@@ -57,14 +57,7 @@ public sealed class PolicyFileAddedAfterBuildTests
     [Fact]
     public async Task AMicrosoftTestingPlatformHostConfinedWholeReadsThePolicyFileAddedAfterItsBuild()
     {
-        var (project, workspace) = await ProjectOutsideRepository.Create("MtpAdded", """
-            <PropertyGroup><OutputType>Exe</OutputType><EnableMSTestRunner>true</EnableMSTestRunner></PropertyGroup>
-            <ItemGroup>
-              <PackageReference Include="MSTest.TestAdapter" Version="4.5.3" />
-              <PackageReference Include="MSTest.TestFramework" Version="4.5.3" />
-              <PackageReference Include="Sandlock.Testing.Platform" Version="$(SandlockVersion)" />
-            </ItemGroup>
-            """, "[Microsoft.VisualStudio.TestTools.UnitTesting.TestClass]\n" + ReadsSecret
+        var (project, workspace) = await ProjectOutsideRepository.Create("MtpAdded", ProjectOutsideRepository.MsTestPlatformApp, "[Microsoft.VisualStudio.TestTools.UnitTesting.TestClass]\n" + ReadsSecret
                 .Replace("@TEST@", "[Microsoft.VisualStudio.TestTools.UnitTesting.TestMethod]", StringComparison.Ordinal)
                 .Replace("@EQUAL@", "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual", StringComparison.Ordinal));
         await Build(project, workspace);

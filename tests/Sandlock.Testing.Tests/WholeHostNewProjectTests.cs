@@ -89,14 +89,7 @@ public sealed class WholeHostNewProjectTests
     [Fact]
     public async Task AMicrosoftTestingPlatformHostConfinedWholeReadsTheProjectFolderOutsideARepository()
     {
-        var (project, workspace) = await NewProject("MtpOutside", """
-            <PropertyGroup><OutputType>Exe</OutputType><EnableMSTestRunner>true</EnableMSTestRunner></PropertyGroup>
-            <ItemGroup>
-              <PackageReference Include="MSTest.TestAdapter" Version="4.5.3" />
-              <PackageReference Include="MSTest.TestFramework" Version="4.5.3" />
-              <PackageReference Include="Sandlock.Testing.Platform" Version="$(SandlockVersion)" />
-            </ItemGroup>
-            """, MsTestTests);
+        var (project, workspace) = await NewProject("MtpOutside", ProjectOutsideRepository.MsTestPlatformApp, MsTestTests);
         var build = await Dotnet.Run(project, null, Dotnet.Host, "build", "-c", "Release", "-nr:false", $"-p:SandlockVersion={workspace.Version}");
         Assert.True(build.ExitCode == 0, $"the build failed:\n{build}");
 

@@ -6,6 +6,16 @@ namespace Sandlock.Testing.Tests.Support;
 /// </summary>
 public static class ProjectOutsideRepository
 {
+    /// <summary>An MSTest app on Microsoft.Testing.Platform with Sandlock.Testing.Platform: <c>--sandlock</c> confines its host whole.</summary>
+    public const string MsTestPlatformApp = """
+        <PropertyGroup><OutputType>Exe</OutputType><EnableMSTestRunner>true</EnableMSTestRunner></PropertyGroup>
+        <ItemGroup>
+          <PackageReference Include="MSTest.TestAdapter" Version="4.5.3" />
+          <PackageReference Include="MSTest.TestFramework" Version="4.5.3" />
+          <PackageReference Include="Sandlock.Testing.Platform" Version="$(SandlockVersion)" />
+        </ItemGroup>
+        """;
+
     public static async Task<(string Project, FixtureWorkspace Workspace)> Create(string name, string items, string tests)
     {
         var workspace = await FixtureWorkspace.Get();
