@@ -258,11 +258,13 @@ public class SandlockExec : Microsoft.Build.Tasks.Exec
     {
         // Exec checked WorkingDirectory in ValidateParameters; GetWorkingDirectory throws if it has gone since.
         var workingDirectory = Path.GetFullPath(GetWorkingDirectory() ?? Directory.GetCurrentDirectory(), project.ProjectDirectory);
-        var environment = (EnvironmentVariables ?? [])
-            .Select(entry => entry.Split('=', 2))
-            .Where(pair => pair.Length == 2 && pair[0].Length > 0)
-            .Select(pair => KeyValuePair.Create(pair[0], pair[1]))
-            .ToList();
+        // A loop, not LINQ to pairs: every step reads these, and a fresh node JIT-compiles LINQ over a value type.
+        var environment = new List<KeyValuePair<string, string>>();
+        foreach (var entry in EnvironmentVariables ?? [])
+        {
+            var separator = entry.IndexOf('=', StringComparison.Ordinal);
+            if (separator > 0) environment.Add(new KeyValuePair<string, string>(entry[..separator], entry[(separator + 1)..]));
+        }
         return new StepPolicy.Step(project, root, workingDirectory, !string.IsNullOrEmpty(WorkingDirectory), scriptPath, tempDirectory, environment,
             Environment.GetEnvironmentVariables());
     }

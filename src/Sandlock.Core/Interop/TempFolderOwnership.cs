@@ -79,12 +79,23 @@ internal sealed class TempFolderOwnership : IDisposable
     public static int Sweep(string directory)
     {
         var removed = 0;
-        var marks = Directory.EnumerateFiles(directory, "sandlock-*" + Suffix).Select(m => (Mark: m, Folder: m[..^Suffix.Length]));
-        var abandoned = Directory.EnumerateFiles(directory, "sandlock-*" + Suffix + "-*")
-            .Where(m => DateTime.UtcNow - File.GetLastWriteTimeUtc(m) > PendingMarkAbandonedAfter)
-            .Select(m => (Mark: m, Folder: m[..m.LastIndexOf(Suffix + "-", StringComparison.Ordinal)]));
-        foreach (var (lockPath, folder) in marks.Concat(abandoned).ToList())
+        // Two lists and loops, not LINQ over (mark, folder) tuples: a build node's first step ran this beside it, and
+        // a fresh process JIT-compiles framework generics over tuples (~15 methods here).
+        List<string> marks = [], folders = [];
+        foreach (var mark in Directory.EnumerateFiles(directory, "sandlock-*" + Suffix))
         {
+            marks.Add(mark);
+            folders.Add(mark[..^Suffix.Length]);
+        }
+        foreach (var mark in Directory.EnumerateFiles(directory, "sandlock-*" + Suffix + "-*"))
+        {
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(mark) <= PendingMarkAbandonedAfter) continue;
+            marks.Add(mark);
+            folders.Add(mark[..mark.LastIndexOf(Suffix + "-", StringComparison.Ordinal)]);
+        }
+        for (var i = 0; i < marks.Count; i++)
+        {
+            var (lockPath, folder) = (marks[i], folders[i]);
             SafeFileHandle handle;
             try { handle = File.OpenHandle(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }

@@ -43,9 +43,28 @@ internal sealed class SupervisedSession
         IReadOnlyList<IRestartable> Restartable)
     {
         /// <summary>The chains whose handlers want every call of their syscall, made once: each call of them takes the same list.</summary>
-        public IReadOnlyDictionary<int, SyscallHandler[]> Unconditional { get; } = Chains
-            .Where(chain => chain.Value.TrueForAll(h => h.When is null))
-            .ToDictionary(chain => chain.Key, chain => chain.Value.Select(h => h.Handler).ToArray());
+        public IReadOnlyDictionary<int, SyscallHandler[]> Unconditional { get; } = UnconditionalOf(Chains);
+
+        // Loops, not LINQ over the dictionary's pairs and the chains' tuples: a fresh process JIT-compiles framework
+        // generics over value types (a build node's first routed step, a test host's first sandbox).
+        private static Dictionary<int, SyscallHandler[]> UnconditionalOf(
+            IReadOnlyDictionary<int, List<(SyscallHandler Handler, Confinement.Seccomp.ArgumentMatch? When)>> chains)
+        {
+            var unconditional = new Dictionary<int, SyscallHandler[]>();
+            foreach (var pair in chains)
+            {
+                var chain = pair.Value;
+                var handlers = new SyscallHandler[chain.Count];
+                var always = true;
+                for (var i = 0; i < chain.Count && always; i++)
+                {
+                    always = chain[i].When is null;
+                    handlers[i] = chain[i].Handler;
+                }
+                if (always) unconditional[pair.Key] = handlers;
+            }
+            return unconditional;
+        }
 
         public static HandlerTable Of(IEnumerable<SyscallHandler> handlers, SyscallTable table)
         {

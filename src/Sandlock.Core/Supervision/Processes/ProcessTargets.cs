@@ -30,12 +30,17 @@ internal sealed class ProcessTargets : SyscallHandler
     };
 
     /// <summary>When each call names another process: the filter holds (or, without a supervisor, refuses) only those.</summary>
-    public static IReadOnlyDictionary<string, ArgumentMatch> Targeting { get; } = new Dictionary<string, ArgumentMatch>(
-        PidArgument.Select(kv => KeyValuePair.Create(kv.Key, ArgumentMatch.NonZero(kv.Value))))
+    public static IReadOnlyDictionary<string, ArgumentMatch> Targeting { get; } = TargetingOf();
+
+    // A loop, not a Select over the pairs: LINQ over KeyValuePair<string, int> is JIT-compiled in every fresh process.
+    private static Dictionary<string, ArgumentMatch> TargetingOf()
     {
-        ["setpriority"] = ArgumentMatch.All(ArgumentMatch.OneOf(0, PrioProcess, PrioPgrp), ArgumentMatch.AnySet(1, uint.MaxValue)),
-        ["ioprio_set"] = ArgumentMatch.All(ArgumentMatch.OneOf(0, IoprioWhoProcess, IoprioWhoPgrp), ArgumentMatch.AnySet(1, uint.MaxValue)),
-    };
+        var targeting = new Dictionary<string, ArgumentMatch>(StringComparer.Ordinal);
+        foreach (var pair in PidArgument) targeting[pair.Key] = ArgumentMatch.NonZero(pair.Value);
+        targeting["setpriority"] = ArgumentMatch.All(ArgumentMatch.OneOf(0, PrioProcess, PrioPgrp), ArgumentMatch.AnySet(1, uint.MaxValue));
+        targeting["ioprio_set"] = ArgumentMatch.All(ArgumentMatch.OneOf(0, IoprioWhoProcess, IoprioWhoPgrp), ArgumentMatch.AnySet(1, uint.MaxValue));
+        return targeting;
+    }
 
     /// <summary>
     /// A user's every process, the supervisor included, is no target a sandbox may name: refused in the filter itself.
