@@ -18,13 +18,6 @@ public sealed class PolicyFileAddedAfterBuildTests
         }
         """;
 
-    private const string XunitPackages = """
-          <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
-          <PackageReference Include="xunit" Version="2.9.3" />
-          <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
-          <PackageReference Include="Sandlock.Testing.Xunit" Version="$(SandlockVersion)" />
-        """;
-
     private static string XunitTests(string attribute) =>
         ReadsSecret.Replace("@TEST@", attribute, StringComparison.Ordinal).Replace("@EQUAL@", "Xunit.Assert.Equal", StringComparison.Ordinal);
 
@@ -32,7 +25,7 @@ public sealed class PolicyFileAddedAfterBuildTests
     public async Task ASandboxedTestRunWithoutBuildingReadsTheAddedPolicyFile()
     {
         var (project, workspace) = await ProjectOutsideRepository.Create("SandboxedAdded",
-            $"<PropertyGroup><IsTestProject>true</IsTestProject></PropertyGroup>\n<ItemGroup>\n{XunitPackages}</ItemGroup>",
+            ProjectOutsideRepository.XunitTestProject(),
             XunitTests("[Xunit.Fact, Sandlock.Testing.Xunit.Sandboxed]"));
         await Build(project, workspace);
 
@@ -45,7 +38,7 @@ public sealed class PolicyFileAddedAfterBuildTests
     public async Task AVsTestHostConfinedWholeRunWithoutBuildingReadsTheAddedPolicyFile()
     {
         var (project, workspace) = await ProjectOutsideRepository.Create("VsTestAdded",
-            $"<PropertyGroup><IsTestProject>true</IsTestProject><SandlockTestHost>true</SandlockTestHost></PropertyGroup>\n<ItemGroup>\n{XunitPackages}</ItemGroup>",
+            ProjectOutsideRepository.XunitTestProject("<SandlockTestHost>true</SandlockTestHost>"),
             XunitTests("[Xunit.Fact]"));
         await Build(project, workspace);
 

@@ -23,15 +23,7 @@ public sealed class WholeHostNewProjectTests
         }
         """;
 
-    private const string VsTestHostXunit = """
-        <PropertyGroup><IsTestProject>true</IsTestProject><SandlockTestHost>true</SandlockTestHost></PropertyGroup>
-        <ItemGroup>
-          <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
-          <PackageReference Include="xunit" Version="2.9.3" />
-          <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
-          <PackageReference Include="Sandlock.Testing.Xunit" Version="$(SandlockVersion)" />
-        </ItemGroup>
-        """;
+    private static readonly string VsTestHostXunit = ProjectOutsideRepository.XunitTestProject("<SandlockTestHost>true</SandlockTestHost>");
 
     private static string MsTestTests => "[Microsoft.VisualStudio.TestTools.UnitTesting.TestClass]\n" + Tests(
         "[Microsoft.VisualStudio.TestTools.UnitTesting.TestMethod]", "Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual",

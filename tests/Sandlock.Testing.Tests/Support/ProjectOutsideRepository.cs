@@ -6,6 +6,17 @@ namespace Sandlock.Testing.Tests.Support;
 /// </summary>
 public static class ProjectOutsideRepository
 {
+    /// <summary>An xunit v2 test project (VSTest) with Sandlock.Testing.Xunit; <paramref name="properties"/> go beside IsTestProject.</summary>
+    public static string XunitTestProject(string properties = "") => $"""
+        <PropertyGroup><IsTestProject>true</IsTestProject>{properties}</PropertyGroup>
+        <ItemGroup>
+          <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+          <PackageReference Include="xunit" Version="2.9.3" />
+          <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+          <PackageReference Include="Sandlock.Testing.Xunit" Version="$(SandlockVersion)" />
+        </ItemGroup>
+        """;
+
     /// <summary>An MSTest app on Microsoft.Testing.Platform with Sandlock.Testing.Platform: <c>--sandlock</c> confines its host whole.</summary>
     public const string MsTestPlatformApp = """
         <PropertyGroup><OutputType>Exe</OutputType><EnableMSTestRunner>true</EnableMSTestRunner></PropertyGroup>
