@@ -11,6 +11,9 @@
 #   SANDLOCK=/path/to/sandlock bench/cli-startup.sh    measures that binary instead
 #   RUNS=300 ROUNDS=6 bench/cli-startup.sh   runs per command (default 200) and rounds they are spread over (5)
 #   API_ROUNDS=0 bench/cli-startup.sh        skips the API row (default 200 rounds; needs the dotnet SDK)
+#   UNPRIVILEGED_UID=0 bench/cli-startup.sh  skips the pair run as an unprivileged user (run as root, the script also
+#                                            times sandlock and bubblewrap as uid 65534, or the uid given: the way
+#                                            most users run them, bubblewrap then in a user namespace of its own)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -50,17 +53,21 @@ names=()
 declare -A commands=()
 add() { local name="$1"; shift; names+=("$name"); commands[$name]="$(printf '%q ' "$@")"; }
 
+# A command named unprivileged-* runs as $unprivileged_uid: hyperfine itself is started under setpriv, so the
+# switch of user is not part of the time.
 measure_once() {
-    local command="$1" per_round=$((runs / rounds))
+    local command="$1" per_round=$((runs / rounds)) as_user=()
+    [[ "$2" == unprivileged-* ]] && as_user=(setpriv --reuid="$unprivileged_uid" --regid="$unprivileged_uid" --clear-groups env HOME=/tmp)
     if [[ $have_hyperfine -eq 1 ]]; then
         local csv
         csv="$(mktemp)"
-        hyperfine -N -w "$warmup" -r "$per_round" --export-csv "$csv" --style none -- "$command" >/dev/null 2>&1
+        chmod 666 "$csv"
+        "${as_user[@]}" hyperfine -N -w "$warmup" -r "$per_round" --export-csv "$csv" --style none -- "$command" >/dev/null 2>&1
         awk -F, 'NR == 2 { printf "%.3f:%.3f", $4 * 1000, ($5 + $6) * 1000 }' "$csv"
         rm -f "$csv"
     else
         local i start end
-        eval "set -- $command"
+        eval "set -- ${as_user[*]@Q} $command"
         for ((i = 0; i < warmup; i++)); do "$@" >/dev/null 2>&1; done
         for ((i = 0; i < per_round; i++)); do
             start=$(date +%s%N); "$@" >/dev/null 2>&1; end=$(date +%s%N)
@@ -76,7 +83,7 @@ measure_all() {
     local round name
     for ((round = 1; round <= rounds; round++)); do
         echo "round $round of $rounds" >&2
-        for name in "${names[@]}"; do samples[$name]+="$(measure_once "${commands[$name]}") "; done
+        for name in "${names[@]}"; do samples[$name]+="$(measure_once "${commands[$name]}" "$name") "; done
     done
 }
 
@@ -105,6 +112,18 @@ if [[ $have_faketime -eq 1 ]] && faketime "2000-01-01 00:00:00" /bin/date >/dev/
     add faketime-date faketime "2000-01-01 00:00:00" /bin/date
 else
     have_faketime=0
+fi
+
+# The same pair as an unprivileged user, when the script runs as root and that user can run this binary.
+unprivileged_uid="${UNPRIVILEGED_UID:-65534}"
+have_unprivileged=0
+as_unprivileged() { setpriv --reuid="$unprivileged_uid" --regid="$unprivileged_uid" --clear-groups env HOME=/tmp "$@"; }
+if [[ $(id -u) -eq 0 && "$unprivileged_uid" -ne 0 && $have_bwrap -eq 1 ]] && command -v setpriv >/dev/null 2>&1 \
+    && as_unprivileged "$SANDLOCK" run "${binds[@]}" -- /bin/true >/dev/null 2>&1 \
+    && as_unprivileged bwrap --unshare-all "${bwrap_binds[@]}" -- /bin/true >/dev/null 2>&1; then
+    have_unprivileged=1
+    add unprivileged-bwrap bwrap --unshare-all "${bwrap_binds[@]}" -- /bin/true
+    add unprivileged-run "$SANDLOCK" run "${binds[@]}" -- /bin/true
 fi
 
 # The API row: its own process, since Process.Start and the library are measured inside one .NET process.
@@ -140,6 +159,12 @@ else
     echo "skipped: bubblewrap not installed" >&2
     row "bwrap /bin/true" "skipped" "" "bubblewrap not installed"
     line "sandlock run, read-only /usr /lib /bin: /bin/true" run "$(versus run bare bare)"
+fi
+if [[ $have_unprivileged -eq 1 ]]; then
+    line "as uid $unprivileged_uid: bwrap --unshare-all (a user namespace)" unprivileged-bwrap "$(versus unprivileged-bwrap bare bare)"
+    line "as uid $unprivileged_uid: sandlock run, the same" unprivileged-run "$(versus unprivileged-run unprivileged-bwrap bwrap) <- goal <= 1"
+elif [[ $(id -u) -eq 0 ]]; then
+    echo "skipped: the unprivileged pair (UNPRIVILEGED_UID=0, no setpriv or bubblewrap, or uid $unprivileged_uid cannot run $SANDLOCK or bwrap)" >&2
 fi
 line "sandlock --version" version "$(versus version bare bare) <- goal <= 10 ms wall"
 line "bare /bin/date" date ""
