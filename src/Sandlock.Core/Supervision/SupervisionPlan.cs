@@ -218,5 +218,11 @@ internal sealed class SupervisionPlan
 
     private SupervisedSession.HandlerTable? _table;
 
-    public SupervisedSession CreateSession() => new(_table ??= SupervisedSession.HandlerTable.Of(_handlers, SyscallTable.Current));
+    /// <summary>Which handlers hold which syscall: made by the first session, or ahead of it by a provisioned session.</summary>
+    private SupervisedSession.HandlerTable Table => _table ??= SupervisedSession.HandlerTable.Of(_handlers, SyscallTable.Current);
+
+    public SupervisedSession CreateSession() => new(Table);
+
+    /// <summary>Makes the handler table now, so that a session's first command does not.</summary>
+    public void MakeHandlerTable() => _ = Table;
 }

@@ -99,6 +99,30 @@ public sealed class SessionTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_command_of_a_session_starts_with_the_environment_as_it_was_provisioned()
+    {
+        var name = $"SANDLOCK_SESSION_ENV_{Guid.NewGuid():N}";
+        Environment.SetEnvironmentVariable(name, "at-provisioning");
+        try
+        {
+            var session = await _backend.ProvisionAsync(SystemOnly().Build());
+            await using var _ = Terminating(session);
+            // Changed before the session's first command: the commands still see what was there when it was provisioned.
+            Environment.SetEnvironmentVariable(name, "changed-later");
+            for (var i = 0; i < 2; i++)
+            {
+                var result = await Exec(session, "sh", "-c", $"echo \"${name}\"");
+                AssertSucceeded(result);
+                Assert.Equal("at-provisioning\n", result.StandardOutputText);
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    [Fact]
     public async Task The_session_temp_folder_is_writable_and_goes_with_the_session()
     {
         var session = await _backend.ProvisionAsync(SystemOnly().Build());

@@ -50,7 +50,7 @@ public sealed class LocalSandboxBackend : ISandboxBackend
         try
         {
             var effective = temp is null ? policy : WithTempFolder(policy, temp.HostPath);
-            var session = new LocalSession($"{BackendName}-{Guid.NewGuid():N}"[..18], ProvisionedConfinement.Create(effective), temp);
+            var session = new LocalSession($"{BackendName}-{Guid.NewGuid():N}"[..18], ProvisionedConfinement.ForSession(effective), temp);
             // The first command's child too is confined ahead, on the spawn thread, while the caller does other things.
             lock (session.Gate) session.PrepareNext();
             return Task.FromResult(Describe(session));
@@ -80,7 +80,7 @@ public sealed class LocalSandboxBackend : ISandboxBackend
             local.RequireNotTerminated("attach a mount");
             var spec = $"{mount.Path}:{mount.HostPath}{(mount.ReadOnly ? ":ro" : "")}";
             var policy = local.Current.Policy.ToBuilder().FsMount(spec, "attached mount").Build();
-            local.Supersede(ProvisionedConfinement.Create(policy));
+            local.Supersede(ProvisionedConfinement.ForSession(policy));
             return Task.FromResult(Describe(local));
         }
     }
@@ -98,7 +98,7 @@ public sealed class LocalSandboxBackend : ISandboxBackend
             var next = builder.Build();
             // Resolved (and pinned) before anything changes: a name that does not resolve changes nothing.
             var narrowing = Supervision.Network.NetworkRules.Compile(next);
-            var provisioned = ProvisionedConfinement.Create(next);
+            var provisioned = ProvisionedConfinement.ForSession(next);
             foreach (var running in local.All) running.Plan.Supervised?.Gate?.Narrow(narrowing);
             local.Supersede(provisioned);
             return Task.FromResult(Describe(local));
