@@ -10,19 +10,24 @@ internal sealed class OutputLines(Encoding encoding, Action<string> onLine)
 {
     private readonly Decoder _decoder = encoding.GetDecoder();
     private readonly StringBuilder _line = new();
-    private char[] _chars = new char[4096];
+    // Sized to what arrives: most steps print a few lines, and a build node runs thousands of them.
+    private char[] _chars = [];
     private bool _skipNextLineFeed;
 
     public void Add(ReadOnlySpan<byte> bytes)
     {
         var needed = _decoder.GetCharCount(bytes, flush: false);
-        if (needed > _chars.Length) _chars = new char[needed];
+        if (needed > _chars.Length) _chars = new char[Math.Max(needed, MinimumBuffer)];
         var count = _decoder.GetChars(bytes, _chars, flush: false);
         Split(_chars.AsSpan(0, count));
     }
 
+    private const int MinimumBuffer = 256;
+
     public void Complete()
     {
+        var needed = _decoder.GetCharCount([], flush: true);
+        if (needed > _chars.Length) _chars = new char[needed];
         var count = _decoder.GetChars([], _chars, flush: true);
         Split(_chars.AsSpan(0, count));
         if (_line.Length > 0) Emit();

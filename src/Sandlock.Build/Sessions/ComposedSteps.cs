@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using System.Collections;
 using System.Globalization;
-using System.Text;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Sandlock.Policy;
 using PolicyFileReader = Sandlock.Policy.Files.PolicyFile;
 
@@ -67,16 +69,23 @@ internal sealed class ComposedSteps
     }
 
     /// <summary>
-    /// Everything <see cref="StepPolicy.Compose"/> reads for a session step, as one string (<see cref="StepInputs.Composition"/>),
+    /// Everything <see cref="StepPolicy.Compose"/> reads for a session step, as one key (<see cref="StepInputs.Composition"/>),
     /// and the same without whether each output folder exists (<see cref="StepInputs.Session"/>): composing makes a
     /// missing one and grants it either way, so the policy does not depend on it, while the next step must compose
-    /// again (and make it) once it is gone.
+    /// again (and make it) once it is gone. The keys are SHA-256 digests of the length-prefixed fields: the build's
+    /// environment alone is kilobytes, which every step would otherwise copy twice into a key string.
     /// </summary>
     public static StepInputs InputsOf(ProjectSettings project, string? policyFile, IReadOnlyList<(string Name, string Value)> parameters,
         StepPolicy.Step step)
     {
-        var text = new StringBuilder(4096);
-        void Field(string? value) => text.Append(value?.Length ?? -1).Append(':').Append(value).Append('\n');
+        using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Field(string? value)
+        {
+            Span<byte> length = stackalloc byte[sizeof(int)];
+            BinaryPrimitives.WriteInt32LittleEndian(length, value?.Length ?? -1);
+            digest.AppendData(length);
+            digest.AppendData(MemoryMarshal.AsBytes(value.AsSpan()));
+        }
 
         Field(project.ProjectDirectory);
         Field(project.RepositoryRoot);
@@ -99,10 +108,15 @@ internal sealed class ComposedSteps
         foreach (var (name, value) in step.ExecEnvironment) { Field(name); Field(value); }
         Field("environment");
         foreach (DictionaryEntry entry in step.BuildEnvironment) { Field((string)entry.Key); Field((string?)entry.Value); }
-        var session = text.ToString();
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        digest.GetCurrentHash(hash);
+        var session = Convert.ToHexString(hash);
         Field("output folders");
-        foreach (var path in project.WritePaths) text.Append(Directory.Exists(path) ? 'd' : '-');
-        return new StepInputs(text.ToString(), session);
+        Span<char> folders = project.WritePaths.Count <= 256 ? stackalloc char[project.WritePaths.Count] : new char[project.WritePaths.Count];
+        for (var i = 0; i < folders.Length; i++) folders[i] = Directory.Exists(project.WritePaths[i]) ? 'd' : '-';
+        digest.AppendData(MemoryMarshal.AsBytes(folders));
+        digest.GetHashAndReset(hash);
+        return new StepInputs(Convert.ToHexString(hash), session);
     }
 
     private static string Existence(string path) => File.Exists(path) ? "f" : Directory.Exists(path) ? "d" : "-";
