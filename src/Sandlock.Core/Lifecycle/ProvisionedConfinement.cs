@@ -49,9 +49,17 @@ internal sealed class ProvisionedConfinement : IDisposable
     public static ProvisionedConfinement ForSession(SandboxPolicy policy)
     {
         var confinement = Create(policy);
-        confinement.SessionEnvironment();
-        confinement.Plan.Supervised?.MakeHandlerTable();
-        return confinement;
+        try
+        {
+            confinement.SessionEnvironment();
+            confinement.Plan.Supervised?.MakeHandlerTable();
+            return confinement;
+        }
+        catch
+        {
+            confinement.Dispose();
+            throw;
+        }
     }
 
     public void Dispose() => _ruleset?.Dispose();
