@@ -35,7 +35,19 @@ internal static class RunCommand
         var (policy, command) = (request.Policy, request.Command);
         if (request.Explain) return Explain.Print(policy, command);
         if (request.ReproRuns is { } runs)
-            return await ReproCheckCommand.RunAsync(policy, command, runs, request.Timeout, cancellationToken).ConfigureAwait(false);
+        {
+            // Interrupted, the check stops in order: its run is killed, its backup folder removed, and it exits 130.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var interrupted = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var terminated = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            return await ReproCheckCommand.RunAsync(policy, command, runs, request.Timeout, stop.Token).ConfigureAwait(false);
+
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+        }
 
         // This thread blocks in sandbox.Wait for the rest of the run: it watches the command's exit, the supervisor's
         // first held call and the registry's requests there, instead of starting a thread for them.
