@@ -37,13 +37,13 @@ internal static class StepPolicy
         if (step.WorkingDirectoryGiven && step.Root.Inside(step.WorkingDirectory) is { } cwd) builder.Cwd(cwd, "WorkingDirectory");
         PolicySettings.ApplyAll(builder, FrontDoor.Task, parameters, name => name);
         // A refusal the program swallows must still fail the step: record each one (the supervisor needs to run).
-        if (!builder.Build().NoSupervisor) builder.RecordFilesystemDenials(true, FrontDoorDefaults.Source);
+        if (!builder.Unvalidated.NoSupervisor) builder.RecordFilesystemDenials(true, FrontDoorDefaults.Source);
 
         // The step's environment is the build's, minus secrets, plus the policy's and Exec's own: set through the
-        // builder like every other field, so it is validated too.
-        var environment = Environment(builder.Build(), step);
+        // builder like every other field, so it is validated too (once, with the rest, by Build).
+        var environment = Environment(builder.Unvalidated, step);
         builder.CleanEnv(true, FrontDoorDefaults.Source);
-        foreach (var (name, value) in environment) builder.Env(name, value, "the build's environment");
+        builder.Env(environment, "the build's environment");
         return builder.Build();
     }
 

@@ -51,6 +51,12 @@ public sealed class SandboxPolicyBuilder
     /// <summary>The copy-on-write workdir set so far, for callers whose handling of the run depends on it; null when none.</summary>
     internal string? WorkdirDirectory => _policy.Workdir;
 
+    /// <summary>
+    /// The policy as set so far, neither validated nor with its paths read inside a chroot: for callers whose next
+    /// settings depend on a flag or the environment set before (<see cref="Build"/> checks every path each time).
+    /// </summary>
+    internal SandboxPolicy Unvalidated => _policy;
+
     private SandboxPolicyBuilder Set(string field, string? source, Func<SandboxPolicy, SandboxPolicy> change)
     {
         _policy = change(_policy);
@@ -219,11 +225,31 @@ public sealed class SandboxPolicyBuilder
         Set(SettingNames.CleanEnv, source, p => p with { CleanEnv = on });
     public SandboxPolicyBuilder Env(string key, string value, string? source = null)
     {
+        CheckVariable(key, value, source);
+        return Set(SettingNames.Env, source, p => p with { Env = p.Env.SetItem(key, value) });
+    }
+
+    /// <summary>Sets each variable as <see cref="Env(string, string, string?)"/> sets one, in one change of the policy.</summary>
+    public SandboxPolicyBuilder Env(IEnumerable<KeyValuePair<string, string>> variables, string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        // One builder, not a policy copy and a new dictionary per variable: a build step sets its whole environment.
+        var env = _policy.Env.ToBuilder();
+        foreach (var (key, value) in variables)
+        {
+            CheckVariable(key, value, source);
+            env[key] = value;
+        }
+        var result = env.ToImmutable();
+        return Set(SettingNames.Env, source, p => p with { Env = result });
+    }
+
+    private static void CheckVariable(string key, string value, string? source)
+    {
         if (key.Length == 0 || key.Contains('=') || key.Contains('\0'))
             throw new PolicyException(source ?? SettingNames.Env, $"invalid environment variable name '{key}'");
         if (value.Contains('\0'))
             throw new PolicyException(source ?? SettingNames.Env, $"invalid value for {key}: it contains a NUL character");
-        return Set(SettingNames.Env, source, p => p with { Env = p.Env.SetItem(key, value) });
     }
     public SandboxPolicyBuilder Env(string assignment) => EnvAssignment(assignment, null);
 

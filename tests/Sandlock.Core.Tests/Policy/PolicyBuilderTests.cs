@@ -36,6 +36,18 @@ public sealed class PolicyBuilderTests
         Assert.Contains("expected KEY=VALUE", error.Message);
     }
 
+    [Fact]
+    public void Many_variables_are_set_at_once_over_those_set_before_and_each_is_checked()
+    {
+        var policy = new SandboxPolicyBuilder().Env("KEPT", "1").Env("REPLACED", "old")
+            .Env([new("REPLACED", "new"), new("ADDED", "2")], "the build's environment").Build();
+        Assert.Equal(new Dictionary<string, string> { ["KEPT"] = "1", ["REPLACED"] = "new", ["ADDED"] = "2" }, policy.Env);
+        var badName = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().Env([new("GOOD", "1"), new("BAD=NAME", "2")], "the build's environment"));
+        Assert.Equal("the build's environment: invalid environment variable name 'BAD=NAME'", badName.Message);
+        var badValue = Assert.Throws<PolicyException>(() => new SandboxPolicyBuilder().Env([new("A", "b\0c")]));
+        Assert.Contains("invalid value for A: it contains a NUL character", badValue.Message);
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("65536")]
