@@ -132,11 +132,21 @@ switch (args)
         Console.WriteLine(ran.Status);
         await backend.TerminateAsync(session);
         return 0;
+    case ["provision"]:
+        // Provisions a session and runs nothing in it until stdin closes.
+        var provisionPolicy = new Sandlock.SandboxPolicyBuilder();
+        foreach (var path in new[] { "/usr", "/lib", "/lib64", "/bin" }.Where(Path.Exists)) provisionPolicy.FsRead(path);
+        var provisioner = new Sandlock.LocalSandboxBackend();
+        var provisioned = await provisioner.ProvisionAsync(provisionPolicy.Build());
+        Console.WriteLine("provisioned");
+        await Console.In.ReadToEndAsync();
+        await provisioner.TerminateAsync(provisioned);
+        return 0;
     case ["restore", var folder]:
         await using (var restored = await Sandlock.Sandbox.RestoreAsync(folder, Sandlock.StdioMode.Inherit))
             Console.WriteLine($"restored {(await restored.WaitAsync()).Status}");
         return 0;
     default:
-        Console.Error.WriteLine("usage: http METHOD URL [BODY] | digest URL | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND... | session COMMAND... | restore FOLDER");
+        Console.Error.WriteLine("usage: http METHOD URL [BODY] | digest URL | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND... | session COMMAND... | provision | restore FOLDER");
         return 2;
 }

@@ -158,6 +158,38 @@ public sealed class RegistryTests
         Assert.Contains("belongs to uid", RuntimeFolder.Check(folder, uid + 1));
     }
 
+    [Fact]
+    public async Task A_process_is_listed_from_its_first_session_provisioned_before_any_command_runs()
+    {
+        // A runtime folder of its own, which only the program's entry can be in.
+        var runtime = Directory.CreateTempSubdirectory("sandlock-provision-runtime-");
+        File.SetUnixFileMode(runtime.FullName, (UnixFileMode)0b111_000_000);
+        var info = new ProcessStartInfo(DotnetPrograms.Host) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var arg in (string[])["exec", DotnetPrograms.Assembly, "provision"]) info.ArgumentList.Add(arg);
+        info.Environment["XDG_RUNTIME_DIR"] = runtime.FullName;
+        using var program = Process.Start(info)!;
+        try
+        {
+            Assert.Equal("provisioned", await program.StandardOutput.ReadLineAsync());
+            var entries = Path.Combine(runtime.FullName, "sandlock");
+            var files = Directory.EnumerateFiles(entries).Select(Path.GetFileName).Order().ToList();
+            Assert.Equal(2, files.Count);
+            Assert.All(files, f => Assert.StartsWith($"{program.Id}-", f));
+            Assert.Equal([".lock", ".sock"], files.Select(Path.GetExtension));
+
+            program.StandardInput.Close();
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await program.WaitForExitAsync(limit.Token);
+            Assert.Equal(0, program.ExitCode);
+            Assert.Empty(Directory.EnumerateFiles(entries));
+        }
+        finally
+        {
+            if (!program.HasExited) program.Kill(entireProcessTree: true);
+            runtime.Delete(recursive: true);
+        }
+    }
+
     private static Process StartOwner(string name, params string[] command)
     {
         var info = new ProcessStartInfo(DotnetPrograms.Host) { RedirectStandardOutput = true, UseShellExecute = false };

@@ -5,7 +5,8 @@ namespace Sandlock.Lifecycle.Registry;
 /// <summary>
 /// The running sandboxes of this process, as other processes of the user see them through one
 /// <see cref="OwnerEndpoint"/>. Registering is a dictionary insert on the start path; the endpoint (a socket and a
-/// lock, one per process however many sandboxes run) is opened once, by the first sandbox, after its command started.
+/// lock, one per process however many sandboxes run) is opened once: as the process provisions its first session, or
+/// by its first sandbox after its command started.
 /// </summary>
 internal static class SandboxRegistry
 {
@@ -23,11 +24,20 @@ internal static class SandboxRegistry
     {
         var entry = new Entry(sandbox, NewId(), DateTimeOffset.UtcNow, System.Diagnostics.Stopwatch.GetTimestamp());
         while (!Live.TryAdd(entry.Id, entry)) entry = entry with { Id = NewId() };
-        if (Volatile.Read(ref _endpointRequested) == 0 && Interlocked.Exchange(ref _endpointRequested, 1) == 0)
-            // Here, not on the pool: a process whose first pool item this would be (the CLI) pays for the pool's gate
-            // and worker threads on its start path; the command is already running meanwhile.
-            OwnerEndpoint.OpenAndServe();
+        // Here, not on the pool: a process whose first pool item this would be (the CLI) pays for the pool's gate
+        // and worker threads on its start path; the command is already running meanwhile.
+        OpenEndpoint();
         return entry.Id;
+    }
+
+    /// <summary>
+    /// Opens this process's endpoint unless it is open. A session's provisioning calls it, so its first command does
+    /// not pay for the files, the socket and the event loop's thread (~1-2 ms in a fresh build node, ~20 us later).
+    /// </summary>
+    public static void OpenEndpoint()
+    {
+        if (Volatile.Read(ref _endpointRequested) == 0 && Interlocked.Exchange(ref _endpointRequested, 1) == 0)
+            OwnerEndpoint.OpenAndServe();
     }
 
     public static void Unregister(string? id)

@@ -1,5 +1,6 @@
 using Sandlock.Confinement;
 using Sandlock.Lifecycle;
+using Sandlock.Lifecycle.Registry;
 using Sandlock.Policy;
 
 namespace Sandlock;
@@ -51,6 +52,8 @@ public sealed class LocalSandboxBackend : ISandboxBackend
         {
             var effective = temp is null ? policy : WithTempFolder(policy, temp.HostPath);
             var session = new LocalSession($"{BackendName}-{Guid.NewGuid():N}"[..18], ProvisionedConfinement.ForSession(effective), temp);
+            // Its commands will be listed: the process's entry is made now, while the caller provisions.
+            SandboxRegistry.OpenEndpoint();
             // The first command's child too is confined ahead, on the spawn thread, while the caller does other things.
             lock (session.Gate) session.PrepareNext();
             return Task.FromResult(Describe(session));
