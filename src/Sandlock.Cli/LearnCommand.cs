@@ -45,6 +45,7 @@ internal static class LearnCommand
             return ExitCodes.Fail($"{output.Name}: no such folder: {folder}");
 
         await using var run = new LearningRun(request.Policy, request.Command, StdioMode.Inherit, request.Timeout);
+        using var signals = new SignalForwarding(run.Sandbox, PosixSignal.SIGINT, PosixSignal.SIGTERM);
         try
         {
             run.Start();
@@ -53,9 +54,7 @@ internal static class LearnCommand
         {
             return ExitCodes.Fail(e.Message, ExitCodes.For(e.Failure));
         }
-
-        using var interrupt = Forward(PosixSignal.SIGINT, run.Sandbox);
-        using var terminate = Forward(PosixSignal.SIGTERM, run.Sandbox);
+        signals.Started();
         var (result, observed) = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
         var words = PolicyVocabulary.CommandLine(RunOptions.Value(parsed, o.ProfileFile));
         foreach (var denial in result.Denials) Console.Error.WriteLine($"sandlock: {DisplayText.OneLine(DeniedAccess.Explain(denial, words))}");
@@ -77,11 +76,4 @@ internal static class LearnCommand
         }
         return result.ExitCode;
     }
-
-    private static PosixSignalRegistration Forward(PosixSignal signal, Sandbox sandbox) =>
-        PosixSignalRegistration.Create(signal, context =>
-        {
-            context.Cancel = true;
-            sandbox.Signal(context.Signal == PosixSignal.SIGINT ? 2 : 15);
-        });
 }

@@ -59,6 +59,7 @@ internal static class RunCommand
             // As they happen: a client outside needs the real port while the command still runs.
             OnPortMapped = mapping => Console.Error.WriteLine($"sandlock: {mapping}"),
         };
+        using var signals = new SignalForwarding(sandbox, PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT);
         try
         {
             sandbox.Start();
@@ -67,14 +68,9 @@ internal static class RunCommand
         {
             return ExitCodes.Fail(e.Message, ExitCodes.For(e.Failure));
         }
+        signals.Started();
         foreach (var degraded in sandbox.Degraded)
             Console.Error.WriteLine($"sandlock: warning: running without {degraded} (allowed by --allow-degraded)");
-
-        // The command runs in its own process group, so terminal signals reach only us: pass them on.
-        using var interrupt = Forward(PosixSignal.SIGINT, sandbox);
-        using var terminate = Forward(PosixSignal.SIGTERM, sandbox);
-        using var hangup = Forward(PosixSignal.SIGHUP, sandbox);
-        using var quit = Forward(PosixSignal.SIGQUIT, sandbox);
 
         // Blocking, not awaiting: an await would resume on a thread-pool thread, which this process has not made yet.
         var result = sandbox.Wait(cancellationToken);
@@ -86,17 +82,4 @@ internal static class RunCommand
         if (result.ChangesKeptAt is { } kept) Console.Error.WriteLine($"sandlock: the changes to {policy.Workdir} are kept in {kept}");
         return result.ExitCode;
     }
-
-    private static PosixSignalRegistration Forward(PosixSignal signal, Sandbox sandbox) =>
-        PosixSignalRegistration.Create(signal, context =>
-        {
-            context.Cancel = true;
-            sandbox.Signal(context.Signal switch
-            {
-                PosixSignal.SIGINT => 2,
-                PosixSignal.SIGQUIT => 3,
-                PosixSignal.SIGHUP => 1,
-                _ => 15,
-            });
-        });
 }
