@@ -5,7 +5,8 @@ namespace Sandlock.Tests;
 
 /// <summary>
 /// Signals sent to <c>sandlock run</c> go to the command, and the command's exit is sandlock's: a command that handles
-/// one finishes as it chooses. A repro check, which has no one command to pass them to, stops on them.
+/// one finishes as it chooses. A repro check, which has no one command to pass them to, stops on them; killed outright,
+/// it leaves its folder to the next sweep.
 /// </summary>
 public sealed class SignalForwardingTests
 {
@@ -64,6 +65,29 @@ public sealed class SignalForwardingTests
             await WaitForExit(cli);
             Assert.Equal(130, cli.ExitCode);
             Assert.Empty(temp.EnumerateDirectories("sandlock-repro-*"));
+            Assert.True(SpinWait.SpinUntil(() => !SleepRunning(marker), TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            EndIfRunning(cli);
+            temp.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_repro_checks_folder_is_left_to_the_next_sweep()
+    {
+        var marker = $"6{Random.Shared.Next(100, 999)}";
+        var temp = Directory.CreateTempSubdirectory("sandlock-signal-test-");
+        using var cli = Start(temp.FullName, "run", "--repro-check", "3", "--", "sleep", marker);
+        try
+        {
+            Assert.True(SpinWait.SpinUntil(() => SleepRunning(marker), TimeSpan.FromSeconds(30)));
+            cli.Kill();
+            await WaitForExit(cli);
+            Assert.NotEmpty(temp.EnumerateDirectories("sandlock-repro-*"));
+            Assert.Equal(1, Sandlock.Interop.TempFolderOwnership.Sweep(temp.FullName));
+            Assert.Empty(temp.EnumerateFileSystemInfos("sandlock-repro-*"));
             Assert.True(SpinWait.SpinUntil(() => !SleepRunning(marker), TimeSpan.FromSeconds(30)));
         }
         finally

@@ -20,6 +20,8 @@ internal static class ReproCheck
     {
         if (runs < 2) throw new ArgumentOutOfRangeException(nameof(runs), "a reproducibility check needs at least 2 runs");
         var backup = Directory.CreateTempSubdirectory("sandlock-repro-").FullName;
+        // Marked: a check killed midway leaves its copy of the write paths to a later process's sweep.
+        var ownership = Interop.TempFolderOwnership.Claim(backup);
         try
         {
             // Not .NET's named-mutex folder: its lock files are not output, and other processes' live ones are there.
@@ -44,6 +46,7 @@ internal static class ReproCheck
         finally
         {
             Directory.Delete(backup, recursive: true);
+            ownership?.Dispose();
         }
     }
 
