@@ -52,42 +52,44 @@ public sealed class SignalForwardingTests
     [Fact]
     public async Task An_interrupted_repro_check_ends_its_run_exits_130_and_leaves_no_folder()
     {
-        var marker = $"5{Random.Shared.Next(100, 999)}";
-        // A temp directory of its own: the check keeps its backup folder there, which only an orderly end removes
-        // (killed by the signal instead, sandlock would also exit 130, and its runs would die with it).
-        var temp = Directory.CreateTempSubdirectory("sandlock-signal-test-");
-        using var cli = Start(temp.FullName, "run", "--repro-check", "3", "--", "sleep", marker);
-        try
+        // Killed by the signal instead, sandlock would also exit 130, and its runs would die with it: only an orderly
+        // end removes the backup folder.
+        await WithReproCheck(async (cli, temp) =>
         {
-            Assert.True(SpinWait.SpinUntil(() => SleepRunning(marker), TimeSpan.FromSeconds(30)));
-            Assert.NotEmpty(temp.EnumerateDirectories("sandlock-repro-*"));
             Send(cli, "INT");
             await WaitForExit(cli);
             Assert.Equal(130, cli.ExitCode);
             Assert.Empty(temp.EnumerateDirectories("sandlock-repro-*"));
-            Assert.True(SpinWait.SpinUntil(() => !SleepRunning(marker), TimeSpan.FromSeconds(30)));
-        }
-        finally
-        {
-            EndIfRunning(cli);
-            temp.Delete(recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task A_killed_repro_checks_folder_is_left_to_the_next_sweep()
     {
-        var marker = $"6{Random.Shared.Next(100, 999)}";
-        var temp = Directory.CreateTempSubdirectory("sandlock-signal-test-");
-        using var cli = Start(temp.FullName, "run", "--repro-check", "3", "--", "sleep", marker);
-        try
+        await WithReproCheck(async (cli, temp) =>
         {
-            Assert.True(SpinWait.SpinUntil(() => SleepRunning(marker), TimeSpan.FromSeconds(30)));
             cli.Kill();
             await WaitForExit(cli);
             Assert.NotEmpty(temp.EnumerateDirectories("sandlock-repro-*"));
             Assert.Equal(1, Sandlock.Interop.TempFolderOwnership.Sweep(temp.FullName));
             Assert.Empty(temp.EnumerateFileSystemInfos("sandlock-repro-*"));
+        });
+    }
+
+    /// <summary>
+    /// A repro check of a sleep, in a temp directory of its own (where it keeps its backup folder), once its first run
+    /// sleeps; afterwards the sleep must be gone.
+    /// </summary>
+    private static async Task WithReproCheck(Func<Process, DirectoryInfo, Task> test)
+    {
+        var marker = $"5{Random.Shared.Next(100, 999)}";
+        var temp = Directory.CreateTempSubdirectory("sandlock-signal-test-");
+        using var cli = Start(temp.FullName, "run", "--repro-check", "3", "--", "sleep", marker);
+        try
+        {
+            Assert.True(SpinWait.SpinUntil(() => SleepRunning(marker), TimeSpan.FromSeconds(30)));
+            Assert.NotEmpty(temp.EnumerateDirectories("sandlock-repro-*"));
+            await test(cli, temp);
             Assert.True(SpinWait.SpinUntil(() => !SleepRunning(marker), TimeSpan.FromSeconds(30)));
         }
         finally
