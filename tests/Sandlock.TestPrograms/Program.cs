@@ -113,8 +113,7 @@ switch (args)
             return 3;
         }
     case ["own", var name, .. var owned]:
-        var builder = new Sandlock.SandboxPolicyBuilder().Name(name);
-        foreach (var path in new[] { "/usr", "/lib", "/lib64", "/bin" }.Where(Path.Exists)) builder.FsRead(path);
+        var builder = SystemReads().Name(name);
         await using (var sandbox = new Sandlock.Sandbox(builder.Build(), owned, Sandlock.StdioMode.Inherit))
         {
             sandbox.Start();
@@ -123,8 +122,7 @@ switch (args)
         }
         return 0;
     case ["session", .. var command]:
-        var sessionPolicy = new Sandlock.SandboxPolicyBuilder().FsRead("/proc");
-        foreach (var path in new[] { "/usr", "/lib", "/lib64", "/bin" }.Where(Path.Exists)) sessionPolicy.FsRead(path);
+        var sessionPolicy = SystemReads().FsRead("/proc");
         var backend = new Sandlock.LocalSandboxBackend();
         var session = await backend.ProvisionAsync(sessionPolicy.Build());
         Console.WriteLine($"session {session.TempFolder}");
@@ -134,8 +132,7 @@ switch (args)
         return 0;
     case ["provision"]:
         // Provisions a session and runs nothing in it until stdin closes.
-        var provisionPolicy = new Sandlock.SandboxPolicyBuilder();
-        foreach (var path in new[] { "/usr", "/lib", "/lib64", "/bin" }.Where(Path.Exists)) provisionPolicy.FsRead(path);
+        var provisionPolicy = SystemReads();
         var provisioner = new Sandlock.LocalSandboxBackend();
         var provisioned = await provisioner.ProvisionAsync(provisionPolicy.Build());
         Console.WriteLine("provisioned");
@@ -149,4 +146,12 @@ switch (args)
     default:
         Console.Error.WriteLine("usage: http METHOD URL [BODY] | digest URL | alloc MB | random | time | list FOLDER | sample FOLDER [random] | own NAME COMMAND... | session COMMAND... | provision | restore FOLDER");
         return 2;
+}
+
+// The system folders a command needs to start, those of them this machine has.
+static Sandlock.SandboxPolicyBuilder SystemReads()
+{
+    var builder = new Sandlock.SandboxPolicyBuilder();
+    foreach (var path in new[] { "/usr", "/lib", "/lib64", "/bin" }.Where(Path.Exists)) builder.FsRead(path);
+    return builder;
 }
