@@ -108,8 +108,8 @@ internal sealed class PreparedChild : IDisposable
         }
     }
 
-    /// <summary>Ends a child being prepared, now or as soon as it is made.</summary>
-    public static void DisposeWhenMade(Task<PreparedChild?> next) =>
+    /// <summary>Ends a child being prepared, now or as soon as it is made; the task ends once it is reaped.</summary>
+    public static Task DisposeWhenMade(Task<PreparedChild?> next) =>
         next.ContinueWith(made =>
         {
             if (made.IsCompletedSuccessfully) made.Result?.Dispose();

@@ -87,7 +87,7 @@ internal static class RepeatedPolicies
             if (!ReferenceEquals(entry.Next, next)) return;
             Detach(entry);
         }
-        PreparedChild.DisposeWhenMade(next);
+        _ = PreparedChild.DisposeWhenMade(next);
     }
 
     private static Entry? Find(SandboxPolicy policy)
@@ -108,7 +108,7 @@ internal static class RepeatedPolicies
         {
             var last = Entries.Last!.Value;
             Entries.RemoveLast();
-            if (Detach(last) is { } dropped) PreparedChild.DisposeWhenMade(dropped);
+            if (Detach(last) is { } dropped) _ = PreparedChild.DisposeWhenMade(dropped);
         }
         return entry;
     }

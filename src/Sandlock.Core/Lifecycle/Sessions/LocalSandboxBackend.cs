@@ -192,12 +192,15 @@ public sealed class LocalSandboxBackend : ISandboxBackend
     {
         var local = Local(session);
         IReadOnlyList<Sandbox> running;
+        Task preparedReaped;
         lock (local.Gate)
         {
             if (local.State == SandboxSessionState.Terminated) return;
-            local.Terminate();
+            preparedReaped = local.Terminate();
             running = local.Running;
         }
+        // A child still being prepared uses the session's ruleset and is forked later: nothing of it may outlive this call.
+        await preparedReaped.ConfigureAwait(false);
         foreach (var sandbox in running) sandbox.Kill();
         foreach (var sandbox in running)
         {

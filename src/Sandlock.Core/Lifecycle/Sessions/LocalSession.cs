@@ -46,7 +46,7 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
     /// <summary>Later commands start with <paramref name="next"/>; commands already running keep what they started with.</summary>
     public void Supersede(ProvisionedConfinement next)
     {
-        DiscardPrepared();
+        _ = DiscardPrepared();
         _superseded.Add(Current);
         Current = next;
     }
@@ -84,12 +84,12 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
         _next = SpawnThread.OnSpawnThreadAsync(() => PreparedChild.Prepare(confinement, request));
     }
 
-    /// <summary>Kills the prepared child, now or as soon as it is made.</summary>
-    private void DiscardPrepared()
+    /// <summary>Kills the prepared child, now or as soon as it is made; the task ends once it is reaped.</summary>
+    private Task DiscardPrepared()
     {
         var next = _next;
         _next = null;
-        if (next is not null) PreparedChild.DisposeWhenMade(next);
+        return next is null ? Task.CompletedTask : PreparedChild.DisposeWhenMade(next);
     }
 
     public void Started(Sandbox sandbox) => _running.Add(sandbox);
@@ -100,16 +100,17 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
 
     public void Suspend()
     {
-        DiscardPrepared();
+        _ = DiscardPrepared();
         State = SandboxSessionState.Suspended;
     }
 
     public void Resume() => State = SandboxSessionState.Live;
 
-    public void Terminate()
+    /// <summary>No command starts after this; the task ends once a child prepared for the next one is reaped.</summary>
+    public Task Terminate()
     {
-        DiscardPrepared();
         State = SandboxSessionState.Terminated;
+        return DiscardPrepared();
     }
 
     /// <summary>After the last command has ended: the ruleset fds and the temp folder go.</summary>
