@@ -89,6 +89,23 @@ public sealed class PreparedChildTests : IDisposable
     }
 
     [Fact]
+    public async Task Termination_returns_only_once_every_child_prepared_ahead_is_reaped_even_one_still_being_made()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            // Changed and terminated at once: the child confined at provisioning is still being made when the change
+            // discards it, and the termination finds none pending of its own (a command's next one: the leak tests).
+            var session = await _backend.ProvisionAsync(SystemOnly().Build());
+            var superseded = ((LocalSession)session.BackendState!).NextPrepared;
+            await _backend.ApplyNetworkPolicyAsync(session, NetworkPolicy.None);
+            await _backend.TerminateAsync(session);
+            Assert.NotNull(superseded);
+            Assert.True(superseded.IsCompleted);
+            if (await superseded is { } child) Assert.Equal("gone", State(child.Pid));
+        }
+    }
+
+    [Fact]
     public async Task A_command_with_inherited_stdio_is_launched_in_the_prepared_child_too()
     {
         var session = await _backend.ProvisionAsync(SystemOnly().FsWrite(_dir.Path).Build());

@@ -199,7 +199,6 @@ public sealed class LocalSandboxBackend : ISandboxBackend
             preparedReaped = local.Terminate();
             running = local.Running;
         }
-        // A child still being prepared uses the session's ruleset and is forked later: nothing of it may outlive this call.
         await preparedReaped.ConfigureAwait(false);
         foreach (var sandbox in running) sandbox.Kill();
         foreach (var sandbox in running)

@@ -12,6 +12,7 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
     private readonly List<ProvisionedConfinement> _superseded = [];
     private readonly HashSet<Sandbox> _running = [];
     private Task<PreparedChild?>? _next;
+    private readonly List<Task> _discarding = [];
 
     public string Id { get; } = id;
 
@@ -46,7 +47,7 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
     /// <summary>Later commands start with <paramref name="next"/>; commands already running keep what they started with.</summary>
     public void Supersede(ProvisionedConfinement next)
     {
-        _ = DiscardPrepared();
+        DiscardPrepared();
         _superseded.Add(Current);
         Current = next;
     }
@@ -84,12 +85,14 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
         _next = SpawnThread.OnSpawnThreadAsync(() => PreparedChild.Prepare(confinement, request));
     }
 
-    /// <summary>Kills the prepared child, now or as soon as it is made; the task ends once it is reaped.</summary>
-    private Task DiscardPrepared()
+    /// <summary>Kills the prepared child, now or as soon as it is made; termination waits for every such kill.</summary>
+    private void DiscardPrepared()
     {
         var next = _next;
         _next = null;
-        return next is null ? Task.CompletedTask : PreparedChild.DisposeWhenMade(next);
+        if (next is null) return;
+        _discarding.RemoveAll(discard => discard.IsCompleted);
+        _discarding.Add(PreparedChild.DisposeWhenMade(next));
     }
 
     public void Started(Sandbox sandbox) => _running.Add(sandbox);
@@ -100,17 +103,21 @@ internal sealed class LocalSession(string id, ProvisionedConfinement current, Ch
 
     public void Suspend()
     {
-        _ = DiscardPrepared();
+        DiscardPrepared();
         State = SandboxSessionState.Suspended;
     }
 
     public void Resume() => State = SandboxSessionState.Live;
 
-    /// <summary>No command starts after this; the task ends once a child prepared for the next one is reaped.</summary>
+    /// <summary>
+    /// No command starts after this; the task ends once every child prepared ahead is reaped (one still being made uses
+    /// a ruleset the session's release closes, and would be forked after it).
+    /// </summary>
     public Task Terminate()
     {
         State = SandboxSessionState.Terminated;
-        return DiscardPrepared();
+        DiscardPrepared();
+        return Task.WhenAll(_discarding);
     }
 
     /// <summary>After the last command has ended: the ruleset fds and the temp folder go.</summary>
