@@ -220,7 +220,6 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
                 }
                 await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(Worker)));
             }
-            // A child an earlier test's sandbox prepared for its policy's next start may still wait: it is not counted.
             static string[] Children() => [.. Directory.GetDirectories("/proc/self/task").SelectMany(ChildrenOf)];
             // A thread may end between the listing and the read (its children then belong to another thread).
             static string[] ChildrenOf(string task)
@@ -230,6 +229,7 @@ public sealed class ResourceLeakTests(ResourceLeakTests.Programs programs, ITest
             }
             await Cycle(WarmUp);
             var warm = ProcessResources.Now();
+            // A child an earlier test's sandbox prepared for its policy's next start may still wait: it is not counted.
             var before = Children();
             await Cycle(sessions);
             // Every prepared child ended and reaped once its session's termination returned, even one still being made.

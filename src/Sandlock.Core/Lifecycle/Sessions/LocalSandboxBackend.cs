@@ -199,8 +199,8 @@ public sealed class LocalSandboxBackend : ISandboxBackend
             preparedReaped = local.Terminate();
             running = local.Running;
         }
-        await preparedReaped.ConfigureAwait(false);
         foreach (var sandbox in running) sandbox.Kill();
+        await preparedReaped.ConfigureAwait(false);
         foreach (var sandbox in running)
         {
             try { await sandbox.WaitAsync(CancellationToken.None).ConfigureAwait(false); }
